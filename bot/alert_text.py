@@ -1,0 +1,34 @@
+"""What practitioners read in an alert: case reference, severity and reason — never survivor words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+REASONS = {
+    "codeword": "codeword used",
+    "duress_pin": "duress PIN used",
+    "pin_failed": "PIN wrong twice: the phone may not be in the survivor's hands",
+    "risk_raised": "risk level rose",
+    "fear_rising": "fear rising over three check-ins",
+    "missed_checkin": "check-in missed",
+    "missed_twice": "two check-ins missed in a row",
+    "callback_today": "call back requested today",
+    "callback_urgent": "urgent call back requested",
+    "consent_withdrawn": "consent withdrawn: no more messages will be sent",
+    "quick_exit": "quick exit used: check-ins paused",
+    "channel_dead": "messages can no longer be delivered to the survivor",
+}
+
+
+def alert_message(alert_id: int, case_ref: str, severity: str, reason: str, level: str | None = None) -> dict[str, Any]:
+    return {"kind": "alert", "alert_id": alert_id, "case_ref": case_ref, "severity": severity, "reason": reason,
+            "level": level}
+
+
+def render_alert(message: dict[str, Any]) -> str:
+    reason = REASONS.get(message["reason"], message["reason"])
+    level = f" (level {message['level']})" if message.get("level") else ""
+    return (
+        f"[{message['severity'].upper()}] Case {message['case_ref']}: {reason}{level}. "
+        f"Acknowledge: safecheck alerts ack {message['alert_id']}"
+    )

@@ -1,0 +1,105 @@
+"""Raising, escalating and acknowledging alerts, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.alert_text import alert_message
+from safety.model import AlertReason, Severity
+from safety.policy import Role
+from storage import alerts, audit, outbox, practitioners, timers
+from storage.cases import Case
+from storage.db import Tx
+from storage.services import Service
+
+log = logging.getLogger("safecheck.alerts")
+
+
+async def raise_alert(
+    tx: Tx, service: Service, case: Case, severity: Severity, reason: AlertReason, now: datetime,
+    level: str | None = None,
+) -> int:
+    """Create the alert, tell the first rung now and set timers for the rest of the ladder."""
+    alert_id = await alerts.create(tx, service.id, case.id, severity.value, reason.value, now)
+    ladder = service.alert_policy.ladder(severity)
+    for index, step in enumerate(ladder):
+        if step.after.total_seconds() <= 0:
+            await notify(tx, service, case, alert_id, index, step.role, severity, reason, now, level)
+        else:
+            await timers.add(
+                tx, "escalate", f"{alert_id}:{index}", now + step.after,
+                alert_id=alert_id, case_id=case.id, service_id=service.id, payload={"step": index},
+            )
+    await audit.log(tx, now, "system", f"alert_raised:{severity.value}:{reason.value}", case.id, f"alert={alert_id}")
+    log.info("alert raised alert=%s case=%s severity=%s reason=%s", alert_id, case.ref, severity.value, reason.value)
+    return alert_id
+
+
+async def notify(
+    tx: Tx, service: Service, case: Case, alert_id: int, step: int, role: Role, severity: Severity,
+    reason: AlertReason, now: datetime, level: str | None = None,
+) -> list[int]:
+    """Queue the alert to everyone holding a role; return who was told."""
+    targets = await _targets(tx, service, case, role)
+    told = []
+    message = alert_message(alert_id, case.ref, severity.value, reason.value, level)
+    for practitioner_id in targets:
+        if not await alerts.notified(tx, alert_id, step, role.value, practitioner_id, now):
+            continue
+        channels = await practitioners.channel_names(tx, practitioner_id)
+        if not channels:
+            log.error("practitioner=%s has no alert channel; alert=%s", practitioner_id, alert_id)
+            continue
+        await outbox.to_practitioner(
+            tx, practitioner_id=practitioner_id, alert_id=alert_id, channel=channels[0], position=0,
+            message=message, now=now,
+        )
+        told.append(practitioner_id)
+    return told
+
+
+
+
+async def _targets(tx: Tx, service: Service, case: Case, role: Role) -> list[int]:
+    """Who holds a role; an empty rung falls back upward so an alert is never sent to nobody."""
+    if role is Role.ASSIGNED_IDVA:
+        return [case.idva_id]
+    for fallback in (role.value, "manager"):
+        found = await practitioners.ids_with_role(tx, service.id, fallback)
+        if found:
+            return found
+    return [case.idva_id]
+
+
+async def escalate(tx: Tx, service: Service, case: Case, alert_id: int, step: int, now: datetime) -> list[int]:
+    """An escalation timer fired: tell the next rung unless someone acknowledged."""
+    alert = await alerts.get(tx, alert_id)
+    if alert is None or alert.acknowledged_at is not None:
+        return []
+    severity = Severity(alert.severity)
+    ladder = service.alert_policy.ladder(severity)
+    if step >= len(ladder):
+        return []
+    told = await notify(tx, service, case, alert_id, step, ladder[step].role, severity, AlertReason(alert.reason), now)
+    await audit.log(tx, now, "system", f"alert_escalated:{ladder[step].role.value}", case.id, f"alert={alert_id}")
+    return told
+
+
+class AckRefused(Exception):
+    """The practitioner may not acknowledge this alert (one line)."""
+
+
+async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime) -> bool:
+    """Record who acknowledged and when, and stop the escalation. False if already acknowledged."""
+    alert = await alerts.get(tx, alert_id)
+    if alert is None:
+        raise AckRefused(f"no alert {alert_id}")
+    if await practitioners.active_service(tx, practitioner_id) != alert.service_id:
+        raise AckRefused(f"practitioner {practitioner_id} is not an active practitioner of this alert's service")
+    first = await alerts.acknowledge(tx, alert_id, practitioner_id, now)
+    if first:
+        await timers.cancel_for_alert(tx, now, alert_id)
+        await audit.log(tx, now, f"practitioner:{practitioner_id}", "alert_acknowledged", alert.case_id,
+                        f"alert={alert_id}")
+    return first

@@ -1,0 +1,54 @@
+"""Practitioner channels of the core: the CLI inbox and a PII-free log line."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.channels.base import Capabilities, Outgoing
+from bot.clock import Clock
+from storage import inbox
+from storage.db import Database
+
+log = logging.getLogger("safecheck.alerts")
+
+
+class InboxChannel:
+    """Keeps alert texts in the database; `safecheck practitioner inbox` reads them."""
+
+    name = "inbox"
+    capabilities = Capabilities()
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def send(self, address: str, message: Outgoing) -> str:
+        alert_id = int(message.meta["alert_id"]) if message.meta.get("alert_id") else None
+        async with self._db.transaction() as tx:
+            row_id = await inbox.add(tx, int(address), alert_id, message.text, self._clock.now())
+            await tx.commit()
+        return f"inbox-{row_id}"
+
+    async def delete(self, address: str, provider_ids: list[str]) -> None:
+        return None
+
+
+class LogChannel:
+    """One log line per alert: the alert id, case reference, severity and reason — nothing personal."""
+
+    name = "log"
+    capabilities = Capabilities()
+
+    async def send(self, address: str, message: Outgoing) -> str:
+        log.warning(
+            "alert practitioner=%s alert=%s case=%s severity=%s reason=%s",
+            address,
+            message.meta.get("alert_id", "-"),
+            message.meta.get("case_ref", "-"),
+            message.meta.get("severity", "-"),
+            message.meta.get("reason", "-"),
+        )
+        return f"log-{message.meta.get('alert_id', '-')}"
+
+    async def delete(self, address: str, provider_ids: list[str]) -> None:
+        return None

@@ -1,0 +1,43 @@
+"""`safecheck serve`: scheduler, dispatcher and web server in one process until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.bootstrap import open_app
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.scheduler import TimerRunner, Waker
+from bot.web import make_web_app
+
+log = logging.getLogger("safecheck.serve")
+
+
+async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_app(settings, moving_clock=True) as app:
+        runner = TimerRunner(app)
+        caught_up = await runner.run_due()  # whatever fell due while we were down
+        log.info("started; %d timer(s) caught up", caught_up)
+        waker = Waker(runner)
+        waker.start()
+        site_runner = web.AppRunner(make_web_app(app), access_log=None)
+        await site_runner.setup()
+        await web.TCPSite(site_runner, settings.host, settings.port).start()
+        log.info("listening on http://%s:%d", settings.host, settings.port)
+        dispatcher = asyncio.create_task(Dispatcher(app).run_forever(stop))
+        try:
+            await stop.wait()
+        finally:
+            waker.stop()
+            await dispatcher
+            await site_runner.cleanup()
+    log.info("stopped")
+    return 0

@@ -1,0 +1,59 @@
+"""Settings from the environment and the command line; bad values fail loudly in one line."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+class ConfigError(Exception):
+    """A setting is wrong (one line: what, and how to fix it)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path
+    key_file: Path
+    now: datetime | None = None  # a pinned start time for rehearsals and tests
+    host: str = "127.0.0.1"
+    port: int = 8080
+    log_level: str = "INFO"
+
+
+def parse_instant(text: str, name: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"{name} must be an ISO date-time like 2026-11-23T10:00:00Z, not {text!r}") from None
+    if when.tzinfo is None:
+        raise ConfigError(f"{name} needs a time zone, e.g. 2026-11-23T10:00:00Z")
+    return when.astimezone(UTC)
+
+
+def load(
+    env: Mapping[str, str] | None = None,
+    db: str | None = None,
+    key_file: str | None = None,
+    now: str | None = None,
+) -> Settings:
+    env = os.environ if env is None else env
+    db_path = Path(db or env.get("SAFECHECK_DB") or "safecheck.db").expanduser()
+    key = Path(key_file or env.get("SAFECHECK_KEY_FILE") or db_path.with_suffix(".key")).expanduser()
+    pinned = now or env.get("SAFECHECK_NOW")
+    port_text = env.get("SAFECHECK_PORT", "8080")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError(f"SAFECHECK_PORT must be a port number 1-65535, not {port_text!r}")
+    level = env.get("SAFECHECK_LOG_LEVEL", "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"SAFECHECK_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    return Settings(
+        db_path=db_path,
+        key_file=key,
+        now=parse_instant(pinned, "SAFECHECK_NOW / --now") if pinned else None,
+        host=env.get("SAFECHECK_HOST", "127.0.0.1"),
+        port=int(port_text),
+        log_level=level,
+    )

@@ -1,0 +1,150 @@
+"""The dispatcher: delivers the outbox at least once, with retries, backoff and channel fallback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot import alerting
+from bot.alert_text import render_alert
+from bot.app import App
+from bot.channels.base import Outgoing, SendError
+from safety.model import AlertReason, Severity
+from storage import cases, outbox, practitioners, services
+from storage.db import Tx
+from storage.outbox import ADDRESS, OutboxItem
+
+log = logging.getLogger("safecheck.dispatcher")
+MAX_ATTEMPTS = 6  # per channel; then fall back to the next channel, or fail loudly
+MAX_BACKOFF = timedelta(minutes=5)
+SILENCE_AFTER_EXIT = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Result:
+    item: OutboxItem
+    provider_id: str | None = None
+    error: SendError | None = None
+    skipped: bool = False
+
+
+class Dispatcher:
+    def __init__(self, app: App, concurrency: int = 32) -> None:
+        self.app = app
+        self._limit = asyncio.Semaphore(concurrency)
+
+    async def run_once(self) -> int:
+        """Deliver what is due now; return how many items were handled."""
+        app = self.app
+        async with app.db.transaction() as tx:
+            items = await outbox.due(tx, app.clock.now())
+        if not items:
+            return 0
+        # One queue per recipient keeps each person's messages in order; recipients go in parallel.
+        queues: dict[tuple[str, int | None, str], list[OutboxItem]] = defaultdict(list)
+        for item in items:
+            who = item.case_id if item.recipient == "survivor" else item.practitioner_id
+            queues[(item.recipient, who, item.channel if who is None else "")].append(item)
+        batches = await asyncio.gather(*(self._send_in_order(q) for q in queues.values()))
+        await self._record([r for batch in batches for r in batch])
+        return len(items)
+
+    async def _send_in_order(self, queue: list[OutboxItem]) -> list[Result]:
+        results = []
+        async with self._limit:
+            for item in queue:
+                results.append(await self._send(item))
+        return results
+
+    async def _send(self, item: OutboxItem) -> Result:
+        app = self.app
+        try:
+            if item.recipient == "survivor":
+                exited = app.silenced.get(item.case_id or -1)
+                if exited is not None and app.clock.now() - exited < SILENCE_AFTER_EXIT:
+                    return Result(item, skipped=True)
+                channel = app.survivor_channels.get(item.channel)
+                if channel is None or item.address_enc is None:
+                    raise SendError(f"no survivor channel {item.channel}", retryable=False)
+                address = app.crypto.decrypt(item.address_enc, ADDRESS)
+                message = app.catalogs.render(item.message, item.language, item.timezone)
+            else:
+                channel = app.practitioner_channels.get(item.channel)
+                if channel is None:
+                    raise SendError(f"no practitioner channel {item.channel}", retryable=False)
+                address = await self._practitioner_address(item)
+                message = Outgoing(
+                    render_alert(item.message),
+                    meta={k: str(item.message.get(k)) for k in ("alert_id", "case_ref", "severity", "reason")},
+                )
+            return Result(item, provider_id=await channel.send(address, message))
+        except SendError as exc:
+            return Result(item, error=exc)
+        except Exception as exc:  # an unexpected bug in a channel must not stop other deliveries
+            log.exception("send crashed outbox=%s channel=%s", item.id, item.channel)
+            return Result(item, error=SendError(type(exc).__name__, retryable=True))
+
+    async def _practitioner_address(self, item: OutboxItem) -> str:
+        assert item.practitioner_id is not None
+        async with self.app.db.transaction() as tx:
+            found = await practitioners.channels(tx, self.app.crypto, item.practitioner_id)
+        if item.position < len(found) and found[item.position].address:
+            return str(found[item.position].address)
+        return str(item.practitioner_id)
+
+    async def _record(self, results: list[Result]) -> None:
+        now = self.app.clock.now()
+        async with self.app.db.transaction() as tx:
+            for r in results:
+                item = r.item
+                if r.skipped:
+                    await outbox.fail(tx, item.id, "cancelled after quick exit")
+                elif r.error is None:
+                    await outbox.mark_sent(tx, item.id, r.provider_id, now)
+                elif r.error.retryable and item.attempts + 1 < MAX_ATTEMPTS:
+                    delay = timedelta(seconds=r.error.retry_after or 2 ** item.attempts)
+                    await outbox.retry_later(tx, item.id, r.error.reason, now + min(delay, MAX_BACKOFF))
+                else:
+                    await self._give_up(tx, item, r.error.reason, now)
+            await tx.commit()
+
+    async def _give_up(self, tx: Tx, item: OutboxItem, reason: str, now: datetime) -> None:
+        if item.recipient == "practitioner" and item.practitioner_id is not None:
+            names = await practitioners.channel_names(tx, item.practitioner_id)
+            if item.position + 1 < len(names):
+                log.warning("alert delivery falling back outbox=%s from=%s to=%s", item.id, item.channel,
+                            names[item.position + 1])
+                await outbox.move_to(tx, item.id, names[item.position + 1], item.position + 1, reason, now)
+                return
+            log.error("alert delivery failed on every channel outbox=%s alert=%s practitioner=%s",
+                      item.id, item.alert_id, item.practitioner_id)
+            await outbox.fail(tx, item.id, reason)
+            return
+        await outbox.fail(tx, item.id, reason)
+        log.error("survivor delivery failed outbox=%s channel=%s", item.id, item.channel)
+        if item.case_id is not None:
+            # The channel is dead: the IDVA must know, since check-ins no longer reach the survivor.
+            case = await cases.get(tx, item.case_id)
+            service = await services.get(tx, case.service_id)
+            await alerting.raise_alert(tx, service, case, Severity.RAISED, AlertReason.CHANNEL_DEAD, now)
+
+    async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
+        """Deliver until stopped; wake at once when a commit queued something."""
+        while not stop.is_set():
+            handled = await self.run_once()
+            if handled:
+                continue
+            self.app.outbox_ready.clear()
+            try:
+                await asyncio.wait_for(self.app.outbox_ready.wait(), timeout=idle)
+            except TimeoutError:
+                pass
+
+    async def drain(self, rounds: int = 20) -> None:
+        """Deliver until nothing due is left (the CLI and tests use this)."""
+        for _ in range(rounds):
+            if not await self.run_once():
+                return

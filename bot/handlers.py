@@ -1,0 +1,248 @@
+"""Domain event handlers, run inside the transaction of the input that caused the events.
+
+The table at the bottom maps each event type to its handler. A handler that fails fails the whole
+transaction: an alert is never swallowed, the inbound message is retried instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import alerting
+from bot.app import App
+from bot.planning import plan_next
+from flows.events import (
+    Activated,
+    AlertRaised,
+    CallbackRequested,
+    CheckinCompleted,
+    CheckinDeferred,
+    CheckinMissed,
+    CheckinStarted,
+    CodewordUsed,
+    ConsentRecorded,
+    ConsentWithdrawn,
+    DuressPinUsed,
+    Event,
+    ExitPauseChosen,
+    OnboardingCompleted,
+    PauseRequested,
+    PinFailedTwice,
+    QuickExitUsed,
+    ResumeRequested,
+    SafeWindowsChosen,
+    SecretChosen,
+    SecretKind,
+)
+from flows.schedule import in_window
+from safety.model import AlertReason, Severity
+from storage import audit, cases, checkins, outbox, timers
+from storage.cases import Case, windows_to_json
+from storage.db import Tx
+from storage.services import Service
+
+CHECKIN_TIMERS = ("reminder", "expire")
+
+
+@dataclass
+class Effects:
+    """What the handlers of one step share: the check-in in play and how the input arrived."""
+
+    checkin_id: int | None = None
+    how: str = "system"
+    quick_exit: bool = False
+    level: str | None = None  # the level of a check-in just completed, for the alert text
+
+
+@dataclass
+class H:
+    tx: Tx
+    app: App
+    case: Case
+    service: Service
+    effects: Effects
+    now: datetime
+
+    async def log(self, action: str, detail: str = "") -> None:
+        await audit.log(self.tx, self.now, "survivor" if self.effects.how != "system" else "system", action,
+                        self.case.id, detail)
+
+    async def set(self, **fields: object) -> None:
+        await cases.update(self.tx, self.case.id, **fields)
+
+    async def close_checkin(self, status: str) -> None:
+        if self.effects.checkin_id is not None:
+            await checkins.close_checkin(self.tx, self.effects.checkin_id, status, self.now)
+        await timers.cancel(self.tx, self.now, self.case.id, CHECKIN_TIMERS)
+
+    async def pause_until(self, until: datetime) -> None:
+        await self.set(status="paused", paused_until=until)
+        await timers.cancel(self.tx, self.now, self.case.id, ("checkin", "resume"))
+        await timers.add(self.tx, "resume", f"{self.case.id}:{until.isoformat()}", until, case_id=self.case.id)
+
+
+async def on_activated(h: H, e: Activated) -> None:
+    await h.set(status="onboarding", activation_hash=None, activation_expires_at=None)
+    await h.log("activated")
+
+
+async def on_consent(h: H, e: ConsentRecorded) -> None:
+    await cases.add_consent(h.tx, h.case.id, e.topic, e.agreed, e.text_version, h.effects.how, h.now)
+    await h.log(f"consent:{e.topic}:{'yes' if e.agreed else 'no'}", e.text_version)
+    if e.topic == "missed_alerts":
+        await h.set(missed_alerts_agreed=int(e.agreed))
+    elif not e.agreed:
+        await _withdraw(h)
+        await alerting.raise_alert(h.tx, h.service, h.case, Severity.RAISED, AlertReason.CONSENT_WITHDRAWN, h.now)
+
+
+async def on_windows(h: H, e: SafeWindowsChosen) -> None:
+    await h.set(safe_windows=windows_to_json(e.windows))
+    await h.log("safe_windows_set")
+
+
+_SECRET_FIELD = {
+    SecretKind.EXIT_WORD: "exit_word_hash",
+    SecretKind.CODEWORD: "codeword_hash",
+    SecretKind.PIN: "pin_hash",
+    SecretKind.DURESS_PIN: "duress_pin_hash",
+}
+
+
+async def on_secret(h: H, e: SecretChosen) -> None:
+    digest = h.app.crypto.secret_hasher(h.case.salt)(e.phrase)
+    await cases.update(h.tx, h.case.id, **{_SECRET_FIELD[e.kind]: digest})
+    await h.log(f"secret_set:{e.kind.value}")
+
+
+async def on_exit_pause(h: H, e: ExitPauseChosen) -> None:
+    await h.set(exit_pause_minutes=int(e.pause.total_seconds() // 60))
+
+
+async def on_onboarded(h: H, e: OnboardingCompleted) -> None:
+    await h.set(status="active")
+    await h.log("onboarding_completed")
+    fresh = await cases.get(h.tx, h.case.id)  # windows were chosen in this very transaction
+    await plan_next(h.tx, h.app, fresh, h.now)
+
+
+async def on_checkin_started(h: H, e: CheckinStarted) -> None:
+    policy = h.service.missed_policy
+    key = str(h.effects.checkin_id)
+    payload = {"checkin_id": h.effects.checkin_id}
+    await timers.add(h.tx, "reminder", key, h.now + policy.reminder_after, case_id=h.case.id, payload=payload)
+    await timers.add(h.tx, "expire", key, h.now + policy.grace, case_id=h.case.id, payload=payload)
+
+
+async def on_deferred(h: H, e: CheckinDeferred) -> None:
+    await h.close_checkin("deferred")
+    retry_at = h.now + e.retry_after
+    if h.effects.checkin_id is not None and in_window(retry_at, ZoneInfo(h.case.timezone), h.case.safe_windows):
+        slot = await checkins.slot_of(h.tx, h.effects.checkin_id)
+        if not slot.endswith("r"):  # one retry per slot
+            await timers.add(h.tx, "checkin", f"{h.case.id}:{slot}r", retry_at, case_id=h.case.id,
+                             payload={"slot": f"{slot}r", "retry": True})
+    await h.log("checkin_deferred")
+
+
+async def on_completed(h: H, e: CheckinCompleted) -> None:
+    await checkins.add_assessment(h.tx, h.case.id, h.effects.checkin_id, e.assessment, e.change, e.complete, h.now)
+    await h.close_checkin("completed" if e.complete else "partial")
+    h.effects.level = e.assessment.level.label
+    await h.log("checkin_completed", f"level={e.assessment.level.label} change={e.change.change.value}")
+
+
+async def on_missed(h: H, e: CheckinMissed) -> None:
+    await h.close_checkin("missed")
+    await h.log("checkin_missed")
+
+
+async def on_quick_exit(h: H, e: QuickExitUsed) -> None:
+    await outbox.cancel_for_survivor(h.tx, h.case.id)
+    await h.close_checkin("exited")
+    await h.pause_until(h.now + e.pause)
+    h.effects.quick_exit = True
+    await h.log("quick_exit")
+    await alerting.raise_alert(h.tx, h.service, h.case, Severity.RAISED, AlertReason.QUICK_EXIT, h.now)
+
+
+async def on_codeword(h: H, e: CodewordUsed) -> None:
+    await h.log("codeword_received")
+
+
+async def on_duress(h: H, e: DuressPinUsed) -> None:
+    await h.log("duress_pin_received")
+
+
+async def on_pin_failed(h: H, e: PinFailedTwice) -> None:
+    await h.close_checkin("pin_failed")
+    await h.log("pin_failed_twice")
+
+
+async def on_callback(h: H, e: CallbackRequested) -> None:
+    await h.log(f"callback_requested:{e.urgency}")
+
+
+async def on_pause(h: H, e: PauseRequested) -> None:
+    await h.close_checkin("ended")
+    await h.pause_until(e.until)
+    await h.log("paused", e.until.isoformat())
+
+
+async def on_resume(h: H, e: ResumeRequested) -> None:
+    if h.case.status != "paused":
+        return
+    await h.set(status="active", paused_until=None)
+    await timers.cancel(h.tx, h.now, h.case.id, ("resume",))
+    await h.log("resumed")
+    await plan_next(h.tx, h.app, h.case, h.now)
+
+
+async def _withdraw(h: H) -> None:
+    """Stop everything and erase what we no longer may keep: contact address and the survivor's words."""
+    await outbox.cancel_for_survivor(h.tx, h.case.id)
+    await h.close_checkin("ended")
+    await timers.cancel_all(h.tx, h.now, h.case.id)
+    await checkins.erase_case_text(h.tx, h.case.id)
+    # The address hash stays so that a codeword from this number still reaches the IDVA.
+    await h.set(status="withdrawn", address_enc=None, closed_at=h.now)
+
+
+async def on_withdrawn(h: H, e: ConsentWithdrawn) -> None:
+    await cases.add_consent(h.tx, h.case.id, "checkins", False, "withdrawal", h.effects.how, h.now)
+    await _withdraw(h)
+    await h.log("consent_withdrawn")
+
+
+async def on_alert(h: H, e: AlertRaised) -> None:
+    level = h.effects.level if e.reason is AlertReason.RISK_RAISED else None
+    await alerting.raise_alert(h.tx, h.service, h.case, e.severity, e.reason, h.now, level)
+
+
+Handler = Callable[[H, Any], Awaitable[None]]
+
+HANDLERS: dict[type[Event], Handler] = {
+    Activated: on_activated,
+    ConsentRecorded: on_consent,
+    SafeWindowsChosen: on_windows,
+    SecretChosen: on_secret,
+    ExitPauseChosen: on_exit_pause,
+    OnboardingCompleted: on_onboarded,
+    CheckinStarted: on_checkin_started,
+    CheckinDeferred: on_deferred,
+    CheckinCompleted: on_completed,
+    CheckinMissed: on_missed,
+    QuickExitUsed: on_quick_exit,
+    CodewordUsed: on_codeword,
+    DuressPinUsed: on_duress,
+    PinFailedTwice: on_pin_failed,
+    CallbackRequested: on_callback,
+    PauseRequested: on_pause,
+    ResumeRequested: on_resume,
+    ConsentWithdrawn: on_withdrawn,
+    AlertRaised: on_alert,
+}

@@ -1,0 +1,145 @@
+"""The inbound pipeline: dedupe -> identify -> engine -> one transaction of everything it caused."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from bot.app import App
+from bot.handlers import HANDLERS, Effects, H
+from bot.i18n import SOURCE_LANGUAGE, to_message
+from flows import engine
+from flows import replies as R
+from flows.events import Event, QuickExitUsed
+from flows.model import CaseStatus, Context, Flow, Input, Message, Reply, Step
+from safety.model import SurvivorSecrets
+from storage import cases, checkins, inbound, outbox, services
+from storage.cases import Case
+from storage.checkins import Conversation
+from storage.db import Tx
+from storage.services import Service
+
+log = logging.getLogger("safecheck.pipeline")
+INBOUND_BODY = b"inbound.body"
+MAX_STORED_TEXT = 10_000  # a huge message is cut, never refused: nothing is lost that a person could read
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message from any transport, normalised by its channel adapter."""
+
+    channel: str
+    address: str
+    text: str
+    provider_id: str
+    received_at: datetime | None = None
+
+
+class Outcome(str, Enum):
+    PROCESSED = "processed"
+    DUPLICATE = "duplicate"
+    UNKNOWN_SENDER = "unknown_sender"
+
+
+@dataclass(frozen=True)
+class Handled:
+    outcome: Outcome
+    events: tuple[Event, ...] = ()
+
+
+def normalise_address(channel: str, address: str) -> str:
+    """One spelling per address, so the keyed hash finds it: no spaces, no punctuation but a leading +."""
+    cleaned = "".join(ch for ch in address.strip() if ch.isalnum() or ch in "+@._-")
+    return cleaned.lower() if "@" in cleaned else cleaned
+
+
+def address_hash(app: App, channel: str, address: str) -> bytes:
+    return app.crypto.lookup_hash(channel, normalise_address(channel, address))
+
+
+async def handle_inbound(app: App, msg: InboundMessage) -> Handled:
+    """Store the message exactly once and act on it, all in one transaction."""
+    now = app.clock.now()
+    text = msg.text[:MAX_STORED_TEXT]
+    async with app.db.transaction() as tx:
+        message_id = await inbound.record(tx, msg.channel, msg.provider_id, msg.received_at or now)
+        if message_id is None:
+            log.info("duplicate inbound channel=%s", msg.channel)
+            return Handled(Outcome.DUPLICATE)
+        case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
+        if case is None:
+            # Unknown senders learn nothing: one neutral line, and no case is read or touched.
+            await outbox.to_survivor(
+                tx, app.crypto, case_id=None, channel=msg.channel, address=msg.address, language=SOURCE_LANGUAGE,
+                timezone="Europe/London", message=to_message(Reply(R.NEUTRAL)), now=now,
+            )
+            await tx.commit()
+            handled = Handled(Outcome.UNKNOWN_SENDER)
+        else:
+            step = await advance(tx, app, case, Message(text), now, Effects(how=msg.channel))
+            body = None if step.sensitive else app.crypto.encrypt(text, INBOUND_BODY)
+            await inbound.attach(tx, message_id, case.id, body)
+            await tx.commit()
+            after_commit(app, case, step)
+            handled = Handled(Outcome.PROCESSED, step.events)
+    app.wake_dispatcher()
+    return handled
+
+
+async def context_for(tx: Tx, app: App, case: Case, service: Service, now: datetime) -> Context:
+    activation = case.activation_hash
+    if case.activation_expires_at is not None and case.activation_expires_at < now:
+        activation = None
+    return Context(
+        now=now,
+        status=CaseStatus(case.status),
+        questionset=app.questionset(service.questionset),
+        secrets=SurvivorSecrets(
+            exit_word=case.exit_word_hash,
+            codewords=frozenset({case.codeword_hash}) if case.codeword_hash else frozenset(),
+            pin=case.pin_hash,
+            duress_pin=case.duress_pin_hash,
+        ),
+        hasher=app.crypto.secret_hasher(case.salt),
+        history=await cases.history(tx, case),
+        sender_name=service.sender_name,
+        exit_pause=timedelta(minutes=case.exit_pause_minutes),
+        activation_code=activation,
+        cover_line=service.cover_line,
+        missed_alerts_agreed=case.missed_alerts_agreed,
+        missed_policy=service.missed_policy,
+    )
+
+
+async def advance(tx: Tx, app: App, case: Case, inp: Input, now: datetime, effects: Effects) -> Step:
+    """Run the engine on one input and persist everything the step says, in the caller's transaction."""
+    convo = await checkins.conversation(tx, case.id)
+    service = await services.get(tx, case.service_id)
+    ctx = await context_for(tx, app, case, service, now)
+    step = engine.handle(convo.state, inp, ctx)
+    if effects.checkin_id is None:
+        effects.checkin_id = convo.checkin_id
+    if step.answers and effects.checkin_id is not None:
+        await checkins.add_answers(tx, app.crypto, case.id, effects.checkin_id, step.answers, now)
+    h = H(tx, app, case, service, effects, now)
+    for event in step.events:
+        await HANDLERS[type(event)](h, event)
+    if step.replies and case.address_enc is not None:
+        address = app.crypto.decrypt(case.address_enc, cases.ADDRESS)
+        for reply in step.replies:
+            await outbox.to_survivor(
+                tx, app.crypto, case_id=case.id, channel=case.channel, address=address, language=case.language,
+                timezone=case.timezone, message=to_message(reply), now=now,
+            )
+    in_checkin = step.state.flow is Flow.CHECKIN
+    await checkins.save_conversation(
+        tx, case.id, Conversation(step.state, effects.checkin_id if in_checkin else None), now
+    )
+    return step
+
+
+def after_commit(app: App, case: Case, step: Step) -> None:
+    if any(isinstance(e, QuickExitUsed) for e in step.events):
+        app.silenced[case.id] = app.clock.now()

@@ -1,0 +1,48 @@
+"""Planning the next check-in of a case: the schedule in the database, maths in flows.schedule."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.app import App
+from flows.schedule import Schedule, next_due, parse_schedule
+from storage import schedules, timers
+from storage.cases import Case
+from storage.db import Tx
+
+
+def default_spec(case: Case) -> str | None:
+    """Without a schedule set by the IDVA: Mondays and Thursdays, half an hour into the first safe window."""
+    if not case.safe_windows:
+        return None
+    start = min(w.start for w in case.safe_windows) + 30
+    return f"mon,thu@{start // 60:02d}:{start % 60:02d}"
+
+
+async def case_schedule(tx: Tx, case: Case) -> Schedule | None:
+    stored = await schedules.get(tx, case.id)
+    if stored is None:
+        spec = default_spec(case)
+        return parse_schedule(spec) if spec else None
+    spec, jitter = stored
+    return replace(parse_schedule(spec), jitter_minutes=jitter)
+
+
+async def plan_next(tx: Tx, app: App, case: Case, after: datetime) -> datetime | None:
+    """Put the case's next check-in in the timers table (one pending at a time); return when."""
+    schedule = await case_schedule(tx, case)
+    if schedule is None:
+        return None
+    due = next_due(schedule, ZoneInfo(case.timezone), case.safe_windows, after, app.rand.random)
+    if due is None:
+        return None
+    await timers.cancel(tx, after, case.id, ("checkin",))
+    await timers.put(tx, "checkin", f"{case.id}:{due.slot}", due.at, case_id=case.id, payload={"slot": due.slot})
+    return due.at
+
+
+def nominal_time(slot: str, timezone: str) -> datetime:
+    """The scheduled (un-jittered) instant of a slot key like '2026-10-25T01:30'."""
+    return datetime.fromisoformat(slot.rstrip("r")).replace(tzinfo=ZoneInfo(timezone))

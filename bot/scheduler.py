@@ -1,0 +1,140 @@
+"""The timer runner: fires due timers from the database; APScheduler only wakes it up.
+
+Due times live in our own `timers` table, so a restart loses nothing: on start the runner simply
+finds what fell due while the service was down and handles it (catch-up).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot import alerting
+from bot.app import App
+from bot.handlers import Effects
+from bot.pipeline import advance
+from bot.planning import nominal_time, plan_next
+from flows.model import Expiry, Input, StartCheckin, Timeout
+from flows.schedule import window_end
+from storage import audit, cases, checkins, services, timers
+from storage.db import Tx
+from storage.timers import Timer
+
+log = logging.getLogger("safecheck.scheduler")
+LATE = timedelta(minutes=2)  # a check-in fired later than this counts as catch-up after downtime
+
+
+class TimerRunner:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._kinds: dict[str, Callable[[Tx, Timer, datetime], Awaitable[None]]] = {
+            "checkin": self._checkin,
+            "reminder": self._conversation(Timeout()),
+            "expire": self._conversation(Expiry()),
+            "escalate": self._escalate,
+            "resume": self._resume,
+        }
+
+    async def run_due(self) -> int:
+        """Fire every timer that is due, each in its own transaction; return how many fired."""
+        fired = 0
+        while True:
+            now = self.app.clock.now()
+            async with self.app.db.transaction() as tx:
+                due = await timers.due(tx, now, limit=100)
+            if not due:
+                break
+            for timer in due:
+                fired += await self._fire(timer)
+        if fired:
+            self.app.wake_dispatcher()
+        return fired
+
+    async def _fire(self, timer: Timer) -> int:
+        now = self.app.clock.now()
+        async with self.app.db.transaction() as tx:
+            if not await timers.claim(tx, timer.id, now):
+                return 0
+            handler = self._kinds.get(timer.kind)
+            if handler is None:
+                log.error("unknown timer kind=%s id=%s", timer.kind, timer.id)
+            else:
+                await handler(tx, timer, now)
+            await tx.commit()
+        return 1
+
+    async def _checkin(self, tx: Tx, timer: Timer, now: datetime) -> None:
+        assert timer.case_id is not None
+        case = await cases.get(tx, timer.case_id)
+        if case.status != "active":
+            return  # paused: the resume timer plans again; closed or withdrawn: nothing more
+        slot = str(timer.payload["slot"])
+        retry = bool(timer.payload.get("retry"))
+        tz = ZoneInfo(case.timezone)
+        if not retry:
+            await plan_next(tx, self.app, case, max(now, nominal_time(slot, case.timezone)))
+        if now - timer.due_at > LATE:
+            end = window_end(timer.due_at, tz, case.safe_windows)
+            if end is None or now >= end:
+                # Fell due while we were down and the safe window has passed: the system missed it,
+                # not the survivor, and we do not send a stale prompt.
+                await checkins.open_checkin(tx, case.id, slot, timer.due_at, now, status="missed_system")
+                await audit.log(tx, now, "system", "checkin_missed_by_system", case.id, slot)
+                return
+        convo = await checkins.conversation(tx, case.id)
+        if convo.state.flow is not None:
+            await checkins.open_checkin(tx, case.id, slot, timer.due_at, now, status="missed_system")
+            return  # still in an earlier conversation: never stack prompts
+        checkin_id = await checkins.open_checkin(tx, case.id, slot, timer.due_at, now)
+        if checkin_id is None:
+            log.info("check-in slot already handled case=%s slot=%s", case.ref, slot)  # e.g. DST repeat
+            return
+        await advance(tx, self.app, case, StartCheckin(), now, Effects(checkin_id=checkin_id))
+
+    def _conversation(self, inp: Input) -> Callable[[Tx, Timer, datetime], Awaitable[None]]:
+        async def fire(tx: Tx, timer: Timer, now: datetime) -> None:
+            assert timer.case_id is not None
+            convo = await checkins.conversation(tx, timer.case_id)
+            if convo.checkin_id != timer.payload.get("checkin_id"):
+                return  # that check-in is over already
+            case = await cases.get(tx, timer.case_id)
+            await advance(tx, self.app, case, inp, now, Effects(checkin_id=convo.checkin_id))
+
+        return fire
+
+    async def _escalate(self, tx: Tx, timer: Timer, now: datetime) -> None:
+        assert timer.case_id is not None and timer.alert_id is not None
+        case = await cases.get(tx, timer.case_id)
+        service = await services.get(tx, case.service_id)
+        await alerting.escalate(tx, service, case, timer.alert_id, int(timer.payload["step"]), now)
+
+    async def _resume(self, tx: Tx, timer: Timer, now: datetime) -> None:
+        assert timer.case_id is not None
+        case = await cases.get(tx, timer.case_id)
+        if case.status != "paused":
+            return
+        await cases.update(tx, case.id, status="active", paused_until=None)
+        await audit.log(tx, now, "system", "resumed_after_pause", case.id)
+        await plan_next(tx, self.app, case, now)
+
+
+class Waker:
+    """APScheduler wakes the timer runner every second and at the exact next due time."""
+
+    def __init__(self, runner: TimerRunner, interval: float = 1.0) -> None:
+        self.runner = runner
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.scheduler.add_job(
+            self.runner.run_due, "interval", seconds=interval, id="timers", max_instances=1, coalesce=True,
+            misfire_grace_time=None,
+        )
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)

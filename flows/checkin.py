@@ -1,0 +1,142 @@
+"""The check-in flow: walk a question set, check the PIN, assess at the end."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from flows import replies as R
+from flows.answers import parse_options, parse_text
+from flows.events import (
+    AlertRaised,
+    CallbackRequested,
+    CheckinCompleted,
+    CheckinDeferred,
+    CheckinMissed,
+    CheckinStarted,
+    DuressPinUsed,
+    Event,
+    PinFailedTwice,
+)
+from flows.model import Answer, Context, ConversationState, Flow, Reply, Step, ask
+from flows.questionset import END, OptionAction, Question, QuestionKind
+from safety.model import AlertReason, PinResult, Severity
+from safety.risk import assess, compare, fear_rising, missed_alert
+from safety.screening import check_pin
+from safety.signals import fear_score
+
+PIN_STEP = "__pin__"
+DEFER_RETRY = timedelta(hours=2)
+MAX_ANSWERS = 50  # a question set may loop back; this stops a runaway check-in
+PIN_Q = Question(PIN_STEP, QuestionKind.TEXT, R.PIN_PROMPT, sensitive=True)
+
+
+def start(state: ConversationState, ctx: Context) -> Step:
+    """A check-in fell due: ask the first question."""
+    first = ctx.questionset.question(ctx.questionset.start)
+    return Step(
+        ConversationState().at(Flow.CHECKIN, first.id), replies=(ask(first, ctx),), events=(CheckinStarted(),)
+    )
+
+
+def current(state: ConversationState, ctx: Context) -> Question:
+    return PIN_Q if state.step == PIN_STEP else ctx.questionset.question(state.step or ctx.questionset.start)
+
+
+def answer(state: ConversationState, text: str, ctx: Context) -> Step:
+    """Take the survivor's answer to the current question."""
+    if state.step == PIN_STEP:
+        return _pin(state, text, ctx)
+    question = current(state, ctx)
+    if question.kind is QuestionKind.TEXT:
+        free = parse_text(text)
+        return _record(state, question, Answer(question.id, text=free), question.next, ctx)
+    keys = parse_options(text, question)
+    if keys is None:
+        if state.retries == 0:
+            return Step(replace(state, retries=1), replies=(Reply(R.REASK), ask(question, ctx)))
+        return _record(state, question, Answer(question.id, unanswered=True), question.next, ctx)
+    chosen = [o for o in question.options if o.key in keys]
+    if any(o.action is OptionAction.DEFER for o in chosen):
+        return Step(
+            ConversationState(), replies=(Reply(R.DEFERRED),), events=(CheckinDeferred(DEFER_RETRY),)
+        )
+    signals = tuple(s for o in chosen for s in o.signals)
+    nexts = [o.next for o in chosen if o.next]
+    record = Answer(question.id, options=keys, signals=signals)
+    events: tuple[Event, ...] = ()
+    if "callback_today" in signals or "callback_urgent" in signals:
+        events = (CallbackRequested("urgent" if "callback_urgent" in signals else "today"),)
+    step = _record(state, question, record, nexts[0] if nexts else question.next, ctx)
+    return replace(step, events=events + step.events)
+
+
+def _record(state: ConversationState, question: Question, record: Answer, nxt: str, ctx: Context) -> Step:
+    state = replace(state, signals=state.signals + record.signals, answered=state.answered + 1)
+    if question.id == ctx.questionset.start and ctx.secrets.pin is not None:
+        state = replace(state.at(Flow.CHECKIN, PIN_STEP), resume_step=nxt, signals=state.signals)
+        return Step(state, replies=(ask(PIN_Q, ctx),), answers=(record,))
+    step = _advance(state, nxt, ctx)
+    return replace(step, answers=(record, *step.answers))
+
+
+def _advance(state: ConversationState, nxt: str, ctx: Context) -> Step:
+    if nxt == END:
+        return finish(state, ctx, complete=True)
+    if state.answered >= MAX_ANSWERS:
+        return finish(state, ctx, complete=False)
+    question = ctx.questionset.question(nxt)
+    state = state.at(Flow.CHECKIN, question.id)
+    return Step(state, replies=(ask(question, ctx),))
+
+
+def _pin(state: ConversationState, text: str, ctx: Context) -> Step:
+    result = check_pin(text, ctx.secrets, ctx.hasher)
+    resume = state.resume_step or END
+    if result is PinResult.WRONG:
+        failures = state.pin_failures + 1
+        if failures < 2:
+            return Step(replace(state, pin_failures=failures), replies=(Reply(R.PIN_RETRY),), sensitive=True)
+        # Someone else may hold the phone: end as if all is well and tell the IDVA.
+        events = (PinFailedTwice(), AlertRaised(Severity.HIGH, AlertReason.PIN_FAILED))
+        return Step(ConversationState(), replies=(Reply(R.PIN_ENDED),), events=events, sensitive=True)
+    events_: tuple[Event, ...] = ()
+    state = replace(state, pin_failures=0)
+    if result is PinResult.DURESS:
+        events_ = (DuressPinUsed(), AlertRaised(Severity.URGENT, AlertReason.DURESS_PIN))
+        state = replace(state, signals=(*state.signals, "duress_pin"), alerted=(*state.alerted, "duress_pin"))
+    step = _advance(state, resume, ctx)
+    return replace(step, events=events_ + step.events, sensitive=True)
+
+
+def finish(state: ConversationState, ctx: Context, complete: bool) -> Step:
+    """Assess what was answered and close the check-in."""
+    assessment = assess(state.signals, ctx.history.no_contact_order)
+    change = compare(assessment, ctx.history)
+    events: list[Event] = [CheckinCompleted(assessment, change, complete)]
+    if change.alert is not None and change.reason is not None and change.reason.value not in state.alerted:
+        events.append(AlertRaised(change.alert, change.reason))
+    elif change.alert is None and fear_rising(ctx.history, fear_score(state.signals)):
+        events.append(AlertRaised(Severity.RAISED, AlertReason.FEAR_RISING))
+    replies = (Reply(R.CHECKIN_DONE),) if complete else ()
+    return Step(ConversationState(), replies=replies, events=tuple(events))
+
+
+def expire(state: ConversationState, ctx: Context) -> Step:
+    """The check-in window closed: missed if nothing was answered, else assess what we have."""
+    if state.answered > 0:
+        return finish(state, ctx, complete=False)
+    events: list[Event] = [CheckinMissed()]
+    alert = missed_alert(ctx.history.consecutive_missed + 1, ctx.missed_alerts_agreed, ctx.missed_policy)
+    if alert is not None:
+        events.append(AlertRaised(*alert))
+    return Step(ConversationState(), events=tuple(events))
+
+
+def nudge(state: ConversationState, ctx: Context) -> Step:
+    """No reply for a while: remind once, gently."""
+    if state.reminded:
+        return Step(state)
+    return Step(replace(state, reminded=True), replies=(Reply(R.NUDGE), ask(current(state, ctx), ctx)))
+
+

@@ -1,0 +1,84 @@
+"""Recognise the survivor's standing commands: PAUSE, RESUME, HELP and WITHDRAW (or STOP)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from safety.normalise import normalise
+
+DEFAULT_PAUSE = timedelta(days=7)
+MAX_PAUSE = timedelta(days=90)
+MIN_PAUSE = timedelta(hours=1)  # "PAUSE 0" still means the survivor wants quiet for a while
+
+# The carriers' opt-out words (Twilio acts on them itself, before we see them) mean the
+# survivor wants no more messages: treat them as withdrawing consent, never as an answer.
+OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
+WITHDRAW_WORDS = OPT_OUT_WORDS | {"withdraw"}
+
+_HOURS_PER_UNIT = {
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 1),
+    **dict.fromkeys(("d", "day", "days"), 24),
+    **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), 24 * 7),
+}
+_PAUSE = re.compile(r"pause(?: for)?(?: (?P<count>\d+|an?|one) ?(?P<unit>[a-z]+)?)?")
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Send nothing until `until` (UTC)."""
+
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Start check-ins again after a pause."""
+
+
+@dataclass(frozen=True)
+class Help:
+    """Say what the survivor can do."""
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    """Withdraw consent: no more messages, ever, unless the survivor enrols again."""
+
+
+Command = Pause | Resume | Help | Withdraw
+
+
+def _pause_length(count: str | None, unit: str | None) -> timedelta | None:
+    if count is None:
+        return DEFAULT_PAUSE
+    hours_per_unit = _HOURS_PER_UNIT.get(unit or "days")
+    if hours_per_unit is None:
+        return None
+    number = 1 if count in ("a", "an", "one") else int(count)
+    # Clamp in whole hours before building a timedelta: "PAUSE 99999999999 weeks" must not overflow.
+    hours = min(number * hours_per_unit, MAX_PAUSE // timedelta(hours=1))
+    return max(timedelta(hours=hours), MIN_PAUSE)
+
+
+def parse_command(text: str, now: datetime) -> Command | None:
+    """Return the command that `text` is in its entirety, or None if it is anything else."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    # The whole message must be the command: "please stop calling me" is an answer, not an opt-out.
+    folded = normalise(text)
+    if folded in WITHDRAW_WORDS:
+        return Withdraw()
+    if folded == "resume":
+        return Resume()
+    if folded == "help":
+        return Help()
+    match = _PAUSE.fullmatch(folded)
+    if match is None:
+        return None
+    length = _pause_length(match["count"], match["unit"])
+    if length is None:
+        return None
+    # In UTC, so "12 hours" is twelve real hours even across a clock change.
+    return Pause(until=now.astimezone(UTC) + length)

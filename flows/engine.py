@@ -1,0 +1,121 @@
+"""The conversation engine: (state, input, context) -> Step. Screening first, then commands, then flows."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import replace
+
+from flows import checkin, onboarding
+from flows import replies as R
+from flows.commands import Help, Pause, Resume, Withdraw, parse_command
+from flows.events import (
+    Activated,
+    AlertRaised,
+    CodewordUsed,
+    ConsentWithdrawn,
+    Event,
+    PauseRequested,
+    QuickExitUsed,
+    ResumeRequested,
+)
+from flows.model import (
+    CaseStatus,
+    Context,
+    ConversationState,
+    Expiry,
+    Flow,
+    Input,
+    Message,
+    Reply,
+    StartCheckin,
+    Step,
+    Timeout,
+)
+from safety.model import AlertReason, Severity
+from safety.normalise import normalise
+from safety.screening import screen
+
+MAX_TEXT = 4_000  # longer input is cut before screening so one message cannot cost unbounded work
+MAX_ACTIVATION_ATTEMPTS = 5
+
+
+def handle(state: ConversationState, inp: Input, ctx: Context) -> Step:
+    """Advance a survivor's conversation by one input. Pure: the caller persists the result."""
+    if isinstance(inp, Message):
+        return _message(state, inp.text[:MAX_TEXT], ctx)
+    if isinstance(inp, StartCheckin):
+        if ctx.status is CaseStatus.ACTIVE and state.flow is None:
+            return checkin.start(state, ctx)
+        return Step(state)
+    in_checkin = state.flow is Flow.CHECKIN
+    if isinstance(inp, Timeout) and in_checkin:
+        return checkin.nudge(state, ctx)
+    if isinstance(inp, Expiry) and in_checkin:
+        return checkin.expire(state, ctx)
+    return Step(state)
+
+
+def _message(state: ConversationState, text: str, ctx: Context) -> Step:
+    if ctx.status is CaseStatus.PENDING:
+        return _activate(state, text, ctx)
+    screening = screen(text, ctx.secrets, ctx.hasher)
+    if screening.quick_exit and ctx.status.reachable:
+        # The quick exit beats everything: stop now, say nothing revealing.
+        replies = (Reply(R.COVER_LINE),) if ctx.cover_line else ()
+        return Step(ConversationState(), replies=replies, events=(QuickExitUsed(ctx.exit_pause),), sensitive=True)
+    raised: tuple[Event, ...] = ()
+    if screening.codeword:
+        raised = (CodewordUsed(), AlertRaised(Severity.URGENT, AlertReason.CODEWORD))
+        if state.flow is Flow.CHECKIN:
+            state = replace(state, signals=(*state.signals, "codeword"), alerted=(*state.alerted, "codeword"))
+    if not ctx.status.reachable:
+        return Step(state, events=raised)  # closed or withdrawn: say nothing, but a codeword still alerts
+    step = _respond(state, text, ctx)
+    return replace(step, events=raised + step.events)
+
+
+def _activate(state: ConversationState, text: str, ctx: Context) -> Step:
+    code = "".join(normalise(text).split())
+    attempts = state.retries + 1
+    if (
+        ctx.activation_code is not None
+        and attempts <= MAX_ACTIVATION_ATTEMPTS
+        and code
+        and hmac.compare_digest(ctx.hasher(code), ctx.activation_code)
+    ):
+        step = onboarding.begin(ctx)
+        return replace(step, events=(Activated(), *step.events), sensitive=True)
+    # A wrong code gets the very reply an unknown sender gets: the phone may not be in safe hands.
+    return Step(replace(state, retries=attempts), replies=(Reply(R.NEUTRAL),), sensitive=True)
+
+
+def _respond(state: ConversationState, text: str, ctx: Context) -> Step:
+    command = parse_command(text, ctx.now)
+    if isinstance(command, Help):
+        return Step(state, replies=(Reply(R.HELP),))
+    if isinstance(command, Withdraw):
+        events: tuple[Event, ...] = (
+            *_close_checkin(state, ctx),
+            ConsentWithdrawn(),
+            AlertRaised(Severity.RAISED, AlertReason.CONSENT_WITHDRAWN),
+        )
+        return Step(ConversationState(), replies=(Reply(R.WITHDRAWN),), events=events)
+    if state.flow is Flow.ONBOARDING:
+        return onboarding.answer(state, text, ctx)
+    if isinstance(command, Pause):
+        events = (*_close_checkin(state, ctx), PauseRequested(command.until))
+        return Step(ConversationState(), replies=(Reply(R.PAUSE_CONFIRMED, {"until": command.until}),), events=events)
+    if isinstance(command, Resume):
+        return Step(state, replies=(Reply(R.RESUMED),), events=(ResumeRequested(),))
+    if state.flow is Flow.CHECKIN:
+        return checkin.answer(state, text, ctx)
+    if ctx.status is CaseStatus.PAUSED:
+        return Step(state, replies=(Reply(R.PAUSED),))
+    return Step(state, replies=(Reply(R.IDLE),))
+
+
+def _close_checkin(state: ConversationState, ctx: Context) -> tuple[Event, ...]:
+    """A pause or withdrawal mid-check-in still assesses what was answered."""
+    if state.flow is Flow.CHECKIN and state.answered > 0:
+        return checkin.finish(state, ctx, complete=False).events
+    return ()

@@ -1,0 +1,54 @@
+"""Babel extractor: every question text and option label of a question-set TOML is a msgid."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Collection, Iterator, Mapping
+from typing import IO, Any
+
+# Labels are shown after a question, as numbered options or buttons, never as a message's
+# first line; the catalog check uses this comment to hold only whole messages to the
+# over-the-shoulder rule.
+LABEL_COMMENT = "option label"
+
+_ASSIGNMENT = re.compile(r"^\s*(text|label)\s*=")
+
+
+def _messages(data: Mapping[str, Any]) -> Iterator[tuple[str, list[str]]]:
+    """Yield (msgid, translator comments) in file order: each text, then its options' labels."""
+    questions = data.get("questions", [])
+    for question in questions if isinstance(questions, list) else []:
+        if not isinstance(question, dict):
+            continue
+        where = f"question {question.get('id', '?')}"
+        if isinstance(question.get("text"), str):
+            yield question["text"], [f"{where}. Line 1 is all a phone preview shows: keep it neutral."]
+        options = question.get("options", [])
+        for option in options if isinstance(options, list) else []:
+            if isinstance(option, dict) and isinstance(option.get("label"), str):
+                yield option["label"], [f"{LABEL_COMMENT}, {where}"]
+
+
+def extract_questionset(
+    fileobj: IO[bytes],
+    keywords: Collection[str],
+    comment_tags: Collection[str],
+    options: Mapping[str, Any],
+) -> Iterator[tuple[int, str, str, list[str]]]:
+    """Yield (line, funcname, msgid, comments) for Babel; funcname is empty (no keyword applies)."""
+    text = fileobj.read().decode(options.get("encoding", "utf-8"))
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        name = getattr(fileobj, "name", "question set")
+        raise ValueError(f"{name}: TOML syntax error: {error}") from None
+    messages = list(_messages(data))
+    # tomllib keeps no positions. In the usual layout each text/label sits on its own line in
+    # file order, so pair them up; otherwise report line 0 rather than a wrong line.
+    lines = [n for n, line in enumerate(text.splitlines(), start=1) if _ASSIGNMENT.match(line)]
+    if len(lines) != len(messages):
+        lines = [0] * len(messages)
+    for lineno, (message, comments) in zip(lines, messages, strict=True):
+        if message:
+            yield lineno, "", message, comments

@@ -1,0 +1,276 @@
+"""Load a question set from TOML and refuse, in one clear line, anything the engine cannot run."""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from collections import deque
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from flows.answers import ambiguous_phrases
+from flows.discretion import first_line_problems
+from flows.questionset import END, Option, OptionAction, Question, QuestionKind, QuestionSet
+from safety import signals
+from safety.normalise import normalise
+
+DEFAULT_RESOURCE = "questionsets/standard.toml"
+MAX_OPTIONS = 9  # one digit each: "10" would read as "1" and "0" on some keypads and in our parser
+PLACEHOLDERS = frozenset({"sender"})
+
+_ID = re.compile(r"[a-z][a-z0-9_]*\Z")
+_SET_FIELDS = {"id": True, "version": True, "start": True, "questions": True}  # name -> required
+_QUESTION_FIELDS = {
+    "id": True,
+    "kind": True,
+    "text": True,
+    "next": False,
+    "sensitive": False,
+    "options": False,
+}
+_OPTION_FIELDS = {
+    "key": True,
+    "label": True,
+    "words": False,
+    "signals": False,
+    "next": False,
+    "action": False,
+    "exclusive": False,
+}
+
+
+class QuestionSetError(ValueError):
+    """A question set file is wrong; the message names the file, the question and the fix."""
+
+
+def _fail(where: str, problem: str) -> QuestionSetError:
+    # One line, whatever a value held: a newline would split a log line or a CLI error.
+    return QuestionSetError(f"{where}: {problem}".replace("\n", "\\n"))
+
+
+def _fields(table: Mapping[str, Any], allowed: Mapping[str, bool], where: str) -> None:
+    for name in table:
+        if name not in allowed:
+            raise _fail(where, f"unknown field {name!r} (expected one of: {', '.join(allowed)})")
+    for name, required in allowed.items():
+        if required and name not in table:
+            raise _fail(where, f"missing field {name!r}")
+
+
+def _str(table: Mapping[str, Any], name: str, where: str, default: str = "") -> str:
+    value = table.get(name, default)
+    if not isinstance(value, str):
+        raise _fail(where, f"{name!r} must be a string, not {value!r}")
+    return value
+
+
+def _bool(table: Mapping[str, Any], name: str, where: str) -> bool:
+    value = table.get(name, False)
+    if not isinstance(value, bool):
+        raise _fail(where, f"{name!r} must be true or false, not {value!r}")
+    return value
+
+
+def _strs(table: Mapping[str, Any], name: str, where: str) -> tuple[str, ...]:
+    value = table.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _fail(where, f"{name!r} must be a list of strings, not {value!r}")
+    return tuple(value)
+
+
+def _ident(table: Mapping[str, Any], name: str, where: str) -> str:
+    value = _str(table, name, where)
+    if not _ID.match(value):
+        raise _fail(where, f"{name} {value!r} must be lower-case letters, digits and _ (a letter first)")
+    return value
+
+
+def _check_placeholders(text: str, name: str, where: str) -> None:
+    try:
+        fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(text) if f is not None]
+    except ValueError:
+        raise _fail(where, f"{name} has an unmatched brace; write {{{{ or }}}} for a literal one") from None
+    for field, spec, conversion in fields:
+        if field not in PLACEHOLDERS or spec or conversion:
+            written = field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise _fail(where, f"{name} has placeholder {{{written}}}; only a plain {{sender}} is filled in")
+
+
+def _option(table: Any, number: int, kind: QuestionKind, where: str) -> Option:
+    if not isinstance(table, dict):
+        raise _fail(where, f"option #{number} must be a [[questions.options]] table")
+    if not isinstance(table.get("key"), str):
+        raise _fail(f"{where}, option #{number}", "missing field 'key'")
+    where = f"{where}, option {table['key']!r}"
+    if not table.get("label"):
+        raise _fail(where, 'option without label: add label = "..." (the text shown to the survivor)')
+    _fields(table, _OPTION_FIELDS, where)
+    key = _ident(table, "key", where)
+    label = _str(table, "label", where)
+    _check_placeholders(label, "label", where)
+    words: list[str] = []
+    for word in _strs(table, "words", where):
+        folded = normalise(word)
+        if not folded:
+            raise _fail(where, f"word {word!r} has no letters or digits, so no reply could match it")
+        if folded not in words:
+            words.append(folded)
+    names = _strs(table, "signals", where)
+    for name in names:
+        if not signals.is_known(name):
+            raise _fail(where, f"unknown signal {name!r} (the known signals are listed in safety/signals.py)")
+    next_step = table.get("next")
+    if next_step is not None and not isinstance(next_step, str):
+        raise _fail(where, f"'next' must be a string, not {next_step!r}")
+    action_name = _str(table, "action", where, OptionAction.NONE.value)
+    try:
+        action = OptionAction(action_name)
+    except ValueError:
+        choices = ", ".join(a.value for a in OptionAction)
+        raise _fail(where, f"bad action {action_name!r} (use one of: {choices})") from None
+    if action is OptionAction.DEFER and kind is QuestionKind.MULTI:
+        raise _fail(where, "action 'defer' cannot be on a multi question: it could be picked with others")
+    exclusive = _bool(table, "exclusive", where)
+    if exclusive and kind is not QuestionKind.MULTI:
+        raise _fail(where, "'exclusive' only means something on a multi question")
+    return Option(key, label, tuple(words), names, next_step, action, exclusive)
+
+
+def _question(table: Any, number: int, seen: set[str], where: str) -> Question:
+    if not isinstance(table, dict):
+        raise _fail(where, f"question #{number} must be a [[questions]] table")
+    if not isinstance(table.get("id"), str):
+        raise _fail(f"{where}: question #{number}", "missing field 'id'")
+    where = f"{where}: question {table['id']!r}"
+    _fields(table, _QUESTION_FIELDS, where)
+    question_id = _ident(table, "id", where)
+    if question_id == END:
+        raise _fail(where, f"{END!r} is reserved for finishing the check-in; choose another id")
+    if question_id in seen:
+        raise _fail(where, "duplicate question id")
+    seen.add(question_id)
+    kind_name = _str(table, "kind", where)
+    try:
+        kind = QuestionKind(kind_name)
+    except ValueError:
+        raise _fail(where, f"bad kind {kind_name!r} (use choice, multi or text)") from None
+    text = _str(table, "text", where)
+    if not text.strip():
+        raise _fail(where, "text is empty")
+    _check_placeholders(text, "text", where)
+    problems = first_line_problems(text)
+    if problems:
+        raise _fail(where, f"{problems[0]}; keep line 1 neutral and put the question on line 2 (\\n)")
+    raw_options = table.get("options", [])
+    if not isinstance(raw_options, list):
+        raise _fail(where, "'options' must be [[questions.options]] tables")
+    if kind is QuestionKind.TEXT and raw_options:
+        raise _fail(where, 'a text question cannot have options; use kind = "choice" or remove them')
+    if kind is not QuestionKind.TEXT and not raw_options:
+        raise _fail(where, f"missing option: a {kind.value} question needs a [[questions.options]] table")
+    if len(raw_options) > MAX_OPTIONS:
+        raise _fail(where, f"{len(raw_options)} options; at most {MAX_OPTIONS}, so each is one digit")
+    options = tuple(_option(raw, n, kind, where) for n, raw in enumerate(raw_options, start=1))
+    keys = [option.key for option in options]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise _fail(f"{where}, option {key!r}", "duplicate option key")
+    question = Question(
+        id=question_id,
+        kind=kind,
+        text=text,
+        options=options,
+        next=_str(table, "next", where, END),
+        sensitive=_bool(table, "sensitive", where),
+    )
+    clashes = ambiguous_phrases(question)
+    if clashes:
+        raise _fail(where, f"ambiguous reply: {clashes[0]}")
+    return question
+
+
+def _successors(question: Question) -> list[tuple[str, str]]:
+    """Return (where, next step) for the question and each option that sets its own next."""
+    steps = [("", question.next)]
+    steps += [(f", option {o.key!r}", o.next) for o in question.options if o.next is not None]
+    return steps
+
+
+def _check_graph(qs: QuestionSet, source: str) -> None:
+    by_id = {q.id: q for q in qs.questions}
+    if qs.start not in by_id:
+        raise _fail(source, f"start {qs.start!r} is not a question id (have: {', '.join(by_id)})")
+    for q in qs.questions:
+        for where, step in _successors(q):
+            if step != END and step not in by_id:
+                problem = f"unknown next step {step!r} (use a question id or 'end')"
+                raise _fail(f"{source}: question {q.id!r}{where}", problem)
+    reached = {qs.start}
+    queue = deque([qs.start])
+    while queue:
+        for _, step in _successors(by_id[queue.popleft()]):
+            if step != END and step not in reached:
+                reached.add(step)
+                queue.append(step)
+    for q in qs.questions:
+        if q.id not in reached:
+            problem = f"unreachable question: no path leads to it from start {qs.start!r}"
+            raise _fail(f"{source}: question {q.id!r}", problem)
+    # A loop would keep a survivor answering for ever; every path must reach 'end'.
+    done: set[str] = set()
+
+    def visit(question_id: str, path: list[str]) -> None:
+        if question_id in path:
+            loop = " -> ".join([*path[path.index(question_id) :], question_id])
+            raise _fail(f"{source}: question {question_id!r}", f"loop ({loop}); every path must reach 'end'")
+        if question_id in done or question_id == END:
+            return
+        for _, step in _successors(by_id[question_id]):
+            visit(step, [*path, question_id])
+        done.add(question_id)
+
+    visit(qs.start, [])
+
+
+def parse_questionset(text: str, source: str) -> QuestionSet:
+    """Parse and validate a question set; `source` names it in errors."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise _fail(source, f"TOML syntax error: {error}") from None
+    _fields(raw, _SET_FIELDS, source)
+    set_id = _ident(raw, "id", source)
+    version = raw["version"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _fail(source, f"'version' must be a whole number from 1, not {version!r}")
+    start = _str(raw, "start", source)
+    raw_questions = raw["questions"]
+    if not isinstance(raw_questions, list) or not raw_questions:
+        raise _fail(source, "'questions' must be one or more [[questions]] tables")
+    seen: set[str] = set()
+    questions = tuple(_question(q, n, seen, source) for n, q in enumerate(raw_questions, start=1))
+    qs = QuestionSet(id=set_id, version=version, start=start, questions=questions)
+    _check_graph(qs, source)
+    return qs
+
+
+def load_questionset(path: Path) -> QuestionSet:
+    """Read and validate the question set in the TOML file at `path`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _fail(str(path), "not UTF-8 text; save the file as UTF-8") from None
+    except OSError as error:
+        raise _fail(str(path), f"cannot read it ({error.strerror or error})") from None
+    return parse_questionset(text, str(path))
+
+
+@cache
+def load_default() -> QuestionSet:
+    """Return the packaged default check-in question set."""
+    text = resources.files("flows").joinpath(DEFAULT_RESOURCE).read_text(encoding="utf-8")
+    return parse_questionset(text, f"flows/{DEFAULT_RESOURCE}")

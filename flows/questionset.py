@@ -1,0 +1,54 @@
+"""Question sets: the data a service manager edits, as typed values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+END = "end"  # the `next` of an option or question that finishes the check-in
+
+
+class QuestionKind(str, Enum):
+    CHOICE = "choice"  # exactly one option
+    MULTI = "multi"  # one or more options ("2 3"); an `exclusive` option stands alone
+    TEXT = "text"  # free text; a skip word records no text
+
+
+class OptionAction(str, Enum):
+    NONE = "none"
+    DEFER = "defer"  # "not a good time": end quietly and try again later
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str  # stable id recorded in answers ("yes", "in_person")
+    label: str  # gettext msgid shown to the survivor
+    words: tuple[str, ...] = ()  # extra words that select it (normalised on load)
+    signals: tuple[str, ...] = ()  # safety signal names it records
+    next: str | None = None  # overrides the question's next
+    action: OptionAction = OptionAction.NONE
+    exclusive: bool = False  # in a multi question, cannot be combined ("none of these")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    kind: QuestionKind
+    text: str  # gettext msgid; first line must pass the over-the-shoulder test
+    options: tuple[Option, ...] = ()
+    next: str = END
+    sensitive: bool = False  # never store the raw inbound text for this question
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    id: str
+    version: int
+    start: str
+    questions: tuple[Question, ...]
+
+    def question(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise KeyError(question_id)

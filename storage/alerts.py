@@ -1,0 +1,83 @@
+"""Alerts to practitioners, who was notified at each rung, and acknowledgements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.db import Row, Tx, parse_ts, ts
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    service_id: int
+    case_id: int
+    case_ref: str
+    severity: str
+    reason: str
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: int | None
+
+
+def _alert(row: Row) -> Alert:
+    return Alert(
+        id=row["id"],
+        service_id=row["service_id"],
+        case_id=row["case_id"],
+        case_ref=row["ref"],
+        severity=row["severity"],
+        reason=row["reason"],
+        created_at=parse_ts(row["created_at"]),
+        acknowledged_at=parse_ts(row["acknowledged_at"]) if row["acknowledged_at"] else None,
+        acknowledged_by=row["acknowledged_by"],
+    )
+
+
+_SELECT = "SELECT alerts.*, cases.ref FROM alerts JOIN cases ON cases.id = alerts.case_id"
+
+
+async def create(tx: Tx, service_id: int, case_id: int, severity: str, reason: str, now: datetime) -> int:
+    return await tx.execute(
+        "INSERT INTO alerts (service_id, case_id, severity, reason, created_at) VALUES (?, ?, ?, ?, ?)",
+        (service_id, case_id, severity, reason, ts(now)),
+    )
+
+
+async def get(tx: Tx, alert_id: int) -> Alert | None:
+    row = await tx.one(f"{_SELECT} WHERE alerts.id = ?", (alert_id,))
+    return _alert(row) if row else None
+
+
+async def list_for_service(tx: Tx, service_id: int, open_only: bool = False) -> list[Alert]:
+    where = " AND alerts.acknowledged_at IS NULL" if open_only else ""
+    rows = await tx.all(f"{_SELECT} WHERE alerts.service_id = ?{where} ORDER BY alerts.id", (service_id,))
+    return [_alert(r) for r in rows]
+
+
+async def for_case(tx: Tx, case_id: int) -> list[Alert]:
+    return [_alert(r) for r in await tx.all(f"{_SELECT} WHERE alerts.case_id = ? ORDER BY alerts.id", (case_id,))]
+
+
+async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime) -> bool:
+    """Record the first acknowledgement; False if it was already acknowledged."""
+    changed = await tx.changes(
+        "UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_at IS NULL",
+        (ts(now), practitioner_id, alert_id),
+    )
+    return changed == 1
+
+
+async def notified(tx: Tx, alert_id: int, step: int, role: str, practitioner_id: int, now: datetime) -> bool:
+    """Record that a practitioner was told at a rung; False if they already were."""
+    await tx.execute(
+        "INSERT INTO alert_notifications (alert_id, step, role, practitioner_id, at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        (alert_id, step, role, practitioner_id, ts(now)),
+    )
+    return bool(await tx.scalar("SELECT changes()"))
+
+
+async def notifications(tx: Tx, alert_id: int) -> list[Row]:
+    return await tx.all("SELECT * FROM alert_notifications WHERE alert_id = ? ORDER BY id", (alert_id,))

@@ -1,0 +1,222 @@
+"""Cases: one survivor each, with contact details encrypted and secrets stored as keyed hashes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from flows.events import SafeWindow
+from safety.model import History, IntakeLevel, Level
+from storage.crypto import Crypto, new_case_ref
+from storage.db import Row, Tx, parse_ts, ts
+
+LIVE = ("pending", "onboarding", "active", "paused")
+ADDRESS = b"case.address"
+NAME = b"case.name"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: int
+    service_id: int
+    ref: str
+    idva_id: int
+    channel: str
+    address_enc: bytes | None
+    name_enc: bytes | None
+    salt: bytes
+    language: str
+    timezone: str
+    safe_windows: tuple[SafeWindow, ...]
+    intake_level: IntakeLevel
+    no_contact_order: bool
+    status: str
+    activation_hash: bytes | None
+    activation_expires_at: datetime | None
+    exit_word_hash: bytes | None
+    codeword_hash: bytes | None
+    pin_hash: bytes | None
+    duress_pin_hash: bytes | None
+    exit_pause_minutes: int
+    missed_alerts_agreed: bool
+    paused_until: datetime | None
+
+
+def _case(row: Row) -> Case:
+    return Case(
+        id=row["id"],
+        service_id=row["service_id"],
+        ref=row["ref"],
+        idva_id=row["idva_id"],
+        channel=row["channel"],
+        address_enc=row["address_enc"],
+        name_enc=row["name_enc"],
+        salt=row["salt"],
+        language=row["language"],
+        timezone=row["timezone"],
+        safe_windows=windows_from_json(row["safe_windows"]),
+        intake_level=IntakeLevel(row["intake_level"]),
+        no_contact_order=bool(row["no_contact_order"]),
+        status=row["status"],
+        activation_hash=row["activation_hash"],
+        activation_expires_at=parse_ts(row["activation_expires_at"]) if row["activation_expires_at"] else None,
+        exit_word_hash=row["exit_word_hash"],
+        codeword_hash=row["codeword_hash"],
+        pin_hash=row["pin_hash"],
+        duress_pin_hash=row["duress_pin_hash"],
+        exit_pause_minutes=row["exit_pause_minutes"],
+        missed_alerts_agreed=bool(row["missed_alerts_agreed"]),
+        paused_until=parse_ts(row["paused_until"]) if row["paused_until"] else None,
+    )
+
+
+def windows_to_json(windows: tuple[SafeWindow, ...]) -> str:
+    return json.dumps([[w.start, w.end] for w in windows])
+
+
+def windows_from_json(text: str) -> tuple[SafeWindow, ...]:
+    return tuple(SafeWindow(int(a), int(b)) for a, b in json.loads(text))
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    service_id: int
+    idva_id: int
+    channel: str
+    address: str
+    address_hash: bytes
+    name: str | None
+    intake_level: IntakeLevel
+    no_contact_order: bool = False
+    language: str = "en_GB"
+    timezone: str = "Europe/London"
+    safe_windows: tuple[SafeWindow, ...] = ()
+
+
+class AddressInUse(Exception):
+    """Another live case already uses this contact address."""
+
+
+async def enrol(
+    tx: Tx, crypto: Crypto, e: Enrolment, activation_digest: bytes, salt: bytes, expires: datetime, now: datetime
+) -> tuple[int, str]:
+    """Create a pending case; return its id and short reference."""
+    for _ in range(10):  # references are short and random: retry the rare clash
+        ref = new_case_ref()
+        try:
+            case_id = await tx.execute(
+                "INSERT INTO cases (service_id, ref, idva_id, channel, address_enc, address_hash, name_enc, salt, "
+                "language, timezone, safe_windows, intake_level, no_contact_order, status, activation_hash, "
+                "activation_expires_at, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                (
+                    e.service_id,
+                    ref,
+                    e.idva_id,
+                    e.channel,
+                    crypto.encrypt(e.address, ADDRESS),
+                    e.address_hash,
+                    crypto.encrypt_optional(e.name, NAME),
+                    salt,
+                    e.language,
+                    e.timezone,
+                    windows_to_json(e.safe_windows),
+                    e.intake_level.value,
+                    int(e.no_contact_order),
+                    activation_digest,
+                    ts(expires),
+                    ts(now),
+                ),
+            )
+            return case_id, ref
+        except sqlite3.IntegrityError as exc:
+            if "cases.ref" in str(exc):
+                continue
+            raise AddressInUse("that contact address already belongs to an open case") from None
+    raise RuntimeError("could not draw a unique case reference")
+
+
+
+
+async def by_address(tx: Tx, channel: str, address_hash: bytes) -> Case | None:
+    """The live case for an address, else the most recent ended one (so a codeword still alerts)."""
+    row = await tx.one(
+        "SELECT * FROM cases WHERE channel = ? AND address_hash = ? "
+        "ORDER BY status IN ('closed', 'withdrawn'), id DESC LIMIT 1",
+        (channel, address_hash),
+    )
+    return _case(row) if row else None
+
+
+async def get(tx: Tx, case_id: int) -> Case:
+    row = await tx.one("SELECT * FROM cases WHERE id = ?", (case_id,))
+    if row is None:
+        raise LookupError(f"no case {case_id}")
+    return _case(row)
+
+
+async def by_ref(tx: Tx, ref: str) -> Case | None:
+    row = await tx.one("SELECT * FROM cases WHERE ref = ?", (ref.strip().upper(),))
+    return _case(row) if row else None
+
+
+async def list_for_service(tx: Tx, service_id: int) -> list[Case]:
+    return [_case(r) for r in await tx.all("SELECT * FROM cases WHERE service_id = ? ORDER BY id", (service_id,))]
+
+
+SETTABLE = frozenset(
+    {
+        "status", "address_enc", "name_enc", "language", "timezone", "safe_windows", "intake_level",
+        "no_contact_order", "activation_hash", "activation_expires_at", "exit_word_hash", "codeword_hash",
+        "pin_hash", "duress_pin_hash", "exit_pause_minutes", "missed_alerts_agreed", "paused_until", "closed_at",
+        "idva_id",
+    }
+)
+
+
+async def update(tx: Tx, case_id: int, **fields: object) -> None:
+    unknown = set(fields) - SETTABLE
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)} on a case")
+    values = [ts(v) if isinstance(v, datetime) else v for v in fields.values()]
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    await tx.execute(f"UPDATE cases SET {assignments} WHERE id = ?", (*values, case_id))
+
+
+async def history(tx: Tx, case: Case, depth: int = 3) -> History:
+    """The recent levels and fear scores (oldest first) and the run of missed check-ins."""
+    rows = await tx.all(
+        "SELECT level, fear FROM assessments WHERE case_id = ? ORDER BY id DESC LIMIT ?", (case.id, depth)
+    )
+    rows.reverse()
+    statuses = await tx.all(
+        "SELECT status FROM checkins WHERE case_id = ? AND status NOT IN ('open', 'deferred', 'missed_system') "
+        "ORDER BY id DESC LIMIT 10",
+        (case.id,),
+    )
+    missed = 0
+    for row in statuses:
+        if row["status"] != "missed":
+            break
+        missed += 1
+    return History(
+        intake=case.intake_level,
+        no_contact_order=case.no_contact_order,
+        recent_levels=tuple(Level.parse(r["level"]) for r in rows),
+        recent_fear=tuple(int(r["fear"]) for r in rows),
+        consecutive_missed=missed,
+    )
+
+
+async def add_consent(tx: Tx, case_id: int, topic: str, agreed: bool, version: str, how: str, now: datetime) -> None:
+    await tx.execute(
+        "INSERT INTO consents (case_id, topic, agreed, text_version, how, at) VALUES (?, ?, ?, ?, ?, ?)",
+        (case_id, topic, int(agreed), version, how, ts(now)),
+    )
+
+
+async def consents(tx: Tx, case_id: int) -> list[Row]:
+    return await tx.all("SELECT topic, agreed, text_version, how, at FROM consents WHERE case_id = ? ORDER BY id",
+                        (case_id,))

@@ -1,0 +1,160 @@
+"""The SQLite database: one serialised connection, explicit transactions, migrations at open."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+Row = sqlite3.Row
+BUSY_TIMEOUT_MS = 5_000
+
+
+class StorageError(Exception):
+    """A storage problem a user can act on (one line)."""
+
+
+def ts(when: datetime) -> str:
+    """UTC text timestamp with a fixed width, so text order is time order."""
+    if when.tzinfo is None:
+        raise ValueError("naive datetime given to storage")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def migrations() -> list[tuple[int, str]]:
+    """The packaged migrations as (version, sql), in order."""
+    found = []
+    for entry in resources.files("storage").joinpath("migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Tx:
+    """One open transaction. Rolled back on exit unless `commit()` was called."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        self.committed = False
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run a statement; return lastrowid (for inserts) — rowcount via `changes()`."""
+        cursor = await self._conn.execute(sql, params)
+        rowid = cursor.lastrowid or 0
+        await cursor.close()
+        return rowid
+
+    async def changes(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = await self._conn.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            row: Row | None = await cursor.fetchone()
+            return row
+
+    async def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = await self.one(sql, params)
+        return None if row is None else row[0]
+
+    async def commit(self) -> None:
+        await self._conn.commit()
+        self.committed = True
+
+
+class Database:
+    """A SQLite file in WAL mode with one writer; every access goes through a transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path, *, migrate: bool = True, synchronous: str = "FULL") -> Database:
+        """Open (creating if needed) and bring the schema up to date."""
+        if not path.parent.exists():
+            raise StorageError(f"database folder {path.parent} does not exist: create it or choose --db")
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open database {path}: {exc}") from None
+        conn.row_factory = sqlite3.Row
+        db = cls(conn, path)
+        try:
+            # FULL: an inbound message we acknowledged must survive a power cut, not just a crash.
+            for pragma in (
+                "journal_mode=WAL",
+                f"synchronous={synchronous}",
+                "foreign_keys=ON",
+                f"busy_timeout={BUSY_TIMEOUT_MS}",
+            ):
+                await conn.execute(f"PRAGMA {pragma}")
+            if migrate:
+                await db.upgrade()
+        except BaseException:
+            await conn.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    async def version(self) -> int:
+        async with self._lock:
+            cursor = await self._conn.execute("PRAGMA user_version")
+            row = await cursor.fetchone()
+            await cursor.close()
+            return int(row[0]) if row else 0
+
+    async def upgrade(self) -> list[int]:
+        """Apply pending migrations, each in its own transaction; return the versions applied."""
+        applied = []
+        current = await self.version()
+        for version, sql in migrations():
+            if version <= current:
+                continue
+            async with self._lock:
+                # executescript commits implicitly, so wrap the script itself in BEGIN/COMMIT.
+                try:
+                    await self._conn.executescript(
+                        f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
+                    )
+                except sqlite3.Error as exc:
+                    await self._conn.execute("ROLLBACK") if self._conn.in_transaction else None
+                    raise StorageError(f"migration {version:04d} failed: {exc}") from None
+            applied.append(version)
+        return applied
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """A write transaction (BEGIN IMMEDIATE) under the single-writer lock."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            tx = Tx(self._conn)
+            try:
+                yield tx
+            finally:
+                if not tx.committed:
+                    await self._conn.rollback()

@@ -1,0 +1,129 @@
+"""The outbox: every reply and alert is written here in the same transaction as its cause."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.crypto import Crypto
+from storage.db import Row, Tx, ts
+
+ADDRESS = b"outbox.address"
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    recipient: str
+    case_id: int | None
+    practitioner_id: int | None
+    alert_id: int | None
+    channel: str
+    position: int
+    address_enc: bytes | None
+    language: str
+    timezone: str
+    message: dict[str, Any]
+    attempts: int
+
+
+def _item(row: Row) -> OutboxItem:
+    return OutboxItem(row["id"], row["recipient"], row["case_id"], row["practitioner_id"], row["alert_id"],
+                      row["channel"], row["position"], row["address_enc"], row["language"], row["timezone"],
+                      json.loads(row["message"]), row["attempts"])
+
+
+async def to_survivor(
+    tx: Tx,
+    crypto: Crypto,
+    *,
+    case_id: int | None,
+    channel: str,
+    address: str,
+    language: str,
+    timezone: str,
+    message: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Queue a message to a survivor (or an unknown sender). The address is kept encrypted until sent."""
+    return await tx.execute(
+        "INSERT INTO outbox (recipient, case_id, channel, address_enc, language, timezone, message, status, "
+        "next_attempt_at, created_at) VALUES ('survivor', ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        (case_id, channel, crypto.encrypt(address, ADDRESS), language, timezone, json.dumps(message), ts(now), ts(now)),
+    )
+
+
+async def to_practitioner(
+    tx: Tx, *, practitioner_id: int, alert_id: int | None, channel: str, position: int, message: dict[str, Any],
+    now: datetime,
+) -> int:
+    return await tx.execute(
+        "INSERT INTO outbox (recipient, practitioner_id, alert_id, channel, position, message, status, "
+        "next_attempt_at, created_at) VALUES ('practitioner', ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        (practitioner_id, alert_id, channel, position, json.dumps(message), ts(now), ts(now)),
+    )
+
+
+async def due(tx: Tx, now: datetime, limit: int = 200) -> list[OutboxItem]:
+    rows = await tx.all(
+        "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+        (ts(now), limit),
+    )
+    return [_item(r) for r in rows]
+
+
+async def mark_sent(tx: Tx, item_id: int, provider_id: str | None, now: datetime) -> bool:
+    """Mark delivered and drop the stored address; False if it was no longer pending."""
+    return await tx.changes(
+        "UPDATE outbox SET status = 'sent', provider_id = ?, sent_at = ?, attempts = attempts + 1, address_enc = NULL "
+        "WHERE id = ? AND status = 'pending'",
+        (provider_id, ts(now), item_id),
+    ) == 1
+
+
+async def retry_later(tx: Tx, item_id: int, error: str, next_at: datetime) -> None:
+    await tx.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'",
+        (error, ts(next_at), item_id),
+    )
+
+
+async def fail(tx: Tx, item_id: int, error: str) -> None:
+    await tx.execute(
+        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, address_enc = NULL "
+        "WHERE id = ? AND status = 'pending'",
+        (error, item_id),
+    )
+
+
+async def move_to(tx: Tx, item_id: int, channel: str, position: int, error: str, now: datetime) -> None:
+    """Fall back to the practitioner's next channel."""
+    await tx.execute(
+        "UPDATE outbox SET channel = ?, position = ?, attempts = 0, last_error = ?, next_attempt_at = ? "
+        "WHERE id = ? AND status = 'pending'",
+        (channel, position, error, ts(now), item_id),
+    )
+
+
+async def cancel_for_survivor(tx: Tx, case_id: int) -> int:
+    """Quick exit / withdrawal: nothing queued for the survivor may go out any more."""
+    return await tx.changes(
+        "UPDATE outbox SET status = 'cancelled', address_enc = NULL "
+        "WHERE recipient = 'survivor' AND case_id = ? AND status = 'pending'",
+        (case_id,),
+    )
+
+
+async def counts(tx: Tx) -> dict[str, int]:
+    rows = await tx.all("SELECT status, count(*) AS n FROM outbox GROUP BY status")
+    return {r["status"]: r["n"] for r in rows}
+
+
+async def failures(tx: Tx, limit: int = 50) -> list[Row]:
+    return await tx.all(
+        "SELECT id, recipient, channel, alert_id, last_error, attempts FROM outbox WHERE status = 'failed' "
+        "ORDER BY id DESC LIMIT ?",
+        (limit,),
+    )

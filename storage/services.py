@@ -1,0 +1,84 @@
+"""Services: the organisations running Safecheck, with their per-service settings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from safety.policy import (
+    DEFAULT_ALERT_POLICY,
+    DEFAULT_MISSED_POLICY,
+    AlertPolicy,
+    MissedPolicy,
+    parse_alert_policy,
+    parse_missed_policy,
+)
+from storage.db import Row, Tx, ts
+
+
+@dataclass(frozen=True)
+class Service:
+    id: int
+    slug: str
+    name: str
+    sender_name: str
+    timezone: str
+    questionset: str | None
+    alert_policy: AlertPolicy
+    missed_policy: MissedPolicy
+    cover_line: bool
+    digest_hour: int | None
+    retention_days: int
+
+
+def _service(row: Row) -> Service:
+    return Service(
+        id=row["id"],
+        slug=row["slug"],
+        name=row["name"],
+        sender_name=row["sender_name"],
+        timezone=row["timezone"],
+        questionset=row["questionset"],
+        alert_policy=parse_alert_policy(json.loads(row["alert_policy"]))
+        if row["alert_policy"]
+        else DEFAULT_ALERT_POLICY,
+        missed_policy=parse_missed_policy(json.loads(row["missed_policy"]))
+        if row["missed_policy"]
+        else DEFAULT_MISSED_POLICY,
+        cover_line=bool(row["cover_line"]),
+        digest_hour=row["digest_hour"],
+        retention_days=row["retention_days"],
+    )
+
+
+async def create(tx: Tx, slug: str, name: str, now: datetime, sender_name: str = "Alex") -> int:
+    return await tx.execute(
+        "INSERT INTO services (slug, name, sender_name, created_at) VALUES (?, ?, ?, ?)",
+        (slug, name, sender_name, ts(now)),
+    )
+
+
+async def get(tx: Tx, service_id: int) -> Service:
+    row = await tx.one("SELECT * FROM services WHERE id = ?", (service_id,))
+    if row is None:
+        raise LookupError(f"no service {service_id}")
+    return _service(row)
+
+
+async def all_services(tx: Tx) -> list[Service]:
+    return [_service(r) for r in await tx.all("SELECT * FROM services ORDER BY id")]
+
+
+SETTABLE = frozenset(
+    {"name", "sender_name", "timezone", "questionset", "alert_policy", "missed_policy", "cover_line",
+     "digest_hour", "retention_days"}
+)
+
+
+async def update(tx: Tx, service_id: int, **fields: object) -> None:
+    unknown = set(fields) - SETTABLE
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)} on a service")
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    await tx.execute(f"UPDATE services SET {assignments} WHERE id = ?", (*fields.values(), service_id))

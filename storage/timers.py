@@ -1,0 +1,102 @@
+"""Timers: every timed thing (check-ins due, reminders, expiries, escalations) lives in one table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.db import Row, Tx, parse_ts, ts
+
+
+@dataclass(frozen=True)
+class Timer:
+    id: int
+    kind: str
+    key: str
+    case_id: int | None
+    alert_id: int | None
+    service_id: int | None
+    due_at: datetime
+    payload: dict[str, Any]
+
+
+def _timer(row: Row) -> Timer:
+    return Timer(row["id"], row["kind"], row["key"], row["case_id"], row["alert_id"], row["service_id"],
+                 parse_ts(row["due_at"]), json.loads(row["payload"]))
+
+
+async def add(
+    tx: Tx,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    *,
+    case_id: int | None = None,
+    alert_id: int | None = None,
+    service_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Add a timer unless one with the same (kind, key) exists; True if added."""
+    await tx.execute(
+        "INSERT INTO timers (kind, key, case_id, alert_id, service_id, due_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (kind, key) DO NOTHING",
+        (kind, key, case_id, alert_id, service_id, ts(due_at), json.dumps(payload or {})),
+    )
+    return bool(await tx.scalar("SELECT changes()"))
+
+
+async def due(tx: Tx, now: datetime, limit: int = 100) -> list[Timer]:
+    rows = await tx.all(
+        "SELECT * FROM timers WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", (ts(now), limit)
+    )
+    return [_timer(r) for r in rows]
+
+
+async def claim(tx: Tx, timer_id: int, now: datetime) -> bool:
+    """Mark a timer done; False if someone else already did (it fires once)."""
+    return await tx.changes("UPDATE timers SET done_at = ? WHERE id = ? AND done_at IS NULL", (ts(now), timer_id)) == 1
+
+
+async def cancel(tx: Tx, now: datetime, case_id: int, kinds: tuple[str, ...]) -> None:
+    marks = ", ".join("?" for _ in kinds)
+    await tx.execute(
+        f"UPDATE timers SET done_at = ? WHERE case_id = ? AND done_at IS NULL AND kind IN ({marks})",
+        (ts(now), case_id, *kinds),
+    )
+
+
+async def next_due_at(tx: Tx) -> datetime | None:
+    value = await tx.scalar("SELECT min(due_at) FROM timers WHERE done_at IS NULL")
+    return parse_ts(value) if value else None
+
+
+async def pending_for_case(tx: Tx, case_id: int, kind: str) -> list[Timer]:
+    rows = await tx.all(
+        "SELECT * FROM timers WHERE case_id = ? AND kind = ? AND done_at IS NULL ORDER BY due_at", (case_id, kind)
+    )
+    return [_timer(r) for r in rows]
+
+
+async def cancel_for_alert(tx: Tx, now: datetime, alert_id: int) -> None:
+    """An acknowledged alert escalates no further."""
+    await tx.execute(
+        "UPDATE timers SET done_at = ? WHERE alert_id = ? AND kind = 'escalate' AND done_at IS NULL",
+        (ts(now), alert_id),
+    )
+
+
+async def cancel_all(tx: Tx, now: datetime, case_id: int) -> None:
+    await tx.execute("UPDATE timers SET done_at = ? WHERE case_id = ? AND done_at IS NULL AND kind != 'escalate'",
+                     (ts(now), case_id))
+
+
+async def put(tx: Tx, kind: str, key: str, due_at: datetime, *, case_id: int | None = None,
+              payload: dict[str, Any] | None = None) -> None:
+    """Add or re-arm a timer (re-planning the same slot after a schedule change)."""
+    await tx.execute(
+        "INSERT INTO timers (kind, key, case_id, due_at, payload) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (kind, key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload, done_at = NULL",
+        (kind, key, case_id, ts(due_at), json.dumps(payload or {})),
+    )

@@ -1,0 +1,165 @@
+"""The en_GB catalog matches the sources, compiles, and keeps every message's first line discreet."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Message
+from babel.messages.pofile import read_po, write_po
+from babel.support import Translations
+
+from flows.discretion import first_line_problems
+from flows.i18n_extract import LABEL_COMMENT, extract_questionset
+from flows.loader import load_default
+from locales import catalog
+
+STANDARD = catalog.ROOT / "flows" / "questionsets" / "standard.toml"
+
+
+def test_the_en_gb_catalog_is_complete_against_a_fresh_extraction() -> None:
+    assert catalog.problems() == []
+
+
+def test_every_message_passes_the_over_the_shoulder_test() -> None:
+    fresh = catalog.extract()
+    messages = [m for m in fresh if m.id and not catalog._only_a_label(m)]
+    assert messages
+    for message in messages:
+        assert first_line_problems(str(message.id)) == [], message.id
+
+
+def test_option_labels_are_the_only_msgids_spared_the_first_line_rule() -> None:
+    spared = {m.id for m in catalog.extract() if m.id and catalog._only_a_label(m)}
+    labels = {o.label for q in load_default().questions for o in q.options}
+    assert spared <= labels
+    assert "Threats to kill" in spared  # shown after its question, never as a first line
+
+
+def test_the_catalogs_compile_with_babel_without_errors(tmp_path: Path) -> None:
+    stats, errors = catalog.compile_all(tmp_path)
+    assert errors == []
+    assert [line.split(":")[0] for line in stats] == ["en_GB"]
+    translations = Translations.load(str(tmp_path), ["en_GB"], catalog.DOMAIN)
+    assert isinstance(translations, Translations)  # a missing locale would give NullTranslations
+    question = load_default().question("safe_now").text
+    assert translations.gettext(question) == question  # an empty en_GB msgstr means "as written"
+
+
+def test_the_extractor_finds_every_question_text_and_option_label() -> None:
+    with STANDARD.open("rb") as fileobj:
+        found = list(extract_questionset(fileobj, ["N_"], [], {}))
+    msgids = [msgid for _, _, msgid, _ in found]
+    qs = load_default()
+    for question in qs.questions:
+        assert question.text in msgids
+        for option in question.options:
+            assert option.label in msgids
+    lines = STANDARD.read_text(encoding="utf-8").splitlines()
+    for lineno, funcname, msgid, comments in found:
+        assert funcname == ""
+        assert lines[lineno - 1].lstrip().startswith(("text =", "label ="))
+        assert msgid.splitlines()[0] in lines[lineno - 1]
+        if lines[lineno - 1].lstrip().startswith("label"):
+            assert comments[0].startswith(LABEL_COMMENT)
+
+
+def test_the_extractor_names_a_file_with_broken_toml() -> None:
+    fileobj = io.BytesIO(b"questions = [")
+    fileobj.name = "broken.toml"
+    with pytest.raises(ValueError, match=r"broken\.toml: TOML syntax error"):
+        list(extract_questionset(fileobj, [], [], {}))
+
+
+# ---- the check itself, on a small project of its own ----
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "babel.cfg").write_text("[python: app/**.py]\nkeywords = N_\n", encoding="utf-8")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "texts.py").write_text(
+        'HELLO = N_("Hello {name}.\\nHow are things?")\nBYE = N_("Bye.")\n', encoding="utf-8"
+    )
+    (tmp_path / "locales").mkdir()
+    catalog.write_template(tmp_path)
+    catalog.update(tmp_path)
+    return tmp_path
+
+
+def edit_po(root: Path, change: str) -> None:
+    path = catalog.po_path("en_GB", root)
+    with path.open("rb") as fileobj:
+        po = read_po(fileobj, locale="en_GB")
+    if change == "fuzzy":
+        po["Bye."].flags.add("fuzzy")
+    elif change == "placeholder":
+        po["Hello {name}.\nHow are things?"].string = "Hello {nom}.\nHow are things?"
+    elif change == "obsolete":
+        po.obsolete["Old."] = Message("Old.", "Old text")
+    elif change == "missing":
+        po.delete("Bye.")
+    buffer = io.BytesIO()
+    write_po(buffer, po)
+    path.write_bytes(buffer.getvalue())
+
+
+def test_a_fresh_project_catalog_has_no_problems(project: Path) -> None:
+    assert catalog.problems(project) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        ("fuzzy", "'Bye.' is fuzzy"),
+        ("placeholder", "msgstr placeholders ['nom'] differ"),
+        ("obsolete", "obsolete msgid 'Old.'"),
+        ("missing", "missing msgid 'Bye.'"),
+    ],
+)
+def test_the_check_fails_one_line_per_problem(project: Path, change: str, fragment: str) -> None:
+    edit_po(project, change)
+    found = catalog.problems(project)
+    assert len(found) == 1
+    assert fragment in found[0]
+    assert found[0].startswith("locales/en_GB/LC_MESSAGES/safecheck.po")
+
+
+def test_the_check_fails_when_the_sources_gain_a_msgid(project: Path) -> None:
+    with (project / "app" / "texts.py").open("a", encoding="utf-8") as source:
+        source.write('NEW = N_("Brand new.")\n')
+    found = catalog.problems(project)
+    assert any("safecheck.pot is out of date" in line for line in found)
+    assert any("missing msgid 'Brand new.'" in line for line in found)
+
+
+def test_the_check_fails_when_a_first_line_gives_the_service_away(project: Path) -> None:
+    with (project / "app" / "texts.py").open("a", encoding="utf-8") as source:
+        source.write('BAD = N_("Your IDVA says hello")\n')
+    catalog.write_template(project)
+    catalog.update(project)
+    assert catalog.problems(project) == [
+        "app/texts.py: msgid 'Your IDVA says hello': first line contains 'idva', "
+        "which a phone's notification preview shows"
+    ]
+
+
+def test_update_drops_en_gb_entries_that_left_the_sources_and_keeps_dates_still(project: Path) -> None:
+    before = catalog.po_path("en_GB", project).read_bytes()
+    assert catalog.update(project) == ["locales/en_GB/LC_MESSAGES/safecheck.po: unchanged"]
+    assert catalog.po_path("en_GB", project).read_bytes() == before
+    (project / "app" / "texts.py").write_text('BYE = N_("Bye.")\n', encoding="utf-8")
+    catalog.write_template(project)
+    catalog.update(project)
+    assert catalog.problems(project) == []
+
+
+def test_the_command_line_reports_problems_with_exit_status_one(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert catalog.main(["check"], root=project) == 0
+    edit_po(project, "fuzzy")
+    assert catalog.main(["check"], root=project) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "is fuzzy" in err[0]
