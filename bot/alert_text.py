@@ -21,8 +21,14 @@ REASONS = {
 
 
 def alert_message(alert_id: int, case_ref: str, severity: str, reason: str, level: str | None = None) -> dict[str, Any]:
-    return {"kind": "alert", "alert_id": alert_id, "case_ref": case_ref, "severity": severity, "reason": reason,
-            "level": level}
+    return {
+        "kind": "alert",
+        "alert_id": alert_id,
+        "case_ref": case_ref,
+        "severity": severity,
+        "reason": reason,
+        "level": level,
+    }
 
 
 def render_alert(message: dict[str, Any]) -> str:

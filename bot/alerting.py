@@ -17,7 +17,12 @@ log = logging.getLogger("safecheck.alerts")
 
 
 async def raise_alert(
-    tx: Tx, service: Service, case: Case, severity: Severity, reason: AlertReason, now: datetime,
+    tx: Tx,
+    service: Service,
+    case: Case,
+    severity: Severity,
+    reason: AlertReason,
+    now: datetime,
     level: str | None = None,
 ) -> int:
     """Create the alert, tell the first rung now and set timers for the rest of the ladder."""
@@ -28,8 +33,14 @@ async def raise_alert(
             await notify(tx, service, case, alert_id, index, step.role, severity, reason, now, level)
         else:
             await timers.add(
-                tx, "escalate", f"{alert_id}:{index}", now + step.after,
-                alert_id=alert_id, case_id=case.id, service_id=service.id, payload={"step": index},
+                tx,
+                "escalate",
+                f"{alert_id}:{index}",
+                now + step.after,
+                alert_id=alert_id,
+                case_id=case.id,
+                service_id=service.id,
+                payload={"step": index},
             )
     await audit.log(tx, now, "system", f"alert_raised:{severity.value}:{reason.value}", case.id, f"alert={alert_id}")
     log.info("alert raised alert=%s case=%s severity=%s reason=%s", alert_id, case.ref, severity.value, reason.value)
@@ -37,8 +48,16 @@ async def raise_alert(
 
 
 async def notify(
-    tx: Tx, service: Service, case: Case, alert_id: int, step: int, role: Role, severity: Severity,
-    reason: AlertReason, now: datetime, level: str | None = None,
+    tx: Tx,
+    service: Service,
+    case: Case,
+    alert_id: int,
+    step: int,
+    role: Role,
+    severity: Severity,
+    reason: AlertReason,
+    now: datetime,
+    level: str | None = None,
 ) -> list[int]:
     """Queue the alert to everyone holding a role; return who was told."""
     targets = await _targets(tx, service, case, role)
@@ -52,13 +71,16 @@ async def notify(
             log.error("practitioner=%s has no alert channel; alert=%s", practitioner_id, alert_id)
             continue
         await outbox.to_practitioner(
-            tx, practitioner_id=practitioner_id, alert_id=alert_id, channel=channels[0], position=0,
-            message=message, now=now,
+            tx,
+            practitioner_id=practitioner_id,
+            alert_id=alert_id,
+            channel=channels[0],
+            position=0,
+            message=message,
+            now=now,
         )
         told.append(practitioner_id)
     return told
-
-
 
 
 async def _targets(tx: Tx, service: Service, case: Case, role: Role) -> list[int]:
@@ -100,6 +122,7 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
     first = await alerts.acknowledge(tx, alert_id, practitioner_id, now)
     if first:
         await timers.cancel_for_alert(tx, now, alert_id)
-        await audit.log(tx, now, f"practitioner:{practitioner_id}", "alert_acknowledged", alert.case_id,
-                        f"alert={alert_id}")
+        await audit.log(
+            tx, now, f"practitioner:{practitioner_id}", "alert_acknowledged", alert.case_id, f"alert={alert_id}"
+        )
     return first

@@ -35,7 +35,9 @@ class App:
         """The service's question set (parsed once per distinct text), or the default."""
         key = toml_text or ""
         if key not in self._questionsets:
-            self._questionsets[key] = parse_questionset(toml_text, "service question set") if toml_text else load_default()
+            self._questionsets[key] = (
+                parse_questionset(toml_text, "service question set") if toml_text else load_default()
+            )
         return self._questionsets[key]
 
     def wake_dispatcher(self) -> None:

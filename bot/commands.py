@@ -52,8 +52,9 @@ async def add_practitioner(app: App, svc: int, name: str, role: str, channels: l
             raise UserError(f"unknown alert channel {channel!r}: use {', '.join(PRACTITIONER_CHANNELS)}")
     now = app.clock.now()
     async with app.db.transaction() as tx:
-        pid = await practitioners.add(tx, app.crypto, svc, role, name.strip(), [ChannelAddress(c, None) for c in channels],
-                                      now)
+        pid = await practitioners.add(
+            tx, app.crypto, svc, role, name.strip(), [ChannelAddress(c, None) for c in channels], now
+        )
         await audit.log(tx, now, "manager", f"practitioner_added:{role}", None, f"practitioner={pid}")
         await tx.commit()
     return pid
@@ -68,8 +69,17 @@ def check_timezone(name: str) -> str:
 
 
 async def enrol(
-    app: App, svc: int, *, idva: int, channel: str, address: str, name: str | None, intake: str,
-    no_contact_order: bool = False, timezone: str = "Europe/London", language: str = "en_GB",
+    app: App,
+    svc: int,
+    *,
+    idva: int,
+    channel: str,
+    address: str,
+    name: str | None,
+    intake: str,
+    no_contact_order: bool = False,
+    timezone: str = "Europe/London",
+    language: str = "en_GB",
     windows: str | None = None,
 ) -> tuple[str, str]:
     """Enrol a survivor; return the case reference and the one-time activation code to hand over in person."""
@@ -92,9 +102,16 @@ async def enrol(
         if await practitioners.active_service(tx, idva) != svc:
             raise UserError(f"--idva {idva} is not an active practitioner of this service")
         enrolment = Enrolment(
-            service_id=svc, idva_id=idva, channel=channel, address=address.strip(),
-            address_hash=address_hash(app, channel, address), name=name, intake_level=intake_level,
-            no_contact_order=no_contact_order, language=language, timezone=check_timezone(timezone),
+            service_id=svc,
+            idva_id=idva,
+            channel=channel,
+            address=address.strip(),
+            address_hash=address_hash(app, channel, address),
+            name=name,
+            intake_level=intake_level,
+            no_contact_order=no_contact_order,
+            language=language,
+            timezone=check_timezone(timezone),
             safe_windows=safe,
         )
         try:
@@ -119,10 +136,17 @@ async def list_cases(app: App, svc: int) -> list[dict[str, Any]]:
         out = []
         for c in found:
             nxt = await timers.pending_for_case(tx, c.id, "checkin")
-            out.append({
-                "ref": c.ref, "status": c.status, "idva": c.idva_id, "channel": c.channel, "intake": c.intake_level.value,
-                "language": c.language, "next_checkin": nxt[0].due_at.isoformat() if nxt else None,
-            })
+            out.append(
+                {
+                    "ref": c.ref,
+                    "status": c.status,
+                    "idva": c.idva_id,
+                    "channel": c.channel,
+                    "intake": c.intake_level.value,
+                    "language": c.language,
+                    "next_checkin": nxt[0].due_at.isoformat() if nxt else None,
+                }
+            )
     return out
 
 
@@ -145,14 +169,26 @@ async def show_case(app: App, svc: int, ref: str, viewer: int) -> dict[str, Any]
                 }
                 for a in await checkins.answers_for(tx, row["id"])
             ]
-            history.append({
-                "checkin": row["id"], "slot": row["slot"], "status": row["status"], "level": row["level"],
-                "score": row["score"], "change": row["change"], "answers": answers,
-            })
+            history.append(
+                {
+                    "checkin": row["id"],
+                    "slot": row["slot"],
+                    "status": row["status"],
+                    "level": row["level"],
+                    "score": row["score"],
+                    "change": row["change"],
+                    "answers": answers,
+                }
+            )
         case_alerts = [
-            {"id": a.id, "severity": a.severity, "reason": a.reason, "created_at": a.created_at.isoformat(),
-             "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
-             "acknowledged_by": a.acknowledged_by}
+            {
+                "id": a.id,
+                "severity": a.severity,
+                "reason": a.reason,
+                "created_at": a.created_at.isoformat(),
+                "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
+                "acknowledged_by": a.acknowledged_by,
+            }
             for a in await alerts.for_case(tx, case.id)
         ]
         result = {
@@ -189,8 +225,9 @@ async def set_status(app: App, svc: int, ref: str, action: str, days: int | None
             await timers.add(tx, "resume", f"{case.id}:{until.isoformat()}", until, case_id=case.id)
             result = f"paused until {until.isoformat()}"
         elif action == "resume":
-            await cases.update(tx, case.id, status="active" if case.status == "paused" else case.status,
-                               paused_until=None)
+            await cases.update(
+                tx, case.id, status="active" if case.status == "paused" else case.status, paused_until=None
+            )
             await timers.cancel(tx, now, case.id, ("resume",))
             nxt = await plan_next(tx, app, case, now)
             result = f"resumed; next check-in {nxt.isoformat() if nxt else 'not scheduled'}"
@@ -245,13 +282,20 @@ async def list_alerts(app: App, svc: int, open_only: bool) -> list[dict[str, Any
         out = []
         for a in found:
             told = await alerts.notifications(tx, a.id)
-            out.append({
-                "id": a.id, "case": a.case_ref, "severity": a.severity, "reason": a.reason,
-                "created_at": a.created_at.isoformat(),
-                "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
-                "acknowledged_by": a.acknowledged_by,
-                "notified": [{"step": t["step"], "role": t["role"], "practitioner": t["practitioner_id"]} for t in told],
-            })
+            out.append(
+                {
+                    "id": a.id,
+                    "case": a.case_ref,
+                    "severity": a.severity,
+                    "reason": a.reason,
+                    "created_at": a.created_at.isoformat(),
+                    "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
+                    "acknowledged_by": a.acknowledged_by,
+                    "notified": [
+                        {"step": t["step"], "role": t["role"], "practitioner": t["practitioner_id"]} for t in told
+                    ],
+                }
+            )
     return out
 
 
@@ -281,8 +325,13 @@ async def list_practitioners(app: App, svc: int) -> list[dict[str, Any]]:
     async with app.db.transaction() as tx:
         found = await practitioners.list_for_service(tx, app.crypto, svc)
         return [
-            {"id": p.id, "name": p.name, "role": p.role, "active": p.active,
-             "channels": await practitioners.channel_names(tx, p.id)}
+            {
+                "id": p.id,
+                "name": p.name,
+                "role": p.role,
+                "active": p.active,
+                "channels": await practitioners.channel_names(tx, p.id),
+            }
             for p in found
         ]
 
@@ -301,8 +350,9 @@ async def checkin_now(app: App, svc: int, ref: str, delay: timedelta = timedelta
         if case.status != "active":
             raise UserError(f"case {case.ref} is {case.status}: only active cases get check-ins")
         slot = f"manual-{int(now.timestamp())}"
-        await timers.add(tx, "checkin", f"{case.id}:{slot}", now + delay, case_id=case.id,
-                         payload={"slot": slot, "retry": True})
+        await timers.add(
+            tx, "checkin", f"{case.id}:{slot}", now + delay, case_id=case.id, payload={"slot": slot, "retry": True}
+        )
         await audit.log(tx, now, "manager", "checkin_requested", case.id)
         await tx.commit()
     app.wake_dispatcher()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
@@ -105,7 +106,7 @@ class Dispatcher:
                 elif r.error is None:
                     await outbox.mark_sent(tx, item.id, r.provider_id, now)
                 elif r.error.retryable and item.attempts + 1 < MAX_ATTEMPTS:
-                    delay = timedelta(seconds=r.error.retry_after or 2 ** item.attempts)
+                    delay = timedelta(seconds=r.error.retry_after or 2**item.attempts)
                     await outbox.retry_later(tx, item.id, r.error.reason, now + min(delay, MAX_BACKOFF))
                 else:
                     await self._give_up(tx, item, r.error.reason, now)
@@ -115,12 +116,20 @@ class Dispatcher:
         if item.recipient == "practitioner" and item.practitioner_id is not None:
             names = await practitioners.channel_names(tx, item.practitioner_id)
             if item.position + 1 < len(names):
-                log.warning("alert delivery falling back outbox=%s from=%s to=%s", item.id, item.channel,
-                            names[item.position + 1])
+                log.warning(
+                    "alert delivery falling back outbox=%s from=%s to=%s",
+                    item.id,
+                    item.channel,
+                    names[item.position + 1],
+                )
                 await outbox.move_to(tx, item.id, names[item.position + 1], item.position + 1, reason, now)
                 return
-            log.error("alert delivery failed on every channel outbox=%s alert=%s practitioner=%s",
-                      item.id, item.alert_id, item.practitioner_id)
+            log.error(
+                "alert delivery failed on every channel outbox=%s alert=%s practitioner=%s",
+                item.id,
+                item.alert_id,
+                item.practitioner_id,
+            )
             await outbox.fail(tx, item.id, reason)
             return
         await outbox.fail(tx, item.id, reason)
@@ -138,10 +147,8 @@ class Dispatcher:
             if handled:
                 continue
             self.app.outbox_ready.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.app.outbox_ready.wait(), timeout=idle)
-            except TimeoutError:
-                pass
 
     async def drain(self, rounds: int = 20) -> None:
         """Deliver until nothing due is left (the CLI and tests use this)."""

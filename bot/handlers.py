@@ -40,6 +40,7 @@ from flows.events import (
 )
 from flows.schedule import in_window
 from safety.model import AlertReason, Severity
+from safety.screening import pin_digest, secret_digest
 from storage import audit, cases, checkins, outbox, timers
 from storage.cases import Case, windows_to_json
 from storage.db import Tx
@@ -68,8 +69,9 @@ class H:
     now: datetime
 
     async def log(self, action: str, detail: str = "") -> None:
-        await audit.log(self.tx, self.now, "survivor" if self.effects.how != "system" else "system", action,
-                        self.case.id, detail)
+        await audit.log(
+            self.tx, self.now, "survivor" if self.effects.how != "system" else "system", action, self.case.id, detail
+        )
 
     async def set(self, **fields: object) -> None:
         await cases.update(self.tx, self.case.id, **fields)
@@ -114,7 +116,9 @@ _SECRET_FIELD = {
 
 
 async def on_secret(h: H, e: SecretChosen) -> None:
-    digest = h.app.crypto.secret_hasher(h.case.salt)(e.phrase)
+    hasher = h.app.crypto.secret_hasher(h.case.salt)
+    is_pin = e.kind in (SecretKind.PIN, SecretKind.DURESS_PIN)
+    digest = pin_digest(e.phrase, hasher) if is_pin else secret_digest(e.phrase, hasher)
     await cases.update(h.tx, h.case.id, **{_SECRET_FIELD[e.kind]: digest})
     await h.log(f"secret_set:{e.kind.value}")
 
@@ -144,8 +148,14 @@ async def on_deferred(h: H, e: CheckinDeferred) -> None:
     if h.effects.checkin_id is not None and in_window(retry_at, ZoneInfo(h.case.timezone), h.case.safe_windows):
         slot = await checkins.slot_of(h.tx, h.effects.checkin_id)
         if not slot.endswith("r"):  # one retry per slot
-            await timers.add(h.tx, "checkin", f"{h.case.id}:{slot}r", retry_at, case_id=h.case.id,
-                             payload={"slot": f"{slot}r", "retry": True})
+            await timers.add(
+                h.tx,
+                "checkin",
+                f"{h.case.id}:{slot}r",
+                retry_at,
+                case_id=h.case.id,
+                payload={"slot": f"{slot}r", "retry": True},
+            )
     await h.log("checkin_deferred")
 
 

@@ -72,8 +72,15 @@ async def handle_inbound(app: App, msg: InboundMessage) -> Handled:
         if case is None:
             # Unknown senders learn nothing: one neutral line, and no case is read or touched.
             await outbox.to_survivor(
-                tx, app.crypto, case_id=None, channel=msg.channel, address=msg.address, language=SOURCE_LANGUAGE,
-                timezone="Europe/London", message=to_message(Reply(R.NEUTRAL)), now=now,
+                tx,
+                app.crypto,
+                case_id=None,
+                channel=msg.channel,
+                address=msg.address,
+                language=SOURCE_LANGUAGE,
+                timezone="Europe/London",
+                message=to_message(Reply(R.NEUTRAL)),
+                now=now,
             )
             await tx.commit()
             handled = Handled(Outcome.UNKNOWN_SENDER)
@@ -130,8 +137,15 @@ async def advance(tx: Tx, app: App, case: Case, inp: Input, now: datetime, effec
         address = app.crypto.decrypt(case.address_enc, cases.ADDRESS)
         for reply in step.replies:
             await outbox.to_survivor(
-                tx, app.crypto, case_id=case.id, channel=case.channel, address=address, language=case.language,
-                timezone=case.timezone, message=to_message(reply), now=now,
+                tx,
+                app.crypto,
+                case_id=case.id,
+                channel=case.channel,
+                address=address,
+                language=case.language,
+                timezone=case.timezone,
+                message=to_message(reply),
+                now=now,
             )
     in_checkin = step.state.flow is Flow.CHECKIN
     await checkins.save_conversation(

@@ -41,8 +41,3 @@ async def plan_next(tx: Tx, app: App, case: Case, after: datetime) -> datetime |
     await timers.cancel(tx, after, case.id, ("checkin",))
     await timers.put(tx, "checkin", f"{case.id}:{due.slot}", due.at, case_id=case.id, payload={"slot": due.slot})
     return due.at
-
-
-def nominal_time(slot: str, timezone: str) -> datetime:
-    """The scheduled (un-jittered) instant of a slot key like '2026-10-25T01:30'."""
-    return datetime.fromisoformat(slot.rstrip("r")).replace(tzinfo=ZoneInfo(timezone))

@@ -17,9 +17,9 @@ from bot import alerting
 from bot.app import App
 from bot.handlers import Effects
 from bot.pipeline import advance
-from bot.planning import nominal_time, plan_next
+from bot.planning import plan_next
 from flows.model import Expiry, Input, StartCheckin, Timeout
-from flows.schedule import window_end
+from flows.schedule import slot_time, window_end
 from storage import audit, cases, checkins, services, timers
 from storage.db import Tx
 from storage.timers import Timer
@@ -75,8 +75,8 @@ class TimerRunner:
         slot = str(timer.payload["slot"])
         retry = bool(timer.payload.get("retry"))
         tz = ZoneInfo(case.timezone)
-        if not retry:
-            await plan_next(tx, self.app, case, max(now, nominal_time(slot, case.timezone)))
+        if not retry:  # plan after the slot's own time: jitter may have fired it early
+            await plan_next(tx, self.app, case, max(now, slot_time(slot, tz)))
         if now - timer.due_at > LATE:
             end = window_end(timer.due_at, tz, case.safe_windows)
             if end is None or now >= end:
@@ -123,13 +123,18 @@ class TimerRunner:
 
 
 class Waker:
-    """APScheduler wakes the timer runner every second and at the exact next due time."""
+    """APScheduler wakes the timer runner every second; the due times themselves are in the database."""
 
     def __init__(self, runner: TimerRunner, interval: float = 1.0) -> None:
         self.runner = runner
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.scheduler.add_job(
-            self.runner.run_due, "interval", seconds=interval, id="timers", max_instances=1, coalesce=True,
+            self.runner.run_due,
+            "interval",
+            seconds=interval,
+            id="timers",
+            max_instances=1,
+            coalesce=True,
             misfire_grace_time=None,
         )
 

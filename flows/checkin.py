@@ -34,9 +34,7 @@ PIN_Q = Question(PIN_STEP, QuestionKind.TEXT, R.PIN_PROMPT, sensitive=True)
 def start(state: ConversationState, ctx: Context) -> Step:
     """A check-in fell due: ask the first question."""
     first = ctx.questionset.question(ctx.questionset.start)
-    return Step(
-        ConversationState().at(Flow.CHECKIN, first.id), replies=(ask(first, ctx),), events=(CheckinStarted(),)
-    )
+    return Step(ConversationState().at(Flow.CHECKIN, first.id), replies=(ask(first, ctx),), events=(CheckinStarted(),))
 
 
 def current(state: ConversationState, ctx: Context) -> Question:
@@ -58,9 +56,7 @@ def answer(state: ConversationState, text: str, ctx: Context) -> Step:
         return _record(state, question, Answer(question.id, unanswered=True), question.next, ctx)
     chosen = [o for o in question.options if o.key in keys]
     if any(o.action is OptionAction.DEFER for o in chosen):
-        return Step(
-            ConversationState(), replies=(Reply(R.DEFERRED),), events=(CheckinDeferred(DEFER_RETRY),)
-        )
+        return Step(ConversationState(), replies=(Reply(R.DEFERRED),), events=(CheckinDeferred(DEFER_RETRY),))
     signals = tuple(s for o in chosen for s in o.signals)
     nexts = [o.next for o in chosen if o.next]
     record = Answer(question.id, options=keys, signals=signals)
@@ -138,5 +134,3 @@ def nudge(state: ConversationState, ctx: Context) -> Step:
     if state.reminded:
         return Step(state)
     return Step(replace(state, reminded=True), replies=(Reply(R.NUDGE), ask(current(state, ctx), ctx)))
-
-

@@ -103,13 +103,13 @@ def _check_placeholders(text: str, name: str, where: str) -> None:
 def _option(table: Any, number: int, kind: QuestionKind, where: str) -> Option:
     if not isinstance(table, dict):
         raise _fail(where, f"option #{number} must be a [[questions.options]] table")
-    if not isinstance(table.get("key"), str):
+    if "key" not in table:
         raise _fail(f"{where}, option #{number}", "missing field 'key'")
-    where = f"{where}, option {table['key']!r}"
+    key = _ident(table, "key", f"{where}, option #{number}")
+    where = f"{where}, option {key!r}"
     if not table.get("label"):
         raise _fail(where, 'option without label: add label = "..." (the text shown to the survivor)')
     _fields(table, _OPTION_FIELDS, where)
-    key = _ident(table, "key", where)
     label = _str(table, "label", where)
     _check_placeholders(label, "label", where)
     words: list[str] = []
@@ -143,11 +143,11 @@ def _option(table: Any, number: int, kind: QuestionKind, where: str) -> Option:
 def _question(table: Any, number: int, seen: set[str], where: str) -> Question:
     if not isinstance(table, dict):
         raise _fail(where, f"question #{number} must be a [[questions]] table")
-    if not isinstance(table.get("id"), str):
+    if "id" not in table:
         raise _fail(f"{where}: question #{number}", "missing field 'id'")
-    where = f"{where}: question {table['id']!r}"
+    question_id = _ident(table, "id", f"{where}: question #{number}")
+    where = f"{where}: question {question_id!r}"
     _fields(table, _QUESTION_FIELDS, where)
-    question_id = _ident(table, "id", where)
     if question_id == END:
         raise _fail(where, f"{END!r} is reserved for finishing the check-in; choose another id")
     if question_id in seen:

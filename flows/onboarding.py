@@ -21,7 +21,7 @@ from flows.model import Context, ConversationState, Flow, Reply, Step, ask
 from flows.questionset import Option, Question, QuestionKind
 from flows.schedule import ScheduleError, parse_windows
 from safety.normalise import normalise
-from safety.screening import pin_problem, secret_problem
+from safety.screening import pin_digest, pin_problem, secret_digest, secret_problem
 
 CONSENT_TEXT_VERSION = "2026-11-v1"
 SKIP_WORDS = frozenset({"skip", "no", "none", "no thanks"})
@@ -116,8 +116,7 @@ def _exit_word(state: ConversationState, text: str, ctx: Context) -> Step:
     phrase = normalise(text)
     if secret_problem(phrase, "exit_word", (), ctx.hasher):
         return _again(state, EXIT_WORD_Q, ctx, R.SECRET_REJECTED)
-    digest = ctx.hasher(phrase).hex()
-    state = replace(state, other_digest=digest)
+    state = replace(state, other_digest=secret_digest(phrase, ctx.hasher).hex())
     return _go(state, EXIT_PAUSE_Q, ctx, SecretChosen(SecretKind.EXIT_WORD, phrase), sensitive=True)
 
 
@@ -150,7 +149,7 @@ def _pin(state: ConversationState, text: str, ctx: Context) -> Step:
     pin = "".join(normalise(text).split())
     if pin_problem(pin, (), ctx.hasher):
         return _again(state, PIN_Q, ctx, R.PIN_REJECTED)
-    state = replace(state, other_digest=ctx.hasher(pin).hex())
+    state = replace(state, other_digest=pin_digest(pin, ctx.hasher).hex())
     return _go(state, DURESS_Q, ctx, SecretChosen(SecretKind.PIN, pin), sensitive=True)
 
 

@@ -19,10 +19,7 @@ WINDOWS = N_("Thanks.\nWhen is it usually OK to message you? Reply with the numb
 WINDOW_MORNING = N_("Mornings (9-12)")
 WINDOW_AFTERNOON = N_("Afternoons (12-5)")
 WINDOW_EVENING = N_("Evenings (5-9)")
-EXIT_WORD = N_(
-    "Next:\nChoose a word that ends our chat at once if you need to, for example a food. "
-    "Not STOP or HELP."
-)
+EXIT_WORD = N_("Next:\nChoose a word that ends our chat at once if you need to, for example a food. Not STOP or HELP.")
 EXIT_PAUSE = N_("Next:\nAfter you use that word, how long should we wait before writing again?")
 PAUSE_DAY = N_("One day")
 PAUSE_THREE_DAYS = N_("Three days")
@@ -35,10 +32,7 @@ SECRET_REJECTED = N_("Please choose another word: up to 4 words, not a command l
 MISSED_CONSENT = N_("Next:\nIf you miss check-ins, may we let your contact know?")
 YES = N_("Yes")
 NO = N_("No")
-PIN = N_(
-    "Next:\nWould you like a PIN to confirm it is you at each check-in? "
-    "Reply with 4 to 8 digits, or SKIP."
-)
+PIN = N_("Next:\nWould you like a PIN to confirm it is you at each check-in? Reply with 4 to 8 digits, or SKIP.")
 DURESS_PIN = N_(
     "Now a second PIN, different from the first. If you ever use it, everything looks normal "
     "but your contact is quietly told you need help. Reply with 4 to 8 digits, or SKIP."

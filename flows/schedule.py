@@ -174,6 +174,21 @@ def _utc(day: date, minute_of_day: int, tz: ZoneInfo, fold: int = 0) -> datetime
     return local.astimezone(UTC)
 
 
+def _edge(day: date, minute_of_day: int, tz: ZoneInfo, fold: int) -> datetime:
+    """The first instant (UTC) whose local wall clock reads at least this time: a window's edge.
+
+    In a spring gap the wall time never shows, so the edge is the moment the clocks jump past it.
+    """
+    edge = _utc(day, minute_of_day, tz, fold)
+    wall = datetime.combine(day, time()) + timedelta(minutes=minute_of_day)
+    if edge.astimezone(tz).replace(tzinfo=None) == wall:
+        return edge
+    edge = _utc(day, minute_of_day, tz, fold=1)  # the later offset lands just before the jump
+    while edge.astimezone(tz).replace(tzinfo=None) < wall:
+        edge += timedelta(minutes=1)  # a gap is at most a few hours of whole minutes
+    return edge
+
+
 def _aware(value: datetime, name: str) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware")
@@ -208,8 +223,8 @@ def next_due(
         day = first + timedelta(days=offset)
         if not schedule.falls_on(day):
             continue
-        for at in sorted(schedule.times):
-            nominal = _utc(day, at.hour * 60 + at.minute, tz)
+        for clock in sorted(schedule.times):
+            nominal = _utc(day, clock.hour * 60 + clock.minute, tz)
             if nominal <= after:
                 continue
             # The window is judged on the wall clock when it is sent: 01:30 in the gap is 02:30.
@@ -217,8 +232,8 @@ def next_due(
             window = _window_for(_local_minute(local), windows)
             if window is None:
                 continue
-            at_ = _jitter(nominal, window, local, after, schedule.jitter_minutes, tz, rand)
-            return Due(at=at_, slot=f"{day.isoformat()}T{at:%H:%M}")
+            sent_at = _jitter(nominal, window, local, after, schedule.jitter_minutes, tz, rand)
+            return Due(at=sent_at, slot=f"{day.isoformat()}T{clock:%H:%M}")
     return None
 
 
@@ -234,10 +249,10 @@ def _jitter(
     if not jitter_minutes:
         return nominal
     shift = timedelta(seconds=round((2 * rand() - 1) * jitter_minutes * 60))
-    # Held inside the window (a survivor's safe time is a promise) and after `after`; the
-    # nominal time satisfies both, so these bounds never cross.
-    low = max(_utc(local.date(), window.start, tz, local.fold), after + timedelta(seconds=1))
-    high = _utc(local.date(), window.end, tz, local.fold) - timedelta(seconds=1)
+    # Held inside the window (a survivor's safe time is a promise) and after `after`. Both
+    # bounds are widened to the nominal time, which satisfies both, so they never cross.
+    low = max(_edge(local.date(), window.start, tz, local.fold), after + timedelta(seconds=1))
+    high = _edge(local.date(), window.end, tz, local.fold) - timedelta(seconds=1)
     low, high = min(low, nominal), max(high, nominal)
     return min(max(nominal + shift, low), high)
 
@@ -249,7 +264,7 @@ def window_end(at: datetime, tz: ZoneInfo, windows: tuple[SafeWindow, ...]) -> d
     window = _window_for(_local_minute(local), windows)
     if window is None:
         return None
-    return _utc(local.date(), window.end, tz, local.fold)
+    return _edge(local.date(), window.end, tz, local.fold)
 
 
 def in_window(at: datetime, tz: ZoneInfo, windows: tuple[SafeWindow, ...]) -> bool:

@@ -31,7 +31,7 @@ class Level(IntEnum):
             raise ValueError(f"unknown risk level {text!r} (use standard, raised, high or urgent)") from None
 
 
-class IntakeLevel(str, Enum):  # noqa: UP042 - StrEnum would change str() for callers
+class IntakeLevel(str, Enum):
     """The IDVA's DASH risk level recorded at intake."""
 
     STANDARD = "standard"
@@ -43,7 +43,7 @@ class IntakeLevel(str, Enum):  # noqa: UP042 - StrEnum would change str() for ca
         return {"standard": Level.STANDARD, "medium": Level.RAISED, "high": Level.HIGH}[self.value]
 
 
-class Severity(str, Enum):  # noqa: UP042 - StrEnum would change str() for callers
+class Severity(str, Enum):
     """Severity of an alert to practitioners; chooses the escalation ladder."""
 
     RAISED = "raised"
@@ -55,7 +55,7 @@ class Severity(str, Enum):  # noqa: UP042 - StrEnum would change str() for calle
         return {Level.RAISED: cls.RAISED, Level.HIGH: cls.HIGH, Level.URGENT: cls.URGENT}.get(level)
 
 
-class AlertReason(str, Enum):  # noqa: UP042 - StrEnum would change str() for callers
+class AlertReason(str, Enum):
     """Why an alert was raised. Practitioners see this code's wording, never survivor words."""
 
     CODEWORD = "codeword"
@@ -72,7 +72,7 @@ class AlertReason(str, Enum):  # noqa: UP042 - StrEnum would change str() for ca
     CHANNEL_DEAD = "channel_dead"
 
 
-class Change(str, Enum):  # noqa: UP042 - StrEnum would change str() for callers
+class Change(str, Enum):
     """How a check-in's level compares with the survivor's baseline."""
 
     RAISED = "raised"
@@ -129,7 +129,7 @@ class Screening:
     codeword: bool
 
 
-class PinResult(str, Enum):  # noqa: UP042 - StrEnum would change str() for callers
+class PinResult(str, Enum):
     CORRECT = "correct"
     DURESS = "duress"
     WRONG = "wrong"

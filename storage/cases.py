@@ -138,8 +138,6 @@ async def enrol(
     raise RuntimeError("could not draw a unique case reference")
 
 
-
-
 async def by_address(tx: Tx, channel: str, address_hash: bytes) -> Case | None:
     """The live case for an address, else the most recent ended one (so a codeword still alerts)."""
     row = await tx.one(
@@ -168,9 +166,24 @@ async def list_for_service(tx: Tx, service_id: int) -> list[Case]:
 
 SETTABLE = frozenset(
     {
-        "status", "address_enc", "name_enc", "language", "timezone", "safe_windows", "intake_level",
-        "no_contact_order", "activation_hash", "activation_expires_at", "exit_word_hash", "codeword_hash",
-        "pin_hash", "duress_pin_hash", "exit_pause_minutes", "missed_alerts_agreed", "paused_until", "closed_at",
+        "status",
+        "address_enc",
+        "name_enc",
+        "language",
+        "timezone",
+        "safe_windows",
+        "intake_level",
+        "no_contact_order",
+        "activation_hash",
+        "activation_expires_at",
+        "exit_word_hash",
+        "codeword_hash",
+        "pin_hash",
+        "duress_pin_hash",
+        "exit_pause_minutes",
+        "missed_alerts_agreed",
+        "paused_until",
+        "closed_at",
         "idva_id",
     }
 )
@@ -218,5 +231,6 @@ async def add_consent(tx: Tx, case_id: int, topic: str, agreed: bool, version: s
 
 
 async def consents(tx: Tx, case_id: int) -> list[Row]:
-    return await tx.all("SELECT topic, agreed, text_version, how, at FROM consents WHERE case_id = ? ORDER BY id",
-                        (case_id,))
+    return await tx.all(
+        "SELECT topic, agreed, text_version, how, at FROM consents WHERE case_id = ? ORDER BY id", (case_id,)
+    )

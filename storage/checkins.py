@@ -37,7 +37,9 @@ async def save_conversation(tx: Tx, case_id: int, convo: Conversation, now: date
     )
 
 
-async def open_checkin(tx: Tx, case_id: int, slot: str, due_at: datetime, now: datetime, status: str = "open") -> int | None:
+async def open_checkin(
+    tx: Tx, case_id: int, slot: str, due_at: datetime, now: datetime, status: str = "open"
+) -> int | None:
     """Create the check-in for a slot; None if that slot already has one (the DST double-fire guard)."""
     rowid = await tx.execute(
         "INSERT INTO checkins (case_id, slot, due_at, started_at, status) VALUES (?, ?, ?, ?, ?) "

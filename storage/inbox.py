@@ -16,9 +16,7 @@ async def add(tx: Tx, practitioner_id: int, alert_id: int | None, body: str, now
 
 async def for_practitioner(tx: Tx, practitioner_id: int, unread_only: bool = False) -> list[Row]:
     where = " AND read_at IS NULL" if unread_only else ""
-    return await tx.all(
-        f"SELECT * FROM inbox WHERE practitioner_id = ?{where} ORDER BY id", (practitioner_id,)
-    )
+    return await tx.all(f"SELECT * FROM inbox WHERE practitioner_id = ?{where} ORDER BY id", (practitioner_id,))
 
 
 async def mark_read(tx: Tx, practitioner_id: int, now: datetime) -> None:

@@ -30,9 +30,20 @@ class OutboxItem:
 
 
 def _item(row: Row) -> OutboxItem:
-    return OutboxItem(row["id"], row["recipient"], row["case_id"], row["practitioner_id"], row["alert_id"],
-                      row["channel"], row["position"], row["address_enc"], row["language"], row["timezone"],
-                      json.loads(row["message"]), row["attempts"])
+    return OutboxItem(
+        row["id"],
+        row["recipient"],
+        row["case_id"],
+        row["practitioner_id"],
+        row["alert_id"],
+        row["channel"],
+        row["position"],
+        row["address_enc"],
+        row["language"],
+        row["timezone"],
+        json.loads(row["message"]),
+        row["attempts"],
+    )
 
 
 async def to_survivor(
@@ -56,7 +67,13 @@ async def to_survivor(
 
 
 async def to_practitioner(
-    tx: Tx, *, practitioner_id: int, alert_id: int | None, channel: str, position: int, message: dict[str, Any],
+    tx: Tx,
+    *,
+    practitioner_id: int,
+    alert_id: int | None,
+    channel: str,
+    position: int,
+    message: dict[str, Any],
     now: datetime,
 ) -> int:
     return await tx.execute(
@@ -76,16 +93,20 @@ async def due(tx: Tx, now: datetime, limit: int = 200) -> list[OutboxItem]:
 
 async def mark_sent(tx: Tx, item_id: int, provider_id: str | None, now: datetime) -> bool:
     """Mark delivered and drop the stored address; False if it was no longer pending."""
-    return await tx.changes(
-        "UPDATE outbox SET status = 'sent', provider_id = ?, sent_at = ?, attempts = attempts + 1, address_enc = NULL "
-        "WHERE id = ? AND status = 'pending'",
-        (provider_id, ts(now), item_id),
-    ) == 1
+    return (
+        await tx.changes(
+            "UPDATE outbox SET status = 'sent', provider_id = ?, sent_at = ?, attempts = attempts + 1, "
+            "address_enc = NULL WHERE id = ? AND status = 'pending'",
+            (provider_id, ts(now), item_id),
+        )
+        == 1
+    )
 
 
 async def retry_later(tx: Tx, item_id: int, error: str, next_at: datetime) -> None:
     await tx.execute(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'",
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
+        "WHERE id = ? AND status = 'pending'",
         (error, ts(next_at), item_id),
     )
 

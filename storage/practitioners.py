@@ -43,8 +43,9 @@ async def add(
 
 
 def _practitioner(crypto: Crypto, row: Row) -> Practitioner:
-    return Practitioner(row["id"], row["service_id"], row["role"], crypto.decrypt(row["name_enc"], NAME),
-                        bool(row["active"]))
+    return Practitioner(
+        row["id"], row["service_id"], row["role"], crypto.decrypt(row["name_enc"], NAME), bool(row["active"])
+    )
 
 
 async def get(tx: Tx, crypto: Crypto, practitioner_id: int) -> Practitioner | None:

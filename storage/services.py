@@ -71,8 +71,17 @@ async def all_services(tx: Tx) -> list[Service]:
 
 
 SETTABLE = frozenset(
-    {"name", "sender_name", "timezone", "questionset", "alert_policy", "missed_policy", "cover_line",
-     "digest_hour", "retention_days"}
+    {
+        "name",
+        "sender_name",
+        "timezone",
+        "questionset",
+        "alert_policy",
+        "missed_policy",
+        "cover_line",
+        "digest_hour",
+        "retention_days",
+    }
 )
 
 

@@ -23,8 +23,16 @@ class Timer:
 
 
 def _timer(row: Row) -> Timer:
-    return Timer(row["id"], row["kind"], row["key"], row["case_id"], row["alert_id"], row["service_id"],
-                 parse_ts(row["due_at"]), json.loads(row["payload"]))
+    return Timer(
+        row["id"],
+        row["kind"],
+        row["key"],
+        row["case_id"],
+        row["alert_id"],
+        row["service_id"],
+        parse_ts(row["due_at"]),
+        json.loads(row["payload"]),
+    )
 
 
 async def add(
@@ -88,12 +96,14 @@ async def cancel_for_alert(tx: Tx, now: datetime, alert_id: int) -> None:
 
 
 async def cancel_all(tx: Tx, now: datetime, case_id: int) -> None:
-    await tx.execute("UPDATE timers SET done_at = ? WHERE case_id = ? AND done_at IS NULL AND kind != 'escalate'",
-                     (ts(now), case_id))
+    await tx.execute(
+        "UPDATE timers SET done_at = ? WHERE case_id = ? AND done_at IS NULL AND kind != 'escalate'", (ts(now), case_id)
+    )
 
 
-async def put(tx: Tx, kind: str, key: str, due_at: datetime, *, case_id: int | None = None,
-              payload: dict[str, Any] | None = None) -> None:
+async def put(
+    tx: Tx, kind: str, key: str, due_at: datetime, *, case_id: int | None = None, payload: dict[str, Any] | None = None
+) -> None:
     """Add or re-arm a timer (re-planning the same slot after a schedule change)."""
     await tx.execute(
         "INSERT INTO timers (kind, key, case_id, due_at, payload) VALUES (?, ?, ?, ?, ?) "

@@ -20,26 +20,45 @@ from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.pipeline import InboundMessage, handle_inbound
 from bot.scheduler import TimerRunner, Waker
-from safety.policy import DEFAULT_ALERT_POLICY, alert_policy_to_json, parse_alert_policy
+from safety.model import Severity
+from safety.policy import DEFAULT_ALERT_POLICY, parse_alert_policy
 from storage import alerts, audit, services
 from storage.db import Database
 from storage.keys import create_key_file
 
 PHONE = "+447700900123"
 SCRIPT = [
-    "{code}", "YES", "1 2 3", "pasta", "1", "blue kettle", "1", "SKIP",
-    "/checkin", "1", "yes", "a little", "2", "none of these", "1",
+    "{code}",
+    "YES",
+    "1 2 3",
+    "pasta",
+    "1",
+    "blue kettle",
+    "1",
+    "SKIP",
+    "/checkin",
+    "1",
+    "yes",
+    "a little",
+    "2",
+    "none of these",
+    "1",
     "I'm fine, just need the blue kettle back",
-    "/wait", "/ack", "/quit",
+    "/wait",
+    "/ack",
+    "/quit",
 ]
 
 
 def fast_policy(speed: float) -> str:
     """The default ladder, sped up so a demo shows escalation in seconds rather than minutes."""
-    raw = alert_policy_to_json(DEFAULT_ALERT_POLICY)
-    for steps in raw.values():
-        for step in steps:
-            step["after_minutes"] = step["after_minutes"] / speed
+    raw = {
+        severity.value: [
+            {"after_minutes": step.after.total_seconds() / 60 / speed, "role": step.role.value}
+            for step in DEFAULT_ALERT_POLICY.ladder(severity)
+        ]
+        for severity in Severity
+    }
     parse_alert_policy(raw)  # validate what we built
     return json.dumps(raw)
 
@@ -91,8 +110,9 @@ async def setup(settings: Settings, speed: float) -> tuple[dict[str, str], str, 
         for name, role in (("Sam (IDVA)", "idva"), ("Dee (duty IDVA)", "duty"), ("Max (manager)", "manager")):
             pid = await commands.add_practitioner(app, svc, name, role, ["inbox"])
             names[str(pid)] = name
-        ref, code = await commands.enrol(app, svc, idva=1, channel="simulator", address=PHONE, name="Jo Demo",
-                                         intake="high")
+        ref, code = await commands.enrol(
+            app, svc, idva=1, channel="simulator", address=PHONE, name="Jo Demo", intake="high"
+        )
     return names, ref, code
 
 
@@ -116,8 +136,9 @@ async def command(app: App, line: str, ref: str, speed: float) -> bool:
         print(f"({await commands.checkin_now(app, 1, ref)})", flush=True)
     elif line == "/wait":
         seconds = 5 * 60 / speed + 2
-        print(f"(waiting {seconds:.0f} s: nobody has acknowledged, so the alert escalates to the duty IDVA)",
-              flush=True)
+        print(
+            f"(waiting {seconds:.0f} s: nobody has acknowledged, so the alert escalates to the duty IDVA)", flush=True
+        )
         await asyncio.sleep(seconds)
     elif line == "/ack":
         async with app.db.transaction() as tx:
@@ -137,14 +158,13 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     screen = Screen()
     sim = SimulatorChannel(listener=screen.phone)
     print(f"Safecheck demo — data in {folder} (a fresh SQLite file; no tokens, no internet).")
-    print(f"Case {ref} is enrolled (intake: high). You are the survivor on {PHONE}; the IDVA gave you the code "
-          f"{code}.")
+    print(f"Case {ref} is enrolled (intake: high). You are the survivor on {PHONE}; the IDVA gave you the code {code}.")
     print("Set-up asks for consent, safe times, an exit word and a codeword. Then type /checkin for a check-in,")
     print("use your codeword inside any answer, or your exit word. /wait lets escalation run; /ack acknowledges.")
     print(f"Escalation is sped up {speed:g}x for the demo. Lines with 🔔 are what practitioners receive.\n")
     async with open_app(settings, simulator=sim, moving_clock=True) as app:
         inbox = app.practitioner_channels["inbox"]
-        app.practitioner_channels["inbox"] = WatchedInbox(inbox, screen, names)  # type: ignore[assignment]
+        app.practitioner_channels["inbox"] = WatchedInbox(inbox, screen, names)
         stop = asyncio.Event()
         runner = TimerRunner(app)
         waker = Waker(runner, interval=0.5)

@@ -12,22 +12,31 @@ from typing import Any, NoReturn
 
 from bot import commands
 from bot.bootstrap import configure_logging, make_clock, open_app
-from bot.dispatcher import Dispatcher
-from bot.scheduler import TimerRunner
 from bot.cli import demo, serve, simulate
 from bot.commands import UserError
 from bot.config import ConfigError, Settings, load
+from bot.dispatcher import Dispatcher
 from bot.i18n import CatalogError
+from bot.scheduler import TimerRunner
 from flows.loader import QuestionSetError
 from flows.schedule import ScheduleError
 from safety.policy import PolicyError
+from storage import audit, services
 from storage.crypto import DecryptError
 from storage.db import Database, StorageError
-from storage import audit, services
 from storage.keys import KeyConfigError, create_key_file
 
-USER_ERRORS = (UserError, ConfigError, KeyConfigError, StorageError, QuestionSetError, ScheduleError, PolicyError,
-               CatalogError, DecryptError)
+USER_ERRORS = (
+    UserError,
+    ConfigError,
+    KeyConfigError,
+    StorageError,
+    QuestionSetError,
+    ScheduleError,
+    PolicyError,
+    CatalogError,
+    DecryptError,
+)
 
 
 class Parser(argparse.ArgumentParser):
@@ -57,8 +66,9 @@ def build_parser() -> Parser:
     s.add_argument("--json", action="store_true", help="one JSON object per reply and event")
     sub.add_parser("tick", help="fire due timers and deliver the outbox once, then exit")
 
-    pr = sub.add_parser("practitioner", help="practitioners").add_subparsers(dest="action", required=True,
-                                                                                parser_class=Parser)
+    pr = sub.add_parser("practitioner", help="practitioners").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
     add = pr.add_parser("add")
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=["idva", "duty", "manager"])
@@ -69,8 +79,9 @@ def build_parser() -> Parser:
     ib.add_argument("--unread", action="store_true")
     ib.add_argument("--json", action="store_true")
 
-    cs = sub.add_parser("case", help="survivors' cases").add_subparsers(dest="action", required=True,
-                                                                         parser_class=Parser)
+    cs = sub.add_parser("case", help="survivors' cases").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
     en = cs.add_parser("enrol")
     en.add_argument("--idva", type=int, required=True, help="assigned IDVA's practitioner id")
     en.add_argument("--address", required=True, help="the survivor's number or chat id")
@@ -92,8 +103,9 @@ def build_parser() -> Parser:
     cs.add_parser("resume").add_argument("ref")
     cs.add_parser("close").add_argument("ref")
 
-    sc = sub.add_parser("schedule", help="check-in schedules").add_subparsers(dest="action", required=True,
-                                                                               parser_class=Parser)
+    sc = sub.add_parser("schedule", help="check-in schedules").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
     ss = sc.add_parser("set")
     ss.add_argument("ref")
     ss.add_argument("spec", help='e.g. "mon,thu@10:00", "daily@18:30", "every 3 days@10:00"')
@@ -191,28 +203,51 @@ async def _practitioner_add(app: Any, svc: int, a: argparse.Namespace) -> None:
 
 
 async def _practitioner_list(app: Any, svc: int, a: argparse.Namespace) -> None:
-    emit(await commands.list_practitioners(app, svc), a.json,
-         lambda rows: [f"{r['id']:>4}  {r['role']:<8} {r['name']}  ({','.join(r['channels'])})" for r in rows])
+    emit(
+        await commands.list_practitioners(app, svc),
+        a.json,
+        lambda rows: [f"{r['id']:>4}  {r['role']:<8} {r['name']}  ({','.join(r['channels'])})" for r in rows],
+    )
 
 
 async def _inbox(app: Any, svc: int, a: argparse.Namespace) -> None:
-    emit(await commands.read_inbox(app, a.id, a.unread), a.json,
-         lambda rows: [f"{r['at']}  {r['text']}" for r in rows] or ["(inbox empty)"])
+    emit(
+        await commands.read_inbox(app, a.id, a.unread),
+        a.json,
+        lambda rows: [f"{r['at']}  {r['text']}" for r in rows] or ["(inbox empty)"],
+    )
 
 
 async def _enrol(app: Any, svc: int, a: argparse.Namespace) -> None:
     ref, code = await commands.enrol(
-        app, svc, idva=a.idva, channel=a.channel, address=a.address, name=a.name, intake=a.intake,
-        no_contact_order=a.no_contact_order, timezone=a.timezone, language=a.language, windows=a.windows,
+        app,
+        svc,
+        idva=a.idva,
+        channel=a.channel,
+        address=a.address,
+        name=a.name,
+        intake=a.intake,
+        no_contact_order=a.no_contact_order,
+        timezone=a.timezone,
+        language=a.language,
+        windows=a.windows,
     )
     print(f"case {ref}")
     print(f"activation code {code}  (give it in person; the survivor texts it from their own phone)")
 
 
 async def _case_list(app: Any, svc: int, a: argparse.Namespace) -> None:
-    emit(await commands.list_cases(app, svc), a.json,
-         lambda rows: [f"{r['ref']}  {r['status']:<10} idva={r['idva']} intake={r['intake']} "
-                       f"next={r['next_checkin'] or '-'}" for r in rows] or ["(no cases)"])
+    emit(
+        await commands.list_cases(app, svc),
+        a.json,
+        lambda rows: (
+            [
+                f"{r['ref']}  {r['status']:<10} idva={r['idva']} intake={r['intake']} next={r['next_checkin'] or '-'}"
+                for r in rows
+            ]
+            or ["(no cases)"]
+        ),
+    )
 
 
 async def _case_show(app: Any, svc: int, a: argparse.Namespace) -> None:
@@ -220,9 +255,11 @@ async def _case_show(app: Any, svc: int, a: argparse.Namespace) -> None:
 
 
 def _case_lines(c: dict[str, Any]) -> list[str]:
-    out = [f"case {c['ref']}  {c['status']}  intake={c['intake']}  channel={c['channel']}",
-           f"name: {c['name'] or '-'}   contact: {c['address'] or '(erased)'}",
-           f"safe times: {', '.join(c['safe_windows']) or '-'}  ({c['timezone']})"]
+    out = [
+        f"case {c['ref']}  {c['status']}  intake={c['intake']}  channel={c['channel']}",
+        f"name: {c['name'] or '-'}   contact: {c['address'] or '(erased)'}",
+        f"safe times: {', '.join(c['safe_windows']) or '-'}  ({c['timezone']})",
+    ]
     for ch in c["checkins"]:
         out.append(f"- check-in {ch['slot']}  {ch['status']}  level={ch['level'] or '-'}  change={ch['change'] or '-'}")
         for ans in ch["answers"]:
@@ -243,16 +280,30 @@ async def _schedule_set(app: Any, svc: int, a: argparse.Namespace) -> None:
 
 
 async def _schedule_show(app: Any, svc: int, a: argparse.Namespace) -> None:
-    emit(await commands.show_schedule(app, svc, a.ref), a.json,
-         lambda s: [f"{s['ref']}: {s['spec'] or '(default)'} jitter={s['jitter_minutes']}m tz={s['timezone']} "
-                    f"next={s['next_checkin'] or '-'}"])
+    emit(
+        await commands.show_schedule(app, svc, a.ref),
+        a.json,
+        lambda s: [
+            f"{s['ref']}: {s['spec'] or '(default)'} jitter={s['jitter_minutes']}m tz={s['timezone']} "
+            f"next={s['next_checkin'] or '-'}"
+        ],
+    )
 
 
 async def _alerts_list(app: Any, svc: int, a: argparse.Namespace) -> None:
-    emit(await commands.list_alerts(app, svc, a.open), a.json,
-         lambda rows: [f"{r['id']:>4}  {r['severity']:<7} {r['case']}  {r['reason']:<18} "
-                       f"{'acknowledged' if r['acknowledged_at'] else 'OPEN'}  notified="
-                       f"{','.join(str(n['practitioner']) for n in r['notified'])}" for r in rows] or ["(no alerts)"])
+    emit(
+        await commands.list_alerts(app, svc, a.open),
+        a.json,
+        lambda rows: (
+            [
+                f"{r['id']:>4}  {r['severity']:<7} {r['case']}  {r['reason']:<18} "
+                f"{'acknowledged' if r['acknowledged_at'] else 'OPEN'}  notified="
+                f"{','.join(str(n['practitioner']) for n in r['notified'])}"
+                for r in rows
+            ]
+            or ["(no alerts)"]
+        ),
+    )
 
 
 async def _alerts_ack(app: Any, svc: int, a: argparse.Namespace) -> None:

@@ -29,8 +29,12 @@ def event_json(event: Event) -> dict[str, Any]:
     """An event as JSON for managers testing a question set. Secret phrases are never printed."""
     out: dict[str, Any] = {"type": "event", "event": type(event).__name__}
     if isinstance(event, CheckinCompleted):
-        out.update(level=event.assessment.level.label, score=event.assessment.score,
-                   change=event.change.change.value, complete=event.complete)
+        out.update(
+            level=event.assessment.level.label,
+            score=event.assessment.score,
+            change=event.change.change.value,
+            complete=event.complete,
+        )
         return out
     for f in fields(event):
         value = getattr(event, f.name)
@@ -91,9 +95,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             if not line:
                 break
             text = line.rstrip("\n")
-            handled = await handle_inbound(
-                app, InboundMessage(case.channel, address, text, f"sim-{uuid.uuid4().hex}")
-            )
+            handled = await handle_inbound(app, InboundMessage(case.channel, address, text, f"sim-{uuid.uuid4().hex}"))
             for event in handled.events:
                 printer.event(event)
             await deliver(app, sim, printer)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flows.answers import TEXT_LIMIT, parse_options, parse_text
 from flows.loader import load_default
@@ -174,3 +178,23 @@ def test_free_text_is_capped() -> None:
 )
 def test_a_skip_word_records_no_free_text(text: str) -> None:
     assert parse_text(text) is None
+
+
+@given(st.text())
+def test_any_reply_gives_known_keys_in_question_order_or_none(text: str) -> None:
+    for question in QS.questions:
+        picked = parse_options(text, question)
+        if picked is None:
+            continue
+        keys = [option.key for option in question.options]
+        assert picked and list(picked) == [key for key in keys if key in picked]
+        if question.kind is QuestionKind.CHOICE:
+            assert len(picked) == 1
+
+
+@given(st.text())
+def test_any_free_text_comes_back_capped_and_without_control_characters(text: str) -> None:
+    kept = parse_text(text)
+    if kept is not None:
+        assert 0 < len(kept) <= TEXT_LIMIT
+        assert all(char == "\n" or unicodedata.category(char) not in ("Cc", "Cs") for char in kept)

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flows.commands import Help, Pause, Resume, Withdraw, parse_command
 
@@ -95,3 +97,10 @@ def test_a_command_word_inside_a_sentence_is_not_a_command(text: str) -> None:
 def test_now_must_be_timezone_aware() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         parse_command("PAUSE", datetime(2026, 3, 28, 21, 0))
+
+
+@given(st.text(), st.datetimes(timezones=st.just(UTC), min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)))
+def test_any_message_is_at_most_one_command_and_a_pause_is_bounded(text: str, now: datetime) -> None:
+    command = parse_command(text, now)
+    if isinstance(command, Pause):
+        assert now + timedelta(hours=1) <= command.until <= now + timedelta(days=90)

@@ -127,7 +127,7 @@ BROKEN = [
     ("bad_kind", broken('kind = "choice"', 'kind = "radio"'), ["question 'q1'", "bad kind 'radio'"]),
     ("duplicate_question_id", broken('id = "q3"', 'id = "q1"'), ["question 'q1'", "duplicate question id"]),
     ("reserved_question_id", broken('id = "q3"', 'id = "end"'), ["question 'end'", "reserved"]),
-    ("bad_question_id", broken('id = "q3"', 'id = "Q 3"'), ["question 'Q 3'", "lower-case"]),
+    ("bad_question_id", broken('id = "q3"', 'id = "Q 3"'), ["question #3", "id 'Q 3'", "lower-case"]),
     (
         "duplicate_option_key",
         broken('key = "no"', 'key = "yes"'),
@@ -165,6 +165,11 @@ BROKEN = [
         "option_with_empty_label",
         broken('label = "Not great"', 'label = ""'),
         ["option 'no'", "without label"],
+    ),
+    (
+        "option_key_not_a_string",
+        broken('key = "no"', "key = 2"),
+        ["question 'q1', option #2", "'key' must be a string"],
     ),
     ("option_without_key", broken('  key = "no"\n', ""), ["question 'q1', option #2", "missing field 'key'"]),
     (

@@ -6,9 +6,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.events import SafeWindow
 from flows.schedule import (
+    DAY_MINUTES,
     Due,
     Schedule,
     ScheduleError,
@@ -330,7 +333,46 @@ def test_window_end_in_the_repeated_hour_follows_the_occurrence_we_are_in() -> N
     assert window_end(utc(2026, 10, 25, 1, 30), LONDON, windows) == utc(2026, 10, 25, 1, 45)  # second, GMT
 
 
+def test_a_window_ending_inside_the_spring_gap_ends_when_the_clocks_jump() -> None:
+    # 29 March 2026: at 01:00 GMT the wall clock jumps to 02:00 BST, past the 01:30 end.
+    windows = parse_windows("00:00-01:30")
+    assert window_end(utc(2026, 3, 29, 0, 45), LONDON, windows) == utc(2026, 3, 29, 1, 0)
+    assert not in_window(utc(2026, 3, 29, 1, 0), LONDON, windows)
+
+
+def test_jitter_never_crosses_a_window_edge_inside_the_spring_gap() -> None:
+    schedule = Schedule("weekly", (time(0, 50),), jitter_minutes=60)
+    windows = parse_windows("00:00-01:30")
+    due = next_due(schedule, LONDON, windows, utc(2026, 3, 28, 12), lambda: 0.999)
+    assert due == Due(at=utc(2026, 3, 29, 0, 59, 59), slot="2026-03-29T00:50")
+    assert in_window(due.at, LONDON, windows)
+
+
 def test_in_window_reads_the_local_wall_clock() -> None:
     assert in_window(utc(2026, 6, 3, 8), LONDON, DAYTIME)  # 09:00 BST
     assert not in_window(utc(2026, 1, 5, 8), LONDON, DAYTIME)  # 08:00 GMT
     assert not in_window(utc(2026, 6, 3, 8), LONDON, ())
+
+
+@settings(max_examples=300)
+@given(
+    after=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)),
+    minutes=st.lists(st.integers(0, DAY_MINUTES - 1), min_size=1, max_size=4, unique=True),
+    jitter=st.integers(0, 90),
+    rand=st.floats(0, 1, exclude_max=True),
+)
+def test_a_due_check_in_is_always_inside_a_window_after_after_and_after_its_slot(
+    after: datetime, minutes: list[int], jitter: int, rand: float
+) -> None:
+    schedule = Schedule("weekly", tuple(time(m // 60, m % 60) for m in minutes), jitter_minutes=jitter)
+    windows = parse_windows("00:30-02:30,09:00-12:00,17:00-20:00")
+    due = next_due(schedule, LONDON, windows, after, lambda: rand)
+    if due is None:
+        assert all(not any(w.contains(m) for w in windows) for m in minutes)
+        return
+    assert due.at > after
+    assert in_window(due.at, LONDON, windows)
+    assert slot_time(due.slot, LONDON) > after
+    assert abs(due.at - slot_time(due.slot, LONDON)) <= timedelta(minutes=jitter)
+    again = next_due(schedule, LONDON, windows, slot_time(due.slot, LONDON), lambda: rand)
+    assert again is not None and again.slot > due.slot

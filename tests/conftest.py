@@ -1,0 +1,107 @@
+"""Shared fixtures: a real SQLite file, real keys and a pinned clock, wired by the composition root."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot import commands
+from bot.app import App
+from bot.bootstrap import open_app
+from bot.channels.simulator import SimulatorChannel
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.pipeline import Handled, InboundMessage, handle_inbound
+from bot.scheduler import TimerRunner
+from storage import services
+from storage.db import Database
+from storage.keys import create_key_file
+
+START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday, 09:00 in London
+
+
+@dataclass
+class World:
+    """A running Safecheck on a temporary SQLite file: one service, an IDVA, a duty IDVA and a manager."""
+
+    app: App
+    sim: SimulatorChannel
+    clock: FixedClock
+    settings: Settings
+    service_id: int
+    idva: int
+    duty: int
+    manager: int
+    _n: int = 0
+
+    async def say(self, address: str, text: str, provider_id: str | None = None) -> Handled:
+        self._n += 1
+        return await handle_inbound(
+            self.app, InboundMessage("simulator", address, text, provider_id or f"test-{self._n}")
+        )
+
+    async def deliver(self) -> list[str]:
+        """Fire due timers, drain the outbox, and return the texts the simulator phone received."""
+        await TimerRunner(self.app).run_due()
+        await Dispatcher(self.app).drain()
+        return [d.message.text for d in self.sim.take()]
+
+    async def enrol(self, address: str = "+447700900123", intake: str = "high", **kw: object) -> tuple[str, str]:
+        return await commands.enrol(
+            self.app,
+            self.service_id,
+            idva=self.idva,
+            channel="simulator",
+            address=address,
+            name=kw.pop("name", "Test Survivor"),
+            intake=intake,
+            **kw,
+        )  # type: ignore[arg-type]
+
+    async def onboard(
+        self,
+        address: str = "+447700900123",
+        *,
+        pin: str | None = None,
+        duress: str | None = None,
+        windows: str = "1 2 3",
+        exit_word: str = "pasta",
+        codeword: str = "blue kettle",
+        missed_consent: str = "1",
+        intake: str = "high",
+        **kw: object,
+    ) -> str:
+        """Enrol, activate and complete onboarding; return the case reference."""
+        ref, code = await self.enrol(address, intake, **kw)
+        for line in [code, "YES", windows, exit_word, "1", codeword, missed_consent, pin or "SKIP"]:
+            await self.say(address, line)
+        if pin:
+            await self.say(address, duress or "SKIP")
+        await self.deliver()
+        return ref
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    os.environ.pop("SAFECHECK_KEY", None)
+    settings = Settings(db_path=tmp_path / "safecheck.db", key_file=tmp_path / "safecheck.key")
+    create_key_file(settings.key_file)
+    db = await Database.open(settings.db_path)
+    async with db.transaction() as tx:
+        service_id = await services.create(tx, "test", "Test service", START)
+        await tx.commit()
+    await db.close()
+    clock = FixedClock(START)
+    sim = SimulatorChannel()
+    async with open_app(settings, clock=clock, simulator=sim, seed=7) as app:
+        ids = [
+            await commands.add_practitioner(app, service_id, name, role, ["inbox", "log"])
+            for name, role in (("Ida", "idva"), ("Dan", "duty"), ("Meg", "manager"))
+        ]
+        yield World(app, sim, clock, settings, service_id, *ids)
