@@ -38,3 +38,19 @@ def render_alert(message: dict[str, Any]) -> str:
         f"[{message['severity'].upper()}] Case {message['case_ref']}: {reason}{level}. "
         f"Acknowledge: safecheck alerts ack {message['alert_id']}"
     )
+
+
+def render_digest(message: dict[str, Any]) -> str:
+    statuses, levels = message["statuses"], message["levels"]
+    done = statuses.get("completed", 0) + statuses.get("partial", 0)
+    by_level = ", ".join(f"{levels[k]} {k}" for k in ("urgent", "high", "raised", "standard") if levels.get(k))
+    missed = statuses.get("missed", 0)
+    return (
+        f"Daily summary: {done} check-in(s) done ({by_level or 'none assessed'}), {missed} missed, "
+        f"{statuses.get('missed_system', 0)} missed by the system; {message['alerts']} alert(s), "
+        f"{message['open_alerts']} still open."
+    )
+
+
+def render_practitioner(message: dict[str, Any]) -> str:
+    return render_digest(message) if message.get("kind") == "digest" else render_alert(message)

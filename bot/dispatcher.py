@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot import alerting
-from bot.alert_text import render_alert
+from bot.alert_text import render_practitioner
 from bot.app import App
 from bot.channels.base import Outgoing, SendError
 from safety.model import AlertReason, Severity
@@ -78,8 +78,12 @@ class Dispatcher:
                     raise SendError(f"no practitioner channel {item.channel}", retryable=False)
                 address = await self._practitioner_address(item)
                 message = Outgoing(
-                    render_alert(item.message),
-                    meta={k: str(item.message.get(k)) for k in ("alert_id", "case_ref", "severity", "reason")},
+                    render_practitioner(item.message),
+                    meta={
+                        k: str(item.message[k])
+                        for k in ("alert_id", "case_ref", "severity", "reason")
+                        if item.message.get(k) is not None
+                    },
                 )
             return Result(item, provider_id=await channel.send(address, message))
         except SendError as exc:

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import alerting
+from bot import alerting, daily
 from bot.app import App
 from bot.handlers import Effects
 from bot.pipeline import advance
 from bot.planning import plan_next
 from flows.model import Expiry, Input, StartCheckin, Timeout
-from flows.schedule import slot_time, window_end
+from flows.schedule import in_window, slot_time, window_end
 from storage import audit, cases, checkins, services, timers
 from storage.db import Tx
 from storage.timers import Timer
@@ -37,7 +37,15 @@ class TimerRunner:
             "expire": self._conversation(Expiry()),
             "escalate": self._escalate,
             "resume": self._resume,
+            "daily": self._daily,
         }
+
+    async def prepare(self) -> None:
+        """Make sure every service has its daily round scheduled (idempotent)."""
+        async with self.app.db.transaction() as tx:
+            for service in await services.all_services(tx):
+                await daily.ensure_scheduled(tx, service, self.app.clock.now())
+            await tx.commit()
 
     async def run_due(self) -> int:
         """Fire every timer that is due, each in its own transaction; return how many fired."""
@@ -102,6 +110,8 @@ class TimerRunner:
             if convo.checkin_id != timer.payload.get("checkin_id"):
                 return  # that check-in is over already
             case = await cases.get(tx, timer.case_id)
+            if isinstance(inp, Timeout) and not in_window(now, ZoneInfo(case.timezone), case.safe_windows):
+                return  # a nudge is never worth a message outside the survivor's safe times
             await advance(tx, self.app, case, inp, now, Effects(checkin_id=convo.checkin_id))
 
         return fire
@@ -111,6 +121,10 @@ class TimerRunner:
         case = await cases.get(tx, timer.case_id)
         service = await services.get(tx, case.service_id)
         await alerting.escalate(tx, service, case, timer.alert_id, int(timer.payload["step"]), now)
+
+    async def _daily(self, tx: Tx, timer: Timer, now: datetime) -> None:
+        assert timer.service_id is not None
+        await daily.run(tx, await services.get(tx, timer.service_id), now)
 
     async def _resume(self, tx: Tx, timer: Timer, now: datetime) -> None:
         assert timer.case_id is not None

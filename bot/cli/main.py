@@ -122,6 +122,20 @@ def build_parser() -> Parser:
     ak.add_argument("id", type=int)
     ak.add_argument("--as", dest="practitioner", type=int, required=True, help="your practitioner id")
 
+    sv = sub.add_parser("service", help="the service's settings").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
+    sv.add_parser("show").add_argument("--json", action="store_true")
+    st = sv.add_parser("set")
+    st.add_argument("--sender-name", help="the neutral name survivors see")
+    st.add_argument("--timezone", help="the service's time zone (digests)")
+    st.add_argument("--digest-hour", help="local hour (0-23) of the IDVAs' daily digest, or off")
+    st.add_argument("--retention-days", type=int, help="days free text is kept before it is purged")
+    st.add_argument("--cover-line", choices=["on", "off"], help="send an innocuous line after a quick exit")
+    st.add_argument("--questionset", help="a question-set TOML file, or 'default'")
+    st.add_argument("--alert-policy", help="a JSON file with the escalation ladders, or 'default'")
+    st.add_argument("--missed-policy", help="a JSON file with the missed check-in policy, or 'default'")
+
     db = sub.add_parser("db", help="database").add_subparsers(dest="action", required=True, parser_class=Parser)
     db.add_parser("upgrade")
     return p
@@ -190,7 +204,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _tick(app: Any, svc: int, args: argparse.Namespace) -> None:
-    fired = await TimerRunner(app).run_due()
+    runner = TimerRunner(app)
+    await runner.prepare()
+    fired = await runner.run_due()
     await Dispatcher(app).drain()
     for item in app.survivor_channels["simulator"].take():
         print(f"to survivor {item.address}: {item.message.text}")
@@ -310,6 +326,18 @@ async def _alerts_ack(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await commands.ack(app, a.id, a.practitioner))
 
 
+async def _service_show(app: Any, svc: int, a: argparse.Namespace) -> None:
+    emit(await commands.show_service(app, svc), a.json, lambda s: [f"{k}: {v}" for k, v in s.items()])
+
+
+async def _service_set(app: Any, svc: int, a: argparse.Namespace) -> None:
+    print(await commands.configure_service(
+        app, svc, sender_name=a.sender_name, timezone=a.timezone, digest_hour=a.digest_hour,
+        retention_days=a.retention_days, cover_line=a.cover_line, questionset=a.questionset,
+        alert_policy=a.alert_policy, missed_policy=a.missed_policy,
+    ))
+
+
 Handler = Callable[[Any, int, argparse.Namespace], Awaitable[None]]
 _HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("tick", None): _tick,
@@ -326,11 +354,35 @@ _HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("schedule", "show"): _schedule_show,
     ("alerts", "list"): _alerts_list,
     ("alerts", "ack"): _alerts_ack,
+    ("service", "show"): _service_show,
+    ("service", "set"): _service_set,
 }
 
 
+GLOBAL_OPTIONS = ("--db", "--key-file", "--now", "--service")
+
+
+def hoist_global_options(argv: Sequence[str]) -> list[str]:
+    """Accept global options after the subcommand too (`safecheck tick --now ...`)."""
+    front: list[str] = []
+    rest: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        arg = items[i]
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS and i > 0:
+            takes_value = "=" not in arg and i + 1 < len(items)
+            front += [arg, items[i + 1]] if takes_value else [arg]
+            i += 2 if takes_value else 1
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(hoist_global_options(sys.argv[1:] if argv is None else argv))
     try:
         settings = load(db=args.db, key_file=args.key_file, now=args.now)
         configure_logging(settings.log_level if args.command == "serve" else "WARNING")

@@ -24,6 +24,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
         loop.add_signal_handler(sig, stop.set)
     async with open_app(settings, moving_clock=True) as app:
         runner = TimerRunner(app)
+        await runner.prepare()
         caught_up = await runner.run_due()  # whatever fell due while we were down
         log.info("started; %d timer(s) caught up", caught_up)
         waker = Waker(runner)

@@ -1,0 +1,1 @@
+"""Benchmarks: they print their figures; tests never make timed assertions."""

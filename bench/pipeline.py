@@ -1,0 +1,407 @@
+"""Benchmark: N simulated survivors answer check-ins through the real pipeline on a real SQLite file.
+
+    .venv/bin/python -m bench.pipeline --survivors 1000
+
+Everything is the production code path: `handle_inbound` on a WAL file with synchronous=FULL, real
+AES-GCM and HMAC, the timer runner and a concurrently running dispatcher. Only time is pinned (a
+FixedClock moved by hand) so every run fires the same timers. Prints the figures, checks the database
+afterwards, and exits 1 if the pipeline lost, duplicated or mis-alerted anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import contextvars
+import json
+import logging
+import math
+import os
+import platform
+import random
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bench.sqlite_raw import aiosqlite_rate, sqlite3_rate
+from bench.sqlprofile import SqlProfile, python_hotspots
+from bot import commands
+from bot.app import App
+from bot.bootstrap import open_app
+from bot.channels.base import Outgoing
+from bot.channels.simulator import SimulatorChannel
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.pipeline import InboundMessage, Outcome, handle_inbound
+from bot.scheduler import TimerRunner
+from storage import services
+from storage.db import Database, Tx
+from storage.keys import create_key_file
+
+LONDON = ZoneInfo("Europe/London")
+START = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON)  # a Monday morning, before the 10:00 check-in
+SCHEDULE = "daily@10:00"
+ANSWERS = ("1", "yes", "1", "1", "1", "1")  # talk now, safe, not afraid, no contact, no incident, no call-back
+PLAIN_TEXT = "all fine, thanks"
+COLOURS = ("blue", "green", "amber", "violet", "silver", "copper", "olive", "coral")
+THINGS = ("kettle", "teapot", "lantern", "ladder", "compass", "anchor", "pebble", "ribbon")
+EXIT_WORD = "pasta"
+
+_acquired: contextvars.ContextVar[float] = contextvars.ContextVar("acquired", default=0.0)
+
+
+@dataclass(frozen=True)
+class Survivor:
+    index: int
+    address: str
+    ref: str
+    codeword: str
+
+
+@dataclass
+class Figures:
+    """What the measured phase observed."""
+
+    inbound: int = 0
+    answer_seconds: float = 0.0
+    timers_fired: int = 0
+    timer_seconds: float = 0.0
+    drain_seconds: float = 0.0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    latency: list[float] = field(default_factory=list)  # every answer: call -> return
+    codeword_latency: list[float] = field(default_factory=list)  # codeword answers: call -> committed return
+    codeword_service: list[float] = field(default_factory=list)  # the same, from holding the writer lock
+    codeword_to_inbox: list[float] = field(default_factory=list)  # codeword call -> alert in the IDVA's inbox
+    codeword_expected: int = 0
+    delivered: int = 0  # messages the simulator phone received, setup included
+    idva: str = ""  # the assigned IDVA's inbox address
+    sent_at: dict[str, float] = field(default_factory=dict)  # case ref -> codeword call time, this round
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.pipeline", description=__doc__.splitlines()[0])
+    p.add_argument("--survivors", type=int, default=1000, help="simulated survivors (default 1000)")
+    p.add_argument("--checkins", type=int, default=1, help="check-in rounds, one a day (default 1)")
+    p.add_argument("--codeword-share", type=float, default=0.1,
+                   help="fraction who put their codeword in the free-text answer (default 0.1)")
+    p.add_argument("--db", type=Path, default=None, help="folder for the database (default: a fresh temp dir)")
+    p.add_argument("--seed", type=int, default=1, help="seed for who uses the codeword (default 1)")
+    p.add_argument("--raw-seconds", type=float, default=3.0, help="length of each raw insert-rate run (default 3)")
+    p.add_argument("--profile", action="store_true",
+                   help="profile the measured phase: SQLite time per statement and cProfile of our code")
+    args = p.parse_args(argv)
+    if args.survivors < 1 or args.checkins < 1 or args.raw_seconds <= 0:
+        p.error("--survivors, --checkins and --raw-seconds must be positive")
+    if not 0.0 <= args.codeword_share <= 1.0:
+        p.error("--codeword-share must be between 0 and 1")
+    if args.db is not None and not args.db.is_dir():
+        p.error(f"--db {args.db} is not an existing folder")
+    if args.db is not None and any((args.db / name).exists() for name in ("bench.db", "bench.key")):
+        p.error(f"--db {args.db} already holds bench.db or bench.key from an earlier run: delete them or pick another folder")
+    return args
+
+
+def pct(values: list[float], p: float) -> float:
+    """Nearest-rank percentile in milliseconds (nan when empty)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return 1000 * ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def instrument(app: App, fig: Figures) -> None:
+    """Note when each task gets the writer, and when an alert lands in an IDVA's inbox (bench-only wrappers)."""
+    db = app.db
+    original_tx = db.transaction
+
+    @asynccontextmanager
+    async def transaction() -> AsyncIterator[Tx]:
+        async with original_tx() as tx:
+            _acquired.set(time.perf_counter())
+            yield tx
+
+    db.transaction = transaction  # type: ignore[method-assign]
+    inbox = app.practitioner_channels["inbox"]
+    original_send = inbox.send
+
+    async def send(address: str, message: Outgoing) -> str:
+        result = await original_send(address, message)
+        started = fig.sent_at.get(message.meta.get("case_ref", ""))
+        # Only the first rung (the assigned IDVA): escalations of yesterday's alerts go to duty and manager.
+        if started is not None and address == fig.idva and message.meta.get("reason") == "codeword":
+            fig.codeword_to_inbox.append(time.perf_counter() - started)
+        return result
+
+    inbox.send = send  # type: ignore[method-assign]
+
+
+async def create_service(settings: Settings) -> int:
+    create_key_file(settings.key_file)
+    db = await Database.open(settings.db_path)
+    try:
+        async with db.transaction() as tx:
+            service_id = await services.create(tx, "bench", "Bench service", START.astimezone(UTC))
+            await tx.commit()
+    finally:
+        await db.close()
+    return service_id
+
+
+async def deliver_all(dispatcher: Dispatcher, sim: SimulatorChannel) -> None:
+    """Drain the outbox completely and forget what the phone received (the listener counted it)."""
+    while await dispatcher.run_once():
+        pass
+    sim.delivered.clear()  # SimulatorChannel.take() is quadratic: fine for tests, not for 10^4 messages
+
+
+async def onboard_all(app: App, sim: SimulatorChannel, service_id: int, n: int) -> tuple[list[Survivor], int]:
+    """Enrol, activate and onboard every survivor through the real pipeline, then set the daily schedule."""
+    idva = 0
+    for name, role in (("Ida", "idva"), ("Dan", "duty"), ("Meg", "manager")):
+        pid = await commands.add_practitioner(app, service_id, name, role, ["inbox", "log"])
+        idva = idva or pid
+    dispatcher = Dispatcher(app)
+    survivors = []
+    for i in range(n):
+        address = f"+4477009{i:05d}"
+        codeword = f"{COLOURS[i % len(COLOURS)]} {THINGS[(i // len(COLOURS)) % len(THINGS)]}"
+        ref, code = await commands.enrol(app, service_id, idva=idva, channel="simulator", address=address,
+                                         name=f"Survivor {i}", intake="medium")
+        for k, text in enumerate((code, "YES", "1 2 3", EXIT_WORD, "1", codeword, "1", "SKIP")):
+            handled = await handle_inbound(app, InboundMessage("simulator", address, text, f"setup-{i}-{k}"))
+            if handled.outcome is not Outcome.PROCESSED:
+                raise SystemExit(f"setup: onboarding message {k} of survivor {i} was {handled.outcome.value}")
+        await commands.set_schedule(app, service_id, ref, SCHEDULE)
+        survivors.append(Survivor(i, address, ref, codeword))
+        if i % 100 == 99:
+            await deliver_all(dispatcher, sim)  # keep the outbox as small as a running service would
+    await deliver_all(dispatcher, sim)
+    return survivors, idva
+
+
+async def answer(app: App, fig: Figures, s: Survivor, rnd: int, codeword: bool) -> None:
+    """One survivor replying to the whole check-in, each message after the previous one was handled."""
+    texts = (*ANSWERS, f"all fine, {s.codeword}" if codeword else PLAIN_TEXT)
+    for k, text in enumerate(texts):
+        msg = InboundMessage("simulator", s.address, text, f"r{rnd}-{s.index}-{k}")
+        carries_codeword = codeword and k == len(texts) - 1
+        started = time.perf_counter()
+        if carries_codeword:
+            fig.sent_at[s.ref] = started
+        handled = await handle_inbound(app, msg)
+        done = time.perf_counter()
+        fig.outcomes[handled.outcome.value] += 1
+        fig.latency.append(done - started)
+        if carries_codeword:
+            fig.codeword_latency.append(done - started)
+            fig.codeword_service.append(done - _acquired.get())
+
+
+async def pending_outbox(app: App) -> int:
+    async with app.db.transaction() as tx:
+        return int(await tx.scalar("SELECT count(*) FROM outbox WHERE status = 'pending'"))
+
+
+async def run_round(app: App, clock: FixedClock, survivors: list[Survivor], fig: Figures, rnd: int,
+                    chosen: set[int]) -> None:
+    """Fire the day's check-ins, then let every survivor answer at once while the dispatcher runs."""
+    clock.set(START.replace(hour=10) + timedelta(days=rnd))
+    fig.sent_at.clear()
+    stop = asyncio.Event()
+    dispatcher = asyncio.create_task(Dispatcher(app).run_forever(stop, idle=0.05))
+    try:
+        t0 = time.perf_counter()
+        fired = await TimerRunner(app).run_due()
+        t1 = time.perf_counter()
+        await asyncio.gather(*(answer(app, fig, s, rnd, s.index in chosen) for s in survivors))
+        t2 = time.perf_counter()
+        deadline = t2 + 120
+        while await pending_outbox(app) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.02)
+        t3 = time.perf_counter()
+    finally:
+        stop.set()
+        app.wake_dispatcher()
+        await dispatcher
+    fig.timers_fired += fired
+    fig.timer_seconds += t1 - t0
+    fig.inbound += len(survivors) * (len(ANSWERS) + 1)
+    fig.answer_seconds += t2 - t1
+    fig.drain_seconds += t3 - t2
+    fig.codeword_expected += len(chosen)
+
+
+def verify(db_path: Path, n: int, rounds: int, fig: Figures, setup_messages: int) -> list[tuple[str, int, int]]:
+    """Read the file independently (read-only) and compare with what was sent: (check, got, want)."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        def one(sql: str, *params: Any) -> int:
+            return int(conn.execute(sql, params).fetchone()[0])
+
+        measured = n * (len(ANSWERS) + 1) * rounds
+        checks = [
+            ("inbound rows == messages sent", one("SELECT count(*) FROM inbound_messages"), setup_messages + measured),
+            ("inbound rows without a case", one("SELECT count(*) FROM inbound_messages WHERE case_id IS NULL"), 0),
+            ("duplicate or unknown outcomes", fig.outcomes["duplicate"] + fig.outcomes["unknown_sender"], 0),
+            ("duplicate provider ids", one("SELECT count(*) FROM (SELECT 1 FROM inbound_messages "
+                                           "GROUP BY channel, provider_id HAVING count(*) > 1)"), 0),
+            ("codeword alerts == codeword answers", one("SELECT count(*) FROM alerts WHERE reason = 'codeword'"),
+             fig.codeword_expected),
+            ("cases with two codeword alerts in a round", one(
+                "SELECT count(*) FROM (SELECT 1 FROM alerts WHERE reason = 'codeword' "
+                "GROUP BY case_id, created_at HAVING count(*) > 1)"), 0),
+            ("codeword alerts delivered to the IDVA inbox", one(
+                "SELECT count(DISTINCT i.alert_id) FROM inbox i JOIN alerts a ON a.id = i.alert_id "
+                "WHERE a.reason = 'codeword'"), fig.codeword_expected),
+            ("completed check-ins == survivors x rounds",
+             one("SELECT count(*) FROM checkins WHERE status = 'completed'"), n * rounds),
+            ("check-ins not completed", one("SELECT count(*) FROM checkins WHERE status != 'completed'"), 0),
+            ("outbox left pending or failed", one("SELECT count(*) FROM outbox WHERE status != 'sent'"), 0),
+            ("survivor messages sent == received by the phone",
+             one("SELECT count(*) FROM outbox WHERE recipient = 'survivor' AND status = 'sent' "
+                 "AND provider_id LIKE 'sim-out-%'"), fig.delivered),
+        ]
+        other = conn.execute("SELECT reason, count(*) FROM alerts WHERE reason != 'codeword' GROUP BY reason").fetchall()
+        checks.append(("other alerts raised (answers were all calm)", sum(c for _, c in other), 0))
+        return checks
+    finally:
+        conn.close()
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "nproc": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(terse=True),
+    }
+
+
+async def bench(args: argparse.Namespace, folder: Path) -> int:
+    settings = Settings(db_path=folder / "bench.db", key_file=folder / "bench.key")
+    os.environ.pop("SAFECHECK_KEY", None)  # use the key file created here, never a key from the environment
+    rng = random.Random(args.seed)
+    n = args.survivors
+    raw_before = await aiosqlite_rate(folder, args.raw_seconds)
+
+    t0 = time.perf_counter()
+    service_id = await create_service(settings)
+    clock = FixedClock(START)
+    fig = Figures()
+
+    def received(_: object) -> None:
+        fig.delivered += 1
+
+    sim = SimulatorChannel(listener=received)
+    sql = SqlProfile()
+    profiler = cProfile.Profile()
+    with sql.installed():
+        async with open_app(settings, clock=clock, simulator=sim, seed=args.seed) as app:
+            survivors, idva = await onboard_all(app, sim, service_id, n)
+            fig.idva = str(idva)
+            setup_seconds = time.perf_counter() - t0
+            rss_setup = peak_rss_mib()
+            instrument(app, fig)
+            sql.enabled = args.profile
+            if args.profile:
+                profiler.enable()
+            for rnd in range(args.checkins):
+                chosen = set(rng.sample(range(n), round(n * args.codeword_share)))
+                await run_round(app, clock, survivors, fig, rnd, chosen)
+            if args.profile:
+                profiler.disable()
+            sql.enabled = False
+    rss_peak = peak_rss_mib()
+    raw_after = await aiosqlite_rate(folder, args.raw_seconds)
+    raw_sqlite3 = sqlite3_rate(folder, args.raw_seconds)
+    checks = verify(settings.db_path, n, args.checkins, fig, n * 8)
+
+    raw = (raw_before + raw_after) / 2
+    rate = fig.inbound / fig.answer_seconds
+    info = machine()
+    cw = fig.codeword_latency
+    summary = {
+        "survivors": n, "rounds": args.checkins, "codeword_share": args.codeword_share,
+        "inbound_per_s": round(rate, 1), "inbound": fig.inbound, "answer_s": round(fig.answer_seconds, 2),
+        "checkins_started_per_s": round(fig.timers_fired / fig.timer_seconds, 1) if fig.timer_seconds else None,
+        "codeword_alert_ms": {"p50": round(pct(cw, 50), 1), "p99": round(pct(cw, 99), 1),
+                              "max": round(pct(cw, 100), 1), "n": len(cw)},
+        "codeword_alert_in_tx_ms": {"p50": round(pct(fig.codeword_service, 50), 2),
+                                    "p99": round(pct(fig.codeword_service, 99), 2)},
+        "codeword_to_inbox_ms": {"p50": round(pct(fig.codeword_to_inbox, 50), 1),
+                                 "p99": round(pct(fig.codeword_to_inbox, 99), 1)},
+        "raw_aiosqlite_per_s": round(raw, 1), "raw_sqlite3_per_s": round(raw_sqlite3, 1),
+        "fraction_of_raw": round(rate / raw, 3), "peak_rss_mib": round(rss_peak, 1),
+        "setup_s": round(setup_seconds, 1), "ok": all(got == want for _, got, want in checks), **info,
+    }
+
+    print(f"Safecheck pipeline benchmark — {info['nproc']} cores, Python {info['python']}, SQLite {info['sqlite']}, "
+          f"{info['platform']}")
+    print(f"database: {settings.db_path} (WAL, synchronous=FULL, AES-GCM + HMAC as in production)")
+    print(f"setup: {n} survivors enrolled and onboarded ({n * 8} messages via handle_inbound) "
+          f"in {setup_seconds:.1f} s ({n * 8 / setup_seconds:.0f} msg/s incl. enrol, schedule, delivery); "
+          f"RSS {rss_setup:.0f} MiB")
+    print(f"measured: {args.checkins} round(s) x {n} survivors x {len(ANSWERS) + 1} answers, all survivors at once; "
+          f"{fig.codeword_expected} codeword answers (share {args.codeword_share:g}, seed {args.seed})")
+    print()
+    rows = [
+        ("inbound messages/s", f"{rate:,.0f}", f"{fig.inbound} msgs in {fig.answer_seconds:.2f} s"),
+        ("check-ins started/s (timers)", f"{summary['checkins_started_per_s']:,.0f}",
+         f"{fig.timers_fired} timers in {fig.timer_seconds:.2f} s"),
+        ("codeword -> alert committed", f"{pct(cw, 50):,.0f} / {pct(cw, 99):,.0f} / {pct(cw, 100):,.0f} ms",
+         f"p50/p99/max of {len(cw)}, incl. queueing behind {n} concurrent survivors"),
+        ("  of which holding the writer", f"{pct(fig.codeword_service, 50):.1f} / {pct(fig.codeword_service, 99):.1f}"
+         f" / {pct(fig.codeword_service, 100):.1f} ms", "the same alert with no queue: BEGIN..COMMIT"),
+        ("codeword -> IDVA inbox", f"{pct(fig.codeword_to_inbox, 50):,.0f} / {pct(fig.codeword_to_inbox, 99):,.0f}"
+         " ms", f"p50/p99 of {len(fig.codeword_to_inbox)}, delivered by the dispatcher"),
+        ("any answer, call -> return", f"{pct(fig.latency, 50):,.0f} / {pct(fig.latency, 99):,.0f} ms", "p50/p99"),
+        ("raw durable inserts/s, aiosqlite", f"{raw:,.0f}",
+         f"before {raw_before:,.0f}, after {raw_after:,.0f}; 1 row per commit"),
+        ("raw durable inserts/s, sqlite3", f"{raw_sqlite3:,.0f}", "same settings, no thread hop"),
+        ("pipeline / raw aiosqlite", f"{rate / raw:.1%}", "inbound msgs/s over raw commits/s"),
+        ("outbox drain after last answer", f"{fig.drain_seconds:.2f} s", ""),
+        ("peak RSS", f"{rss_peak:,.0f} MiB", f"after setup {rss_setup:,.0f} MiB"),
+    ]
+    for name, value, note in rows:
+        print(f"  {name:<34} {value:>24}   {note}")
+    print()
+    print("checks (read back from the database file):")
+    for name, got, want in checks:
+        print(f"  {'ok  ' if got == want else 'FAIL'} {name}: {got}" + ("" if got == want else f" (expected {want})"))
+    if args.profile:
+        print()
+        print(sql.report(fig.timer_seconds + fig.answer_seconds + fig.drain_seconds))
+        print()
+        print(python_hotspots(profiler))
+    print()
+    print(json.dumps(summary, separators=(",", ":")))
+    return 0 if summary["ok"] else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s %(message)s")
+    if args.db is not None:
+        return asyncio.run(bench(args, args.db.resolve()))
+    with tempfile.TemporaryDirectory(prefix="safecheck-bench-") as tmp:
+        return asyncio.run(bench(args, Path(tmp)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
