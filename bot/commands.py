@@ -224,7 +224,8 @@ async def set_status(app: App, svc: int, ref: str, action: str, days: int | None
         if action == "pause":
             until = now + timedelta(days=days or 7)
             await cases.update(tx, case.id, status="paused", paused_until=until)
-            await timers.cancel(tx, now, case.id, ("checkin", "resume"))
+            # The open check-in may still be finished by the survivor and still expires; no nudges.
+            await timers.cancel(tx, now, case.id, ("checkin", "resume", "reminder"))
             await timers.add(tx, "resume", f"{case.id}:{until.isoformat()}", until, case_id=case.id)
             result = f"paused until {until.isoformat()}"
         elif action == "resume":

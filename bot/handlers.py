@@ -174,7 +174,8 @@ async def on_missed(h: H, e: CheckinMissed) -> None:
 async def on_quick_exit(h: H, e: QuickExitUsed) -> None:
     await outbox.cancel_for_survivor(h.tx, h.case.id)
     await h.close_checkin("exited")
-    await h.pause_until(h.now + e.pause)
+    if h.case.status in ("active", "paused"):  # during onboarding there is nothing to pause yet
+        await h.pause_until(h.now + e.pause)
     h.effects.quick_exit = True
     await h.log("quick_exit")
     await alerting.raise_alert(h.tx, h.service, h.case, Severity.RAISED, AlertReason.QUICK_EXIT, h.now)

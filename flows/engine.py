@@ -30,6 +30,7 @@ from flows.model import (
     StartCheckin,
     Step,
     Timeout,
+    ask,
 )
 from safety.model import AlertReason, Severity
 from safety.normalise import normalise
@@ -42,12 +43,12 @@ MAX_ACTIVATION_ATTEMPTS = 5
 def handle(state: ConversationState, inp: Input, ctx: Context) -> Step:
     """Advance a survivor's conversation by one input. Pure: the caller persists the result."""
     if isinstance(inp, Message):
-        return _message(state, inp.text[:MAX_TEXT], ctx)
+        return _message(state, inp.text, ctx)
     if isinstance(inp, StartCheckin):
         if ctx.status is CaseStatus.ACTIVE and state.flow is None:
             return checkin.start(state, ctx)
         return Step(state)
-    in_checkin = state.flow is Flow.CHECKIN
+    in_checkin = state.flow is Flow.CHECKIN and ctx.status.reachable
     if isinstance(inp, Timeout) and in_checkin:
         return checkin.nudge(state, ctx)
     if isinstance(inp, Expiry) and in_checkin:
@@ -58,11 +59,10 @@ def handle(state: ConversationState, inp: Input, ctx: Context) -> Step:
 def _message(state: ConversationState, text: str, ctx: Context) -> Step:
     if ctx.status is CaseStatus.PENDING:
         return _activate(state, text, ctx)
-    screening = screen(text, ctx.secrets, ctx.hasher)
+    screening = screen(text, ctx.secrets, ctx.hasher)  # the whole text: screening bounds its own work
+    text = text[:MAX_TEXT]
     if screening.quick_exit and ctx.status.reachable:
-        # The quick exit beats everything: stop now, say nothing revealing.
-        replies = (Reply(R.COVER_LINE),) if ctx.cover_line else ()
-        return Step(ConversationState(), replies=replies, events=(QuickExitUsed(ctx.exit_pause),), sensitive=True)
+        return _quick_exit(state, ctx)
     raised: tuple[Event, ...] = ()
     if screening.codeword:
         raised = (CodewordUsed(), AlertRaised(Severity.URGENT, AlertReason.CODEWORD))
@@ -72,6 +72,18 @@ def _message(state: ConversationState, text: str, ctx: Context) -> Step:
         return Step(state, events=raised)  # closed or withdrawn: say nothing, but a codeword still alerts
     step = _respond(state, text, ctx)
     return replace(step, events=raised + step.events)
+
+
+def _quick_exit(state: ConversationState, ctx: Context) -> Step:
+    """The quick exit beats everything: stop now and say nothing revealing.
+
+    What was already answered is still assessed (a "not safe now" must reach the IDVA), and an
+    unfinished onboarding is kept so that it can go on when the survivor next writes.
+    """
+    replies = (Reply(R.COVER_LINE),) if ctx.cover_line else ()
+    events: tuple[Event, ...] = (QuickExitUsed(ctx.exit_pause), *_close_checkin(state, ctx))
+    kept = state if state.flow is Flow.ONBOARDING else ConversationState()
+    return Step(kept, replies=replies, events=events, sensitive=True)
 
 
 def _activate(state: ConversationState, text: str, ctx: Context) -> Step:
@@ -92,7 +104,7 @@ def _activate(state: ConversationState, text: str, ctx: Context) -> Step:
 def _respond(state: ConversationState, text: str, ctx: Context) -> Step:
     command = parse_command(text, ctx.now)
     if isinstance(command, Help):
-        return Step(state, replies=(Reply(R.HELP),))
+        return Step(state, replies=(Reply(R.HELP), *_pending_question(state, ctx)))
     if isinstance(command, Withdraw):
         events: tuple[Event, ...] = (
             *_close_checkin(state, ctx),
@@ -112,6 +124,15 @@ def _respond(state: ConversationState, text: str, ctx: Context) -> Step:
     if ctx.status is CaseStatus.PAUSED:
         return Step(state, replies=(Reply(R.PAUSED),))
     return Step(state, replies=(Reply(R.IDLE),))
+
+
+def _pending_question(state: ConversationState, ctx: Context) -> tuple[Reply, ...]:
+    """After HELP mid-conversation, ask the open question again so the survivor knows where they are."""
+    if state.flow is Flow.CHECKIN:
+        return (ask(checkin.current(state, ctx), ctx),)
+    if state.flow is Flow.ONBOARDING and state.step in onboarding.STEPS:
+        return (ask(onboarding.STEPS[state.step], ctx),)
+    return ()
 
 
 def _close_checkin(state: ConversationState, ctx: Context) -> tuple[Event, ...]:

@@ -22,7 +22,12 @@ CARRIER_KEYWORDS = frozenset({
 })
 # fmt: on
 BOT_COMMANDS = frozenset({"pause", "resume", "withdraw", "language", "skip"})
-RESERVED_WORDS = CARRIER_KEYWORDS | BOT_COMMANDS
+# Ordinary answers: an exit word of "maybe" would end the chat on an honest reply.
+ANSWER_WORDS = frozenset({
+    "y", "n", "ok", "okay", "yeah", "yep", "yup", "nope", "nah", "sure", "maybe", "none", "nothing", "later",
+    "not now", "not sure", "unsure", "a lot", "a little", "fine", "thanks", "thank you", "idk", "dont know",
+})
+RESERVED_WORDS = CARRIER_KEYWORDS | BOT_COMMANDS | ANSWER_WORDS
 
 SECRET_KINDS = frozenset({"exit_word", "codeword"})
 

@@ -116,11 +116,11 @@ async def setup(settings: Settings, speed: float) -> tuple[dict[str, str], str, 
     return names, ref, code
 
 
-async def read_line(auto: list[str] | None) -> str | None:
+async def read_line(auto: list[str] | None, pace: float) -> str | None:
     if auto is not None:
         if not auto:
             return None
-        await asyncio.sleep(0.6)
+        await asyncio.sleep(pace)
         line = auto.pop(0)
         print(f"> {line}", flush=True)
         return line
@@ -135,7 +135,7 @@ async def command(app: App, line: str, ref: str, speed: float) -> bool:
     if line == "/checkin":
         print(f"({await commands.checkin_now(app, 1, ref)})", flush=True)
     elif line == "/wait":
-        seconds = 5 * 60 / speed + 2
+        seconds = 5 * 60 / speed + 1.5
         print(
             f"(waiting {seconds:.0f} s: nobody has acknowledged, so the alert escalates to the duty IDVA)", flush=True
         )
@@ -153,7 +153,8 @@ async def command(app: App, line: str, ref: str, speed: float) -> bool:
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     folder = Path(tempfile.mkdtemp(prefix="safecheck-demo-"))
     settings = replace(settings, db_path=folder / "demo.db", key_file=folder / "demo.key")
-    speed = max(1.0, args.fast * (5 if args.auto else 1))
+    auto = args.auto or not sys.stdin.isatty()
+    speed = max(1.0, args.fast * (5 if auto else 1))
     names, ref, code = await setup(settings, speed)
     screen = Screen()
     sim = SimulatorChannel(listener=screen.phone)
@@ -170,17 +171,19 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         waker = Waker(runner, interval=0.5)
         waker.start()
         dispatcher = asyncio.create_task(Dispatcher(app).run_forever(stop, idle=0.2))
-        script = [line.format(code=code) for line in SCRIPT] if args.auto else None
+        if auto:
+            print("(stdin is not a terminal or --auto was given: playing a scripted survivor)\n", flush=True)
+        script = [line.format(code=code) for line in SCRIPT] if auto else None
         n = 0
         try:
-            while (line := await read_line(script)) is not None:
+            while (line := await read_line(script, args.pace)) is not None:
                 if line.startswith("/"):
                     if not await command(app, line.strip(), ref, speed):
                         break
                 else:
                     n += 1
                     await handle_inbound(app, InboundMessage("simulator", PHONE, line, f"demo-{n}"))
-                await asyncio.sleep(0.3)  # let the dispatcher show the replies before the next prompt
+                await asyncio.sleep(min(0.3, args.pace))  # let the replies show before the next prompt
         finally:
             await asyncio.sleep(0.5)
             stop.set()

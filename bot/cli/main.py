@@ -61,6 +61,7 @@ def build_parser() -> Parser:
     d = sub.add_parser("demo", help="play a survivor in the terminal and watch the IDVA's alerts")
     d.add_argument("--auto", action="store_true", help="play a scripted survivor instead of reading the terminal")
     d.add_argument("--fast", type=float, default=12.0, help="escalation ladder speed-up for the demo")
+    d.add_argument("--pace", type=float, default=0.6, help="seconds between scripted survivor lines")
     s = sub.add_parser("simulate", help="play a survivor of a case through the real pipeline (stdin lines)")
     s.add_argument("--case", required=True, help="case reference")
     s.add_argument("--json", action="store_true", help="one JSON object per reply and event")

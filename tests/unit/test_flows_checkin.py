@@ -1,0 +1,576 @@
+"""A check-in walks the question set, checks the PIN, and ends with an assessment and any alert it calls for."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from flows import replies as R
+from flows.checkin import DEFER_RETRY, MAX_ANSWERS, PIN_STEP
+from flows.engine import handle
+from flows.events import (
+    AlertRaised,
+    CallbackRequested,
+    CheckinCompleted,
+    CheckinDeferred,
+    CheckinMissed,
+    CheckinStarted,
+    DuressPinUsed,
+    Event,
+    PinFailedTwice,
+)
+from flows.loader import QuestionSetError, load_default, parse_questionset
+from flows.model import (
+    Answer,
+    CaseStatus,
+    Context,
+    ConversationState,
+    Expiry,
+    Flow,
+    Input,
+    Message,
+    Reply,
+    StartCheckin,
+    Step,
+    Timeout,
+    ask,
+)
+from flows.questionset import Option, Question, QuestionKind, QuestionSet
+from safety.model import AlertReason, Change, History, IntakeLevel, Level, Severity, SurvivorSecrets
+from safety.policy import MissedPolicy
+from safety.screening import pin_digest, secret_digest
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+QS = load_default()
+ASK = {q.id: q.text for q in QS.questions}
+PIN = "2468"
+DURESS_PIN = "1357"
+IDLE = ConversationState()
+CALM = History(IntakeLevel.STANDARD, no_contact_order=False)
+
+
+def hasher(text: str) -> bytes:
+    return hmac.new(b"k" * 32, text.encode(), "sha256").digest()
+
+
+def context(
+    *,
+    pin: str | None = None,
+    duress_pin: str | None = None,
+    history: History = CALM,
+    questionset: QuestionSet = QS,
+    **options: object,
+) -> Context:
+    secrets = SurvivorSecrets(
+        exit_word=secret_digest("pasta", hasher),
+        codewords=frozenset({secret_digest("blue kettle", hasher)}),
+        pin=pin_digest(pin, hasher) if pin else None,
+        duress_pin=pin_digest(duress_pin, hasher) if duress_pin else None,
+    )
+    return Context(
+        now=NOW,
+        status=CaseStatus.ACTIVE,
+        questionset=questionset,
+        secrets=secrets,
+        hasher=hasher,
+        history=history,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def checkin(ctx: Context, *inputs: str | Input) -> list[Step]:
+    """Start a due check-in and feed it each input, carrying the state as the shell does."""
+    steps = [handle(IDLE, StartCheckin(), ctx)]
+    for item in inputs:
+        steps.append(handle(steps[-1].state, Message(item) if isinstance(item, str) else item, ctx))
+    return steps
+
+
+def events(steps: Iterable[Step]) -> list[Event]:
+    return [event for step in steps for event in step.events]
+
+
+def alerts(steps: Iterable[Step]) -> list[AlertRaised]:
+    return [event for event in events(steps) if isinstance(event, AlertRaised)]
+
+
+def answers(steps: Iterable[Step]) -> list[Answer]:
+    return [answer for step in steps for answer in step.answers]
+
+
+def keys(steps: Iterable[Step]) -> list[str]:
+    return [reply.key for step in steps for reply in step.replies]
+
+
+def completed(steps: Iterable[Step]) -> CheckinCompleted:
+    (done,) = [event for event in events(steps) if isinstance(event, CheckinCompleted)]
+    return done
+
+
+ALL_CLEAR = ["yes", "yes", "no", "no", "no", "no", "skip"]
+
+
+# ---- walking the questions ----
+
+
+def test_full_check_in_by_numbers_records_every_answer_and_thanks_the_survivor() -> None:
+    steps = checkin(context(), "1", "1", "1", "1", "1", "1", "SKIP")
+    assert answers(steps) == [
+        Answer("safe_to_talk", ("yes",)),
+        Answer("safe_now", ("yes",)),
+        Answer("afraid", ("no",)),
+        Answer("contact", ("none",)),
+        Answer("incident", ("none",)),
+        Answer("callback", ("no",)),
+        Answer("anything_else", text=None),
+    ]
+    assert keys(steps) == [
+        ASK["safe_to_talk"],
+        ASK["safe_now"],
+        ASK["afraid"],
+        ASK["contact"],
+        ASK["incident"],
+        ASK["callback"],
+        ASK["anything_else"],
+        R.CHECKIN_DONE,
+    ]
+    assert events(steps)[0] == CheckinStarted()
+    done = completed(steps)
+    assert (done.assessment.level, done.assessment.score, done.change.change, done.complete) == (
+        Level.STANDARD,
+        0,
+        Change.SAME,
+        True,
+    )
+    assert alerts(steps) == []
+    assert steps[-1].state == IDLE
+
+
+def test_full_check_in_by_words_records_options_signals_and_free_text() -> None:
+    steps = checkin(context(), "yes", "not sure", "a lot", "messages and in person", "2 3", "no", "He came round")
+    assert answers(steps) == [
+        Answer("safe_to_talk", ("yes",)),
+        Answer("safe_now", ("not_sure",), ("unsure_safe_now",)),
+        Answer("afraid", ("lot",), ("fear_a_lot",)),
+        Answer("contact", ("remote", "in_person"), ("contact_remote", "contact_in_person")),
+        Answer("incident", ("threats", "threats_to_kill"), ("threats", "threats_to_kill")),
+        Answer("callback", ("no",)),
+        Answer("anything_else", text="He came round"),
+    ]
+    assert answers(steps)[-1].text == "He came round"
+    done = completed(steps)
+    assert done.assessment.level is Level.URGENT
+    assert done.assessment.urgent_signals == ("threats_to_kill",)
+    assert alerts(steps) == [AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED)]
+    assert keys(steps)[-1] == R.CHECKIN_DONE
+
+
+@pytest.mark.parametrize(
+    ("text", "recorded"),
+    [
+        ("SKIP", None),
+        ("skip", None),
+        ("n/a", None),
+        ("Nothing else", None),
+        ("", None),
+        ("He has my keys", "He has my keys"),
+        ("  line one\r\nline two\t ", "line one\nline two"),
+        ("bell\x07 ring", "bell ring"),
+        ("x" * 5000, "x" * 1000),
+    ],
+)
+def test_free_text_answer_is_recorded_cleaned_and_skip_records_nothing(text: str, recorded: str | None) -> None:
+    steps = checkin(context(), *ALL_CLEAR[:-1], text)
+    assert answers(steps)[-1] == Answer("anything_else", text=recorded)
+    assert answers(steps)[-1].text == recorded
+
+
+@pytest.mark.parametrize("text", ["Not now", "not now", "2", "later", "busy", "no"])
+def test_not_now_defers_the_check_in_quietly(text: str) -> None:
+    steps = checkin(context(), text)
+    assert steps[-1] == Step(IDLE, replies=(Reply(R.DEFERRED),), events=(CheckinDeferred(DEFER_RETRY),))
+    assert timedelta(hours=2) == DEFER_RETRY
+
+
+def test_unrecognised_answer_is_asked_again_once_then_left_unanswered() -> None:
+    ctx = context()
+    first, second = checkin(ctx, "yes", "purple", "still purple")[-2:]
+    assert [r.key for r in first.replies] == [R.REASK, ASK["safe_now"]]
+    assert first.answers == ()
+    assert first.state.step == "safe_now"
+    assert second.answers == (Answer("safe_now", unanswered=True),)
+    assert second.replies == (ask(QS.question("afraid"), ctx),)
+    assert second.state.retries == 0  # the next question gets its own second chance
+
+
+@pytest.mark.parametrize(
+    ("question_index", "text"),
+    [
+        (1, "yes no"),  # a choice question takes exactly one option
+        (3, "no and messages"),  # "none" cannot be combined
+        (4, "none of these threats"),
+        (1, "7"),
+    ],
+)
+def test_contradictory_or_out_of_range_answers_are_asked_again(question_index: int, text: str) -> None:
+    steps = checkin(context(), *ALL_CLEAR[:question_index], text)
+    question = QS.questions[question_index]
+    assert [r.key for r in steps[-1].replies] == [R.REASK, question.text]
+    assert steps[-1].answers == ()
+
+
+# ---- levels and alerts ----
+
+RISING = History(IntakeLevel.STANDARD, False, recent_levels=(Level.STANDARD,) * 3)
+HIGH_SO_FAR = History(IntakeLevel.HIGH, False, recent_levels=(Level.HIGH,) * 3)
+NO_CONTACT_ORDER = History(IntakeLevel.STANDARD, True, recent_levels=(Level.STANDARD,) * 3)
+FEAR_CLIMBING = History(IntakeLevel.MEDIUM, False, recent_levels=(Level.RAISED,) * 3, recent_fear=(0, 1))
+
+RISK_TABLE = [
+    # (name, history, replies to the 7 questions, level, change, alerts)
+    ("all clear", RISING, ALL_CLEAR, Level.STANDARD, Change.SAME, []),
+    (
+        "choking is urgent on its own",
+        RISING,
+        ["yes", "yes", "no", "no", "choked", "no", "skip"],
+        Level.URGENT,
+        Change.RAISED,
+        [AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED)],
+    ),
+    (
+        "not safe right now is urgent on its own",
+        HIGH_SO_FAR,
+        ["yes", "no", "no", "no", "no", "no", "skip"],
+        Level.URGENT,
+        Change.RAISED,
+        [AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED)],
+    ),
+    (
+        "a weapon is urgent on its own",
+        RISING,
+        ["yes", "yes", "no", "no", "knife", "no", "skip"],
+        Level.URGENT,
+        Change.RAISED,
+        [AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED)],
+    ),
+    (
+        "fear a lot and threats score high",
+        RISING,
+        ["yes", "yes", "a lot", "no", "threats", "no", "skip"],
+        Level.HIGH,
+        Change.RAISED,
+        [AlertRaised(Severity.HIGH, AlertReason.RISK_RAISED)],
+    ),
+    (
+        "a little fear and messages score raised",
+        RISING,
+        ["yes", "yes", "a little", "calls", "no", "no", "skip"],
+        Level.RAISED,
+        Change.RAISED,
+        [AlertRaised(Severity.RAISED, AlertReason.RISK_RAISED)],
+    ),
+    (
+        "high again at a high baseline is the same: no alert",
+        HIGH_SO_FAR,
+        ["yes", "yes", "a lot", "no", "threats", "no", "skip"],
+        Level.HIGH,
+        Change.SAME,
+        [],
+    ),
+    ("improvement is recorded without an alert", HIGH_SO_FAR, ALL_CLEAR, Level.STANDARD, Change.IMPROVED, []),
+    (
+        "contact in person is raised without a no-contact order",
+        RISING,
+        ["yes", "yes", "no", "in person", "no", "no", "skip"],
+        Level.RAISED,
+        Change.RAISED,
+        [AlertRaised(Severity.RAISED, AlertReason.RISK_RAISED)],
+    ),
+    (
+        "contact in person is urgent with a no-contact order",
+        NO_CONTACT_ORDER,
+        ["yes", "yes", "no", "came round", "no", "no", "skip"],
+        Level.URGENT,
+        Change.RAISED,
+        [AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED)],
+    ),
+    (
+        "messages are not urgent even with a no-contact order",
+        NO_CONTACT_ORDER,
+        ["yes", "yes", "no", "texts", "no", "no", "skip"],
+        Level.STANDARD,
+        Change.SAME,
+        [],
+    ),
+    (
+        "urgent call back",
+        RISING,
+        ["yes", "yes", "no", "no", "no", "3", "skip"],
+        Level.URGENT,
+        Change.RAISED,
+        [AlertRaised(Severity.URGENT, AlertReason.CALLBACK_URGENT)],
+    ),
+    (
+        "call back today",
+        RISING,
+        ["yes", "yes", "no", "no", "no", "Yes, today", "skip"],
+        Level.STANDARD,
+        Change.SAME,
+        [AlertRaised(Severity.RAISED, AlertReason.CALLBACK_TODAY)],
+    ),
+    (
+        "fear rising over three check-ins",
+        FEAR_CLIMBING,
+        ["yes", "yes", "a lot", "no", "no", "no", "skip"],
+        Level.RAISED,
+        Change.SAME,
+        [AlertRaised(Severity.RAISED, AlertReason.FEAR_RISING)],
+    ),
+    (
+        "fear steady is not rising",
+        FEAR_CLIMBING,
+        ["yes", "yes", "a little", "no", "no", "no", "skip"],
+        Level.STANDARD,
+        Change.IMPROVED,
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("history", "texts", "level", "change", "expected_alerts"),
+    [row[1:] for row in RISK_TABLE],
+    ids=[row[0] for row in RISK_TABLE],
+)
+def test_check_in_ends_with_its_level_and_alerts_only_when_it_rises(
+    history: History, texts: list[str], level: Level, change: Change, expected_alerts: list[AlertRaised]
+) -> None:
+    steps = checkin(context(history=history), *texts)
+    done = completed(steps)
+    assert done.complete
+    assert done.assessment.level is level
+    assert done.change.change is change
+    assert alerts(steps) == expected_alerts
+    assert steps[-1].events[0] == done  # assessed only at the end
+    assert keys(steps)[-1] == R.CHECKIN_DONE
+
+
+@pytest.mark.parametrize(("text", "urgency"), [("3", "urgent"), ("urgently", "urgent"), ("2", "today")])
+def test_call_back_request_is_reported_when_it_is_answered(text: str, urgency: str) -> None:
+    steps = checkin(context(), *ALL_CLEAR[:5], text)
+    assert steps[-1].events == (CallbackRequested(urgency),)
+    assert steps[-1].state.step == "anything_else"
+
+
+# ---- PIN check ----
+
+
+def test_with_a_pin_set_the_pin_is_asked_after_safe_to_talk() -> None:
+    ctx = context(pin=PIN)
+    step = checkin(ctx, "yes")[-1]
+    assert step.answers == (Answer("safe_to_talk", ("yes",)),)
+    assert [r.key for r in step.replies] == [R.PIN_PROMPT]
+    assert step.state.step == PIN_STEP
+
+
+@pytest.mark.parametrize("text", [PIN, " 24 68 ", "2-4-6-8", "٢٤٦٨"])
+def test_correct_pin_goes_on_with_the_check_in(text: str) -> None:
+    ctx = context(pin=PIN, duress_pin=DURESS_PIN)
+    step = checkin(ctx, "yes", text)[-1]
+    assert step.events == ()
+    assert step.replies == (ask(QS.question("safe_now"), ctx),)
+    assert step.sensitive
+    assert step.state.step == "safe_now"
+
+
+def test_not_now_with_a_pin_set_defers_without_asking_for_the_pin() -> None:
+    step = checkin(context(pin=PIN), "not now")[-1]
+    assert step.events == (CheckinDeferred(DEFER_RETRY),)
+    assert [r.key for r in step.replies] == [R.DEFERRED]
+
+
+def test_duress_pin_alerts_silently_and_looks_exactly_like_the_right_pin() -> None:
+    ctx = context(pin=PIN, duress_pin=DURESS_PIN)
+    normal = checkin(ctx, "yes", PIN, *ALL_CLEAR[1:])
+    duress = checkin(ctx, "yes", DURESS_PIN, *ALL_CLEAR[1:])
+    # Whoever holds the phone sees the same conversation, reply for reply.
+    assert [s.replies for s in duress] == [s.replies for s in normal]
+    assert [s.sensitive for s in duress] == [s.sensitive for s in normal]
+    assert duress[2].events == (DuressPinUsed(), AlertRaised(Severity.URGENT, AlertReason.DURESS_PIN))
+    # One duress alert, not a second when the check-in is assessed.
+    assert alerts(duress) == [AlertRaised(Severity.URGENT, AlertReason.DURESS_PIN)]
+    assert completed(duress).assessment.level is Level.URGENT
+    assert "duress_pin" in completed(duress).assessment.signals
+    assert alerts(normal) == []
+
+
+def test_wrong_pin_once_asks_again_and_the_right_pin_then_goes_on() -> None:
+    ctx = context(pin=PIN)
+    wrong, right = checkin(ctx, "yes", "0000", PIN)[-2:]
+    assert wrong.replies == (Reply(R.PIN_RETRY),)
+    assert wrong.events == ()
+    assert wrong.sensitive
+    assert (wrong.state.step, wrong.state.pin_failures) == (PIN_STEP, 1)
+    assert [r.key for r in right.replies] == [ASK["safe_now"]]
+    assert right.state.pin_failures == 0
+
+
+@pytest.mark.parametrize("second", ["1111", "0000", "hello", ""])
+def test_wrong_pin_twice_ends_the_check_in_and_alerts(second: str) -> None:
+    last = checkin(context(pin=PIN), "yes", "9999", second)[-1]
+    assert last == Step(
+        IDLE,
+        replies=(Reply(R.PIN_ENDED),),
+        events=(PinFailedTwice(), AlertRaised(Severity.HIGH, AlertReason.PIN_FAILED)),
+        sensitive=True,
+    )
+
+
+def test_pin_never_reaches_the_state() -> None:
+    for step in checkin(context(pin=PIN, duress_pin=DURESS_PIN), "yes", DURESS_PIN, "no"):
+        assert PIN not in step.state.to_json()
+        assert DURESS_PIN not in step.state.to_json()
+
+
+# ---- timers ----
+
+
+def test_timeout_nudges_once_with_the_question_again() -> None:
+    ctx = context()
+    steps = checkin(ctx, "yes", Timeout(), Timeout())
+    nudge, again = steps[-2:]
+    assert nudge.replies == (Reply(R.NUDGE), ask(QS.question("safe_now"), ctx))
+    assert nudge.events == ()
+    assert nudge.state.reminded
+    assert again == Step(nudge.state)
+
+
+def test_timeout_at_the_pin_asks_for_the_pin_again() -> None:
+    step = checkin(context(pin=PIN), "yes", Timeout())[-1]
+    assert [r.key for r in step.replies] == [R.NUDGE, R.PIN_PROMPT]
+
+
+@pytest.mark.parametrize(
+    ("missed_before", "agreed", "policy", "alert"),
+    [
+        (0, True, MissedPolicy(), None),
+        (1, True, MissedPolicy(), AlertRaised(Severity.HIGH, AlertReason.MISSED_TWICE)),
+        (4, True, MissedPolicy(), AlertRaised(Severity.HIGH, AlertReason.MISSED_TWICE)),
+        (1, False, MissedPolicy(), None),
+        (0, True, MissedPolicy(alert_each_missed=True), AlertRaised(Severity.RAISED, AlertReason.MISSED_CHECKIN)),
+        (0, False, MissedPolicy(alert_each_missed=True), None),
+    ],
+)
+def test_expiry_with_no_answers_is_a_missed_check_in(
+    missed_before: int, agreed: bool, policy: MissedPolicy, alert: AlertRaised | None
+) -> None:
+    history = History(IntakeLevel.STANDARD, False, consecutive_missed=missed_before)
+    ctx = context(history=history, missed_alerts_agreed=agreed, missed_policy=policy)
+    step = checkin(ctx, Timeout(), Expiry())[-1]
+    assert step.events == ((CheckinMissed(), alert) if alert else (CheckinMissed(),))
+    assert step.replies == ()
+    assert step.state == IDLE
+
+
+def test_expiry_after_an_unrecognised_reply_is_still_missed() -> None:
+    step = checkin(context(), "purple", Expiry())[-1]
+    assert step.events == (CheckinMissed(),)
+
+
+def test_expiry_with_some_answers_assesses_them_as_incomplete() -> None:
+    steps = checkin(context(history=RISING), "yes", "yes", "a lot", "in person", Expiry())
+    last = steps[-1]
+    done = last.events[0]
+    assert isinstance(done, CheckinCompleted)
+    assert not done.complete
+    assert done.assessment.signals == ("fear_a_lot", "contact_in_person")
+    assert done.assessment.level is Level.HIGH
+    assert last.events[1:] == (AlertRaised(Severity.HIGH, AlertReason.RISK_RAISED),)
+    assert last.replies == ()
+    assert last.state == IDLE
+
+
+# ---- runaway guard ----
+
+_LOOP_TOML = """
+id = "loop"
+version = 1
+start = "q1"
+
+[[questions]]
+id = "q1"
+kind = "choice"
+text = "Hi.\\nOne?"
+next = "q2"
+  [[questions.options]]
+  key = "yes"
+  label = "Yes"
+
+[[questions]]
+id = "q2"
+kind = "choice"
+text = "Hi.\\nTwo?"
+next = "q1"
+  [[questions.options]]
+  key = "yes"
+  label = "Yes"
+"""
+
+
+def _looping_set() -> QuestionSet:
+    # The loader refuses a loop, so build the same set by hand: the engine must still stop.
+    yes = (Option("yes", "Yes"),)
+    return QuestionSet(
+        "loop",
+        1,
+        "q1",
+        (
+            Question("q1", QuestionKind.CHOICE, "Hi.\nOne?", yes, next="q2"),
+            Question("q2", QuestionKind.CHOICE, "Hi.\nTwo?", yes, next="q1"),
+        ),
+    )
+
+
+def test_loader_refuses_a_looping_question_set() -> None:
+    with pytest.raises(QuestionSetError, match="loop"):
+        parse_questionset(_LOOP_TOML, "loop.toml")
+
+
+def test_a_looping_question_set_stops_after_the_answer_limit() -> None:
+    steps = checkin(context(questionset=_looping_set()), *["yes"] * (MAX_ANSWERS + 10))
+    ended = next(i for i, step in enumerate(steps) if step.state == IDLE and i > 0)
+    assert ended == MAX_ANSWERS
+    assert len(answers(steps[: ended + 1])) == MAX_ANSWERS
+    done = completed(steps[: ended + 1])
+    assert not done.complete
+    # After the end, further replies are ordinary idle messages, not answers.
+    assert answers(steps[ended + 1 :]) == []
+    assert {r.key for s in steps[ended + 1 :] for r in s.replies} == {R.IDLE}
+
+
+# ---- codeword inside a check-in ----
+
+
+def test_codeword_at_the_pin_prompt_alerts_and_counts_as_a_wrong_pin() -> None:
+    step = checkin(context(pin=PIN), "yes", "blue kettle")[-1]
+    assert AlertRaised(Severity.URGENT, AlertReason.CODEWORD) in step.events
+    assert step.replies == (Reply(R.PIN_RETRY),)
+
+
+def test_codeword_and_duress_pin_in_one_check_in_alert_once_each() -> None:
+    ctx = context(pin=PIN, duress_pin=DURESS_PIN)
+    steps = checkin(ctx, "yes", DURESS_PIN, "yes", "blue kettle", "no", "no", "no", "no", "skip")
+    assert alerts(steps) == [
+        AlertRaised(Severity.URGENT, AlertReason.DURESS_PIN),
+        AlertRaised(Severity.URGENT, AlertReason.CODEWORD),
+    ]
+    assert completed(steps).assessment.level is Level.URGENT
+
+
+def test_check_in_state_is_in_the_check_in_flow_until_it_ends() -> None:
+    steps = checkin(context(), *ALL_CLEAR)
+    assert all(step.state.flow is Flow.CHECKIN for step in steps[:-1])
+    assert steps[-1].state == IDLE
