@@ -35,7 +35,7 @@ class SqlProfile:
 
     @contextmanager
     def installed(self) -> Iterator[SqlProfile]:
-        original = aiosqlite.Connection._execute
+        original: Any = aiosqlite.Connection._execute
         profile = self
 
         async def timed(conn: aiosqlite.Connection, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -53,16 +53,19 @@ class SqlProfile:
 
             return await original(conn, run)
 
-        aiosqlite.Connection._execute = timed  # type: ignore[method-assign]
+        setattr(aiosqlite.Connection, "_execute", timed)  # noqa: B010 (a private method: keep mypy out of it)
         try:
             yield self
         finally:
-            aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+            setattr(aiosqlite.Connection, "_execute", original)  # noqa: B010
 
     def report(self, wall: float, top: int = 15) -> str:
         total = sum(self.seconds.values())
+        hops = sum(self.calls.values())
+        transactions = self.calls.get("BEGIN IMMEDIATE", 0) or 1
         lines = [
-            f"SQLite worker-thread time: {total:.2f} s of {wall:.2f} s wall ({100 * total / wall:.0f}% busy)",
+            f"SQLite worker-thread time: {total:.2f} s of {wall:.2f} s wall ({100 * total / wall:.0f}% busy); "
+            f"{hops} thread round trips for {transactions} write transactions ({hops / transactions:.0f} each)",
             f"{'calls':>8} {'total s':>8} {'us/call':>8} {'share':>6}  statement",
         ]
         for key, secs in sorted(self.seconds.items(), key=lambda kv: -kv[1])[:top]:

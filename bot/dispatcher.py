@@ -14,7 +14,7 @@ from bot.alert_text import render_practitioner
 from bot.app import App
 from bot.channels.base import Outgoing, SendError
 from safety.model import AlertReason, Severity
-from storage import cases, outbox, practitioners, services
+from storage import alerts, cases, outbox, practitioners, services
 from storage.db import Tx
 from storage.outbox import ADDRESS, OutboxItem
 
@@ -89,7 +89,8 @@ class Dispatcher:
         except SendError as exc:
             return Result(item, error=exc)
         except Exception as exc:  # an unexpected bug in a channel must not stop other deliveries
-            log.exception("send crashed outbox=%s channel=%s", item.id, item.channel)
+            # Only the type: provider errors quote numbers and message text, which must not reach logs.
+            log.error("send crashed outbox=%s channel=%s error=%s", item.id, item.channel, type(exc).__name__)
             return Result(item, error=SendError(type(exc).__name__, retryable=True))
 
     async def _practitioner_address(self, item: OutboxItem) -> str:
@@ -138,8 +139,8 @@ class Dispatcher:
             return
         await outbox.fail(tx, item.id, reason)
         log.error("survivor delivery failed outbox=%s channel=%s", item.id, item.channel)
-        if item.case_id is not None:
-            # The channel is dead: the IDVA must know, since check-ins no longer reach the survivor.
+        if item.case_id is not None and not await alerts.open_exists(tx, item.case_id, AlertReason.CHANNEL_DEAD.value):
+            # The channel is dead: the IDVA must know (once), since check-ins no longer reach the survivor.
             case = await cases.get(tx, item.case_id)
             service = await services.get(tx, case.service_id)
             await alerting.raise_alert(tx, service, case, Severity.RAISED, AlertReason.CHANNEL_DEAD, now)

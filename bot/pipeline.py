@@ -12,7 +12,7 @@ from bot.handlers import HANDLERS, Effects, H
 from bot.i18n import SOURCE_LANGUAGE, to_message
 from flows import engine
 from flows import replies as R
-from flows.events import Event, QuickExitUsed
+from flows.events import ConsentRecorded, ConsentWithdrawn, Event, QuickExitUsed
 from flows.model import CaseStatus, Context, Flow, Input, Message, Reply, Step
 from safety.model import SurvivorSecrets
 from storage import cases, checkins, inbound, outbox, services
@@ -86,13 +86,21 @@ async def handle_inbound(app: App, msg: InboundMessage) -> Handled:
             handled = Handled(Outcome.UNKNOWN_SENDER)
         else:
             step = await advance(tx, app, case, Message(text), now, Effects(how=msg.channel))
-            body = None if step.sensitive else app.crypto.encrypt(text, INBOUND_BODY)
+            body = app.crypto.encrypt(text, INBOUND_BODY) if keeps_words(case, step) else None
             await inbound.attach(tx, message_id, case.id, body)
             await tx.commit()
             after_commit(app, case, step)
             handled = Handled(Outcome.PROCESSED, step.events)
     app.wake_dispatcher()
     return handled
+
+
+def keeps_words(case: Case, step: Step) -> bool:
+    """Whether the message's words may be kept: not a secret, and consent not withdrawn."""
+    withdrawn = case.status in ("withdrawn", "closed") or any(
+        isinstance(e, ConsentWithdrawn) or (isinstance(e, ConsentRecorded) and not e.agreed) for e in step.events
+    )
+    return not (step.sensitive or withdrawn)
 
 
 async def context_for(tx: Tx, app: App, case: Case, service: Service, now: datetime) -> Context:

@@ -17,15 +17,16 @@ from bot import alerting, daily
 from bot.app import App
 from bot.handlers import Effects
 from bot.pipeline import advance
-from bot.planning import plan_next
-from flows.model import Expiry, Input, StartCheckin, Timeout
-from flows.schedule import in_window, slot_time, window_end
-from storage import audit, cases, checkins, services, timers
+from bot.planning import case_schedule, plan_next
+from flows.model import ConversationState, Expiry, Input, StartCheckin, Timeout
+from flows.schedule import in_window, next_due, slot_time, window_end
+from storage import audit, cases, checkins, outbox, services, timers
 from storage.db import Tx
 from storage.timers import Timer
 
 log = logging.getLogger("safecheck.scheduler")
 LATE = timedelta(minutes=2)  # a check-in fired later than this counts as catch-up after downtime
+MAX_CATCH_UP = 400
 
 
 class TimerRunner:
@@ -80,28 +81,52 @@ class TimerRunner:
         case = await cases.get(tx, timer.case_id)
         if case.status != "active":
             return  # paused: the resume timer plans again; closed or withdrawn: nothing more
-        slot = str(timer.payload["slot"])
-        retry = bool(timer.payload.get("retry"))
         tz = ZoneInfo(case.timezone)
-        if not retry:  # plan after the slot's own time: jitter may have fired it early
+        slot, due_at = str(timer.payload["slot"]), timer.due_at
+        if not timer.payload.get("retry"):
+            # After downtime several slots may have passed: each earlier one was missed by the
+            # system (never by the survivor), and only the latest can still be sent.
+            passed = await self._slots_passed(tx, case, slot, now)
+            for missed_slot, missed_at in [(slot, due_at), *passed][:-1]:
+                await self._missed_by_system(tx, case.id, missed_slot, missed_at, now)
+            if passed:
+                slot, due_at = passed[-1]
+            # Plan after the slot's own time: jitter may have fired it early.
             await plan_next(tx, self.app, case, max(now, slot_time(slot, tz)))
-        if now - timer.due_at > LATE:
-            end = window_end(timer.due_at, tz, case.safe_windows)
+        if now - due_at > LATE:
+            end = window_end(due_at, tz, case.safe_windows)
             if end is None or now >= end:
-                # Fell due while we were down and the safe window has passed: the system missed it,
-                # not the survivor, and we do not send a stale prompt.
-                await checkins.open_checkin(tx, case.id, slot, timer.due_at, now, status="missed_system")
-                await audit.log(tx, now, "system", "checkin_missed_by_system", case.id, slot)
+                await self._missed_by_system(tx, case.id, slot, due_at, now)  # no stale prompts
                 return
         convo = await checkins.conversation(tx, case.id)
         if convo.state.flow is not None:
-            await checkins.open_checkin(tx, case.id, slot, timer.due_at, now, status="missed_system")
+            await self._missed_by_system(tx, case.id, slot, due_at, now)
             return  # still in an earlier conversation: never stack prompts
-        checkin_id = await checkins.open_checkin(tx, case.id, slot, timer.due_at, now)
+        checkin_id = await checkins.open_checkin(tx, case.id, slot, due_at, now)
         if checkin_id is None:
             log.info("check-in slot already handled case=%s slot=%s", case.ref, slot)  # e.g. DST repeat
             return
         await advance(tx, self.app, case, StartCheckin(), now, Effects(checkin_id=checkin_id))
+
+    async def _slots_passed(self, tx: Tx, case: cases.Case, slot: str, now: datetime) -> list[tuple[str, datetime]]:
+        """The schedule's slots after `slot` that are already due (bounded: a year of downtime at most)."""
+        schedule = await case_schedule(tx, case)
+        if schedule is None:
+            return []
+        tz = ZoneInfo(case.timezone)
+        found: list[tuple[str, datetime]] = []
+        after = slot_time(slot, tz)
+        while len(found) < MAX_CATCH_UP:
+            due = next_due(schedule, tz, case.safe_windows, after, lambda: 0.5)  # 0.5: no jitter
+            if due is None or due.at > now:
+                break
+            found.append((due.slot, due.at))
+            after = slot_time(due.slot, tz)
+        return found
+
+    async def _missed_by_system(self, tx: Tx, case_id: int, slot: str, due_at: datetime, now: datetime) -> None:
+        if await checkins.open_checkin(tx, case_id, slot, due_at, now, status="missed_system"):
+            await audit.log(tx, now, "system", "checkin_missed_by_system", case_id, slot)
 
     def _conversation(self, inp: Input) -> Callable[[Tx, Timer, datetime], Awaitable[None]]:
         async def fire(tx: Tx, timer: Timer, now: datetime) -> None:
@@ -112,6 +137,14 @@ class TimerRunner:
             case = await cases.get(tx, timer.case_id)
             if isinstance(inp, Timeout) and not in_window(now, ZoneInfo(case.timezone), case.safe_windows):
                 return  # a nudge is never worth a message outside the survivor's safe times
+            if isinstance(inp, Expiry) and convo.checkin_id is not None:
+                started = await checkins.started_at(tx, convo.checkin_id)
+                if started is not None and not await outbox.delivered_since(tx, case.id, started):
+                    # The prompt never reached the phone: the system missed this one, not the survivor.
+                    await checkins.close_checkin(tx, convo.checkin_id, "missed_system", now)
+                    await checkins.save_conversation(tx, case.id, checkins.Conversation(ConversationState(), None), now)
+                    await audit.log(tx, now, "system", "checkin_undelivered", case.id)
+                    return
             await advance(tx, self.app, case, inp, now, Effects(checkin_id=convo.checkin_id))
 
         return fire

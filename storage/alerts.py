@@ -81,3 +81,10 @@ async def notified(tx: Tx, alert_id: int, step: int, role: str, practitioner_id:
 
 async def notifications(tx: Tx, alert_id: int) -> list[Row]:
     return await tx.all("SELECT * FROM alert_notifications WHERE alert_id = ? ORDER BY id", (alert_id,))
+
+
+async def open_exists(tx: Tx, case_id: int, reason: str) -> bool:
+    value = await tx.scalar(
+        "SELECT 1 FROM alerts WHERE case_id = ? AND reason = ? AND acknowledged_at IS NULL LIMIT 1", (case_id, reason)
+    )
+    return value is not None

@@ -10,7 +10,7 @@ from flows.model import Answer, ConversationState
 from safety.model import Assessment, RiskChange
 from safety.signals import fear_score
 from storage.crypto import Crypto
-from storage.db import Row, Tx, ts
+from storage.db import Row, Tx, parse_ts, ts
 
 ANSWER_TEXT = b"answer.text"
 
@@ -55,6 +55,11 @@ async def close_checkin(tx: Tx, checkin_id: int, status: str, now: datetime) -> 
     await tx.execute(
         "UPDATE checkins SET status = ?, ended_at = ? WHERE id = ? AND status = 'open'", (status, ts(now), checkin_id)
     )
+
+
+async def started_at(tx: Tx, checkin_id: int) -> datetime | None:
+    value = await tx.scalar("SELECT started_at FROM checkins WHERE id = ?", (checkin_id,))
+    return parse_ts(value) if value else None
 
 
 async def slot_of(tx: Tx, checkin_id: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -15,6 +16,9 @@ import aiosqlite
 
 Row = sqlite3.Row
 BUSY_TIMEOUT_MS = 5_000
+
+# aiosqlite logs every statement with its parameters at DEBUG: never let that reach a log file.
+logging.getLogger("aiosqlite").setLevel(logging.WARNING)
 
 
 class StorageError(Exception):

@@ -92,11 +92,12 @@ async def due(tx: Tx, now: datetime, limit: int = 200) -> list[OutboxItem]:
 
 
 async def mark_sent(tx: Tx, item_id: int, provider_id: str | None, now: datetime) -> bool:
-    """Mark delivered and drop the stored address; False if it was no longer pending."""
+    """Mark delivered and drop the stored address. A row cancelled while it was being sent did go out:
+    it is recorded as sent, with its provider id (a quick exit needs the id to delete it)."""
     return (
         await tx.changes(
             "UPDATE outbox SET status = 'sent', provider_id = ?, sent_at = ?, attempts = attempts + 1, "
-            "address_enc = NULL WHERE id = ? AND status = 'pending'",
+            "address_enc = NULL WHERE id = ? AND status IN ('pending', 'cancelled')",
             (provider_id, ts(now), item_id),
         )
         == 1
@@ -148,3 +149,13 @@ async def failures(tx: Tx, limit: int = 50) -> list[Row]:
         "ORDER BY id DESC LIMIT ?",
         (limit,),
     )
+
+
+async def delivered_since(tx: Tx, case_id: int, since: datetime) -> bool:
+    """Whether any message reached this survivor since a moment (a dead channel delivers nothing)."""
+    value = await tx.scalar(
+        "SELECT 1 FROM outbox WHERE recipient = 'survivor' AND case_id = ? AND status = 'sent' AND created_at >= ? "
+        "LIMIT 1",
+        (case_id, ts(since)),
+    )
+    return value is not None
