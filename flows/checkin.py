@@ -23,7 +23,7 @@ from flows.questionset import END, OptionAction, Question, QuestionKind
 from safety.model import AlertReason, PinResult, Severity
 from safety.risk import assess, compare, fear_rising, missed_alert
 from safety.screening import check_pin
-from safety.signals import fear_score
+from safety.signals import fear_score, spec
 
 PIN_STEP = "__pin__"
 DEFER_RETRY = timedelta(hours=2)
@@ -45,7 +45,15 @@ def answer(state: ConversationState, text: str, ctx: Context) -> Step:
     """Take the survivor's answer to the current question."""
     if state.step == PIN_STEP:
         return _pin(state, text, ctx)
+    if state.step not in {q.id for q in ctx.questionset.questions}:
+        # The service changed its question set under an open check-in: keep what was answered.
+        return finish(state, ctx, complete=False)
     question = current(state, ctx)
+    step = _answer(state, question, text, ctx)
+    return replace(step, sensitive=step.sensitive or question.sensitive)
+
+
+def _answer(state: ConversationState, question: Question, text: str, ctx: Context) -> Step:
     if question.kind is QuestionKind.TEXT:
         free = parse_text(text)
         return _record(state, question, Answer(question.id, text=free), question.next, ctx)
@@ -56,6 +64,9 @@ def answer(state: ConversationState, text: str, ctx: Context) -> Step:
         return _record(state, question, Answer(question.id, unanswered=True), question.next, ctx)
     chosen = [o for o in question.options if o.key in keys]
     if any(o.action is OptionAction.DEFER for o in chosen):
+        if state.answered > 0:  # signals already given must not be thrown away
+            done = finish(state, ctx, complete=False)
+            return replace(done, replies=(Reply(R.DEFERRED),))
         return Step(ConversationState(), replies=(Reply(R.DEFERRED),), events=(CheckinDeferred(DEFER_RETRY),))
     signals = tuple(s for o in chosen for s in o.signals)
     nexts = [o.next for o in chosen if o.next]
@@ -63,8 +74,22 @@ def answer(state: ConversationState, text: str, ctx: Context) -> Step:
     events: tuple[Event, ...] = ()
     if "callback_today" in signals or "callback_urgent" in signals:
         events = (CallbackRequested("urgent" if "callback_urgent" in signals else "today"),)
+    state, alerts = _urgent_now(state, signals, ctx)
     step = _record(state, question, record, nexts[0] if nexts else question.next, ctx)
-    return replace(step, events=events + step.events)
+    return replace(step, events=events + alerts + step.events)
+
+
+def _urgent_now(
+    state: ConversationState, signals: tuple[str, ...], ctx: Context
+) -> tuple[ConversationState, tuple[Event, ...]]:
+    """An urgent answer alerts at once: the survivor may never reach the end of the check-in."""
+    urgent = [s for s in signals if spec(s).is_urgent(ctx.history.no_contact_order)]
+    if not urgent:
+        return state, ()
+    reason = AlertReason.CALLBACK_URGENT if urgent == ["callback_urgent"] else AlertReason.RISK_RAISED
+    if reason.value in state.alerted:
+        return state, ()
+    return replace(state, alerted=(*state.alerted, reason.value)), (AlertRaised(Severity.URGENT, reason),)
 
 
 def _record(state: ConversationState, question: Question, record: Answer, nxt: str, ctx: Context) -> Step:
@@ -131,6 +156,6 @@ def expire(state: ConversationState, ctx: Context) -> Step:
 
 def nudge(state: ConversationState, ctx: Context) -> Step:
     """No reply for a while: remind once, gently."""
-    if state.reminded:
-        return Step(state)
+    if state.reminded or "not_safe_now" in state.signals:
+        return Step(state)  # never chase someone who just said they are not safe
     return Step(replace(state, reminded=True), replies=(Reply(R.NUDGE), ask(current(state, ctx), ctx)))

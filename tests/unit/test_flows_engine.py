@@ -39,7 +39,7 @@ from flows.model import (
     Timeout,
     ask,
 )
-from safety.model import AlertReason, History, IntakeLevel, Severity, SurvivorSecrets
+from safety.model import AlertReason, History, IntakeLevel, Level, Severity, SurvivorSecrets
 from safety.screening import pin_digest, secret_digest
 
 # ---- a pinned world: clock, key, secrets ----
@@ -285,13 +285,16 @@ def test_quick_exit_after_an_urgent_answer_still_alerts_the_practitioner() -> No
     # "No, I'm not safe" and then the exit word: the most dangerous moment to lose an answer.
     # Pause and withdrawal assess what was answered; the quick exit must too (silently).
     ctx = context()
-    state = after(ctx, StartCheckin(), "yes", "no")
+    before = after(ctx, StartCheckin(), "yes")
+    answered = handle(before, Message("no"), ctx)
+    assert AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED) in answered.events  # at once, not at the end
+    state = answered.state
     assert state.signals == ("not_safe_now",)
     step = handle(state, Message(EXIT_WORD), ctx)
     assert step.replies == ()
     assert step.state == IDLE
     assert QuickExitUsed(timedelta(days=1)) in step.events
-    assert AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED) in step.events
+    assert AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED) not in step.events  # not twice
     completed = [e for e in step.events if isinstance(e, CheckinCompleted)]
     assert len(completed) == 1
     assert not completed[0].complete
@@ -475,12 +478,14 @@ def test_withdraw_or_stop_withdraws_consent_and_tells_the_idva(text: str, status
 
 def test_withdraw_mid_check_in_assesses_what_was_answered_first() -> None:
     ctx = context()
-    state = after(ctx, StartCheckin(), "yes", "no")  # not safe right now
+    state = after(ctx, StartCheckin(), "yes", "no")  # not safe right now: alerted at once
+    assert "risk_raised" in state.alerted
     step = handle(state, Message("STOP"), ctx)
     completed = step.events[0]
     assert isinstance(completed, CheckinCompleted)
     assert not completed.complete
-    assert AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED) in step.events
+    assert completed.assessment.level is Level.URGENT
+    assert AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED) not in step.events  # not twice
     assert list(step.events[-2:]) == WITHDRAWN_EVENTS
     assert step.replies == (Reply(R.WITHDRAWN),)
     assert step.state == IDLE
