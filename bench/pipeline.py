@@ -27,13 +27,14 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.checks import Expected, verify
 from bench.sqlite_raw import aiosqlite_rate, sqlite3_rate
 from bench.sqlprofile import SqlProfile, python_hotspots
 from bot import commands
@@ -120,6 +121,11 @@ def pct(values: list[float], p: float) -> float:
         return math.nan
     ordered = sorted(values)
     return 1000 * ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def jround(value: float, digits: int = 1) -> float | None:
+    """Round for the JSON line; NaN (no samples) becomes null, since NaN is not JSON."""
+    return None if math.isnan(value) else round(value, digits)
 
 
 def peak_rss_mib() -> float:
@@ -249,43 +255,6 @@ async def run_round(app: App, clock: FixedClock, sim: SimulatorChannel, survivor
     sim.delivered.clear()
 
 
-def verify(db_path: Path, n: int, rounds: int, fig: Figures, setup_messages: int) -> list[tuple[str, int, int]]:
-    """Read the file independently (read-only) and compare with what was sent: (check, got, want)."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        def one(sql: str, *params: Any) -> int:
-            return int(conn.execute(sql, params).fetchone()[0])
-
-        measured = n * (len(ANSWERS) + 1) * rounds
-        checks = [
-            ("inbound rows == messages sent", one("SELECT count(*) FROM inbound_messages"), setup_messages + measured),
-            ("inbound rows without a case", one("SELECT count(*) FROM inbound_messages WHERE case_id IS NULL"), 0),
-            ("duplicate or unknown outcomes", fig.outcomes["duplicate"] + fig.outcomes["unknown_sender"], 0),
-            ("duplicate provider ids", one("SELECT count(*) FROM (SELECT 1 FROM inbound_messages "
-                                           "GROUP BY channel, provider_id HAVING count(*) > 1)"), 0),
-            ("codeword alerts == codeword answers", one("SELECT count(*) FROM alerts WHERE reason = 'codeword'"),
-             fig.codeword_expected),
-            ("cases with two codeword alerts in a round", one(
-                "SELECT count(*) FROM (SELECT 1 FROM alerts WHERE reason = 'codeword' "
-                "GROUP BY case_id, created_at HAVING count(*) > 1)"), 0),
-            ("codeword alerts delivered to the IDVA inbox", one(
-                "SELECT count(DISTINCT i.alert_id) FROM inbox i JOIN alerts a ON a.id = i.alert_id "
-                "WHERE a.reason = 'codeword'"), fig.codeword_expected),
-            ("completed check-ins == survivors x rounds",
-             one("SELECT count(*) FROM checkins WHERE status = 'completed'"), n * rounds),
-            ("check-ins not completed", one("SELECT count(*) FROM checkins WHERE status != 'completed'"), 0),
-            ("outbox left pending or failed", one("SELECT count(*) FROM outbox WHERE status != 'sent'"), 0),
-            ("survivor messages sent == received by the phone",
-             one("SELECT count(*) FROM outbox WHERE recipient = 'survivor' AND status = 'sent' "
-                 "AND provider_id LIKE 'sim-out-%'"), fig.delivered),
-        ]
-        other = one("SELECT count(*) FROM alerts WHERE reason != 'codeword'")
-        checks.append(("other alerts raised (answers were all calm)", other, 0))
-        return checks
-    finally:
-        conn.close()
-
-
 def machine() -> dict[str, Any]:
     return {
         "load_avg_1m": round(os.getloadavg()[0], 2),
@@ -315,14 +284,15 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
     sim = SimulatorChannel(listener=received)
     sql = SqlProfile()
     profiler = cProfile.Profile()
-    with sql.installed():
+    # The SQL timer wraps every aiosqlite call, so it is installed only when asked for.
+    with sql.installed() if args.profile else nullcontext(sql):
         async with open_app(settings, clock=clock, simulator=sim, seed=args.seed) as app:
             survivors, idva = await onboard_all(app, sim, service_id, n)
             fig.idva = str(idva)
             setup_seconds = time.perf_counter() - t0
             rss_setup = peak_rss_mib()
             instrument(app, fig)
-            sql.enabled = args.profile
+            sql.enabled = True
             if args.profile:
                 profiler.enable()
             for rnd in range(args.checkins):
@@ -334,7 +304,10 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
     rss_peak = peak_rss_mib()
     raw_after = await aiosqlite_rate(folder, args.raw_seconds)
     raw_sqlite3 = sqlite3_rate(folder, args.raw_seconds)
-    checks = verify(settings.db_path, n, args.checkins, fig, n * 8)
+    checks = verify(settings.db_path, Expected(
+        survivors=n, rounds=args.checkins, inbound=n * 8 + fig.inbound, codeword_answers=fig.codeword_expected,
+        bad_outcomes=sum(v for k, v in fig.outcomes.items() if k != Outcome.PROCESSED.value), delivered=fig.delivered,
+    ))
 
     raw = (raw_before + raw_after) / 2
     rate = fig.inbound / fig.answer_seconds
@@ -344,12 +317,12 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
         "survivors": n, "rounds": args.checkins, "codeword_share": args.codeword_share,
         "inbound_per_s": round(rate, 1), "inbound": fig.inbound, "answer_s": round(fig.answer_seconds, 2),
         "checkins_started_per_s": round(fig.timers_fired / fig.timer_seconds, 1) if fig.timer_seconds else None,
-        "codeword_alert_ms": {"p50": round(pct(cw, 50), 1), "p99": round(pct(cw, 99), 1),
-                              "max": round(pct(cw, 100), 1), "n": len(cw)},
-        "codeword_alert_in_tx_ms": {"p50": round(pct(fig.codeword_service, 50), 2),
-                                    "p99": round(pct(fig.codeword_service, 99), 2)},
-        "codeword_to_inbox_ms": {"p50": round(pct(fig.codeword_to_inbox, 50), 1),
-                                 "p99": round(pct(fig.codeword_to_inbox, 99), 1)},
+        "codeword_alert_ms": {"p50": jround(pct(cw, 50), 1), "p99": jround(pct(cw, 99), 1),
+                              "max": jround(pct(cw, 100), 1), "n": len(cw)},
+        "codeword_alert_in_tx_ms": {"p50": jround(pct(fig.codeword_service, 50), 2),
+                                    "p99": jround(pct(fig.codeword_service, 99), 2)},
+        "codeword_to_inbox_ms": {"p50": jround(pct(fig.codeword_to_inbox, 50), 1),
+                                 "p99": jround(pct(fig.codeword_to_inbox, 99), 1)},
         "raw_aiosqlite_per_s": round(raw, 1), "raw_sqlite3_per_s": round(raw_sqlite3, 1),
         "fraction_of_raw": round(rate / raw, 3), "peak_rss_mib": round(rss_peak, 1),
         "setup_s": round(setup_seconds, 1), "ok": all(got == want for _, got, want in checks), **info,
@@ -359,7 +332,8 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
           f"{info['platform']}")
     print(f"load average (1 min): {load_before:.2f} at start, {info['load_avg_1m']:.2f} at end — other processes "
           "on these cores slow every figure below")
-    print(f"database: {settings.db_path} (WAL, synchronous=FULL, AES-GCM + HMAC as in production)")
+    kept = "kept" if args.db is not None else "a temp dir, deleted at exit"
+    print(f"database: {settings.db_path} ({kept}; WAL, synchronous=FULL, AES-GCM + HMAC as in production)")
     print(f"setup: {n} survivors enrolled and onboarded ({n * 8} messages via handle_inbound) "
           f"in {setup_seconds:.1f} s ({n * 8 / setup_seconds:.0f} msg/s incl. enrol, schedule, delivery); "
           f"RSS {rss_setup:.0f} MiB")

@@ -17,6 +17,8 @@ REASONS = {
     "consent_withdrawn": "consent withdrawn: no more messages will be sent",
     "quick_exit": "quick exit used: check-ins paused",
     "channel_dead": "messages can no longer be delivered to the survivor",
+    "processing_failed": "a message from the survivor could not be processed: read the case now",
+    "schedule_unfit": "no check-in time fits the survivor's safe times: set a schedule",
 }
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.alert_text import alert_message
 from safety.model import AlertReason, Severity
 from safety.policy import Role
-from storage import alerts, audit, outbox, practitioners, timers
+from storage import alerts, audit, cases, outbox, practitioners, services, timers
 from storage.cases import Case
 from storage.db import Tx
 from storage.services import Service
@@ -64,20 +64,15 @@ async def notify(
     told = []
     message = alert_message(alert_id, case.ref, severity.value, reason.value, level)
     for practitioner_id in targets:
-        if not await alerts.notified(tx, alert_id, step, role.value, practitioner_id, now):
-            continue
         channels = await practitioners.channel_names(tx, practitioner_id)
         if not channels:
             log.error("practitioner=%s has no alert channel; alert=%s", practitioner_id, alert_id)
             continue
+        if not await alerts.notified(tx, alert_id, step, role.value, practitioner_id, now):
+            continue
         await outbox.to_practitioner(
-            tx,
-            practitioner_id=practitioner_id,
-            alert_id=alert_id,
-            channel=channels[0],
-            position=0,
-            message=message,
-            now=now,
+            tx, practitioner_id=practitioner_id, alert_id=alert_id, channel=channels[0], position=0,
+            message=message, now=now,
         )
         told.append(practitioner_id)
     return told
@@ -126,3 +121,23 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
             tx, now, f"practitioner:{practitioner_id}", "alert_acknowledged", alert.case_id, f"alert={alert_id}"
         )
     return first
+
+
+async def undeliverable(tx: Tx, alert_id: int, practitioner_id: int, now: datetime) -> None:
+    """Every channel of a practitioner failed: climb the ladder now instead of waiting for the next rung."""
+    alert = await alerts.get(tx, alert_id)
+    if alert is None or alert.acknowledged_at is not None:
+        return
+    if await timers.bring_forward_escalation(tx, alert_id, now):
+        log.warning("alert undeliverable, escalating now alert=%s", alert_id)
+        return
+    # No rung left: the managers are the last resort, unless they are the ones who cannot be reached.
+    case = await cases.get(tx, alert.case_id)
+    service = await services.get(tx, alert.service_id)
+    ladder = service.alert_policy.ladder(Severity(alert.severity))
+    managers = [m for m in await practitioners.ids_with_role(tx, service.id, "manager") if m != practitioner_id]
+    if not managers:
+        log.error("alert reached nobody alert=%s case=%s", alert_id, case.ref)
+        return
+    await notify(tx, service, case, alert_id, len(ladder), Role.MANAGER, Severity(alert.severity),
+                 AlertReason(alert.reason), now)

@@ -36,7 +36,7 @@ class UserError(Exception):
 async def service_id(tx: Tx, slug: str | None) -> int:
     found = await services.all_services(tx)
     if not found:
-        raise UserError("no service yet: run `safecheck init --service NAME` first")
+        raise UserError("no service yet: run `safecheck init --service-name NAME` first")
     if slug is None:
         return found[0].id
     for s in found:
@@ -50,6 +50,8 @@ async def add_practitioner(app: App, svc: int, name: str, role: str, channels: l
         raise UserError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if not name.strip():
         raise UserError("a practitioner needs a name (--name)")
+    if not channels:
+        raise UserError("a practitioner needs at least one alert channel (--channels inbox,log)")
     for channel in channels:
         if channel not in PRACTITIONER_CHANNELS:
             raise UserError(f"unknown alert channel {channel!r}: use {', '.join(PRACTITIONER_CHANNELS)}")

@@ -13,6 +13,7 @@ from bot import alerting
 from bot.alert_text import render_practitioner
 from bot.app import App
 from bot.channels.base import Outgoing, SendError
+from flows import replies as R
 from safety.model import AlertReason, Severity
 from storage import alerts, cases, outbox, practitioners, services
 from storage.db import Tx
@@ -21,7 +22,6 @@ from storage.outbox import ADDRESS, OutboxItem
 log = logging.getLogger("safecheck.dispatcher")
 MAX_ATTEMPTS = 6  # per channel; then fall back to the next channel, or fail loudly
 MAX_BACKOFF = timedelta(minutes=5)
-SILENCE_AFTER_EXIT = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -37,11 +37,11 @@ class Dispatcher:
         self.app = app
         self._limit = asyncio.Semaphore(concurrency)
 
-    async def run_once(self) -> int:
-        """Deliver what is due now; return how many items were handled."""
+    async def run_once(self, case_id: int | None = None) -> int:
+        """Deliver what is due now (to one case's survivor, if given); return how many items were handled."""
         app = self.app
         async with app.db.transaction() as tx:
-            items = await outbox.due(tx, app.clock.now())
+            items = await outbox.due(tx, app.clock.now(), case_id=case_id)
         if not items:
             return 0
         # One queue per recipient keeps each person's messages in order; recipients go in parallel.
@@ -57,7 +57,10 @@ class Dispatcher:
         results = []
         async with self._limit:
             for item in queue:
-                results.append(await self._send(item))
+                result = await self._send(item)
+                results.append(result)
+                if result.error is not None:
+                    break  # the rest wait, so that this person's messages never arrive out of order
         return results
 
     async def _send(self, item: OutboxItem) -> Result:
@@ -65,8 +68,8 @@ class Dispatcher:
         try:
             if item.recipient == "survivor":
                 exited = app.silenced.get(item.case_id or -1)
-                if exited is not None and app.clock.now() - exited < SILENCE_AFTER_EXIT:
-                    return Result(item, skipped=True)
+                if exited is not None and item.created_at <= exited and item.message.get("key") != R.COVER_LINE:
+                    return Result(item, skipped=True)  # queued before the quick exit went through
                 channel = app.survivor_channels.get(item.channel)
                 if channel is None or item.address_enc is None:
                     raise SendError(f"no survivor channel {item.channel}", retryable=False)
@@ -107,7 +110,7 @@ class Dispatcher:
             for r in results:
                 item = r.item
                 if r.skipped:
-                    await outbox.fail(tx, item.id, "cancelled after quick exit")
+                    await outbox.cancel(tx, item.id, "cancelled by a quick exit")
                 elif r.error is None:
                     await outbox.mark_sent(tx, item.id, r.provider_id, now)
                 elif r.error.retryable and item.attempts + 1 < MAX_ATTEMPTS:
@@ -136,6 +139,8 @@ class Dispatcher:
                 item.practitioner_id,
             )
             await outbox.fail(tx, item.id, reason)
+            if item.alert_id is not None:
+                await alerting.undeliverable(tx, item.alert_id, item.practitioner_id, now)
             return
         await outbox.fail(tx, item.id, reason)
         log.error("survivor delivery failed outbox=%s channel=%s", item.id, item.channel)
@@ -147,8 +152,16 @@ class Dispatcher:
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
         """Deliver until stopped; wake at once when a commit queued something."""
+        failures = 0
         while not stop.is_set():
-            handled = await self.run_once()
+            try:
+                handled = await self.run_once()
+                failures = 0
+            except Exception as exc:  # e.g. a locked database: back off and go on, never stop delivering
+                failures += 1
+                log.error("dispatcher round failed error=%s failures=%d", type(exc).__name__, failures)
+                await asyncio.sleep(min(2**failures * 0.1, 30))
+                continue
             if handled:
                 continue
             self.app.outbox_ready.clear()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from bot import alerting
 from bot.app import App
 from bot.handlers import HANDLERS, Effects, H
 from bot.i18n import SOURCE_LANGUAGE, to_message
@@ -14,7 +15,8 @@ from flows import engine
 from flows import replies as R
 from flows.events import ConsentRecorded, ConsentWithdrawn, Event, QuickExitUsed
 from flows.model import CaseStatus, Context, Flow, Input, Message, Reply, Step
-from safety.model import SurvivorSecrets
+from safety.model import AlertReason, Severity, SurvivorSecrets
+from safety.screening import screen
 from storage import cases, checkins, inbound, outbox, services
 from storage.cases import Case
 from storage.checkins import Conversation
@@ -41,6 +43,7 @@ class Outcome(str, Enum):
     PROCESSED = "processed"
     DUPLICATE = "duplicate"
     UNKNOWN_SENDER = "unknown_sender"
+    FAILED = "failed"  # kept and flagged for a person; nothing lost
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,41 @@ def address_hash(app: App, channel: str, address: str) -> bytes:
 
 
 async def handle_inbound(app: App, msg: InboundMessage) -> Handled:
-    """Store the message exactly once and act on it, all in one transaction."""
+    """Store the message exactly once and act on it, all in one transaction.
+
+    If acting on it fails, the transaction rolls back and the message is kept on its own instead,
+    flagged for a person; a codeword in it still alerts. Only if even that fails does the error
+    reach the caller, whose webhook then answers 5xx so that the provider delivers it again.
+    """
+    try:
+        return await _handle(app, msg)
+    except Exception as exc:
+        log.error("inbound processing failed channel=%s error=%s", msg.channel, type(exc).__name__)
+        return await _keep_failed(app, msg)
+
+
+async def _keep_failed(app: App, msg: InboundMessage) -> Handled:
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        message_id = await inbound.record(tx, msg.channel, msg.provider_id, msg.received_at or now)
+        if message_id is None:
+            return Handled(Outcome.DUPLICATE)
+        case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
+        await inbound.attach(tx, message_id, case.id if case else None,
+                             app.crypto.encrypt(msg.text[:MAX_STORED_TEXT], INBOUND_BODY))
+        await inbound.mark_failed(tx, message_id)
+        if case is not None:
+            service = await services.get(tx, case.service_id)
+            secrets = SurvivorSecrets(codewords=frozenset({case.codeword_hash}) if case.codeword_hash else frozenset())
+            if screen(msg.text, secrets, app.crypto.secret_hasher(case.salt)).codeword:
+                await alerting.raise_alert(tx, service, case, Severity.URGENT, AlertReason.CODEWORD, now)
+            await alerting.raise_alert(tx, service, case, Severity.HIGH, AlertReason.PROCESSING_FAILED, now)
+        await tx.commit()
+    app.wake_dispatcher()
+    return Handled(Outcome.FAILED)
+
+
+async def _handle(app: App, msg: InboundMessage) -> Handled:
     now = app.clock.now()
     text = msg.text[:MAX_STORED_TEXT]
     async with app.db.transaction() as tx:

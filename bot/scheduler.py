@@ -27,6 +27,7 @@ from storage.timers import Timer
 log = logging.getLogger("safecheck.scheduler")
 LATE = timedelta(minutes=2)  # a check-in fired later than this counts as catch-up after downtime
 MAX_CATCH_UP = 400
+MAX_TIMER_FAILURES = 5
 
 
 class TimerRunner:
@@ -48,13 +49,13 @@ class TimerRunner:
                 await daily.ensure_scheduled(tx, service, self.app.clock.now())
             await tx.commit()
 
-    async def run_due(self) -> int:
-        """Fire every timer that is due, each in its own transaction; return how many fired."""
+    async def run_due(self, case_id: int | None = None) -> int:
+        """Fire every timer that is due (of one case, if given), each in its own transaction."""
         fired = 0
         while True:
             now = self.app.clock.now()
             async with self.app.db.transaction() as tx:
-                due = await timers.due(tx, now, limit=100)
+                due = await timers.due(tx, now, limit=100, case_id=case_id)
             if not due:
                 break
             for timer in due:
@@ -65,16 +66,32 @@ class TimerRunner:
 
     async def _fire(self, timer: Timer) -> int:
         now = self.app.clock.now()
+        try:
+            async with self.app.db.transaction() as tx:
+                if not await timers.claim(tx, timer.id, now):
+                    return 0
+                handler = self._kinds.get(timer.kind)
+                if handler is None:
+                    log.error("unknown timer kind=%s id=%s", timer.kind, timer.id)
+                else:
+                    await handler(tx, timer, now)
+                await tx.commit()
+            return 1
+        except Exception as exc:  # one broken timer must never hold up the others (escalations above all)
+            await self._failed(timer, exc, now)
+            return 0
+
+    async def _failed(self, timer: Timer, exc: Exception, now: datetime) -> None:
+        failures = int(timer.payload.get("failures", 0)) + 1
+        # Escalations are retried for ever; anything else gives up after a few tries.
+        give_up = timer.kind != "escalate" and failures >= MAX_TIMER_FAILURES
+        log.error("timer failed id=%s kind=%s failures=%d error=%s%s", timer.id, timer.kind, failures,
+                  type(exc).__name__, " (given up)" if give_up else "")
+        delay = min(timedelta(minutes=2**failures), timedelta(minutes=30))
         async with self.app.db.transaction() as tx:
-            if not await timers.claim(tx, timer.id, now):
-                return 0
-            handler = self._kinds.get(timer.kind)
-            if handler is None:
-                log.error("unknown timer kind=%s id=%s", timer.kind, timer.id)
-            else:
-                await handler(tx, timer, now)
+            await timers.postpone(tx, timer.id, now + delay, {**timer.payload, "failures": failures}, done=give_up)
+            await audit.log(tx, now, "system", f"timer_failed:{timer.kind}", timer.case_id, type(exc).__name__)
             await tx.commit()
-        return 1
 
     async def _checkin(self, tx: Tx, timer: Timer, now: datetime) -> None:
         assert timer.case_id is not None

@@ -70,6 +70,8 @@ class AlertReason(str, Enum):
     CONSENT_WITHDRAWN = "consent_withdrawn"
     QUICK_EXIT = "quick_exit"
     CHANNEL_DEAD = "channel_dead"
+    PROCESSING_FAILED = "processing_failed"
+    SCHEDULE_UNFIT = "schedule_unfit"
 
 
 class Change(str, Enum):

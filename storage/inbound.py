@@ -25,5 +25,5 @@ async def attach(tx: Tx, message_id: int, case_id: int | None, body_enc: bytes |
     )
 
 
-async def count(tx: Tx) -> int:
-    return int(await tx.scalar("SELECT count(*) FROM inbound_messages"))
+async def mark_failed(tx: Tx, message_id: int) -> None:
+    await tx.execute("UPDATE inbound_messages SET failed = 1 WHERE id = ?", (message_id,))

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.crypto import Crypto
-from storage.db import Row, Tx, ts
+from storage.db import Row, Tx, parse_ts, ts
 
 ADDRESS = b"outbox.address"
 
@@ -27,6 +27,7 @@ class OutboxItem:
     timezone: str
     message: dict[str, Any]
     attempts: int
+    created_at: datetime
 
 
 def _item(row: Row) -> OutboxItem:
@@ -43,6 +44,7 @@ def _item(row: Row) -> OutboxItem:
         row["timezone"],
         json.loads(row["message"]),
         row["attempts"],
+        parse_ts(row["created_at"]),
     )
 
 
@@ -83,12 +85,28 @@ async def to_practitioner(
     )
 
 
-async def due(tx: Tx, now: datetime, limit: int = 200) -> list[OutboxItem]:
-    rows = await tx.all(
-        "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-        (ts(now), limit),
-    )
+async def due(tx: Tx, now: datetime, limit: int = 200, case_id: int | None = None) -> list[OutboxItem]:
+    if case_id is None:
+        rows = await tx.all(
+            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id "
+            "LIMIT ?",
+            (ts(now), limit),
+        )
+    else:
+        rows = await tx.all(
+            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND case_id = ? "
+            "ORDER BY next_attempt_at, id LIMIT ?",
+            (ts(now), case_id, limit),
+        )
     return [_item(r) for r in rows]
+
+
+async def cancel(tx: Tx, item_id: int, reason: str) -> None:
+    await tx.execute(
+        "UPDATE outbox SET status = 'cancelled', last_error = ?, address_enc = NULL "
+        "WHERE id = ? AND status = 'pending'",
+        (reason, item_id),
+    )
 
 
 async def mark_sent(tx: Tx, item_id: int, provider_id: str | None, now: datetime) -> bool:

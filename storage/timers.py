@@ -55,11 +55,37 @@ async def add(
     return bool(await tx.scalar("SELECT changes()"))
 
 
-async def due(tx: Tx, now: datetime, limit: int = 100) -> list[Timer]:
-    rows = await tx.all(
-        "SELECT * FROM timers WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", (ts(now), limit)
-    )
+async def due(tx: Tx, now: datetime, limit: int = 100, case_id: int | None = None) -> list[Timer]:
+    if case_id is None:
+        rows = await tx.all(
+            "SELECT * FROM timers WHERE done_at IS NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", (ts(now), limit)
+        )
+    else:
+        rows = await tx.all(
+            "SELECT * FROM timers WHERE done_at IS NULL AND due_at <= ? AND case_id = ? ORDER BY due_at, id LIMIT ?",
+            (ts(now), case_id, limit),
+        )
     return [_timer(r) for r in rows]
+
+
+async def postpone(tx: Tx, timer_id: int, due_at: datetime, payload: dict[str, Any], done: bool = False) -> None:
+    """Try a failed timer again later (or give up on it: `done`)."""
+    await tx.execute(
+        "UPDATE timers SET due_at = ?, payload = ?, done_at = CASE WHEN ? THEN ? ELSE NULL END WHERE id = ?",
+        (ts(due_at), json.dumps(payload), int(done), ts(due_at), timer_id),
+    )
+
+
+async def bring_forward_escalation(tx: Tx, alert_id: int, now: datetime) -> bool:
+    """Make the alert's next rung due now; False if no rung is left."""
+    return (
+        await tx.changes(
+            "UPDATE timers SET due_at = ? WHERE id = (SELECT id FROM timers WHERE alert_id = ? AND kind = 'escalate' "
+            "AND done_at IS NULL ORDER BY due_at LIMIT 1)",
+            (ts(now), alert_id),
+        )
+        == 1
+    )
 
 
 async def claim(tx: Tx, timer_id: int, now: datetime) -> bool:
@@ -73,11 +99,6 @@ async def cancel(tx: Tx, now: datetime, case_id: int, kinds: tuple[str, ...]) ->
         f"UPDATE timers SET done_at = ? WHERE case_id = ? AND done_at IS NULL AND kind IN ({marks})",
         (ts(now), case_id, *kinds),
     )
-
-
-async def next_due_at(tx: Tx) -> datetime | None:
-    value = await tx.scalar("SELECT min(due_at) FROM timers WHERE done_at IS NULL")
-    return parse_ts(value) if value else None
 
 
 async def pending_for_case(tx: Tx, case_id: int, kind: str) -> list[Timer]:

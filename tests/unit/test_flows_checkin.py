@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -38,7 +39,7 @@ from flows.model import (
     Timeout,
     ask,
 )
-from flows.questionset import Option, Question, QuestionKind, QuestionSet
+from flows.questionset import Option, OptionAction, Question, QuestionKind, QuestionSet
 from safety.model import AlertReason, Change, History, IntakeLevel, Level, Severity, SurvivorSecrets
 from safety.policy import MissedPolicy
 from safety.screening import pin_digest, secret_digest
@@ -576,3 +577,50 @@ def test_check_in_state_is_in_the_check_in_flow_until_it_ends() -> None:
     steps = checkin(context(), *ALL_CLEAR)
     assert all(step.state.flow is Flow.CHECKIN for step in steps[:-1])
     assert steps[-1].state == IDLE
+
+
+# ---- answers that cannot wait for the end ----
+
+
+@pytest.mark.parametrize(
+    ("answers_given", "reason"),
+    [
+        (["yes", "no"], AlertReason.RISK_RAISED),  # not safe right now
+        (["yes", "yes", "no", "no", "choking"], AlertReason.RISK_RAISED),
+        (["yes", "yes", "no", "no", "no", "urgently"], AlertReason.CALLBACK_URGENT),
+    ],
+)
+def test_an_urgent_answer_alerts_at_once_and_only_once(answers_given: list[str], reason: AlertReason) -> None:
+    steps = checkin(context(), *answers_given)
+    assert AlertRaised(Severity.URGENT, reason) in steps[-1].events
+    rest = checkin(context(), *answers_given, *ALL_CLEAR[len(answers_given):])
+    assert alerts(rest).count(AlertRaised(Severity.URGENT, reason)) == 1
+
+
+def test_no_nudge_is_sent_after_not_safe_right_now() -> None:
+    steps = checkin(context(), "yes", "no", Timeout())
+    assert steps[-1].replies == ()
+
+
+def test_not_now_after_some_answers_keeps_them_and_assesses() -> None:
+    qs = QuestionSet("late", 1, "q1", (
+        Question("q1", QuestionKind.CHOICE, "Hi, it's {sender}.", (
+            Option("yes", "Yes"), Option("no", "No", signals=("fear_a_lot",))), next="q2"),
+        Question("q2", QuestionKind.CHOICE, "Next one:", (
+            Option("ok", "OK"), Option("later", "Later", action=OptionAction.DEFER))),
+    ))
+    steps = checkin(context(questionset=qs), "no", "later")
+    assert keys(steps[-1:]) == [R.DEFERRED]
+    done = completed(steps)
+    assert not done.complete and done.assessment.signals == ("fear_a_lot",)
+    assert not any(isinstance(e, CheckinDeferred) for e in events(steps))
+
+
+def test_a_question_set_changed_under_an_open_check_in_closes_it_with_what_was_answered() -> None:
+    ctx = context()
+    steps = checkin(ctx, "yes", "no")
+    stale = replace(steps[-1].state, step="a_question_that_no_longer_exists")
+    step = handle(stale, Message("1"), ctx)
+    (done,) = [e for e in step.events if isinstance(e, CheckinCompleted)]
+    assert not done.complete and done.assessment.level is Level.URGENT
+    assert step.state == IDLE
