@@ -231,7 +231,7 @@ async def run_round(app: App, clock: FixedClock, sim: SimulatorChannel, survivor
     clock.set(START.replace(hour=10) + timedelta(days=rnd))
     fig.sent_at.clear()
     stop = asyncio.Event()
-    dispatcher = asyncio.create_task(Dispatcher(app).run_forever(stop, idle=0.05))
+    dispatcher = asyncio.create_task(Dispatcher(app).run_forever(stop))
     try:
         t0 = time.perf_counter()
         fired = await TimerRunner(app).run_due()

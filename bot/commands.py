@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot import alerting
+from bot import alerting, case_state
 from bot.app import App
 from bot.pipeline import address_hash, normalise_address
 from bot.planning import plan_next
+from flows.discretion import first_line_problems
 from flows.events import SafeWindow
 from flows.loader import parse_questionset
-from flows.schedule import parse_schedule, parse_windows, schedule_problems
+from flows.schedule import in_window, parse_schedule, parse_windows, schedule_problems
 from safety.model import IntakeLevel
 from safety.policy import alert_policy_to_json, missed_policy_to_json, parse_alert_policy, parse_missed_policy
 from storage import alerts, audit, cases, checkins, inbox, outbox, practitioners, schedules, services, timers
@@ -63,6 +64,17 @@ async def add_practitioner(app: App, svc: int, name: str, role: str, channels: l
         await audit.log(tx, now, "manager", f"practitioner_added:{role}", None, f"practitioner={pid}")
         await tx.commit()
     return pid
+
+
+def check_sender_name(name: str) -> str:
+    """The name opens every survivor message, so it must pass the over-the-shoulder test too."""
+    name = name.strip()
+    if not 0 < len(name) <= 20:
+        raise UserError("the sender name must be 1-20 characters: a neutral first name works best")
+    problems = first_line_problems(f"Hi, it's {name}.")
+    if problems:
+        raise UserError(f"the sender name {name!r} would reveal the service ({problems[0]}): use a neutral first name")
+    return name
 
 
 def check_timezone(name: str) -> str:
@@ -224,18 +236,15 @@ async def set_status(app: App, svc: int, ref: str, action: str, days: int | None
         if case.status in ("closed", "withdrawn"):
             raise UserError(f"case {case.ref} is {case.status}: nothing to {action}")
         if action == "pause":
-            until = now + timedelta(days=days or 7)
-            await cases.update(tx, case.id, status="paused", paused_until=until)
-            # The open check-in may still be finished by the survivor and still expires; no nudges.
-            await timers.cancel(tx, now, case.id, ("checkin", "resume", "reminder"))
-            await timers.add(tx, "resume", f"{case.id}:{until.isoformat()}", until, case_id=case.id)
+            if days is None or not 1 <= days <= 90:
+                raise UserError("--days must be between 1 and 90")
+            until = now + timedelta(days=days)
+            await case_state.pause(tx, case.id, until, now)
             result = f"paused until {until.isoformat()}"
         elif action == "resume":
-            await cases.update(
-                tx, case.id, status="active" if case.status == "paused" else case.status, paused_until=None
-            )
-            await timers.cancel(tx, now, case.id, ("resume",))
-            nxt = await plan_next(tx, app, case, now)
+            if case.status != "paused":
+                raise UserError(f"case {case.ref} is {case.status}, not paused: nothing to resume")
+            nxt = await case_state.resume(tx, app, case, now)
             result = f"resumed; next check-in {nxt.isoformat() if nxt else 'not scheduled'}"
         elif action == "close":
             await outbox.cancel_for_survivor(tx, case.id)
@@ -260,7 +269,8 @@ async def set_schedule(app: App, svc: int, ref: str, spec: str, jitter: int = 0)
             problems = schedule_problems(schedule, case.safe_windows)
             if problems:
                 raise UserError(f"schedule does not fit the survivor's safe times: {problems[0]}")
-        await schedules.put(tx, case.id, spec, jitter, now)
+        anchor = now.astimezone(ZoneInfo(case.timezone)).date() if schedule.kind == "interval" else None
+        await schedules.put(tx, case.id, schedules.StoredSchedule(spec, jitter, anchor), now)
         nxt = await plan_next(tx, app, case, now) if case.status == "active" else None
         await audit.log(tx, now, "manager", "schedule_set", case.id, spec)
         await tx.commit()
@@ -274,8 +284,8 @@ async def show_schedule(app: App, svc: int, ref: str) -> dict[str, Any]:
         nxt = await timers.pending_for_case(tx, case.id, "checkin")
     return {
         "ref": case.ref,
-        "spec": stored[0] if stored else None,
-        "jitter_minutes": stored[1] if stored else 0,
+        "spec": stored.spec if stored else None,
+        "jitter_minutes": stored.jitter_minutes if stored else 0,
         "timezone": case.timezone,
         "safe_windows": [str(w) for w in case.safe_windows],
         "next_checkin": nxt[0].due_at.isoformat() if nxt else None,
@@ -349,6 +359,8 @@ async def checkin_now(app: App, svc: int, ref: str, delay: timedelta = timedelta
         case = await case_by_ref(tx, ref, svc)
         if case.status != "active":
             raise UserError(f"case {case.ref} is {case.status}: only active cases get check-ins")
+        if not in_window(now + delay, ZoneInfo(case.timezone), case.safe_windows):
+            raise UserError(f"it is outside {case.ref}'s safe times ({', '.join(map(str, case.safe_windows))})")
         slot = f"manual-{int(now.timestamp())}"
         await timers.add(
             tx, "checkin", f"{case.id}:{slot}", now + delay, case_id=case.id, payload={"slot": slot, "retry": True}
@@ -385,9 +397,7 @@ async def configure_service(app: App, svc: int, **opts: Any) -> str:
     """Change a service's settings; every file is validated before anything is saved."""
     fields: dict[str, object] = {}
     if opts.get("sender_name") is not None:
-        if not 0 < len(opts["sender_name"].strip()) <= 20:
-            raise UserError("--sender-name must be 1-20 characters: a neutral first name works best")
-        fields["sender_name"] = opts["sender_name"].strip()
+        fields["sender_name"] = check_sender_name(opts["sender_name"])
     if opts.get("timezone") is not None:
         fields["timezone"] = check_timezone(opts["timezone"])
     if opts.get("digest_hour") is not None:

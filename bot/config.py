@@ -26,11 +26,13 @@ class Settings:
 def parse_instant(text: str, name: str) -> datetime:
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if when.tzinfo is None:
+            raise ConfigError(f"{name} needs a time zone, e.g. 2026-11-23T10:00:00Z")
+        if not 2000 <= when.year <= 2200:
+            raise ConfigError(f"{name} must be a date between the years 2000 and 2200, not {text!r}")
+        return when.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ConfigError(f"{name} must be an ISO date-time like 2026-11-23T10:00:00Z, not {text!r}") from None
-    if when.tzinfo is None:
-        raise ConfigError(f"{name} needs a time zone, e.g. 2026-11-23T10:00:00Z")
-    return when.astimezone(UTC)
 
 
 def load(

@@ -28,7 +28,7 @@ async def ensure_scheduled(tx: Tx, service: Service, now: datetime) -> None:
 
 
 async def run(tx: Tx, service: Service, now: datetime) -> None:
-    purged = await checkins.purge_free_text(tx, now - timedelta(days=service.retention_days))
+    purged = await checkins.purge_free_text(tx, service.id, now - timedelta(days=service.retention_days))
     await audit.log(tx, now, "system", "retention_purge", None, f"service={service.id} values={purged}")
     if service.digest_hour is not None:
         for idva in await practitioners.ids_with_role(tx, service.id, "idva"):

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import alerting
+from bot import alerting, case_state
 from bot.app import App
 from bot.planning import plan_next
 from flows.events import (
@@ -81,10 +81,6 @@ class H:
             await checkins.close_checkin(self.tx, self.effects.checkin_id, status, self.now)
         await timers.cancel(self.tx, self.now, self.case.id, CHECKIN_TIMERS)
 
-    async def pause_until(self, until: datetime) -> None:
-        await self.set(status="paused", paused_until=until)
-        await timers.cancel(self.tx, self.now, self.case.id, ("checkin", "resume"))
-        await timers.add(self.tx, "resume", f"{self.case.id}:{until.isoformat()}", until, case_id=self.case.id)
 
 
 async def on_activated(h: H, e: Activated) -> None:
@@ -131,7 +127,9 @@ async def on_onboarded(h: H, e: OnboardingCompleted) -> None:
     await h.set(status="active")
     await h.log("onboarding_completed")
     fresh = await cases.get(h.tx, h.case.id)  # windows were chosen in this very transaction
-    await plan_next(h.tx, h.app, fresh, h.now)
+    if await plan_next(h.tx, h.app, fresh, h.now) is None:
+        # Nobody would ever check in with this survivor: the IDVA must set a schedule that fits.
+        await alerting.raise_alert(h.tx, h.service, h.case, Severity.RAISED, AlertReason.SCHEDULE_UNFIT, h.now)
 
 
 async def on_checkin_started(h: H, e: CheckinStarted) -> None:
@@ -175,7 +173,7 @@ async def on_quick_exit(h: H, e: QuickExitUsed) -> None:
     await outbox.cancel_for_survivor(h.tx, h.case.id)
     await h.close_checkin("exited")
     if h.case.status in ("active", "paused"):  # during onboarding there is nothing to pause yet
-        await h.pause_until(h.now + e.pause)
+        await case_state.pause(h.tx, h.case.id, h.now + e.pause, h.now)
     h.effects.quick_exit = True
     await h.log("quick_exit")
     await alerting.raise_alert(h.tx, h.service, h.case, Severity.RAISED, AlertReason.QUICK_EXIT, h.now)
@@ -200,17 +198,14 @@ async def on_callback(h: H, e: CallbackRequested) -> None:
 
 async def on_pause(h: H, e: PauseRequested) -> None:
     await h.close_checkin("ended")
-    await h.pause_until(e.until)
+    await case_state.pause(h.tx, h.case.id, e.until, h.now)
     await h.log("paused", e.until.isoformat())
 
 
 async def on_resume(h: H, e: ResumeRequested) -> None:
-    if h.case.status != "paused":
-        return
-    await h.set(status="active", paused_until=None)
-    await timers.cancel(h.tx, h.now, h.case.id, ("resume",))
-    await h.log("resumed")
-    await plan_next(h.tx, h.app, h.case, h.now)
+    if h.case.status == "paused":
+        await case_state.resume(h.tx, h.app, h.case, h.now)
+        await h.log("resumed")
 
 
 async def _withdraw(h: H) -> None:

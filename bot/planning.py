@@ -7,27 +7,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.app import App
-from flows.schedule import Schedule, next_due, parse_schedule
+from flows.schedule import Schedule, default_schedule, next_due, parse_schedule
 from storage import schedules, timers
 from storage.cases import Case
 from storage.db import Tx
 
 
-def default_spec(case: Case) -> str | None:
-    """Without a schedule set by the IDVA: Mondays and Thursdays, half an hour into the first safe window."""
-    if not case.safe_windows:
-        return None
-    start = min(w.start for w in case.safe_windows) + 30
-    return f"mon,thu@{start // 60:02d}:{start % 60:02d}"
-
-
 async def case_schedule(tx: Tx, case: Case) -> Schedule | None:
     stored = await schedules.get(tx, case.id)
     if stored is None:
-        spec = default_spec(case)
-        return parse_schedule(spec) if spec else None
-    spec, jitter = stored
-    return replace(parse_schedule(spec), jitter_minutes=jitter)
+        return default_schedule(case.safe_windows)
+    return replace(parse_schedule(stored.spec), jitter_minutes=stored.jitter_minutes, anchor=stored.anchor)
 
 
 async def plan_next(tx: Tx, app: App, case: Case, after: datetime) -> datetime | None:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import alerting, daily
+from bot import alerting, case_state, daily
 from bot.app import App
 from bot.handlers import Effects
 from bot.pipeline import advance
@@ -179,11 +179,9 @@ class TimerRunner:
     async def _resume(self, tx: Tx, timer: Timer, now: datetime) -> None:
         assert timer.case_id is not None
         case = await cases.get(tx, timer.case_id)
-        if case.status != "paused":
-            return
-        await cases.update(tx, case.id, status="active", paused_until=None)
-        await audit.log(tx, now, "system", "resumed_after_pause", case.id)
-        await plan_next(tx, self.app, case, now)
+        if case.status == "paused":
+            await case_state.resume(tx, self.app, case, now)
+            await audit.log(tx, now, "system", "resumed_after_pause", case.id)
 
 
 class Waker:

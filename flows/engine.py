@@ -71,7 +71,8 @@ def _message(state: ConversationState, text: str, ctx: Context) -> Step:
     if not ctx.status.reachable:
         return Step(state, events=raised)  # closed or withdrawn: say nothing, but a codeword still alerts
     step = _respond(state, text, ctx)
-    return replace(step, events=raised + step.events)
+    # A message holding the codeword is not kept as a raw message (an answer in it still is).
+    return replace(step, events=raised + step.events, sensitive=step.sensitive or screening.codeword)
 
 
 def _quick_exit(state: ConversationState, ctx: Context) -> Step:

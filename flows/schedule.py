@@ -23,7 +23,7 @@ ALL_DAYS: frozenset[int] = frozenset(range(7))
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _DAY_SETS = {"daily": ALL_DAYS, "weekdays": frozenset(range(5)), "weekends": frozenset({5, 6})}
-_EVERY = re.compile(r"every\s+(\d+)\s+days?")
+_EVERY = re.compile(r"every\s+(\d{1,4})\s+days?")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 _SCHEDULE_EXAMPLES = "e.g. 'mon,wed,fri@10:00', 'daily@10:00,18:30', 'every 3 days@10:00', 'weekdays@09:30'"
 
@@ -157,7 +157,7 @@ def schedule_problems(schedule: Schedule, windows: tuple[SafeWindow, ...]) -> li
         elif jitter and (minute - jitter < window.start or minute + jitter >= window.end):
             problems.append(
                 f"jitter of {jitter} minutes around {at:%H:%M} would leave the safe window {window}: "
-                "it will be held inside the window, so check-ins bunch at its edge"
+                "use less jitter or a time further inside the window"
             )
     return problems
 
@@ -271,3 +271,12 @@ def in_window(at: datetime, tz: ZoneInfo, windows: tuple[SafeWindow, ...]) -> bo
     """Whether `at` falls inside one of the safe windows, on the local wall clock."""
     _aware(at, "at")
     return _window_for(_local_minute(at.astimezone(tz)), windows) is not None
+
+
+def default_schedule(windows: tuple[SafeWindow, ...]) -> Schedule | None:
+    """Without a schedule set by the IDVA: Mondays and Thursdays, a little into the first safe window."""
+    if not windows:
+        return None
+    first = min(windows, key=lambda w: w.start)
+    minute = first.start + min(30, (first.end - first.start) // 2)  # always inside the window
+    return Schedule(kind="weekly", times=(time(minute // 60, minute % 60),), days=frozenset({0, 3}))

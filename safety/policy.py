@@ -124,6 +124,9 @@ def _minutes(delta: timedelta) -> int | float:
     return int(minutes) if minutes.is_integer() else minutes
 
 
+MAX_MINUTES = 7 * 24 * 60  # no rung of a ladder, and no grace period, waits longer than a week
+
+
 def _parse_minutes(value: object, where: str) -> timedelta:
     # bool is an int in Python; `true` minutes is a typo, not 1.
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -132,6 +135,8 @@ def _parse_minutes(value: object, where: str) -> timedelta:
         raise PolicyError(f"{where} must be a finite number of minutes, not {value!r}")
     if value < 0:
         raise PolicyError(f"{where} is negative ({value}); use 0 or more minutes")
+    if value > MAX_MINUTES:
+        raise PolicyError(f"{where} is more than a week ({value}); use at most {MAX_MINUTES} minutes")
     return timedelta(minutes=value)
 
 

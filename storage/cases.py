@@ -201,7 +201,9 @@ async def update(tx: Tx, case_id: int, **fields: object) -> None:
 async def history(tx: Tx, case: Case, depth: int = 3) -> History:
     """The recent levels and fear scores (oldest first) and the run of missed check-ins."""
     rows = await tx.all(
-        "SELECT level, fear FROM assessments WHERE case_id = ? ORDER BY id DESC LIMIT ?", (case.id, depth)
+        # Only complete check-ins make the baseline: a half-answered one would pull it down.
+        "SELECT level, fear FROM assessments WHERE case_id = ? AND complete = 1 ORDER BY id DESC LIMIT ?",
+        (case.id, depth),
     )
     rows.reverse()
     statuses = await tx.all(

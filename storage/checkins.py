@@ -121,12 +121,18 @@ async def answers_for(tx: Tx, checkin_id: int) -> list[Row]:
     return await tx.all("SELECT * FROM answers WHERE checkin_id = ? ORDER BY id", (checkin_id,))
 
 
-async def purge_free_text(tx: Tx, older_than: datetime) -> int:
-    """Retention: drop free text and inbound bodies older than the cut-off."""
-    n = await tx.changes("UPDATE answers SET text_enc = NULL WHERE text_enc IS NOT NULL AND at < ?", (ts(older_than),))
+async def purge_free_text(tx: Tx, service_id: int, older_than: datetime) -> int:
+    """Retention: drop one service's free text and inbound bodies older than the cut-off."""
+    cut = ts(older_than)
+    n = await tx.changes(
+        "UPDATE answers SET text_enc = NULL WHERE text_enc IS NOT NULL AND at < ? "
+        "AND case_id IN (SELECT id FROM cases WHERE service_id = ?)",
+        (cut, service_id),
+    )
     n += await tx.changes(
-        "UPDATE inbound_messages SET body_enc = NULL WHERE body_enc IS NOT NULL AND received_at < ?",
-        (ts(older_than),),
+        "UPDATE inbound_messages SET body_enc = NULL WHERE body_enc IS NOT NULL AND received_at < ? "
+        "AND (case_id IS NULL OR case_id IN (SELECT id FROM cases WHERE service_id = ?))",
+        (cut, service_id),
     )
     return n
 

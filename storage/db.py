@@ -107,6 +107,12 @@ class Database:
         conn.row_factory = sqlite3.Row
         db = cls(conn, path)
         try:
+            async with conn.execute("SELECT count(*) FROM sqlite_master") as probe:  # fails on a non-SQLite file
+                await probe.fetchone()
+        except sqlite3.DatabaseError:
+            await conn.close()
+            raise StorageError(f"{path} is not a SQLite database: check --db / SAFECHECK_DB") from None
+        try:
             # FULL: an inbound message we acknowledged must survive a power cut, not just a crash.
             for pragma in (
                 "journal_mode=WAL",

@@ -86,6 +86,7 @@ async def to_practitioner(
 
 
 async def due(tx: Tx, now: datetime, limit: int = 200, case_id: int | None = None) -> list[OutboxItem]:
+    """What is due to be sent: everything, or only one case's messages and its alerts."""
     if case_id is None:
         rows = await tx.all(
             "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id "
@@ -94,9 +95,10 @@ async def due(tx: Tx, now: datetime, limit: int = 200, case_id: int | None = Non
         )
     else:
         rows = await tx.all(
-            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND case_id = ? "
+            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+            "AND (case_id = ? OR alert_id IN (SELECT id FROM alerts WHERE case_id = ?)) "
             "ORDER BY next_attempt_at, id LIMIT ?",
-            (ts(now), case_id, limit),
+            (ts(now), case_id, case_id, limit),
         )
     return [_item(r) for r in rows]
 

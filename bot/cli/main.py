@@ -155,24 +155,29 @@ def emit(value: Any, as_json: bool, lines: Callable[[Any], list[str]]) -> None:
 
 
 async def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
-    if "SAFECHECK_KEY" not in os.environ and not settings.key_file.exists():
-        create_key_file(settings.key_file)
-        print(f"created key file {settings.key_file} (mode 600) - back it up: without it the data cannot be read")
+    # Check everything before writing anything: a new key for an existing database would lock its data away.
+    sender = commands.check_sender_name(args.sender_name)
+    if settings.db_path.exists():
+        raise UserError(f"{settings.db_path} already exists: it is initialised (or choose another --db)")
+    make_key = "SAFECHECK_KEY" not in os.environ and not settings.key_file.exists()
     db = await Database.open(settings.db_path)
     try:
         async with db.transaction() as tx:
-            if await services.all_services(tx):
-                raise UserError(f"{settings.db_path} is already initialised")
             now = make_clock(settings, moving=False).now()
-            await services.create(tx, args.slug, args.service_name, now, args.sender_name)
+            await services.create(tx, args.slug, args.service_name, now, sender)
             await audit.log(tx, now, "manager", "service_created")
             await tx.commit()
     finally:
         await db.close()
+    if make_key:
+        create_key_file(settings.key_file)
+        print(f"created key file {settings.key_file} (mode 600) - back it up: without it the data cannot be read")
     print(f"initialised {settings.db_path} with service {args.slug!r}")
 
 
 async def cmd_db(settings: Settings, args: argparse.Namespace) -> None:
+    if not settings.db_path.exists():
+        raise UserError(f"no database at {settings.db_path}: run `safecheck init` first (or set SAFECHECK_DB)")
     db = await Database.open(settings.db_path, migrate=False)
     try:
         applied = await db.upgrade()
@@ -209,8 +214,10 @@ async def _tick(app: Any, svc: int, args: argparse.Namespace) -> None:
     await runner.prepare()
     fired = await runner.run_due()
     await Dispatcher(app).drain()
-    for item in app.survivor_channels["simulator"].take():
-        print(f"to survivor {item.address}: {item.message.text}")
+    # cron mails what a command prints: the simulator's messages are counted, never shown with their number
+    delivered = app.survivor_channels["simulator"].take()
+    if delivered:
+        print(f"delivered {len(delivered)} message(s) on the simulator channel")
     print(f"fired {fired} timer(s)")
 
 

@@ -9,7 +9,7 @@ import signal
 from aiohttp import web
 
 from bot.bootstrap import open_app
-from bot.config import Settings
+from bot.config import ConfigError, Settings
 from bot.dispatcher import Dispatcher
 from bot.scheduler import TimerRunner, Waker
 from bot.web import make_web_app
@@ -23,16 +23,21 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with open_app(settings, moving_clock=True) as app:
+        # Bind first: a port in use must fail before anything is sent.
+        site_runner = web.AppRunner(make_web_app(app), access_log=None)
+        await site_runner.setup()
+        try:
+            await web.TCPSite(site_runner, settings.host, settings.port).start()
+        except OSError as exc:
+            await site_runner.cleanup()
+            raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
+        log.info("listening on http://%s:%d", settings.host, settings.port)
         runner = TimerRunner(app)
         await runner.prepare()
         caught_up = await runner.run_due()  # whatever fell due while we were down
         log.info("started; %d timer(s) caught up", caught_up)
         waker = Waker(runner)
         waker.start()
-        site_runner = web.AppRunner(make_web_app(app), access_log=None)
-        await site_runner.setup()
-        await web.TCPSite(site_runner, settings.host, settings.port).start()
-        log.info("listening on http://%s:%d", settings.host, settings.port)
         dispatcher = asyncio.create_task(Dispatcher(app).run_forever(stop))
         try:
             await stop.wait()

@@ -67,10 +67,13 @@ class Printer:
             print(json.dumps(event_json(event), ensure_ascii=False), flush=True)
 
 
-async def deliver(app: App, sim: SimulatorChannel, printer: Printer) -> None:
-    await TimerRunner(app).run_due()
-    await Dispatcher(app).drain()
-    for item in sim.take():
+async def deliver(app: App, sim: SimulatorChannel, printer: Printer, case_id: int, address: str) -> None:
+    """Fire this case's timers and deliver this case's messages only: other survivors are not ours to touch."""
+    await TimerRunner(app).run_due(case_id=case_id)
+    dispatcher = Dispatcher(app)
+    while await dispatcher.run_once(case_id=case_id):
+        pass
+    for item in sim.take(address):
         printer.reply(item.message.text)
 
 
@@ -84,9 +87,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         if case.address_enc is None:
             raise UserError(f"case {case.ref} has no contact address any more (consent withdrawn)")
         address = app.crypto.decrypt(case.address_enc, cases.ADDRESS)
-        # Whatever the case's real channel, replies are captured here instead of being sent.
+        # Whatever the case's real channel, this case's replies are captured here instead of being sent.
         app.survivor_channels[case.channel] = sim
-        await deliver(app, sim, printer)
+        await deliver(app, sim, printer, case.id, address)
         interactive = sys.stdin.isatty()
         while True:
             if interactive:
@@ -98,5 +101,5 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             handled = await handle_inbound(app, InboundMessage(case.channel, address, text, f"sim-{uuid.uuid4().hex}"))
             for event in handled.events:
                 printer.event(event)
-            await deliver(app, sim, printer)
+            await deliver(app, sim, printer, case.id, address)
     return 0

@@ -1,0 +1,27 @@
+"""Pausing and resuming a case: one implementation for the survivor, the practitioner and the timers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.app import App
+from bot.planning import plan_next
+from storage import cases, timers
+from storage.cases import Case
+from storage.db import Tx
+
+
+async def pause(tx: Tx, case_id: int, until: datetime, now: datetime) -> None:
+    """No check-ins and no nudges until `until`; an open check-in may still be finished, and still expires."""
+    await cases.update(tx, case_id, status="paused", paused_until=until)
+    await timers.cancel(tx, now, case_id, ("checkin", "resume", "reminder"))
+    await timers.add(tx, "resume", f"{case_id}:{until.isoformat()}", until, case_id=case_id)
+
+
+async def resume(tx: Tx, app: App, case: Case, now: datetime) -> datetime | None:
+    """Back to active with the next check-in planned; returns when. Only a paused case resumes."""
+    if case.status != "paused":
+        return None
+    await cases.update(tx, case.id, status="active", paused_until=None)
+    await timers.cancel(tx, now, case.id, ("resume",))
+    return await plan_next(tx, app, case, now)
