@@ -24,7 +24,6 @@ from storage.db import Tx
 from storage.services import Service
 
 log = logging.getLogger("safecheck.pipeline")
-INBOUND_BODY = b"inbound.body"
 MAX_STORED_TEXT = 10_000  # a huge message is cut, never refused: nothing is lost that a person could read
 
 
@@ -84,7 +83,7 @@ async def _keep_failed(app: App, msg: InboundMessage) -> Handled:
             return Handled(Outcome.DUPLICATE)
         case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
         await inbound.attach(tx, message_id, case.id if case else None,
-                             app.crypto.encrypt(msg.text[:MAX_STORED_TEXT], INBOUND_BODY))
+                             app.crypto.encrypt(msg.text[:MAX_STORED_TEXT], inbound.BODY))
         await inbound.mark_failed(tx, message_id)
         if case is not None:
             service = await services.get(tx, case.service_id)
@@ -123,7 +122,7 @@ async def _handle(app: App, msg: InboundMessage) -> Handled:
             handled = Handled(Outcome.UNKNOWN_SENDER)
         else:
             step = await advance(tx, app, case, Message(text), now, Effects(how=msg.channel))
-            body = app.crypto.encrypt(text, INBOUND_BODY) if keeps_words(case, step) else None
+            body = app.crypto.encrypt(text, inbound.BODY) if keeps_words(case, step) else None
             await inbound.attach(tx, message_id, case.id, body)
             await tx.commit()
             after_commit(app, case, step)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from safety.normalise import normalise
+from safety.screening import OPT_OUT_WORDS
 
 DEFAULT_PAUSE = timedelta(days=7)
 MAX_PAUSE = timedelta(days=90)
@@ -14,7 +15,6 @@ MIN_PAUSE = timedelta(hours=1)  # "PAUSE 0" still means the survivor wants quiet
 
 # The carriers' opt-out words (Twilio acts on them itself, before we see them) mean the
 # survivor wants no more messages: treat them as withdrawing consent, never as an answer.
-OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
 WITHDRAW_WORDS = OPT_OUT_WORDS | {"withdraw"}
 
 _HOURS_PER_UNIT = {

@@ -32,7 +32,7 @@ from flows.model import (
     Timeout,
     ask,
 )
-from safety.model import AlertReason, Severity
+from safety.model import AlertReason, Hasher, Severity
 from safety.normalise import normalise
 from safety.screening import screen
 
@@ -87,14 +87,18 @@ def _quick_exit(state: ConversationState, ctx: Context) -> Step:
     return Step(kept, replies=replies, events=events, sensitive=True)
 
 
+def activation_digest(code: str, hasher: Hasher) -> bytes:
+    """The digest stored for a one-time code; case, spaces and hyphens do not matter."""
+    return hasher("".join(normalise(code).split()))
+
+
 def _activate(state: ConversationState, text: str, ctx: Context) -> Step:
-    code = "".join(normalise(text).split())
     attempts = state.retries + 1
     if (
         ctx.activation_code is not None
         and attempts <= MAX_ACTIVATION_ATTEMPTS
-        and code
-        and hmac.compare_digest(ctx.hasher(code), ctx.activation_code)
+        and normalise(text)
+        and hmac.compare_digest(activation_digest(text, ctx.hasher), ctx.activation_code)
     ):
         step = onboarding.begin(ctx)
         return replace(step, events=(Activated(), *step.events), sensitive=True)

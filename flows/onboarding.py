@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from flows import replies as R
-from flows.answers import parse_options
+from flows.answers import parse_options, parse_text
 from flows.events import (
     ConsentRecorded,
     Event,
@@ -24,7 +24,6 @@ from safety.normalise import normalise
 from safety.screening import pin_digest, pin_problem, secret_digest, secret_problem
 
 CONSENT_TEXT_VERSION = "2026-11-v1"
-SKIP_WORDS = frozenset({"skip", "no", "none", "no thanks"})
 
 _YES_NO = (Option("yes", R.YES), Option("no", R.NO))
 CONSENT_Q = Question("consent", QuestionKind.CHOICE, R.CONSENT, _YES_NO)
@@ -144,7 +143,7 @@ def _missed(state: ConversationState, text: str, ctx: Context) -> Step:
 
 
 def _pin(state: ConversationState, text: str, ctx: Context) -> Step:
-    if normalise(text) in SKIP_WORDS:
+    if normalise(text) and parse_text(text) is None:  # SKIP, no, none... (an empty message is asked again)
         return _finish(())
     pin = "".join(normalise(text).split())
     if pin_problem(pin, (), ctx.hasher):
@@ -154,7 +153,7 @@ def _pin(state: ConversationState, text: str, ctx: Context) -> Step:
 
 
 def _duress(state: ConversationState, text: str, ctx: Context) -> Step:
-    if normalise(text) in SKIP_WORDS:
+    if normalise(text) and parse_text(text) is None:  # SKIP, no, none... (an empty message is asked again)
         return _finish(())
     pin = "".join(normalise(text).split())
     others = (bytes.fromhex(state.other_digest),) if state.other_digest else ()

@@ -16,11 +16,9 @@ PIN_LENGTHS = range(4, 9)
 # Carrier opt-out/in keywords: an exit word or codeword equal to one of these would make the
 # carrier unsubscribe (or resubscribe) the survivor. Then the bot's own commands.
 # fmt: off
-CARRIER_KEYWORDS = frozenset({
-    "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout",
-    "start", "yes", "no", "help", "info", "unstop",
-})
-# fmt: on
+# The carriers' opt-out words: always a withdrawal of consent, never a secret.
+OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
+CARRIER_KEYWORDS = OPT_OUT_WORDS | {"start", "yes", "no", "help", "info", "unstop"}
 BOT_COMMANDS = frozenset({"pause", "resume", "withdraw", "language", "skip"})
 # Ordinary answers: an exit word of "maybe" would end the chat on an honest reply.
 ANSWER_WORDS = frozenset({

@@ -12,7 +12,6 @@ from safety.model import History, IntakeLevel, Level
 from storage.crypto import Crypto, new_case_ref
 from storage.db import Row, Tx, parse_ts, ts
 
-LIVE = ("pending", "onboarding", "active", "paused")
 ADDRESS = b"case.address"
 NAME = b"case.name"
 

@@ -20,7 +20,6 @@ MIN_SALT_BYTES = 16
 # No 0/O, 1/I/L: codes are read aloud over the phone and typed on small screens.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # Domain prefix so a code digest can never equal a per-case secret digest under the same key.
-_CODE_PREFIX = b"safecheck.code\x00"
 # Lone surrogates survive JSON decoding of provider payloads; a survivor's words must
 # round-trip exactly rather than be lost to an encoding error.
 _TEXT_ERRORS = "surrogatepass"
@@ -123,17 +122,6 @@ class Crypto:
             return hmac.digest(key, prefix + _text_bytes(phrase), "sha256")
 
         return digest
-
-    def code_hash(self, code: str) -> bytes:
-        """Digest of a one-time activation or link code; case, spaces and hyphens do not matter."""
-        return hmac.digest(self._secrets_key, _CODE_PREFIX + normalise_code(code).encode("ascii"), "sha256")
-
-
-def normalise_code(code: str) -> str:
-    """Canonical form of a typed code: upper case ASCII letters and digits only."""
-    # People add spaces, hyphens or dots when typing; anything else cannot be part of a code,
-    # and dropping it keeps code_hash total while the digest still fails to match.
-    return "".join(ch for ch in code.upper() if ch.isascii() and ch.isalnum())
 
 
 def _random_chars(count: int) -> str:

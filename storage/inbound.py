@@ -6,6 +6,8 @@ from datetime import datetime
 
 from storage.db import Tx, ts
 
+BODY = b"inbound.body"  # associated data of encrypted message bodies
+
 
 async def record(tx: Tx, channel: str, provider_id: str, received_at: datetime) -> int | None:
     """Store the arrival; None when this provider id was seen before (a redelivery)."""

@@ -165,18 +165,32 @@ def loads(text: str, source: str) -> KeyMaterial:
 
 def create_key_file(path: Path) -> KeyMaterial:
     """Write fresh keys to a new file readable only by its owner; never overwrite one."""
+    km = generate()
+    _write_new(path, km, exists_hint=(
+        "refusing to overwrite it, as values encrypted under it would become unreadable; "
+        "move it away first if you really mean to"
+    ))
+    return km
+
+
+def replace_key_file(path: Path, km: KeyMaterial) -> None:
+    """Atomically replace a key file (after a rotation): write a 0600 sibling, then rename over."""
+    staging = path.with_name(path.name + ".new")
+    staging.unlink(missing_ok=True)
+    _write_new(staging, km, exists_hint="a rotation is already under way")
+    os.replace(staging, path)
+    _fsync_dir(path.parent)
+
+
+def _write_new(path: Path, km: KeyMaterial, exists_hint: str) -> None:
     if not path.parent.is_dir():
         raise KeyConfigError(f"directory {path.parent} does not exist: create it first, then retry")
-    km = generate()
     # O_EXCL makes "does it exist?" and "create it" one step, and the mode is set at creation,
     # so there is no moment at which another user could open the file.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise KeyConfigError(
-            f"key file {path} already exists: refusing to overwrite it, as values encrypted "
-            "under it would become unreadable; move it away first if you really mean to"
-        ) from None
+        raise KeyConfigError(f"key file {path} already exists: {exists_hint}") from None
     except OSError as err:
         raise KeyConfigError(f"cannot create key file {path}: {err.strerror}") from None
     try:
@@ -190,7 +204,6 @@ def create_key_file(path: Path) -> KeyMaterial:
         path.unlink(missing_ok=True)
         raise KeyConfigError(f"cannot write key file {path}: {err.strerror}") from None
     _fsync_dir(path.parent)
-    return km
 
 
 def _fsync_dir(directory: Path) -> None:

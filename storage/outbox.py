@@ -163,14 +163,6 @@ async def counts(tx: Tx) -> dict[str, int]:
     return {r["status"]: r["n"] for r in rows}
 
 
-async def failures(tx: Tx, limit: int = 50) -> list[Row]:
-    return await tx.all(
-        "SELECT id, recipient, channel, alert_id, last_error, attempts FROM outbox WHERE status = 'failed' "
-        "ORDER BY id DESC LIMIT ?",
-        (limit,),
-    )
-
-
 async def delivered_since(tx: Tx, case_id: int, since: datetime) -> bool:
     """Whether any message reached this survivor since a moment (a dead channel delivers nothing)."""
     value = await tx.scalar(

@@ -22,13 +22,13 @@ class Cli:
     def run(
         self, *args: str, stdin: str = "", now: str | None = None, ok: bool = True
     ) -> subprocess.CompletedProcess[str]:
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("SAFECHECK_")}
         env = {
-            **os.environ,
+            **inherited,
             **self.env,
             "SAFECHECK_DB": str(self.folder / "safecheck.db"),
             "SAFECHECK_NOW": now or self.now,
         }
-        env.pop("SAFECHECK_KEY", None)
         proc = subprocess.run(
             [sys.executable, "-m", "bot.cli.main", *args],
             input=stdin,

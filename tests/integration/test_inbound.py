@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from bot import commands
-from bot.pipeline import INBOUND_BODY, MAX_STORED_TEXT, Outcome
+from bot.pipeline import MAX_STORED_TEXT, Outcome
+from storage import inbound
 from tests.conftest import World
 from tests.integration.conftest import NEUTRAL, PHONE, PROMPT, alerts, answer_all, rows, scalar
 
@@ -141,7 +142,7 @@ async def test_strange_message_outside_a_checkin_is_stored_once_and_answered(wor
     assert await scalar(world.app, "SELECT count(*) FROM inbound_messages") == before + 1
     [stored] = await rows(world.app, "SELECT body_enc, case_id FROM inbound_messages WHERE provider_id = 'strange-1'")
     assert stored["case_id"] is not None
-    body = world.app.crypto.decrypt(stored["body_enc"], INBOUND_BODY)
+    body = world.app.crypto.decrypt(stored["body_enc"], inbound.BODY)
     assert body == text[:MAX_STORED_TEXT]
     assert len(await world.deliver()) == 1  # one ordinary reply
 

@@ -258,18 +258,6 @@ def test_short_case_salt_is_refused(crypto: Crypto) -> None:
         crypto.secret_hasher(b"short")
 
 
-def test_code_hash_ignores_case_spaces_and_hyphen(crypto: Crypto) -> None:
-    assert crypto.code_hash("K7QH-3XPM") == crypto.code_hash("k7qh 3xpm") == crypto.code_hash("K7QH3XPM")
-    assert crypto.code_hash("K7QH-3XPM") != crypto.code_hash("K7QH-3XPN")
-
-
-def test_code_hash_differs_from_the_same_text_as_a_case_secret(crypto: Crypto) -> None:
-    assert crypto.code_hash("K7QH3XPM") != crypto.secret_hasher(new_case_salt())("K7QH3XPM")
-
-
-# --- random codes -----------------------------------------------------------------------------
-
-
 def test_activation_code_is_two_groups_of_four_unambiguous_characters() -> None:
     pattern = re.compile(f"[{CODE_ALPHABET}]{{4}}-[{CODE_ALPHABET}]{{4}}")
     codes = {new_activation_code() for _ in range(200)}

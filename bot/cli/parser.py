@@ -1,0 +1,136 @@
+"""The `safecheck` argument parser: every command, option and help text in one place."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import NoReturn
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"safecheck: error: {message} (see `safecheck --help`)\n")
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="safecheck", description="Discreet scheduled safety check-ins with fast alerts to IDVAs.")
+    p.add_argument("--db", help="database file (default: $SAFECHECK_DB or ./safecheck.db)")
+    p.add_argument("--key-file", help="key file (default: $SAFECHECK_KEY_FILE or the database path with .key)")
+    p.add_argument("--now", help="pin the clock (ISO date-time) for rehearsals and tests; default: $SAFECHECK_NOW")
+    p.add_argument("--service", help="service slug (default: the first service)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    init = sub.add_parser("init", help="create the key file, the database and a service")
+    init.add_argument("--service-name", default="Safecheck service", help="the service's name (managers see it)")
+    init.add_argument("--slug", default="default", help="short id of the service")
+    init.add_argument("--sender-name", default="Alex", help="the neutral name survivors see in messages")
+
+    sub.add_parser("serve", help="run the scheduler, the dispatcher and the web server")
+    d = sub.add_parser("demo", help="play a survivor in the terminal and watch the IDVA's alerts")
+    d.add_argument("--auto", action="store_true", help="play a scripted survivor instead of reading the terminal")
+    d.add_argument("--fast", type=float, default=12.0, help="escalation ladder speed-up for the demo")
+    d.add_argument("--pace", type=float, default=0.6, help="seconds between scripted survivor lines")
+    s = sub.add_parser("simulate", help="play a survivor of a case through the real pipeline (stdin lines)")
+    s.add_argument("--case", required=True, help="case reference")
+    s.add_argument("--json", action="store_true", help="one JSON object per reply and event")
+    sub.add_parser("tick", help="fire due timers and deliver the outbox once, then exit")
+
+    pr = sub.add_parser("practitioner", help="practitioners").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
+    add = pr.add_parser("add")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=["idva", "duty", "manager"])
+    add.add_argument("--channels", default="inbox,log", help="alert channels in order of preference")
+    pr.add_parser("list").add_argument("--json", action="store_true")
+    ib = pr.add_parser("inbox")
+    ib.add_argument("id", type=int)
+    ib.add_argument("--unread", action="store_true")
+    ib.add_argument("--json", action="store_true")
+
+    cs = sub.add_parser("case", help="survivors' cases").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
+    en = cs.add_parser("enrol")
+    en.add_argument("--idva", type=int, required=True, help="assigned IDVA's practitioner id")
+    en.add_argument("--address", required=True, help="the survivor's number or chat id")
+    en.add_argument("--channel", default="simulator")
+    en.add_argument("--name", help="the survivor's name (encrypted; never in alerts)")
+    en.add_argument("--intake", required=True, help="DASH level at intake: standard, medium or high")
+    en.add_argument("--no-contact-order", action="store_true", help="a no-contact order or bail condition exists")
+    en.add_argument("--timezone", default="Europe/London")
+    en.add_argument("--language", default="en_GB")
+    en.add_argument("--windows", help="safe contact times, e.g. 09:00-12:00,17:00-20:00 (else asked at onboarding)")
+    cs.add_parser("list").add_argument("--json", action="store_true")
+    sh = cs.add_parser("show")
+    sh.add_argument("ref")
+    sh.add_argument("--as", dest="viewer", type=int, required=True, help="your practitioner id (audited)")
+    sh.add_argument("--json", action="store_true")
+    pa = cs.add_parser("pause")
+    pa.add_argument("ref")
+    pa.add_argument("--days", type=int, default=7)
+    cs.add_parser("resume").add_argument("ref")
+    cs.add_parser("close").add_argument("ref")
+
+    sc = sub.add_parser("schedule", help="check-in schedules").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
+    ss = sc.add_parser("set")
+    ss.add_argument("ref")
+    ss.add_argument("spec", help='e.g. "mon,thu@10:00", "daily@18:30", "every 3 days@10:00"')
+    ss.add_argument("--jitter", type=int, default=0, help="minutes of random spread around each time")
+    sw = sc.add_parser("show")
+    sw.add_argument("ref")
+    sw.add_argument("--json", action="store_true")
+
+    al = sub.add_parser("alerts", help="alerts").add_subparsers(dest="action", required=True, parser_class=Parser)
+    ls = al.add_parser("list")
+    ls.add_argument("--open", action="store_true", help="only unacknowledged alerts")
+    ls.add_argument("--json", action="store_true")
+    ak = al.add_parser("ack")
+    ak.add_argument("id", type=int)
+    ak.add_argument("--as", dest="practitioner", type=int, required=True, help="your practitioner id")
+
+    sv = sub.add_parser("service", help="the service's settings").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
+    sv.add_parser("show").add_argument("--json", action="store_true")
+    st = sv.add_parser("set")
+    st.add_argument("--sender-name", help="the neutral name survivors see")
+    st.add_argument("--timezone", help="the service's time zone (digests)")
+    st.add_argument("--digest-hour", help="local hour (0-23) of the IDVAs' daily digest, or off")
+    st.add_argument("--retention-days", type=int, help="days free text is kept before it is purged")
+    st.add_argument("--cover-line", choices=["on", "off"], help="send an innocuous line after a quick exit")
+    st.add_argument("--questionset", help="a question-set TOML file, or 'default'")
+    st.add_argument("--alert-policy", help="a JSON file with the escalation ladders, or 'default'")
+    st.add_argument("--missed-policy", help="a JSON file with the missed check-in policy, or 'default'")
+
+    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="action", required=True,
+                                                                         parser_class=Parser)
+    keys.add_parser("rotate", help="add a new encryption key and re-encrypt every value under it")
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="action", required=True, parser_class=Parser)
+    db.add_parser("upgrade")
+    return p
+
+
+GLOBAL_OPTIONS = ("--db", "--key-file", "--now", "--service")
+
+
+def hoist_global_options(argv: Sequence[str]) -> list[str]:
+    """Accept global options after the subcommand too (`safecheck tick --now ...`)."""
+    front: list[str] = []
+    rest: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        arg = items[i]
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS and i > 0:
+            takes_value = "=" not in arg and i + 1 < len(items)
+            front += [arg, items[i + 1]] if takes_value else [arg]
+            i += 2 if takes_value else 1
+            continue
+        rest.append(arg)
+        i += 1
+    return front + rest

@@ -1,0 +1,30 @@
+"""Manager and practitioner commands, shared by the CLI, the demo and (later) the dashboard."""
+
+from bot.commands.alerts import ack, list_alerts
+from bot.commands.cases import checkin_now, enrol, list_cases, set_status, show_case
+from bot.commands.common import UserError, case_by_ref, check_sender_name, check_timezone, service_id
+from bot.commands.practitioners import add_practitioner, list_practitioners, read_inbox
+from bot.commands.schedules import set_schedule, show_schedule
+from bot.commands.service import configure_service, show_service
+
+__all__ = [
+    "UserError",
+    "ack",
+    "add_practitioner",
+    "case_by_ref",
+    "check_sender_name",
+    "check_timezone",
+    "checkin_now",
+    "configure_service",
+    "enrol",
+    "list_alerts",
+    "list_cases",
+    "list_practitioners",
+    "read_inbox",
+    "service_id",
+    "set_schedule",
+    "set_status",
+    "show_case",
+    "show_schedule",
+    "show_service",
+]

@@ -1,0 +1,44 @@
+"""Alert commands: list alerts with who was told, and acknowledge one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import alerting
+from bot.app import App
+from bot.commands.common import UserError
+from storage import alerts
+
+
+async def list_alerts(app: App, svc: int, open_only: bool) -> list[dict[str, Any]]:
+    async with app.db.transaction() as tx:
+        found = await alerts.list_for_service(tx, svc, open_only)
+        out = []
+        for a in found:
+            told = await alerts.notifications(tx, a.id)
+            out.append(
+                {
+                    "id": a.id,
+                    "case": a.case_ref,
+                    "severity": a.severity,
+                    "reason": a.reason,
+                    "created_at": a.created_at.isoformat(),
+                    "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
+                    "acknowledged_by": a.acknowledged_by,
+                    "notified": [
+                        {"step": t["step"], "role": t["role"], "practitioner": t["practitioner_id"]} for t in told
+                    ],
+                }
+            )
+    return out
+
+
+async def ack(app: App, alert_id: int, practitioner_id: int) -> str:
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        try:
+            first = await alerting.acknowledge(tx, alert_id, practitioner_id, now)
+        except alerting.AckRefused as exc:
+            raise UserError(str(exc)) from None
+        await tx.commit()
+    return f"alert {alert_id} acknowledged" if first else f"alert {alert_id} was already acknowledged"

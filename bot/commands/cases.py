@@ -1,0 +1,207 @@
+"""Case commands: enrol, list, show (audited), pause, resume, close, and an on-demand check-in."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import case_state
+from bot.app import App
+from bot.commands.common import UserError, case_by_ref, check_timezone
+from bot.pipeline import address_hash, normalise_address
+from flows.engine import activation_digest
+from flows.events import SafeWindow
+from flows.schedule import in_window, parse_windows
+from safety.model import IntakeLevel
+from storage import alerts, audit, cases, checkins, outbox, practitioners, timers
+from storage.cases import Enrolment
+from storage.crypto import new_activation_code, new_case_salt
+
+ACTIVATION_VALID = timedelta(days=14)
+
+
+async def enrol(
+    app: App,
+    svc: int,
+    *,
+    idva: int,
+    channel: str,
+    address: str,
+    name: str | None,
+    intake: str,
+    no_contact_order: bool = False,
+    timezone: str = "Europe/London",
+    language: str = "en_GB",
+    windows: str | None = None,
+) -> tuple[str, str]:
+    """Enrol a survivor; return the case reference and the one-time activation code to hand over in person."""
+    if channel not in app.survivor_channels:
+        raise UserError(f"unknown survivor channel {channel!r}: available here: {', '.join(app.survivor_channels)}")
+    if not normalise_address(channel, address):
+        raise UserError("--address is empty: give the survivor's number or chat id")
+    try:
+        intake_level = IntakeLevel(intake)
+    except ValueError:
+        raise UserError(f"--intake must be standard, medium or high (the DASH level), not {intake!r}") from None
+    if language not in app.catalogs.languages:
+        raise UserError(f"no catalog for language {language!r}: available: {', '.join(app.catalogs.languages)}")
+    safe: tuple[SafeWindow, ...] = parse_windows(windows) if windows else ()
+    now = app.clock.now()
+    code = new_activation_code()
+    salt = new_case_salt()
+    digest = activation_digest(code, app.crypto.secret_hasher(salt))
+    async with app.db.transaction() as tx:
+        if await practitioners.active_service(tx, idva) != svc:
+            raise UserError(f"--idva {idva} is not an active practitioner of this service")
+        enrolment = Enrolment(
+            service_id=svc,
+            idva_id=idva,
+            channel=channel,
+            address=address.strip(),
+            address_hash=address_hash(app, channel, address),
+            name=name,
+            intake_level=intake_level,
+            no_contact_order=no_contact_order,
+            language=language,
+            timezone=check_timezone(timezone),
+            safe_windows=safe,
+        )
+        try:
+            case_id, ref = await cases.enrol(tx, app.crypto, enrolment, digest, salt, now + ACTIVATION_VALID, now)
+        except cases.AddressInUse as exc:
+            raise UserError(str(exc)) from None
+        await audit.log(tx, now, "manager", "case_enrolled", case_id, f"intake={intake}")
+        await tx.commit()
+    return ref, code
+
+
+async def list_cases(app: App, svc: int) -> list[dict[str, Any]]:
+    async with app.db.transaction() as tx:
+        found = await cases.list_for_service(tx, svc)
+        out = []
+        for c in found:
+            nxt = await timers.pending_for_case(tx, c.id, "checkin")
+            out.append(
+                {
+                    "ref": c.ref,
+                    "status": c.status,
+                    "idva": c.idva_id,
+                    "channel": c.channel,
+                    "intake": c.intake_level.value,
+                    "language": c.language,
+                    "next_checkin": nxt[0].due_at.isoformat() if nxt else None,
+                }
+            )
+    return out
+
+
+async def show_case(app: App, svc: int, ref: str, viewer: int) -> dict[str, Any]:
+    """Everything about a case, decrypted for a practitioner of its service; the view is audited."""
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        if await practitioners.active_service(tx, viewer) != svc:
+            raise UserError(f"practitioner {viewer} may not view cases of this service")
+        case = await case_by_ref(tx, ref, svc)
+        rows = await checkins.for_case(tx, case.id)
+        history = []
+        for row in rows:
+            answers = [
+                {
+                    "question": a["question"],
+                    "options": json.loads(a["options"]),
+                    "text": app.crypto.decrypt_optional(a["text_enc"], checkins.ANSWER_TEXT),
+                    "unanswered": bool(a["unanswered"]),
+                }
+                for a in await checkins.answers_for(tx, row["id"])
+            ]
+            history.append(
+                {
+                    "checkin": row["id"],
+                    "slot": row["slot"],
+                    "status": row["status"],
+                    "level": row["level"],
+                    "score": row["score"],
+                    "change": row["change"],
+                    "answers": answers,
+                }
+            )
+        case_alerts = [
+            {
+                "id": a.id,
+                "severity": a.severity,
+                "reason": a.reason,
+                "created_at": a.created_at.isoformat(),
+                "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
+                "acknowledged_by": a.acknowledged_by,
+            }
+            for a in await alerts.for_case(tx, case.id)
+        ]
+        result = {
+            "ref": case.ref,
+            "status": case.status,
+            "name": app.crypto.decrypt_optional(case.name_enc, cases.NAME),
+            "address": app.crypto.decrypt_optional(case.address_enc, cases.ADDRESS),
+            "channel": case.channel,
+            "intake": case.intake_level.value,
+            "no_contact_order": case.no_contact_order,
+            "timezone": case.timezone,
+            "safe_windows": [str(w) for w in case.safe_windows],
+            "paused_until": case.paused_until.isoformat() if case.paused_until else None,
+            "consents": [dict(r) for r in await cases.consents(tx, case.id)],
+            "checkins": history,
+            "alerts": case_alerts,
+        }
+        await audit.log(tx, now, f"practitioner:{viewer}", "case_viewed", case.id)
+        await tx.commit()
+    return result
+
+
+async def set_status(app: App, svc: int, ref: str, action: str, days: int | None = None) -> str:
+    """Pause, resume or close a case on the practitioner's side."""
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        case = await case_by_ref(tx, ref, svc)
+        if case.status in ("closed", "withdrawn"):
+            raise UserError(f"case {case.ref} is {case.status}: nothing to {action}")
+        if action == "pause":
+            if days is None or not 1 <= days <= 90:
+                raise UserError("--days must be between 1 and 90")
+            until = now + timedelta(days=days)
+            await case_state.pause(tx, case.id, until, now)
+            result = f"paused until {until.isoformat()}"
+        elif action == "resume":
+            if case.status != "paused":
+                raise UserError(f"case {case.ref} is {case.status}, not paused: nothing to resume")
+            nxt = await case_state.resume(tx, app, case, now)
+            result = f"resumed; next check-in {nxt.isoformat() if nxt else 'not scheduled'}"
+        elif action == "close":
+            await outbox.cancel_for_survivor(tx, case.id)
+            await timers.cancel_all(tx, now, case.id)
+            await cases.update(tx, case.id, status="closed", closed_at=now)
+            result = "closed"
+        else:
+            raise UserError(f"unknown action {action!r}")
+        await audit.log(tx, now, "manager", f"case_{action}", case.id)
+        await tx.commit()
+    return f"{case.ref} {result}"
+
+
+async def checkin_now(app: App, svc: int, ref: str, delay: timedelta = timedelta(0)) -> str:
+    """Start a check-in now (or after a delay) instead of waiting for the schedule."""
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        case = await case_by_ref(tx, ref, svc)
+        if case.status != "active":
+            raise UserError(f"case {case.ref} is {case.status}: only active cases get check-ins")
+        if not in_window(now + delay, ZoneInfo(case.timezone), case.safe_windows):
+            raise UserError(f"it is outside {case.ref}'s safe times ({', '.join(map(str, case.safe_windows))})")
+        slot = f"manual-{int(now.timestamp())}"
+        await timers.add(
+            tx, "checkin", f"{case.id}:{slot}", now + delay, case_id=case.id, payload={"slot": slot, "retry": True}
+        )
+        await audit.log(tx, now, "manager", "checkin_requested", case.id)
+        await tx.commit()
+    app.wake_dispatcher()
+    return f"{case.ref} check-in queued"

@@ -1,0 +1,52 @@
+"""Shared pieces of the manager commands: the user-error type, and finding a service or a case."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flows.discretion import first_line_problems
+from storage import cases, services
+from storage.cases import Case
+from storage.db import Tx
+
+
+class UserError(Exception):
+    """Bad input from a person: one line saying what is wrong and how to fix it."""
+
+
+async def service_id(tx: Tx, slug: str | None) -> int:
+    found = await services.all_services(tx)
+    if not found:
+        raise UserError("no service yet: run `safecheck init --service-name NAME` first")
+    if slug is None:
+        return found[0].id
+    for s in found:
+        if s.slug == slug:
+            return s.id
+    raise UserError(f"no service {slug!r}: known services are {', '.join(s.slug for s in found)}")
+
+
+def check_sender_name(name: str) -> str:
+    """The name opens every survivor message, so it must pass the over-the-shoulder test too."""
+    name = name.strip()
+    if not 0 < len(name) <= 20:
+        raise UserError("the sender name must be 1-20 characters: a neutral first name works best")
+    problems = first_line_problems(f"Hi, it's {name}.")
+    if problems:
+        raise UserError(f"the sender name {name!r} would reveal the service ({problems[0]}): use a neutral first name")
+    return name
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"unknown time zone {name!r}: use an IANA name like Europe/London") from None
+    return name
+
+
+async def case_by_ref(tx: Tx, ref: str, svc: int) -> Case:
+    case = await cases.by_ref(tx, ref)
+    if case is None or case.service_id != svc:
+        raise UserError(f"no case {ref!r} in this service: `safecheck case list` shows the references")
+    return case

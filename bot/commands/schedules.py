@@ -1,0 +1,47 @@
+"""Schedule commands: set a case's check-in schedule (checked against its safe times) and show it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.app import App
+from bot.commands.common import UserError, case_by_ref
+from bot.planning import plan_next
+from flows.schedule import parse_schedule, schedule_problems
+from storage import audit, schedules, timers
+
+
+async def set_schedule(app: App, svc: int, ref: str, spec: str, jitter: int = 0) -> str:
+    if not 0 <= jitter <= 120:
+        raise UserError("--jitter must be between 0 and 120 minutes")
+    schedule = replace(parse_schedule(spec), jitter_minutes=jitter)
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        case = await case_by_ref(tx, ref, svc)
+        if case.safe_windows:
+            problems = schedule_problems(schedule, case.safe_windows)
+            if problems:
+                raise UserError(f"schedule does not fit the survivor's safe times: {problems[0]}")
+        anchor = now.astimezone(ZoneInfo(case.timezone)).date() if schedule.kind == "interval" else None
+        await schedules.put(tx, case.id, schedules.StoredSchedule(spec, jitter, anchor), now)
+        nxt = await plan_next(tx, app, case, now) if case.status == "active" else None
+        await audit.log(tx, now, "manager", "schedule_set", case.id, spec)
+        await tx.commit()
+    return f"{case.ref} schedule {spec!r}; next check-in {nxt.isoformat() if nxt else 'after onboarding'}"
+
+
+async def show_schedule(app: App, svc: int, ref: str) -> dict[str, Any]:
+    async with app.db.transaction() as tx:
+        case = await case_by_ref(tx, ref, svc)
+        stored = await schedules.get(tx, case.id)
+        nxt = await timers.pending_for_case(tx, case.id, "checkin")
+    return {
+        "ref": case.ref,
+        "spec": stored.spec if stored else None,
+        "jitter_minutes": stored.jitter_minutes if stored else 0,
+        "timezone": case.timezone,
+        "safe_windows": [str(w) for w in case.safe_windows],
+        "next_checkin": nxt[0].due_at.isoformat() if nxt else None,
+    }

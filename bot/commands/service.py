@@ -1,0 +1,85 @@
+"""Service settings: sender name, time zone, digest, retention, cover line, question set and policies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from bot.app import App
+from bot.commands.common import UserError, check_sender_name, check_timezone
+from flows.loader import parse_questionset
+from safety.policy import alert_policy_to_json, missed_policy_to_json, parse_alert_policy, parse_missed_policy
+from storage import audit, services
+
+
+def _read(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read the {what} file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise UserError(f"the {what} file {path} is not UTF-8 text") from None
+
+
+def _policy_json(path: str, what: str, parse: Callable[[Mapping[str, object]], object]) -> str | None:
+    if path == "default":
+        return None
+    try:
+        raw = json.loads(_read(path, what))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{path}: the {what} must be a JSON object")
+    parse(raw)  # raises PolicyError, one line
+    return json.dumps(raw)
+
+
+async def configure_service(app: App, svc: int, **opts: Any) -> str:
+    """Change a service's settings; every file is validated before anything is saved."""
+    fields: dict[str, object] = {}
+    if opts.get("sender_name") is not None:
+        fields["sender_name"] = check_sender_name(opts["sender_name"])
+    if opts.get("timezone") is not None:
+        fields["timezone"] = check_timezone(opts["timezone"])
+    if opts.get("digest_hour") is not None:
+        hour = opts["digest_hour"]
+        if hour != "off" and not (hour.isdigit() and 0 <= int(hour) <= 23):
+            raise UserError("--digest-hour must be an hour 0-23, or off")
+        fields["digest_hour"] = None if hour == "off" else int(hour)
+    if opts.get("retention_days") is not None:
+        if not 7 <= opts["retention_days"] <= 3650:
+            raise UserError("--retention-days must be between 7 and 3650")
+        fields["retention_days"] = opts["retention_days"]
+    if opts.get("cover_line") is not None:
+        fields["cover_line"] = int(opts["cover_line"] == "on")
+    if opts.get("questionset") is not None:
+        path = opts["questionset"]
+        text = None if path == "default" else _read(path, "question set")
+        if text is not None:
+            parse_questionset(text, path)  # raises QuestionSetError, one line naming the question
+        fields["questionset"] = text
+    if opts.get("alert_policy") is not None:
+        fields["alert_policy"] = _policy_json(opts["alert_policy"], "alert policy", parse_alert_policy)
+    if opts.get("missed_policy") is not None:
+        fields["missed_policy"] = _policy_json(opts["missed_policy"], "missed check-in policy", parse_missed_policy)
+    if not fields:
+        raise UserError("nothing to change: give at least one option (see `safecheck service set --help`)")
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        await services.update(tx, svc, **fields)
+        await audit.log(tx, now, "manager", "service_configured", None, ",".join(sorted(fields)))
+        await tx.commit()
+    return f"updated {', '.join(sorted(fields))}"
+
+
+async def show_service(app: App, svc: int) -> dict[str, Any]:
+    async with app.db.transaction() as tx:
+        s = await services.get(tx, svc)
+    return {
+        "slug": s.slug, "name": s.name, "sender_name": s.sender_name, "timezone": s.timezone,
+        "questionset": app.questionset(s.questionset).id, "digest_hour": s.digest_hour,
+        "retention_days": s.retention_days, "cover_line": s.cover_line,
+        "alert_policy": alert_policy_to_json(s.alert_policy), "missed_policy": missed_policy_to_json(s.missed_policy),
+    }
