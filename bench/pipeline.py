@@ -295,8 +295,10 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
             sql.enabled = True
             if args.profile:
                 profiler.enable()
+            # At least one codeword answer whenever the share is above zero, so small runs still time an alert.
+            k = min(n, max(1, round(n * args.codeword_share))) if args.codeword_share > 0 else 0
             for rnd in range(args.checkins):
-                chosen = set(rng.sample(range(n), round(n * args.codeword_share)))
+                chosen = set(rng.sample(range(n), k))
                 await run_round(app, clock, sim, survivors, fig, rnd, chosen)
             if args.profile:
                 profiler.disable()

@@ -82,13 +82,20 @@ async def _keep_failed(app: App, msg: InboundMessage) -> Handled:
         if message_id is None:
             return Handled(Outcome.DUPLICATE)
         case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
-        await inbound.attach(tx, message_id, case.id if case else None,
-                             app.crypto.encrypt(msg.text[:MAX_STORED_TEXT], inbound.BODY))
+        codeword = False
+        if case is not None:
+            secrets = SurvivorSecrets(codewords=frozenset({case.codeword_hash}) if case.codeword_hash else frozenset())
+            codeword = screen(msg.text, secrets, app.crypto.secret_hasher(case.salt)).codeword
+            onboarding = (await checkins.conversation(tx, case.id)).state.flow is Flow.ONBOARDING
+        # The words are kept for a person to read, unless they may hold a secret (a codeword, or
+        # a word being chosen during onboarding): secrets are only ever stored as hashes.
+        keep = case is None or not (codeword or onboarding)
+        body = app.crypto.encrypt(msg.text[:MAX_STORED_TEXT], inbound.BODY) if keep else None
+        await inbound.attach(tx, message_id, case.id if case else None, body)
         await inbound.mark_failed(tx, message_id)
         if case is not None:
             service = await services.get(tx, case.service_id)
-            secrets = SurvivorSecrets(codewords=frozenset({case.codeword_hash}) if case.codeword_hash else frozenset())
-            if screen(msg.text, secrets, app.crypto.secret_hasher(case.salt)).codeword:
+            if codeword:
                 await alerting.raise_alert(tx, service, case, Severity.URGENT, AlertReason.CODEWORD, now)
             await alerting.raise_alert(tx, service, case, Severity.HIGH, AlertReason.PROCESSING_FAILED, now)
         await tx.commit()

@@ -57,7 +57,7 @@ async def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
     # Check everything before writing anything: a new key for an existing database would lock its data away.
     sender = commands.check_sender_name(args.sender_name)
     if settings.db_path.exists():
-        raise UserError(f"{settings.db_path} already exists: it is initialised (or choose another --db)")
+        raise UserError(f"{settings.db_path} already exists: init creates a new database, so choose another --db")
     make_key = "SAFECHECK_KEY" not in os.environ and not settings.key_file.exists()
     db = await Database.open(settings.db_path)
     try:

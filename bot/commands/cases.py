@@ -168,6 +168,8 @@ async def set_status(app: App, svc: int, ref: str, action: str, days: int | None
         if action == "pause":
             if days is None or not 1 <= days <= 90:
                 raise UserError("--days must be between 1 and 90")
+            if case.status not in ("active", "paused"):
+                raise UserError(f"case {case.ref} is {case.status}: only a case with check-ins under way can pause")
             until = now + timedelta(days=days)
             await case_state.pause(tx, case.id, until, now)
             result = f"paused until {until.isoformat()}"

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import App
 from bot.commands.common import UserError, case_by_ref
 from bot.planning import plan_next
-from flows.schedule import parse_schedule, schedule_problems
+from flows.schedule import Schedule, parse_schedule, schedule_problems
 from storage import audit, schedules, timers
+
+
+def interval_anchor(schedule: Schedule, local_now: datetime) -> date:
+    """An "every N days" schedule starts today if one of its times is still ahead, else tomorrow."""
+    if any(t > local_now.time() for t in schedule.times):
+        return local_now.date()
+    return local_now.date() + timedelta(days=1)
 
 
 async def set_schedule(app: App, svc: int, ref: str, spec: str, jitter: int = 0) -> str:
@@ -24,7 +32,8 @@ async def set_schedule(app: App, svc: int, ref: str, spec: str, jitter: int = 0)
             problems = schedule_problems(schedule, case.safe_windows)
             if problems:
                 raise UserError(f"schedule does not fit the survivor's safe times: {problems[0]}")
-        anchor = now.astimezone(ZoneInfo(case.timezone)).date() if schedule.kind == "interval" else None
+        local_now = now.astimezone(ZoneInfo(case.timezone))
+        anchor = interval_anchor(schedule, local_now) if schedule.kind == "interval" else None
         await schedules.put(tx, case.id, schedules.StoredSchedule(spec, jitter, anchor), now)
         nxt = await plan_next(tx, app, case, now) if case.status == "active" else None
         await audit.log(tx, now, "manager", "schedule_set", case.id, spec)
