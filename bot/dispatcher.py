@@ -40,7 +40,7 @@ class Dispatcher:
     async def run_once(self, case_id: int | None = None) -> int:
         """Deliver what is due now (to one case's survivor, if given); return how many items were handled."""
         app = self.app
-        async with app.db.transaction() as tx:
+        async with app.db.reading() as tx:  # not behind the writer: survivors' messages keep flowing
             items = await outbox.due(tx, app.clock.now(), case_id=case_id)
         if not items:
             return 0
@@ -98,7 +98,7 @@ class Dispatcher:
 
     async def _practitioner_address(self, item: OutboxItem) -> str:
         assert item.practitioner_id is not None
-        async with self.app.db.transaction() as tx:
+        async with self.app.db.reading() as tx:
             found = await practitioners.channels(tx, self.app.crypto, item.practitioner_id)
         if item.position < len(found) and found[item.position].address:
             return str(found[item.position].address)

@@ -12,7 +12,7 @@ APP_KEY = web.AppKey("safecheck", App)
 
 async def health(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
-    async with app.db.transaction() as tx:
+    async with app.db.reading() as tx:
         counts = await outbox.counts(tx)
     return web.json_response({"ok": True, "outbox": counts})
 

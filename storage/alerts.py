@@ -71,12 +71,12 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
 
 async def notified(tx: Tx, alert_id: int, step: int, role: str, practitioner_id: int, now: datetime) -> bool:
     """Record that a practitioner was told at a rung; False if they already were."""
-    await tx.execute(
+    added = await tx.insert(
         "INSERT INTO alert_notifications (alert_id, step, role, practitioner_id, at) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT DO NOTHING",
         (alert_id, step, role, practitioner_id, ts(now)),
     )
-    return bool(await tx.scalar("SELECT changes()"))
+    return added is not None
 
 
 async def notifications(tx: Tx, alert_id: int) -> list[Row]:

@@ -41,14 +41,11 @@ async def open_checkin(
     tx: Tx, case_id: int, slot: str, due_at: datetime, now: datetime, status: str = "open"
 ) -> int | None:
     """Create the check-in for a slot; None if that slot already has one (the DST double-fire guard)."""
-    rowid = await tx.execute(
+    return await tx.insert(
         "INSERT INTO checkins (case_id, slot, due_at, started_at, status) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (case_id, slot) DO NOTHING",
         (case_id, slot, ts(due_at), ts(now) if status == "open" else None, status),
     )
-    if await tx.scalar("SELECT changes()") == 0:
-        return None
-    return rowid
 
 
 async def close_checkin(tx: Tx, checkin_id: int, status: str, now: datetime) -> None:

@@ -47,36 +47,40 @@ def migrations() -> list[tuple[int, str]]:
 
 
 class Tx:
-    """One open transaction. Rolled back on exit unless `commit()` was called."""
+    """One open transaction. Rolled back on exit unless `commit()` was called.
+
+    Every method is one trip to aiosqlite's worker thread: reads fetch in the same trip and
+    write cursors are left to the garbage collector instead of costing a trip to close.
+    """
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self.committed = False
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run a statement; return lastrowid (for inserts) — rowcount via `changes()`."""
+        """Run a statement; return lastrowid (meaningful for inserts)."""
         cursor = await self._conn.execute(sql, params)
-        rowid = cursor.lastrowid or 0
-        await cursor.close()
-        return rowid
+        return cursor.lastrowid or 0
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int | None:
+        """Run an INSERT ... ON CONFLICT DO NOTHING; the new rowid, or None when nothing was inserted."""
+        cursor = await self._conn.execute(sql, params)
+        return (cursor.lastrowid or 0) if cursor.rowcount == 1 else None
 
     async def changes(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run an UPDATE or DELETE; return how many rows it changed."""
         cursor = await self._conn.execute(sql, params)
-        count = cursor.rowcount
-        await cursor.close()
-        return count
+        return int(cursor.rowcount)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._conn.executemany(sql, rows)
 
     async def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+        rows = list(await self._conn.execute_fetchall(sql, params))
+        return rows[0] if rows else None
 
     async def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.one(sql, params)
@@ -94,6 +98,8 @@ class Database:
         self._conn = conn
         self._lock = asyncio.Lock()
         self.path = path
+        self._reader: aiosqlite.Connection | None = None
+        self._reader_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path, *, migrate: bool = True, synchronous: str = "FULL") -> Database:
@@ -129,6 +135,8 @@ class Database:
         return db
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
         await self._conn.close()
 
     async def version(self) -> int:
@@ -156,6 +164,20 @@ class Database:
                     raise StorageError(f"migration {version:04d} failed: {exc}") from None
             applied.append(version)
         return applied
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Tx]:
+        """A read-only snapshot on a second connection: WAL lets it run while the writer works."""
+        async with self._reader_lock:
+            if self._reader is None:
+                self._reader = await aiosqlite.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+                self._reader.row_factory = sqlite3.Row
+                await self._reader.execute("PRAGMA query_only = ON")
+            await self._reader.execute("BEGIN")
+            try:
+                yield Tx(self._reader)
+            finally:
+                await self._reader.rollback()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

@@ -11,14 +11,11 @@ BODY = b"inbound.body"  # associated data of encrypted message bodies
 
 async def record(tx: Tx, channel: str, provider_id: str, received_at: datetime) -> int | None:
     """Store the arrival; None when this provider id was seen before (a redelivery)."""
-    cursor_id = await tx.execute(
+    return await tx.insert(
         "INSERT INTO inbound_messages (channel, provider_id, received_at) VALUES (?, ?, ?) "
         "ON CONFLICT (channel, provider_id) DO NOTHING",
         (channel, provider_id, ts(received_at)),
     )
-    if await tx.scalar("SELECT changes()") == 0:
-        return None
-    return cursor_id
 
 
 async def attach(tx: Tx, message_id: int, case_id: int | None, body_enc: bytes | None) -> None:

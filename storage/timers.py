@@ -47,12 +47,12 @@ async def add(
     payload: dict[str, Any] | None = None,
 ) -> bool:
     """Add a timer unless one with the same (kind, key) exists; True if added."""
-    await tx.execute(
+    added = await tx.insert(
         "INSERT INTO timers (kind, key, case_id, alert_id, service_id, due_at, payload) VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (kind, key) DO NOTHING",
         (kind, key, case_id, alert_id, service_id, ts(due_at), json.dumps(payload or {})),
     )
-    return bool(await tx.scalar("SELECT changes()"))
+    return added is not None
 
 
 async def due(tx: Tx, now: datetime, limit: int = 100, case_id: int | None = None) -> list[Timer]:
