@@ -4,8 +4,10 @@
 
 Everything is the production code path: `handle_inbound` on a WAL file with synchronous=FULL, real
 AES-GCM and HMAC, the timer runner and a concurrently running dispatcher. Only time is pinned (a
-FixedClock moved by hand) so every run fires the same timers. Prints the figures, checks the database
-afterwards, and exits 1 if the pipeline lost, duplicated or mis-alerted anything.
+FixedClock moved by hand) so every run fires the same timers. Two measured phases: a burst (every
+survivor answers at once) and a steady rate (answers arrive open-loop at a Poisson rate, `--rate`).
+Prints the figures, checks the database afterwards, and exits 1 if the pipeline lost, duplicated or
+mis-alerted anything.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class Survivor:
 
 @dataclass
 class Figures:
-    """What the measured phase observed."""
+    """What the burst phase observed."""
 
     inbound: int = 0
     answer_seconds: float = 0.0
@@ -87,8 +89,28 @@ class Figures:
     codeword_to_inbox: list[float] = field(default_factory=list)  # codeword call -> alert in the IDVA's inbox
     codeword_expected: int = 0
     delivered: int = 0  # messages the simulator phone received, setup included
-    idva: str = ""  # the assigned IDVA's inbox address
     sent_at: dict[str, float] = field(default_factory=dict)  # case ref -> codeword call time, this round
+
+
+@dataclass
+class Steady(Figures):
+    """What the steady-rate phase observed. Its latencies run from each answer's planned arrival time."""
+
+    rate: float = 0.0  # offered: arrivals per second asked for
+    span: float = 0.0  # planned time of the last arrival, from the phase's origin
+    wall: float = 0.0  # the phase's origin to the last handle_inbound return
+    start_lag: list[float] = field(default_factory=list)  # planned arrival -> the send task running
+    service: list[float] = field(default_factory=list)  # every answer, from holding the writer to return
+    waited: int = 0  # answers that arrived while the same survivor's previous answer was still being handled
+    last_return: float = 0.0  # perf_counter of the last handle_inbound return
+
+
+@dataclass
+class Probe:
+    """Where the bench-only inbox wrapper files its timings: the phase being measured."""
+
+    idva: str  # the assigned IDVA's inbox address
+    phase: Figures
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -98,13 +120,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--codeword-share", type=float, default=0.1,
                    help="fraction who put their codeword in the free-text answer (default 0.1)")
     p.add_argument("--db", type=Path, default=None, help="folder for the database (default: a fresh temp dir)")
-    p.add_argument("--seed", type=int, default=1, help="seed for who uses the codeword (default 1)")
+    p.add_argument("--seed", type=int, default=1,
+                   help="seed for who uses the codeword and for the arrival times (default 1)")
     p.add_argument("--raw-seconds", type=float, default=3.0, help="length of each raw insert-rate run (default 3)")
+    p.add_argument("--rate", type=float, default=300.0,
+                   help="steady-rate phase: answers per second, Poisson, open loop (default 300; 0 skips the phase)")
     p.add_argument("--profile", action="store_true",
-                   help="profile the measured phase: SQLite time per statement and cProfile of our code")
+                   help="profile the burst phase: SQLite time per statement and cProfile of our code")
     args = p.parse_args(argv)
     if args.survivors < 1 or args.checkins < 1 or args.raw_seconds <= 0:
         p.error("--survivors, --checkins and --raw-seconds must be positive")
+    if not 0.0 <= args.rate < math.inf:
+        p.error("--rate must be 0 (no steady-rate phase) or a positive number of answers per second")
     if not 0.0 <= args.codeword_share <= 1.0:
         p.error("--codeword-share must be between 0 and 1")
     if args.db is not None and not args.db.is_dir():
@@ -132,7 +159,12 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def instrument(app: App, fig: Figures) -> None:
+def share_under(values: list[float], seconds: float) -> float:
+    """The fraction of values below `seconds` (nan when empty)."""
+    return sum(v < seconds for v in values) / len(values) if values else math.nan
+
+
+def instrument(app: App, probe: Probe) -> None:
     """Note when each task gets the writer, and when an alert lands in an IDVA's inbox (bench-only wrappers)."""
     db = app.db
     original_tx = db.transaction
@@ -149,10 +181,11 @@ def instrument(app: App, fig: Figures) -> None:
 
     async def send(address: str, message: Outgoing) -> str:
         result = await original_send(address, message)
-        started = fig.sent_at.get(message.meta.get("case_ref", ""))
+        phase = probe.phase
+        started = phase.sent_at.get(message.meta.get("case_ref", ""))
         # Only the first rung (the assigned IDVA): escalations of yesterday's alerts go to duty and manager.
-        if started is not None and address == fig.idva and message.meta.get("reason") == "codeword":
-            fig.codeword_to_inbox.append(time.perf_counter() - started)
+        if started is not None and address == probe.idva and message.meta.get("reason") == "codeword":
+            phase.codeword_to_inbox.append(time.perf_counter() - started)
         return result
 
     inbox.send = send  # type: ignore[method-assign]
@@ -225,6 +258,13 @@ async def pending_outbox(app: App) -> int:
         return int(await tx.scalar("SELECT count(*) FROM outbox WHERE status = 'pending'"))
 
 
+async def wait_for_outbox(app: App, seconds: float = 120) -> None:
+    """Wait (at most `seconds`) until the running dispatcher has sent everything pending."""
+    deadline = time.perf_counter() + seconds
+    while await pending_outbox(app) and time.perf_counter() < deadline:
+        await asyncio.sleep(0.02)
+
+
 async def run_round(app: App, clock: FixedClock, sim: SimulatorChannel, survivors: list[Survivor], fig: Figures,
                     rnd: int, chosen: set[int]) -> None:
     """Fire the day's check-ins, then let every survivor answer at once while the dispatcher runs."""
@@ -238,9 +278,7 @@ async def run_round(app: App, clock: FixedClock, sim: SimulatorChannel, survivor
         t1 = time.perf_counter()
         await asyncio.gather(*(answer(app, fig, s, rnd, s.index in chosen) for s in survivors))
         t2 = time.perf_counter()
-        deadline = t2 + 120
-        while await pending_outbox(app) and time.perf_counter() < deadline:
-            await asyncio.sleep(0.02)
+        await wait_for_outbox(app)
         t3 = time.perf_counter()
     finally:
         stop.set()
@@ -253,6 +291,168 @@ async def run_round(app: App, clock: FixedClock, sim: SimulatorChannel, survivor
     fig.drain_seconds += t3 - t2
     fig.codeword_expected += len(chosen)
     sim.delivered.clear()
+
+
+def plan_arrivals(n: int, rate: float, rng: random.Random) -> list[tuple[float, int, int]]:
+    """Poisson arrivals at `rate`, one per answer of every survivor: (seconds from the origin, survivor, answer no.).
+
+    The survivors, shuffled, are dealt to n // 8 lanes; each lane runs its survivors' check-ins one
+    after another, and the lanes take turns, so about an eighth of the survivors are mid-check-in at
+    any moment and a survivor's answers are n // 8 arrivals apart (0.4 s at 1,000 survivors and 300/s).
+    Lane l starts l mod 7 turns late (the empty turns are dropped, not left as gaps in the arrivals),
+    so every answer of the check-in, the codeword one included, is equally common from about the
+    seventh turn to the last few: the load has the same mix throughout, apart from the ramps.
+    """
+    per_survivor = len(ANSWERS) + 1
+    lanes = max(1, n // 8)
+    order = list(range(n))
+    rng.shuffle(order)
+    turns: list[tuple[int, int, int, int]] = []  # (turn, lane, survivor, answer number)
+    for lane in range(lanes):
+        late = lane % per_survivor
+        for m, i in enumerate(order[lane::lanes]):
+            turns.extend((late + m * per_survivor + k, lane, i, k) for k in range(per_survivor))
+    turns.sort()
+    plan = []
+    at = 0.0
+    for _, _, i, k in turns:
+        at += rng.expovariate(rate)
+        plan.append((at, i, k))
+    return plan
+
+
+async def send_at(app: App, st: Steady, s: Survivor, k: int, rnd: int, codeword: bool, planned: float,
+                  previous: asyncio.Future[None] | None, done: asyncio.Future[None]) -> None:
+    """One answer, sent as soon as its task runs (at its planned arrival); timed from the planned arrival."""
+    try:
+        st.start_lag.append(time.perf_counter() - planned)
+        if previous is not None and not previous.done():
+            st.waited += 1  # the survivor's previous answer is still being handled: keep their answers in order
+            await previous
+        carries_codeword = codeword and k == len(ANSWERS)
+        text = ANSWERS[k] if k < len(ANSWERS) else (f"all fine, {s.codeword}" if codeword else PLAIN_TEXT)
+        if carries_codeword:
+            st.sent_at[s.ref] = planned
+        handled = await handle_inbound(app, InboundMessage("simulator", s.address, text, f"r{rnd}-{s.index}-{k}"))
+        done_at = time.perf_counter()
+        st.outcomes[handled.outcome.value] += 1
+        st.latency.append(done_at - planned)
+        st.service.append(done_at - _acquired.get())
+        st.last_return = max(st.last_return, done_at)
+        if carries_codeword:
+            st.codeword_latency.append(done_at - planned)
+            st.codeword_service.append(done_at - _acquired.get())
+    finally:
+        done.set_result(None)
+
+
+async def offer_load(app: App, st: Steady, survivors: list[Survivor], rnd: int, chosen: set[int],
+                     plan: list[tuple[float, int, int]]) -> float:
+    """Start every answer at its planned time, each in its own task, whatever is still in progress (open loop).
+
+    Returns the origin (perf_counter) that the planned times count from.
+    """
+    loop = asyncio.get_running_loop()
+    tasks: list[asyncio.Task[None]] = []
+    previous: dict[int, asyncio.Future[None]] = {}
+    all_started: asyncio.Future[None] = loop.create_future()
+    origin_loop = loop.time() + 0.05  # loop.time() and perf_counter are both CLOCK_MONOTONIC on Linux,
+    origin = origin_loop + (time.perf_counter() - loop.time())  # but keep the offset to be exact anywhere
+
+    def start(j: int, at: float, i: int, k: int) -> None:
+        done = loop.create_future()
+        tasks.append(asyncio.create_task(
+            send_at(app, st, survivors[i], k, rnd, i in chosen, origin + at, previous.get(i), done)))
+        previous[i] = done
+        if j == len(plan) - 1:
+            all_started.set_result(None)
+
+    for j, (at, i, k) in enumerate(plan):
+        loop.call_at(origin_loop + at, start, j, at, i, k)
+    await all_started
+    await asyncio.gather(*tasks)
+    return origin
+
+
+async def run_steady(app: App, clock: FixedClock, sim: SimulatorChannel, survivors: list[Survivor], st: Steady,
+                     rnd: int, chosen: set[int], rng: random.Random) -> None:
+    """Fire the day's check-ins and deliver them; then every survivor answers, the answers arriving at st.rate/s."""
+    clock.set(START.replace(hour=10) + timedelta(days=rnd))
+    plan = plan_arrivals(len(survivors), st.rate, rng)
+    stop = asyncio.Event()
+    dispatcher = asyncio.create_task(Dispatcher(app).run_forever(stop))
+    try:
+        t0 = time.perf_counter()
+        fired = await TimerRunner(app).run_due()
+        t1 = time.perf_counter()
+        await wait_for_outbox(app)  # the questions are out before the first answer arrives
+        origin = await offer_load(app, st, survivors, rnd, chosen, plan)
+        t2 = time.perf_counter()
+        await wait_for_outbox(app)
+        t3 = time.perf_counter()
+    finally:
+        stop.set()
+        app.wake_dispatcher()
+        await dispatcher
+    st.timers_fired += fired
+    st.timer_seconds += t1 - t0
+    st.inbound += len(plan)
+    st.span = plan[-1][0]
+    st.wall = st.answer_seconds = st.last_return - origin
+    st.drain_seconds += t3 - t2
+    st.codeword_expected += len(chosen)
+    sim.delivered.clear()
+
+
+def steady_summary(st: Steady) -> dict[str, Any]:
+    cw = st.codeword_latency
+    return {
+        "rate_offered": st.rate, "rate_offered_realised": round(st.inbound / st.span, 1),
+        "rate_achieved": round(st.inbound / st.wall, 1), "inbound": st.inbound, "seconds": round(st.wall, 2),
+        "checkins_started_per_s": round(st.timers_fired / st.timer_seconds, 1) if st.timer_seconds else None,
+        "writer_busy_answers": round(sum(st.service) / st.wall, 3),
+        "codeword_alert_ms": {"p50": jround(pct(cw, 50), 1), "p99": jround(pct(cw, 99), 1),
+                              "max": jround(pct(cw, 100), 1), "n": len(cw)},
+        "codeword_alert_in_tx_ms": {"p50": jround(pct(st.codeword_service, 50), 2),
+                                    "p99": jround(pct(st.codeword_service, 99), 2)},
+        "alerts_under_100ms": jround(share_under(cw, 0.1), 3),
+        "codeword_to_inbox_ms": {"p50": jround(pct(st.codeword_to_inbox, 50), 1),
+                                 "p99": jround(pct(st.codeword_to_inbox, 99), 1)},
+        "any_answer_ms": {"p50": jround(pct(st.latency, 50), 1), "p99": jround(pct(st.latency, 99), 1),
+                          "max": jround(pct(st.latency, 100), 1)},
+        "start_lag_ms": {"p99": jround(pct(st.start_lag, 99), 2), "max": jround(pct(st.start_lag, 100), 2)},
+        "waited_on_own_previous": st.waited,
+    }
+
+
+def steady_rows(st: Steady) -> list[tuple[str, str, str]]:
+    cw = st.codeword_latency
+    under = share_under(cw, 0.1)
+    return [
+        ("offered rate", f"{st.rate:,.0f} msg/s",
+         f"{st.inbound} answers planned over {st.span:.1f} s: {st.inbound / st.span:,.0f}/s in this draw"),
+        ("achieved rate", f"{st.inbound / st.wall:,.0f} msg/s",
+         f"all handled {st.wall:.1f} s after the phase began"),
+        ("writer busy with answers", f"{sum(st.service) / st.wall:.0%}",
+         "answers' BEGIN..COMMIT over the phase; the queue grows steeply as this nears 100 %"),
+        ("check-ins started/s (timers)", f"{st.timers_fired / st.timer_seconds:,.0f}",
+         f"{st.timers_fired} timers in {st.timer_seconds:.2f} s, before the first answer"),
+        ("codeword -> alert committed", f"{pct(cw, 50):,.0f} / {pct(cw, 99):,.0f} / {pct(cw, 100):,.0f} ms",
+         f"p50/p99/max of {len(cw)}" + (" (p99 = max below 100 samples)" if len(cw) < 100 else "")),
+        ("  of which holding the writer", f"{pct(st.codeword_service, 50):.1f} / {pct(st.codeword_service, 99):.1f}"
+         f" / {pct(st.codeword_service, 100):.1f} ms", "BEGIN..COMMIT"),
+        ("alerts committed under 100 ms", "n/a" if math.isnan(under) else f"{under:.1%}",
+         f"{sum(v < 0.1 for v in cw)} of {len(cw)}"),
+        ("codeword -> IDVA inbox", f"{pct(st.codeword_to_inbox, 50):,.0f} / {pct(st.codeword_to_inbox, 99):,.0f}"
+         " ms", f"p50/p99 of {len(st.codeword_to_inbox)}, delivered by the dispatcher"),
+        ("any answer, arrival -> return", f"{pct(st.latency, 50):,.1f} / {pct(st.latency, 99):,.1f} / "
+         f"{pct(st.latency, 100):,.0f} ms", f"p50/p99/max of {len(st.latency)}"),
+        ("send start lag", f"{pct(st.start_lag, 50):.2f} / {pct(st.start_lag, 99):.2f} / "
+         f"{pct(st.start_lag, 100):.1f} ms", "planned arrival -> task running (event-loop lateness, counted above)"),
+        ("answers behind their own previous", f"{st.waited}",
+         "arrived while the same survivor's previous answer was still in progress"),
+        ("outbox drain after last answer", f"{st.drain_seconds:.2f} s", ""),
+    ]
 
 
 def machine() -> dict[str, Any]:
@@ -277,6 +477,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
     service_id = await create_service(settings)
     clock = FixedClock(START)
     fig = Figures()
+    st = Steady(rate=args.rate)
 
     def received(_: object) -> None:
         fig.delivered += 1
@@ -288,10 +489,10 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
     with sql.installed() if args.profile else nullcontext(sql):
         async with open_app(settings, clock=clock, simulator=sim, seed=args.seed) as app:
             survivors, idva = await onboard_all(app, sim, service_id, n)
-            fig.idva = str(idva)
             setup_seconds = time.perf_counter() - t0
             rss_setup = peak_rss_mib()
-            instrument(app, fig)
+            probe = Probe(idva=str(idva), phase=fig)
+            instrument(app, probe)
             sql.enabled = True
             if args.profile:
                 profiler.enable()
@@ -302,13 +503,21 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
                 await run_round(app, clock, sim, survivors, fig, rnd, chosen)
             if args.profile:
                 profiler.disable()
-            sql.enabled = False
+            sql.enabled = False  # --profile covers the burst only: its report divides by the burst's wall time
+            if args.rate > 0:
+                # One more day: every survivor answers one more check-in, the answers arriving at --rate per second.
+                probe.phase = st
+                chosen = set(rng.sample(range(n), k))
+                await run_steady(app, clock, sim, survivors, st, args.checkins, chosen, rng)
     rss_peak = peak_rss_mib()
     raw_after = await aiosqlite_rate(folder, args.raw_seconds)
     raw_sqlite3 = sqlite3_rate(folder, args.raw_seconds)
+    steady = args.rate > 0
+    bad = fig.outcomes + st.outcomes
     checks = verify(settings.db_path, Expected(
-        survivors=n, rounds=args.checkins, inbound=n * 8 + fig.inbound, codeword_answers=fig.codeword_expected,
-        bad_outcomes=sum(v for k, v in fig.outcomes.items() if k != Outcome.PROCESSED.value), delivered=fig.delivered,
+        survivors=n, rounds=args.checkins + steady, inbound=n * 8 + fig.inbound + st.inbound,
+        codeword_answers=fig.codeword_expected + st.codeword_expected,
+        bad_outcomes=sum(v for k, v in bad.items() if k != Outcome.PROCESSED.value), delivered=fig.delivered,
     ))
 
     raw = (raw_before + raw_after) / 2
@@ -327,6 +536,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
                                  "p99": jround(pct(fig.codeword_to_inbox, 99), 1)},
         "raw_aiosqlite_per_s": round(raw, 1), "raw_sqlite3_per_s": round(raw_sqlite3, 1),
         "fraction_of_raw": round(rate / raw, 3), "peak_rss_mib": round(rss_peak, 1),
+        "steady": steady_summary(st) if steady else None,
         "setup_s": round(setup_seconds, 1), "ok": all(got == want for _, got, want in checks), **info,
     }
 
@@ -339,8 +549,8 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
     print(f"setup: {n} survivors enrolled and onboarded ({n * 8} messages via handle_inbound) "
           f"in {setup_seconds:.1f} s ({n * 8 / setup_seconds:.0f} msg/s incl. enrol, schedule, delivery); "
           f"RSS {rss_setup:.0f} MiB")
-    print(f"measured: {args.checkins} round(s) x {n} survivors x {len(ANSWERS) + 1} answers, all survivors at once; "
-          f"{fig.codeword_expected} codeword answers (share {args.codeword_share:g}, seed {args.seed})")
+    print(f"burst phase: {args.checkins} round(s) x {n} survivors x {len(ANSWERS) + 1} answers, all survivors at "
+          f"once; {fig.codeword_expected} codeword answers (share {args.codeword_share:g}, seed {args.seed})")
     print()
     rows = [
         ("inbound messages/s", f"{rate:,.0f}", f"{fig.inbound} msgs in {fig.answer_seconds:.2f} s"),
@@ -362,6 +572,17 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
     ]
     for name, value, note in rows:
         print(f"  {name:<34} {value:>24}   {note}")
+    if steady:
+        print()
+        print(f"steady-rate phase: 1 more round, {n} survivors x {len(ANSWERS) + 1} answers arriving open-loop at "
+              f"{args.rate:g}/s (Poisson); {st.codeword_expected} codeword answers; every latency counts from the "
+              "answer's planned arrival")
+        if st.inbound / st.wall < 0.95 * st.inbound / st.span:
+            print("  OVERLOADED: the pipeline fell behind the offered rate, so the queue (and every latency below) "
+                  "grew for the whole phase: these are not steady-state figures; try a lower --rate")
+        print()
+        for name, value, note in steady_rows(st):
+            print(f"  {name:<34} {value:>24}   {note}")
     print()
     print("checks (read back from the database file):")
     for name, got, want in checks:

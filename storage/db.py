@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -16,6 +17,9 @@ import aiosqlite
 
 Row = sqlite3.Row
 BUSY_TIMEOUT_MS = 5_000
+MAX_BATCH = 64  # units of work per group commit: bounds how long the first one waits for its fsync
+
+log = logging.getLogger("safecheck.storage")
 
 # aiosqlite logs every statement with its parameters at DEBUG: never let that reach a log file.
 logging.getLogger("aiosqlite").setLevel(logging.WARNING)
@@ -87,7 +91,7 @@ class Tx:
         return None if row is None else row[0]
 
     async def commit(self) -> None:
-        await self._conn.commit()
+        """Keep this unit's work. It is durable once the `async with` that opened it has exited."""
         self.committed = True
 
 
@@ -99,6 +103,9 @@ class Database:
         self._lock = asyncio.Lock()
         self.path = path
         self._reader: aiosqlite.Connection | None = None
+        self._batch: _Batch | None = None
+        self._waiting = 0
+        self.commits = 0  # physical commits (fsyncs): fewer than units of work when batches form
         self._reader_lock = asyncio.Lock()
 
     @classmethod
@@ -181,12 +188,88 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """A write transaction (BEGIN IMMEDIATE) under the single-writer lock."""
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+        """A unit of work under the single-writer lock; rolled back unless `tx.commit()` was called.
+
+        Group commit: units that queue up while one runs share one SQLite transaction, each in
+        its own SAVEPOINT, so one fsync makes many of them durable. A unit that fails or does
+        not commit rolls back alone. Leaving the `async with` of a committed unit waits until
+        its data is on disk, so whatever the caller does next can rely on it.
+        """
+        self._waiting += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            batch = self._batch
+            if batch is None:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                batch = self._batch = _Batch(asyncio.get_running_loop().create_future())
+            batch.size += 1
+            await self._conn.execute("SAVEPOINT unit")
             tx = Tx(self._conn)
             try:
                 yield tx
             finally:
-                if not tx.committed:
-                    await self._conn.rollback()
+                await self._end_unit(tx, batch)
+        finally:
+            self._lock.release()
+        if tx.committed:
+            await asyncio.shield(batch.done)
+
+    async def _end_unit(self, tx: Tx, batch: _Batch) -> None:
+        try:
+            if not tx.committed:
+                await self._conn.execute("ROLLBACK TO unit")
+            await self._conn.execute("RELEASE unit")
+        except sqlite3.Error as exc:  # SQLite itself aborted the transaction (e.g. disk I/O): the batch is lost
+            self._batch = None
+            if self._conn.in_transaction:
+                await self._conn.rollback()
+            batch.fail(exc)
+            raise
+        if tx.committed and self._waiting and batch.size < MAX_BATCH:
+            # Others are queued: let them join, and commit once they are through.
+            if batch.committer is None:
+                batch.committer = asyncio.create_task(self._commit_when_reached(batch))
+        else:
+            await self._commit(batch)
+
+    async def _commit_when_reached(self, batch: _Batch) -> None:
+        """Queued behind the units that join the batch: commit it once they are through."""
+        try:
+            async with self._lock:
+                if self._batch is batch:
+                    await self._commit(batch)
+        except Exception as exc:  # the units waiting on the batch get the error through its future
+            log.error("group commit failed error=%s", type(exc).__name__)
+
+    async def _commit(self, batch: _Batch) -> None:
+        self._batch = None
+        try:
+            await self._conn.commit()
+            self.commits += 1
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                await self._conn.rollback()
+            batch.fail(exc)
+            raise
+        batch.finish()
+
+
+class _Batch:
+    """Units of work sharing one SQLite transaction, and the future of its commit."""
+
+    def __init__(self, done: asyncio.Future[None]) -> None:
+        self.done = done
+        self.size = 0
+        self.committer: asyncio.Task[None] | None = None
+
+    def finish(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc)
+            self.done.exception()  # retrieved here too: a unit that gave up waiting must not leave it unread

@@ -1,0 +1,69 @@
+"""Group commit: units of work queued together share one fsync, yet each is all-or-nothing and
+durable when its `async with` exits."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from storage import services
+from storage.db import Database
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "group.db")
+    yield database
+    await database.close()
+
+
+def committed_slugs(path: Path) -> set[str]:
+    with sqlite3.connect(path) as other:
+        return {row[0] for row in other.execute("SELECT slug FROM services")}
+
+
+async def add(db: Database, slug: str, *, commit: bool = True, fail: bool = False) -> bool:
+    """One unit of work; returns whether its row was visible to another connection right after it."""
+    async with db.transaction() as tx:
+        await services.create(tx, slug, slug, NOW)
+        await asyncio.sleep(0)  # let others queue up behind this unit
+        if fail:
+            raise RuntimeError("handler failed")
+        if commit:
+            await tx.commit()
+    return slug in committed_slugs(db.path)
+
+
+async def test_concurrent_units_share_commits_and_each_is_durable_when_it_returns(db: Database) -> None:
+    before = db.commits
+    visible = await asyncio.gather(*(add(db, f"s{i}") for i in range(50)))
+    assert all(visible)  # every unit's row was on disk by the time its `async with` exited
+    assert committed_slugs(db.path) == {f"s{i}" for i in range(50)}
+    assert db.commits - before < 50
+
+
+async def test_a_failing_unit_in_a_batch_rolls_back_alone(db: Database) -> None:
+    results = await asyncio.gather(
+        add(db, "kept-1"), add(db, "broken", fail=True), add(db, "kept-2"), return_exceptions=True
+    )
+    assert results[0] is True and results[2] is True
+    assert isinstance(results[1], RuntimeError)
+    assert committed_slugs(db.path) == {"kept-1", "kept-2"}
+
+
+async def test_a_unit_that_does_not_commit_rolls_back_alone_inside_a_batch(db: Database) -> None:
+    await asyncio.gather(add(db, "a"), add(db, "not-committed", commit=False), add(db, "b"))
+    assert committed_slugs(db.path) == {"a", "b"}
+
+
+async def test_a_lone_unit_commits_at_once(db: Database) -> None:
+    before = db.commits
+    assert await add(db, "alone")
+    assert db.commits == before + 1
