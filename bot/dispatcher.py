@@ -106,7 +106,7 @@ class Dispatcher:
 
     async def _record(self, results: list[Result]) -> None:
         now = self.app.clock.now()
-        async with self.app.db.transaction() as tx:
+        async with self.app.db.transaction(urgent=True) as tx:  # alerts must not queue behind answers
             for r in results:
                 item = r.item
                 if r.skipped:

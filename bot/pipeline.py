@@ -77,7 +77,7 @@ async def handle_inbound(app: App, msg: InboundMessage) -> Handled:
 
 async def _keep_failed(app: App, msg: InboundMessage) -> Handled:
     now = app.clock.now()
-    async with app.db.transaction() as tx:
+    async with app.db.transaction(urgent=True) as tx:
         message_id = await inbound.record(tx, msg.channel, msg.provider_id, msg.received_at or now)
         if message_id is None:
             return Handled(Outcome.DUPLICATE)
@@ -103,10 +103,29 @@ async def _keep_failed(app: App, msg: InboundMessage) -> Handled:
     return Handled(Outcome.FAILED)
 
 
+async def looks_urgent(app: App, msg: InboundMessage) -> bool:
+    """A quick look on the read connection: a codeword or an exit word jumps the writer's queue.
+
+    Screening is pure and cheap, so under a burst of ordinary answers the message that matters
+    most is not stuck behind them. The real screening runs again inside the transaction.
+    """
+    async with app.db.reading() as tx:
+        case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
+    if case is None or not (case.codeword_hash or case.exit_word_hash):
+        return False
+    secrets = SurvivorSecrets(
+        exit_word=case.exit_word_hash,
+        codewords=frozenset({case.codeword_hash}) if case.codeword_hash else frozenset(),
+    )
+    found = screen(msg.text[:MAX_STORED_TEXT], secrets, app.crypto.secret_hasher(case.salt))
+    return found.codeword or found.quick_exit
+
+
 async def _handle(app: App, msg: InboundMessage) -> Handled:
+    urgent = await looks_urgent(app, msg)
     now = app.clock.now()
     text = msg.text[:MAX_STORED_TEXT]
-    async with app.db.transaction() as tx:
+    async with app.db.transaction(urgent=urgent) as tx:
         message_id = await inbound.record(tx, msg.channel, msg.provider_id, msg.received_at or now)
         if message_id is None:
             log.info("duplicate inbound channel=%s", msg.channel)

@@ -67,7 +67,7 @@ class TimerRunner:
     async def _fire(self, timer: Timer) -> int:
         now = self.app.clock.now()
         try:
-            async with self.app.db.transaction() as tx:
+            async with self.app.db.transaction(urgent=timer.kind == "escalate") as tx:
                 if not await timers.claim(tx, timer.id, now):
                     return 0
                 handler = self._kinds.get(timer.kind)

@@ -15,6 +15,8 @@ from typing import Any
 
 import aiosqlite
 
+from storage.writer_lock import WriterLock
+
 Row = sqlite3.Row
 BUSY_TIMEOUT_MS = 5_000
 MAX_BATCH = 64  # units of work per group commit: bounds how long the first one waits for its fsync
@@ -100,11 +102,10 @@ class Database:
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
-        self._lock = asyncio.Lock()
+        self._lock = WriterLock()
         self.path = path
         self._reader: aiosqlite.Connection | None = None
         self._batch: _Batch | None = None
-        self._waiting = 0
         self.commits = 0  # physical commits (fsyncs): fewer than units of work when batches form
         self._reader_lock = asyncio.Lock()
 
@@ -187,19 +188,16 @@ class Database:
                 await self._reader.rollback()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
+    async def transaction(self, urgent: bool = False) -> AsyncIterator[Tx]:
         """A unit of work under the single-writer lock; rolled back unless `tx.commit()` was called.
 
         Group commit: units that queue up while one runs share one SQLite transaction, each in
         its own SAVEPOINT, so one fsync makes many of them durable. A unit that fails or does
         not commit rolls back alone. Leaving the `async with` of a committed unit waits until
-        its data is on disk, so whatever the caller does next can rely on it.
+        its data is on disk, so whatever the caller does next can rely on it. `urgent` units (a
+        codeword, an alert's delivery, an escalation) are served before ordinary ones.
         """
-        self._waiting += 1
-        try:
-            await self._lock.acquire()
-        finally:
-            self._waiting -= 1
+        await self._lock.acquire(urgent)
         try:
             batch = self._batch
             if batch is None:
@@ -228,7 +226,7 @@ class Database:
                 await self._conn.rollback()
             batch.fail(exc)
             raise
-        if tx.committed and self._waiting and batch.size < MAX_BATCH:
+        if tx.committed and self._lock.waiting and batch.size < MAX_BATCH:
             # Others are queued: let them join, and commit once they are through.
             if batch.committer is None:
                 batch.committer = asyncio.create_task(self._commit_when_reached(batch))

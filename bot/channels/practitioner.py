@@ -24,7 +24,7 @@ class InboxChannel:
 
     async def send(self, address: str, message: Outgoing) -> str:
         alert_id = int(message.meta["alert_id"]) if message.meta.get("alert_id") else None
-        async with self._db.transaction() as tx:
+        async with self._db.transaction(urgent=True) as tx:
             row_id = await inbox.add(tx, int(address), alert_id, message.text, self._clock.now())
             await tx.commit()
         return f"inbox-{row_id}"
