@@ -170,8 +170,8 @@ def instrument(app: App, probe: Probe) -> None:
     original_tx = db.transaction
 
     @asynccontextmanager
-    async def transaction() -> AsyncIterator[Tx]:
-        async with original_tx() as tx:
+    async def transaction(urgent: bool = False) -> AsyncIterator[Tx]:
+        async with original_tx(urgent) as tx:
             _acquired.set(time.perf_counter())
             yield tx
 

@@ -209,13 +209,13 @@ class Database:
             try:
                 yield tx
             finally:
-                await self._end_unit(tx, batch)
+                await self._end_unit(tx, batch, urgent)
         finally:
             self._lock.release()
         if tx.committed:
             await asyncio.shield(batch.done)
 
-    async def _end_unit(self, tx: Tx, batch: _Batch) -> None:
+    async def _end_unit(self, tx: Tx, batch: _Batch, urgent: bool) -> None:
         try:
             if not tx.committed:
                 await self._conn.execute("ROLLBACK TO unit")
@@ -226,7 +226,8 @@ class Database:
                 await self._conn.rollback()
             batch.fail(exc)
             raise
-        if tx.committed and self._lock.waiting and batch.size < MAX_BATCH:
+        # An urgent unit commits at once rather than wait for the batch to fill.
+        if tx.committed and not urgent and self._lock.waiting and batch.size < MAX_BATCH:
             # Others are queued: let them join, and commit once they are through.
             if batch.committer is None:
                 batch.committer = asyncio.create_task(self._commit_when_reached(batch))

@@ -89,15 +89,16 @@ async def due(tx: Tx, now: datetime, limit: int = 200, case_id: int | None = Non
     """What is due to be sent: everything, or only one case's messages and its alerts."""
     if case_id is None:
         rows = await tx.all(
-            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id "
-            "LIMIT ?",
+            # Alerts to practitioners first: a few of them must not wait behind a burst of replies.
+            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+            "ORDER BY recipient = 'practitioner' DESC, next_attempt_at, id LIMIT ?",
             (ts(now), limit),
         )
     else:
         rows = await tx.all(
             "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
             "AND (case_id = ? OR alert_id IN (SELECT id FROM alerts WHERE case_id = ?)) "
-            "ORDER BY next_attempt_at, id LIMIT ?",
+            "ORDER BY recipient = 'practitioner' DESC, next_attempt_at, id LIMIT ?",
             (ts(now), case_id, case_id, limit),
         )
     return [_item(r) for r in rows]
