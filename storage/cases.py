@@ -199,27 +199,26 @@ async def update(tx: Tx, case_id: int, **fields: object) -> None:
 
 async def history(tx: Tx, case: Case, depth: int = 3) -> History:
     """The recent levels and fear scores (oldest first) and the run of missed check-ins."""
+    # One trip for both: the recent complete assessments (levels, fear) and the latest check-in statuses.
     rows = await tx.all(
-        # Only complete check-ins make the baseline: a half-answered one would pull it down.
-        "SELECT level, fear FROM assessments WHERE case_id = ? AND complete = 1 ORDER BY id DESC LIMIT ?",
-        (case.id, depth),
+        "SELECT * FROM (SELECT 'level' AS kind, level AS value, fear, id FROM assessments "
+        "WHERE case_id = ? AND complete = 1 ORDER BY id DESC LIMIT ?) "
+        "UNION ALL SELECT * FROM (SELECT 'status', status, 0, id FROM checkins WHERE case_id = ? "
+        "AND status NOT IN ('open', 'deferred', 'missed_system') ORDER BY id DESC LIMIT 10)",
+        (case.id, depth, case.id),
     )
-    rows.reverse()
-    statuses = await tx.all(
-        "SELECT status FROM checkins WHERE case_id = ? AND status NOT IN ('open', 'deferred', 'missed_system') "
-        "ORDER BY id DESC LIMIT 10",
-        (case.id,),
-    )
+    # Only complete check-ins make the baseline: a half-answered one would pull it down.
+    assessed = [r for r in rows if r["kind"] == "level"][::-1]
     missed = 0
-    for row in statuses:
-        if row["status"] != "missed":
+    for row in (r for r in rows if r["kind"] == "status"):
+        if row["value"] != "missed":
             break
         missed += 1
     return History(
         intake=case.intake_level,
         no_contact_order=case.no_contact_order,
-        recent_levels=tuple(Level.parse(r["level"]) for r in rows),
-        recent_fear=tuple(int(r["fear"]) for r in rows),
+        recent_levels=tuple(Level.parse(r["value"]) for r in assessed),
+        recent_fear=tuple(int(r["fear"]) for r in assessed),
         consecutive_missed=missed,
     )
 

@@ -175,17 +175,17 @@ class Database:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Tx]:
-        """A read-only snapshot on a second connection: WAL lets it run while the writer works."""
+        """Reads on a second, read-only connection: WAL lets them run while the writer works.
+
+        Each statement sees the last commit (its own snapshot); use a transaction where several
+        reads must agree with each other.
+        """
         async with self._reader_lock:
             if self._reader is None:
                 self._reader = await aiosqlite.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
                 self._reader.row_factory = sqlite3.Row
                 await self._reader.execute("PRAGMA query_only = ON")
-            await self._reader.execute("BEGIN")
-            try:
-                yield Tx(self._reader)
-            finally:
-                await self._reader.rollback()
+            yield Tx(self._reader)
 
     @asynccontextmanager
     async def transaction(self, urgent: bool = False) -> AsyncIterator[Tx]:
@@ -201,10 +201,12 @@ class Database:
         try:
             batch = self._batch
             if batch is None:
+                # The first unit of a batch needs no savepoint: nothing else is in the transaction yet.
                 await self._conn.execute("BEGIN IMMEDIATE")
                 batch = self._batch = _Batch(asyncio.get_running_loop().create_future())
+            else:
+                await self._conn.execute("SAVEPOINT unit")
             batch.size += 1
-            await self._conn.execute("SAVEPOINT unit")
             tx = Tx(self._conn)
             try:
                 yield tx
@@ -217,9 +219,15 @@ class Database:
 
     async def _end_unit(self, tx: Tx, batch: _Batch, urgent: bool) -> None:
         try:
-            if not tx.committed:
-                await self._conn.execute("ROLLBACK TO unit")
-            await self._conn.execute("RELEASE unit")
+            if batch.size == 1:  # the first unit, alone in the transaction
+                if not tx.committed:
+                    self._batch = None
+                    await self._conn.rollback()
+                    return
+            else:
+                if not tx.committed:
+                    await self._conn.execute("ROLLBACK TO unit")
+                await self._conn.execute("RELEASE unit")
         except sqlite3.Error as exc:  # SQLite itself aborted the transaction (e.g. disk I/O): the batch is lost
             self._batch = None
             if self._conn.in_transaction:
