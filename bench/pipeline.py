@@ -123,8 +123,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1,
                    help="seed for who uses the codeword and for the arrival times (default 1)")
     p.add_argument("--raw-seconds", type=float, default=3.0, help="length of each raw insert-rate run (default 3)")
-    p.add_argument("--rate", type=float, default=300.0,
-                   help="steady-rate phase: answers per second, Poisson, open loop (default 300; 0 skips the phase)")
+    p.add_argument("--rate", type=float, default=150.0,
+                   help="steady-rate phase: answers per second, Poisson, open loop (default 150; 0 skips the phase)")
     p.add_argument("--profile", action="store_true",
                    help="profile the burst phase: SQLite time per statement and cProfile of our code")
     args = p.parse_args(argv)
