@@ -22,7 +22,7 @@ from flows.model import Answer, Context, ConversationState, Flow, Reply, Step, a
 from flows.questionset import END, OptionAction, Question, QuestionKind
 from safety.model import AlertReason, PinResult, Severity
 from safety.risk import assess, compare, fear_rising, missed_alert
-from safety.screening import check_pin
+from safety.screening import check_pin, without_codeword
 from safety.signals import fear_score, spec
 
 PIN_STEP = "__pin__"
@@ -58,6 +58,9 @@ def _answer(state: ConversationState, question: Question, text: str, ctx: Contex
         free = parse_text(text)
         return _record(state, question, Answer(question.id, text=free), question.next, ctx)
     keys = parse_options(text, question)
+    if keys is None and ctx.secrets.codewords:
+        # "no, <codeword>": the codeword has done its work; the answer around it still counts.
+        keys = parse_options(without_codeword(text, ctx.secrets, ctx.hasher), question)
     if keys is None:
         if state.retries == 0:
             return Step(replace(state, retries=1), replies=(Reply(R.REASK), ask(question, ctx)))

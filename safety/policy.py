@@ -85,7 +85,7 @@ class MissedPolicy:
 
     reminder_after: timedelta = timedelta(minutes=60)
     grace: timedelta = timedelta(hours=3)
-    alert_each_missed: bool = False
+    alert_each_missed: bool = True  # where the survivor agreed; two in a row is a HIGH alert either way
 
     def __post_init__(self) -> None:
         if self.reminder_after <= timedelta(0):

@@ -55,6 +55,23 @@ def _holds_codeword(folded: str, secrets: SurvivorSecrets, hasher: Hasher) -> bo
     return any(hasher(phrase) in secrets.codewords for phrase in phrases)
 
 
+def without_codeword(text: str, secrets: SurvivorSecrets, hasher: Hasher) -> str:
+    """The message's words with every codeword occurrence taken out, so the answer around it can be read."""
+    tokens = normalise(text).split()[:MAX_SCREEN_WORDS]
+    kept: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for size in range(MAX_SECRET_WORDS, 0, -1):
+            phrase = " ".join(tokens[i : i + size])
+            if len(tokens) - i >= size and hasher(phrase) in secrets.codewords:
+                i += size
+                break
+        else:
+            kept.append(tokens[i])
+            i += 1
+    return " ".join(kept)
+
+
 def _pin_digits(text: str) -> str:
     return normalise(text).replace(" ", "")
 

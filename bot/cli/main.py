@@ -196,7 +196,7 @@ async def _case_list(app: Any, svc: int, a: argparse.Namespace) -> None:
 
 
 async def _case_show(app: Any, svc: int, a: argparse.Namespace) -> None:
-    emit(await commands.show_case(app, svc, a.ref, a.viewer), a.json, _case_lines)
+    emit(await commands.show_case(app, svc, a.ref, a.viewer, a.limit), a.json, _case_lines)
 
 
 def _case_lines(c: dict[str, Any]) -> list[str]:

@@ -65,6 +65,7 @@ def build_parser() -> Parser:
     sh = cs.add_parser("show")
     sh.add_argument("ref")
     sh.add_argument("--as", dest="viewer", type=int, required=True, help="your practitioner id (audited)")
+    sh.add_argument("--limit", type=int, default=50, help="how many of the latest check-ins to list (default 50)")
     sh.add_argument("--json", action="store_true")
     pa = cs.add_parser("pause")
     pa.add_argument("ref")

@@ -97,14 +97,16 @@ async def list_cases(app: App, svc: int) -> list[dict[str, Any]]:
     return out
 
 
-async def show_case(app: App, svc: int, ref: str, viewer: int) -> dict[str, Any]:
+async def show_case(app: App, svc: int, ref: str, viewer: int, limit: int = 50) -> dict[str, Any]:
     """Everything about a case, decrypted for a practitioner of its service; the view is audited."""
     now = app.clock.now()
     async with app.db.transaction() as tx:
         if await practitioners.active_service(tx, viewer) != svc:
             raise UserError(f"practitioner {viewer} may not view cases of this service")
         case = await case_by_ref(tx, ref, svc)
-        rows = await checkins.for_case(tx, case.id)
+        if not 1 <= limit <= 10_000:
+            raise UserError("--limit must be between 1 and 10000")
+        rows = await checkins.for_case(tx, case.id, limit)
         history = []
         for row in rows:
             answers = [

@@ -34,7 +34,8 @@ async def test_no_reply_gets_one_reminder_after_an_hour_and_is_missed_after_thre
     assert await checkin_statuses(world, ref) == [("2026-11-23T10:00", "open")]
     assert await at(world, utc(2026, 11, 23, 13, 0)) == []  # missed quietly: nothing to the phone
     assert await checkin_statuses(world, ref) == [("2026-11-23T10:00", "missed")]
-    assert await alerts(world) == []  # one miss alone is not an alert by default
+    # The survivor agreed at onboarding: a missed check-in is a RAISED alert for the IDVA.
+    assert [(a["severity"], a["reason"]) for a in await alerts(world)] == [("raised", "missed_checkin")]
 
 
 async def test_reply_after_the_reminder_cancels_the_miss(world: World) -> None:
@@ -47,17 +48,19 @@ async def test_reply_after_the_reminder_cancels_the_miss(world: World) -> None:
     # The window closed with one answer given: assessed as partial, never counted as missed.
     assert await checkin_statuses(world, ref) == [("2026-11-23T10:00", "partial")]
     await miss_a_day(world, 24)
-    assert await alerts(world) == []
+    # The next day's miss is the first in a row: an ordinary missed alert, not "two in a row".
+    assert [a["reason"] for a in await alerts(world)] == ["missed_checkin"]
 
 
 async def test_two_missed_checkins_in_a_row_alert_the_idva_when_agreed(world: World) -> None:
     ref = await case_checked_daily(world, missed_consent="1")
     await miss_a_day(world, 23)
-    assert await alerts(world) == []
+    assert [a["reason"] for a in await alerts(world)] == ["missed_checkin"]
     await miss_a_day(world, 24)
-    [alert] = await alerts(world)
+    [first, alert] = await alerts(world)
+    assert (first["severity"], first["reason"]) == ("raised", "missed_checkin")
     assert (alert["severity"], alert["reason"]) == ("high", "missed_twice")
-    [text] = await inbox(world, world.idva)
+    [_, text] = await inbox(world, world.idva)
     assert f"Case {ref}: two check-ins missed in a row" in text
     assert await checkin_statuses(world, ref) == [("2026-11-23T10:00", "missed"), ("2026-11-24T10:00", "missed")]
 
@@ -80,4 +83,4 @@ async def test_an_answered_checkin_between_misses_resets_the_run(world: World) -
         await world.say("+447700900123", text)
     await world.deliver()
     await miss_a_day(world, 25)
-    assert await alerts(world) == []
+    assert [a["reason"] for a in await alerts(world)] == ["missed_checkin", "missed_checkin"]  # never "twice"

@@ -459,7 +459,8 @@ def test_timeout_at_the_pin_asks_for_the_pin_again() -> None:
 @pytest.mark.parametrize(
     ("missed_before", "agreed", "policy", "alert"),
     [
-        (0, True, MissedPolicy(), None),
+        (0, True, MissedPolicy(alert_each_missed=False), None),
+        (0, True, MissedPolicy(), AlertRaised(Severity.RAISED, AlertReason.MISSED_CHECKIN)),
         (1, True, MissedPolicy(), AlertRaised(Severity.HIGH, AlertReason.MISSED_TWICE)),
         (4, True, MissedPolicy(), AlertRaised(Severity.HIGH, AlertReason.MISSED_TWICE)),
         (1, False, MissedPolicy(), None),

@@ -347,17 +347,26 @@ def test_text_without_the_codeword_raises_no_alert(text: str) -> None:
     assert step.replies == (Reply(R.IDLE),)
 
 
-def test_codeword_inside_an_answer_mid_check_in_alerts_and_is_not_an_answer() -> None:
-    # "2 blue kettle" is not a clean pick of option 2, so the question is asked again as usual;
-    # the alert has already gone.
+def test_codeword_inside_an_answer_mid_check_in_alerts_and_the_answer_still_counts() -> None:
+    # "2 blue kettle": the codeword alerts silently, and option 2 ("No": not safe right now) is
+    # recorded as the answer, which is itself urgent: the check-in moves on as if nothing happened.
     ctx = context()
     state = after(ctx, StartCheckin(), "yes")
     step = handle(state, Message("2 blue kettle"), ctx)
+    assert list(step.events[:2]) == CODEWORD_ALERT
+    assert AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED) in step.events
+    assert keys(step) == [ASK["afraid"]]
+    assert [a.options for a in step.answers] == [("no",)]
+    assert "codeword" in step.state.alerted
+
+
+def test_codeword_with_no_readable_answer_around_it_gets_the_ordinary_reask() -> None:
+    ctx = context()
+    state = after(ctx, StartCheckin(), "yes")
+    step = handle(state, Message("blue kettle"), ctx)
     assert list(step.events) == CODEWORD_ALERT
     assert keys(step) == [R.REASK, ASK["safe_now"]]
     assert step.answers == ()
-    assert "codeword" in step.state.signals
-    assert "codeword" in step.state.alerted
 
 
 def test_codeword_in_a_free_text_answer_alerts_and_the_answer_is_recorded() -> None:

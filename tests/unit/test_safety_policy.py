@@ -192,17 +192,17 @@ def test_alert_policy_ladders_cannot_be_changed_after_construction() -> None:
         policy.ladders[Severity.RAISED] = ()  # type: ignore[index]
 
 
-def test_default_missed_policy_reminds_after_an_hour_and_waits_three_hours() -> None:
+def test_default_missed_policy_reminds_after_an_hour_waits_three_hours_and_alerts_each_miss() -> None:
     policy = DEFAULT_MISSED_POLICY
     assert (policy.reminder_after, policy.grace, policy.alert_each_missed) == (
         minutes(60),
         minutes(180),
-        False,
+        True,
     )
     assert missed_policy_to_json(DEFAULT_MISSED_POLICY) == {
         "reminder_after_minutes": 60,
         "grace_minutes": 180,
-        "alert_each_missed": False,
+        "alert_each_missed": True,
     }
 
 
@@ -210,8 +210,8 @@ def test_default_missed_policy_reminds_after_an_hour_and_waits_three_hours() -> 
     ("raw", "expected"),
     [
         ({}, DEFAULT_MISSED_POLICY),
-        ({"alert_each_missed": True}, MissedPolicy(minutes(60), minutes(180), True)),
-        ({"reminder_after_minutes": 30, "grace_minutes": 90}, MissedPolicy(minutes(30), minutes(90), False)),
+        ({"alert_each_missed": False}, MissedPolicy(minutes(60), minutes(180), False)),
+        ({"reminder_after_minutes": 30, "grace_minutes": 90}, MissedPolicy(minutes(30), minutes(90), True)),
         (
             {"reminder_after_minutes": 0.5, "grace_minutes": 600, "alert_each_missed": False},
             MissedPolicy(timedelta(seconds=30), minutes(600), False),

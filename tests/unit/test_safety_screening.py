@@ -17,6 +17,7 @@ from safety.screening import (
     screen,
     secret_digest,
     secret_problem,
+    without_codeword,
 )
 
 
@@ -255,3 +256,18 @@ def test_pin_problems_are_reported_by_code(pin: str, expected: str | None) -> No
 def test_pin_equal_to_the_other_pin_is_refused() -> None:
     assert pin_problem("٤٣٢١", [pin_digest("43 21", hasher)], hasher) == "same_as_other"
     assert pin_problem("4322", [pin_digest("4321", hasher)], hasher) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        ("2 blue kettle", "2"),
+        ("No, BLUE kettle!", "no"),
+        ("blue kettle", ""),
+        ("a little blue kettle and blue", "a little and blue"),  # a lone half of the phrase stays
+        ("nothing to see here", "nothing to see here"),
+    ],
+)
+def test_without_codeword_leaves_the_answer_around_it(text: str, left: str) -> None:
+    secrets = SurvivorSecrets(codewords=frozenset({secret_digest("blue kettle", hasher)}))
+    assert without_codeword(text, secrets, hasher) == left
