@@ -82,7 +82,7 @@ async def _keep_failed(app: App, msg: InboundMessage) -> Handled:
         if message_id is None:
             return Handled(Outcome.DUPLICATE)
         case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
-        codeword = False
+        codeword = onboarding = False
         if case is not None:
             secrets = SurvivorSecrets(codewords=frozenset({case.codeword_hash}) if case.codeword_hash else frozenset())
             codeword = screen(msg.text, secrets, app.crypto.secret_hasher(case.salt)).codeword
@@ -109,8 +109,12 @@ async def looks_urgent(app: App, msg: InboundMessage) -> bool:
     Screening is pure and cheap, so under a burst of ordinary answers the message that matters
     most is not stuck behind them. The real screening runs again inside the transaction.
     """
-    async with app.db.reading() as tx:
-        case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
+    try:
+        async with app.db.reading() as tx:
+            case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
+    except Exception as exc:  # only a priority hint: the message is still handled, in its turn
+        log.warning("pre-screen read failed error=%s", type(exc).__name__)
+        return False
     if case is None or not (case.codeword_hash or case.exit_word_hash):
         return False
     secrets = SurvivorSecrets(
@@ -151,7 +155,7 @@ async def _handle(app: App, msg: InboundMessage) -> Handled:
             body = app.crypto.encrypt(text, inbound.BODY) if keeps_words(case, step) else None
             await inbound.attach(tx, message_id, case.id, body)
             await tx.commit()
-            after_commit(app, case, step)
+            silence_after_exit(app, case, step)  # before the fsync: the dispatcher may be mid-round
             handled = Handled(Outcome.PROCESSED, step.events)
     app.wake_dispatcher()
     return handled
@@ -224,6 +228,7 @@ async def advance(tx: Tx, app: App, case: Case, inp: Input, now: datetime, effec
     return step
 
 
-def after_commit(app: App, case: Case, step: Step) -> None:
+def silence_after_exit(app: App, case: Case, step: Step) -> None:
+    """After a quick exit, nothing fetched for sending before it may still go out."""
     if any(isinstance(e, QuickExitUsed) for e in step.events):
         app.silenced[case.id] = app.clock.now()
