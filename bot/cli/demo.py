@@ -160,7 +160,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     sim = SimulatorChannel(listener=screen.phone)
     print(f"Safecheck demo — data in {folder} (a fresh SQLite file; no tokens, no internet).")
     print(f"Case {ref} is enrolled (intake: high). You are the survivor on {PHONE}; the IDVA gave you the code {code}.")
-    print("Set-up asks for consent, safe times, an exit word and a codeword. Then type /checkin for a check-in,")
+    print("Set-up asks for consent, safe times (type 00:00-24:00 so the demo can check in at any hour),")
+    print("an exit word and a codeword. Then type /checkin for a check-in,")
     print("use your codeword inside any answer, or your exit word. /wait lets escalation run; /ack acknowledges.")
     print(f"Escalation is sped up {speed:g}x for the demo. Lines with 🔔 are what practitioners receive.\n")
     async with open_app(settings, simulator=sim, moving_clock=True) as app:
