@@ -1,0 +1,91 @@
+"""The simulated survivors: who they are, how the benchmark onboards them, and what they answer a check-in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import commands
+from bot.app import App
+from bot.channels.simulator import SimulatorChannel
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.pipeline import InboundMessage, Outcome, handle_inbound
+from storage import services
+from storage.db import Database
+from storage.keys import create_key_file
+
+LONDON = ZoneInfo("Europe/London")
+START = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON)  # a Monday morning, before the 10:00 check-in
+SCHEDULE = "daily@10:00"
+ANSWERS = ("1", "yes", "1", "1", "1", "1")  # talk now, safe, not afraid, no contact, no incident, no call-back
+REPLIES = len(ANSWERS) + 1  # messages per check-in: the answers above and a free text
+PLAIN_TEXT = "all fine, thanks"
+COLOURS = ("blue", "green", "amber", "violet", "silver", "copper", "olive", "coral")
+THINGS = ("kettle", "teapot", "lantern", "ladder", "compass", "anchor", "pebble", "ribbon")
+EXIT_WORD = "pasta"
+
+
+@dataclass(frozen=True)
+class Survivor:
+    index: int
+    address: str
+    ref: str
+    codeword: str
+
+
+def checkin_time(day: int) -> datetime:
+    """10:00 on the benchmark's `day` (0 is the first): when SCHEDULE's check-ins are due."""
+    return START.replace(hour=10) + timedelta(days=day)
+
+
+def reply(s: Survivor, rnd: int, k: int, codeword: bool) -> tuple[InboundMessage, bool]:
+    """Survivor `s`'s answer number `k` in round `rnd`, and whether it carries their codeword (only the last can)."""
+    carries_codeword = codeword and k == len(ANSWERS)
+    text = ANSWERS[k] if k < len(ANSWERS) else (f"all fine, {s.codeword}" if codeword else PLAIN_TEXT)
+    return InboundMessage("simulator", s.address, text, f"r{rnd}-{s.index}-{k}"), carries_codeword
+
+
+async def create_service(settings: Settings) -> int:
+    create_key_file(settings.key_file)
+    db = await Database.open(settings.db_path)
+    try:
+        async with db.transaction() as tx:
+            service_id = await services.create(tx, "bench", "Bench service", START.astimezone(UTC))
+            await tx.commit()
+    finally:
+        await db.close()
+    return service_id
+
+
+async def deliver_all(dispatcher: Dispatcher, sim: SimulatorChannel) -> None:
+    """Drain the outbox completely and forget what the phone received (the listener counted it)."""
+    while await dispatcher.run_once():
+        pass
+    sim.delivered.clear()  # SimulatorChannel.take() is quadratic: fine for tests, not for 10^4 messages
+
+
+async def onboard_all(app: App, sim: SimulatorChannel, service_id: int, n: int) -> tuple[list[Survivor], int]:
+    """Enrol, activate and onboard every survivor through the real pipeline, then set the daily schedule."""
+    idva = 0
+    for name, role in (("Ida", "idva"), ("Dan", "duty"), ("Meg", "manager")):
+        pid = await commands.add_practitioner(app, service_id, name, role, ["inbox", "log"])
+        idva = idva or pid
+    dispatcher = Dispatcher(app)
+    survivors = []
+    for i in range(n):
+        address = f"+4477009{i:05d}"
+        codeword = f"{COLOURS[i % len(COLOURS)]} {THINGS[(i // len(COLOURS)) % len(THINGS)]}"
+        ref, code = await commands.enrol(app, service_id, idva=idva, channel="simulator", address=address,
+                                         name=f"Survivor {i}", intake="medium")
+        for k, text in enumerate((code, "YES", "1 2 3", EXIT_WORD, "1", codeword, "1", "SKIP")):
+            handled = await handle_inbound(app, InboundMessage("simulator", address, text, f"setup-{i}-{k}"))
+            if handled.outcome is not Outcome.PROCESSED:
+                raise SystemExit(f"setup: onboarding message {k} of survivor {i} was {handled.outcome.value}")
+        await commands.set_schedule(app, service_id, ref, SCHEDULE)
+        survivors.append(Survivor(i, address, ref, codeword))
+        if i % 100 == 99:
+            await deliver_all(dispatcher, sim)  # keep the outbox as small as a running service would
+    await deliver_all(dispatcher, sim)
+    return survivors, idva
