@@ -55,7 +55,6 @@ class Effects:
 
     checkin_id: int | None = None
     how: str = "system"
-    quick_exit: bool = False
     level: str | None = None  # the level of a check-in just completed, for the alert text
 
 
@@ -174,7 +173,6 @@ async def on_quick_exit(h: H, e: QuickExitUsed) -> None:
     await h.close_checkin("exited")
     if h.case.status in ("active", "paused"):  # during onboarding there is nothing to pause yet
         await case_state.pause(h.tx, h.case.id, h.now + e.pause, h.now)
-    h.effects.quick_exit = True
     await h.log("quick_exit")
     await alerting.raise_alert(h.tx, h.service, h.case, Severity.RAISED, AlertReason.QUICK_EXIT, h.now)
 

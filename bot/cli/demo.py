@@ -13,7 +13,7 @@ from pathlib import Path
 from bot import commands
 from bot.app import App
 from bot.bootstrap import open_app
-from bot.channels.base import Outgoing
+from bot.channels.base import Channel, Outgoing
 from bot.channels.simulator import Delivered, SimulatorChannel
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -78,14 +78,14 @@ class WatchedInbox:
 
     name = "inbox"
 
-    def __init__(self, inner: object, screen: Screen, names: dict[str, str]) -> None:
+    def __init__(self, inner: Channel, screen: Screen, names: dict[str, str]) -> None:
         self.inner = inner
-        self.capabilities = inner.capabilities  # type: ignore[attr-defined]
+        self.capabilities = inner.capabilities
         self.screen = screen
         self.names = names
 
     async def send(self, address: str, message: Outgoing) -> str:
-        provider_id: str = await self.inner.send(address, message)  # type: ignore[attr-defined]
+        provider_id = await self.inner.send(address, message)
         self.screen.practitioner(self.names.get(address, address), message.text)
         return provider_id
 
