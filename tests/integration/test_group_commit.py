@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot import commands
 from storage import services
 from storage.db import Database
+from tests.conftest import World
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -67,3 +69,24 @@ async def test_a_lone_unit_commits_at_once(db: Database) -> None:
     before = db.commits
     assert await add(db, "alone")
     assert db.commits == before + 1
+
+
+async def test_a_codeword_jumps_a_queue_of_ordinary_answers(world: World) -> None:
+    others = [f"+4477009000{i:02d}" for i in range(12)]
+    for address in [*others, "+447700900123"]:
+        ref = await world.onboard(address)
+        await commands.set_schedule(world.app, world.service_id, ref, "daily@10:00")
+    world.clock.advance(timedelta(hours=1, seconds=5))
+    await world.deliver()  # everyone's check-in has started
+
+    finished: list[str] = []
+
+    async def say(address: str, text: str) -> None:
+        await world.say(address, text)
+        finished.append(address)
+
+    ordinary = [asyncio.create_task(say(address, "1")) for address in others]
+    await asyncio.sleep(0)  # they are queued for the writer first
+    urgent = asyncio.create_task(say("+447700900123", "1 blue kettle"))
+    await asyncio.gather(*ordinary, urgent)
+    assert finished.index("+447700900123") < len(others) // 2
