@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -23,12 +22,10 @@ from flows.events import (
     Event,
     PinFailedTwice,
 )
-from flows.loader import QuestionSetError, load_default, parse_questionset
+from flows.loader import QuestionSetError, parse_questionset
 from flows.model import (
     Answer,
-    CaseStatus,
     Context,
-    ConversationState,
     Expiry,
     Flow,
     Input,
@@ -40,46 +37,12 @@ from flows.model import (
     ask,
 )
 from flows.questionset import Option, OptionAction, Question, QuestionKind, QuestionSet
-from safety.model import AlertReason, Change, History, IntakeLevel, Level, Severity, SurvivorSecrets
+from safety.model import AlertReason, Change, History, IntakeLevel, Level, Severity
 from safety.policy import MissedPolicy
-from safety.screening import pin_digest, secret_digest
+from tests.unit.flows_support import ASK, IDLE, QS, context
 
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-QS = load_default()
-ASK = {q.id: q.text for q in QS.questions}
 PIN = "2468"
 DURESS_PIN = "1357"
-IDLE = ConversationState()
-CALM = History(IntakeLevel.STANDARD, no_contact_order=False)
-
-
-def hasher(text: str) -> bytes:
-    return hmac.new(b"k" * 32, text.encode(), "sha256").digest()
-
-
-def context(
-    *,
-    pin: str | None = None,
-    duress_pin: str | None = None,
-    history: History = CALM,
-    questionset: QuestionSet = QS,
-    **options: object,
-) -> Context:
-    secrets = SurvivorSecrets(
-        exit_word=secret_digest("pasta", hasher),
-        codewords=frozenset({secret_digest("blue kettle", hasher)}),
-        pin=pin_digest(pin, hasher) if pin else None,
-        duress_pin=pin_digest(duress_pin, hasher) if duress_pin else None,
-    )
-    return Context(
-        now=NOW,
-        status=CaseStatus.ACTIVE,
-        questionset=questionset,
-        secrets=secrets,
-        hasher=hasher,
-        history=history,
-        **options,  # type: ignore[arg-type]
-    )
 
 
 def checkin(ctx: Context, *inputs: str | Input) -> list[Step]:

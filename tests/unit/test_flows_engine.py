@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from flows import onboarding
 from flows import replies as R
 from flows.discretion import first_line_problems
-from flows.engine import MAX_ACTIVATION_ATTEMPTS, handle
+from flows.engine import MAX_ACTIVATION_ATTEMPTS, activation_digest, handle
 from flows.events import (
     Activated,
     AlertRaised,
@@ -24,7 +23,6 @@ from flows.events import (
     QuickExitUsed,
     ResumeRequested,
 )
-from flows.loader import load_default
 from flows.model import (
     CaseStatus,
     Context,
@@ -39,57 +37,18 @@ from flows.model import (
     Timeout,
     ask,
 )
-from safety.model import AlertReason, History, IntakeLevel, Level, Severity, SurvivorSecrets
-from safety.screening import pin_digest, secret_digest
+from safety.model import AlertReason, Level, Severity
+from tests.unit.flows_support import ASK, EXIT_WORD, NOW, QS, context, hasher
 
 # ---- a pinned world: clock, key, secrets ----
 
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-QS = load_default()
-ASK = {q.id: q.text for q in QS.questions}
-
-EXIT_WORD = "Pasta"
-CODEWORD = "blue kettle"
 PIN = "2468"
 DURESS_PIN = "1357"
 ACTIVATION_CODE = "K7QH-3XPM"
 
 
-def hasher(text: str) -> bytes:
-    return hmac.new(b"k" * 32, text.encode(), "sha256").digest()
-
-
-def context(
-    status: CaseStatus = CaseStatus.ACTIVE,
-    *,
-    exit_word: str | None = EXIT_WORD,
-    codeword: str | None = CODEWORD,
-    pin: str | None = None,
-    duress_pin: str | None = None,
-    history: History | None = None,
-    **options: object,
-) -> Context:
-    """A case's context as the shell builds it: secrets are keyed digests, never phrases."""
-    secrets = SurvivorSecrets(
-        exit_word=secret_digest(exit_word, hasher) if exit_word else None,
-        codewords=frozenset({secret_digest(codeword, hasher)}) if codeword else frozenset(),
-        pin=pin_digest(pin, hasher) if pin else None,
-        duress_pin=pin_digest(duress_pin, hasher) if duress_pin else None,
-    )
-    return Context(
-        now=NOW,
-        status=status,
-        questionset=QS,
-        secrets=secrets,
-        hasher=hasher,
-        history=history or History(IntakeLevel.STANDARD, no_contact_order=False),
-        **options,  # type: ignore[arg-type]
-    )
-
-
 def pending(code: str | None = ACTIVATION_CODE) -> Context:
-    # The shell hashes the code the way the engine folds it: lower case, letters and digits only.
-    digest = hasher("".join(ch for ch in code.lower() if ch.isalnum())) if code else None
+    digest = activation_digest(code, hasher) if code else None  # as the shell stores it
     return context(CaseStatus.PENDING, exit_word=None, codeword=None, activation_code=digest)
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -30,14 +29,9 @@ from flows.model import CaseStatus, Context, ConversationState, Flow, Message, R
 from flows.onboarding import CONSENT_TEXT_VERSION, STEPS
 from safety.model import AlertReason, History, IntakeLevel, Severity, SurvivorSecrets
 from safety.screening import pin_digest, secret_digest
+from tests.unit.flows_support import IDLE, NOW, hasher
 
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 ACTIVATION_CODE = "K7QH-3XPM"
-IDLE = ConversationState()
-
-
-def hasher(text: str) -> bytes:
-    return hmac.new(b"k" * 32, text.encode(), "sha256").digest()
 
 
 def context(status: CaseStatus = CaseStatus.ONBOARDING, secrets: SurvivorSecrets | None = None) -> Context:

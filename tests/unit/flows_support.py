@@ -1,0 +1,53 @@
+"""What the flow tests share: a pinned clock, a keyed test hash, and a case's context as the shell builds it."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+
+from flows.loader import load_default
+from flows.model import CaseStatus, Context, ConversationState
+from flows.questionset import QuestionSet
+from safety.model import History, IntakeLevel, SurvivorSecrets
+from safety.screening import pin_digest, secret_digest
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+QS = load_default()
+ASK = {q.id: q.text for q in QS.questions}
+IDLE = ConversationState()
+CALM = History(IntakeLevel.STANDARD, no_contact_order=False)
+EXIT_WORD = "Pasta"
+CODEWORD = "blue kettle"
+
+
+def hasher(text: str) -> bytes:
+    return hmac.new(b"k" * 32, text.encode(), "sha256").digest()
+
+
+def context(
+    status: CaseStatus = CaseStatus.ACTIVE,
+    *,
+    exit_word: str | None = EXIT_WORD,
+    codeword: str | None = CODEWORD,
+    pin: str | None = None,
+    duress_pin: str | None = None,
+    history: History | None = None,
+    questionset: QuestionSet = QS,
+    **options: object,
+) -> Context:
+    """A case's context as the shell builds it: secrets are keyed digests, never phrases."""
+    secrets = SurvivorSecrets(
+        exit_word=secret_digest(exit_word, hasher) if exit_word else None,
+        codewords=frozenset({secret_digest(codeword, hasher)}) if codeword else frozenset(),
+        pin=pin_digest(pin, hasher) if pin else None,
+        duress_pin=pin_digest(duress_pin, hasher) if duress_pin else None,
+    )
+    return Context(
+        now=NOW,
+        status=status,
+        questionset=questionset,
+        secrets=secrets,
+        hasher=hasher,
+        history=history or CALM,
+        **options,  # type: ignore[arg-type]
+    )
