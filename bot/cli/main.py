@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -297,6 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS as exc:
         print(f"safecheck: error: {exc}", file=sys.stderr)
         return 2
+    except sqlite3.OperationalError as exc:  # e.g. locked by a long write elsewhere: nothing was changed
+        print(f"safecheck: error: the database is unavailable ({exc}); try again", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
