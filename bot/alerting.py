@@ -71,8 +71,13 @@ async def notify(
         if not await alerts.notified(tx, alert_id, step, role.value, practitioner_id, now):
             continue
         await outbox.to_practitioner(
-            tx, practitioner_id=practitioner_id, alert_id=alert_id, channel=channels[0], position=0,
-            message=message, now=now,
+            tx,
+            practitioner_id=practitioner_id,
+            alert_id=alert_id,
+            channel=channels[0],
+            position=0,
+            message=message,
+            now=now,
         )
         told.append(practitioner_id)
     return told
@@ -139,5 +144,6 @@ async def undeliverable(tx: Tx, alert_id: int, practitioner_id: int, now: dateti
     if not managers:
         log.error("alert reached nobody alert=%s case=%s", alert_id, case.ref)
         return
-    await notify(tx, service, case, alert_id, len(ladder), Role.MANAGER, Severity(alert.severity),
-                 AlertReason(alert.reason), now)
+    await notify(
+        tx, service, case, alert_id, len(ladder), Role.MANAGER, Severity(alert.severity), AlertReason(alert.reason), now
+    )

@@ -10,6 +10,7 @@ from datetime import datetime
 from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.i18n import Catalogs
+from bot.transport import Transport
 from flows.loader import load_default, parse_questionset
 from flows.questionset import QuestionSet
 from storage.crypto import Crypto
@@ -24,6 +25,7 @@ class App:
     catalogs: Catalogs
     survivor_channels: dict[str, Channel]
     practitioner_channels: dict[str, Channel]
+    transports: list[Transport] = field(default_factory=list)
     rand: random.Random = field(default_factory=random.Random)
     outbox_ready: asyncio.Event = field(default_factory=asyncio.Event)
     # Cases that used the quick exit since this process started: a message fetched for sending

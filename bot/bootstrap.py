@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from bot.app import App
@@ -15,6 +15,7 @@ from bot.channels.simulator import SimulatorChannel
 from bot.clock import Clock, FixedClock, OffsetClock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.i18n import Catalogs
+from bot.transport import Transport, configured
 from storage.crypto import Crypto
 from storage.db import Database
 from storage.keys import load_keys
@@ -42,17 +43,27 @@ async def open_app(
     simulator: SimulatorChannel | None = None,
     moving_clock: bool = False,
     seed: int | None = None,
+    transports: Sequence[Transport] | None = None,
 ) -> AsyncIterator[App]:
-    """Open the database and build the app; closes everything on exit."""
+    """Open the database and build the app; closes everything on exit.
+
+    `transports` defaults to those configured in the environment (Telegram, SMS, e-mail).
+    """
     keys = load_keys(os.environ, settings.key_file)
     if not settings.db_path.exists():
         raise ConfigError(f"no database at {settings.db_path}: run `safecheck init` first (or set SAFECHECK_DB)")
+    built = list(configured(settings) if transports is None else transports)  # bad settings fail before opening
     db = await Database.open(settings.db_path)
     try:
         clock = clock or make_clock(settings, moving=moving_clock)
         simulator = simulator or SimulatorChannel()
         survivor_channels: dict[str, Channel] = {simulator.name: simulator}
         practitioner_channels: dict[str, Channel] = {"inbox": InboxChannel(db, clock), "log": LogChannel()}
+        for transport in built:
+            if transport.survivor_channel is not None:
+                survivor_channels[transport.name] = transport.survivor_channel
+            if transport.practitioner_channel is not None:
+                practitioner_channels[transport.name] = transport.practitioner_channel
         yield App(
             db=db,
             crypto=Crypto(keys),
@@ -60,7 +71,13 @@ async def open_app(
             catalogs=Catalogs(),
             survivor_channels=survivor_channels,
             practitioner_channels=practitioner_channels,
+            transports=built,
             rand=random.Random(seed),
         )
     finally:
+        for transport in built:
+            try:
+                await transport.close()
+            except Exception as exc:  # closing one must not keep the others (or the database) open
+                logging.getLogger("safecheck").error("closing %s failed error=%s", transport.name, type(exc).__name__)
         await db.close()

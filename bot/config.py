@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 class ConfigError(Exception):
@@ -21,6 +22,11 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     log_level: str = "INFO"
+    # The public base URL providers call (webhooks), e.g. https://safecheck.example.org; behind a
+    # proxy it is what signatures are computed over, so it cannot be guessed from the request.
+    public_url: str | None = None
+    # The environment the settings came from: each transport reads its own variables from it.
+    env: Mapping[str, str] = field(default_factory=dict)
 
 
 def parse_instant(text: str, name: str) -> datetime:
@@ -33,6 +39,13 @@ def parse_instant(text: str, name: str) -> datetime:
         return when.astimezone(UTC)
     except (ValueError, OverflowError):
         raise ConfigError(f"{name} must be an ISO date-time like 2026-11-23T10:00:00Z, not {text!r}") from None
+
+
+def parse_public_url(text: str) -> str:
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"SAFECHECK_PUBLIC_URL must be a base URL like https://safecheck.example.org, not {text!r}")
+    return text.strip().rstrip("/")
 
 
 def load(
@@ -51,6 +64,7 @@ def load(
     level = env.get("SAFECHECK_LOG_LEVEL", "INFO").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"SAFECHECK_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    public = env.get("SAFECHECK_PUBLIC_URL")
     return Settings(
         db_path=db_path,
         key_file=key,
@@ -58,4 +72,6 @@ def load(
         host=env.get("SAFECHECK_HOST", "127.0.0.1"),
         port=int(port_text),
         log_level=level,
+        public_url=parse_public_url(public) if public else None,
+        env=dict(env),
     )

@@ -35,8 +35,14 @@ async def run(tx: Tx, service: Service, now: datetime) -> None:
             day = await reports.caseload(tx, idva, now - timedelta(days=1), now)
             channels = await practitioners.channel_names(tx, idva)
             if channels:
-                message = {"kind": "digest", "statuses": day.statuses, "levels": day.levels, "alerts": day.alerts,
-                           "open_alerts": day.open_alerts}
-                await outbox.to_practitioner(tx, practitioner_id=idva, alert_id=None, channel=channels[0], position=0,
-                                             message=message, now=now)
+                message = {
+                    "kind": "digest",
+                    "statuses": day.statuses,
+                    "levels": day.levels,
+                    "alerts": day.alerts,
+                    "open_alerts": day.open_alerts,
+                }
+                await outbox.to_practitioner(
+                    tx, practitioner_id=idva, alert_id=None, channel=channels[0], position=0, message=message, now=now
+                )
     await ensure_scheduled(tx, service, now + timedelta(minutes=1))

@@ -74,7 +74,10 @@ class Dispatcher:
                 if channel is None or item.address_enc is None:
                     raise SendError(f"no survivor channel {item.channel}", retryable=False)
                 address = app.crypto.decrypt(item.address_enc, ADDRESS)
-                message = app.catalogs.render(item.message, item.language, item.timezone)
+                rendered = app.catalogs.render(item.message, item.language, item.timezone)
+                # What a transport may need beyond the words: e.g. Telegram deletes a case's messages.
+                meta = {"case_id": str(item.case_id or ""), "outbox_id": str(item.id), "key": item.message["key"]}
+                message = Outgoing(rendered.text, rendered.options, {**rendered.meta, **meta})
             else:
                 channel = app.practitioner_channels.get(item.channel)
                 if channel is None:

@@ -81,7 +81,6 @@ class H:
         await timers.cancel(self.tx, self.now, self.case.id, CHECKIN_TIMERS)
 
 
-
 async def on_activated(h: H, e: Activated) -> None:
     await h.set(status="onboarding", activation_hash=None, activation_expires_at=None)
     await h.log("activated")

@@ -14,7 +14,7 @@ from bot.i18n import SOURCE_LANGUAGE, to_message
 from flows import engine
 from flows import replies as R
 from flows.events import ConsentRecorded, ConsentWithdrawn, Event, QuickExitUsed
-from flows.model import CaseStatus, Context, Flow, Input, Message, Reply, Step
+from flows.model import CaseStatus, Context, ExitPressed, Flow, Input, Message, Reply, Step
 from safety.model import AlertReason, Severity, SurvivorSecrets
 from safety.screening import screen
 from storage import cases, checkins, inbound, outbox, services
@@ -68,8 +68,19 @@ async def handle_inbound(app: App, msg: InboundMessage) -> Handled:
     flagged for a person; a codeword in it still alerts. Only if even that fails does the error
     reach the caller, whose webhook then answers 5xx so that the provider delivers it again.
     """
+    return await _safely(app, msg, Message(msg.text[:MAX_STORED_TEXT]))
+
+
+async def handle_input(
+    app: App, channel: str, address: str, inp: Input, provider_id: str, received_at: datetime | None = None
+) -> Handled:
+    """A non-text input from the survivor's phone (e.g. a tapped Exit button), handled like a message."""
+    return await _safely(app, InboundMessage(channel, address, "", provider_id, received_at), inp)
+
+
+async def _safely(app: App, msg: InboundMessage, inp: Input) -> Handled:
     try:
-        return await _handle(app, msg)
+        return await _handle(app, msg, inp)
     except Exception as exc:
         log.error("inbound processing failed channel=%s error=%s", msg.channel, type(exc).__name__)
         return await _keep_failed(app, msg)
@@ -125,8 +136,8 @@ async def looks_urgent(app: App, msg: InboundMessage) -> bool:
     return found.codeword or found.quick_exit
 
 
-async def _handle(app: App, msg: InboundMessage) -> Handled:
-    urgent = await looks_urgent(app, msg)
+async def _handle(app: App, msg: InboundMessage, inp: Input) -> Handled:
+    urgent = isinstance(inp, ExitPressed) or await looks_urgent(app, msg)
     now = app.clock.now()
     text = msg.text[:MAX_STORED_TEXT]
     async with app.db.transaction(urgent=urgent) as tx:
@@ -151,7 +162,7 @@ async def _handle(app: App, msg: InboundMessage) -> Handled:
             await tx.commit()
             handled = Handled(Outcome.UNKNOWN_SENDER)
         else:
-            step = await advance(tx, app, case, Message(text), now, Effects(how=msg.channel))
+            step = await advance(tx, app, case, inp, now, Effects(how=msg.channel))
             body = app.crypto.encrypt(text, inbound.BODY) if keeps_words(case, step) else None
             await inbound.attach(tx, message_id, case.id, body)
             await tx.commit()

@@ -85,8 +85,14 @@ class TimerRunner:
         failures = int(timer.payload.get("failures", 0)) + 1
         # Escalations are retried for ever; anything else gives up after a few tries.
         give_up = timer.kind != "escalate" and failures >= MAX_TIMER_FAILURES
-        log.error("timer failed id=%s kind=%s failures=%d error=%s%s", timer.id, timer.kind, failures,
-                  type(exc).__name__, " (given up)" if give_up else "")
+        log.error(
+            "timer failed id=%s kind=%s failures=%d error=%s%s",
+            timer.id,
+            timer.kind,
+            failures,
+            type(exc).__name__,
+            " (given up)" if give_up else "",
+        )
         delay = min(timedelta(minutes=2**failures), timedelta(minutes=30))
         async with self.app.db.transaction() as tx:
             await timers.postpone(tx, timer.id, now + delay, {**timer.payload, "failures": failures}, done=give_up)

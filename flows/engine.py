@@ -22,6 +22,7 @@ from flows.model import (
     CaseStatus,
     Context,
     ConversationState,
+    ExitPressed,
     Expiry,
     Flow,
     Input,
@@ -44,6 +45,8 @@ def handle(state: ConversationState, inp: Input, ctx: Context) -> Step:
     """Advance a survivor's conversation by one input. Pure: the caller persists the result."""
     if isinstance(inp, Message):
         return _message(state, inp.text, ctx)
+    if isinstance(inp, ExitPressed):
+        return _quick_exit(state, ctx) if ctx.status.reachable else Step(state)
     if isinstance(inp, StartCheckin):
         if ctx.status is CaseStatus.ACTIVE and state.flow is None:
             return checkin.start(state, ctx)

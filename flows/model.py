@@ -60,7 +60,12 @@ class Expiry:
     """The check-in's window is over: close it with what we have."""
 
 
-Input = Message | StartCheckin | Timeout | Expiry
+@dataclass(frozen=True)
+class ExitPressed:
+    """The survivor tapped a one-tap Exit button: the same as sending the exit word."""
+
+
+Input = Message | StartCheckin | Timeout | Expiry | ExitPressed
 
 
 # ---- outputs ----

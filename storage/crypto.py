@@ -98,9 +98,7 @@ class Crypto:
         except UnicodeDecodeError:
             raise DecryptError("cannot decrypt value: its key id is malformed") from None
         if key_id not in self._aeads:
-            raise DecryptError(
-                f"cannot decrypt value: unknown key id {key_id!r}; was it removed from the key file?"
-            )
+            raise DecryptError(f"cannot decrypt value: unknown key id {key_id!r}; was it removed from the key file?")
         return key_id, blob[body : body + NONCE_BYTES], blob[body + NONCE_BYTES :]
 
     def lookup_hash(self, kind: str, value: str) -> bytes:

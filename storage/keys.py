@@ -152,9 +152,7 @@ def loads(text: str, source: str) -> KeyMaterial:
     encryption = data["encryption"]
     if not isinstance(encryption, dict):
         raise KeyConfigError(f"{source} has encryption keys that are not a JSON object: {_FIX}")
-    keys = {
-        key_id: _decode_key(value, f"encryption {key_id!r}", source) for key_id, value in encryption.items()
-    }
+    keys = {key_id: _decode_key(value, f"encryption {key_id!r}", source) for key_id, value in encryption.items()}
     lookup = _decode_key(data["lookup"], "lookup", source)
     secrets = _decode_key(data["secrets"], "secrets", source)
     problem = _problem(current, keys, lookup, secrets)
@@ -166,10 +164,14 @@ def loads(text: str, source: str) -> KeyMaterial:
 def create_key_file(path: Path) -> KeyMaterial:
     """Write fresh keys to a new file readable only by its owner; never overwrite one."""
     km = generate()
-    _write_new(path, km, exists_hint=(
-        "refusing to overwrite it, as values encrypted under it would become unreadable; "
-        "move it away first if you really mean to"
-    ))
+    _write_new(
+        path,
+        km,
+        exists_hint=(
+            "refusing to overwrite it, as values encrypted under it would become unreadable; "
+            "move it away first if you really mean to"
+        ),
+    )
     return km
 
 
@@ -228,9 +230,7 @@ def load_keys(env: Mapping[str, str], key_file: Path) -> KeyMaterial:
     try:
         fd = os.open(key_file, os.O_RDONLY)
     except FileNotFoundError:
-        raise KeyConfigError(
-            f"{source} not found: run `safecheck init` to create it, or set {ENV_VAR}"
-        ) from None
+        raise KeyConfigError(f"{source} not found: run `safecheck init` to create it, or set {ENV_VAR}") from None
     except OSError as err:
         raise KeyConfigError(f"cannot open {source}: {err.strerror}") from None
     with os.fdopen(fd, "rb") as f:

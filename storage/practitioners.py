@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from storage.crypto import Crypto
+from storage.crypto import Crypto, new_activation_code
 from storage.db import Row, Tx, ts
 
 NAME = b"practitioner.name"
 ADDRESS = b"practitioner.address"
 ROLES = ("idva", "duty", "manager")
+LINK_VALID_FOR = timedelta(hours=24)
+
+
+def address_key(channel: str, address: str) -> tuple[str, str]:
+    """The (kind, value) a practitioner's address is blind-indexed under: apart from survivors' ones."""
+    value = "".join(address.split()).lower()
+    if "@" not in value:  # a number: "+44 (7700) 900-001" and "+447700900001" are the same phone
+        value = "".join(ch for ch in value if ch not in "-().")
+    return f"practitioner:{channel}", value
 
 
 @dataclass(frozen=True)
@@ -36,10 +45,78 @@ async def add(
         (service_id, role, crypto.encrypt(name, NAME), ts(now)),
     )
     await tx.executemany(
-        "INSERT INTO practitioner_channels (practitioner_id, position, channel, address_enc) VALUES (?, ?, ?, ?)",
-        [(pid, i, c.channel, crypto.encrypt_optional(c.address, ADDRESS)) for i, c in enumerate(channels)],
+        "INSERT INTO practitioner_channels (practitioner_id, position, channel, address_enc, address_hash)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [
+            (pid, i, c.channel, crypto.encrypt_optional(c.address, ADDRESS), _hash(crypto, c.channel, c.address))
+            for i, c in enumerate(channels)
+        ],
     )
     return pid
+
+
+def _hash(crypto: Crypto, channel: str, address: str | None) -> bytes | None:
+    return None if address is None else crypto.lookup_hash(*address_key(channel, address))
+
+
+async def by_address(tx: Tx, crypto: Crypto, channel: str, address: str) -> Practitioner | None:
+    """The active practitioner who uses this address on this channel, if any."""
+    row = await tx.one(
+        "SELECT p.* FROM practitioners p JOIN practitioner_channels c ON c.practitioner_id = p.id"
+        " WHERE c.channel = ? AND c.address_hash = ? AND p.active = 1 ORDER BY p.id LIMIT 1",
+        (channel, _hash(crypto, channel, address)),
+    )
+    return _practitioner(crypto, row) if row else None
+
+
+async def set_address(tx: Tx, crypto: Crypto, practitioner_id: int, channel: str, address: str) -> None:
+    """Give the practitioner's entry for `channel` this address (added last if they had no such entry)."""
+    values = (crypto.encrypt(address, ADDRESS), _hash(crypto, channel, address))
+    if await tx.scalar(
+        "SELECT 1 FROM practitioner_channels WHERE practitioner_id = ? AND channel = ?", (practitioner_id, channel)
+    ):
+        await tx.execute(
+            "UPDATE practitioner_channels SET address_enc = ?, address_hash = ?"
+            " WHERE practitioner_id = ? AND channel = ?",
+            (*values, practitioner_id, channel),
+        )
+        return
+    position = await tx.scalar(
+        "SELECT COALESCE(MAX(position) + 1, 0) FROM practitioner_channels WHERE practitioner_id = ?", (practitioner_id,)
+    )
+    await tx.execute(
+        "INSERT INTO practitioner_channels (practitioner_id, position, channel, address_enc, address_hash)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (practitioner_id, position, channel, *values),
+    )
+
+
+def _code_hash(crypto: Crypto, channel: str, code: str) -> bytes:
+    return crypto.lookup_hash(f"link:{channel}", "".join(code.upper().replace("-", "").split()))
+
+
+async def new_link(tx: Tx, crypto: Crypto, practitioner_id: int, channel: str, now: datetime) -> str:
+    """A one-time code (valid 24 h) the practitioner sends from the chat to be linked to it."""
+    code = new_activation_code()
+    await tx.execute(
+        "INSERT INTO practitioner_links (practitioner_id, channel, code_hash, expires_at) VALUES (?, ?, ?, ?)",
+        (practitioner_id, channel, _code_hash(crypto, channel, code), ts(now + LINK_VALID_FOR)),
+    )
+    return code
+
+
+async def redeem_link(tx: Tx, crypto: Crypto, channel: str, code: str, address: str, now: datetime) -> int | None:
+    """Link `address` to the practitioner whose unused, unexpired code this is; None otherwise."""
+    row = await tx.one(
+        "SELECT l.id, l.practitioner_id FROM practitioner_links l JOIN practitioners p ON p.id = l.practitioner_id"
+        " WHERE l.channel = ? AND l.code_hash = ? AND l.used_at IS NULL AND l.expires_at > ? AND p.active = 1",
+        (channel, _code_hash(crypto, channel, code), ts(now)),
+    )
+    if row is None:
+        return None
+    await tx.execute("UPDATE practitioner_links SET used_at = ? WHERE id = ?", (ts(now), row["id"]))
+    await set_address(tx, crypto, row["practitioner_id"], channel, address)
+    return int(row["practitioner_id"])
 
 
 def _practitioner(crypto: Crypto, row: Row) -> Practitioner:

@@ -97,8 +97,14 @@ async def cmd_keys_rotate(settings: Settings) -> None:
     try:
         async with db.transaction() as tx:
             count = await reencrypt_all(tx, Crypto(new))
-            await audit.log(tx, make_clock(settings, moving=False).now(), "manager", "keys_rotated", None,
-                            f"current={new.current} values={count}")
+            await audit.log(
+                tx,
+                make_clock(settings, moving=False).now(),
+                "manager",
+                "keys_rotated",
+                None,
+                f"current={new.current} values={count}",
+            )
             await tx.commit()
     finally:
         await db.close()
@@ -146,6 +152,14 @@ async def _tick(app: Any, svc: int, args: argparse.Namespace) -> None:
 async def _practitioner_add(app: Any, svc: int, a: argparse.Namespace) -> None:
     pid = await commands.add_practitioner(app, svc, a.name, a.role, [c.strip() for c in a.channels.split(",") if c])
     print(pid)
+
+
+async def _practitioner_link(app: Any, svc: int, a: argparse.Namespace) -> None:
+    code = await commands.link_code(app, a.id, a.channel)
+    print(f"link code: {code} (valid 24 hours, once); the practitioner sends  LINK {code}  to the bot")
+    bot_name = os.environ.get("TELEGRAM_BOT_USERNAME")
+    if bot_name:
+        print(f"or opens https://t.me/{bot_name}?start=link-{code}")
 
 
 async def _practitioner_list(app: Any, svc: int, a: argparse.Namespace) -> None:
@@ -261,11 +275,20 @@ async def _service_show(app: Any, svc: int, a: argparse.Namespace) -> None:
 
 
 async def _service_set(app: Any, svc: int, a: argparse.Namespace) -> None:
-    print(await commands.configure_service(
-        app, svc, sender_name=a.sender_name, timezone=a.timezone, digest_hour=a.digest_hour,
-        retention_days=a.retention_days, cover_line=a.cover_line, questionset=a.questionset,
-        alert_policy=a.alert_policy, missed_policy=a.missed_policy,
-    ))
+    print(
+        await commands.configure_service(
+            app,
+            svc,
+            sender_name=a.sender_name,
+            timezone=a.timezone,
+            digest_hour=a.digest_hour,
+            retention_days=a.retention_days,
+            cover_line=a.cover_line,
+            questionset=a.questionset,
+            alert_policy=a.alert_policy,
+            missed_policy=a.missed_policy,
+        )
+    )
 
 
 Handler = Callable[[Any, int, argparse.Namespace], Awaitable[None]]
@@ -273,6 +296,7 @@ _HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("tick", None): _tick,
     ("practitioner", "add"): _practitioner_add,
     ("practitioner", "list"): _practitioner_list,
+    ("practitioner", "link"): _practitioner_link,
     ("practitioner", "inbox"): _inbox,
     ("case", "enrol"): _enrol,
     ("case", "list"): _case_list,

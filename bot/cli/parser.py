@@ -41,7 +41,14 @@ def build_parser() -> Parser:
     add = pr.add_parser("add")
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=["idva", "duty", "manager"])
-    add.add_argument("--channels", default="inbox,log", help="alert channels in order of preference")
+    add.add_argument(
+        "--channels",
+        default="inbox,log",
+        help="alert channels in order of preference: inbox, log, telegram, sms:+447700900001, email:ida@example.org",
+    )
+    ln = pr.add_parser("link", help="a one-time code that links a practitioner's Telegram chat")
+    ln.add_argument("id", type=int)
+    ln.add_argument("--channel", default="telegram")
     pr.add_parser("list").add_argument("--json", action="store_true")
     ib = pr.add_parser("inbox")
     ib.add_argument("id", type=int)
@@ -106,8 +113,9 @@ def build_parser() -> Parser:
     st.add_argument("--alert-policy", help="a JSON file with the escalation ladders, or 'default'")
     st.add_argument("--missed-policy", help="a JSON file with the missed check-in policy, or 'default'")
 
-    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(dest="action", required=True,
-                                                                         parser_class=Parser)
+    keys = sub.add_parser("keys", help="encryption keys").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
     keys.add_parser("rotate", help="add a new encryption key and re-encrypt every value under it")
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="action", required=True, parser_class=Parser)

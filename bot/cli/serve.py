@@ -24,7 +24,10 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
         loop.add_signal_handler(sig, stop.set)
     async with open_app(settings, moving_clock=True) as app:
         # Bind first: a port in use must fail before anything is sent.
-        site_runner = web.AppRunner(make_web_app(app), access_log=None)
+        web_app = make_web_app(app)
+        for transport in app.transports:
+            transport.add_routes(web_app)
+        site_runner = web.AppRunner(web_app, access_log=None)
         await site_runner.setup()
         try:
             await web.TCPSite(site_runner, settings.host, settings.port).start()
@@ -32,6 +35,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             await site_runner.cleanup()
             raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror}") from None
         log.info("listening on http://%s:%d", settings.host, settings.port)
+        for transport in app.transports:
+            await transport.start(app)
+            log.info("%s started", transport.name)
         runner = TimerRunner(app)
         await runner.prepare()
         caught_up = await runner.run_due()  # whatever fell due while we were down

@@ -3,7 +3,7 @@
 from bot.commands.alerts import ack, list_alerts
 from bot.commands.cases import checkin_now, enrol, list_cases, set_status, show_case
 from bot.commands.common import UserError, case_by_ref, check_sender_name, check_timezone, service_id
-from bot.commands.practitioners import add_practitioner, list_practitioners, read_inbox
+from bot.commands.practitioners import add_practitioner, link_code, list_practitioners, read_inbox
 from bot.commands.schedules import set_schedule, show_schedule
 from bot.commands.service import configure_service, show_service
 
@@ -17,6 +17,7 @@ __all__ = [
     "checkin_now",
     "configure_service",
     "enrol",
+    "link_code",
     "list_alerts",
     "list_cases",
     "list_practitioners",

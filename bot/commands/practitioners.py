@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.app import App
@@ -9,7 +10,37 @@ from bot.commands.common import UserError
 from storage import audit, inbox, practitioners
 from storage.practitioners import ROLES, ChannelAddress
 
-PRACTITIONER_CHANNELS = ("inbox", "log")
+# Alert channels, and what an address on each looks like (None: the channel takes no address).
+ADDRESS_FORMS: dict[str, tuple[re.Pattern[str], str] | None] = {
+    "inbox": None,
+    "log": None,
+    "telegram": (re.compile(r"-?\d{1,20}"), "a Telegram chat id (or none: link the chat with `practitioner link`)"),
+    "sms": (re.compile(r"\+[1-9]\d{6,14}"), "a mobile number in international form, e.g. sms:+447700900001"),
+    "email": (re.compile(r"[^@\s:,]+@[^@\s:,]+\.[^@\s:,]+"), "an e-mail address, e.g. email:ida@example.org"),
+}
+PRACTITIONER_CHANNELS = tuple(ADDRESS_FORMS)
+NEEDS_ADDRESS = ("sms", "email")  # telegram gets its address when the practitioner links their chat
+
+
+def parse_channel(spec: str) -> ChannelAddress:
+    """ "inbox", "telegram", "sms:+447700900001" or "email:ida@example.org"; a bad one is a UserError."""
+    channel, _, address = spec.strip().partition(":")
+    channel, address = channel.strip().lower(), "".join(address.split())
+    if channel not in ADDRESS_FORMS:
+        raise UserError(f"unknown alert channel {channel!r}: use {', '.join(PRACTITIONER_CHANNELS)}")
+    form = ADDRESS_FORMS[channel]
+    if form is None:
+        if address:
+            raise UserError(f"the {channel} channel takes no address, not {channel}:{address}")
+        return ChannelAddress(channel, None)
+    pattern, hint = form
+    if not address:
+        if channel in NEEDS_ADDRESS:
+            raise UserError(f"the {channel} channel needs an address: {hint}")
+        return ChannelAddress(channel, None)
+    if not pattern.fullmatch(address):
+        raise UserError(f"{channel} address must be {hint}")  # the value itself is not echoed: it is personal
+    return ChannelAddress(channel, address)
 
 
 async def add_practitioner(app: App, svc: int, name: str, role: str, channels: list[str]) -> int:
@@ -19,14 +50,12 @@ async def add_practitioner(app: App, svc: int, name: str, role: str, channels: l
         raise UserError("a practitioner needs a name (--name)")
     if not channels:
         raise UserError("a practitioner needs at least one alert channel (--channels inbox,log)")
-    for channel in channels:
-        if channel not in PRACTITIONER_CHANNELS:
-            raise UserError(f"unknown alert channel {channel!r}: use {', '.join(PRACTITIONER_CHANNELS)}")
+    parsed = [parse_channel(c) for c in channels]
+    if len({c.channel for c in parsed}) < len(parsed):
+        raise UserError("each alert channel may appear once in --channels")
     now = app.clock.now()
     async with app.db.transaction() as tx:
-        pid = await practitioners.add(
-            tx, app.crypto, svc, role, name.strip(), [ChannelAddress(c, None) for c in channels], now
-        )
+        pid = await practitioners.add(tx, app.crypto, svc, role, name.strip(), parsed, now)
         await audit.log(tx, now, "manager", f"practitioner_added:{role}", None, f"practitioner={pid}")
         await tx.commit()
     return pid
@@ -56,3 +85,19 @@ async def list_practitioners(app: App, svc: int) -> list[dict[str, Any]]:
             }
             for p in found
         ]
+
+
+async def link_code(app: App, practitioner_id: int, channel: str) -> str:
+    """A one-time code the practitioner sends from their chat (valid 24 h) to receive alerts there."""
+    if channel != "telegram":
+        raise UserError(f"only telegram chats are linked with a code, not {channel!r} (give sms/email addresses)")
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        if await practitioners.active_service(tx, practitioner_id) is None:
+            raise UserError(f"no active practitioner {practitioner_id}")
+        code = await practitioners.new_link(tx, app.crypto, practitioner_id, channel, now)
+        await audit.log(
+            tx, now, "manager", f"practitioner_link_issued:{channel}", None, f"practitioner={practitioner_id}"
+        )
+        await tx.commit()
+    return code

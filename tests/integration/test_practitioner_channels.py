@@ -1,0 +1,232 @@
+"""Practitioners on real channels: addresses, linking a chat with a one-time code, acknowledging by message."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot import commands
+from bot.bootstrap import open_app
+from bot.channels.base import Capabilities, Outgoing
+from bot.commands.practitioners import parse_channel
+from bot.config import ConfigError, load
+from bot.pipeline import Outcome, handle_input
+from bot.practitioner_inbound import HELP, acknowledge_alert, handle_practitioner_text
+from flows.model import ExitPressed
+from storage import practitioners, services
+from storage.practitioners import ChannelAddress
+from tests.conftest import World
+from tests.integration.conftest import PHONE, alerts, case_row, later, rows
+from tests.integration.test_escalation import raise_codeword
+
+CHAT = "555000111"
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("inbox", ChannelAddress("inbox", None)),
+        ("telegram", ChannelAddress("telegram", None)),
+        ("telegram:123456789", ChannelAddress("telegram", "123456789")),
+        ("sms:+447700900001", ChannelAddress("sms", "+447700900001")),
+        (" SMS : +44 7700 900001 ", ChannelAddress("sms", "+447700900001")),
+        ("email:ida@example.org", ChannelAddress("email", "ida@example.org")),
+    ],
+)
+def test_channel_specs_parse(spec: str, expected: ChannelAddress) -> None:
+    assert parse_channel(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "error"),
+    [
+        ("pager", "unknown alert channel 'pager'"),
+        ("inbox:123", "takes no address"),
+        ("sms", "needs an address"),
+        ("sms:07700900001", "international form"),
+        ("email", "needs an address"),
+        ("email:not-an-address", "an e-mail address"),
+        ("telegram:@someone", "chat id"),
+    ],
+)
+def test_bad_channel_specs_are_one_line_errors_without_the_value(spec: str, error: str) -> None:
+    with pytest.raises(commands.UserError, match=error) as caught:
+        parse_channel(spec)
+    assert "\n" not in str(caught.value)
+    assert "07700900001" not in str(caught.value) and "not-an-address" not in str(caught.value)
+
+
+async def test_a_channel_may_appear_once(world: World) -> None:
+    with pytest.raises(commands.UserError, match="once"):
+        await commands.add_practitioner(world.app, world.service_id, "Ida", "idva", ["inbox", "inbox"])
+
+
+async def test_sms_and_email_addresses_are_found_by_keyed_hash_not_stored_in_clear(world: World) -> None:
+    pid = await commands.add_practitioner(
+        world.app, world.service_id, "Sam", "idva", ["sms:+447700900001", "email:Sam@Example.org", "inbox"]
+    )
+    async with world.app.db.reading() as tx:
+        found = await practitioners.by_address(tx, world.app.crypto, "sms", "+44 7700 900-001")
+        by_mail = await practitioners.by_address(tx, world.app.crypto, "email", "sam@example.org")
+        wrong_channel = await practitioners.by_address(tx, world.app.crypto, "email", "+447700900001")
+        listed = await practitioners.channels(tx, world.app.crypto, pid)
+    assert found is not None and found.id == pid
+    assert by_mail is not None and by_mail.id == pid
+    assert wrong_channel is None
+    assert [c.channel for c in listed] == ["sms", "email", "inbox"]
+    stored = await rows(
+        world.app, "SELECT address_enc, address_hash FROM practitioner_channels WHERE practitioner_id = ?", (pid,)
+    )
+    assert all(b"+447700900001" not in (r["address_enc"] or b"") for r in stored)
+
+
+async def test_a_link_code_links_a_chat_once(world: World) -> None:
+    code = await commands.link_code(world.app, world.idva, "telegram")
+
+    assert await handle_practitioner_text(world.app, "telegram", CHAT, f"/start link-{code}") is not None
+    # Used: a second chat cannot take it over, and reads like any unknown sender.
+    assert await handle_practitioner_text(world.app, "telegram", "999", f"LINK {code}") is None
+    async with world.app.db.reading() as tx:
+        linked = await practitioners.by_address(tx, world.app.crypto, "telegram", CHAT)
+        names = await practitioners.channel_names(tx, world.idva)
+    assert linked is not None and linked.id == world.idva
+    assert names == ["inbox", "log", "telegram"]  # added last: the practitioner's order is kept
+
+
+async def test_an_expired_or_wrong_link_code_links_nothing(world: World) -> None:
+    code = await commands.link_code(world.app, world.idva, "telegram")
+    assert await handle_practitioner_text(world.app, "telegram", CHAT, "LINK AAAA-BBBB") is None
+    world.clock.advance(timedelta(hours=24, seconds=1))
+    assert await handle_practitioner_text(world.app, "telegram", CHAT, f"link {code}") is None
+    async with world.app.db.reading() as tx:
+        assert await practitioners.by_address(tx, world.app.crypto, "telegram", CHAT) is None
+
+
+async def test_only_telegram_is_linked_by_code(world: World) -> None:
+    with pytest.raises(commands.UserError, match="only telegram"):
+        await commands.link_code(world.app, world.idva, "sms")
+    with pytest.raises(commands.UserError, match="no active practitioner 999"):
+        await commands.link_code(world.app, 999, "telegram")
+
+
+async def test_strangers_get_none_so_their_message_goes_to_the_survivor_pipeline(world: World) -> None:
+    assert await handle_practitioner_text(world.app, "sms", "+447700900999", "ACK C-AAAAA") is None
+
+
+async def test_ack_by_reference_acknowledges_the_cases_open_alerts_and_stops_escalation(world: World) -> None:
+    await raise_codeword(world)
+    sms_idva = await commands.add_practitioner(world.app, world.service_id, "Ivy", "idva", ["sms:+447700900001"])
+    ref = (await alerts(world))[0]["case"]
+
+    reply = await handle_practitioner_text(world.app, "sms", "+447700900001", f"ack {ref.lower()}")
+
+    assert reply == f"Acknowledged 1 alert(s) for {ref}. Escalation stopped."
+    [alert] = await alerts(world)
+    assert alert["acknowledged_by"] == sms_idva
+    await later(world, timedelta(minutes=15))
+    assert [n["role"] for n in (await alerts(world))[0]["notified"]] == ["idva"]  # duty never told
+    again = await handle_practitioner_text(world.app, "sms", "+447700900001", f"ACK {ref}")
+    assert again == f"No open alerts for {ref}."
+
+
+async def test_ack_for_a_case_of_another_service_is_refused(world: World) -> None:
+    await raise_codeword(world)
+    ref = (await alerts(world))[0]["case"]
+    async with world.app.db.transaction() as tx:
+        other = await services.create(tx, "other", "Another service", world.clock.now())
+        await tx.commit()
+    await commands.add_practitioner(world.app, other, "Olga", "idva", ["sms:+447700900002"])
+
+    assert await handle_practitioner_text(world.app, "sms", "+447700900002", f"ACK {ref}") == (
+        f"No case {ref} in your service."
+    )
+    assert (await alerts(world))[0]["acknowledged_at"] is None
+
+
+async def test_a_practitioner_gets_help_for_anything_else(world: World) -> None:
+    await commands.add_practitioner(world.app, world.service_id, "Ivy", "idva", ["sms:+447700900001"])
+    assert await handle_practitioner_text(world.app, "sms", "+447700900001", "hello?") == HELP
+
+
+async def test_acknowledge_button_checks_the_chat_and_the_service(world: World) -> None:
+    alert_id = await raise_codeword(world)
+    assert "not linked" in await acknowledge_alert(world.app, "telegram", CHAT, alert_id)
+    async with world.app.db.transaction() as tx:
+        other = await services.create(tx, "other", "Another service", world.clock.now())
+        await tx.commit()
+    await commands.add_practitioner(world.app, other, "Olga", "idva", ["telegram:777"])
+    assert await acknowledge_alert(world.app, "telegram", "777", alert_id) == "You cannot acknowledge this alert."
+    assert (await alerts(world))[0]["acknowledged_at"] is None
+
+    code = await commands.link_code(world.app, world.duty, "telegram")
+    await handle_practitioner_text(world.app, "telegram", CHAT, f"LINK {code}")
+    assert (await acknowledge_alert(world.app, "telegram", CHAT, alert_id)).startswith("Acknowledged: case C-")
+    assert (await alerts(world))[0]["acknowledged_by"] == world.duty
+    assert "already acknowledged" in await acknowledge_alert(world.app, "telegram", CHAT, alert_id)
+
+
+async def test_an_exit_button_is_a_quick_exit(world: World) -> None:
+    ref = await world.onboard()
+    await world.say(PHONE, "1")  # nothing running; any message
+    await world.deliver()
+
+    handled = await handle_input(world.app, "simulator", PHONE, ExitPressed(), "tap-1")
+
+    assert handled.outcome is Outcome.PROCESSED
+    assert (await case_row(world, ref))["status"] == "paused"
+    assert [a["reason"] for a in await alerts(world)] == ["quick_exit"]
+    assert await world.deliver() == []  # nothing is said on the phone
+    again = await handle_input(world.app, "simulator", PHONE, ExitPressed(), "tap-1")
+    assert again.outcome is Outcome.DUPLICATE
+
+
+class RecordingTransport:
+    """A transport of the Transport protocol whose channels record what they are given."""
+
+    name = "pigeon"
+    capabilities = Capabilities()
+
+    def __init__(self) -> None:
+        self.survivor_channel = self
+        self.practitioner_channel = self
+        self.closed = False
+
+    async def send(self, address: str, message: Outgoing) -> str:
+        return "p-1"
+
+    async def delete(self, address: str, provider_ids: list[str]) -> None:
+        return None
+
+    def add_routes(self, web_app: web.Application) -> None:
+        return None
+
+    async def start(self, app: object) -> None:
+        return None
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def test_open_app_registers_a_transports_channels_and_closes_it(world: World) -> None:
+    transport = RecordingTransport()
+    async with open_app(world.settings, transports=[transport]) as app:
+        assert app.survivor_channels["pigeon"] is transport
+        assert app.practitioner_channels["pigeon"] is transport
+        assert app.transports == [transport]
+    assert transport.closed
+
+
+@pytest.mark.parametrize("bad", ["ftp://x.org", "https://", "https://x.org/?a=1", "safecheck.example.org"])
+def test_a_bad_public_url_is_a_one_line_config_error(bad: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="SAFECHECK_PUBLIC_URL"):
+        load({"SAFECHECK_PUBLIC_URL": bad, "SAFECHECK_DB": str(tmp_path / "x.db")})
+
+
+def test_public_url_loses_its_trailing_slash_and_settings_keep_the_environment(tmp_path: Path) -> None:
+    env = {"SAFECHECK_PUBLIC_URL": "https://safecheck.example.org/", "TELEGRAM_BOT_TOKEN": "t"}
+    settings = load(env)
+    assert settings.public_url == "https://safecheck.example.org"
+    assert settings.env["TELEGRAM_BOT_TOKEN"] == "t"
