@@ -94,6 +94,27 @@ def test_practitioner_without_any_channel_is_refused(enrolled: tuple[Cli, str]) 
     assert look(cli, "SELECT count(*) FROM practitioners") == [(1,)]
 
 
+def test_practitioner_with_a_bad_sms_number_is_refused_without_echoing_it(enrolled: tuple[Cli, str]) -> None:
+    cli, _ = enrolled
+    proc = cli.run("practitioner", "add", "--name", "X", "--role", "idva", "--channels", "sms:07700900555", ok=False)
+    line = refused(proc, "international form")
+    assert "07700900555" not in line
+    assert look(cli, "SELECT count(*) FROM practitioners") == [(1,)]
+
+
+def test_practitioner_channels_and_a_link_code_through_the_cli(enrolled: tuple[Cli, str]) -> None:
+    cli, _ = enrolled
+    cli.run("practitioner", "add", "--name", "Sam", "--role", "duty", "--channels", "telegram,sms:+447700900001")
+    cli.env["TELEGRAM_BOT_USERNAME"] = "alex_chat_bot"
+    out = cli.run("practitioner", "link", "2").stdout
+    code = re.search(r"LINK (\w{4}-\w{4})", out)
+    assert code and f"https://t.me/alex_chat_bot?start=link-{code.group(1)}" in out
+    assert look(cli, "SELECT count(*) FROM practitioner_links WHERE practitioner_id = 2") == [(1,)]
+    listed = cli.run("practitioner", "list").stdout
+    assert "(telegram,sms)" in listed and "+447700900001" not in listed
+    refused(cli.run("practitioner", "link", "9", ok=False), "no active practitioner 9")
+
+
 def test_broken_question_set_is_refused_naming_the_question(enrolled: tuple[Cli, str]) -> None:
     cli, _ = enrolled
     questions = cli.folder / "questions.toml"
