@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 REASONS = {
@@ -56,3 +58,42 @@ def render_digest(message: dict[str, Any]) -> str:
 
 def render_practitioner(message: dict[str, Any]) -> str:
     return render_digest(message) if message.get("kind") == "digest" else render_alert(message)
+
+
+def render_email(text: str, meta: Mapping[str, str], details: str) -> tuple[str, str]:
+    """Subject and plain-text body of a practitioner e-mail: a pointer into Safecheck, not the case itself.
+
+    The subject carries the severity (so a mailbox rule or a glance can triage) and the case
+    reference, a pseudonym that means nothing outside Safecheck; the reason stays in the body,
+    away from notification previews. `details` says where to read the case (a link or a command).
+    """
+    if not meta.get("alert_id"):  # a digest: counts only, already free of anything personal
+        return "Safecheck daily summary", f"{text}\n\nDetails: {details}\n"
+    alert_id, ref = meta["alert_id"], meta.get("case_ref", "-")
+    severity = meta.get("severity", "alert").upper()
+    reason = REASONS.get(meta.get("reason", ""), meta.get("reason", "-"))
+    level = f" (level {meta['level']})" if meta.get("level") else ""
+    lines = [
+        f"Safecheck alert {alert_id} for case {ref}",
+        "",
+        f"Severity: {severity}",
+        f"Reason:   {reason}{level}",
+    ]
+    if meta.get("at"):
+        lines.append(f"Time:     {_utc(meta['at'])}")
+    lines += [
+        "",
+        f"Acknowledge in Safecheck: safecheck alerts ack {alert_id} --as <your practitioner id>",
+        "Replying to this e-mail does not acknowledge the alert.",
+        f"Details: {details}",
+        "",
+        "This e-mail holds no personal details on purpose: the case is in Safecheck.",
+    ]
+    return f"[{severity}] Safecheck alert {ref}", "\n".join(lines) + "\n"
+
+
+def _utc(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return iso
