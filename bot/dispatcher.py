@@ -86,9 +86,12 @@ class Dispatcher:
                 message = Outgoing(
                     render_practitioner(item.message),
                     meta={
-                        k: str(item.message[k])
-                        for k in ("alert_id", "case_ref", "severity", "reason")
-                        if item.message.get(k) is not None
+                        **{
+                            k: str(item.message[k])
+                            for k in ("alert_id", "case_ref", "severity", "reason", "level")
+                            if item.message.get(k) is not None
+                        },
+                        "at": item.created_at.isoformat(),  # when this practitioner was to be told
                     },
                 )
             return Result(item, provider_id=await channel.send(address, message))
