@@ -172,3 +172,35 @@ async def delivered_since(tx: Tx, case_id: int, since: datetime) -> bool:
         (case_id, ts(since)),
     )
     return value is not None
+
+
+async def get(tx: Tx, item_id: int) -> OutboxItem | None:
+    row = await tx.one("SELECT * FROM outbox WHERE id = ?", (item_id,))
+    return _item(row) if row else None
+
+
+async def by_provider_id(tx: Tx, channel: str, provider_id: str) -> OutboxItem | None:
+    """The item a provider's delivery report is about (e.g. a Twilio status callback)."""
+    row = await tx.one("SELECT * FROM outbox WHERE provider_id = ? AND channel = ?", (provider_id, channel))
+    return _item(row) if row else None
+
+
+async def send_again(tx: Tx, crypto: Crypto, item: OutboxItem, address: str, next_at: datetime) -> int:
+    """Queue a survivor message again after the provider reported it undelivered.
+
+    The copy keeps the original's creation time, so a quick exit since then still silences it.
+    """
+    return await tx.execute(
+        "INSERT INTO outbox (recipient, case_id, channel, address_enc, language, timezone, message, status, "
+        "next_attempt_at, created_at) VALUES ('survivor', ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        (
+            item.case_id,
+            item.channel,
+            crypto.encrypt(address, ADDRESS),
+            item.language,
+            item.timezone,
+            json.dumps(item.message),
+            ts(next_at),
+            ts(item.created_at),
+        ),
+    )
