@@ -92,6 +92,7 @@ class Dispatcher:
                             if item.message.get(k) is not None
                         },
                         "at": item.created_at.isoformat(),  # when this practitioner was to be told
+                        "outbox_id": str(item.id),  # e.g. SMS delivery reports find the item by it
                     },
                 )
             return Result(item, provider_id=await channel.send(address, message))
