@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from flows.questionset import Question, QuestionKind
+from safety import lexicon
 from safety.normalise import words
 
 TEXT_LIMIT = 1000  # characters of free text kept; an SMS thread rarely needs more
 
+SOURCE_LANGUAGE = lexicon.SOURCE_LANGUAGE
+Translate = Callable[[str, str], str]  # (language, msgid) -> text
+
 # Built-in ways to say the common answers, so a set need not list them for every question.
-# They apply to an option keyed yes / no / not_sure, or whose label is exactly that answer.
-SYNONYMS: Mapping[str, tuple[str, ...]] = {
-    "yes": ("yes", "y", "yeah", "yep", "yup", "ok", "okay", "sure"),
-    "no": ("no", "n", "nope", "nah"),
-    "not_sure": ("not sure", "unsure", "maybe", "dont know", "don't know", "idk"),
-}
+# They apply to an option keyed yes / no / not_sure, or whose English label is exactly that
+# answer, in the survivor's language and in English (safety/lexicon.py has every language's).
+SYNONYMS: Mapping[str, tuple[str, ...]] = {name: table[SOURCE_LANGUAGE] for name, table in lexicon.ANSWERS.items()}
 
-# Words that join or pad a reply without choosing anything: "2 and 3", "no thanks".
-_FILLERS: tuple[str, ...] = ("and", "please", "thanks", "thank you", "thx", "cheers")
-
-# Replies to a free-text question that mean "nothing to add". Compared normalised, so
-# "N/A" and "n/a." are "n a".
-SKIP_WORDS: frozenset[str] = frozenset(
-    {"skip", "no", "nothing", "none", "n a", "na", "nope", "no thanks", "no thank you", "nothing else"}
-)
+# Replies to a free-text question that mean "nothing to add", in any language. Compared
+# normalised, so "N/A" and "n/a." are "n a".
+SKIP_WORDS: frozenset[str] = lexicon.every_language(lexicon.SKIP)
 
 _FILLER = ""  # table value of a filler phrase; no option key is empty
 
@@ -36,13 +32,24 @@ def _phrase(text: str) -> Phrase:
     return tuple(words(text))
 
 
-def _explicit_phrases(question: Question) -> tuple[dict[Phrase, str], list[str]]:
-    """Map each number, key, label and extra word to its option key, and list clashes."""
+def _label(option_label: str, inline: Mapping[str, str], language: str, translate: Translate | None) -> str:
+    """An option's label in `language`: its inline translation, else the catalog's."""
+    if language in inline:
+        return inline[language]
+    return translate(language, option_label) if translate is not None else option_label
+
+
+def _explicit_phrases(
+    question: Question, language: str = SOURCE_LANGUAGE, translate: Translate | None = None
+) -> tuple[dict[Phrase, str], list[str]]:
+    """Map each number, label (in the survivor's language and English), key and extra word to
+    its option key, and list clashes."""
     table: dict[Phrase, str] = {}
     clashes: list[str] = []
     for number, option in enumerate(question.options, start=1):
         # A key reads as words too: "in_person" normalises to "in person".
-        for raw in (str(number), option.key, option.label, *option.words):
+        local = _label(option.label, option.labels, language, translate)
+        for raw in (str(number), local, option.key, option.label, *option.words):
             phrase = _phrase(raw)
             if not phrase:
                 continue
@@ -54,21 +61,23 @@ def _explicit_phrases(question: Question) -> tuple[dict[Phrase, str], list[str]]
     return table, clashes
 
 
-def ambiguous_phrases(question: Question) -> list[str]:
+def ambiguous_phrases(
+    question: Question, language: str = SOURCE_LANGUAGE, translate: Translate | None = None
+) -> list[str]:
     """Describe each reply that would pick more than one option of `question` (for the loader)."""
-    return _explicit_phrases(question)[1]
+    return _explicit_phrases(question, language, translate)[1]
 
 
-def _phrase_table(question: Question) -> dict[Phrase, str]:
-    table, _ = _explicit_phrases(question)
+def _phrase_table(question: Question, language: str, translate: Translate | None) -> dict[Phrase, str]:
+    table, _ = _explicit_phrases(question, language, translate)
     # Synonyms and fillers come last, so a set's own labels and words win over them.
     for option in question.options:
         label = " ".join(_phrase(option.label))
-        for answer, synonyms in SYNONYMS.items():
+        for answer, synonyms in lexicon.ANSWERS.items():
             if option.key == answer or label == answer.replace("_", " "):
-                for synonym in synonyms:
+                for synonym in lexicon.for_language(synonyms, language):
                     table.setdefault(_phrase(synonym), option.key)
-    for filler in _FILLERS:
+    for filler in lexicon.for_language(lexicon.FILLERS, language):
         table.setdefault(_phrase(filler), _FILLER)
     return table
 
@@ -92,11 +101,17 @@ def _match(tokens: list[str], table: Mapping[Phrase, str]) -> list[str] | None:
     return keys
 
 
-def parse_options(text: str, question: Question) -> tuple[str, ...] | None:
-    """Return the option keys `text` picks, in question order, or None if it is not a valid answer."""
+def parse_options(
+    text: str, question: Question, language: str = SOURCE_LANGUAGE, translate: Translate | None = None
+) -> tuple[str, ...] | None:
+    """Return the option keys `text` picks, in question order, or None if it is not a valid answer.
+
+    Numbers in any script (٣, ۳, ੩), the labels in the survivor's language and in English, and the
+    common answers of both languages are understood.
+    """
     if question.kind is QuestionKind.TEXT or not question.options:
         return None
-    keys = _match(words(text), _phrase_table(question))
+    keys = _match(words(text), _phrase_table(question, language, translate))
     if not keys:
         return None
     picked = {*keys}

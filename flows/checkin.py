@@ -57,10 +57,10 @@ def _answer(state: ConversationState, question: Question, text: str, ctx: Contex
     if question.kind is QuestionKind.TEXT:
         free = parse_text(text)
         return _record(state, question, Answer(question.id, text=free), question.next, ctx)
-    keys = parse_options(text, question)
+    keys = parse_options(text, question, ctx.language, ctx.translate)
     if keys is None and ctx.secrets.codewords:
         # "no, <codeword>": the codeword has done its work; the answer around it still counts.
-        keys = parse_options(without_codeword(text, ctx.secrets, ctx.hasher), question)
+        keys = parse_options(without_codeword(text, ctx.secrets, ctx.hasher), question, ctx.language, ctx.translate)
     if keys is None:
         if state.retries == 0:
             return Step(replace(state, retries=1), replies=(Reply(R.REASK), ask(question, ctx)))

@@ -1,4 +1,8 @@
-"""Recognise the survivor's standing commands: PAUSE, RESUME, HELP and WITHDRAW (or STOP)."""
+"""Recognise the survivor's standing commands: PAUSE, RESUME, HELP, LANGUAGE and WITHDRAW (or STOP).
+
+The English keywords work in every language, and so do each language's own words for them
+(safety/lexicon.py): "pomoc", "iaith", "زبان".
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from safety.lexicon import command_words
 from safety.normalise import normalise
 from safety.screening import OPT_OUT_WORDS
 
@@ -15,7 +20,11 @@ MIN_PAUSE = timedelta(hours=1)  # "PAUSE 0" still means the survivor wants quiet
 
 # The carriers' opt-out words (Twilio acts on them itself, before we see them) mean the
 # survivor wants no more messages: treat them as withdrawing consent, never as an answer.
-WITHDRAW_WORDS = OPT_OUT_WORDS | {"withdraw"}
+WITHDRAW_WORDS = OPT_OUT_WORDS | command_words("withdraw")
+HELP_WORDS = command_words("help")
+RESUME_WORDS = command_words("resume")
+PAUSE_WORDS = command_words("pause")  # bare: a week; "PAUSE 3 days" is understood in English
+LANGUAGE_WORDS = command_words("language")
 
 _HOURS_PER_UNIT = {
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 1),
@@ -47,7 +56,14 @@ class Withdraw:
     """Withdraw consent: no more messages, ever, unless the survivor enrols again."""
 
 
-Command = Pause | Resume | Help | Withdraw
+@dataclass(frozen=True)
+class ChooseLanguage:
+    """Change language: `choice` is what followed the word ("cy", "Cymraeg", "2"), or empty to list them."""
+
+    choice: str = ""
+
+
+Command = Pause | Resume | Help | Withdraw | ChooseLanguage
 
 
 def _pause_length(count: str | None, unit: str | None) -> timedelta | None:
@@ -70,10 +86,15 @@ def parse_command(text: str, now: datetime) -> Command | None:
     folded = normalise(text)
     if folded in WITHDRAW_WORDS:
         return Withdraw()
-    if folded == "resume":
+    if folded in RESUME_WORDS:
         return Resume()
-    if folded == "help":
+    if folded in HELP_WORDS:
         return Help()
+    if folded in PAUSE_WORDS:
+        return Pause(until=now.astimezone(UTC) + DEFAULT_PAUSE)
+    first, _, rest = folded.partition(" ")
+    if folded in LANGUAGE_WORDS or (first in LANGUAGE_WORDS and len(rest.split()) <= 2):
+        return ChooseLanguage("" if folded in LANGUAGE_WORDS else rest)
     match = _PAUSE.fullmatch(folded)
     if match is None:
         return None

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from flows import checkin, onboarding
 from flows import replies as R
-from flows.commands import Help, Pause, Resume, Withdraw, parse_command
+from flows.commands import ChooseLanguage, Help, Pause, Resume, Withdraw, parse_command
 from flows.events import (
     Activated,
     AlertRaised,
     CodewordUsed,
     ConsentWithdrawn,
     Event,
+    LanguageChosen,
     PauseRequested,
     QuickExitUsed,
     ResumeRequested,
@@ -111,6 +113,14 @@ def _activate(state: ConversationState, text: str, ctx: Context) -> Step:
 
 def _respond(state: ConversationState, text: str, ctx: Context) -> Step:
     command = parse_command(text, ctx.now)
+    if state.choosing_language:
+        # LANGUAGE listed the languages; a reply naming one picks it, anything else goes on as usual.
+        state = replace(state, choosing_language=False)
+        picked = onboarding.pick_language(text, ctx) if command is None else None
+        if picked is not None:
+            return _set_language(state, picked, ctx)
+    if isinstance(command, ChooseLanguage):
+        return _choose_language(state, command.choice, ctx)
     if isinstance(command, Help):
         return Step(state, replies=(Reply(R.HELP), *_pending_question(state, ctx)))
     if isinstance(command, Withdraw):
@@ -124,7 +134,7 @@ def _respond(state: ConversationState, text: str, ctx: Context) -> Step:
         return onboarding.answer(state, text, ctx)
     if isinstance(command, Pause):
         events = (*_close_checkin(state, ctx), PauseRequested(command.until))
-        return Step(ConversationState(), replies=(Reply(R.PAUSE_CONFIRMED, {"until": command.until}),), events=events)
+        return Step(ConversationState(), replies=(pause_confirmation(command.until, ctx.now),), events=events)
     if isinstance(command, Resume):
         return Step(state, replies=(Reply(R.RESUMED),), events=(ResumeRequested(),))
     if state.flow is Flow.CHECKIN:
@@ -134,13 +144,38 @@ def _respond(state: ConversationState, text: str, ctx: Context) -> Step:
     return Step(state, replies=(Reply(R.IDLE),))
 
 
+def pause_confirmation(until: datetime, now: datetime) -> Reply:
+    """"OK, paused for 3 days, until Thursday 24 November 10:00": whole days, else hours (plural forms)."""
+    hours = max(1, -(-(until - now) // timedelta(hours=1)))  # rounded up: never promise less quiet
+    if hours % 24 == 0:
+        return Reply(R.PAUSED_DAYS[0], {"count": hours // 24, "until": until}, plural=R.PAUSED_DAYS[1])
+    return Reply(R.PAUSED_HOURS[0], {"count": hours, "until": until}, plural=R.PAUSED_HOURS[1])
+
+
+def _choose_language(state: ConversationState, choice: str, ctx: Context) -> Step:
+    """LANGUAGE: list the service's languages (one tap each on Telegram), or switch at once to the one named."""
+    picked = onboarding.pick_language(choice, ctx) if choice else None
+    if picked is not None:
+        return _set_language(state, picked, ctx)
+    question = onboarding.language_question(ctx, R.LANGUAGE_ASK)
+    return Step(replace(state, choosing_language=True), replies=(ask(question, ctx),))
+
+
+def _set_language(state: ConversationState, language: str, ctx: Context) -> Step:
+    """Confirm in the new language and ask the open question again in it."""
+    ctx = replace(ctx, language=language)
+    if state.flow is Flow.ONBOARDING and state.step == onboarding.LANGUAGE_STEP:
+        state = state.at(Flow.ONBOARDING, onboarding.CONSENT_Q.id)
+    replies = (Reply(R.LANGUAGE_SET), *_pending_question(state, ctx))
+    return Step(state, replies=replies, events=(LanguageChosen(language),))
+
+
 def _pending_question(state: ConversationState, ctx: Context) -> tuple[Reply, ...]:
     """After HELP mid-conversation, ask the open question again so the survivor knows where they are."""
     if state.flow is Flow.CHECKIN:
         return (ask(checkin.current(state, ctx), ctx),)
-    if state.flow is Flow.ONBOARDING and state.step in onboarding.STEPS:
-        return (ask(onboarding.STEPS[state.step], ctx),)
-    return ()
+    question = onboarding.question_at(state.step, ctx) if state.flow is Flow.ONBOARDING else None
+    return (ask(question, ctx),) if question is not None else ()
 
 
 def _close_checkin(state: ConversationState, ctx: Context) -> tuple[Event, ...]:

@@ -66,6 +66,13 @@ class OnboardingCompleted:
 
 
 @dataclass(frozen=True)
+class LanguageChosen:
+    """The survivor picked a language (at onboarding or with LANGUAGE); replies from now on use it."""
+
+    language: str
+
+
+@dataclass(frozen=True)
 class CheckinStarted:
     pass
 
@@ -157,4 +164,5 @@ Event = (
     | ResumeRequested
     | ConsentWithdrawn
     | AlertRaised
+    | LanguageChosen
 )

@@ -6,7 +6,7 @@ import re
 import string
 import tomllib
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -16,7 +16,11 @@ from flows.answers import ambiguous_phrases
 from flows.discretion import first_line_problems
 from flows.questionset import END, Option, OptionAction, Question, QuestionKind, QuestionSet
 from safety import signals
+from safety.lexicon import AUTONYMS, SOURCE_LANGUAGE
 from safety.normalise import normalise
+
+# (language, msgid) -> the catalog's translation, or None when it has none.
+Lookup = Callable[[str, str], str | None]
 
 DEFAULT_RESOURCE = "questionsets/standard.toml"
 MAX_OPTIONS = 9  # one digit each: "10" would read as "1" and "0" on some keypads and in our parser
@@ -89,6 +93,25 @@ def _ident(table: Mapping[str, Any], name: str, where: str) -> str:
     return value
 
 
+def _localised(table: Mapping[str, Any], name: str, where: str) -> tuple[str, dict[str, str]]:
+    """A text or label: a string (a msgid; other languages come from the catalogs), or a table of
+    languages, `en_GB` required: `text = { en_GB = "...", cy = "..." }` or `[questions.text]`."""
+    value = table.get(name)
+    if isinstance(value, str):
+        return value, {}
+    if not isinstance(value, dict):
+        raise _fail(where, f"{name!r} must be a string or a table of languages, not {value!r}")
+    for language, text in value.items():
+        if language not in AUTONYMS:
+            raise _fail(where, f"{name} has unknown language {language!r} (known: {', '.join(AUTONYMS)})")
+        if not isinstance(text, str) or not text.strip():
+            raise _fail(where, f"{name}.{language} must be a non-empty string")
+    if SOURCE_LANGUAGE not in value:
+        raise _fail(where, f"{name} needs an {SOURCE_LANGUAGE} entry: it is the text the others translate")
+    inline = {language: text for language, text in value.items() if language != SOURCE_LANGUAGE}
+    return value[SOURCE_LANGUAGE], inline
+
+
 def _check_placeholders(text: str, name: str, where: str) -> None:
     try:
         fields = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(text) if f is not None]
@@ -110,8 +133,10 @@ def _option(table: Any, number: int, kind: QuestionKind, where: str) -> Option:
     if not table.get("label"):
         raise _fail(where, 'option without label: add label = "..." (the text shown to the survivor)')
     _fields(table, _OPTION_FIELDS, where)
-    label = _str(table, "label", where)
+    label, labels = _localised(table, "label", where)
     _check_placeholders(label, "label", where)
+    for language, text in labels.items():
+        _check_placeholders(text, f"label.{language}", where)
     words: list[str] = []
     for word in _strs(table, "words", where):
         folded = normalise(word)
@@ -137,7 +162,7 @@ def _option(table: Any, number: int, kind: QuestionKind, where: str) -> Option:
     exclusive = _bool(table, "exclusive", where)
     if exclusive and kind is not QuestionKind.MULTI:
         raise _fail(where, "'exclusive' only means something on a multi question")
-    return Option(key, label, tuple(words), names, next_step, action, exclusive)
+    return Option(key, label, tuple(words), names, next_step, action, exclusive, labels)
 
 
 def _question(table: Any, number: int, seen: set[str], where: str) -> Question:
@@ -158,13 +183,15 @@ def _question(table: Any, number: int, seen: set[str], where: str) -> Question:
         kind = QuestionKind(kind_name)
     except ValueError:
         raise _fail(where, f"bad kind {kind_name!r} (use choice, multi or text)") from None
-    text = _str(table, "text", where)
+    text, texts = _localised(table, "text", where)
     if not text.strip():
         raise _fail(where, "text is empty")
-    _check_placeholders(text, "text", where)
-    problems = first_line_problems(text)
-    if problems:
-        raise _fail(where, f"{problems[0]}; keep line 1 neutral and put the question on line 2 (\\n)")
+    for language, localised in ((SOURCE_LANGUAGE, text), *texts.items()):
+        name = "text" if language == SOURCE_LANGUAGE else f"text.{language}"
+        _check_placeholders(localised, name, where)
+        problems = first_line_problems(localised, language)
+        if problems:
+            raise _fail(where, f"{name}: {problems[0]}; keep line 1 neutral and put the question on line 2 (\\n)")
     raw_options = table.get("options", [])
     if not isinstance(raw_options, list):
         raise _fail(where, "'options' must be [[questions.options]] tables")
@@ -186,10 +213,13 @@ def _question(table: Any, number: int, seen: set[str], where: str) -> Question:
         options=options,
         next=_str(table, "next", where, END),
         sensitive=_bool(table, "sensitive", where),
+        texts=texts,
     )
-    clashes = ambiguous_phrases(question)
-    if clashes:
-        raise _fail(where, f"ambiguous reply: {clashes[0]}")
+    for language in (SOURCE_LANGUAGE, *sorted({lang for o in options for lang in o.labels})):
+        clashes = ambiguous_phrases(question, language)
+        if clashes:
+            suffix = "" if language == SOURCE_LANGUAGE else f" in {language}"
+            raise _fail(where, f"ambiguous reply{suffix}: {clashes[0]}")
     return question
 
 
@@ -256,6 +286,37 @@ def parse_questionset(text: str, source: str) -> QuestionSet:
     qs = QuestionSet(id=set_id, version=version, start=start, questions=questions)
     _check_graph(qs, source)
     return qs
+
+
+def check_languages(qs: QuestionSet, languages: Iterable[str], lookup: Lookup, source: str) -> None:
+    """Refuse a question set that lacks a text or label in one of `languages`, one line naming the
+    question and the language. A text is there if the set has it inline or the catalogs translate it."""
+
+    def has(language: str, msgid: str, inline: Mapping[str, str]) -> str | None:
+        if language == SOURCE_LANGUAGE or language in inline:
+            return inline.get(language, msgid)
+        return lookup(language, msgid)
+
+    for language in languages:
+        for question in qs.questions:
+            where = f"{source}: question {question.id!r}"
+            if has(language, question.text, question.texts) is None:
+                raise _fail(where, f"no {language} text: add text.{language} to it or translate it in the catalogs")
+            for option in question.options:
+                if has(language, option.label, option.labels) is None:
+                    problem = f"no {language} label: add label.{language} to it or translate it in the catalogs"
+                    raise _fail(f"{where}, option {option.key!r}", problem)
+            text = question.texts.get(language) or lookup(language, question.text) or question.text
+            problems = first_line_problems(text, language)
+            if problems:
+                raise _fail(where, f"{language} text: {problems[0]}")
+
+            def translated(lang: str, msgid: str) -> str:
+                return lookup(lang, msgid) or msgid
+
+            clashes = ambiguous_phrases(question, language, translated)
+            if clashes:
+                raise _fail(where, f"ambiguous reply in {language}: {clashes[0]}")
 
 
 def load_questionset(path: Path) -> QuestionSet:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
@@ -73,11 +73,17 @@ Input = Message | StartCheckin | Timeout | Expiry | ExitPressed
 
 @dataclass(frozen=True)
 class Reply:
-    """A message to the survivor: a gettext msgid, its parameters and option labels (msgids)."""
+    """A message to the survivor: a gettext msgid, its parameters and option labels (msgids).
+
+    With `plural` (the plural msgid) the shell picks the form for `params["count"]` by the
+    survivor's language's plural rule. A question set's own inline translation is already the
+    text itself: gettext finds no msgid for it and leaves it as it is.
+    """
 
     key: str
     params: Mapping[str, Param] = field(default_factory=dict)
     options: tuple[str, ...] = ()
+    plural: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,7 @@ class ConversationState:
     other_digest: str | None = None  # hex digest of the secret chosen just before, which the next must differ from
     resume_step: str | None = None  # the question to go on to after the PIN check
     alerted: tuple[str, ...] = ()  # alert reasons already raised during this check-in
+    choosing_language: bool = False  # LANGUAGE listed the languages: the next reply may pick one
 
     def to_json(self) -> str:
         return json.dumps(
@@ -119,6 +126,7 @@ class ConversationState:
                 "other_digest": self.other_digest,
                 "resume_step": self.resume_step,
                 "alerted": list(self.alerted),
+                "choosing_language": self.choosing_language,
             },
             sort_keys=True,
         )
@@ -139,10 +147,19 @@ class ConversationState:
             other_digest=raw.get("other_digest"),
             resume_step=raw.get("resume_step"),
             alerted=tuple(raw.get("alerted", ())),
+            choosing_language=bool(raw.get("choosing_language", False)),
         )
 
     def at(self, flow: Flow, step: str) -> ConversationState:
-        return replace(self, flow=flow, step=step, retries=0, reminded=False)
+        return replace(self, flow=flow, step=step, retries=0, reminded=False, choosing_language=False)
+
+
+SOURCE_LANGUAGE = "en_GB"
+
+
+def as_written(language: str, msgid: str) -> str:
+    """A translator that knows no catalogs: every msgid reads as written (British English)."""
+    return msgid
 
 
 @dataclass(frozen=True)
@@ -161,6 +178,11 @@ class Context:
     cover_line: bool = False  # send an innocuous line after a quick exit
     missed_alerts_agreed: bool = False
     missed_policy: MissedPolicy = DEFAULT_MISSED_POLICY
+    language: str = SOURCE_LANGUAGE  # the survivor's language (a catalog locale: en_GB, cy, ur...)
+    languages: tuple[str, ...] = (SOURCE_LANGUAGE,)  # the languages the service offers, default first
+    # (language, msgid) -> the catalog's text: the shell's compiled catalogs, a pure lookup. The
+    # engine needs it only to read answers typed in the survivor's language.
+    translate: Callable[[str, str], str] = as_written
 
 
 @dataclass(frozen=True)
@@ -178,5 +200,14 @@ class Step:
 
 
 def ask(question: Question, ctx: Context) -> Reply:
-    """The reply that asks a question, with its option labels (numbered, or buttons)."""
-    return Reply(question.text, {"sender": ctx.sender_name}, tuple(o.label for o in question.options))
+    """The reply that asks a question, with its option labels (numbered, or buttons).
+
+    Text from the catalogs stays a msgid, rendered at send time; a question set's inline
+    translation for the survivor's language is used as it is.
+    """
+    language = ctx.language
+    return Reply(
+        question.texts.get(language, question.text),
+        {"sender": ctx.sender_name},
+        tuple(o.labels.get(language, o.label) for o in question.options),
+    )

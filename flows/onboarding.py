@@ -11,6 +11,7 @@ from flows.events import (
     ConsentRecorded,
     Event,
     ExitPauseChosen,
+    LanguageChosen,
     OnboardingCompleted,
     SafeWindow,
     SafeWindowsChosen,
@@ -20,6 +21,7 @@ from flows.events import (
 from flows.model import Context, ConversationState, Flow, Reply, Step, ask
 from flows.questionset import Option, Question, QuestionKind
 from flows.schedule import ScheduleError, parse_windows
+from safety.lexicon import AUTONYMS, LANGUAGE_NAMES
 from safety.normalise import normalise
 from safety.screening import pin_digest, pin_problem, secret_digest, secret_problem
 
@@ -58,18 +60,49 @@ DURESS_Q = Question("duress_pin", QuestionKind.TEXT, R.DURESS_PIN, sensitive=Tru
 STEPS: dict[str, Question] = {
     q.id: q for q in (CONSENT_Q, WINDOWS_Q, EXIT_WORD_Q, EXIT_PAUSE_Q, CODEWORD_Q, MISSED_Q, PIN_Q, DURESS_Q)
 }
+LANGUAGE_STEP = "language"
+
+
+def language_question(ctx: Context, text: str = R.LANGUAGE_WELCOME) -> Question:
+    """The service's languages, each by its own name ("Cymraeg", "اردو"): never translated."""
+    options = tuple(Option(code, AUTONYMS.get(code, code), LANGUAGE_NAMES.get(code, ())) for code in ctx.languages)
+    return Question(LANGUAGE_STEP, QuestionKind.CHOICE, text, options)
+
+
+def pick_language(text: str, ctx: Context) -> str | None:
+    """The enabled language `text` names (by number, code or name), or None."""
+    choice = parse_options(text, language_question(ctx), ctx.language)
+    return choice[0] if choice else None
+
+
+def question_at(step: str | None, ctx: Context) -> Question | None:
+    """The question an onboarding step asks."""
+    if step == LANGUAGE_STEP:
+        return language_question(ctx)
+    return STEPS.get(step or "")
 
 
 def begin(ctx: Context) -> Step:
-    """Start onboarding right after activation."""
-    return Step(ConversationState().at(Flow.ONBOARDING, CONSENT_Q.id), replies=(ask(CONSENT_Q, ctx),))
+    """Start onboarding right after activation: the language first, if the service offers more than one."""
+    first = language_question(ctx) if len(ctx.languages) > 1 else CONSENT_Q
+    return Step(ConversationState().at(Flow.ONBOARDING, first.id), replies=(ask(first, ctx),))
 
 
 def answer(state: ConversationState, text: str, ctx: Context) -> Step:
     """Take the survivor's answer to the current onboarding step."""
+    if state.step == LANGUAGE_STEP:
+        return _language(state, text, ctx)
     question = STEPS[state.step or CONSENT_Q.id]
     handler = _HANDLERS[question.id]
     return handler(state, text, ctx)
+
+
+def _language(state: ConversationState, text: str, ctx: Context) -> Step:
+    code = pick_language(text, ctx)
+    if code is None:
+        return _again(state, language_question(ctx), ctx)
+    # From here on the survivor reads their own language: consent is asked in it.
+    return _go(state, CONSENT_Q, replace(ctx, language=code), LanguageChosen(code))
 
 
 def _go(state: ConversationState, question: Question, ctx: Context, *events: Event, sensitive: bool = False) -> Step:
@@ -88,7 +121,7 @@ def _again(state: ConversationState, question: Question, ctx: Context, hint: str
 
 
 def _consent(state: ConversationState, text: str, ctx: Context) -> Step:
-    choice = parse_options(text, CONSENT_Q)
+    choice = parse_options(text, CONSENT_Q, ctx.language, ctx.translate)
     if choice is None:
         return _again(state, CONSENT_Q, ctx)
     agreed = choice == ("yes",)
@@ -99,7 +132,7 @@ def _consent(state: ConversationState, text: str, ctx: Context) -> Step:
 
 
 def _windows(state: ConversationState, text: str, ctx: Context) -> Step:
-    keys = parse_options(text, WINDOWS_Q)
+    keys = parse_options(text, WINDOWS_Q, ctx.language, ctx.translate)
     windows: tuple[SafeWindow, ...]
     if keys is not None:
         windows = tuple(WINDOW_BY_KEY[k] for k in keys)
@@ -120,7 +153,7 @@ def _exit_word(state: ConversationState, text: str, ctx: Context) -> Step:
 
 
 def _exit_pause(state: ConversationState, text: str, ctx: Context) -> Step:
-    choice = parse_options(text, EXIT_PAUSE_Q)
+    choice = parse_options(text, EXIT_PAUSE_Q, ctx.language, ctx.translate)
     if choice is None:
         return _again(state, EXIT_PAUSE_Q, ctx)
     return _go(state, CODEWORD_Q, ctx, ExitPauseChosen(PAUSE_BY_KEY[choice[0]]))
@@ -136,7 +169,7 @@ def _codeword(state: ConversationState, text: str, ctx: Context) -> Step:
 
 
 def _missed(state: ConversationState, text: str, ctx: Context) -> Step:
-    choice = parse_options(text, MISSED_Q)
+    choice = parse_options(text, MISSED_Q, ctx.language, ctx.translate)
     if choice is None:
         return _again(state, MISSED_Q, ctx)
     return _go(state, PIN_Q, ctx, ConsentRecorded("missed_alerts", choice == ("yes",), CONSENT_TEXT_VERSION))

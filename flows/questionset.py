@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 
 END = "end"  # the `next` of an option or question that finishes the check-in
@@ -28,6 +29,7 @@ class Option:
     next: str | None = None  # overrides the question's next
     action: OptionAction = OptionAction.NONE
     exclusive: bool = False  # in a multi question, cannot be combined ("none of these")
+    labels: Mapping[str, str] = field(default_factory=dict, hash=False)  # inline translations: language -> label
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Question:
     options: tuple[Option, ...] = ()
     next: str = END
     sensitive: bool = False  # never store the raw inbound text for this question
+    texts: Mapping[str, str] = field(default_factory=dict, hash=False)  # inline translations: language -> text
 
 
 @dataclass(frozen=True)

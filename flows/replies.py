@@ -5,7 +5,7 @@ First lines stay neutral: a phone's notification preview shows them (the over-th
 
 from __future__ import annotations
 
-from flows.i18n import N_
+from flows.i18n import N_, Np_
 
 NEUTRAL = N_("Sorry, this number does not accept replies.")
 CONSENT = N_(
@@ -45,12 +45,13 @@ ONBOARDED = N_(
 )
 HELP = N_(
     "Options:\nPAUSE - pause for a week (or PAUSE 3 days)\nRESUME - start again\n"
-    "WITHDRAW - stop for good\nYour exit word ends a chat at once.\n"
+    "LANGUAGE - change language\nWITHDRAW - stop for good\nYour exit word ends a chat at once.\n"
     "If you are in danger, call 999. If you cannot speak, call 999 and then press 55."
 )
 IDLE = N_("Thanks, got it. Reply HELP for options.")
 PAUSED = N_("Messages are paused. Reply RESUME to start again.")
-PAUSE_CONFIRMED = N_("OK, paused until {until}.")
+PAUSED_DAYS = Np_("OK, paused for {count} day, until {until}.", "OK, paused for {count} days, until {until}.")
+PAUSED_HOURS = Np_("OK, paused for {count} hour, until {until}.", "OK, paused for {count} hours, until {until}.")
 RESUMED = N_("OK, we will start again.")
 WITHDRAWN = N_("OK. You will not get any more messages.")
 COVER_LINE = N_("No problem, talk soon.")
@@ -61,3 +62,8 @@ PIN_RETRY = N_("That doesn't look right. Please try again.")
 PIN_ENDED = N_("Thanks. We'll be in touch.")
 DEFERRED = N_("OK, no problem.")
 CHECKIN_DONE = N_("Thanks, that's everything. Take care.")
+# The language step: the options are each enabled language's own name, never translated.
+LANGUAGE_WELCOME = N_("Hi, it's {sender}.\nWhich language would you like? Reply with a number.")
+LANGUAGE_ASK = N_("Which language would you like? Reply with a number.")
+# Translators: name your own language here, e.g. "yn Gymraeg", "po polsku".
+LANGUAGE_SET = N_("OK, I will write in English from now on.")

@@ -30,6 +30,11 @@ _ACCENT_RANGES: tuple[tuple[int, int], ...] = (
 # so a survivor who types "lodz" for "łódź" still matches.
 _STROKES = {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ŧ": "t"}
 
+# Arabic-script letters that an Arabic and an Urdu (or Persian) keyboard type differently for
+# the same letter: yeh, alef maksura and kaf. A codeword typed on either keyboard must match.
+# (Hamza and madda on alef are marks: NFKD splits them off and they are dropped as accents.)
+_ARABIC_VARIANTS = {"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9", "\u06c3": "\u0629"}
+
 # Arabic tatweel only stretches a word for looks; it is not a letter of it.
 _TATWEEL = "\u0640"
 
@@ -52,7 +57,7 @@ def _fold_char(char: str) -> str:
         # whichever keyboard typed it.
         return str(unicodedata.decimal(char))
     if category[0] in "LN":
-        return _STROKES.get(char, char)
+        return _STROKES.get(char) or _ARABIC_VARIANTS.get(char, char)
     # Punctuation, symbols, emoji, controls, separators, surrogates, private use and
     # unassigned code points all separate words.
     return " "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 
+from safety.lexicon import ALL_ANSWER_WORDS, ALL_COMMAND_WORDS
 from safety.model import Hasher, PinResult, Screening, SurvivorSecrets
 from safety.normalise import normalise
 
@@ -25,7 +26,9 @@ ANSWER_WORDS = frozenset({
     "y", "n", "ok", "okay", "yeah", "yep", "yup", "nope", "nah", "sure", "maybe", "none", "nothing", "later",
     "not now", "not sure", "unsure", "a lot", "a little", "fine", "thanks", "thank you", "idk", "dont know",
 })
-RESERVED_WORDS = CARRIER_KEYWORDS | BOT_COMMANDS | ANSWER_WORDS
+# Every language's answers and commands too: an exit word of "nie" or "ਨਹੀਂ" would end the chat
+# on an honest answer, one of "iaith" would hide the LANGUAGE command.
+RESERVED_WORDS = CARRIER_KEYWORDS | BOT_COMMANDS | ANSWER_WORDS | ALL_ANSWER_WORDS | ALL_COMMAND_WORDS
 
 SECRET_KINDS = frozenset({"exit_word", "codeword"})
 

@@ -10,7 +10,7 @@ import pytest
 from flows import onboarding
 from flows import replies as R
 from flows.discretion import first_line_problems
-from flows.engine import MAX_ACTIVATION_ATTEMPTS, activation_digest, handle
+from flows.engine import MAX_ACTIVATION_ATTEMPTS, activation_digest, handle, pause_confirmation
 from flows.events import (
     Activated,
     AlertRaised,
@@ -399,7 +399,7 @@ def test_pause_when_idle_asks_the_shell_to_pause_until_then(text: str, length: t
     step = handle(IDLE, Message(text), context())
     until = NOW + length
     assert step.events == (PauseRequested(until),)
-    assert step.replies == (Reply(R.PAUSE_CONFIRMED, {"until": until}),)
+    assert step.replies == (pause_confirmation(until, NOW),)
     assert step.state == IDLE
 
 
@@ -419,7 +419,9 @@ def test_pause_mid_check_in_assesses_what_was_answered() -> None:
     assert not completed.complete
     assert completed.assessment.signals == ("fear_a_lot",)
     assert paused == PauseRequested(NOW + timedelta(days=3))
-    assert step.replies == (Reply(R.PAUSE_CONFIRMED, {"until": NOW + timedelta(days=3)}),)
+    assert step.replies == (
+        Reply(R.PAUSED_DAYS[0], {"count": 3, "until": NOW + timedelta(days=3)}, plural=R.PAUSED_DAYS[1]),
+    )
     assert step.state == IDLE
 
 
@@ -547,6 +549,11 @@ def _every_path() -> list[Step]:
     steps += run(active, StartCheckin(), "not now")
     steps += run(active, StartCheckin(), "yes", Timeout(), "0000", "0001")
     steps += run(active, StartCheckin(), "yes", PIN, "purple", "yes", Timeout(), "no", "no", "no", "no", "fine")
+    steps += run(active, "pause 12 hours")
+    many = ("en_GB", "cy", "ur")
+    steps.append(onboarding.begin(context(CaseStatus.ONBOARDING, languages=many)))
+    steps += run(context(CaseStatus.ONBOARDING, languages=many), "2", state=steps[-1].state)
+    steps += run(context(languages=many), "language", "3")
     return steps
 
 
@@ -555,12 +562,15 @@ def test_every_reply_the_engine_sends_passes_the_over_the_shoulder_test() -> Non
     seen = {reply.key for reply in replies}
     labels = {o.label for q in onboarding.STEPS.values() for o in q.options}
     catalogue = {value for name, value in vars(R).items() if name.isupper() and isinstance(value, str)} - labels
+    catalogue |= {value[0] for name, value in vars(R).items() if name.isupper() and isinstance(value, tuple)}
     assert catalogue <= seen, f"paths not driven: {sorted(catalogue - seen)}"
     assert set(ASK.values()) <= seen
     for key in sorted(seen):
         assert first_line_problems(key) == [], key
     for reply in replies:
         reply.key.format(**reply.params)  # every placeholder has its parameter
+        if reply.plural is not None:
+            reply.plural.format(**reply.params)
         for label in reply.options:
             assert "\n" not in label
 
