@@ -72,6 +72,7 @@ class AlertReason(str, Enum):
     CHANNEL_DEAD = "channel_dead"
     PROCESSING_FAILED = "processing_failed"
     SCHEDULE_UNFIT = "schedule_unfit"
+    RESUBSCRIBE_REQUESTED = "resubscribe_requested"  # a withdrawn survivor texted START
 
 
 class Change(str, Enum):
