@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
-from bot.channels import email
+from bot.channels import email, telegram
 from bot.channels.base import Channel
 from bot.config import Settings
 
@@ -41,7 +41,7 @@ class Transport(Protocol):
 
 TransportFactory = Callable[[Settings], "Transport | None"]
 
-FACTORIES: list[TransportFactory] = [email.factory]
+FACTORIES: list[TransportFactory] = [email.factory, telegram.factory]
 
 
 def configured(settings: Settings) -> list[Transport]:

@@ -84,8 +84,8 @@ class Enrolment:
     service_id: int
     idva_id: int
     channel: str
-    address: str
-    address_hash: bytes
+    address: str | None  # None: Telegram, bound when the survivor opens the deep link
+    address_hash: bytes | None
     name: str | None
     intake_level: IntakeLevel
     no_contact_order: bool = False
@@ -115,7 +115,7 @@ async def enrol(
                     ref,
                     e.idva_id,
                     e.channel,
-                    crypto.encrypt(e.address, ADDRESS),
+                    crypto.encrypt_optional(e.address, ADDRESS),
                     e.address_hash,
                     crypto.encrypt_optional(e.name, NAME),
                     salt,

@@ -194,6 +194,11 @@ async def _enrol(app: Any, svc: int, a: argparse.Namespace) -> None:
     )
     print(f"case {ref}")
     print(f"activation code {code}  (give it in person; the survivor texts it from their own phone)")
+    if a.channel == "telegram" and not a.address:
+        links = [t.deep_link(code) for t in app.transports if t.name == "telegram" and hasattr(t, "deep_link")]
+        link = next((x for x in links if x), None)
+        hint = link or "set TELEGRAM_BOT_USERNAME to print the link; or she sends /start <code> to the bot"
+        print(f"telegram link {hint}  (she opens it on her own phone; the code in it is one-time)")
 
 
 async def _case_list(app: Any, svc: int, a: argparse.Namespace) -> None:

@@ -60,7 +60,7 @@ def build_parser() -> Parser:
     )
     en = cs.add_parser("enrol")
     en.add_argument("--idva", type=int, required=True, help="assigned IDVA's practitioner id")
-    en.add_argument("--address", required=True, help="the survivor's number or chat id")
+    en.add_argument("--address", help="the survivor's number (not needed on Telegram: she opens a link)")
     en.add_argument("--channel", default="simulator")
     en.add_argument("--name", help="the survivor's name (encrypted; never in alerts)")
     en.add_argument("--intake", required=True, help="DASH level at intake: standard, medium or high")

@@ -16,6 +16,7 @@ from flows.events import SafeWindow
 from flows.schedule import in_window, parse_windows
 from safety.model import IntakeLevel
 from storage import alerts, audit, cases, checkins, outbox, practitioners, timers
+from storage import telegram as telegram_store
 from storage.cases import Enrolment
 from storage.crypto import new_activation_code, new_case_salt
 
@@ -28,7 +29,7 @@ async def enrol(
     *,
     idva: int,
     channel: str,
-    address: str,
+    address: str | None,
     name: str | None,
     intake: str,
     no_contact_order: bool = False,
@@ -39,7 +40,9 @@ async def enrol(
     """Enrol a survivor; return the case reference and the one-time activation code to hand over in person."""
     if channel not in app.survivor_channels:
         raise UserError(f"unknown survivor channel {channel!r}: available here: {', '.join(app.survivor_channels)}")
-    if not normalise_address(channel, address):
+    # On Telegram the survivor's chat is bound later, by the deep link with her activation code.
+    deep_link = channel == "telegram" and not (address or "").strip()
+    if not deep_link and not normalise_address(channel, address or ""):
         raise UserError("--address is empty: give the survivor's number or chat id")
     try:
         intake_level = IntakeLevel(intake)
@@ -59,8 +62,8 @@ async def enrol(
             service_id=svc,
             idva_id=idva,
             channel=channel,
-            address=address.strip(),
-            address_hash=address_hash(app, channel, address),
+            address=None if deep_link else (address or "").strip(),
+            address_hash=None if deep_link else address_hash(app, channel, address or ""),
             name=name,
             intake_level=intake_level,
             no_contact_order=no_contact_order,
@@ -72,6 +75,8 @@ async def enrol(
             case_id, ref = await cases.enrol(tx, app.crypto, enrolment, digest, salt, now + ACTIVATION_VALID, now)
         except cases.AddressInUse as exc:
             raise UserError(str(exc)) from None
+        if deep_link:
+            await telegram_store.set_activation_lookup(tx, case_id, telegram_store.activation_lookup(app.crypto, code))
         await audit.log(tx, now, "manager", "case_enrolled", case_id, f"intake={intake}")
         await tx.commit()
     return ref, code

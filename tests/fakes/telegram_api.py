@@ -73,7 +73,7 @@ class ApiError(Exception):
 class FakeTelegram:
     """The fake server. `await start()` it in the test's loop; `base_url` then points PTB at it."""
 
-    token: str = "123456:TEST-token_abc"
+    token: str = "123456:AAH-fake_token_for_tests_0123456789"
     global_rate: float | None = 30.0  # sendMessage per second, any chat (None: no limit)
     chat_rate: float | None = 1.0  # sendMessage per second, one chat
     calls: list[Call] = field(default_factory=list)

@@ -1,0 +1,222 @@
+"""Sending on Telegram: the survivor and practitioner channels over one PTB Application.
+
+Every send is paced (overall and per chat) before it leaves; Telegram's answers become SendErrors
+that carry the retry policy the dispatcher applies: a 429 is retried after its retry_after (and
+pauses every send), network trouble is retried through the outbox, and a chat that blocked the
+bot or no longer exists is a permanent failure (the dispatcher then tells the IDVA).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardMarkup
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError, TimedOut
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.channels import telegram_ui as ui
+from bot.channels.base import Capabilities, Outgoing, SendError
+from bot.channels.telegram_pacing import Pacer
+from bot.channels.telegram_settings import TelegramSettings
+from flows import replies as R
+from flows.schedule import in_window
+from storage import cases
+from storage import telegram as store
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger("safecheck.telegram")
+NAME = "telegram"
+DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
+DELETE_WINDOW = timedelta(hours=48)  # after this Telegram lets nobody delete a message
+COVER_NOT_SENT = "cover-line-not-sent"
+
+PtbApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+def build_application(settings: TelegramSettings) -> PtbApp:
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_file_url)
+        .connection_pool_size(64)
+        .connect_timeout(settings.timeout)
+        .read_timeout(settings.timeout)
+        .write_timeout(settings.timeout)
+        .pool_timeout(settings.timeout)
+        .get_updates_read_timeout(settings.poll_timeout + settings.timeout)
+    )
+    if settings.webhook_mode:
+        builder = builder.updater(None)
+    return builder.build()
+
+
+def chat_of(address: str) -> int:
+    try:
+        return int(address.strip())
+    except ValueError:
+        raise SendError("not a Telegram chat id", retryable=False) from None
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def send_error(exc: Exception, pacer: Pacer | None = None) -> SendError:
+    """Telegram's answer, as the dispatcher's retry policy. Reasons are fixed words: no chat ids, no text."""
+    if isinstance(exc, RetryAfter):
+        seconds = retry_seconds(exc)
+        if pacer is not None:
+            pacer.pause(seconds)
+        return SendError("telegram: too many requests", retryable=True, retry_after=seconds)
+    if isinstance(exc, Forbidden):
+        return SendError("telegram: forbidden (the user blocked the bot or left)", retryable=False)
+    if isinstance(exc, ChatMigrated | BadRequest):
+        # e.g. chat not found, user deactivated, text refused: sending again cannot succeed.
+        return SendError("telegram: request refused", retryable=False)
+    if isinstance(exc, InvalidToken):
+        log.error("telegram rejected the bot token: check TELEGRAM_BOT_TOKEN")
+        return SendError("telegram: token rejected", retryable=True)
+    if isinstance(exc, TimedOut):
+        return SendError("telegram: timed out", retryable=True)
+    return SendError(f"telegram: {type(exc).__name__}", retryable=True)
+
+
+@dataclass
+class TelegramCore:
+    """What both channels share: the PTB application, the pacer, and (once serving) our App."""
+
+    settings: TelegramSettings
+    application: PtbApp
+    pacer: Pacer
+    app: App | None = None
+    _ready: bool = False
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    @classmethod
+    def create(cls, settings: TelegramSettings) -> TelegramCore:
+        return cls(settings, build_application(settings), Pacer(settings.global_rate, settings.chat_rate))
+
+    async def ready(self) -> None:
+        """Initialise the PTB application once (getMe), on first use."""
+        if self._ready:
+            return
+        async with self._lock:
+            if not self._ready:
+                await self.application.initialize()
+                self._ready = True
+
+    def background(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run follow-up work (e.g. a second deletion sweep) without holding up the update."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._ready:
+            await self.application.shutdown()
+            self._ready = False
+
+    async def send_text(
+        self,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+        *,
+        silent: bool = False,
+    ) -> int:
+        await self.ready()
+        await self.pacer.wait(chat_id)
+        try:
+            sent = await self.application.bot.send_message(
+                chat_id, text, reply_markup=markup, protect_content=True, disable_notification=silent
+            )
+        except TelegramError as exc:
+            raise send_error(exc, self.pacer) from None
+        return int(sent.message_id)
+
+    async def delete(self, chat_id: int, message_ids: list[int]) -> None:
+        await self.ready()
+        for start in range(0, len(message_ids), DELETE_BATCH):
+            try:
+                await self.application.bot.delete_messages(chat_id, message_ids[start : start + DELETE_BATCH])
+            except TelegramError as exc:
+                raise send_error(exc, self.pacer) from None
+
+
+class TelegramSurvivorChannel:
+    name = NAME
+    capabilities = Capabilities(buttons=True, delete=True)
+
+    def __init__(self, core: TelegramCore) -> None:
+        self.core = core
+
+    async def send(self, address: str, message: Outgoing) -> str:
+        chat_id = chat_of(address)
+        if message.meta.get("key") == R.COVER_LINE:
+            # On Telegram a quick exit empties the chat; a cover line would be all that is left in it.
+            return COVER_NOT_SENT
+        case_id = int(message.meta["case_id"]) if message.meta.get("case_id") else None
+        silent, delete_at = await self._case_choices(case_id)
+        message_id = await self.core.send_text(
+            chat_id, message.text, ui.survivor_keyboard(message.options), silent=silent
+        )
+        await self._remember(case_id, message_id, delete_at)
+        return str(message_id)
+
+    async def delete(self, address: str, provider_ids: list[str]) -> None:
+        await self.core.delete(chat_of(address), [int(p) for p in provider_ids if p.isdigit()])
+
+    async def _case_choices(self, case_id: int | None) -> tuple[bool, datetime | None]:
+        """Silent outside the survivor's safe times; when the message is to delete itself, if ever."""
+        app = self.core.app
+        if app is None or case_id is None:
+            return False, None
+        now = app.clock.now()
+        async with app.db.reading() as tx:
+            case = await cases.get(tx, case_id)
+            minutes = await store.autodelete_minutes(tx, case_id)
+        quiet = bool(case.safe_windows) and not in_window(now, ZoneInfo(case.timezone), case.safe_windows)
+        return quiet, now + timedelta(minutes=minutes) if minutes else None
+
+    async def _remember(self, case_id: int | None, message_id: int, delete_at: datetime | None) -> None:
+        """Keep the id so a quick exit (or auto-delete) can remove the message; losing it only costs that."""
+        app = self.core.app
+        if app is None or case_id is None:
+            return
+        try:
+            async with app.db.transaction() as tx:
+                await store.record(tx, case_id, message_id, app.clock.now(), delete_at)
+                await tx.commit()
+        except Exception as exc:  # the message is out: a failed bookkeeping write must not resend it
+            log.warning("telegram message id not recorded error=%s", type(exc).__name__)
+
+
+class TelegramPractitionerChannel:
+    name = NAME
+    capabilities = Capabilities(buttons=True)
+
+    def __init__(self, core: TelegramCore) -> None:
+        self.core = core
+
+    async def send(self, address: str, message: Outgoing) -> str:
+        alert_id = message.meta.get("alert_id", "")
+        markup = ui.alert_keyboard(int(alert_id)) if alert_id.isdigit() else None
+        text = ui.alert_text(message.meta, message.text)
+        return str(await self.core.send_text(chat_of(address), text, markup))
+
+    async def delete(self, address: str, provider_ids: list[str]) -> None:
+        return None  # alerts stay in the practitioner's chat

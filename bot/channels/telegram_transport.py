@@ -1,0 +1,92 @@
+"""The Telegram transport class: survivors and practitioners on one bot, through python-telegram-bot.
+
+PTB is a thin adapter here: it sends, parses and long-polls; the database stays the source of truth
+(no ConversationHandler, user_data or persistence), so the same flows run on every channel.
+`safecheck serve` long-polls by default and uses a webhook on our own aiohttp server when a public
+URL is configured. See docs/telegram.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import TypeHandler
+
+from bot.channels.telegram_channel import NAME, TelegramCore, TelegramPractitionerChannel, TelegramSurvivorChannel
+from bot.channels.telegram_cleanup import sweep_forever
+from bot.channels.telegram_settings import WEBHOOK_PATH, TelegramSettings
+from bot.channels.telegram_updates import Router
+from bot.channels.telegram_webhook import make_handler
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger("safecheck.telegram")
+ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "callback_query", "my_chat_member"]
+
+
+class TelegramTransport:
+    name = NAME
+
+    def __init__(self, settings: TelegramSettings) -> None:
+        self.settings = settings
+        self.core = TelegramCore.create(settings)
+        self.router = Router(self.core)
+        self.survivor_channel = TelegramSurvivorChannel(self.core)
+        self.practitioner_channel = TelegramPractitionerChannel(self.core)
+        self.core.application.add_handler(TypeHandler(Update, self.router.on_polled))
+        self._stop = asyncio.Event()
+        self._sweeper: asyncio.Task[Any] | None = None
+        self._polling = False
+
+    def deep_link(self, code: str) -> str | None:
+        return self.settings.deep_link(code)
+
+    def add_routes(self, web_app: web.Application) -> None:
+        if self.settings.webhook_mode:
+            assert self.settings.webhook_secret is not None
+            web_app.router.add_post(WEBHOOK_PATH, make_handler(self.router, self.settings.webhook_secret))
+
+    def bind(self, app: App) -> None:
+        """Give the transport the running app (the router and the channels' bookkeeping need it)."""
+        self.core.app = app
+
+    async def start(self, app: App) -> None:
+        self.bind(app)
+        await self.core.ready()
+        bot = self.core.application.bot
+        if self.settings.webhook_mode:
+            await bot.set_webhook(
+                str(self.settings.webhook_url),
+                secret_token=self.settings.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("telegram webhook registered")
+        else:
+            updater = self.core.application.updater
+            assert updater is not None
+            await self.core.application.start()
+            await updater.start_polling(
+                timeout=self.settings.poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
+            )
+            self._polling = True
+            log.info("telegram long polling started")
+        self._sweeper = asyncio.create_task(sweep_forever(self.core, self._stop))
+
+    async def close(self) -> None:
+        self._stop.set()
+        if self._sweeper is not None:
+            with contextlib.suppress(Exception):
+                await self._sweeper
+        if self._polling:
+            updater = self.core.application.updater
+            assert updater is not None
+            await updater.stop()
+            await self.core.application.stop()
+            self._polling = False
+        await self.core.shutdown()

@@ -1,0 +1,301 @@
+"""Incoming Telegram updates, turned into pipeline inputs. PTB only parses; the database decides.
+
+One router serves both long polling and the webhook, so both behave the same, and a storage failure
+reaches the webhook (which answers 5xx so that Telegram delivers the update again). Every update is
+deduplicated by its update_id (`u<update_id>` in inbound_messages, unique per channel), which holds
+across restarts. Nothing from an update is stored that is not needed: no media, no names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from telegram import CallbackQuery, ChatMemberUpdated, Message, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import alerting, practitioner_inbound
+from bot.channels import telegram_ui as ui
+from bot.channels.telegram_channel import NAME, TelegramCore
+from bot.channels.telegram_cleanup import purge_case
+from bot.i18n import SOURCE_LANGUAGE, to_message
+from bot.pipeline import Handled, InboundMessage, Outcome, address_hash, handle_inbound, handle_input
+from flows import replies as R
+from flows.events import QuickExitUsed
+from flows.model import ExitPressed, Reply
+from safety.model import AlertReason, Severity
+from storage import alerts, audit, cases, inbound, outbox, services
+from storage import telegram as store
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger("safecheck.telegram")
+LIVE = ("pending", "onboarding", "active", "paused")
+POLL_RETRIES = 5  # a polled update is already confirmed to Telegram: try hard before giving up
+
+
+class Router:
+    def __init__(self, core: TelegramCore) -> None:
+        self.core = core
+
+    @property
+    def app(self) -> App:
+        if self.core.app is None:
+            raise RuntimeError("the Telegram transport was not started")
+        return self.core.app
+
+    async def on_polled(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB's catch-all handler in polling mode. The update is already confirmed, so retry here."""
+        if not isinstance(update, Update):
+            return
+        for attempt in range(POLL_RETRIES):
+            try:
+                await self.route(update)
+                return
+            except Exception as exc:
+                log.error("telegram update failed attempt=%d error=%s", attempt + 1, type(exc).__name__)
+                await asyncio.sleep(min(0.2 * 2**attempt, 5))
+
+    async def route(self, update: Update) -> None:
+        """Act on one update. Raises only if it could not be stored (the webhook then answers 5xx)."""
+        uid = f"u{update.update_id}"
+        if update.callback_query is not None:
+            await self._tap(update.callback_query, uid)
+        elif update.my_chat_member is not None:
+            await self._membership(update.my_chat_member, uid)
+        elif update.message is not None:
+            message = update.message
+            if message.chat.type != ChatType.PRIVATE:
+                await self._leave(message.chat.id)  # a group or channel: we are a one-to-one service
+            elif message.text is not None:
+                await self._text(message, uid)
+            else:
+                await self._not_text(message, uid)
+        elif update.channel_post is not None:
+            await self._leave(update.channel_post.chat.id)
+        else:
+            # Edited messages, reactions, polls...: nothing to act on. An edit is not re-read as a
+            # new answer; the survivor's words were taken as first sent.
+            log.info("telegram update ignored kind=%s", _kind(update))
+
+    # ----- text ----------------------------------------------------------------------------------
+
+    async def _text(self, message: Message, uid: str) -> None:
+        app, chat = self.app, str(message.chat.id)
+        text = message.text or ""
+        words = text.split()
+        if words and words[0].lower() in ("/start", f"/start@{(self.core.settings.bot_username or '').lower()}"):
+            argument = words[1] if len(words) > 1 else ""
+            if argument.lower().startswith("link-"):
+                if await self._practitioner(chat, f"LINK {argument[5:]}"):
+                    await self._seen(uid)
+                    return
+            elif argument and await self._bind(chat, argument):
+                log.info("telegram chat bound to a pending case by deep link")
+            text = argument or text  # the code goes through activation like a typed code
+        elif await self._practitioner(chat, text):
+            await self._seen(uid)
+            return
+        handled = await handle_inbound(app, InboundMessage(NAME, chat, text, uid, message.date))
+        await self._after_survivor(handled, chat, message.message_id)
+
+    async def _practitioner(self, chat: str, text: str) -> bool:
+        """A practitioner's message (ACK, LINK) is answered at once; False if the sender is not one."""
+        reply = await practitioner_inbound.handle_practitioner_text(self.app, NAME, chat, text)
+        if reply is None:
+            return False
+        try:
+            await self.core.send_text(int(chat), reply, None)
+        except Exception as exc:
+            log.warning("telegram practitioner reply failed error=%s", type(exc).__name__)
+        return True
+
+    async def _seen(self, uid: str) -> None:
+        """Remember a practitioner's update too, so a redelivery is not handled twice."""
+        async with self.app.db.transaction() as tx:
+            await inbound.record(tx, NAME, uid, self.app.clock.now())
+            await tx.commit()
+
+    async def _bind(self, chat: str, code: str) -> bool:
+        app = self.app
+        lookup = store.activation_lookup(app.crypto, code)
+        try:
+            async with app.db.transaction() as tx:
+                bound = await store.bind_chat(
+                    tx, app.crypto, lookup, chat, address_hash(app, NAME, chat), app.clock.now()
+                )
+                await tx.commit()
+        except sqlite3.IntegrityError:
+            return False  # this chat already belongs to a live case: the code is just a message
+        return bound is not None
+
+    async def _after_survivor(self, handled: Handled, chat: str, message_id: int | None) -> None:
+        """Keep the message's id for a later deletion; empty the chat after a quick exit."""
+        if handled.outcome in (Outcome.DUPLICATE, Outcome.UNKNOWN_SENDER):
+            return
+        case_id = await self._case_id(chat)
+        if case_id is None:
+            return
+        if message_id is not None:
+            await self._remember(case_id, message_id)
+        if any(isinstance(e, QuickExitUsed) for e in handled.events):
+            await purge_case(self.core, case_id, int(chat))
+
+    async def _case_id(self, chat: str) -> int | None:
+        async with self.app.db.reading() as tx:
+            case = await cases.by_address(tx, NAME, address_hash(self.app, NAME, chat))
+        return case.id if case is not None and case.status in LIVE else None
+
+    async def _remember(self, case_id: int, message_id: int) -> None:
+        app = self.app
+        now = app.clock.now()
+        async with app.db.transaction() as tx:
+            minutes = await store.autodelete_minutes(tx, case_id)
+            delete_at = now + timedelta(minutes=minutes) if minutes else None
+            await store.record(tx, case_id, message_id, now, delete_at)
+            await tx.commit()
+
+    # ----- everything that is not text ---------------------------------------------------------
+
+    async def _not_text(self, message: Message, uid: str) -> None:
+        """Stickers, photos, voice notes, files, places, contacts: kept nowhere; an unknown sender
+        gets the same neutral line as for text, a survivor no reply (her words are what we read)."""
+        app, chat = self.app, str(message.chat.id)
+        now = app.clock.now()
+        async with app.db.transaction() as tx:
+            row_id = await inbound.record(tx, NAME, uid, now)
+            if row_id is None:
+                return
+            case = await cases.by_address(tx, NAME, address_hash(app, NAME, chat))
+            await inbound.attach(tx, row_id, case.id if case else None, None)
+            if case is None:
+                await outbox.to_survivor(
+                    tx,
+                    app.crypto,
+                    case_id=None,
+                    channel=NAME,
+                    address=chat,
+                    language=SOURCE_LANGUAGE,
+                    timezone="Europe/London",
+                    message=to_message(Reply(R.NEUTRAL)),
+                    now=now,
+                )
+            await tx.commit()
+        log.info("telegram non-text message kind=%s known=%s", _content_kind(message), case is not None)
+        app.wake_dispatcher()
+        if case is not None and case.status in LIVE:
+            await self._remember(case.id, message.message_id)
+
+    async def _membership(self, change: ChatMemberUpdated, uid: str) -> None:
+        status = change.new_chat_member.status
+        if change.chat.type != ChatType.PRIVATE:
+            if status in ("member", "administrator"):
+                await self._leave(change.chat.id)
+            return
+        if status == "kicked":
+            await self._blocked(str(change.chat.id), uid)
+
+    async def _blocked(self, chat: str, uid: str) -> None:
+        """The survivor (or whoever holds the phone) blocked the bot: the IDVA must know now."""
+        app = self.app
+        now = app.clock.now()
+        async with app.db.transaction(urgent=True) as tx:
+            row_id = await inbound.record(tx, NAME, uid, now)
+            if row_id is None:
+                return
+            case = await cases.by_address(tx, NAME, address_hash(app, NAME, chat))
+            await inbound.attach(tx, row_id, case.id if case else None, None)
+            if case is None or case.status not in LIVE:
+                await tx.commit()
+                return
+            await audit.log(tx, now, "system", "telegram_blocked", case.id)
+            if not await alerts.open_exists(tx, case.id, AlertReason.CHANNEL_DEAD.value):
+                service = await services.get(tx, case.service_id)
+                await alerting.raise_alert(tx, service, case, Severity.RAISED, AlertReason.CHANNEL_DEAD, now)
+            await tx.commit()
+        log.warning("telegram survivor chat blocked the bot case=%s", case.ref)
+        app.wake_dispatcher()
+
+    async def _leave(self, chat_id: int) -> None:
+        await self.core.ready()
+        try:
+            await self.core.application.bot.leave_chat(chat_id)
+        except TelegramError as exc:
+            log.warning("telegram leaveChat failed error=%s", type(exc).__name__)
+        log.info("telegram left a group or channel")
+
+    # ----- button taps -----------------------------------------------------------------------
+
+    async def _tap(self, query: CallbackQuery, uid: str) -> None:
+        tap = ui.decode(query.data)
+        chat = str(query.from_user.id)
+        shown = query.message if isinstance(query.message, Message) else None
+        note: str | None = None
+        if tap.kind == "ack":
+            note = await self._ack(query, chat, tap.alert_id, shown)
+        elif tap.kind == "exit":
+            handled = await handle_input(self.app, NAME, chat, ExitPressed(), uid)
+            await self._answer(query, None)
+            await self._after_survivor(handled, chat, None)
+            return
+        elif tap.kind == "option":
+            handled = await handle_inbound(self.app, InboundMessage(NAME, chat, str(tap.option), uid))
+            if handled.outcome is Outcome.PROCESSED and shown is not None:
+                await self._show_answer(shown, tap.option)
+            await self._answer(query, None)
+            await self._after_survivor(handled, chat, None)
+            return
+        await self._answer(query, note)
+
+    async def _ack(self, query: CallbackQuery, chat: str, alert_id: int, shown: Message | None) -> str:
+        app = self.app
+        outcome = await practitioner_inbound.acknowledge_alert(app, NAME, chat, alert_id)
+        if outcome.startswith("Acknowledged") and shown is not None:
+            who = await practitioner_inbound.practitioner_for(app, NAME, chat)
+            at = app.clock.now().strftime("%H:%M UTC %d %b")
+            line = f"Acknowledged by {who.name if who else 'you'} at {at}"
+            await self._edit(shown, ui.acknowledged_text(shown.text or "", line))
+        return outcome
+
+    async def _show_answer(self, shown: Message, option: int) -> None:
+        labels = ui.option_labels(shown.reply_markup)
+        await self._edit(shown, ui.answered_text(shown.text or "", labels, option))
+
+    async def _edit(self, shown: Message, text: str) -> None:
+        """Replace the message's text and drop its buttons. Cosmetic: a failure changes nothing else."""
+        try:
+            await self.core.application.bot.edit_message_text(
+                text, chat_id=shown.chat.id, message_id=shown.message_id, reply_markup=None
+            )
+        except TelegramError as exc:
+            log.info("telegram edit skipped error=%s", type(exc).__name__)
+
+    async def _answer(self, query: CallbackQuery, text: str | None) -> None:
+        try:
+            await self.core.application.bot.answer_callback_query(query.id, text=text)
+        except TelegramError as exc:  # e.g. too old: the tap was still handled
+            log.info("telegram callback answer skipped error=%s", type(exc).__name__)
+
+
+def _kind(update: Update) -> str:
+    for name in ("edited_message", "edited_channel_post", "message_reaction", "poll", "chat_member", "inline_query"):
+        if getattr(update, name, None) is not None:
+            return name
+    return "other"
+
+
+def _content_kind(message: Message) -> str:
+    for name in ("sticker", "photo", "voice", "video", "video_note", "audio", "document", "location", "contact"):
+        if getattr(message, name, None):
+            return name
+    return "other"
+
+
+def received(message: Message) -> datetime | None:
+    return message.date

@@ -1,0 +1,61 @@
+"""`POST /telegram/webhook` on our own aiohttp server.
+
+Telegram sends the secret given to setWebhook in `X-Telegram-Bot-Api-Secret-Token`; anything
+without it (compared in constant time) gets 403 and is not even parsed. A malformed body gets 400;
+an update that could not be stored gets 500, so that Telegram delivers it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+
+from bot.channels.telegram_updates import Router
+
+log = logging.getLogger("safecheck.telegram")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def make_handler(router: Router, secret: str) -> Handler:
+    expected = secret.encode()
+    chat_locks: dict[int, asyncio.Lock] = {}
+
+    async def webhook(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
+        if not hmac.compare_digest(given, expected):
+            log.warning("telegram webhook refused: missing or wrong secret token")
+            return web.Response(status=403, text="forbidden\n")
+        try:
+            data: Any = await request.json()
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("not an update")
+            await router.core.ready()
+            update = Update.de_json(data, router.core.application.bot)
+        except (ValueError, TypeError, KeyError, json.JSONDecodeError) as exc:
+            log.warning("telegram webhook: malformed update error=%s", type(exc).__name__)
+            return web.Response(status=400, text="malformed update\n")
+        # Telegram may deliver several updates at once: one chat's are handled in the order they came.
+        chat = update.effective_chat.id if update.effective_chat else 0
+        lock = chat_locks.setdefault(chat, asyncio.Lock())
+        try:
+            async with lock:
+                await router.route(update)
+        except Exception as exc:
+            log.error("telegram webhook: update not stored error=%s", type(exc).__name__)
+            return web.Response(status=500, text="try again\n")
+        finally:
+            if len(chat_locks) > 1000:  # keep memory flat: idle chats need no lock
+                for idle in [c for c, held in chat_locks.items() if not held.locked()]:
+                    del chat_locks[idle]
+        return web.Response(text="ok\n")
+
+    return webhook
