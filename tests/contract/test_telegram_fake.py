@@ -16,6 +16,7 @@ from tests.fakes.telegram_api import DELETE_WINDOW, FakeTelegram
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram(global_rate=None, chat_rate=None) as server:
+        server.meet(1, 2, 5, 9, 42)
         yield server
 
 
@@ -63,6 +64,7 @@ async def test_injected_errors_reach_the_client_as_ptb_exceptions(fake: FakeTele
 
 async def test_rate_limits_answer_429_when_exceeded() -> None:
     async with FakeTelegram(global_rate=30, chat_rate=1) as fake, bot_for(fake) as bot:
+        fake.meet(1, 2)
         await bot.send_message(1, "a")
         with pytest.raises(RetryAfter):
             await bot.send_message(1, "b")  # the same chat within a second
@@ -82,3 +84,9 @@ async def test_get_updates_honours_the_offset_and_carries_taps(fake: FakeTelegra
         assert updates[1].callback_query is not None and updates[1].callback_query.data == "1"
         rest = await bot.get_updates(offset=first["update_id"] + 1, timeout=0)
         assert [u.update_id for u in rest] == [updates[1].update_id]
+
+
+async def test_a_bot_cannot_write_first(fake: FakeTelegram) -> None:
+    async with bot_for(fake) as bot:
+        with pytest.raises(Forbidden, match="initiate"):
+            await bot.send_message(777, "hello")

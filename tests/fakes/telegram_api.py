@@ -81,6 +81,7 @@ class FakeTelegram:
     deleted: list[tuple[int, int]] = field(default_factory=list)
     left_chats: list[int] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
+    known: set[int] = field(default_factory=set)  # chats that wrote to the bot: only they can be written to
     rejected_429: int = 0
     webhook_url: str | None = None
     webhook_secret: str | None = None
@@ -158,6 +159,10 @@ class FakeTelegram:
         for _ in range(times):
             self._faults[method].append(Fault(200, "", delay=seconds))
 
+    def meet(self, *chat_ids: int) -> None:
+        """These users have started the bot (a bot cannot write first)."""
+        self.known.update(chat_ids)
+
     def block(self, chat_id: int) -> None:
         """The user blocked the bot: sends to the chat get 403 from now on."""
         self.blocked.add(chat_id)
@@ -193,6 +198,7 @@ class FakeTelegram:
     def _user_message(self, chat_id: int, extra: dict[str, Any], kind: str = "private") -> dict[str, Any]:
         message_id = next(self._message_ids[chat_id])
         date = int(self.now())
+        self.known.add(chat_id)
         self.chats[chat_id][message_id] = ChatMessage(message_id, False, extra.get("text"), date)
         return {"message_id": message_id, "date": date, "chat": self._chat(chat_id, kind), "from": self._user(chat_id)}
 
@@ -354,6 +360,8 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: chat not found")
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id not in self.known:
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         return chat_id
 
     async def api_getMe(self, params: dict[str, Any]) -> Any:

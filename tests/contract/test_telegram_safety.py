@@ -1,0 +1,132 @@
+"""What keeps people safe on Telegram: the quick exit empties the chat; an alert is acknowledged by a tap."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot import commands
+from bot.channels.telegram_ui import EXIT_DATA
+from storage import alerts, services
+from tests.conftest import START
+from tests.fakes.telegram_world import TgWorld, telegram_world
+
+
+async def scalar(w: TgWorld, sql: str, params: tuple[Any, ...] = ()) -> Any:
+    async with w.app.db.reading() as tx:
+        return await tx.scalar(sql, params)
+
+
+async def test_exit_button_deletes_the_whole_conversation_and_sends_nothing_else(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w:
+        chat = w.new_chat()
+        ref = await w.onboard(chat)
+        await commands.set_schedule(w.app, w.service_id, ref, "daily@10:00")
+        w.clock.advance(timedelta(hours=1))
+        await w.deliver()
+        assert len(w.fake.visible(chat)) > 10  # both sides of onboarding and the first question
+        sends = len(w.fake.sent_to(chat))
+
+        await w.tap(chat, w.fake.last_bot_message(chat).message_id, EXIT_DATA)
+        await w.deliver()
+
+        assert w.fake.visible(chat) == []
+        assert len(w.fake.sent_to(chat)) == sends  # no goodbye, no cover line: the chat stays empty
+        assert await scalar(w, "SELECT status FROM cases WHERE ref = ?", (ref,)) == "paused"
+        assert await scalar(w, "SELECT count(*) FROM telegram_messages") == 0  # ids go with the messages
+
+
+async def test_exit_word_also_empties_the_chat_even_with_a_cover_line_configured(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w:
+        async with w.app.db.transaction() as tx:
+            await tx.execute("UPDATE services SET cover_line = 1")
+            await tx.commit()
+        chat = w.new_chat()
+        await w.onboard(chat, exit_word="pasta")
+        sends = len(w.fake.sent_to(chat))
+        await w.say(chat, "pasta")
+        await w.deliver()
+        assert w.fake.visible(chat) == []
+        assert len(w.fake.sent_to(chat)) == sends
+        assert await scalar(w, "SELECT count(*) FROM outbox WHERE provider_id = 'cover-line-not-sent'") == 1
+
+
+async def test_messages_older_than_48_hours_are_left_and_their_ids_forgotten(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w:
+        chat = w.new_chat()
+        await w.onboard(chat)
+        w.clock.advance(timedelta(hours=49))
+        w.fake.clock_offset = 49 * 3600
+        await w.say(chat, "HELP")
+        await w.deliver()
+        before = len(w.fake.visible(chat))
+        await w.say(chat, "pasta")
+        await w.deliver()
+        assert len(w.fake.visible(chat)) == before - 2  # HELP and its answer; the old ones cannot go
+        ids = [c.params["message_ids"] for c in w.fake.calls_of("deleteMessages")]
+        assert all(len(batch) <= 100 for batch in ids)
+
+
+async def codeword_alert(w: TgWorld, ida_chat: int) -> int:
+    survivor = w.new_chat()
+    await w.onboard(survivor)
+    await w.say(survivor, "I'm fine, blue kettle")
+    await w.deliver()
+    async with w.app.db.reading() as tx:
+        [alert] = [a for a in await alerts.for_case(tx, 1) if a.reason == "codeword"]
+    return alert.id
+
+
+async def test_codeword_alert_arrives_on_telegram_and_a_tap_acknowledges_it_and_stops_escalation(
+    tmp_path: Path,
+) -> None:
+    async with telegram_world(tmp_path) as w:
+        ida_chat = w.new_chat()
+        await w.link_practitioner(w.idva, ida_chat)
+        assert w.fake.bot_texts(ida_chat)[-1].startswith("Linked.")
+        alert_id = await codeword_alert(w, ida_chat)
+
+        shown = w.fake.last_bot_message(ida_chat)
+        assert shown.text is not None
+        assert shown.text.startswith("[URGENT] Case C-") and "codeword used" in shown.text
+        assert "Details: safecheck case show C-" in shown.text
+        assert "blue kettle" not in shown.text  # never the survivor's words
+        assert shown.reply_markup == {
+            "inline_keyboard": [[{"text": "Acknowledge", "callback_data": f"ack:{alert_id}"}]]
+        }
+
+        await w.tap(ida_chat, shown.message_id, f"ack:{alert_id}")
+        edited = w.fake.chats[ida_chat][shown.message_id]
+        assert edited.reply_markup is None
+        assert edited.text is not None and "Acknowledged by Ida at 09:" in edited.text
+        async with w.app.db.reading() as tx:
+            alert = await alerts.get(tx, alert_id)
+        assert alert is not None and alert.acknowledged_by == w.idva
+        assert await scalar(w, "SELECT count(*) FROM timers WHERE kind = 'escalate' AND done_at IS NULL") == 0
+        w.clock.advance(timedelta(minutes=30))
+        await w.deliver()
+        assert await commands.read_inbox(w.app, w.duty) == []  # the duty IDVA was never told
+        assert await commands.read_inbox(w.app, w.manager) == []
+
+
+async def test_unlinked_and_other_service_chats_acknowledge_nothing(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w:
+        ida_chat, stranger, outsider = w.new_chat(), w.new_chat(), w.new_chat()
+        await w.link_practitioner(w.idva, ida_chat)
+        async with w.app.db.transaction() as tx:
+            other_service = await services.create(tx, "other", "Other service", START)
+            await tx.commit()
+        other_idva = await commands.add_practitioner(w.app, other_service, "Oz", "idva", ["telegram", "inbox"])
+        await w.link_practitioner(other_idva, outsider)
+        alert_id = await codeword_alert(w, ida_chat)
+        await w.say(stranger, "hello")
+        await w.deliver()
+        for chat in (stranger, outsider):
+            await w.tap(chat, w.fake.last_bot_message(chat).message_id, f"ack:{alert_id}")
+        async with w.app.db.reading() as tx:
+            alert = await alerts.get(tx, alert_id)
+        assert alert is not None and alert.acknowledged_at is None
+        refusals = [c.params.get("text", "") for c in w.fake.calls_of("answerCallbackQuery")]
+        assert any("not linked" in r for r in refusals) and any("cannot acknowledge" in r for r in refusals)
+        assert await scalar(w, "SELECT count(*) FROM timers WHERE kind = 'escalate' AND done_at IS NULL") >= 1
