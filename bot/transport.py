@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.channels import email, telegram
 from bot.channels.base import Channel
+from bot.channels.sms import sms_transport
 from bot.config import Settings
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class Transport(Protocol):
 
 TransportFactory = Callable[[Settings], "Transport | None"]
 
-FACTORIES: list[TransportFactory] = [email.factory, telegram.factory]
+FACTORIES: list[TransportFactory] = [email.factory, telegram.factory, sms_transport]
 
 
 def configured(settings: Settings) -> list[Transport]:

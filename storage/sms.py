@@ -7,6 +7,7 @@ from datetime import datetime
 
 from storage.db import Row, Tx, ts
 
+RESUBSCRIBE_ADDRESS = b"sms.resubscribe.address"  # associated data of the encrypted number
 FAILED = frozenset({"failed", "undelivered"})
 FINAL = FAILED | {"delivered", "read", "canceled"}
 # Callbacks can arrive out of order: a late "sent" must not overwrite "delivered".
@@ -121,6 +122,16 @@ async def failure_streak(tx: Tx, case_id: int, window: int = 10) -> int:
             break
         streak += 1
     return streak
+
+
+async def quick_exit_since(tx: Tx, case_id: int, since: datetime) -> bool:
+    """Whether the survivor used the quick exit (or withdrew) at or after `since`: then nothing older is re-sent."""
+    value = await tx.scalar(
+        "SELECT 1 FROM audit_log WHERE case_id = ? AND action IN ('quick_exit', 'consent_withdrawn') AND at >= ? "
+        "LIMIT 1",
+        (case_id, ts(since)),
+    )
+    return value is not None
 
 
 async def segments_for_case(tx: Tx, case_id: int) -> int:

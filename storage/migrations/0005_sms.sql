@@ -27,3 +27,6 @@ CREATE TABLE sms_resubscribe_requests (
     address_enc BLOB NOT NULL,
     requested_at TEXT NOT NULL
 );
+
+-- A re-send after an undelivered report checks that no quick exit or withdrawal came since.
+CREATE INDEX audit_log_exits ON audit_log(case_id, at) WHERE action IN ('quick_exit', 'consent_withdrawn');

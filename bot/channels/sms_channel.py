@@ -1,0 +1,152 @@
+"""The SMS channel: sends through Twilio's REST API with the real twilio client, paced and bounded.
+
+Errors become SendErrors that carry their retry policy, with reasons that hold Twilio's status and
+error code only: Twilio's own messages quote the number, which must never reach a log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from twilio.base.exceptions import TwilioException  # type: ignore[import-untyped]
+from twilio.rest import Client  # type: ignore[import-untyped]
+
+from bot.alert_text import REASONS
+from bot.channels.base import Capabilities, Outgoing, SendError
+from bot.channels.segments import Segments, segments
+from bot.channels.sms_http import RETRY_AFTER, TwilioHttp
+from bot.channels.sms_pacing import Pacer
+from bot.channels.sms_settings import SmsSettings
+from storage import sms
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger("safecheck.sms")
+
+# The number can never receive from us: the person opted out (21610), the number is not valid
+# (21211) or not a mobile (21614), or the carrier says it cannot be reached (21612). Trying again
+# cannot help; the dispatcher tells the IDVA the channel is dead.
+DEAD_NUMBER = frozenset({21610, 21211, 21614, 21612})
+TOO_MANY_REQUESTS = 20429
+AUTH_FAILED = frozenset({20003, 20005})
+AUTH_RETRY_AFTER = 60.0  # wrong credentials: a person must fix them, so do not hammer Twilio
+
+
+def practitioner_text(message: Outgoing) -> str:
+    """An SMS alert is short: severity, case reference and reason, and how to acknowledge by reply."""
+    meta = message.meta
+    if not meta.get("alert_id") or not meta.get("case_ref"):
+        return message.text  # a digest: counts only
+    ref = meta["case_ref"]
+    reason = REASONS.get(meta.get("reason", ""), meta.get("reason", "alert"))
+    level = f" (level {meta['level']})" if meta.get("level") else ""
+    return f"[{meta.get('severity', 'alert').upper()}] Case {ref}: {reason}{level}. Reply ACK {ref}"
+
+
+def send_error(exc: Exception) -> SendError:
+    """Map a failed create call to a SendError with its retry policy."""
+    if isinstance(exc, TimeoutError):
+        return SendError("twilio timeout", retryable=True)
+    if isinstance(exc, aiohttp.ClientError):
+        return SendError(f"twilio unreachable {type(exc).__name__}", retryable=True)
+    status = int(getattr(exc, "status", 0) or 0)
+    code = int(getattr(exc, "code", 0) or 0)
+    reason = f"twilio http {status} error {code}"
+    if status == 429 or code == TOO_MANY_REQUESTS:
+        return SendError(reason, retryable=True, retry_after=_seconds(RETRY_AFTER.get()))
+    if code in DEAD_NUMBER:
+        return SendError(reason, retryable=False)
+    if status in (401, 403) or code in AUTH_FAILED:
+        log.error("twilio refused our credentials: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+        return SendError(reason, retryable=True, retry_after=AUTH_RETRY_AFTER)
+    if status >= 500 or status == 0:
+        return SendError(reason, retryable=True, retry_after=_seconds(RETRY_AFTER.get()))
+    return SendError(reason, retryable=False)  # any other 4xx: this message will never be accepted
+
+
+def _seconds(header: str | None) -> float | None:
+    try:
+        return max(0.0, float(header)) if header else None
+    except ValueError:
+        return None  # an HTTP date: the dispatcher's own backoff will do
+
+
+class SmsChannel:
+    """One Twilio sender, shared by survivors and practitioners (one pace for both)."""
+
+    name = "sms"
+    capabilities = Capabilities()  # no buttons; a text cannot be taken back from a phone
+
+    def __init__(self, settings: SmsSettings) -> None:
+        self.settings = settings
+        self.pacer = Pacer(settings.rate)
+        self.app: App | None = None  # set by `serve`: then each send is recorded for status callbacks
+        self._http: TwilioHttp | None = None
+        self._client: Any = None
+
+    def client(self) -> Any:
+        """The twilio client, made on first use: its aiohttp session must belong to the running loop."""
+        if self._client is None:
+            self._http = TwilioHttp()
+            self._client = Client(self.settings.account_sid, self.settings.auth_token, http_client=self._http)
+            self._client.api.base_url = self.settings.api_base_url
+        return self._client
+
+    async def send(self, address: str, message: Outgoing) -> str:
+        survivor = "key" in message.meta
+        text = message.text if survivor else practitioner_text(message)
+        cost = segments(text)
+        await self.pacer.slot(cost.count, urgent=not survivor)
+        try:
+            async with asyncio.timeout(self.settings.timeout):
+                created = await self.client().messages.create_async(
+                    to=address,
+                    body=text,
+                    status_callback=self.settings.status_callback,
+                    **self.settings.sender_params(),
+                )
+        except (TimeoutError, aiohttp.ClientError, TwilioException) as exc:
+            error = send_error(exc)
+            log.warning("sms send failed reason=%s retryable=%s", error.reason, error.retryable)
+            raise error from None
+        sid = str(created.sid)
+        await self._record(sid, message, cost, str(created.status or "queued"))
+        return sid
+
+    async def _record(self, sid: str, message: Outgoing, cost: Segments, status: str) -> None:
+        """Note the message for its status callbacks; a failure here must not turn a sent text into a resend."""
+        if self.app is None:
+            return  # one-shot commands: the status callback finds the outbox row by its provider id
+        meta = message.meta
+        outbox_id = int(meta["outbox_id"]) if meta.get("outbox_id", "").isdigit() else None
+        case_id = int(meta["case_id"]) if meta.get("case_id", "").isdigit() else None
+        recipient = "survivor" if "key" in meta else "practitioner"
+        try:
+            async with self.app.db.transaction() as tx:
+                await sms.record_sent(
+                    tx,
+                    sid,
+                    outbox_id=outbox_id,
+                    case_id=case_id,
+                    recipient=recipient,
+                    encoding=cost.encoding,
+                    segments=cost.count,
+                    status=status,
+                    now=self.app.clock.now(),
+                )
+                await tx.commit()
+        except Exception as exc:
+            log.error("sms delivery record failed outbox=%s error=%s", outbox_id, type(exc).__name__)
+
+    async def delete(self, address: str, provider_ids: list[str]) -> None:
+        return None  # SMS cannot be unsent
+
+    async def close(self) -> None:
+        await self.pacer.close()
+        if self._http is not None:
+            await self._http.close()
+        self._http = self._client = None
