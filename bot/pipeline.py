@@ -16,7 +16,8 @@ from flows import replies as R
 from flows.events import ConsentRecorded, ConsentWithdrawn, Event, QuickExitUsed
 from flows.model import CaseStatus, Context, ExitPressed, Flow, Input, Message, Reply, Step
 from safety.model import AlertReason, Severity, SurvivorSecrets
-from safety.screening import screen
+from safety.normalise import normalise
+from safety.screening import OPT_OUT_WORDS, screen
 from storage import cases, checkins, inbound, outbox, services
 from storage.cases import Case
 from storage.checkins import Conversation
@@ -25,6 +26,9 @@ from storage.services import Service
 
 log = logging.getLogger("safecheck.pipeline")
 MAX_STORED_TEXT = 10_000  # a huge message is cut, never refused: nothing is lost that a person could read
+# Where the carrier itself answers its opt-out words (STOP...) and then blocks our sends: any reply
+# would only fail (Twilio error 21610), so none is queued.
+CARRIER_OPT_OUT_CHANNELS = frozenset({"sms"})
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,10 @@ async def _handle(app: App, msg: InboundMessage, inp: Input) -> Handled:
             log.info("duplicate inbound channel=%s", msg.channel)
             return Handled(Outcome.DUPLICATE)
         case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
-        if case is None:
+        if case is None and carrier_opted_out(msg):
+            await tx.commit()
+            handled = Handled(Outcome.UNKNOWN_SENDER)
+        elif case is None:
             # Unknown senders learn nothing: one neutral line, and no case is read or touched.
             await outbox.to_survivor(
                 tx,
@@ -163,6 +170,8 @@ async def _handle(app: App, msg: InboundMessage, inp: Input) -> Handled:
             handled = Handled(Outcome.UNKNOWN_SENDER)
         else:
             step = await advance(tx, app, case, inp, now, Effects(how=msg.channel))
+            if carrier_opted_out(msg):
+                await outbox.cancel_for_survivor(tx, case.id)
             body = app.crypto.encrypt(text, inbound.BODY) if keeps_words(case, step) else None
             await inbound.attach(tx, message_id, case.id, body)
             await tx.commit()
@@ -170,6 +179,10 @@ async def _handle(app: App, msg: InboundMessage, inp: Input) -> Handled:
             handled = Handled(Outcome.PROCESSED, step.events)
     app.wake_dispatcher()
     return handled
+
+
+def carrier_opted_out(msg: InboundMessage) -> bool:
+    return msg.channel in CARRIER_OPT_OUT_CHANNELS and normalise(msg.text) in OPT_OUT_WORDS
 
 
 def keeps_words(case: Case, step: Step) -> bool:
