@@ -16,6 +16,7 @@ from bot.bootstrap import configure_logging, make_clock, open_app
 from bot.cli import demo, serve, simulate
 from bot.cli.parser import build_parser, hoist_global_options
 from bot.commands import UserError
+from bot.commands.resubscribe import resubscribe
 from bot.config import ConfigError, Settings, load
 from bot.dispatcher import Dispatcher
 from bot.i18n import CatalogError
@@ -240,6 +241,10 @@ async def _case_status(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await commands.set_status(app, svc, a.ref, a.action, getattr(a, "days", None)))
 
 
+async def _case_resubscribe(app: Any, svc: int, a: argparse.Namespace) -> None:
+    print(await resubscribe(app, svc, a.ref))
+
+
 async def _schedule_set(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await commands.set_schedule(app, svc, a.ref, a.spec, a.jitter))
 
@@ -309,6 +314,7 @@ _HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("case", "pause"): _case_status,
     ("case", "resume"): _case_status,
     ("case", "close"): _case_status,
+    ("case", "resubscribe"): _case_resubscribe,
     ("schedule", "set"): _schedule_set,
     ("schedule", "show"): _schedule_show,
     ("alerts", "list"): _alerts_list,

@@ -79,6 +79,8 @@ def build_parser() -> Parser:
     pa.add_argument("--days", type=int, default=7)
     cs.add_parser("resume").add_argument("ref")
     cs.add_parser("close").add_argument("ref")
+    rs = cs.add_parser("resubscribe", help="a withdrawn survivor texted START and you confirmed it with them")
+    rs.add_argument("ref")
 
     sc = sub.add_parser("schedule", help="check-in schedules").add_subparsers(
         dest="action", required=True, parser_class=Parser
