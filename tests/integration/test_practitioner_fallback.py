@@ -153,7 +153,10 @@ async def test_link_setting_points_the_email_to_the_case_system(tmp_path: Path, 
 # ---- fallback in the practitioner's order ----
 
 
-async def test_refused_mailbox_falls_back_to_the_next_channel_at_once(tmp_path: Path, smtp: SmtpServer) -> None:
+async def test_refused_mailbox_falls_back_to_the_next_channel_at_once(
+    tmp_path: Path, smtp: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     smtp.refuse(IDA, "550 5.1.1 <ida@example.org>: mailbox unavailable")
     async with mail_world(tmp_path, smtp) as world:
         ref = await world.onboard()
@@ -164,6 +167,9 @@ async def test_refused_mailbox_falls_back_to_the_next_channel_at_once(tmp_path: 
         assert await alert_rows(world, world.idva) == [
             {"channel": "inbox", "position": 1, "status": "sent", "attempts": 1, "last_error": "SMTP 550"}
         ]
+    ours = [r.getMessage() for r in caplog.records if not r.name.startswith("mail.log")]  # not the test server's
+    assert any("falling back" in line for line in ours)
+    assert not any("ida@" in line or "mailbox unavailable" in line for line in ours)
 
 
 async def test_mail_server_down_is_retried_then_falls_back(tmp_path: Path, smtp: SmtpServer) -> None:
