@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot import case_state
 from bot.app import App
+from bot.channels.sms_settings import E164
 from bot.commands.common import UserError, case_by_ref, check_timezone
 from bot.pipeline import address_hash, normalise_address
 from flows.engine import activation_digest
@@ -44,6 +45,10 @@ async def enrol(
     deep_link = channel == "telegram" and not (address or "").strip()
     if not deep_link and not normalise_address(channel, address or ""):
         raise UserError("--address is empty: give the survivor's number or chat id")
+    if channel == "sms":  # Twilio reports the sender in E.164: the same spelling must find the case
+        address = "".join((address or "").split())
+        if not E164.fullmatch(address):
+            raise UserError("an SMS address must be a mobile number in international form, e.g. +447700900123")
     try:
         intake_level = IntakeLevel(intake)
     except ValueError:
