@@ -1,16 +1,20 @@
-"""Manage the gettext catalogs: `python -m locales.catalog extract|update|compile|check`.
+"""Manage the gettext catalogs: `python -m locales.catalog extract|update|init|compile|check|segments`.
 
-extract  sources -> locales/safecheck.pot
-update   .pot -> locales/<lang>/LC_MESSAGES/safecheck.po (creates en_GB's if missing)
-compile  every .po -> .mo in a temporary directory, with statistics (the shell compiles in memory)
-check    exit 1, one line per problem, if a .po is incomplete, fuzzy, stale or breaks a placeholder,
-         or a message's first line would give the service away on a phone's lock screen
+extract   sources -> locales/safecheck.pot
+update    .pot -> locales/<lang>/LC_MESSAGES/safecheck.po (creates en_GB's if missing)
+init      start a new language's catalog from the .pot (`init cy`)
+compile   every .po -> .mo in a temporary directory, with statistics (the shell compiles in memory)
+check     exit 1, one line per problem, if a .po is incomplete, untranslated, fuzzy, stale, breaks a
+          placeholder or the language's plural forms, or a message's first line in any language
+          would give the service away on a phone's lock screen
+segments  SMS encoding and segments of the default check-in's messages in every language (Markdown)
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import re
 import string
 import sys
 import tempfile
@@ -23,6 +27,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
 from flows.discretion import first_line_problems
@@ -31,10 +36,17 @@ from flows.i18n_extract import LABEL_COMMENT
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "safecheck"
 SOURCE_LOCALE = "en_GB"  # msgids are British English: an empty msgstr means "as written"
-KEYWORDS: dict[str, None] = {"N_": None}  # only deliberate marks; Babel's defaults would add _()...
+# Only deliberate marks; Babel's defaults would add _()... Np_(singular, plural) has plural forms.
+KEYWORDS: dict[str, tuple[int, int] | None] = {"N_": None, "Np_": (1, 2)}
 HEADER = (
     "# Survivor-facing messages of Safecheck.\n"
     "# Line 1 of a message is all a phone's notification preview shows: keep it neutral.\n"
+    "#"
+)
+TRANSLATOR = "Safecheck engineering (machine-assisted draft)"
+REVIEW_NOTE = (
+    "# Translated by Safecheck engineering: a machine-assisted draft.\n"
+    "# NOT YET REVIEWED: a native speaker must review every message before live use.\n"
     "#"
 )
 # Headers that change on every run; ignored when deciding whether a file really changed.
@@ -139,11 +151,16 @@ def update(root: Path = ROOT) -> list[str]:
     return reports
 
 
+_PERCENT = re.compile(r"%\((\w+)\)[#0 +-]*\d*(?:\.\d+)?[sdifr]")
+
+
 def _placeholders(text: str) -> set[str] | None:
+    """The names of the {x} and %(x)s placeholders in `text`; None if its braces are unbalanced."""
     try:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        braces = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
     except ValueError:
         return None  # unbalanced braces
+    return braces | {f"%({name})" for name in _PERCENT.findall(text)}
 
 
 def _texts(value: str | Iterable[str] | None) -> list[str]:
@@ -179,6 +196,15 @@ def _po_problems(path: Path, locale: str, fresh: Catalog, root: Path) -> Iterato
     catalog = _read(path, locale)
     if catalog.fuzzy:
         yield f"{name}: header is marked fuzzy, so the whole catalog would be skipped; remove the flag"
+    expected = get_plural(locale)
+    if catalog.num_plurals != expected.num_plurals:
+        yield (
+            f"{name}: Plural-Forms has nplurals={catalog.num_plurals}, but {locale} has "
+            f"{expected.num_plurals} ({expected.plural_forms})"
+        )
+    source = locale == SOURCE_LOCALE
+    if not source and (not catalog.last_translator or "FULL NAME" in catalog.last_translator):
+        yield f"{name}: header names no Last-Translator; say who translated it"
     for message in _messages(fresh):
         if catalog.get(message.id, message.context) is None:
             yield f"{name}: missing msgid {_short(message.id)}; run `python -m locales.catalog update`"
@@ -188,11 +214,20 @@ def _po_problems(path: Path, locale: str, fresh: Catalog, root: Path) -> Iterato
             yield f"{where} is no longer in the sources; run `python -m locales.catalog update`"
         if message.fuzzy:
             yield f"{where} is fuzzy; check the translation and remove the flag"
-        wanted = _placeholders(_texts(message.id)[0])
+        if not source and not all(_texts(message.string)):
+            yield f"{where} is not translated into {locale}"
+        wanted: set[str] | None = set()
+        for msgid in _texts(message.id):
+            found = _placeholders(msgid)
+            wanted = None if found is None or wanted is None else wanted | found
         for text in _texts(message.string):
             if text and _placeholders(text) != wanted:
                 got = sorted(_placeholders(text) or ())
                 yield f"{where}: msgstr placeholders {got} differ from the msgid's {sorted(wanted or ())}"
+        if not source and not _only_a_label(fresh.get(message.id, message.context) or message):
+            for text in _texts(message.string):
+                for problem in first_line_problems(text, locale) if text else ():
+                    yield f"{where}: {locale} msgstr: {problem}"
     for message in catalog.obsolete.values():
         yield f"{name}: obsolete msgid {_short(message.id)}; delete the #~ entry"
     for message, errors in catalog.check():
@@ -218,6 +253,23 @@ def problems(root: Path = ROOT) -> list[str]:
     return found
 
 
+def init_locale(locale: str, root: Path = ROOT) -> str:
+    """Start `locale`'s catalog from the .pot, with the translator and review note in its header."""
+    path = po_path(locale, root)
+    if path.exists():
+        raise ValueError(f"{path.relative_to(root)} exists already; use `update`")
+    get_plural(locale)  # raises for a locale Babel does not know
+    catalog = _read(template_path(root), locale)
+    catalog.locale = locale  # type: ignore[assignment]
+    catalog.header_comment = HEADER + "\n" + REVIEW_NOTE
+    catalog.last_translator = TRANSLATOR
+    catalog.language_team = f"{locale} <none yet>"
+    catalog.revision_date = datetime.now(UTC)
+    catalog.fuzzy = False
+    _write(path, catalog)
+    return f"{path.relative_to(root)}: created; translate every msgstr, then run `check`"
+
+
 def compile_all(out_dir: Path, root: Path = ROOT) -> tuple[list[str], list[str]]:
     """Compile every .po into `out_dir`; return (statistics lines, problems)."""
     stats: list[str] = []
@@ -231,7 +283,7 @@ def compile_all(out_dir: Path, root: Path = ROOT) -> tuple[list[str], list[str]]
         for message, message_errors in catalog.check():
             errors += [f"{path.relative_to(root)}: msgid {_short(message.id)}: {e}" for e in message_errors]
         messages = list(_messages(catalog))
-        translated = sum(1 for m in messages if m.string and not m.fuzzy)
+        translated = sum(1 for m in messages if all(_texts(m.string)) and not m.fuzzy)
         fuzzy = sum(1 for m in messages if m.fuzzy)
         target = out_dir / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -253,7 +305,11 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     commands.add_parser("update", help="merge locales/safecheck.pot into every locale's .po")
     compile_parser = commands.add_parser("compile", help="compile every .po and print statistics")
     compile_parser.add_argument("--dir", type=Path, help="write .mo files here (default: a temporary directory)")
+    compile_parser.add_argument("--statistics", action="store_true", help="print statistics (always on)")
+    init_parser = commands.add_parser("init", help="start a new language's catalog from the .pot")
+    init_parser.add_argument("locale", help="e.g. cy, pl, ro, pa, ur, ar")
     commands.add_parser("check", help="fail, one line per problem, unless every catalog is complete")
+    commands.add_parser("segments", help="print the SMS segment table of the default check-in (Markdown)")
     args = parser.parse_args(argv)
     try:
         if args.command == "extract":
@@ -261,6 +317,14 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
             return 0
         if args.command == "update":
             print("\n".join(update(root)))
+            return 0
+        if args.command == "init":
+            print(init_locale(args.locale, root))
+            return 0
+        if args.command == "segments":
+            from locales.segments import segment_table  # needs the app's catalogs, only for this
+
+            print(segment_table())
             return 0
         if args.command == "compile":
             with tempfile.TemporaryDirectory() as scratch:
