@@ -135,6 +135,8 @@ def classify(exc: BaseException) -> SendError:
         return SendError("SMTP TLS handshake failed", retryable=False)
     if isinstance(exc, TimeoutError):  # aiosmtplib's timeouts are TimeoutErrors too
         return SendError("SMTP timeout", retryable=True)
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+        return SendError("SMTP connection lost", retryable=True)
     if isinstance(exc, ConnectionError | OSError | aiosmtplib.SMTPConnectError):
         return SendError("SMTP server unreachable", retryable=True)
     return SendError(f"SMTP error {type(exc).__name__}", retryable=True)

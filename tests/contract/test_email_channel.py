@@ -185,6 +185,12 @@ async def test_server_that_never_answers_times_out_and_is_retried(tls: TlsFiles)
     assert (error.reason, error.retryable) == ("SMTP timeout", True)
 
 
+async def test_server_that_drops_the_connection_is_retried(tls: TlsFiles) -> None:
+    async with silent_server(hang_up=True) as port:
+        error = await failure(EmailChannel(settings(port, tls.ca_file)))
+    assert (error.reason, error.retryable) == ("SMTP connection lost", True)
+
+
 @pytest.mark.parametrize("address", ["ida", "ida@localhost", "ida@example.org\r\nBcc: eve@example.net", "1"])
 async def test_address_that_is_not_an_email_address_is_never_sent_to(smtp: SmtpServer, address: str) -> None:
     error = await failure(channel(smtp), address)

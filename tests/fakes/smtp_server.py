@@ -221,12 +221,19 @@ async def smtp_server(tls: TlsFiles, **options: bool) -> AsyncIterator[SmtpServe
 
 
 @asynccontextmanager
-async def silent_server() -> AsyncIterator[int]:
-    """A port that accepts connections and never says a word: a hung mail server."""
+async def silent_server(hang_up: bool = False) -> AsyncIterator[int]:
+    """A port that accepts connections and never says a word: a hung mail server.
+
+    With `hang_up`, it greets and then drops the connection at the client's first command instead.
+    """
     writers: list[asyncio.StreamWriter] = []
 
     async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writers.append(writer)
+        if hang_up:
+            writer.write(b"220 localhost ESMTP\r\n")
+            await reader.readline()
+            writer.close()
 
     server = await asyncio.start_server(hold, "127.0.0.1", 0)
     try:
