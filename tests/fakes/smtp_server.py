@@ -174,6 +174,18 @@ class SmtpServer:
     def attempts(self) -> int:
         return self._handler.attempts
 
+    def env(self) -> dict[str, str]:
+        """The SMTP_* settings that point Safecheck's e-mail channel at this server."""
+        return {
+            "SMTP_HOST": self.host,
+            "SMTP_PORT": str(self.port),
+            "SMTP_USERNAME": USERNAME,
+            "SMTP_PASSWORD": PASSWORD,
+            "SMTP_FROM": "Safecheck alerts <alerts@safecheck.example.org>",
+            "SMTP_CA_FILE": str(self.tls.ca_file),
+            "SMTP_TIMEOUT": "5",
+        }
+
     def refuse(self, recipient: str, reply: str = "550 5.1.1 Mailbox unavailable") -> None:
         """Answer RCPT TO for this recipient with `reply` (a 4xx or 5xx line) from now on."""
         self._handler.refusals[recipient] = reply

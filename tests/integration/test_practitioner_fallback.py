@@ -29,7 +29,7 @@ from storage import services
 from storage.db import Database
 from storage.keys import create_key_file
 from tests.conftest import START, World
-from tests.fakes.smtp_server import PASSWORD, USERNAME, SmtpServer, TlsFiles, make_tls_files, smtp_server
+from tests.fakes.smtp_server import USERNAME, SmtpServer, TlsFiles, make_tls_files, smtp_server
 from tests.integration.conftest import PHONE, alerts, inbox, later, rows
 
 IDA, DAN, MEG = "ida@example.org", "dan@example.org", "meg@example.org"
@@ -46,18 +46,6 @@ async def smtp(tls: TlsFiles) -> AsyncIterator[SmtpServer]:
         yield server
 
 
-def smtp_env(smtp: SmtpServer) -> dict[str, str]:
-    return {
-        "SMTP_HOST": smtp.host,
-        "SMTP_PORT": str(smtp.port),
-        "SMTP_USERNAME": USERNAME,
-        "SMTP_PASSWORD": PASSWORD,
-        "SMTP_FROM": "Safecheck alerts <alerts@safecheck.example.org>",
-        "SMTP_CA_FILE": str(smtp.tls.ca_file),
-        "SMTP_TIMEOUT": "5",
-    }
-
-
 @asynccontextmanager
 async def mail_world(
     tmp_path: Path,
@@ -70,7 +58,7 @@ async def mail_world(
     """The `world` of tests/conftest.py, with e-mail configured and practitioners on the channels given."""
     os.environ.pop("SAFECHECK_KEY", None)
     settings = Settings(
-        db_path=tmp_path / "safecheck.db", key_file=tmp_path / "safecheck.key", env={**smtp_env(smtp), **(env or {})}
+        db_path=tmp_path / "safecheck.db", key_file=tmp_path / "safecheck.key", env={**smtp.env(), **(env or {})}
     )
     create_key_file(settings.key_file)
     db = await Database.open(settings.db_path)
@@ -271,7 +259,7 @@ async def test_practitioner_added_with_an_email_channel_through_the_cli_gets_ale
 
     async def cli(*argv: str) -> str:
         args = build_parser().parse_args(hoist_global_options(["--db", str(db), *argv]))
-        assert await run(load(smtp_env(smtp), db=args.db), args) == 0
+        assert await run(load(smtp.env(), db=args.db), args) == 0
         return capsys.readouterr().out
 
     await cli("init", "--service-name", "Test service")
@@ -279,7 +267,7 @@ async def test_practitioner_added_with_an_email_channel_through_the_cli_gets_ale
     assert "(email,inbox)" in await cli("practitioner", "list")
     assert IDA.encode() not in db.read_bytes()  # the address is stored encrypted
 
-    settings = load(smtp_env(smtp), db=str(db))
+    settings = load(smtp.env(), db=str(db))
     clock, sim = FixedClock(START), SimulatorChannel()
     async with open_app(settings, clock=clock, simulator=sim, seed=7) as app:  # e-mail configured from SMTP_*
         async with app.db.reading() as tx:
