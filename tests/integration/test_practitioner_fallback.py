@@ -227,6 +227,18 @@ async def test_alert_no_channel_of_the_idva_can_deliver_reaches_the_duty_idva_by
         assert (row["status"], row["last_error"]) == ("failed", "SMTP 550")
 
 
+async def test_email_channel_without_smtp_settings_falls_back_at_once(world: World) -> None:
+    assert "email" not in world.app.practitioner_channels  # no SMTP_HOST in this world's settings
+    sam = await commands.add_practitioner(world.app, world.service_id, "Sam", "idva", [f"email:{IDA}", "inbox"])
+    world.idva = sam  # Sam holds the case
+    ref = await world.onboard()
+    await codeword(world)
+    [text] = await inbox(world, sam)
+    assert f"Case {ref}: codeword used" in text
+    [row] = await alert_rows(world, sam)
+    assert (row["channel"], row["status"], row["last_error"]) == ("inbox", "sent", "no practitioner channel email")
+
+
 # ---- acknowledging ----
 
 
