@@ -90,12 +90,20 @@ class TgWorld:
 
 @asynccontextmanager
 async def telegram_world(
-    tmp_path: Path, *, chat_rate: float = 20.0, global_rate: float = 30.0, webhook: bool = True, **env: str
+    tmp_path: Path,
+    *,
+    chat_rate: float = 20.0,
+    global_rate: float = 30.0,
+    webhook: bool = True,
+    fake: FakeTelegram | None = None,
+    **env: str,
 ) -> AsyncIterator[TgWorld]:
-    """Safecheck with Telegram on a fresh database; the fake enforces the same limits the bot is given."""
+    """Safecheck with Telegram on a database in tmp_path (made on first use); the fake enforces the
+    limits the bot is given. Pass a running `fake` to restart the app against the same Telegram."""
     os.environ.pop("SAFECHECK_KEY", None)
-    fake = FakeTelegram(global_rate=global_rate, chat_rate=chat_rate)
-    await fake.start()
+    own_fake = fake is None
+    if fake is None:
+        fake = await FakeTelegram(global_rate=global_rate, chat_rate=chat_rate).start()
     port = free_port()
     environ = {
         "TELEGRAM_BOT_TOKEN": fake.token,
@@ -110,11 +118,12 @@ async def telegram_world(
     if webhook:
         environ |= {"TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}{WEBHOOK_PATH}", "TELEGRAM_WEBHOOK_SECRET": SECRET}
     settings = Settings(db_path=tmp_path / "safecheck.db", key_file=tmp_path / "safecheck.key", env=environ)
-    if not settings.key_file.exists():
+    fresh = not settings.db_path.exists()
+    if fresh:
         create_key_file(settings.key_file)
     db = await Database.open(settings.db_path)
     async with db.transaction() as tx:
-        service_id = await services.create(tx, "test", "Test service", START)
+        service_id = await services.create(tx, "test", "Test service", START) if fresh else 1
         await tx.commit()
     await db.close()
     loaded = load_telegram(environ, None)
@@ -124,10 +133,14 @@ async def telegram_world(
     runner: web.AppRunner | None = None
     try:
         async with open_app(settings, clock=clock, seed=7, transports=[transport]) as app:
-            ids = [
-                await commands.add_practitioner(app, service_id, name, role, ["telegram", "inbox"])
-                for name, role in (("Ida", "idva"), ("Dan", "duty"), ("Meg", "manager"))
-            ]
+            roles = (("Ida", "idva"), ("Dan", "duty"), ("Meg", "manager"))
+            if fresh:
+                ids = [
+                    await commands.add_practitioner(app, service_id, name, role, ["telegram", "inbox"])
+                    for name, role in roles
+                ]
+            else:
+                ids = [1, 2, 3]
             if webhook:
                 web_app = make_web_app(app)
                 transport.add_routes(web_app)
@@ -139,4 +152,5 @@ async def telegram_world(
     finally:
         if runner is not None:
             await runner.cleanup()
-        await fake.close()
+        if own_fake:
+            await fake.close()
