@@ -22,6 +22,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import aiohttp
+import yarl
 from aiohttp import web
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
@@ -227,7 +228,9 @@ class FakeTwilio:
         all_headers = {"X-Twilio-Signature": sig, "User-Agent": "TwilioProxy/1.1", **(headers or {})}
         if signature == "":
             del all_headers["X-Twilio-Signature"]
-        async with self._session.post(self.local(url), data=params, headers=all_headers) as resp:
+        # encoded=True: the path and query go out byte for byte as signed (yarl would decode "%2F").
+        target = yarl.URL(self.local(url), encoded=True)
+        async with self._session.post(target, data=params, headers=all_headers) as resp:
             text = await resp.text()
             self.callbacks.append((url, resp.status))
             return resp.status, resp.content_type, text
