@@ -29,6 +29,7 @@ from flows.events import (
     DuressPinUsed,
     Event,
     ExitPauseChosen,
+    LanguageChosen,
     OnboardingCompleted,
     PauseRequested,
     PinFailedTwice,
@@ -119,6 +120,11 @@ async def on_secret(h: H, e: SecretChosen) -> None:
 
 async def on_exit_pause(h: H, e: ExitPauseChosen) -> None:
     await h.set(exit_pause_minutes=int(e.pause.total_seconds() // 60))
+
+
+async def on_language(h: H, e: LanguageChosen) -> None:
+    await h.set(language=e.language)
+    await h.log("language_set", e.language)
 
 
 async def on_onboarded(h: H, e: OnboardingCompleted) -> None:
@@ -248,4 +254,5 @@ HANDLERS: dict[type[Event], Handler] = {
     ResumeRequested: on_resume,
     ConsentWithdrawn: on_withdrawn,
     AlertRaised: on_alert,
+    LanguageChosen: on_language,
 }

@@ -55,6 +55,7 @@ class Catalogs:
         directory = directory or locales_dir()
         self._translations: dict[str, gettext.GNUTranslations] = {}
         self._untranslated: dict[str, int] = {}
+        self._known: dict[str, frozenset[str]] = {}  # msgids each catalog really translates
         for po in sorted(directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
             language = po.parent.parent.name
             try:
@@ -63,11 +64,13 @@ class Catalogs:
             except Exception as exc:  # a broken file is named, in one line
                 raise CatalogError(f"cannot read {po}: {exc}") from None
             messages = [m for m in catalog if m.id]
-            self._untranslated[language] = sum(
-                1
+            done = {
+                str(m.id[0] if isinstance(m.id, (tuple, list)) else m.id)
                 for m in messages
-                if m.fuzzy or not all(m.string if isinstance(m.string, tuple) else (m.string,))
-            )
+                if not m.fuzzy and all(m.string if isinstance(m.string, tuple) else (m.string,))
+            }
+            self._known[language] = frozenset(done)
+            self._untranslated[language] = len(messages) - len(done)
             self._translations[language] = _compile(catalog)
         if SOURCE_LANGUAGE not in self._translations:
             raise CatalogError(f"no {SOURCE_LANGUAGE} catalog under {directory}: the install is incomplete")
@@ -93,12 +96,10 @@ class Catalogs:
 
     def lookup(self, language: str, msgid: str) -> str | None:
         """The translation of `msgid`, or None when `language`'s catalog has none (for checks)."""
-        if language == SOURCE_LANGUAGE:
-            return self.gettext(language, msgid)
-        sentinel = "\x00"
-        found = self._get(language).gettext(msgid) if msgid else sentinel
-        # gettext hands back the msgid itself when it has no translation.
-        return None if found == msgid or found == sentinel else found
+        translations = self._get(language)
+        if language == SOURCE_LANGUAGE or msgid in self._known[language]:
+            return translations.gettext(msgid)
+        return None
 
     def render(self, message: dict[str, Any], language: str, timezone: str) -> Outgoing:
         """Render a stored survivor message in the survivor's language and time zone."""

@@ -13,7 +13,7 @@ from bot.handlers import HANDLERS, Effects, H
 from bot.i18n import SOURCE_LANGUAGE, to_message
 from flows import engine
 from flows import replies as R
-from flows.events import ConsentRecorded, ConsentWithdrawn, Event, QuickExitUsed
+from flows.events import ConsentRecorded, ConsentWithdrawn, Event, LanguageChosen, QuickExitUsed
 from flows.model import CaseStatus, Context, ExitPressed, Flow, Input, Message, Reply, Step
 from safety.model import AlertReason, Severity, SurvivorSecrets
 from safety.normalise import normalise
@@ -215,6 +215,9 @@ async def context_for(tx: Tx, app: App, case: Case, service: Service, now: datet
         cover_line=service.cover_line,
         missed_alerts_agreed=case.missed_alerts_agreed,
         missed_policy=service.missed_policy,
+        language=case.language,
+        languages=service.languages,
+        translate=app.catalogs.gettext,
     )
 
 
@@ -231,6 +234,8 @@ async def advance(tx: Tx, app: App, case: Case, inp: Input, now: datetime, effec
     h = H(tx, app, case, service, effects, now)
     for event in step.events:
         await HANDLERS[type(event)](h, event)
+    # A language chosen in this very step applies to its replies: the confirmation is in the new one.
+    language = next((e.language for e in reversed(step.events) if isinstance(e, LanguageChosen)), case.language)
     if step.replies and case.address_enc is not None:
         address = app.crypto.decrypt(case.address_enc, cases.ADDRESS)
         for reply in step.replies:
@@ -240,7 +245,7 @@ async def advance(tx: Tx, app: App, case: Case, inp: Input, now: datetime, effec
                 case_id=case.id,
                 channel=case.channel,
                 address=address,
-                language=case.language,
+                language=language,
                 timezone=case.timezone,
                 message=to_message(reply),
                 now=now,

@@ -30,6 +30,8 @@ class Service:
     cover_line: bool
     digest_hour: int | None
     retention_days: int
+    languages: tuple[str, ...] = ("en_GB",)  # offered to survivors, the default first
+    default_language: str = "en_GB"  # new cases start in it
 
 
 def _service(row: Row) -> Service:
@@ -49,7 +51,15 @@ def _service(row: Row) -> Service:
         cover_line=bool(row["cover_line"]),
         digest_hour=row["digest_hour"],
         retention_days=row["retention_days"],
+        languages=_languages(row["languages"], row["default_language"]),
+        default_language=row["default_language"],
     )
+
+
+def _languages(stored: str, default: str) -> tuple[str, ...]:
+    """The enabled languages, the default first and the rest in their stored order."""
+    codes = [code for code in stored.split(",") if code]
+    return (default, *(code for code in codes if code != default))
 
 
 async def create(tx: Tx, slug: str, name: str, now: datetime, sender_name: str = "Alex") -> int:
@@ -83,6 +93,16 @@ SETTABLE = frozenset(
         "retention_days",
     }
 )
+
+
+async def set_languages(tx: Tx, service_id: int, languages: tuple[str, ...], default: str) -> None:
+    """Store the service's languages; the default must be one of them."""
+    if default not in languages or any("," in code or not code for code in languages):
+        raise ValueError(f"bad languages {languages!r} with default {default!r}")
+    await tx.execute(
+        "UPDATE services SET languages = ?, default_language = ? WHERE id = ?",
+        (",".join(languages), default, service_id),
+    )
 
 
 async def update(tx: Tx, service_id: int, **fields: object) -> None:

@@ -284,6 +284,20 @@ async def _service_show(app: Any, svc: int, a: argparse.Namespace) -> None:
     emit(await commands.show_service(app, svc), a.json, lambda s: [f"{k}: {v}" for k, v in s.items()])
 
 
+async def _service_languages(app: Any, svc: int, a: argparse.Namespace) -> None:
+    if a.enable or a.disable or a.default:
+        print(await commands.set_languages(app, svc, a.enable, a.disable, a.default))
+    emit(
+        await commands.show_languages(app, svc),
+        a.json,
+        lambda s: [
+            f"{'*' if r['code'] == s['default'] else ' '} {r['code']:<6} {'on ' if r['enabled'] else 'off'} "
+            f"{r['name']}  ({r['open_cases']} open case(s))"
+            for r in s["languages"]
+        ],
+    )
+
+
 async def _service_set(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(
         await commands.configure_service(
@@ -321,6 +335,7 @@ _HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("alerts", "ack"): _alerts_ack,
     ("service", "show"): _service_show,
     ("service", "set"): _service_set,
+    ("service", "languages"): _service_languages,
 }
 
 

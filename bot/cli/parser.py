@@ -66,7 +66,7 @@ def build_parser() -> Parser:
     en.add_argument("--intake", required=True, help="DASH level at intake: standard, medium or high")
     en.add_argument("--no-contact-order", action="store_true", help="a no-contact order or bail condition exists")
     en.add_argument("--timezone", default="Europe/London")
-    en.add_argument("--language", default="en_GB")
+    en.add_argument("--language", help="the survivor's language (default: the service's default language)")
     en.add_argument("--windows", help="safe contact times, e.g. 09:00-12:00,17:00-20:00 (else asked at onboarding)")
     cs.add_parser("list").add_argument("--json", action="store_true")
     sh = cs.add_parser("show")
@@ -114,6 +114,11 @@ def build_parser() -> Parser:
     st.add_argument("--questionset", help="a question-set TOML file, or 'default'")
     st.add_argument("--alert-policy", help="a JSON file with the escalation ladders, or 'default'")
     st.add_argument("--missed-policy", help="a JSON file with the missed check-in policy, or 'default'")
+    lg = sv.add_parser("languages", help="show or change the languages survivors may choose")
+    lg.add_argument("--enable", help="languages to offer, e.g. cy,pl (catalog locales)")
+    lg.add_argument("--disable", help="languages to stop offering (cases using them keep them)")
+    lg.add_argument("--default", help="the language new cases start in (enabled with it)")
+    lg.add_argument("--json", action="store_true")
 
     keys = sub.add_parser("keys", help="encryption keys").add_subparsers(
         dest="action", required=True, parser_class=Parser

@@ -5,7 +5,7 @@ from bot.commands.cases import checkin_now, enrol, list_cases, set_status, show_
 from bot.commands.common import UserError, case_by_ref, check_sender_name, check_timezone, service_id
 from bot.commands.practitioners import add_practitioner, link_code, list_practitioners, read_inbox
 from bot.commands.schedules import set_schedule, show_schedule
-from bot.commands.service import configure_service, show_service
+from bot.commands.service import configure_service, set_languages, show_languages, show_service
 
 __all__ = [
     "UserError",
@@ -23,9 +23,11 @@ __all__ = [
     "list_practitioners",
     "read_inbox",
     "service_id",
+    "set_languages",
     "set_schedule",
     "set_status",
     "show_case",
+    "show_languages",
     "show_schedule",
     "show_service",
 ]

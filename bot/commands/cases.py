@@ -16,7 +16,7 @@ from flows.engine import activation_digest
 from flows.events import SafeWindow
 from flows.schedule import in_window, parse_windows
 from safety.model import IntakeLevel
-from storage import alerts, audit, cases, checkins, outbox, practitioners, timers
+from storage import alerts, audit, cases, checkins, outbox, practitioners, services, timers
 from storage import telegram as telegram_store
 from storage.cases import Enrolment
 from storage.crypto import new_activation_code, new_case_salt
@@ -35,7 +35,7 @@ async def enrol(
     intake: str,
     no_contact_order: bool = False,
     timezone: str = "Europe/London",
-    language: str = "en_GB",
+    language: str | None = None,
     windows: str | None = None,
 ) -> tuple[str, str]:
     """Enrol a survivor; return the case reference and the one-time activation code to hand over in person."""
@@ -53,8 +53,12 @@ async def enrol(
         intake_level = IntakeLevel(intake)
     except ValueError:
         raise UserError(f"--intake must be standard, medium or high (the DASH level), not {intake!r}") from None
-    if language not in app.catalogs.languages:
-        raise UserError(f"no catalog for language {language!r}: available: {', '.join(app.catalogs.languages)}")
+    async with app.db.reading() as tx:
+        service = await services.get(tx, svc)
+    language = language or service.default_language
+    if language not in service.languages:
+        raise UserError(f"language {language!r} is not enabled here: enabled: {', '.join(service.languages)} "
+                        "(`safecheck service languages --enable ...`)")
     safe: tuple[SafeWindow, ...] = parse_windows(windows) if windows else ()
     now = app.clock.now()
     code = new_activation_code()

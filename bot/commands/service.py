@@ -9,7 +9,8 @@ from typing import Any
 
 from bot.app import App
 from bot.commands.common import UserError, check_sender_name, check_timezone
-from flows.loader import parse_questionset
+from flows.loader import check_languages, parse_questionset
+from safety.lexicon import AUTONYMS, RTL
 from safety.policy import alert_policy_to_json, missed_policy_to_json, parse_alert_policy, parse_missed_policy
 from storage import audit, services
 
@@ -57,8 +58,11 @@ async def configure_service(app: App, svc: int, **opts: Any) -> str:
     if opts.get("questionset") is not None:
         path = opts["questionset"]
         text = None if path == "default" else _read(path, "question set")
-        if text is not None:
-            parse_questionset(text, path)  # raises QuestionSetError, one line naming the question
+        qs = parse_questionset(text, path) if text is not None else app.questionset(None)  # one line on error
+        async with app.db.reading() as tx:
+            enabled = (await services.get(tx, svc)).languages
+        # Every language the service offers must have every question: names the question and language.
+        check_languages(qs, enabled, app.catalogs.lookup, path)
         fields["questionset"] = text
     if opts.get("alert_policy") is not None:
         fields["alert_policy"] = _policy_json(opts["alert_policy"], "alert policy", parse_alert_policy)
@@ -74,12 +78,89 @@ async def configure_service(app: App, svc: int, **opts: Any) -> str:
     return f"updated {', '.join(sorted(fields))}"
 
 
+def _codes(value: str | None, app: App) -> list[str]:
+    codes = [code.strip() for code in (value or "").split(",") if code.strip()]
+    for code in codes:
+        if code not in app.catalogs.languages:
+            raise UserError(f"no catalog for language {code!r}: available: {', '.join(app.catalogs.languages)}")
+    return codes
+
+
+async def set_languages(
+    app: App, svc: int, enable: str | None = None, disable: str | None = None, default: str | None = None
+) -> str:
+    """Enable and disable survivor languages and set the default, after checking that each enabled
+    language has a complete catalog and that the service's question set has every text in it."""
+    to_enable, to_disable = _codes(enable, app), _codes(disable, app)
+    chosen_default = _codes(default, app)
+    if len(chosen_default) > 1:
+        raise UserError("--default takes one language")
+    if not (to_enable or to_disable or chosen_default):
+        raise UserError("nothing to change: give --enable, --disable or --default")
+    async with app.db.reading() as tx:
+        s = await services.get(tx, svc)
+    new_default = chosen_default[0] if chosen_default else s.default_language
+    languages = [code for code in (*s.languages, *to_enable) if code not in to_disable]
+    if chosen_default and new_default not in languages and new_default not in to_disable:
+        languages.insert(0, new_default)  # `--default cy` enables Welsh too
+    if new_default not in languages:
+        raise UserError(f"{new_default} is the default language: choose another --default before disabling it")
+    languages = list(dict.fromkeys(languages))
+    for code in languages:
+        missing = app.catalogs.untranslated(code)
+        if missing:
+            raise UserError(
+                f"the {code} catalog lacks {missing} translation(s): run `python -m locales.catalog check`"
+            )
+    qs = app.questionset(s.questionset)
+    check_languages(qs, languages, app.catalogs.lookup, f"question set {qs.id!r}")
+    ordered = (new_default, *(code for code in languages if code != new_default))
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        await services.set_languages(tx, svc, ordered, new_default)
+        await audit.log(tx, now, "manager", "service_languages", None, f"{','.join(ordered)} default={new_default}")
+        await tx.commit()
+    return f"languages: {', '.join(ordered)} (default {new_default})"
+
+
+async def show_languages(app: App, svc: int) -> dict[str, Any]:
+    async with app.db.reading() as tx:
+        s = await services.get(tx, svc)
+        rows = await tx.all(
+            "SELECT language, COUNT(*) AS n FROM cases WHERE service_id = ? AND status NOT IN ('closed', 'withdrawn') "
+            "GROUP BY language",
+            (svc,),
+        )
+    in_use = {row["language"]: row["n"] for row in rows}
+    return {
+        "default": s.default_language,
+        "languages": [
+            {
+                "code": code,
+                "name": AUTONYMS.get(code, code),
+                "enabled": code in s.languages,
+                "right_to_left": code in RTL,
+                "open_cases": in_use.get(code, 0),
+            }
+            for code in app.catalogs.languages
+        ],
+    }
+
+
 async def show_service(app: App, svc: int) -> dict[str, Any]:
     async with app.db.transaction() as tx:
         s = await services.get(tx, svc)
     return {
-        "slug": s.slug, "name": s.name, "sender_name": s.sender_name, "timezone": s.timezone,
-        "questionset": app.questionset(s.questionset).id, "digest_hour": s.digest_hour,
-        "retention_days": s.retention_days, "cover_line": s.cover_line,
-        "alert_policy": alert_policy_to_json(s.alert_policy), "missed_policy": missed_policy_to_json(s.missed_policy),
+        "slug": s.slug,
+        "name": s.name,
+        "sender_name": s.sender_name,
+        "timezone": s.timezone,
+        "questionset": app.questionset(s.questionset).id,
+        "digest_hour": s.digest_hour,
+        "retention_days": s.retention_days,
+        "cover_line": s.cover_line,
+        "alert_policy": alert_policy_to_json(s.alert_policy),
+        "missed_policy": missed_policy_to_json(s.missed_policy),
+        "languages": list(s.languages),
+        "default_language": s.default_language,
     }

@@ -40,11 +40,14 @@ def test_option_labels_are_the_only_msgids_spared_the_first_line_rule() -> None:
 def test_the_catalogs_compile_with_babel_without_errors(tmp_path: Path) -> None:
     stats, errors = catalog.compile_all(tmp_path)
     assert errors == []
-    assert [line.split(":")[0] for line in stats] == ["en_GB"]
+    assert [line.split(":")[0] for line in stats] == ["ar", "cy", "en_GB", "pa", "pl", "ro", "ur"]
     translations = Translations.load(str(tmp_path), ["en_GB"], catalog.DOMAIN)
     assert isinstance(translations, Translations)  # a missing locale would give NullTranslations
     question = load_default().question("safe_now").text
     assert translations.gettext(question) == question  # an empty en_GB msgstr means "as written"
+    welsh = Translations.load(str(tmp_path), ["cy"], catalog.DOMAIN)
+    assert isinstance(welsh, Translations)
+    assert welsh.gettext(question) == "Diolch. Y cyntaf:\nYdych chi'n ddiogel ar hyn o bryd?"
 
 
 def test_the_extractor_finds_every_question_text_and_option_label() -> None:
