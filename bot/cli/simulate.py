@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.app import App
 from bot.bootstrap import open_app
+from bot.channels.segments import segments
 from bot.channels.simulator import SimulatorChannel
 from bot.commands import UserError, case_by_ref, service_id
 from bot.config import Settings
@@ -58,7 +59,10 @@ class Printer:
 
     def reply(self, text: str) -> None:
         if self.as_json:
-            print(json.dumps({"type": "reply", "text": text}, ensure_ascii=False), flush=True)
+            # What the reply would cost as an SMS: managers keep question sets short and GSM-7.
+            cost = segments(text)
+            line = {"type": "reply", "text": text, "segments": cost.count, "encoding": cost.encoding}
+            print(json.dumps(line, ensure_ascii=False), flush=True)
         else:
             print("\n".join(f"< {line}" for line in text.splitlines()), flush=True)
 

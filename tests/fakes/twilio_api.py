@@ -33,6 +33,8 @@ AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 API_VERSION = "2010-04-01"
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 MAX_BODY = 1600
+OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
+OPT_IN_WORDS = frozenset({"start", "unstop", "yes"})
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,16 @@ class FakeTwilio:
         }
 
     async def text_in(self, url: str, from_: str, to: str, body: str, sid: str | None = None) -> tuple[int, str, str]:
-        """A person texts our number: Twilio POSTs the signed inbound webhook."""
+        """A person texts our number: Twilio POSTs the signed inbound webhook.
+
+        Like Twilio on a long code, an opt-out word blocks further sends to the person (21610)
+        and an opt-in word lifts the block, before the webhook is called.
+        """
+        word = body.strip().lower()
+        if word in OPT_OUT_WORDS:
+            self.opted_out.add(from_)
+        elif word in OPT_IN_WORDS:
+            self.opted_out.discard(from_)
         return await self.post_signed(url, self.inbound_params(from_, to, body, sid))
 
     async def status(self, sid: str, status: str, error_code: int | None = None) -> tuple[int, str, str]:
