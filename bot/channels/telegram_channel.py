@@ -139,11 +139,11 @@ class TelegramCore:
         silent: bool = False,
     ) -> int:
         await self.ready()
-        await self.pacer.wait(chat_id)
         try:
-            sent = await self.application.bot.send_message(
-                chat_id, text, reply_markup=markup, protect_content=True, disable_notification=silent
-            )
+            async with self.pacer.slot(chat_id):
+                sent = await self.application.bot.send_message(
+                    chat_id, text, reply_markup=markup, protect_content=True, disable_notification=silent
+                )
         except TelegramError as exc:
             raise send_error(exc, self.pacer) from None
         return int(sent.message_id)

@@ -241,6 +241,10 @@ async def _case_status(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await commands.set_status(app, svc, a.ref, a.action, getattr(a, "days", None)))
 
 
+async def _case_autodelete(app: Any, svc: int, a: argparse.Namespace) -> None:
+    print(await commands.cases.set_autodelete(app, svc, a.ref, a.minutes))
+
+
 async def _case_resubscribe(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await resubscribe(app, svc, a.ref))
 
@@ -328,6 +332,7 @@ _HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("case", "pause"): _case_status,
     ("case", "resume"): _case_status,
     ("case", "close"): _case_status,
+    ("case", "set-autodelete"): _case_autodelete,
     ("case", "resubscribe"): _case_resubscribe,
     ("schedule", "set"): _schedule_set,
     ("schedule", "show"): _schedule_show,

@@ -79,6 +79,9 @@ def build_parser() -> Parser:
     pa.add_argument("--days", type=int, default=7)
     cs.add_parser("resume").add_argument("ref")
     cs.add_parser("close").add_argument("ref")
+    ad = cs.add_parser("set-autodelete", help="Telegram: delete each message N minutes after it was sent")
+    ad.add_argument("ref")
+    ad.add_argument("--minutes", type=int, required=True, help="minutes after sending (0 turns it off)")
     rs = cs.add_parser("resubscribe", help="a withdrawn survivor texted START and you confirmed it with them")
     rs.add_argument("ref")
 

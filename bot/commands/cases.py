@@ -57,8 +57,10 @@ async def enrol(
         service = await services.get(tx, svc)
     language = language or service.default_language
     if language not in service.languages:
-        raise UserError(f"language {language!r} is not enabled here: enabled: {', '.join(service.languages)} "
-                        "(`safecheck service languages --enable ...`)")
+        raise UserError(
+            f"language {language!r} is not enabled here: enabled: {', '.join(service.languages)} "
+            "(`safecheck service languages --enable ...`)"
+        )
     safe: tuple[SafeWindow, ...] = parse_windows(windows) if windows else ()
     now = app.clock.now()
     code = new_activation_code()
@@ -172,6 +174,25 @@ async def show_case(app: App, svc: int, ref: str, viewer: int, limit: int = 50) 
         await audit.log(tx, now, f"practitioner:{viewer}", "case_viewed", case.id)
         await tx.commit()
     return result
+
+
+async def set_autodelete(app: App, svc: int, ref: str, minutes: int) -> str:
+    """Telegram: delete each message of the survivor's chat this many minutes after it was sent (0: never)."""
+    if not 0 <= minutes <= 2880:
+        raise UserError("--minutes must be between 0 (off) and 2880 (Telegram deletes nothing older than 48 h)")
+    now = app.clock.now()
+    async with app.db.transaction() as tx:
+        case = await case_by_ref(tx, ref, svc)
+        if case.channel != "telegram":
+            raise UserError(f"case {case.ref} is on {case.channel}: only Telegram messages can be deleted")
+        await telegram_store.set_autodelete(tx, case.id, minutes or None)
+        await audit.log(tx, now, "manager", "telegram_autodelete_set", case.id, f"minutes={minutes}")
+        await tx.commit()
+    return (
+        f"case {case.ref}: messages deleted {minutes} minutes after sending"
+        if minutes
+        else f"case {case.ref}: auto-delete off"
+    )
 
 
 async def set_status(app: App, svc: int, ref: str, action: str, days: int | None = None) -> str:

@@ -6,8 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot import commands
+from bot.channels.telegram_cleanup import delete_due
 from bot.channels.telegram_ui import EXIT_DATA
+from bot.commands import UserError
 from storage import alerts, services
 from tests.conftest import START
 from tests.fakes.telegram_world import TgWorld, telegram_world
@@ -130,3 +134,32 @@ async def test_unlinked_and_other_service_chats_acknowledge_nothing(tmp_path: Pa
         refusals = [c.params.get("text", "") for c in w.fake.calls_of("answerCallbackQuery")]
         assert any("not linked" in r for r in refusals) and any("cannot acknowledge" in r for r in refusals)
         assert await scalar(w, "SELECT count(*) FROM timers WHERE kind = 'escalate' AND done_at IS NULL") >= 1
+
+
+async def test_auto_delete_removes_each_message_when_its_minutes_are_up_also_after_a_restart(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w:
+        chat = w.new_chat()
+        ref = await w.onboard(chat)
+        kept = len(w.fake.visible(chat))
+        assert await commands.cases.set_autodelete(w.app, w.service_id, ref, 10) == (
+            f"case {ref}: messages deleted 10 minutes after sending"
+        )
+        await w.say(chat, "HELP")
+        await w.deliver()
+        assert len(w.fake.visible(chat)) == kept + 2
+    async with telegram_world(tmp_path) as again:  # the due times are in the database
+        again.fake.chats.update(w.fake.chats)
+        again.fake.meet(chat)
+        assert await delete_due(again.transport.core) == 0
+        again.clock.advance(timedelta(minutes=10))
+        assert await delete_due(again.transport.core) == 2
+        assert len(again.fake.visible(chat)) == kept  # onboarding was before the choice: it stays
+        assert await scalar(again, "SELECT count(*) FROM telegram_messages WHERE delete_at IS NOT NULL") == 0
+
+
+async def test_auto_delete_is_for_telegram_cases_and_bounded(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w:
+        ref, _ = await w.enrol()
+        with pytest.raises(UserError, match="between 0"):
+            await commands.cases.set_autodelete(w.app, w.service_id, ref, 5000)
+        assert await commands.cases.set_autodelete(w.app, w.service_id, ref, 0) == f"case {ref}: auto-delete off"
