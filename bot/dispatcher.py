@@ -32,36 +32,70 @@ class Result:
     skipped: bool = False
 
 
+Recipient = tuple[str, int | None, str]  # ("survivor", case id, "") or ("practitioner", id, ""); unknown: channel
+
+
 class Dispatcher:
+    """Each recipient's queue is delivered by its own task, so a slow provider or a paced chat never
+    holds up anyone else: an urgent alert raised meanwhile goes out in the next round, at once."""
+
     def __init__(self, app: App, concurrency: int = 32) -> None:
         self.app = app
         self._limit = asyncio.Semaphore(concurrency)
+        self._busy: set[Recipient] = set()  # recipients whose queue is being delivered
+        self._waiting: set[Recipient] = set()  # busy recipients with more due: look again when done
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def run_once(self, case_id: int | None = None) -> int:
-        """Deliver what is due now (to one case's survivor, if given); return how many items were handled."""
+        """Deliver what is due now (to one case's survivor, if given) and wait for it; return how many items."""
+        started = await self.start_round(case_id)
+        await self.wait_idle()
+        return started
+
+    async def start_round(self, case_id: int | None = None) -> int:
+        """Start delivering what is due to every recipient not already being served; return how many items."""
         app = self.app
         async with app.db.reading() as tx:  # not behind the writer: survivors' messages keep flowing
             items = await outbox.due(tx, app.clock.now(), case_id=case_id)
-        if not items:
-            return 0
         # One queue per recipient keeps each person's messages in order; recipients go in parallel.
-        queues: dict[tuple[str, int | None, str], list[OutboxItem]] = defaultdict(list)
+        queues: dict[Recipient, list[OutboxItem]] = defaultdict(list)
         for item in items:
             who = item.case_id if item.recipient == "survivor" else item.practitioner_id
             queues[(item.recipient, who, item.channel if who is None else "")].append(item)
-        batches = await asyncio.gather(*(self._send_in_order(q) for q in queues.values()))
-        await self._record([r for batch in batches for r in batch])
-        return len(items)
+        started = 0
+        for recipient, queue in queues.items():
+            if recipient in self._busy:
+                self._waiting.add(recipient)
+                continue
+            self._busy.add(recipient)
+            task = asyncio.create_task(self._deliver(recipient, queue))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started += len(queue)
+        return started
 
-    async def _send_in_order(self, queue: list[OutboxItem]) -> list[Result]:
-        results = []
-        async with self._limit:
-            for item in queue:
-                result = await self._send(item)
-                results.append(result)
-                if result.error is not None:
-                    break  # the rest wait, so that this person's messages never arrive out of order
-        return results
+    async def wait_idle(self) -> None:
+        """Wait until every delivery started so far is recorded."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks)
+
+    async def _deliver(self, recipient: Recipient, queue: list[OutboxItem]) -> None:
+        try:
+            async with self._limit:
+                results = []
+                for item in queue:
+                    result = await self._send(item)
+                    results.append(result)
+                    if result.error is not None:
+                        break  # the rest wait, so that this person's messages never arrive out of order
+            await self._record(results)
+        except Exception as exc:  # e.g. a locked database: the items stay pending and are tried again
+            log.error("delivery round failed error=%s", type(exc).__name__)
+        finally:
+            self._busy.discard(recipient)
+            if recipient in self._waiting:
+                self._waiting.discard(recipient)
+                self.app.wake_dispatcher()
 
     async def _send(self, item: OutboxItem) -> Result:
         app = self.app
@@ -158,22 +192,21 @@ class Dispatcher:
             await alerting.raise_alert(tx, service, case, Severity.RAISED, AlertReason.CHANNEL_DEAD, now)
 
     async def run_forever(self, stop: asyncio.Event, idle: float = 1.0) -> None:
-        """Deliver until stopped; wake at once when a commit queued something."""
+        """Deliver until stopped; wake at once when a commit queued something or a recipient is free."""
         failures = 0
         while not stop.is_set():
+            self.app.outbox_ready.clear()
             try:
-                handled = await self.run_once()
+                await self.start_round()
                 failures = 0
             except Exception as exc:  # e.g. a locked database: back off and go on, never stop delivering
                 failures += 1
                 log.error("dispatcher round failed error=%s failures=%d", type(exc).__name__, failures)
                 await asyncio.sleep(min(2**failures * 0.1, 30))
                 continue
-            if handled:
-                continue
-            self.app.outbox_ready.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.app.outbox_ready.wait(), timeout=idle)
+        await self.wait_idle()  # what was handed to a provider is recorded before we stop
 
     async def drain(self, rounds: int = 20) -> None:
         """Deliver until nothing due is left (the CLI and tests use this)."""

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from bot.app import App
+from bot.channels.email_settings import valid_address
 from bot.commands.common import UserError
 from storage import audit, inbox, practitioners
 from storage.practitioners import ROLES, ChannelAddress
 
+
+def _matches(pattern: str) -> Callable[[str], bool]:
+    compiled = re.compile(pattern)
+    return lambda text: compiled.fullmatch(text) is not None
+
+
 # Alert channels, and what an address on each looks like (None: the channel takes no address).
-ADDRESS_FORMS: dict[str, tuple[re.Pattern[str], str] | None] = {
+ADDRESS_FORMS: dict[str, tuple[Callable[[str], bool], str] | None] = {
     "inbox": None,
     "log": None,
-    "telegram": (re.compile(r"-?\d{1,20}"), "a Telegram chat id (or none: link the chat with `practitioner link`)"),
-    "sms": (re.compile(r"\+[1-9]\d{6,14}"), "a mobile number in international form, e.g. sms:+447700900001"),
-    "email": (re.compile(r"[^@\s:,]+@[^@\s:,]+\.[^@\s:,]+"), "an e-mail address, e.g. email:ida@example.org"),
+    "telegram": (
+        _matches(r"-?\d{1,20}"),
+        "a Telegram chat id (or none: link the chat with `practitioner link`)",
+    ),
+    "sms": (_matches(r"\+[1-9]\d{6,14}"), "a mobile number in international form, e.g. sms:+447700900001"),
+    "email": (valid_address, "a plain e-mail address, e.g. email:ida@example.org"),
 }
 PRACTITIONER_CHANNELS = tuple(ADDRESS_FORMS)
 NEEDS_ADDRESS = ("sms", "email")  # telegram gets its address when the practitioner links their chat
@@ -33,12 +44,12 @@ def parse_channel(spec: str) -> ChannelAddress:
         if address:
             raise UserError(f"the {channel} channel takes no address, not {channel}:{address}")
         return ChannelAddress(channel, None)
-    pattern, hint = form
+    valid, hint = form
     if not address:
         if channel in NEEDS_ADDRESS:
             raise UserError(f"the {channel} channel needs an address: {hint}")
         return ChannelAddress(channel, None)
-    if not pattern.fullmatch(address):
+    if not valid(address):
         raise UserError(f"{channel} address must be {hint}")  # the value itself is not echoed: it is personal
     return ChannelAddress(channel, address)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from datetime import timedelta
@@ -9,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot import commands
+from bot.channels.base import Capabilities, Outgoing
 from bot.dispatcher import MAX_ATTEMPTS, Dispatcher
 from bot.pipeline import Outcome
 from tests.conftest import World
@@ -280,3 +282,53 @@ async def test_checkins_that_never_reached_the_phone_do_not_count_as_missed_by_t
     assert [a for a in await alerts(world) if a["reason"] == "missed_twice"] == []
     shown = await commands.show_case(world.app, world.service_id, ref, world.idva)
     assert "missed" not in [c["status"] for c in shown["checkins"]]
+
+
+# ---- a slow recipient holds up nobody else ----
+
+
+class HangingChannel:
+    """A provider that accepts the request and then does not answer until released."""
+
+    capabilities = Capabilities()
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def send(self, address: str, message: Outgoing) -> str:
+        self.started.set()
+        await self.release.wait()
+        return "late-1"
+
+    async def delete(self, address: str, provider_ids: list[str]) -> None:
+        return None
+
+
+async def test_a_hung_survivor_send_does_not_delay_an_alert_to_the_idva(world: World) -> None:
+    await in_checkin(world)
+    hung = HangingChannel("simulator")
+    world.app.survivor_channels["simulator"] = hung
+    stop = asyncio.Event()
+    dispatcher = Dispatcher(world.app)
+    running = asyncio.create_task(dispatcher.run_forever(stop, idle=0.05))
+    try:
+        await world.say(PHONE, "1")  # the next question goes to the phone, whose provider hangs
+        async with asyncio.timeout(5):
+            await hung.started.wait()
+        await world.say(PHONE, "blue kettle")  # the codeword, while that send is still in flight
+        async with asyncio.timeout(5):
+            while not await inbox(world, world.idva):
+                await asyncio.sleep(0.02)
+        assert not hung.release.is_set()  # the alert went out while the survivor's send still hung
+        hung.release.set()
+        async with asyncio.timeout(5):
+            while await scalar(world.app, "SELECT count(*) FROM outbox WHERE status = 'pending'"):
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        hung.release.set()
+        await asyncio.wait_for(running, timeout=5)
+    statuses = await rows(world.app, "SELECT DISTINCT status FROM outbox")
+    assert statuses == [{"status": "sent"}]

@@ -48,7 +48,8 @@ def test_channel_specs_parse(spec: str, expected: ChannelAddress) -> None:
         ("sms", "needs an address"),
         ("sms:07700900001", "international form"),
         ("email", "needs an address"),
-        ("email:not-an-address", "an e-mail address"),
+        ("email:not-an-address", "e-mail address"),
+        ("email:Ida <ida@example.org>", "e-mail address"),
         ("telegram:@someone", "chat id"),
     ],
 )

@@ -286,11 +286,11 @@ class StumblingDispatcher(Dispatcher):
 
     stumbles = 1
 
-    async def run_once(self, case_id: int | None = None) -> int:
+    async def start_round(self, case_id: int | None = None) -> int:
         if self.stumbles:
             self.stumbles -= 1
             raise sqlite3.OperationalError("database is locked")
-        return await super().run_once(case_id)
+        return await super().start_round(case_id)
 
 
 async def test_dispatcher_keeps_delivering_after_a_round_fails(world: World, caplog: pytest.LogCaptureFixture) -> None:
