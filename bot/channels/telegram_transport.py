@@ -34,6 +34,11 @@ class TelegramTransport:
     name = NAME
 
     def __init__(self, settings: TelegramSettings) -> None:
+        # PTB logs, at DEBUG, the API URL (which holds the token) and every request's parameters
+        # (chat ids, message text), and httpx logs each URL at INFO: never below WARNING, whatever
+        # SAFECHECK_LOG_LEVEL says.
+        for chatty in ("telegram", "httpx"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
         self.settings = settings
         self.core = TelegramCore.create(settings)
         self.router = Router(self.core)

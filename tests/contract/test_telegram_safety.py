@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,37 @@ async def test_auto_delete_is_for_telegram_cases_and_bounded(tmp_path: Path) -> 
         with pytest.raises(UserError, match="between 0"):
             await commands.cases.set_autodelete(w.app, w.service_id, ref, 5000)
         assert await commands.cases.set_autodelete(w.app, w.service_id, ref, 0) == f"case {ref}: auto-delete off"
+
+
+async def test_logs_hold_no_chat_ids_codes_words_or_token(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with telegram_world(tmp_path) as w:
+        ida_chat = w.new_chat()
+        await w.link_practitioner(w.idva, ida_chat)
+        _, code = await w.enrol()
+        chat = w.new_chat()
+        await w.say(chat, f"/start {code}")
+        for line in ["YES", "1 2 3", "pasta", "1", "blue kettle", "1", "SKIP", "I'm fine, blue kettle"]:
+            await w.deliver()
+            await w.say(chat, line)
+        await w.deliver()
+        await w.push(w.fake.message_update(chat, MEDIA_STICKER))
+        await w.say(chat, "pasta")
+        assert any(t.startswith("[URGENT]") for t in w.fake.bot_texts(ida_chat))  # things happened
+    logged = caplog.text
+    assert logged
+    for secret in (str(chat), str(ida_chat), code, "blue kettle", "pasta", w.fake.token, w.fake.token.split(":")[1]):
+        assert secret not in logged, secret
+
+
+MEDIA_STICKER = {
+    "sticker": {
+        "file_id": "s1",
+        "file_unique_id": "u1",
+        "type": "regular",
+        "width": 1,
+        "height": 1,
+        "is_animated": False,
+        "is_video": False,
+    }
+}
