@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import TypeHandler
 
 from bot.channels.telegram_channel import NAME, TelegramCore, TelegramPractitionerChannel, TelegramSurvivorChannel
@@ -47,6 +49,7 @@ class TelegramTransport:
         self.core.application.add_handler(TypeHandler(Update, self.router.on_polled))
         self._stop = asyncio.Event()
         self._sweeper: asyncio.Task[Any] | None = None
+        self._connector: asyncio.Task[Any] | None = None
         self._polling = False
 
     def deep_link(self, code: str) -> str | None:
@@ -62,7 +65,29 @@ class TelegramTransport:
         self.core.app = app
 
     async def start(self, app: App) -> None:
+        """Connect to Telegram. If it cannot be reached now, keep trying in the background: the rest
+        of Safecheck (timers, alerts on other channels) must not wait for Telegram."""
         self.bind(app)
+        self._sweeper = asyncio.create_task(sweep_forever(self.core, self._stop))
+        try:
+            await self._connect()
+        except TelegramError as exc:
+            log.error("telegram start failed, retrying in the background error=%s", type(exc).__name__)
+            self._connector = asyncio.create_task(self._keep_connecting())
+
+    async def _keep_connecting(self) -> None:
+        for attempt in itertools.count(1):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=min(2**attempt, 300))
+            if self._stop.is_set():
+                return
+            try:
+                await self._connect()
+                return
+            except TelegramError as exc:
+                log.error("telegram start failed attempt=%d error=%s", attempt + 1, type(exc).__name__)
+
+    async def _connect(self) -> None:
         await self.core.ready()
         bot = self.core.application.bot
         if self.settings.webhook_mode:
@@ -75,23 +100,25 @@ class TelegramTransport:
         else:
             updater = self.core.application.updater
             assert updater is not None
-            await self.core.application.start()
+            if not self.core.application.running:
+                await self.core.application.start()
+            self._polling = True
             await updater.start_polling(
                 timeout=self.settings.poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
             )
-            self._polling = True
             log.info("telegram long polling started")
-        self._sweeper = asyncio.create_task(sweep_forever(self.core, self._stop))
 
     async def close(self) -> None:
         self._stop.set()
-        if self._sweeper is not None:
-            with contextlib.suppress(Exception):
-                await self._sweeper
+        for task in (self._sweeper, self._connector):
+            if task is not None:
+                with contextlib.suppress(Exception):
+                    await task
         if self._polling:
             updater = self.core.application.updater
             assert updater is not None
-            await updater.stop()
+            if updater.running:
+                await updater.stop()
             await self.core.application.stop()
             self._polling = False
         await self.core.shutdown()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -35,12 +34,16 @@ def make_handler(router: Router, secret: str) -> Handler:
             log.warning("telegram webhook refused: missing or wrong secret token")
             return web.Response(status=403, text="forbidden\n")
         try:
+            await router.core.ready()
+        except Exception as exc:  # Telegram unreachable from here just now: let it deliver again
+            log.error("telegram webhook: bot not ready error=%s", type(exc).__name__)
+            return web.Response(status=503, text="try again\n")
+        try:
             data: Any = await request.json()
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("not an update")
-            await router.core.ready()
             update = Update.de_json(data, router.core.application.bot)
-        except (ValueError, TypeError, KeyError, json.JSONDecodeError) as exc:
+        except Exception as exc:  # whatever is wrong with the body, Telegram must not retry it forever
             log.warning("telegram webhook: malformed update error=%s", type(exc).__name__)
             return web.Response(status=400, text="malformed update\n")
         # Telegram may deliver several updates at once: one chat's are handled in the order they came.

@@ -253,3 +253,17 @@ async def test_strange_text_is_handled_like_any_other(tmp_path: Path) -> None:
             assert await w.say(chat, text) == 200
         await w.deliver()
         assert w.fake.bot_texts(chat)[-1] == "Thanks, got it. Reply HELP for options."
+
+
+async def test_telegram_unreachable_at_start_does_not_stop_the_service_and_is_retried(tmp_path: Path) -> None:
+    async with FakeTelegram() as fake:
+        fake.fail("getMe", 502)
+        async with telegram_world(tmp_path, fake=fake) as w:  # start() returned despite the failure
+            assert fake.webhook_url is None
+
+            async def registered() -> bool:
+                return fake.webhook_url is not None
+
+            await until(registered)  # the background retry got through
+            chat = w.new_chat()
+            assert await w.say(chat, "hello") == 200
