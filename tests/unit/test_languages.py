@@ -30,7 +30,8 @@ from flows.model import (
     Step,
     Timeout,
 )
-from locales.catalog import po_path
+from locales.catalog import ROOT, po_path
+from locales.segments import segment_rows, segment_table
 from safety.lexicon import AUTONYMS
 from safety.normalise import normalise
 from safety.screening import screen, secret_problem
@@ -422,3 +423,16 @@ def test_only_the_first_line_is_linted_in_every_language() -> None:
 
 def test_an_unknown_language_is_still_linted_with_the_english_words() -> None:
     assert first_line_problems("Are you safe?", "xx") != []
+
+
+# ---- SMS segments ----
+
+
+def test_the_first_check_in_message_is_one_sms_segment_in_every_language() -> None:
+    for language, cells in segment_rows(CATALOGS):
+        assert cells[0][1] == 1, (language, cells[0])
+
+
+def test_the_segment_table_in_the_docs_is_the_one_the_script_prints() -> None:
+    docs = (ROOT / "docs" / "languages.md").read_text(encoding="utf-8")
+    assert segment_table(CATALOGS) in docs, "run `python -m locales.catalog segments` and update docs/languages.md"
