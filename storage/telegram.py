@@ -55,12 +55,22 @@ async def set_autodelete(tx: Tx, case_id: int, minutes: int | None) -> None:
     )
 
 
-async def record(tx: Tx, case_id: int, message_id: int, at: datetime, delete_at: datetime | None) -> None:
+async def record(
+    tx: Tx, case_id: int, message_id: int, at: datetime, delete_at: datetime | None, *, question: bool = False
+) -> None:
     await tx.execute(
-        "INSERT INTO telegram_messages (case_id, message_id, at, delete_at) VALUES (?, ?, ?, ?) "
+        "INSERT INTO telegram_messages (case_id, message_id, at, delete_at, question) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT (case_id, message_id) DO NOTHING",
-        (case_id, message_id, ts(at), ts(delete_at) if delete_at else None),
+        (case_id, message_id, ts(at), ts(delete_at) if delete_at else None, int(question)),
     )
+
+
+async def latest_question(tx: Tx, case_id: int) -> int | None:
+    """The newest bot message with answer buttons: only its buttons answer the current question."""
+    value = await tx.scalar(
+        "SELECT max(message_id) FROM telegram_messages WHERE case_id = ? AND question = 1", (case_id,)
+    )
+    return int(value) if value is not None else None
 
 
 async def deletable(tx: Tx, case_id: int, since: datetime) -> list[int]:

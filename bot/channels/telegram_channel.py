@@ -174,7 +174,7 @@ class TelegramSurvivorChannel:
         message_id = await self.core.send_text(
             chat_id, message.text, ui.survivor_keyboard(message.options), silent=silent
         )
-        await self._remember(case_id, message_id, delete_at)
+        await self._remember(case_id, message_id, delete_at, bool(message.options))
         return str(message_id)
 
     async def delete(self, address: str, provider_ids: list[str]) -> None:
@@ -192,14 +192,14 @@ class TelegramSurvivorChannel:
         quiet = bool(case.safe_windows) and not in_window(now, ZoneInfo(case.timezone), case.safe_windows)
         return quiet, now + timedelta(minutes=minutes) if minutes else None
 
-    async def _remember(self, case_id: int | None, message_id: int, delete_at: datetime | None) -> None:
+    async def _remember(self, case_id: int | None, message_id: int, delete_at: datetime | None, question: bool) -> None:
         """Keep the id so a quick exit (or auto-delete) can remove the message; losing it only costs that."""
         app = self.core.app
         if app is None or case_id is None:
             return
         try:
             async with app.db.transaction() as tx:
-                await store.record(tx, case_id, message_id, app.clock.now(), delete_at)
+                await store.record(tx, case_id, message_id, app.clock.now(), delete_at, question=question)
                 await tx.commit()
         except Exception as exc:  # the message is out: a failed bookkeeping write must not resend it
             log.warning("telegram message id not recorded error=%s", type(exc).__name__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from telegram import CallbackQuery, ChatMemberUpdated, Message, Update
@@ -245,6 +245,11 @@ class Router:
             await self._after_survivor(handled, chat, None)
             return
         elif tap.kind == "option":
+            if shown is not None and await self._stale(chat, shown.message_id):
+                # An old question's button must not answer today's question: it just goes away.
+                await self._drop_buttons(shown)
+                await self._answer(query, None)
+                return
             handled = await handle_inbound(self.app, InboundMessage(NAME, chat, str(tap.option), uid))
             if handled.outcome is Outcome.PROCESSED and shown is not None:
                 await self._show_answer(shown, tap.option)
@@ -252,6 +257,14 @@ class Router:
             await self._after_survivor(handled, chat, None)
             return
         await self._answer(query, note)
+
+    async def _stale(self, chat: str, message_id: int) -> bool:
+        case_id = await self._case_id(chat)
+        if case_id is None:
+            return False
+        async with self.app.db.reading() as tx:
+            latest = await store.latest_question(tx, case_id)
+        return latest is not None and message_id != latest
 
     async def _ack(self, query: CallbackQuery, chat: str, alert_id: int, shown: Message | None) -> str:
         app = self.app
@@ -276,6 +289,14 @@ class Router:
         except TelegramError as exc:
             log.info("telegram edit skipped error=%s", type(exc).__name__)
 
+    async def _drop_buttons(self, shown: Message) -> None:
+        try:
+            await self.core.application.bot.edit_message_reply_markup(
+                chat_id=shown.chat.id, message_id=shown.message_id, reply_markup=None
+            )
+        except TelegramError as exc:
+            log.info("telegram edit skipped error=%s", type(exc).__name__)
+
     async def _answer(self, query: CallbackQuery, text: str | None) -> None:
         try:
             await self.core.application.bot.answer_callback_query(query.id, text=text)
@@ -295,7 +316,3 @@ def _content_kind(message: Message) -> str:
         if getattr(message, name, None):
             return name
     return "other"
-
-
-def received(message: Message) -> datetime | None:
-    return message.date

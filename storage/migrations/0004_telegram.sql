@@ -13,6 +13,7 @@ CREATE TABLE telegram_messages (
     message_id INTEGER NOT NULL,
     at TEXT NOT NULL,
     delete_at TEXT,                -- the survivor's auto-delete: when it goes; NULL = kept
+    question INTEGER NOT NULL DEFAULT 0,  -- a bot message with answer buttons
     UNIQUE (case_id, message_id)
 );
 CREATE INDEX telegram_messages_due ON telegram_messages(delete_at) WHERE delete_at IS NOT NULL;

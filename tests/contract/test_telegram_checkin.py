@@ -81,10 +81,12 @@ async def test_a_check_in_with_taps_and_typed_answers_edits_each_tapped_question
         assert w.fake.chats[chat][prompt.message_id].reply_markup is None
         assert w.fake.calls_of("answerCallbackQuery")
         answers = ["1", "typed:1", "1", "typed:1", "1", "typed:SKIP"]
+        typed_at = 0
         for answer in answers:
             await w.deliver()
             question = w.fake.last_bot_message(chat)
             if answer.startswith("typed:"):
+                typed_at = typed_at or question.message_id
                 await w.say(chat, answer.removeprefix("typed:"))
             else:
                 await w.tap(chat, question.message_id, answer)
@@ -95,3 +97,14 @@ async def test_a_check_in_with_taps_and_typed_answers_edits_each_tapped_question
         [checkin] = shown["checkins"]
         assert checkin["status"] == "completed"
         assert len(checkin["answers"]) == len(answers) + 1
+
+        # A button left under a question answered by typing cannot answer anything later: it goes.
+        stale = w.fake.chats[chat][typed_at]
+        assert stale.reply_markup is not None
+        text, sends = stale.text, len(w.fake.sent_to(chat))
+        await w.tap(chat, typed_at, "2")
+        await w.deliver()
+        assert (stale.reply_markup, stale.text) == (None, text)  # no answer shown: nothing was answered
+        assert len(w.fake.sent_to(chat)) == sends  # and nothing said
+        after = await commands.show_case(w.app, w.service_id, ref, w.idva)
+        assert after["checkins"] == shown["checkins"]
