@@ -55,6 +55,9 @@ class Dispatcher:
     async def start_round(self, case_id: int | None = None) -> int:
         """Start delivering what is due to every recipient not already being served; return how many items."""
         app = self.app
+        # A recipient served while we read may have been read before its results were recorded: it
+        # sits this round out (or its messages would go twice), and the next round reads afresh.
+        in_flight = set(self._busy)
         async with app.db.reading() as tx:  # not behind the writer: survivors' messages keep flowing
             items = await outbox.due(tx, app.clock.now(), case_id=case_id)
         # One queue per recipient keeps each person's messages in order; recipients go in parallel.
@@ -66,6 +69,9 @@ class Dispatcher:
         for recipient, queue in queues.items():
             if recipient in self._busy:
                 self._waiting.add(recipient)
+                continue
+            if recipient in in_flight:
+                app.wake_dispatcher()
                 continue
             self._busy.add(recipient)
             task = asyncio.create_task(self._deliver(recipient, queue))
