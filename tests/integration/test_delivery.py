@@ -332,3 +332,29 @@ async def test_a_hung_survivor_send_does_not_delay_an_alert_to_the_idva(world: W
         await asyncio.wait_for(running, timeout=5)
     statuses = await rows(world.app, "SELECT DISTINCT status FROM outbox")
     assert statuses == [{"status": "sent"}]
+
+
+async def test_many_survivors_at_once_each_message_is_sent_exactly_once(world: World) -> None:
+    """Rounds overlap with deliveries still being recorded: no outbox item may go out twice."""
+    phones = [f"+4477009001{i:02d}" for i in range(24)]
+    codes = [(await world.enrol(phone))[1] for phone in phones]
+    stop = asyncio.Event()
+    running = asyncio.create_task(Dispatcher(world.app).run_forever(stop, idle=0.02))
+
+    async def onboard(phone: str, code: str) -> None:
+        for line in [code, "YES", "1 2 3", "pasta", "1", "blue kettle", "1", "SKIP"]:
+            await world.say(phone, line)
+            await asyncio.sleep(0)  # let the dispatcher's rounds interleave with the answers
+
+    try:
+        await asyncio.gather(*(onboard(p, c) for p, c in zip(phones, codes, strict=True)))
+        async with asyncio.timeout(10):
+            while await scalar(world.app, "SELECT count(*) FROM outbox WHERE status = 'pending'"):
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, timeout=5)
+    sent_ids = [d.message.meta["outbox_id"] for d in world.sim.take()]
+    assert len(sent_ids) == len(set(sent_ids))
+    assert len(sent_ids) == await scalar(world.app, "SELECT count(*) FROM outbox WHERE status = 'sent'")
+    assert len(sent_ids) >= 8 * len(phones)
