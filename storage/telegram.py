@@ -42,6 +42,14 @@ async def bind_chat(tx: Tx, crypto: Crypto, lookup: bytes, chat: str, chat_hash:
     return int(row["id"])
 
 
+async def update_seen(tx: Tx, provider_id: str) -> bool:
+    """Whether an update with this id was recorded before (Telegram delivering it again)."""
+    value = await tx.scalar(
+        "SELECT 1 FROM inbound_messages WHERE channel = ? AND provider_id = ?", (CHANNEL, provider_id)
+    )
+    return value is not None
+
+
 async def autodelete_minutes(tx: Tx, case_id: int) -> int | None:
     value = await tx.scalar("SELECT autodelete_minutes FROM telegram_prefs WHERE case_id = ?", (case_id,))
     return int(value) if value else None

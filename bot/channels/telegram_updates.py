@@ -65,6 +65,8 @@ class Router:
     async def route(self, update: Update) -> None:
         """Act on one update. Raises only if it could not be stored (the webhook then answers 5xx)."""
         uid = f"u{update.update_id}"
+        if await self._handled_before(uid):
+            return  # a redelivery: even its side effects (replies, edits) happened already
         if update.callback_query is not None:
             await self._tap(update.callback_query, uid)
         elif update.my_chat_member is not None:
@@ -83,6 +85,12 @@ class Router:
             # Edited messages, reactions, polls...: nothing to act on. An edit is not re-read as a
             # new answer; the survivor's words were taken as first sent.
             log.info("telegram update ignored kind=%s", _kind(update))
+
+    async def _handled_before(self, uid: str) -> bool:
+        """A quick look; the pipeline's own insert is what makes handling exactly-once."""
+        async with self.app.db.reading() as tx:
+            seen = await tx.scalar("SELECT 1 FROM inbound_messages WHERE channel = ? AND provider_id = ?", (NAME, uid))
+        return seen is not None
 
     # ----- text ----------------------------------------------------------------------------------
 

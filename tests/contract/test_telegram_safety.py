@@ -198,3 +198,18 @@ MEDIA_STICKER = {
         "is_video": False,
     }
 }
+
+
+async def test_a_typed_ack_works_and_its_redelivery_is_answered_once(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w:
+        ida_chat = w.new_chat()
+        await w.link_practitioner(w.idva, ida_chat)
+        alert_id = await codeword_alert(w, ida_chat)
+        async with w.app.db.reading() as tx:
+            alert = await alerts.get(tx, alert_id)
+        assert alert is not None
+        update = w.fake.text_update(ida_chat, f"ACK {alert.case_ref}")
+        await w.push(update)
+        await w.push(update)
+        assert w.fake.bot_texts(ida_chat)[-1] == f"Acknowledged 1 alert(s) for {alert.case_ref}. Escalation stopped."
+        assert sum("Acknowledged" in t for t in w.fake.bot_texts(ida_chat)) == 1
