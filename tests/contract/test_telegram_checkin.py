@@ -108,3 +108,27 @@ async def test_a_check_in_with_taps_and_typed_answers_edits_each_tapped_question
         assert len(w.fake.sent_to(chat)) == sends  # and nothing said
         after = await commands.show_case(w.app, w.service_id, ref, w.idva)
         assert after["checkins"] == shown["checkins"]
+
+
+async def test_an_expired_link_binds_nothing(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w:
+        ref, code = await w.enrol()
+        w.clock.advance(timedelta(days=15))
+        chat = w.new_chat()
+        await w.say(chat, f"/start {code}")
+        await w.deliver()
+        assert w.fake.bot_texts(chat) == [NEUTRAL]
+        assert (await case_of(w, ref)).address_enc is None
+
+
+async def test_messages_outside_the_survivors_safe_times_arrive_silently(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w:
+        chat = w.new_chat()
+        await w.onboard(chat)  # safe times 9:00-21:00 (mornings, afternoons, evenings); now 09:00
+        assert not w.fake.last_bot_message(chat).silent
+        w.clock.advance(timedelta(hours=13))  # 22:00 in London
+        await w.say(chat, "HELP")
+        await w.deliver()
+        late = w.fake.last_bot_message(chat)
+        assert late.text is not None and late.text.startswith("Options:")
+        assert late.silent and late.protect_content
