@@ -96,6 +96,14 @@ async def deletable(tx: Tx, case_id: int, since: datetime) -> list[int]:
     return [int(r["id"]) for r in rows]
 
 
+async def due_now(tx: Tx, case_id: int, now: datetime) -> None:
+    """Everything of the case's chat is to go now: if deleting fails, the next sweep tries again."""
+    await tx.execute(
+        "UPDATE telegram_messages SET delete_at = ? WHERE case_id = ? AND (delete_at IS NULL OR delete_at > ?)",
+        (ts(now), case_id, ts(now)),
+    )
+
+
 async def forget(tx: Tx, case_id: int, message_ids: list[int]) -> None:
     """The messages are gone from the chat: their ids are no longer kept."""
     await tx.executemany(

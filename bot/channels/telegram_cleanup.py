@@ -26,8 +26,11 @@ async def purge_case(core: TelegramCore, case_id: int, chat_id: int, *, again: b
     app = core.app
     assert app is not None
     started = time.monotonic()
-    async with app.db.reading() as tx:
-        ids = await store.deletable(tx, case_id, app.clock.now() - DELETE_WINDOW)
+    now = app.clock.now()
+    async with app.db.transaction(urgent=True) as tx:
+        await store.due_now(tx, case_id, now)  # a crash or a failure from here on: the sweep finishes it
+        ids = await store.deletable(tx, case_id, now - DELETE_WINDOW)
+        await tx.commit()
     if ids:
         try:
             await core.delete(chat_id, ids)

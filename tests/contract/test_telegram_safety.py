@@ -213,3 +213,14 @@ async def test_a_typed_ack_works_and_its_redelivery_is_answered_once(tmp_path: P
         await w.push(update)
         assert w.fake.bot_texts(ida_chat)[-1] == f"Acknowledged 1 alert(s) for {alert.case_ref}. Escalation stopped."
         assert sum("Acknowledged" in t for t in w.fake.bot_texts(ida_chat)) == 1
+
+
+async def test_a_deletion_that_fails_is_finished_by_the_next_sweep(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w:
+        chat = w.new_chat()
+        await w.onboard(chat, exit_word="pasta")
+        w.fake.fail("deleteMessages", 500)  # the exit's own deletion fails
+        await w.say(chat, "pasta")
+        assert w.fake.visible(chat) != []
+        assert await delete_due(w.transport.core) > 0
+        assert w.fake.visible(chat) == []
