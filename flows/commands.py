@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from safety.lexicon import command_words
+from safety.lexicon import PAUSE_LINKS, PAUSE_UNITS, command_words, every_language, normalised
 from safety.normalise import normalise
 from safety.screening import OPT_OUT_WORDS
 
@@ -23,7 +23,7 @@ MIN_PAUSE = timedelta(hours=1)  # "PAUSE 0" still means the survivor wants quiet
 WITHDRAW_WORDS = OPT_OUT_WORDS | command_words("withdraw")
 HELP_WORDS = command_words("help")
 RESUME_WORDS = command_words("resume")
-PAUSE_WORDS = command_words("pause")  # bare: a week; "PAUSE 3 days" is understood in English
+PAUSE_WORDS = command_words("pause")  # bare: a week; with a length in any language: "saib 3 diwrnod"
 LANGUAGE_WORDS = command_words("language")
 
 _HOURS_PER_UNIT = {
@@ -32,6 +32,8 @@ _HOURS_PER_UNIT = {
     **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), 24 * 7),
 }
 _PAUSE = re.compile(r"pause(?: for)?(?: (?P<count>\d+|an?|one) ?(?P<unit>[a-z]+)?)?")
+_LOCAL_HOURS = {unit: hours for hours, table in PAUSE_UNITS.items() for unit in every_language(table)}
+_LOCAL_LINKS = frozenset(normalised(PAUSE_LINKS))
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,31 @@ def _pause_length(count: str | None, unit: str | None) -> timedelta | None:
     return max(timedelta(hours=hours), MIN_PAUSE)
 
 
+def _local_pause(folded: str) -> timedelta | None:
+    """ "saib 3 diwrnod", "pauza na 2 tygodnie", "3 دن کا وقفہ": a pause word first or last, a number
+    and a unit in any language (digits in any script are already Latin here). None if it is not one."""
+    rest: list[str] | None = None
+    for word in sorted(PAUSE_WORDS, key=len, reverse=True):
+        if folded.startswith(word + " "):
+            rest = folded[len(word) :].split()
+        elif folded.endswith(" " + word):
+            rest = folded[: -len(word)].split()
+        if rest is not None:
+            break
+    if rest is None:
+        return None
+    rest = [token for token in rest if token not in _LOCAL_LINKS]
+    if rest and rest[0].isdigit():
+        count, unit = rest[0], " ".join(rest[1:])
+    else:
+        count, unit = "1", " ".join(rest)
+    hours_per_unit = _LOCAL_HOURS.get(unit or "diwrnod")  # a bare number means days, as in English
+    if hours_per_unit is None:
+        return None
+    hours = min(int(count) * hours_per_unit, MAX_PAUSE // timedelta(hours=1))
+    return max(timedelta(hours=hours), MIN_PAUSE)
+
+
 def parse_command(text: str, now: datetime) -> Command | None:
     """Return the command that `text` is in its entirety, or None if it is anything else."""
     if now.tzinfo is None or now.utcoffset() is None:
@@ -96,9 +123,7 @@ def parse_command(text: str, now: datetime) -> Command | None:
     if folded in LANGUAGE_WORDS or (first in LANGUAGE_WORDS and len(rest.split()) <= 2):
         return ChooseLanguage("" if folded in LANGUAGE_WORDS else rest)
     match = _PAUSE.fullmatch(folded)
-    if match is None:
-        return None
-    length = _pause_length(match["count"], match["unit"])
+    length = _pause_length(match["count"], match["unit"]) if match is not None else _local_pause(folded)
     if length is None:
         return None
     # In UTC, so "12 hours" is twelve real hours even across a clock change.

@@ -144,6 +144,37 @@ COMMANDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
 }
 
 
+# "PAUSE 3 days" in each language: the units (by how many hours each is) and the little words
+# around a number that say nothing ("saib AM 3 diwrnod", "pauză 20 DE zile", "3 دن کا وقفہ").
+PAUSE_UNITS: Mapping[int, Mapping[str, tuple[str, ...]]] = {
+    1: {
+        "cy": ("awr", "oriau"),
+        "pl": ("godzina", "godzinę", "godziny", "godzin", "godz"),
+        "ro": ("ora", "oră", "ore"),
+        "pa": ("ਘੰਟਾ", "ਘੰਟੇ", "ਘੰਟਿਆਂ"),
+        "ur": ("گھنٹہ", "گھنٹے", "گھنٹوں"),
+        "ar": ("ساعة", "ساعات", "ساعتين", "ساعتان"),
+    },
+    24: {
+        "cy": ("diwrnod", "ddiwrnod", "niwrnod", "diwrnodau", "dydd", "niwrnodau"),
+        "pl": ("dzień", "dni", "dnia"),
+        "ro": ("zi", "zile"),
+        "pa": ("ਦਿਨ", "ਦਿਨਾਂ"),
+        "ur": ("دن", "دنوں"),
+        "ar": ("يوم", "أيام", "يومين", "يومان", "يومًا", "ايام"),
+    },
+    24 * 7: {
+        "cy": ("wythnos", "wythnosau"),
+        "pl": ("tydzień", "tygodnie", "tygodni", "tygodnia"),
+        "ro": ("săptămână", "săptămâni"),
+        "pa": ("ਹਫ਼ਤਾ", "ਹਫ਼ਤੇ", "ਹਫ਼ਤਿਆਂ"),
+        "ur": ("ہفتہ", "ہفتے", "ہفتوں"),
+        "ar": ("أسبوع", "أسابيع", "أسبوعين", "أسبوعان"),
+    },
+}
+PAUSE_LINKS: tuple[str, ...] = ("am", "na", "przez", "de", "pentru", "timp de", "ਲਈ", "کا", "کے", "لیے", "لئے", "لمدة")
+
+
 def normalised(words: Iterable[str]) -> tuple[str, ...]:
     """The words folded as survivor text is, without duplicates or empties, in order."""
     out: list[str] = []

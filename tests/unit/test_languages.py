@@ -16,7 +16,7 @@ from flows import replies as R
 from flows.answers import ambiguous_phrases, parse_options, parse_text
 from flows.discretion import first_line_problems
 from flows.engine import handle, pause_confirmation
-from flows.events import LanguageChosen
+from flows.events import LanguageChosen, PauseRequested
 from flows.loader import check_languages, load_default
 from flows.model import (
     CaseStatus,
@@ -436,3 +436,37 @@ def test_the_first_check_in_message_is_one_sms_segment_in_every_language() -> No
 def test_the_segment_table_in_the_docs_is_the_one_the_script_prints() -> None:
     docs = (ROOT / "docs" / "languages.md").read_text(encoding="utf-8")
     assert segment_table(CATALOGS) in docs, "run `python -m locales.catalog segments` and update docs/languages.md"
+
+
+# ---- PAUSE with a length, in every language ----
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("SAIB 3 diwrnod", timedelta(days=3)),
+        ("saib am 2 wythnos", timedelta(weeks=2)),
+        ("PAUZA 3 dni", timedelta(days=3)),
+        ("pauza na 2 tygodnie", timedelta(weeks=2)),
+        ("pauză 20 de zile", timedelta(days=20)),
+        ("ਰੋਕੋ ੩ ਦਿਨ", timedelta(days=3)),
+        ("3 ਦਿਨ ਲਈ ਰੋਕੋ", timedelta(days=3)),
+        ("وقفہ ۳ دن", timedelta(days=3)),
+        ("3 دن کا وقفہ", timedelta(days=3)),  # Urdu puts the verb last
+        ("توقف مؤقت لمدة ٥ ساعات", timedelta(hours=5)),
+        ("saib wythnos", timedelta(weeks=1)),
+        ("pomoc", None),
+    ],
+)
+def test_pause_with_a_length_is_understood_in_every_language(text: str, length: timedelta | None) -> None:
+    step = handle(ConversationState(), Message(text), in_language("en_GB"))
+    if length is None:
+        assert not any(isinstance(e, PauseRequested) for e in step.events)
+    else:
+        assert step.events == (PauseRequested(NOW + length),)
+
+
+@pytest.mark.parametrize("text", ["saib yfory", "pauza dzisiaj", "مجھے وقفہ چاہیے"])
+def test_a_sentence_with_a_pause_word_is_not_a_pause(text: str) -> None:
+    step = handle(ConversationState(), Message(text), in_language("en_GB"))
+    assert not any(isinstance(e, PauseRequested) for e in step.events)
