@@ -13,7 +13,7 @@ from bot.handlers import HANDLERS, Effects, H
 from bot.i18n import SOURCE_LANGUAGE, to_message
 from flows import engine
 from flows import replies as R
-from flows.events import ConsentRecorded, ConsentWithdrawn, Event, LanguageChosen, QuickExitUsed
+from flows.events import Activated, ConsentRecorded, ConsentWithdrawn, Event, LanguageChosen, QuickExitUsed
 from flows.model import CaseStatus, Context, ExitPressed, Flow, Input, Message, Reply, Step
 from safety.model import AlertReason, Severity, SurvivorSecrets
 from safety.normalise import normalise
@@ -236,6 +236,10 @@ async def advance(tx: Tx, app: App, case: Case, inp: Input, now: datetime, effec
         await HANDLERS[type(event)](h, event)
     # A language chosen in this very step applies to its replies: the confirmation is in the new one.
     language = next((e.language for e in reversed(step.events) if isinstance(e, LanguageChosen)), case.language)
+    if case.status == CaseStatus.PENDING.value and not any(isinstance(e, Activated) for e in step.events):
+        # A wrong activation code gets exactly an unknown sender's line, in the same language:
+        # a Welsh reply would tell whoever holds the phone that this number is enrolled.
+        language = SOURCE_LANGUAGE
     if step.replies and case.address_enc is not None:
         address = app.crypto.decrypt(case.address_enc, cases.ADDRESS)
         for reply in step.replies:

@@ -133,6 +133,9 @@ def test_service_languages_refuses_unknown_and_default_removal_in_one_line(servi
     ref, _ = enrol(cli, "+447700900204")  # a new case starts in the service's default
     [row] = [row for row in cli.json_lines("case", "list", "--json") if row["ref"] == ref]
     assert row["language"] == "cy"
+    # A wrong code gets the very line an unknown sender gets, not a Welsh one that would reveal the case.
+    wrong = cli.json_lines("simulate", "--case", ref, "--json", stdin="NOT-THE-CODE\n")
+    assert replies(wrong) == ["Sorry, this number does not accept replies."]
     refused = cli.run("case", "enrol", "--idva", "1", "--address", "+447700900205", "--intake", "standard",
                       "--language", "pl", ok=False)
     assert refused.returncode == 2 and "language 'pl' is not enabled here" in refused.stderr
