@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flows.discretion import first_line_problems
+from safety.lexicon import AUTONYMS
 from storage import cases, services
 from storage.cases import Case
 from storage.db import Tx
@@ -31,7 +32,8 @@ def check_sender_name(name: str) -> str:
     name = name.strip()
     if not 0 < len(name) <= 20:
         raise UserError("the sender name must be 1-20 characters: a neutral first name works best")
-    problems = first_line_problems(f"Hi, it's {name}.")
+    # In every language a service may offer: "Heddlu" is Welsh for police.
+    problems = [p for language in AUTONYMS for p in first_line_problems(f"Hi, it's {name}.", language)]
     if problems:
         raise UserError(f"the sender name {name!r} would reveal the service ({problems[0]}): use a neutral first name")
     return name

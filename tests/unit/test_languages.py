@@ -470,3 +470,12 @@ def test_pause_with_a_length_is_understood_in_every_language(text: str, length: 
 def test_a_sentence_with_a_pause_word_is_not_a_pause(text: str) -> None:
     step = handle(ConversationState(), Message(text), in_language("en_GB"))
     assert not any(isinstance(e, PauseRequested) for e in step.events)
+
+
+@pytest.mark.parametrize("name", ["Heddlu", "Policja", "Ofn", "شرطة"])
+def test_a_sender_name_that_gives_the_service_away_in_any_offered_language_is_refused(name: str) -> None:
+    from bot.commands.common import UserError, check_sender_name
+
+    with pytest.raises(UserError, match="would reveal the service"):
+        check_sender_name(name)
+    assert check_sender_name("Alex") == "Alex"
