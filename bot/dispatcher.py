@@ -160,12 +160,21 @@ class Dispatcher:
                     await outbox.cancel(tx, item.id, "cancelled by a quick exit")
                 elif r.error is None:
                     await outbox.mark_sent(tx, item.id, r.provider_id, now)
+                    await self._note_sent(tx, item, r.provider_id, now)
                 elif r.error.retryable and item.attempts + 1 < MAX_ATTEMPTS:
                     delay = timedelta(seconds=r.error.retry_after or 2**item.attempts)
                     await outbox.retry_later(tx, item.id, r.error.reason, now + min(delay, MAX_BACKOFF))
                 else:
                     await self._give_up(tx, item, r.error.reason, now)
             await tx.commit()
+
+    async def _note_sent(self, tx: Tx, item: OutboxItem, provider_id: str | None, now: datetime) -> None:
+        """A channel may keep its own record of what it sent (SMS: for delivery reports), in this same
+        transaction: one commit for the whole round instead of one per message."""
+        channels = self.app.survivor_channels if item.recipient == "survivor" else self.app.practitioner_channels
+        note = getattr(channels.get(item.channel), "note_sent", None)
+        if note is not None and provider_id is not None:
+            await note(tx, provider_id, now)
 
     async def _give_up(self, tx: Tx, item: OutboxItem, reason: str, now: datetime) -> None:
         if item.recipient == "practitioner" and item.practitioner_id is not None:

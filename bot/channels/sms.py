@@ -36,10 +36,9 @@ class SmsTransport:
         # Imported here: the webhooks need the pipeline, which needs bot.app, which lists the transports.
         from bot.channels.sms_webhooks import SmsWebhooks
 
-        SmsWebhooks(self.settings).add_routes(web_app)
+        SmsWebhooks(self.settings, self.channel).add_routes(web_app)
 
     async def start(self, app: App) -> None:
-        self.channel.app = app  # from now on each send is recorded for its status callbacks
         if not self.settings.two_way:
             log.warning("sms sender is alphanumeric: alerts only, survivors cannot be reached by SMS")
 

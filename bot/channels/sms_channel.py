@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import aiohttp
 from twilio.base.exceptions import TwilioException  # type: ignore[import-untyped]
@@ -21,9 +23,7 @@ from bot.channels.sms_http import RETRY_AFTER, TwilioHttp
 from bot.channels.sms_pacing import Pacer
 from bot.channels.sms_settings import SmsSettings
 from storage import sms
-
-if TYPE_CHECKING:
-    from bot.app import App
+from storage.db import Tx
 
 log = logging.getLogger("safecheck.sms")
 
@@ -75,6 +75,24 @@ def _seconds(header: str | None) -> float | None:
         return None  # an HTTP date: the dispatcher's own backoff will do
 
 
+@dataclass(frozen=True)
+class Unrecorded:
+    """A message Twilio accepted whose delivery row is not written yet (the dispatcher writes it)."""
+
+    outbox_id: int | None
+    case_id: int | None
+    recipient: str
+    cost: Segments
+    status: str
+
+
+MAX_UNRECORDED = 10_000  # a dispatcher that died mid-round leaves entries behind: keep the newest
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
 class SmsChannel:
     """One Twilio sender, shared by survivors and practitioners (one pace for both)."""
 
@@ -84,7 +102,9 @@ class SmsChannel:
     def __init__(self, settings: SmsSettings) -> None:
         self.settings = settings
         self.pacer = Pacer(settings.rate)
-        self.app: App | None = None  # set by `serve`: then each send is recorded for status callbacks
+        # Sent, but the dispatcher's round has not committed yet: a status callback arriving that
+        # early still finds its outbox item here.
+        self.unrecorded: dict[str, Unrecorded] = {}
         self._http: TwilioHttp | None = None
         self._client: Any = None
 
@@ -114,33 +134,34 @@ class SmsChannel:
             log.warning("sms send failed reason=%s retryable=%s", error.reason, error.retryable)
             raise error from None
         sid = str(created.sid)
-        await self._record(sid, message, cost, str(created.status or "queued"))
+        meta = message.meta
+        if len(self.unrecorded) >= MAX_UNRECORDED:
+            self.unrecorded.pop(next(iter(self.unrecorded)))
+        self.unrecorded[sid] = Unrecorded(
+            _int(meta.get("outbox_id")),
+            _int(meta.get("case_id")),
+            "survivor" if survivor else "practitioner",
+            cost,
+            str(created.status or "queued"),
+        )
         return sid
 
-    async def _record(self, sid: str, message: Outgoing, cost: Segments, status: str) -> None:
-        """Note the message for its status callbacks; a failure here must not turn a sent text into a resend."""
-        if self.app is None:
-            return  # one-shot commands: the status callback finds the outbox row by its provider id
-        meta = message.meta
-        outbox_id = int(meta["outbox_id"]) if meta.get("outbox_id", "").isdigit() else None
-        case_id = int(meta["case_id"]) if meta.get("case_id", "").isdigit() else None
-        recipient = "survivor" if "key" in meta else "practitioner"
-        try:
-            async with self.app.db.transaction() as tx:
-                await sms.record_sent(
-                    tx,
-                    sid,
-                    outbox_id=outbox_id,
-                    case_id=case_id,
-                    recipient=recipient,
-                    encoding=cost.encoding,
-                    segments=cost.count,
-                    status=status,
-                    now=self.app.clock.now(),
-                )
-                await tx.commit()
-        except Exception as exc:
-            log.error("sms delivery record failed outbox=%s error=%s", outbox_id, type(exc).__name__)
+    async def note_sent(self, tx: Tx, sid: str, now: datetime) -> None:
+        """The dispatcher marks the item sent: write its delivery row in that same transaction."""
+        sent = self.unrecorded.pop(sid, None)
+        if sent is None:
+            return
+        await sms.record_sent(
+            tx,
+            sid,
+            outbox_id=sent.outbox_id,
+            case_id=sent.case_id,
+            recipient=sent.recipient,
+            encoding=sent.cost.encoding,
+            segments=sent.cost.count,
+            status=sent.status,
+            now=now,
+        )
 
     async def delete(self, address: str, provider_ids: list[str]) -> None:
         return None  # SMS cannot be unsent

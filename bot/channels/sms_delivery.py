@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot import alerting
 from bot.app import App
+from bot.channels.sms_channel import Unrecorded
 from flows.schedule import in_window
 from safety.model import AlertReason, Severity
 from storage import alerts, cases, outbox, practitioners, services, sms
@@ -30,14 +31,18 @@ RESEND_AFTER = timedelta(minutes=2)  # times the failures so far: a phone switch
 RESEND_WITHIN = timedelta(minutes=30)  # an older message would arrive out of context: not re-sent
 
 
-async def on_status(app: App, sid: str, status: str, error_code: int | None) -> None:
-    """Record one status callback; act on a failure the first time it is reported."""
+async def on_status(app: App, sid: str, status: str, error_code: int | None, early: Unrecorded | None = None) -> None:
+    """Record one status callback; act on a failure the first time it is reported.
+
+    `early` is the channel's note of a message sent in a dispatcher round that has not committed yet.
+    """
     now = app.clock.now()
     async with app.db.transaction(urgent=True) as tx:  # a failed alert must move on without queueing
         known = await sms.get(tx, sid)
         item: OutboxItem | None = None
-        if known is not None and known.outbox_id is not None:
-            item = await outbox.get(tx, known.outbox_id)
+        outbox_id = known.outbox_id if known is not None else early.outbox_id if early is not None else None
+        if outbox_id is not None:
+            item = await outbox.get(tx, outbox_id)
         elif known is None:
             item = await outbox.by_provider_id(tx, "sms", sid)
         await sms.record_status(

@@ -24,6 +24,7 @@ from twilio.request_validator import (  # type: ignore[import-untyped]
 
 from bot.app import App
 from bot.channels import sms_delivery, sms_optin
+from bot.channels.sms_channel import SmsChannel
 from bot.channels.sms_settings import INBOUND_PATH, STATUS_PATH, SmsSettings
 from bot.pipeline import InboundMessage, handle_inbound
 from bot.practitioner_inbound import handle_practitioner_text
@@ -51,8 +52,9 @@ def refuse(status: int, line: str) -> web.Response:
 
 
 class SmsWebhooks:
-    def __init__(self, settings: SmsSettings) -> None:
+    def __init__(self, settings: SmsSettings, channel: SmsChannel) -> None:
         self.settings = settings
+        self.channel = channel
         self._token = RequestValidator(settings.auth_token)
         self._shared = RequestValidator(settings.webhook_key) if settings.webhook_key else None
 
@@ -124,5 +126,6 @@ class SmsWebhooks:
         if not MESSAGE_SID.fullmatch(sid) or status not in STATUSES or not (code == "" or code.isdigit()):
             log.warning("sms status refused reason=malformed")
             return refuse(400, "a Twilio status callback needs MessageSid and a known MessageStatus")
-        await sms_delivery.on_status(app, sid, status, int(code) if code else None)
+        early = self.channel.unrecorded.get(sid)  # sent this very round: the outbox row is not marked yet
+        await sms_delivery.on_status(app, sid, status, int(code) if code else None, early)
         return twiml()

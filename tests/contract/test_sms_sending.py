@@ -152,11 +152,13 @@ async def test_the_pacer_spaces_sends_and_lets_alerts_go_first() -> None:
     assert gaps[0] >= 0.019 and gaps[1] >= 0.019 and gaps[2] >= 0.039
 
 
-async def test_a_channel_made_outside_serve_sends_without_recording(tmp_path: Path) -> None:
+async def test_a_channel_used_on_its_own_sends_and_keeps_the_message_for_the_dispatcher(tmp_path: Path) -> None:
     async with FakeTwilio() as fake:
-        channel = SmsChannel(sms_settings(fake))  # one-shot commands: no app given, no status bookkeeping
+        channel = SmsChannel(sms_settings(fake))
         try:
-            sid = await channel.send(SURVIVOR, Outgoing("hi", meta={"key": "k", "case_id": "1", "outbox_id": "1"}))
+            sid = await channel.send(SURVIVOR, Outgoing("hi", meta={"key": "k", "case_id": "1", "outbox_id": "9"}))
         finally:
             await channel.close()
         assert [m.sid for m in fake.messages] == [sid]
+        noted = channel.unrecorded[sid]
+        assert (noted.outbox_id, noted.case_id, noted.recipient, noted.cost.count) == (9, 1, "survivor", 1)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import commands
+from bot.channels.base import Outgoing
 from tests.fakes.sms_harness import DUTY_PHONE, IDVA_PHONE, PUBLIC_URL, SURVIVOR, SmsWorld, sms_world
 from tests.fakes.twilio_api import Sent
 
@@ -181,3 +182,16 @@ async def test_a_status_for_a_message_we_do_not_know_is_recorded_and_answered(w:
     status, ctype, _ = await w.fake.post_signed(PUBLIC_URL + "/sms/status", params)
     assert (status, ctype) == (200, "text/xml")
     assert await delivery(w, "SM" + "e" * 32) == {"status": "delivered", "error_code": None, "handled": 0}
+
+
+async def test_a_failure_reported_before_the_dispatcher_round_commits_is_still_acted_on(w: SmsWorld) -> None:
+    await w.onboard()
+    await w.text(SURVIVOR, "hello")
+    [item] = await w.rows("SELECT id, case_id, message FROM outbox WHERE status = 'pending'")
+    meta = {"key": "k", "case_id": str(item["case_id"]), "outbox_id": str(item["id"])}
+    sid = await w.transport.channel.send(SURVIVOR, Outgoing(IDLE, meta=meta))  # as the dispatcher would, mid-round
+    assert (await w.fake.status(sid, "undelivered", UNREACHABLE))[0] == 200
+    copies = await w.rows("SELECT message FROM outbox WHERE status = 'pending' AND id != ?", (item["id"],))
+    assert [c["message"] for c in copies] == [item["message"]]  # queued again, to go out in two minutes
+    [row] = await w.rows("SELECT outbox_id, recipient, handled FROM sms_deliveries WHERE provider_id = ?", (sid,))
+    assert row == {"outbox_id": item["id"], "recipient": "survivor", "handled": 1}
