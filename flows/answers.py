@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 from flows.questionset import Question, QuestionKind
 from safety import lexicon
@@ -68,7 +69,10 @@ def ambiguous_phrases(
     return _explicit_phrases(question, language, translate)[1]
 
 
-def _phrase_table(question: Question, language: str, translate: Translate | None) -> dict[Phrase, str]:
+@lru_cache(maxsize=4096)
+def _phrase_table(question: Question, language: str, translate: Translate | None) -> Mapping[Phrase, str]:
+    """Every reply phrase of `question` in `language` -> its option key. Cached: questions are
+    immutable and a catalog does not change while the process runs."""
     table, _ = _explicit_phrases(question, language, translate)
     # Synonyms and fillers come last, so a set's own labels and words win over them.
     for option in question.options:
