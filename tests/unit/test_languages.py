@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.i18n import Catalogs, format_when, to_message
 from flows import onboarding
@@ -479,3 +481,38 @@ def test_a_sender_name_that_gives_the_service_away_in_any_offered_language_is_re
     with pytest.raises(UserError, match="would reveal the service"):
         check_sender_name(name)
     assert check_sender_name("Alex") == "Alex"
+
+
+# ---- properties: a codeword in any of these scripts is found however it is disguised ----
+
+_INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u2066", "\u2069", "\u061c", "\ufeff"]
+_CODEWORDS = ["tebot glas", "ਨੀਲੀ ਕੇਤਲੀ", "نیلی کیتلی", "ابريق ازرق", "zielony czajnik", "ceainic albastru"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    codeword=st.sampled_from(_CODEWORDS),
+    marks=st.lists(st.tuples(st.integers(min_value=0, max_value=40), st.sampled_from(_INVISIBLE)), max_size=6),
+    before=st.sampled_from(["", "ok ", "ہاں، ", "ਹਾਂ ", "نعم ", "Tak, ", "2 "]),
+    after=st.sampled_from(["", "!", " ۔", "।", " ؟", " diolch"]),
+    upper=st.booleans(),
+)
+def test_property_a_codeword_in_any_script_survives_invisible_marks_and_case(
+    codeword: str, marks: list[tuple[int, str]], before: str, after: str, upper: bool
+) -> None:
+    secrets = in_language("en_GB", codeword=codeword, exit_word=None).secrets
+    disguised = list(codeword.upper() if upper else codeword)
+    for position, mark in marks:
+        disguised.insert(min(position, len(disguised)), mark)
+    text = before + "".join(disguised) + after
+    assert screen(text, secrets, hasher).codeword, text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ਕਮਾਂੀ੧੨ اردوکیہ١٢۳ ąęłżźćń\u200f\u200d 0123"), max_size=60))
+def test_property_text_in_these_scripts_never_crashes_parsing_or_screening(text: str) -> None:
+    ctx = in_language("ur")
+    for question in QS.questions:
+        parse_options(text, question, "ur", CATALOGS.gettext)
+    screen(text, ctx.secrets, hasher)
+    handle(ConversationState(), Message(text), ctx)
