@@ -224,7 +224,7 @@ def _case_lines(c: dict[str, Any]) -> list[str]:
     out = [
         f"case {c['ref']}  {c['status']}  intake={c['intake']}  channel={c['channel']}",
         f"name: {c['name'] or '-'}   contact: {c['address'] or '(erased)'}",
-        f"safe times: {', '.join(c['safe_windows']) or '-'}  ({c['timezone']})",
+        f"safe times: {', '.join(c['safe_windows']) or '-'}  ({c['timezone']})   language: {c['language']}",
     ]
     for ch in c["checkins"]:
         out.append(f"- check-in {ch['slot']}  {ch['status']}  level={ch['level'] or '-'}  change={ch['change'] or '-'}")

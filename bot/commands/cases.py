@@ -165,6 +165,7 @@ async def show_case(app: App, svc: int, ref: str, viewer: int, limit: int = 50) 
             "intake": case.intake_level.value,
             "no_contact_order": case.no_contact_order,
             "timezone": case.timezone,
+            "language": case.language,  # e.g. to book an interpreter for a call back
             "safe_windows": [str(w) for w in case.safe_windows],
             "paused_until": case.paused_until.isoformat() if case.paused_until else None,
             "consents": [dict(r) for r in await cases.consents(tx, case.id)],

@@ -64,6 +64,7 @@ def test_a_welsh_survivor_onboards_and_checks_in_in_welsh_and_the_codeword_alert
     assert any(f"[URGENT] Case {ref}: codeword used" in str(m["text"]) for m in inbox)  # English for the IDVA
 
     shown = cli.json_lines("case", "show", ref, "--as", "1", "--json")[0]
+    assert shown["language"] == "cy"  # the IDVA knows which language to call back in
     answers = {a["question"]: a for a in shown["checkins"][0]["answers"]}  # type: ignore[index]
     assert answers["safe_now"]["options"] == ["no"] and answers["afraid"]["options"] == ["little"]
     assert answers["contact"]["options"] == ["remote"] and answers["incident"]["options"] == ["none"]
