@@ -111,10 +111,6 @@ async def forget(tx: Tx, case_id: int, message_ids: list[int]) -> None:
     )
 
 
-async def forget_case(tx: Tx, case_id: int) -> None:
-    await tx.execute("DELETE FROM telegram_messages WHERE case_id = ?", (case_id,))
-
-
 async def due_deletions(tx: Tx, now: datetime, limit: int = 500) -> dict[int, list[int]]:
     """Messages whose auto-delete time has come, by case."""
     rows = await tx.all(

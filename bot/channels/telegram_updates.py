@@ -110,7 +110,7 @@ class Router:
         elif await self._practitioner(chat, text):
             await self._seen(uid)
             return
-        handled = await handle_inbound(app, InboundMessage(NAME, chat, text, uid, message.date))
+        handled = await handle_inbound(app, InboundMessage(NAME, chat, text, uid))  # our clock, as for taps
         await self._after_survivor(handled, chat, message.message_id)
 
     async def _practitioner(self, chat: str, text: str) -> bool:
