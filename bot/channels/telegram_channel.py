@@ -26,7 +26,7 @@ from bot.channels.telegram_pacing import Pacer
 from bot.channels.telegram_settings import TelegramSettings
 from flows import replies as R
 from flows.schedule import in_window
-from storage import cases
+from storage import cases, practitioners
 from storage import telegram as store
 
 if TYPE_CHECKING:
@@ -213,6 +213,7 @@ class TelegramPractitionerChannel:
         self.core = core
 
     async def send(self, address: str, message: Outgoing) -> str:
+        await self._check_linked(address)
         alert_id = message.meta.get("alert_id", "")
         markup = ui.alert_keyboard(int(alert_id)) if alert_id.isdigit() else None
         text = ui.alert_text(message.meta, message.text)
@@ -220,3 +221,14 @@ class TelegramPractitionerChannel:
 
     async def delete(self, address: str, provider_ids: list[str]) -> None:
         return None  # alerts stay in the practitioner's chat
+
+    async def _check_linked(self, address: str) -> None:
+        """Only a chat linked to an active practitioner gets alerts. (A practitioner whose Telegram is
+        not linked yet has no chat id: what arrives here then is not one, and must not be tried.)"""
+        app = self.core.app
+        if app is None:
+            return
+        async with app.db.reading() as tx:
+            linked = await practitioners.by_address(tx, app.crypto, NAME, address)
+        if linked is None:
+            raise SendError("telegram: practitioner chat not linked", retryable=False)

@@ -224,3 +224,13 @@ async def test_a_deletion_that_fails_is_finished_by_the_next_sweep(tmp_path: Pat
         assert w.fake.visible(chat) != []
         assert await delete_due(w.transport.core) > 0
         assert w.fake.visible(chat) == []
+
+
+async def test_an_alert_for_a_practitioner_not_linked_on_telegram_goes_to_their_next_channel(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w:
+        w.fake.meet(w.idva, w.duty, w.manager)  # even chats with ids like theirs are never written to
+        await codeword_alert(w, 0)
+        assert w.fake.sent_to(w.idva) == []
+        inbox = await commands.read_inbox(w.app, w.idva)
+        assert [m["text"].split(":")[0] for m in inbox] == [inbox[0]["text"].split(":")[0]]
+        assert inbox[0]["text"].startswith("[URGENT] Case C-")
