@@ -253,9 +253,11 @@ class Router:
             await self._after_survivor(handled, chat, None)
             return
         elif tap.kind == "option":
-            if shown is not None and await self._stale(chat, shown.message_id):
+            tapped = query.message.message_id if query.message is not None else None  # maybe too old to read
+            if tapped is None or await self._stale(chat, tapped):
                 # An old question's button must not answer today's question: it just goes away.
-                await self._drop_buttons(shown)
+                if shown is not None:
+                    await self._drop_buttons(shown)
                 await self._answer(query, None)
                 return
             handled = await handle_inbound(self.app, InboundMessage(NAME, chat, str(tap.option), uid))
