@@ -171,9 +171,9 @@ class TelegramSurvivorChannel:
             return COVER_NOT_SENT
         case_id = int(message.meta["case_id"]) if message.meta.get("case_id") else None
         silent, delete_at = await self._case_choices(case_id)
-        message_id = await self.core.send_text(
-            chat_id, message.text, ui.survivor_keyboard(message.options), silent=silent
-        )
+        # A stranger gets the bare neutral line: even an exit button would say something about us.
+        markup = ui.survivor_keyboard(message.options) if case_id is not None else None
+        message_id = await self.core.send_text(chat_id, message.text, markup, silent=silent)
         await self._remember(case_id, message_id, delete_at, bool(message.options))
         return str(message_id)
 

@@ -60,6 +60,7 @@ async def test_start_without_a_valid_code_gets_the_neutral_line_and_touches_no_c
         await w.deliver()
         assert w.fake.bot_texts(first) == [NEUTRAL]
         assert w.fake.bot_texts(second) == [NEUTRAL]
+        assert w.fake.last_bot_message(first).reply_markup is None  # not even an exit button
         case = await case_of(w, ref)
         assert (case.status, case.address_enc) == ("pending", None)
 
