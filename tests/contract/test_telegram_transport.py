@@ -145,6 +145,16 @@ async def test_sends_to_one_chat_are_paced_to_its_limit_and_a_429_is_honoured(tm
         assert w.fake.rejected_429 == 1  # only the injected one: the retry waited out the pause
 
 
+async def test_many_chats_at_once_are_paced_to_the_overall_limit(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path, global_rate=20.0) as w:
+        chats = [w.new_chat() for _ in range(30)]
+        for chat in chats:
+            await w.say(chat, "hi")
+        await w.deliver()
+        assert all(w.fake.bot_texts(chat) == [NEUTRAL] for chat in chats)
+        assert w.fake.rejected_429 == 0  # the fake allows 20/s overall: 30 unpaced sends would be refused
+
+
 async def test_network_errors_and_5xx_are_retried_through_the_outbox(tmp_path: Path) -> None:
     async with telegram_world(tmp_path, TELEGRAM_TIMEOUT="1") as w:
         chat = w.new_chat()
