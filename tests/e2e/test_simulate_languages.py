@@ -140,3 +140,66 @@ def test_service_languages_refuses_unknown_and_default_removal_in_one_line(servi
     refused = cli.run("case", "enrol", "--idva", "1", "--address", "+447700900205", "--intake", "standard",
                       "--language", "pl", ok=False)
     assert refused.returncode == 2 and "language 'pl' is not enabled here" in refused.stderr
+
+
+
+ENGLISH_ONLY = """
+id = "own"
+version = 1
+start = "ok"
+
+[[questions]]
+id = "ok"
+kind = "choice"
+text = "Hi, it's {sender}.\\nAll OK today?"
+
+  [[questions.options]]
+  key = "yes"
+  label = "Yes"
+
+  [[questions.options]]
+  key = "no"
+  label = "Not really"
+  signals = ["fear_little"]
+"""
+
+BILINGUAL = """
+id = "own"
+version = 1
+start = "ok"
+
+[[questions]]
+id = "ok"
+kind = "choice"
+
+  [questions.text]
+  en_GB = "Hi, it's {sender}.\\nAll OK today?"
+  cy = "Helo, {sender} sydd yma.\\nPopeth yn iawn?"
+  ur = "ہیلو، میں {sender} ہوں۔\\nسب ٹھیک ہے؟"
+
+  [[questions.options]]
+  key = "yes"
+  label = "Yes"
+
+  [[questions.options]]
+  key = "no"
+  label = { en_GB = "Not really", cy = "Ddim wir", ur = "زیادہ نہیں" }
+  signals = ["fear_little"]
+"""
+
+
+def test_a_question_set_must_carry_every_enabled_language(service: Cli) -> None:
+    cli = service
+    (cli.folder / "own.toml").write_text(ENGLISH_ONLY, encoding="utf-8")
+    refused = cli.run("service", "set", "--questionset", "own.toml", ok=False)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "safecheck: error: own.toml: question 'ok': no cy text: add text.cy to it or translate it in the catalogs\n"
+    )
+    (cli.folder / "own.toml").write_text(BILINGUAL, encoding="utf-8")
+    assert cli.run("service", "set", "--questionset", "own.toml").stdout.strip() == "updated questionset"
+    # With the set in place, enabling a language it lacks is refused the same way, and nothing changes.
+    refused = cli.run("service", "languages", "--enable", "pl", ok=False)
+    assert refused.returncode == 2 and "question set 'own': question 'ok': no pl text" in refused.stderr
+    listing = cli.json_lines("service", "languages", "--json")[0]
+    assert [r["code"] for r in listing["languages"] if r["enabled"]] == ["cy", "en_GB", "ur"]  # type: ignore[union-attr]
