@@ -6,6 +6,7 @@ SMS -> escalation stopped; and STOP (or any carrier opt-out word) in the middle 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from bot import commands
 from tests.fakes.sms_harness import DUTY_PHONE, IDVA_PHONE, OUR_NUMBER, PUBLIC_URL, SURVIVOR, SmsWorld, sms_world
+from tests.fakes.twilio_api import AUTH_TOKEN
 
 PROMPT = "Hi, it's Alex. Is now a good time for a quick chat?\n1 Yes\n2 Not now"
 
@@ -33,7 +35,10 @@ async def start_checkin(w: SmsWorld, ref: str) -> None:
     assert [m.body for m in await w.deliver()] == [PROMPT]
 
 
-async def test_codeword_by_sms_alerts_the_idva_by_sms_and_ack_by_sms_stops_the_escalation(w: SmsWorld) -> None:
+async def test_codeword_by_sms_alerts_the_idva_by_sms_and_ack_by_sms_stops_the_escalation(
+    w: SmsWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     ref, code = await w.enrol()
     consent = await w.say(SURVIVOR, code.lower())  # activation by SMS from the survivor's own phone
     assert len(consent) == 1 and consent[0].startswith("Hi, it's Alex. Thanks for setting this up.")
@@ -62,6 +67,10 @@ async def test_codeword_by_sms_alerts_the_idva_by_sms_and_ack_by_sms_stops_the_e
     w.clock.advance(timedelta(minutes=15))
     await w.deliver()
     assert w.fake.to(DUTY_PHONE) == []  # the duty IDVA is never woken
+    logs = caplog.text.lower()
+    assert "sms inbound outcome=processed" in logs and "sms inbound from practitioner" in logs
+    for secret in ("900123", "900001", "blue kettle", code.lower(), "pasta", "test survivor", AUTH_TOKEN):
+        assert secret not in logs, secret
 
 
 async def test_without_an_ack_the_duty_idva_is_texted_at_five_minutes(w: SmsWorld) -> None:
