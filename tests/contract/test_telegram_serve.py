@@ -61,3 +61,34 @@ async def test_serve_long_polls_and_answers_through_the_dispatcher(tmp_path: Pat
         assert await running == 0
         assert fake.bot_texts(4242) == ["Sorry, this number does not accept replies."]
         assert fake.calls_of("deleteWebhook") and fake.calls_of("getUpdates")
+
+
+async def test_serve_in_webhook_mode_registers_the_webhook_and_answers_through_it(tmp_path: Path) -> None:
+    Cli(tmp_path).run("init", "--service-name", "Test service")
+    async with FakeTelegram() as fake:
+        port = free_port()
+        env = {
+            "SAFECHECK_DB": str(tmp_path / "safecheck.db"),
+            "SAFECHECK_PORT": str(port),
+            "SAFECHECK_PUBLIC_URL": f"http://127.0.0.1:{port}",  # a self-hosted Bot API may call http
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "TELEGRAM_WEBHOOK_SECRET": "serve-secret_0123456789",
+        }
+        stop = asyncio.Event()
+        running = asyncio.create_task(serve.run(load(env), stop))
+        for _ in range(500):
+            if fake.webhook_url:
+                break
+            await asyncio.sleep(0.02)
+        assert fake.webhook_url == f"http://127.0.0.1:{port}/telegram/webhook"
+        assert await fake.push(fake.text_update(4343, "hello?"), registered=False) == 403
+        assert await fake.push(fake.text_update(4343, "hello?")) == 200
+        for _ in range(500):
+            if fake.sent_to(4343):
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        assert await running == 0
+        assert fake.bot_texts(4343) == ["Sorry, this number does not accept replies."]
+        assert not fake.calls_of("getUpdates")

@@ -277,3 +277,24 @@ async def test_telegram_unreachable_at_start_does_not_stop_the_service_and_is_re
             await until(registered)  # the background retry got through
             chat = w.new_chat()
             assert await w.say(chat, "hello") == 200
+
+
+async def test_a_polled_update_that_cannot_be_stored_at_first_is_retried(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path, webhook=False) as w:
+        chat = w.new_chat()
+        async with w.app.db.transaction() as tx:
+            await tx.execute("ALTER TABLE inbound_messages RENAME TO inbound_away")
+            await tx.commit()
+        w.fake.queue(w.fake.text_update(chat, "hello"))
+        await w.fake.drained()  # fetched, so confirmed to Telegram: only our retry can save it
+        await asyncio.sleep(0.3)
+        async with w.app.db.transaction() as tx:
+            await tx.execute("ALTER TABLE inbound_away RENAME TO inbound_messages")
+            await tx.commit()
+
+        async def stored() -> bool:
+            return bool(await scalar(w, "SELECT count(*) FROM inbound_messages"))
+
+        await until(stored)
+        await w.deliver()
+        assert w.fake.bot_texts(chat) == [NEUTRAL]
