@@ -234,3 +234,17 @@ async def test_an_alert_for_a_practitioner_not_linked_on_telegram_goes_to_their_
         inbox = await commands.read_inbox(w.app, w.idva)
         assert [m["text"].split(":")[0] for m in inbox] == [inbox[0]["text"].split(":")[0]]
         assert inbox[0]["text"].startswith("[URGENT] Case C-")
+
+
+async def test_a_practitioner_links_by_typing_link_and_a_wrong_code_reads_like_a_stranger(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w:
+        dan_chat, guesser = w.new_chat(), w.new_chat()
+        code = await commands.link_code(w.app, w.duty, "telegram")
+        await w.say(guesser, "/start link-ABCD-EFGH")
+        await w.say(dan_chat, f"LINK {code}")
+        await w.deliver()
+        assert w.fake.bot_texts(guesser) == ["Sorry, this number does not accept replies."]
+        assert w.fake.bot_texts(dan_chat)[-1].startswith("Linked.")
+        await w.say(guesser, f"LINK {code}")  # one-time: nobody else can use it
+        await w.deliver()
+        assert w.fake.bot_texts(guesser)[-1] == "Sorry, this number does not accept replies."
