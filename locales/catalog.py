@@ -248,6 +248,12 @@ def problems(root: Path = ROOT) -> list[str]:
             origin = message.locations[0][0] if message.locations else "?"
             for problem in first_line_problems(_texts(message.id)[0]):
                 found.append(f"{origin}: msgid {_short(message.id)}: {problem}")
+    if root == ROOT:  # the project itself ships a catalog for every language survivors can choose
+        from safety.lexicon import AUTONYMS
+
+        for locale in sorted(set(AUTONYMS) - set(locales(root))):
+            where = po_path(locale, root).relative_to(root)
+            found.append(f"{where}: missing; run `python -m locales.catalog init {locale}`")
     for locale in locales(root):
         found += _po_problems(po_path(locale, root), locale, fresh, root)
     return found

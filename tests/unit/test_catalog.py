@@ -166,3 +166,66 @@ def test_the_command_line_reports_problems_with_exit_status_one(
     assert catalog.main(["check"], root=project) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "is fuzzy" in err[0]
+
+
+# ---- a translated catalog: the same check, plus what only translations can get wrong ----
+
+
+@pytest.fixture
+def welsh(project: Path) -> Path:
+    """The small project with a complete Welsh catalog."""
+    catalog.init_locale("cy", project)
+    path = catalog.po_path("cy", project)
+    with path.open("rb") as fileobj:
+        po = read_po(fileobj, locale="cy")
+    po["Hello {name}.\nHow are things?"].string = "Helo {name}.\nSut mae pethau?"
+    po["Bye."].string = "Hwyl."
+    catalog._write(path, po)  # as the tool writes catalogs (no wrapping of the header's note)
+    return project
+
+
+def edit_welsh(root: Path, msgid: str, msgstr: str) -> None:
+    path = catalog.po_path("cy", root)
+    with path.open("rb") as fileobj:
+        po = read_po(fileobj, locale="cy")
+    po[msgid].string = msgstr
+    catalog._write(path, po)
+
+
+def test_init_writes_the_translator_and_the_review_note(welsh: Path) -> None:
+    text = catalog.po_path("cy", welsh).read_text(encoding="utf-8")
+    assert "NOT YET REVIEWED: a native speaker must review every message before live use." in text
+    assert '"Last-Translator: Safecheck engineering (machine-assisted draft)\\n"' in text
+    assert '"Plural-Forms: nplurals=5; plural=(n==1 ? 1 : n==2 ? 2 : n==3 ? 3 : n==6 ? 4 : 0);\\n"' in text
+    assert catalog.problems(welsh) == []
+
+
+@pytest.mark.parametrize(
+    ("msgid", "msgstr", "fragment"),
+    [
+        ("Bye.", "", "'Bye.' is not translated into cy"),
+        ("Hello {name}.\nHow are things?", "Helo {enw}.\nSut mae?", "msgstr placeholders ['enw'] differ"),
+        ("Hello {name}.\nHow are things?", "Helo %(name)s.\nSut mae?", "msgstr placeholders ['%(name)']"),
+        ("Bye.", "Neges gan yr heddlu", "cy msgstr: first line contains 'heddlu'"),
+        ("Bye.", "Ydych chi'n ddiogel?", "first line contains 'ddiogel'"),  # a mutated form
+    ],
+)
+def test_the_check_catches_what_a_translation_gets_wrong(welsh: Path, msgid: str, msgstr: str, fragment: str) -> None:
+    edit_welsh(welsh, msgid, msgstr)
+    found = catalog.problems(welsh)
+    assert len(found) == 1 and fragment in found[0], found
+    assert found[0].startswith("locales/cy/LC_MESSAGES/safecheck.po")
+
+
+def test_the_check_catches_a_wrong_plural_forms_header(welsh: Path) -> None:
+    path = catalog.po_path("cy", welsh)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("nplurals=5; plural=(n==1 ? 1 : n==2 ? 2 : n==3 ? 3 : n==6 ? 4 : 0)",
+                                 "nplurals=2; plural=(n != 1)"), encoding="utf-8")
+    found = catalog.problems(welsh)
+    assert any("Plural-Forms has nplurals=2, but cy has 5" in line for line in found), found
+
+
+def test_init_refuses_an_existing_catalog(welsh: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert catalog.main(["init", "cy"], root=welsh) == 1
+    assert "exists already" in capsys.readouterr().err
