@@ -229,3 +229,15 @@ def test_the_check_catches_a_wrong_plural_forms_header(welsh: Path) -> None:
 def test_init_refuses_an_existing_catalog(welsh: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert catalog.main(["init", "cy"], root=welsh) == 1
     assert "exists already" in capsys.readouterr().err
+
+
+def test_compile_statistics_and_segments_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert catalog.main(["compile", "--statistics"]) == 0
+    stats = capsys.readouterr().out.splitlines()
+    assert "cy: 60 messages, 60 translated, 0 fuzzy, 0 untranslated" in stats or any(
+        line.startswith("cy: ") and line.endswith(" 0 fuzzy, 0 untranslated") for line in stats
+    )
+    assert catalog.main(["segments"]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("| language | encoding |")
+    assert "| ur اردو | UCS-2 |" in table and "| en_GB English | GSM-7 |" in table
