@@ -209,3 +209,5 @@ ALL_ANSWER_WORDS: frozenset[str] = (
     | every_language(FILLERS)
 )
 ALL_COMMAND_WORDS: frozenset[str] = frozenset().union(*(command_words(c) for c in COMMANDS))
+# Language names: typing "Cymraeg" to pick Welsh must never also be a codeword.
+ALL_LANGUAGE_WORDS: frozenset[str] = every_language(LANGUAGE_NAMES) | frozenset(normalised(AUTONYMS.values()))

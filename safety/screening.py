@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 
-from safety.lexicon import ALL_ANSWER_WORDS, ALL_COMMAND_WORDS
+from safety.lexicon import ALL_ANSWER_WORDS, ALL_COMMAND_WORDS, ALL_LANGUAGE_WORDS
 from safety.model import Hasher, PinResult, Screening, SurvivorSecrets
 from safety.normalise import normalise
 
@@ -28,7 +28,9 @@ ANSWER_WORDS = frozenset({
 })
 # Every language's answers and commands too: an exit word of "nie" or "ਨਹੀਂ" would end the chat
 # on an honest answer, one of "iaith" would hide the LANGUAGE command.
-RESERVED_WORDS = CARRIER_KEYWORDS | BOT_COMMANDS | ANSWER_WORDS | ALL_ANSWER_WORDS | ALL_COMMAND_WORDS
+RESERVED_WORDS = (
+    CARRIER_KEYWORDS | BOT_COMMANDS | ANSWER_WORDS | ALL_ANSWER_WORDS | ALL_COMMAND_WORDS | ALL_LANGUAGE_WORDS
+)
 
 SECRET_KINDS = frozenset({"exit_word", "codeword"})
 

@@ -324,7 +324,9 @@ def test_a_differently_spelt_panjabi_word_is_not_the_codeword() -> None:
     assert not screen("ਕਾਮ", ctx.secrets, hasher).codeword
 
 
-@pytest.mark.parametrize("word", ["nie", "ਨਹੀਂ", "نہیں", "لا", "iaith", "زبان", "pomoc", "ie", "da"])
+@pytest.mark.parametrize(
+    "word", ["nie", "ਨਹੀਂ", "نہیں", "لا", "iaith", "زبان", "pomoc", "ie", "da", "Cymraeg", "welsh", "اردو"]
+)
 def test_answer_and_command_words_of_every_language_cannot_be_secrets(word: str) -> None:
     assert secret_problem(word, "exit_word", (), hasher) == "reserved"
 
