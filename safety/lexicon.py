@@ -48,7 +48,7 @@ YES: Mapping[str, tuple[str, ...]] = {
     "ro": ("da", "d", "desigur", "bine"),
     "pa": ("ਹਾਂ", "ਹਾਂ ਜੀ", "ਜੀ", "ਜੀ ਹਾਂ", "haan", "haanji", "han", "ji"),
     "ur": ("ہاں", "ہاں جی", "جی", "جی ہاں", "haan", "han", "ji", "ji haan"),
-    "ar": ("نعم", "أيوه", "ايوه", "ايوا", "أجل", "اكيد", "أكيد", "تمام", "اه", "aywa"),
+    "ar": ("نعم", "أيوه", "ايوه", "ايوا", "أجل", "اكيد", "أكيد", "تمام", "aywa"),  # not "آه": a sigh of pain
 }
 NO: Mapping[str, tuple[str, ...]] = {
     "en_GB": ("no", "n", "nope", "nah"),
