@@ -231,3 +231,27 @@ def test_public_url_loses_its_trailing_slash_and_settings_keep_the_environment(t
     settings = load(env)
     assert settings.public_url == "https://safecheck.example.org"
     assert settings.env["TELEGRAM_BOT_TOKEN"] == "t"
+
+
+async def test_an_unlinked_chat_is_never_guessed_the_alert_falls_back_to_the_next_channel(world: World) -> None:
+    chat = RecordingTransport()
+    sent: list[str] = []
+
+    async def record(address: str, message: Outgoing) -> str:
+        sent.append(address)
+        return "tg-1"
+
+    chat.send = record  # type: ignore[method-assign]
+    world.app.practitioner_channels["telegram"] = chat
+    newcomer = await commands.add_practitioner(world.app, world.service_id, "Nia", "idva", ["telegram", "inbox"])
+    world.idva = newcomer  # the case is enrolled with her as its IDVA
+    ref = await world.onboard()
+    await world.say(PHONE, "blue kettle")
+    await world.deliver()
+
+    assert sent == []  # not linked yet: nothing goes to a chat id that is really a practitioner id
+    outbox = await rows(
+        world.app, "SELECT channel, status FROM outbox WHERE practitioner_id = ? ORDER BY id", (newcomer,)
+    )
+    assert outbox == [{"channel": "inbox", "status": "sent"}]
+    assert ref.startswith("C-")
