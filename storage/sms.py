@@ -12,7 +12,6 @@ FAILED = frozenset({"failed", "undelivered"})
 FINAL = FAILED | {"delivered", "read", "canceled"}
 # Callbacks can arrive out of order: a late "sent" must not overwrite "delivered".
 _RANK = {"accepted": 0, "scheduled": 0, "queued": 0, "sending": 1, "sent": 2, "read": 4}
-STATUSES = frozenset(_RANK) | FINAL
 
 
 def rank(status: str) -> int:

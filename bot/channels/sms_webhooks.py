@@ -29,13 +29,15 @@ from bot.channels.sms_settings import INBOUND_PATH, STATUS_PATH, SmsSettings
 from bot.pipeline import InboundMessage, handle_inbound
 from bot.practitioner_inbound import handle_practitioner_text
 from bot.web import APP_KEY
-from storage.sms import STATUSES
 
 log = logging.getLogger("safecheck.sms.webhook")
 
 FORM = "application/x-www-form-urlencoded"
 MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
 ADDRESS = re.compile(r"\+?[0-9A-Za-z]{2,32}")  # E.164, or a short code / alphanumeric sender
+# Twilio adds statuses now and then (e.g. partially_delivered): any such word is recorded, and
+# only "failed" and "undelivered" are acted on.
+STATUS = re.compile(r"[a-z_]{3,32}")
 MAX_BODY = 1600 * 4  # Twilio's longest text, with room for characters we may count differently
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
@@ -123,9 +125,9 @@ class SmsWebhooks:
         sid = params.get("MessageSid", "")
         status = params.get("MessageStatus") or params.get("SmsStatus") or ""
         code = params.get("ErrorCode", "")
-        if not MESSAGE_SID.fullmatch(sid) or status not in STATUSES or not (code == "" or code.isdigit()):
+        if not MESSAGE_SID.fullmatch(sid) or not STATUS.fullmatch(status) or not (code == "" or code.isdigit()):
             log.warning("sms status refused reason=malformed")
-            return refuse(400, "a Twilio status callback needs MessageSid and a known MessageStatus")
+            return refuse(400, "a Twilio status callback needs MessageSid and MessageStatus")
         early = self.channel.unrecorded.get(sid)  # sent this very round: the outbox row is not marked yet
         await sms_delivery.on_status(app, sid, status, int(code) if code else None, early)
         return twiml()

@@ -48,13 +48,23 @@ async def test_statuses_are_recorded_and_never_go_back(w: SmsWorld) -> None:
     assert await delivery(w, sent.sid) == {"status": "delivered", "error_code": None, "handled": 0}
 
 
+async def test_a_status_twilio_adds_later_is_recorded_and_not_acted_on(w: SmsWorld) -> None:
+    await w.onboard()
+    sent = await reply_to_survivor(w)
+    assert (await w.fake.status(sent.sid, "partially_delivered"))[0] == 200
+    assert await delivery(w, sent.sid) == {"status": "partially_delivered", "error_code": None, "handled": 0}
+    w.clock.advance(timedelta(minutes=5))
+    assert [m for m in await w.deliver() if m.body == IDLE] == []
+
+
 async def test_a_forged_or_malformed_status_callback_changes_nothing(w: SmsWorld) -> None:
     await w.onboard()
     sent = await reply_to_survivor(w)
     params = {"MessageSid": sent.sid, "MessageStatus": "failed", "AccountSid": w.fake.account_sid}
     url = PUBLIC_URL + "/sms/status"
     assert (await w.fake.post_signed(url, params, signature="Zm9yZ2Vk"))[0] == 403
-    assert (await w.fake.post_signed(url, {**params, "MessageStatus": "exploded"}))[:1] == (400,)
+    assert (await w.fake.post_signed(url, {**params, "MessageStatus": "'; DROP TABLE x"}))[:1] == (400,)
+    assert (await w.fake.post_signed(url, {**params, "ErrorCode": "oops"}))[:1] == (400,)
     assert (await delivery(w, sent.sid))["status"] == "queued"
     assert await w.deliver() == []
 
