@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from storage.db import Row, Tx, ts
 
 RESUBSCRIBE_ADDRESS = b"sms.resubscribe.address"  # associated data of the encrypted number
+REQUEST_VALID = timedelta(days=14)  # a START the IDVA has not confirmed by then is forgotten
 FAILED = frozenset({"failed", "undelivered"})
 FINAL = FAILED | {"delivered", "read", "canceled"}
 # Callbacks can arrive out of order: a late "sent" must not overwrite "delivered".
@@ -133,20 +134,15 @@ async def quick_exit_since(tx: Tx, case_id: int, since: datetime) -> bool:
     return value is not None
 
 
-async def segments_for_case(tx: Tx, case_id: int) -> int:
-    """Segments sent to one survivor: what their messages cost."""
-    value = await tx.scalar(
-        "SELECT COALESCE(SUM(segments), 0) FROM sms_deliveries WHERE case_id = ? AND recipient = 'survivor'",
-        (case_id,),
-    )
-    return int(value)
-
-
 # --- a withdrawn survivor asking to come back (START) ---
 
 
 async def request_resubscribe(tx: Tx, case_id: int, address_enc: bytes, now: datetime) -> bool:
-    """Record the request; False if one is already waiting for the IDVA."""
+    """Record the request; False if one is already waiting for the IDVA (an expired one is replaced)."""
+    await tx.execute(
+        "DELETE FROM sms_resubscribe_requests WHERE case_id = ? AND requested_at < ?",
+        (case_id, ts(now - REQUEST_VALID)),
+    )
     inserted = await tx.insert(
         "INSERT INTO sms_resubscribe_requests (case_id, address_enc, requested_at) VALUES (?, ?, ?) "
         "ON CONFLICT (case_id) DO NOTHING",
@@ -155,11 +151,23 @@ async def request_resubscribe(tx: Tx, case_id: int, address_enc: bytes, now: dat
     return inserted is not None
 
 
-async def resubscribe_request(tx: Tx, case_id: int) -> bytes | None:
-    """The (encrypted) number a waiting request came from."""
-    value = await tx.scalar("SELECT address_enc FROM sms_resubscribe_requests WHERE case_id = ?", (case_id,))
+async def resubscribe_request(tx: Tx, case_id: int, now: datetime) -> bytes | None:
+    """The (encrypted) number a request still valid came from."""
+    value = await tx.scalar(
+        "SELECT address_enc FROM sms_resubscribe_requests WHERE case_id = ? AND requested_at >= ?",
+        (case_id, ts(now - REQUEST_VALID)),
+    )
     return None if value is None else bytes(value)
 
 
 async def drop_resubscribe_request(tx: Tx, case_id: int) -> None:
     await tx.execute("DELETE FROM sms_resubscribe_requests WHERE case_id = ?", (case_id,))
+
+
+async def purge_resubscribe_requests(tx: Tx, service_id: int, now: datetime) -> int:
+    """Forget expired requests: withdrawal erased the number, an unanswered START must not keep it."""
+    return await tx.changes(
+        "DELETE FROM sms_resubscribe_requests WHERE requested_at < ? "
+        "AND case_id IN (SELECT id FROM cases WHERE service_id = ?)",
+        (ts(now - REQUEST_VALID), service_id),
+    )

@@ -29,10 +29,10 @@ async def resubscribe(app: App, svc: int, ref: str) -> str:
             raise UserError(f"case {case.ref} was closed by the service: enrol the survivor again instead")
         if case.status != "withdrawn":
             raise UserError(f"case {case.ref} is {case.status}, not withdrawn: nothing to resubscribe")
-        encrypted = await sms.resubscribe_request(tx, case.id)
+        encrypted = await sms.resubscribe_request(tx, case.id, now)
         if encrypted is None:
             raise UserError(
-                f"case {case.ref} has not asked to come back: the survivor texts START from their phone first"
+                f"case {case.ref} has not asked to come back in the last 14 days: the survivor texts START first"
             )
         address = app.crypto.decrypt(encrypted, sms.RESUBSCRIBE_ADDRESS)
         try:

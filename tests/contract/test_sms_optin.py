@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot import commands
+from bot import commands, daily
 from bot.commands.resubscribe import resubscribe
+from storage import services
 from tests.fakes.sms_harness import IDVA_PHONE, SURVIVOR, SmsWorld, sms_world
 
 
@@ -95,3 +96,19 @@ async def test_start_from_a_stranger_or_a_live_case_asks_nothing(w: SmsWorld) ->
     await w.onboard()
     await w.say(SURVIVOR, "YES")
     assert await w.rows("SELECT * FROM sms_resubscribe_requests") == []
+
+
+async def test_an_unconfirmed_start_expires_after_14_days_and_the_daily_round_forgets_the_number(w: SmsWorld) -> None:
+    ref = await stopped(w)
+    await w.say(SURVIVOR, "START")
+    notices = len(w.fake.to(IDVA_PHONE))
+    w.clock.advance(timedelta(days=14, minutes=1))
+    with pytest.raises(commands.UserError, match="has not asked to come back in the last 14 days"):
+        await resubscribe(w.app, w.service_id, ref)
+    async with w.app.db.transaction() as tx:
+        await daily.run(tx, await services.get(tx, w.service_id), w.clock.now())
+        await tx.commit()
+    assert await w.rows("SELECT * FROM sms_resubscribe_requests") == []
+    await w.say(SURVIVOR, "START")  # asking again, later, is a new request: the IDVA hears of it again
+    assert len(w.fake.to(IDVA_PHONE)) == notices + 1
+    assert (await resubscribe(w.app, w.service_id, ref)).startswith(f"{ref} active again")
