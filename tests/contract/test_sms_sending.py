@@ -14,6 +14,7 @@ from bot import commands
 from bot.channels.base import Outgoing, SendError
 from bot.channels.sms_channel import SmsChannel
 from bot.channels.sms_pacing import Pacer
+from bot.dispatcher import Dispatcher
 from tests.fakes.sms_harness import IDVA_PHONE, SURVIVOR, SmsWorld, sms_settings, sms_world
 from tests.fakes.twilio_api import FakeTwilio
 
@@ -162,3 +163,26 @@ async def test_a_channel_used_on_its_own_sends_and_keeps_the_message_for_the_dis
         assert [m.sid for m in fake.messages] == [sid]
         noted = channel.unrecorded[sid]
         assert (noted.outbox_id, noted.case_id, noted.recipient, noted.cost.count) == (9, 1, "survivor", 1)
+
+
+async def test_an_alert_overtakes_a_backlog_of_paced_texts_from_the_same_number(w: SmsWorld) -> None:
+    survivors = [f"+4477009{500 + i:05d}" for i in range(8)]
+    for number in [SURVIVOR, *survivors]:
+        await w.onboard(number)
+    w.transport.channel.pacer.interval = 0.2  # from now on 5 segments a second
+    for number in survivors:
+        await w.text(number, "hello")  # eight replies to eight people: each waits for its turn
+    stop = asyncio.Event()
+    dispatcher = asyncio.create_task(Dispatcher(w.app).run_forever(stop, idle=0.02))
+    try:
+        while not any(m.to in survivors for m in w.fake.messages[-8:]):
+            await asyncio.sleep(0.005)
+        await w.text(SURVIVOR, "blue kettle")
+        while not w.fake.to(IDVA_PHONE):
+            await asyncio.sleep(0.005)
+        ahead = sum(m.to in survivors and m.body.startswith("Thanks, got it") for m in w.fake.messages)
+    finally:
+        stop.set()
+        await dispatcher
+    assert ahead <= 4  # the alert took one of the next free slots, not the ninth
+    assert "codeword used" in w.fake.to(IDVA_PHONE)[0].body
