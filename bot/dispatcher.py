@@ -22,6 +22,7 @@ from storage.outbox import ADDRESS, OutboxItem
 log = logging.getLogger("safecheck.dispatcher")
 MAX_ATTEMPTS = 6  # per channel; then fall back to the next channel, or fail loudly
 MAX_BACKOFF = timedelta(minutes=5)
+ADDRESSLESS = ("inbox", "log")  # practitioner channels that deliver by practitioner id
 
 
 @dataclass(frozen=True)
@@ -144,12 +145,16 @@ class Dispatcher:
             return Result(item, error=SendError(type(exc).__name__, retryable=True))
 
     async def _practitioner_address(self, item: OutboxItem) -> str:
+        """The address of this channel entry; the practitioner's id for channels that take none (inbox, log)."""
         assert item.practitioner_id is not None
         async with self.app.db.reading() as tx:
             found = await practitioners.channels(tx, self.app.crypto, item.practitioner_id)
         if item.position < len(found) and found[item.position].address:
             return str(found[item.position].address)
-        return str(item.practitioner_id)
+        if item.channel in ADDRESSLESS:
+            return str(item.practitioner_id)
+        # e.g. a Telegram chat not linked yet: never guess an address; the next channel takes over.
+        raise SendError(f"no {item.channel} address for this practitioner", retryable=False)
 
     async def _record(self, results: list[Result]) -> None:
         now = self.app.clock.now()
