@@ -8,6 +8,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -131,6 +132,7 @@ async def test_serve_answers_signed_webhooks_and_replies_through_twilio(tmp_path
                 await asyncio.sleep(0.05)
             [sent] = fake.messages
             assert (sent.to, sent.body) == ("+447700900999", "Sorry, this number does not accept replies.")
+            assert (await fake.status(sent.sid, "delivered"))[0] == 200  # Twilio's delivery report, signed
         finally:
             serve.terminate()
             _, err = await asyncio.wait_for(serve.communicate(), timeout=30)
@@ -139,3 +141,6 @@ async def test_serve_answers_signed_webhooks_and_replies_through_twilio(tmp_path
         assert "reason=bad_signature" in logs and "outcome=unknown_sender" in logs
         assert "900999" not in logs and AUTH_TOKEN not in logs and "hi\n" not in logs
         assert json.dumps(sent.body) not in logs
+    with sqlite3.connect(tmp_path / "safecheck.db") as db:
+        row = db.execute("SELECT recipient, encoding, segments, status FROM sms_deliveries").fetchall()
+    assert row == [("survivor", "GSM-7", 1, "delivered")]
