@@ -39,6 +39,8 @@ class SmsTransport:
         SmsWebhooks(self.settings, self.channel).add_routes(web_app)
 
     async def start(self, app: App) -> None:
+        # The kind of sender and the pace only: the number itself is left out of logs.
+        log.info("sms ready sender=%s rate=%g/s", self.settings.sender_kind, self.settings.rate)
         if not self.settings.two_way:
             log.warning("sms sender is alphanumeric: alerts only, survivors cannot be reached by SMS")
 

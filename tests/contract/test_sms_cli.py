@@ -138,6 +138,7 @@ async def test_serve_answers_signed_webhooks_and_replies_through_twilio(tmp_path
             _, err = await asyncio.wait_for(serve.communicate(), timeout=30)
         assert serve.returncode == 0
         logs = err.decode()
+        assert "sms ready sender=number rate=1/s" in logs
         assert "reason=bad_signature" in logs and "outcome=unknown_sender" in logs
         assert "900999" not in logs and AUTH_TOKEN not in logs and "hi\n" not in logs
         assert json.dumps(sent.body) not in logs
