@@ -34,6 +34,7 @@ DEAD_NUMBER = frozenset({21610, 21211, 21614, 21612})
 TOO_MANY_REQUESTS = 20429
 AUTH_FAILED = frozenset({20003, 20005})
 AUTH_RETRY_AFTER = 60.0  # wrong credentials: a person must fix them, so do not hammer Twilio
+MAX_PART = 1500  # Twilio's limit is 1,600 characters; it may count an emoji as two
 
 
 def practitioner_text(message: Outgoing) -> str:
@@ -45,6 +46,28 @@ def practitioner_text(message: Outgoing) -> str:
     reason = REASONS.get(meta.get("reason", ""), meta.get("reason", "alert"))
     level = f" (level {meta['level']})" if meta.get("level") else ""
     return f"[{meta.get('severity', 'alert').upper()}] Case {ref}: {reason}{level}. Reply ACK {ref}"
+
+
+def split_text(text: str, limit: int = MAX_PART) -> list[str]:
+    """Cut a text Twilio would refuse into parts it accepts: at line ends where possible."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > limit:  # one line longer than a whole part: cut it
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) > limit:
+            parts.append(current)
+            current = ""
+        current += line
+    if current:
+        parts.append(current)
+    return [p.rstrip("\n") or p for p in parts]
 
 
 def send_error(exc: Exception) -> SendError:
@@ -119,8 +142,25 @@ class SmsChannel:
     async def send(self, address: str, message: Outgoing) -> str:
         survivor = "key" in message.meta
         text = message.text if survivor else practitioner_text(message)
+        # Twilio refuses a body over 1,600 characters (21617): a longer one goes as several texts,
+        # in order; the last one's id stands for the message.
+        for part in split_text(text):
+            sid, status, cost = await self._create(address, part, urgent=not survivor)
+        meta = message.meta
+        if len(self.unrecorded) >= MAX_UNRECORDED:
+            self.unrecorded.pop(next(iter(self.unrecorded)))
+        self.unrecorded[sid] = Unrecorded(
+            _int(meta.get("outbox_id")),
+            _int(meta.get("case_id")),
+            "survivor" if survivor else "practitioner",
+            cost,
+            status,
+        )
+        return sid
+
+    async def _create(self, address: str, text: str, *, urgent: bool) -> tuple[str, str, Segments]:
         cost = segments(text)
-        await self.pacer.slot(cost.count, urgent=not survivor)
+        await self.pacer.slot(cost.count, urgent=urgent)
         try:
             async with asyncio.timeout(self.settings.timeout):
                 created = await self.client().messages.create_async(
@@ -133,18 +173,7 @@ class SmsChannel:
             error = send_error(exc)
             log.warning("sms send failed reason=%s retryable=%s", error.reason, error.retryable)
             raise error from None
-        sid = str(created.sid)
-        meta = message.meta
-        if len(self.unrecorded) >= MAX_UNRECORDED:
-            self.unrecorded.pop(next(iter(self.unrecorded)))
-        self.unrecorded[sid] = Unrecorded(
-            _int(meta.get("outbox_id")),
-            _int(meta.get("case_id")),
-            "survivor" if survivor else "practitioner",
-            cost,
-            str(created.status or "queued"),
-        )
-        return sid
+        return str(created.sid), str(created.status or "queued"), cost
 
     async def note_sent(self, tx: Tx, sid: str, now: datetime) -> None:
         """The dispatcher marks the item sent: write its delivery row in that same transaction."""

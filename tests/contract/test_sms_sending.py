@@ -186,3 +186,14 @@ async def test_an_alert_overtakes_a_backlog_of_paced_texts_from_the_same_number(
         await dispatcher
     assert ahead <= 4  # the alert took one of the next free slots, not the ninth
     assert "codeword used" in w.fake.to(IDVA_PHONE)[0].body
+
+
+async def test_a_text_longer_than_twilio_accepts_goes_as_several_in_order(w: SmsWorld) -> None:
+    lines = [f"{i:02d} " + "z" * 96 for i in range(32)]  # 3,199 characters
+    sid = await w.transport.channel.send(
+        SURVIVOR, Outgoing("\n".join(lines), meta={"key": "k", "case_id": "", "outbox_id": "1"})
+    )
+    parts = w.fake.to(SURVIVOR)
+    assert len(parts) == 3 and parts[-1].sid == sid
+    assert [line for p in parts for line in p.body.split("\n")] == lines
+    assert list(w.transport.channel.unrecorded) == [sid]  # the last part stands for the message
