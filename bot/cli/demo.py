@@ -22,7 +22,7 @@ from bot.pipeline import InboundMessage, handle_inbound
 from bot.scheduler import TimerRunner, Waker
 from safety.model import Severity
 from safety.policy import DEFAULT_ALERT_POLICY, parse_alert_policy
-from storage import alerts, audit, services
+from storage import alerts, audit, outbox, services
 from storage.db import Database
 from storage.keys import create_key_file
 
@@ -128,12 +128,24 @@ async def read_line(auto: list[str] | None, pace: float) -> str | None:
     return line.rstrip("\n") if line else None
 
 
+async def settled(app: App, seconds: float = 10.0) -> None:
+    """Wait (a bounded time) until nothing is left for the dispatcher to send now."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline:
+        async with app.db.reading() as tx:
+            if not await outbox.due(tx, app.clock.now(), limit=1):
+                return
+        await asyncio.sleep(0.02)
+
+
 async def command(app: App, line: str, ref: str, speed: float) -> bool:
     """Demo-only commands (start with /). Return False to quit."""
     if line == "/quit":
         return False
     if line == "/checkin":
         print(f"({await commands.checkin_now(app, 1, ref)})", flush=True)
+        await TimerRunner(app).run_due()  # start it now, not at the waker's next tick
     elif line == "/wait":
         seconds = 5 * 60 / speed + 1.5
         print(
@@ -185,6 +197,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
                     n += 1
                     await handle_inbound(app, InboundMessage("simulator", PHONE, line, f"demo-{n}"))
                 await asyncio.sleep(min(0.3, args.pace))  # let the replies show before the next prompt
+                if auto:
+                    await settled(app)  # a scripted survivor reads the phone before answering
         finally:
             await asyncio.sleep(0.5)
             stop.set()
