@@ -68,6 +68,7 @@ class Dispatcher:
             queues[(item.recipient, who, item.channel if who is None else "")].append(item)
         started = 0
         for recipient, queue in queues.items():
+            queue.sort(key=lambda item: item.id)  # written order, even when a retry fell due later
             if recipient in self._busy:
                 self._waiting.add(recipient)
                 continue
@@ -158,7 +159,9 @@ class Dispatcher:
 
     async def _record(self, results: list[Result]) -> None:
         now = self.app.clock.now()
-        async with self.app.db.transaction(urgent=True) as tx:  # alerts must not queue behind answers
+        # Alerts must not queue behind answers; survivors' replies share the next group commit.
+        urgent = any(r.item.recipient == "practitioner" for r in results)
+        async with self.app.db.transaction(urgent=urgent) as tx:
             for r in results:
                 item = r.item
                 if r.skipped:

@@ -85,21 +85,30 @@ async def to_practitioner(
     )
 
 
+# A survivor's message waits while an earlier one of theirs waits for its retry: each person's
+# messages arrive in the order they were written, also after a failure.
+_NOT_BEHIND_A_RETRY = (
+    "NOT (recipient = 'survivor' AND case_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox e "
+    "WHERE e.case_id = outbox.case_id AND e.status = 'pending' AND e.recipient = 'survivor' "
+    "AND e.id < outbox.id AND e.next_attempt_at > ?))"
+)
+
+
 async def due(tx: Tx, now: datetime, limit: int = 200, case_id: int | None = None) -> list[OutboxItem]:
     """What is due to be sent: everything, or only one case's messages and its alerts."""
     if case_id is None:
         rows = await tx.all(
             # Alerts to practitioners first: a few of them must not wait behind a burst of replies.
-            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+            f"SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND {_NOT_BEHIND_A_RETRY} "
             "ORDER BY recipient = 'practitioner' DESC, next_attempt_at, id LIMIT ?",
-            (ts(now), limit),
+            (ts(now), ts(now), limit),
         )
     else:
         rows = await tx.all(
-            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+            f"SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND {_NOT_BEHIND_A_RETRY} "
             "AND (case_id = ? OR alert_id IN (SELECT id FROM alerts WHERE case_id = ?)) "
             "ORDER BY recipient = 'practitioner' DESC, next_attempt_at, id LIMIT ?",
-            (ts(now), case_id, case_id, limit),
+            (ts(now), ts(now), case_id, case_id, limit),
         )
     return [_item(r) for r in rows]
 

@@ -167,6 +167,18 @@ async def test_provider_retry_after_is_honoured(world: World) -> None:
     assert await later(world, timedelta(seconds=1)) == [SAFE_NOW_QUESTION]
 
 
+async def test_messages_written_after_one_that_failed_wait_for_its_retry(world: World) -> None:
+    await in_checkin(world)
+    world.app.survivor_channels["simulator"] = FlakyChannel(world.sim, failures=1, retry_after=30)
+    await world.say(PHONE, "1")  # the next question: its send fails and waits 30 s
+    assert await world.deliver() == []
+    await world.say(PHONE, "HELP")  # two more messages, due at once, written after the failed one
+    assert await world.deliver() == []  # they wait: the phone must not get them first
+    assert await later(world, timedelta(seconds=29)) == []
+    delivered = await later(world, timedelta(seconds=1))
+    assert delivered[0] == SAFE_NOW_QUESTION and len(delivered) == 3  # in the order they were written
+
+
 async def test_retryable_practitioner_error_is_retried_until_the_alert_arrives(world: World) -> None:
     await world.onboard()
     real_inbox = world.app.practitioner_channels["inbox"]
