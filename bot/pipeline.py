@@ -155,23 +155,18 @@ async def _handle(app: App, msg: InboundMessage, inp: Input) -> Handled:
             handled = Handled(Outcome.UNKNOWN_SENDER)
         elif case is None:
             # Unknown senders learn nothing: one neutral line, and no case is read or touched.
-            await outbox.to_survivor(
-                tx,
-                app.crypto,
-                case_id=None,
-                channel=msg.channel,
-                address=msg.address,
-                language=SOURCE_LANGUAGE,
-                timezone="Europe/London",
-                message=to_message(Reply(R.NEUTRAL)),
-                now=now,
-            )
+            await neutral_line(tx, app, msg, now)
             await tx.commit()
             handled = Handled(Outcome.UNKNOWN_SENDER)
         else:
+            inactive = case.status in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
             step = await advance(tx, app, case, inp, now, Effects(how=msg.channel))
             if carrier_opted_out(msg):
                 await outbox.cancel_for_survivor(tx, case.id)
+            elif inactive and isinstance(inp, Message):
+                # A closed or withdrawn case answers exactly like an unknown number (a codeword in the
+                # message still alerted, silently), so the phone cannot tell it was ever enrolled.
+                await neutral_line(tx, app, msg, now)
             body = app.crypto.encrypt(text, inbound.BODY) if keeps_words(case, step) else None
             await inbound.attach(tx, message_id, case.id, body)
             await tx.commit()
@@ -179,6 +174,21 @@ async def _handle(app: App, msg: InboundMessage, inp: Input) -> Handled:
             handled = Handled(Outcome.PROCESSED, step.events)
     app.wake_dispatcher()
     return handled
+
+
+async def neutral_line(tx: Tx, app: App, msg: InboundMessage, now: datetime) -> None:
+    """The one line a sender who is not an active survivor gets, tied to no case."""
+    await outbox.to_survivor(
+        tx,
+        app.crypto,
+        case_id=None,
+        channel=msg.channel,
+        address=msg.address,
+        language=SOURCE_LANGUAGE,
+        timezone="Europe/London",
+        message=to_message(Reply(R.NEUTRAL)),
+        now=now,
+    )
 
 
 def carrier_opted_out(msg: InboundMessage) -> bool:

@@ -1,4 +1,4 @@
-"""START after STOP: the survivor asks to come back, nothing is sent until the IDVA re-confirms."""
+"""START after STOP: the survivor asks to come back; until the IDVA re-confirms, she is answered like a stranger."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from bot import commands, daily
 from bot.commands.resubscribe import resubscribe
 from storage import services
 from tests.fakes.sms_harness import IDVA_PHONE, SURVIVOR, SmsWorld, sms_world
+from tests.integration.conftest import NEUTRAL
 
 
 @pytest.fixture
@@ -33,11 +34,13 @@ async def case(w: SmsWorld, ref: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("word", ["START", "unstop", "Yes"])
-async def test_start_from_a_withdrawn_survivor_tells_the_idva_and_sends_nothing(w: SmsWorld, word: str) -> None:
+async def test_start_from_a_withdrawn_survivor_tells_the_idva_and_answers_like_a_stranger(
+    w: SmsWorld, word: str
+) -> None:
     ref = await stopped(w)
     alerts_before = len(w.fake.to(IDVA_PHONE))
-    assert await w.say(SURVIVOR, word) == []
-    assert await w.say(SURVIVOR, word) == []  # asking twice tells the IDVA once
+    assert await w.say(SURVIVOR, word) == [NEUTRAL]  # not re-subscribed: the line any unknown number gets
+    assert await w.say(SURVIVOR, word) == [NEUTRAL]  # asking twice tells the IDVA once
     [notice] = w.fake.to(IDVA_PHONE)[alerts_before:]
     assert notice.body.startswith(f"[RAISED] Case {ref}: the survivor texted START to get messages again")
     assert (await case(w, ref))["status"] == "withdrawn"
@@ -84,7 +87,7 @@ async def test_a_case_closed_by_the_service_never_comes_back(w: SmsWorld) -> Non
     await commands.set_status(w.app, w.service_id, ref, "close")
     before = len(w.fake.to(IDVA_PHONE))
     assert await w.say(SURVIVOR, "STOP") == []
-    assert await w.say(SURVIVOR, "START") == []
+    assert await w.say(SURVIVOR, "START") == [NEUTRAL]  # like any unknown number
     assert len(w.fake.to(IDVA_PHONE)) == before  # nothing to ask the IDVA: the case is over
     assert await w.rows("SELECT * FROM sms_resubscribe_requests") == []
     with pytest.raises(commands.UserError, match="closed by the service"):

@@ -10,6 +10,7 @@ from bot.dispatcher import Dispatcher
 from bot.pipeline import Outcome
 from tests.conftest import World
 from tests.integration.conftest import (
+    NEUTRAL,
     PHONE,
     PROMPT,
     WITHDRAWN,
@@ -166,7 +167,12 @@ async def test_stop_withdraws_consent_erases_and_sends_only_the_confirmation(wor
         assert await at(world, utc(2026, 11, day, 10, 0)) == []
         assert await at(world, utc(2026, 11, day, 13, 0)) == []
     await world.say(PHONE, "hello?")
-    assert await world.deliver() == []
+    # Answered exactly like a number that was never enrolled, tied to no case: nothing is revealed.
+    assert await world.deliver() == [NEUTRAL]
+    [last] = await rows(world.app, "SELECT case_id FROM outbox ORDER BY id DESC LIMIT 1")
+    assert last["case_id"] is None
+    await world.say("+447700900999", "hello?")
+    assert await world.deliver() == [NEUTRAL]
 
 
 async def test_withdrawal_erases_every_message_body_including_the_withdrawal_itself(world: World) -> None:
@@ -197,7 +203,7 @@ async def test_codeword_after_withdrawal_still_alerts_the_idva_silently(world: W
 
     await world.say(PHONE, "please, blue kettle")
 
-    assert await world.deliver() == []
+    assert await world.deliver() == [NEUTRAL]  # what any unknown number gets: the alert is silent
     codeword = [a for a in await alerts(world) if a["reason"] == "codeword"]
     assert [(a["severity"], a["case"]) for a in codeword] == [("urgent", ref)]
     assert any("codeword used" in t for t in await inbox(world, world.idva))
