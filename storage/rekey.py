@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import cases, checkins, inbound, outbox, practitioners
+from storage import cases, checkins, inbound, outbox, practitioners, sms
 from storage.crypto import Crypto
 from storage.db import Tx
 
@@ -15,6 +15,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[str, str, bytes], ...] = (
     ("answers", "text_enc", checkins.ANSWER_TEXT),
     ("inbound_messages", "body_enc", inbound.BODY),
     ("outbox", "address_enc", outbox.ADDRESS),
+    ("sms_resubscribe_requests", "address_enc", sms.RESUBSCRIBE_ADDRESS),
 )
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from storage import services
 from storage.db import Database, migrations
+from storage.rekey import ENCRYPTED_COLUMNS
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -126,3 +127,20 @@ async def test_foreign_keys_are_enforced(db: Database) -> None:
             await tx.commit()
     async with db.transaction() as tx:
         assert await tx.scalar("SELECT count(*) FROM practitioners") == 0
+
+
+async def test_key_rotation_knows_every_encrypted_column_of_the_schema(tmp_path: Path) -> None:
+    """A new *_enc column that rotation forgot would stay under an old key forever."""
+    db = await Database.open(tmp_path / "schema.db")
+    try:
+        async with db.reading() as tx:
+            tables = [r["name"] for r in await tx.all("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            columns = {
+                (table, c["name"])
+                for table in tables
+                for c in await tx.all(f"PRAGMA table_info({table})")
+                if c["name"].endswith("_enc")
+            }
+    finally:
+        await db.close()
+    assert columns == {(table, column) for table, column, _ in ENCRYPTED_COLUMNS}
