@@ -8,6 +8,8 @@ from __future__ import annotations
 from flows.i18n import N_, Np_
 
 NEUTRAL = N_("Sorry, this number does not accept replies.")
+TEXT_ONLY = N_("Sorry, only typed text can be read here. Please type your reply.")
+SENT_BY_TRANSPORTS = frozenset({TEXT_ONLY})  # not the engine: e.g. Telegram answers a sticker with it
 CONSENT = N_(
     "Hi, it's {sender}. Thanks for setting this up.\n"
     "We will send a few short questions at times you choose, and share your answers with your "

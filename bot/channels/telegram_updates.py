@@ -23,8 +23,8 @@ from bot import alerting, practitioner_inbound
 from bot.channels import telegram_ui as ui
 from bot.channels.telegram_channel import NAME, TelegramCore
 from bot.channels.telegram_cleanup import purge_case
-from bot.i18n import SOURCE_LANGUAGE, to_message
-from bot.pipeline import Handled, InboundMessage, Outcome, address_hash, handle_inbound, handle_input
+from bot.i18n import to_message
+from bot.pipeline import Handled, InboundMessage, Outcome, address_hash, handle_inbound, handle_input, neutral_line
 from flows import replies as R
 from flows.events import QuickExitUsed
 from flows.model import ExitPressed, Reply
@@ -172,8 +172,9 @@ class Router:
     # ----- everything that is not text ---------------------------------------------------------
 
     async def _not_text(self, message: Message, uid: str) -> None:
-        """Stickers, photos, voice notes, files, places, contacts: kept nowhere; an unknown sender
-        gets the same neutral line as for text, a survivor no reply (her words are what we read)."""
+        """Stickers, photos, voice notes, files, places, contacts: kept nowhere. A survivor is asked,
+        in her language, to type instead (so she does not think it was read); anyone else gets the
+        neutral line, as for text."""
         app, chat = self.app, str(message.chat.id)
         now = app.clock.now()
         async with app.db.transaction() as tx:
@@ -182,16 +183,19 @@ class Router:
                 return
             case = await cases.by_address(tx, NAME, address_hash(app, NAME, chat))
             await inbound.attach(tx, row_id, case.id if case else None, None)
-            if case is None:
+            inbound_msg = InboundMessage(NAME, chat, "", uid, now)
+            if case is None or case.status not in LIVE:
+                await neutral_line(tx, app, inbound_msg, now)
+            else:
                 await outbox.to_survivor(
                     tx,
                     app.crypto,
-                    case_id=None,
+                    case_id=case.id,
                     channel=NAME,
                     address=chat,
-                    language=SOURCE_LANGUAGE,
-                    timezone="Europe/London",
-                    message=to_message(Reply(R.NEUTRAL)),
+                    language=case.language,
+                    timezone=case.timezone,
+                    message=to_message(Reply(R.TEXT_ONLY)),
                     now=now,
                 )
             await tx.commit()

@@ -104,12 +104,22 @@ def _every_flow(language: str) -> list[Step]:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("key", sorted(R.SENT_BY_TRANSPORTS))
+def test_texts_the_transports_send_render_discreetly_in_every_language(language: str, key: str) -> None:
+    text = render(Reply(key), language)
+    assert first_line_problems(text, language) == [], (language, text)
+    if language != "en_GB":
+        assert text != render(Reply(key), "en_GB"), f"not translated into {language}: {key!r}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_every_flow_renders_in_every_language_with_a_discreet_first_line(language: str) -> None:
     replies = [reply for step in _every_flow(language) for reply in step.replies]
     keys = {reply.key for reply in replies}
     catalogue = {v for k, v in vars(R).items() if k.isupper() and isinstance(v, str)}
     catalogue -= {o.label for q in onboarding.STEPS.values() for o in q.options}
     catalogue |= {v[0] for k, v in vars(R).items() if k.isupper() and isinstance(v, tuple)}
+    catalogue -= R.SENT_BY_TRANSPORTS
     assert catalogue <= keys, sorted(catalogue - keys)
     assert {q.text for q in QS.questions} <= keys
     for reply in replies:
