@@ -30,7 +30,7 @@ PHONE = "+447700900123"
 SCRIPT = [
     "{code}",
     "YES",
-    "1 2 3",
+    "00:00-24:00",  # any hour, so the scripted demo can check in whenever it is run
     "pasta",
     "1",
     "blue kettle",
