@@ -22,6 +22,7 @@ from storage.outbox import ADDRESS, OutboxItem
 log = logging.getLogger("safecheck.dispatcher")
 MAX_ATTEMPTS = 6  # per channel; then fall back to the next channel, or fail loudly
 MAX_BACKOFF = timedelta(minutes=5)
+ROUND_GAP = 0.005  # seconds: under a burst of commits, one outbox read serves many of them
 ADDRESSLESS = ("inbox", "log")  # practitioner channels that deliver by practitioner id
 
 
@@ -33,7 +34,15 @@ class Result:
     skipped: bool = False
 
 
-Recipient = tuple[str, int | None, str]  # ("survivor", case id, "") or ("practitioner", id, ""); unknown: channel
+Recipient = tuple[str, int | None, str]
+
+
+def _queue_of(item: OutboxItem) -> Recipient:
+    """A survivor's messages form one queue, kept in order; each alert to a practitioner goes on its
+    own, so alerts never wait for one another (each stands alone, with its own fallback)."""
+    if item.recipient == "practitioner":
+        return ("practitioner", item.id, "")
+    return ("survivor", item.case_id, "" if item.case_id is not None else item.channel)
 
 
 class Dispatcher:
@@ -42,10 +51,14 @@ class Dispatcher:
 
     def __init__(self, app: App, concurrency: int = 32) -> None:
         self.app = app
-        self._limit = asyncio.Semaphore(concurrency)
+        # Survivors' messages share `concurrency` sends at a time; alerts have their own, so an alert
+        # never waits for a slot behind a burst of replies.
+        self._limits = {"survivor": asyncio.Semaphore(concurrency), "practitioner": asyncio.Semaphore(concurrency)}
         self._busy: set[Recipient] = set()  # recipients whose queue is being delivered
         self._waiting: set[Recipient] = set()  # busy recipients with more due: look again when done
         self._tasks: set[asyncio.Task[None]] = set()
+        self._finished: list[tuple[Recipient, list[Result]]] = []  # sent, waiting to be recorded
+        self._recorder: asyncio.Task[None] | None = None
 
     async def run_once(self, case_id: int | None = None) -> int:
         """Deliver what is due now (to one case's survivor, if given) and wait for it; return how many items."""
@@ -64,8 +77,7 @@ class Dispatcher:
         # One queue per recipient keeps each person's messages in order; recipients go in parallel.
         queues: dict[Recipient, list[OutboxItem]] = defaultdict(list)
         for item in items:
-            who = item.case_id if item.recipient == "survivor" else item.practitioner_id
-            queues[(item.recipient, who, item.channel if who is None else "")].append(item)
+            queues[_queue_of(item)].append(item)
         started = 0
         for recipient, queue in queues.items():
             queue.sort(key=lambda item: item.id)  # written order, even when a retry fell due later
@@ -88,22 +100,35 @@ class Dispatcher:
             await asyncio.gather(*self._tasks)
 
     async def _deliver(self, recipient: Recipient, queue: list[OutboxItem]) -> None:
+        results: list[Result] = []
         try:
-            async with self._limit:
-                results = []
+            async with self._limits[recipient[0]]:
                 for item in queue:
                     result = await self._send(item)
                     results.append(result)
                     if result.error is not None:
                         break  # the rest wait, so that this person's messages never arrive out of order
-            await self._record(results)
-        except Exception as exc:  # e.g. a locked database: the items stay pending and are tried again
-            log.error("delivery round failed error=%s", type(exc).__name__)
         finally:
-            self._busy.discard(recipient)
-            if recipient in self._waiting:
-                self._waiting.discard(recipient)
-                self.app.wake_dispatcher()
+            # Recorded together with whatever else finished meanwhile: one transaction, not one each.
+            self._finished.append((recipient, results))
+            if self._recorder is None or self._recorder.done():
+                self._recorder = asyncio.create_task(self._record_finished())
+                self._tasks.add(self._recorder)
+                self._recorder.add_done_callback(self._tasks.discard)
+
+    async def _record_finished(self) -> None:
+        while self._finished:
+            batch, self._finished = self._finished, []
+            try:
+                await self._record([r for _, results in batch for r in results])
+            except Exception as exc:  # e.g. a locked database: the items stay pending and are tried again
+                log.error("recording deliveries failed error=%s", type(exc).__name__)
+            finally:
+                for recipient, _ in batch:
+                    self._busy.discard(recipient)
+                    if recipient in self._waiting:
+                        self._waiting.discard(recipient)
+                        self.app.wake_dispatcher()
 
     async def _send(self, item: OutboxItem) -> Result:
         app = self.app
@@ -227,6 +252,7 @@ class Dispatcher:
                 log.error("dispatcher round failed error=%s failures=%d", type(exc).__name__, failures)
                 await asyncio.sleep(min(2**failures * 0.1, 30))
                 continue
+            await asyncio.sleep(ROUND_GAP)  # commits come in bursts: one read serves many of them
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.app.outbox_ready.wait(), timeout=idle)
         await self.wait_idle()  # what was handed to a provider is recorded before we stop
