@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from aiohttp import web
-
 from bot.channels import email, telegram
 from bot.channels.base import Channel
 from bot.channels.sms import sms_transport
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from bot.app import App
 
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import aiosmtplib
-from aiohttp import web
 
 from bot.alert_text import render_email
 from bot.channels.base import Capabilities, Channel, Outgoing, SendError
@@ -26,6 +25,8 @@ from bot.channels.email_settings import EmailSettings, ca_context, load, valid_a
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from bot.app import App
 
 __all__ = ["EmailChannel", "EmailTransport", "factory", "valid_address"]

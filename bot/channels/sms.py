@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.channels.base import Channel
-from bot.channels.sms_channel import SmsChannel
 from bot.channels.sms_settings import SmsSettings, load_sms
 from bot.config import Settings
 
@@ -26,6 +25,8 @@ class SmsTransport:
     name = "sms"
 
     def __init__(self, settings: SmsSettings) -> None:
+        from bot.channels.sms_channel import SmsChannel  # twilio is imported only where SMS is on
+
         self.settings = settings
         self.channel = SmsChannel(settings)
         self.practitioner_channel: Channel | None = self.channel
