@@ -41,6 +41,20 @@ def parse_instant(text: str, name: str) -> datetime:
         raise ConfigError(f"{name} must be an ISO date-time like 2026-11-23T10:00:00Z, not {text!r}") from None
 
 
+def number_setting(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    """A numeric setting within [low, high]; unset or blank gives the default."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number between {low:g} and {high:g}, not {text!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {text!r}")
+    return value
+
+
 def parse_public_url(text: str) -> str:
     parts = urlsplit(text.strip())
     if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:

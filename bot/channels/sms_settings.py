@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from bot.config import ConfigError
+from bot.config import ConfigError, number_setting
 from flows.discretion import first_line_problems
 
 DEFAULT_API = "https://api.twilio.com"
@@ -51,19 +51,6 @@ class SmsSettings:
         if self.sender_kind == "messaging_service":
             return {"messaging_service_sid": self.sender}
         return {"from_": self.sender}
-
-
-def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number between {low:g} and {high:g}, not {text!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {text!r}")
-    return value
 
 
 def _api_url(env: Mapping[str, str]) -> str:
@@ -122,7 +109,7 @@ def load_sms(env: Mapping[str, str], public_url: str | None) -> SmsSettings | No
         sender=sender,
         public_url=public_url,
         api_base_url=_api_url(env),
-        timeout=_number(env, "TWILIO_TIMEOUT", 10.0, 0.5, 60.0),
-        rate=_number(env, "TWILIO_RATE", default_rate, 0.1, 1000.0),
+        timeout=number_setting(env, "TWILIO_TIMEOUT", 10.0, 0.5, 60.0),
+        rate=number_setting(env, "TWILIO_RATE", default_rate, 0.1, 1000.0),
         webhook_key=env.get("TWILIO_WEBHOOK_SIGNING_KEY", "").strip() or None,
     )

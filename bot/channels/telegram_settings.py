@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.config import ConfigError
+from bot.config import ConfigError, number_setting
 
 # PTB 22 warns (a DeprecationWarning) whenever it builds a RetryAfter unless one opts in to the
 # form its next major version will use: retry_after as a timedelta. We read both forms.
@@ -43,19 +43,6 @@ class TelegramSettings:
         if self.bot_username is None:
             return None
         return f"https://t.me/{self.bot_username}?start={code}"
-
-
-def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number between {low:g} and {high:g}, not {text!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {text!r}")
-    return value
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
@@ -110,8 +97,8 @@ def load_telegram(env: Mapping[str, str], public_url: str | None) -> TelegramSet
         bot_username=username,
         webhook_url=webhook,
         webhook_secret=secret,
-        global_rate=_number(env, "TELEGRAM_GLOBAL_RATE", 30.0, 0.1, 1000.0),
-        chat_rate=_number(env, "TELEGRAM_CHAT_RATE", 1.0, 0.01, 100.0),
-        timeout=_number(env, "TELEGRAM_TIMEOUT", 10.0, 1.0, 120.0),
-        poll_timeout=int(_number(env, "TELEGRAM_POLL_TIMEOUT", 30, 0, 50)),
+        global_rate=number_setting(env, "TELEGRAM_GLOBAL_RATE", 30.0, 0.1, 1000.0),
+        chat_rate=number_setting(env, "TELEGRAM_CHAT_RATE", 1.0, 0.01, 100.0),
+        timeout=number_setting(env, "TELEGRAM_TIMEOUT", 10.0, 1.0, 120.0),
+        poll_timeout=int(number_setting(env, "TELEGRAM_POLL_TIMEOUT", 30, 0, 50)),
     )
