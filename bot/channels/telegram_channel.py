@@ -54,9 +54,9 @@ def build_application(settings: TelegramSettings) -> PtbApp:
         .pool_timeout(settings.timeout)
         .get_updates_read_timeout(settings.poll_timeout + settings.timeout)
     )
-    if settings.webhook_mode:
-        builder = builder.updater(None)
-    return builder.build()
+    # No PTB Updater: webhook updates come through our aiohttp server, and our own long-polling loop
+    # confirms an update only once it is stored (bot.channels.telegram_transport).
+    return builder.updater(None).build()
 
 
 def chat_of(address: str) -> int:

@@ -15,9 +15,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import TypeHandler
 
 from bot.channels.telegram_channel import NAME, TelegramCore, TelegramPractitionerChannel, TelegramSurvivorChannel
 from bot.channels.telegram_cleanup import sweep_forever
@@ -46,11 +44,10 @@ class TelegramTransport:
         self.router = Router(self.core)
         self.survivor_channel = TelegramSurvivorChannel(self.core)
         self.practitioner_channel = TelegramPractitionerChannel(self.core)
-        self.core.application.add_handler(TypeHandler(Update, self.router.on_polled))
         self._stop = asyncio.Event()
         self._sweeper: asyncio.Task[Any] | None = None
         self._connector: asyncio.Task[Any] | None = None
-        self._polling = False
+        self._poller: asyncio.Task[Any] | None = None
 
     def deep_link(self, code: str) -> str | None:
         return self.settings.deep_link(code)
@@ -98,15 +95,46 @@ class TelegramTransport:
             )
             log.info("telegram webhook registered")
         else:
-            updater = self.core.application.updater
-            assert updater is not None
-            if not self.core.application.running:
-                await self.core.application.start()
-            self._polling = True
-            await updater.start_polling(
-                timeout=self.settings.poll_timeout, allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False
-            )
+            await bot.delete_webhook(drop_pending_updates=False)
+            self._poller = asyncio.create_task(self._poll_forever())
             log.info("telegram long polling started")
+
+    async def _poll_forever(self) -> None:
+        """Long polling that confirms an update to Telegram only once it is stored.
+
+        The next getUpdates' offset moves past an update only after the router has handled it, so
+        an update that could not be stored (a locked database, a full disk) is offered again by
+        Telegram, which keeps it for 24 hours; redeliveries are dropped by update_id.
+        """
+        bot = self.core.application.bot
+        offset: int | None = None
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                updates = await bot.get_updates(
+                    offset=offset, timeout=self.settings.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
+            except TelegramError as exc:
+                failures += 1
+                log.error("telegram getUpdates failed failures=%d error=%s", failures, type(exc).__name__)
+                await self._pause(min(0.25 * 2**failures, 30))
+                continue
+            for update in updates:
+                try:
+                    await self.router.route(update)
+                except Exception as exc:
+                    failures += 1
+                    log.error(
+                        "telegram update not stored, asking again failures=%d error=%s", failures, type(exc).__name__
+                    )
+                    await self._pause(min(0.25 * 2**failures, 30))
+                    break
+                offset = update.update_id + 1
+                failures = 0
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
 
     async def close(self) -> None:
         self._stop.set()
@@ -114,11 +142,8 @@ class TelegramTransport:
             if task is not None:
                 with contextlib.suppress(Exception):
                     await task
-        if self._polling:
-            updater = self.core.application.updater
-            assert updater is not None
-            if updater.running:
-                await updater.stop()
-            await self.core.application.stop()
-            self._polling = False
+        if self._poller is not None:
+            self._poller.cancel()  # a long poll may wait up to TELEGRAM_POLL_TIMEOUT: do not wait for it
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._poller
         await self.core.shutdown()

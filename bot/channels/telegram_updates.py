@@ -8,7 +8,6 @@ across restarts. Nothing from an update is stored that is not needed: no media, 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 from datetime import timedelta
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING
 from telegram import CallbackQuery, ChatMemberUpdated, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot import alerting, practitioner_inbound
 from bot.channels import telegram_ui as ui
@@ -37,7 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("safecheck.telegram")
 LIVE = ("pending", "onboarding", "active", "paused")
-POLL_RETRIES = 5  # a polled update is already confirmed to Telegram: try hard before giving up
 
 
 class Router:
@@ -49,18 +46,6 @@ class Router:
         if self.core.app is None:
             raise RuntimeError("the Telegram transport was not started")
         return self.core.app
-
-    async def on_polled(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """PTB's catch-all handler in polling mode. The update is already confirmed, so retry here."""
-        if not isinstance(update, Update):
-            return
-        for attempt in range(POLL_RETRIES):
-            try:
-                await self.route(update)
-                return
-            except Exception as exc:
-                log.error("telegram update failed attempt=%d error=%s", attempt + 1, type(exc).__name__)
-                await asyncio.sleep(min(0.2 * 2**attempt, 5))
 
     async def route(self, update: Update) -> None:
         """Act on one update. Raises only if it could not be stored (the webhook then answers 5xx)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bot import commands
 from storage import cases
@@ -281,18 +282,20 @@ async def test_telegram_unreachable_at_start_does_not_stop_the_service_and_is_re
             assert await w.say(chat, "hello") == 200
 
 
-async def test_a_polled_update_that_cannot_be_stored_at_first_is_retried(tmp_path: Path) -> None:
+async def test_a_polled_update_that_cannot_be_stored_is_not_confirmed_and_comes_again(tmp_path: Path) -> None:
     async with telegram_world(tmp_path, webhook=False) as w:
         chat = w.new_chat()
         async with w.app.db.transaction() as tx:
             await tx.execute("ALTER TABLE inbound_messages RENAME TO inbound_away")
             await tx.commit()
         w.fake.queue(w.fake.text_update(chat, "hello"))
-        await w.fake.drained()  # fetched, so confirmed to Telegram: only our retry can save it
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(1.0)  # the poller fetched it and failed to store it, more than once
+        with pytest.raises(TimeoutError):
+            await w.fake.drained(timeout=0.2)  # never confirmed: Telegram still holds it
         async with w.app.db.transaction() as tx:
             await tx.execute("ALTER TABLE inbound_away RENAME TO inbound_messages")
             await tx.commit()
+        await w.fake.drained()  # stored, so confirmed by the next getUpdates
 
         async def stored() -> bool:
             return bool(await scalar(w, "SELECT count(*) FROM inbound_messages"))
