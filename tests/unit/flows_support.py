@@ -5,8 +5,9 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 
+from flows.engine import handle
 from flows.loader import load_default
-from flows.model import CaseStatus, Context, ConversationState
+from flows.model import CaseStatus, Context, ConversationState, Input, Message, Step
 from flows.questionset import QuestionSet
 from safety.model import History, IntakeLevel, SurvivorSecrets
 from safety.screening import pin_digest, secret_digest
@@ -18,6 +19,8 @@ IDLE = ConversationState()
 CALM = History(IntakeLevel.STANDARD, no_contact_order=False)
 EXIT_WORD = "Pasta"
 CODEWORD = "blue kettle"
+PIN = "2468"
+DURESS_PIN = "1357"
 
 
 def hasher(text: str) -> bytes:
@@ -51,3 +54,14 @@ def context(
         history=history or CALM,
         **options,  # type: ignore[arg-type]
     )
+
+
+def run(ctx: Context, *inputs: str | Input, state: ConversationState | None = None) -> list[Step]:
+    """Feed inputs one after another, carrying the state between them as the shell does."""
+    steps: list[Step] = []
+    current = state or ConversationState()
+    for item in inputs:
+        step = handle(current, Message(item) if isinstance(item, str) else item, ctx)
+        steps.append(step)
+        current = step.state
+    return steps

@@ -39,10 +39,7 @@ from flows.model import (
 from flows.questionset import Option, OptionAction, Question, QuestionKind, QuestionSet
 from safety.model import AlertReason, Change, History, IntakeLevel, Level, Severity
 from safety.policy import MissedPolicy
-from tests.unit.flows_support import ASK, IDLE, QS, context
-
-PIN = "2468"
-DURESS_PIN = "1357"
+from tests.unit.flows_support import ASK, DURESS_PIN, IDLE, PIN, QS, context
 
 
 def checkin(ctx: Context, *inputs: str | Input) -> list[Step]:

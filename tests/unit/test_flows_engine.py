@@ -38,29 +38,16 @@ from flows.model import (
     ask,
 )
 from safety.model import AlertReason, Level, Severity
-from tests.unit.flows_support import ASK, EXIT_WORD, NOW, QS, context, hasher
+from tests.unit.flows_support import ASK, DURESS_PIN, EXIT_WORD, NOW, PIN, QS, context, hasher, run
 
 # ---- a pinned world: clock, key, secrets ----
 
-PIN = "2468"
-DURESS_PIN = "1357"
 ACTIVATION_CODE = "K7QH-3XPM"
 
 
 def pending(code: str | None = ACTIVATION_CODE) -> Context:
     digest = activation_digest(code, hasher) if code else None  # as the shell stores it
     return context(CaseStatus.PENDING, exit_word=None, codeword=None, activation_code=digest)
-
-
-def run(ctx: Context, *inputs: str | Input, state: ConversationState | None = None) -> list[Step]:
-    """Feed inputs one after another, carrying the state between them as the shell does."""
-    steps: list[Step] = []
-    current = state or ConversationState()
-    for item in inputs:
-        step = handle(current, Message(item) if isinstance(item, str) else item, ctx)
-        steps.append(step)
-        current = step.state
-    return steps
 
 
 def after(ctx: Context, *inputs: str | Input) -> ConversationState:

@@ -25,7 +25,6 @@ from flows.model import (
     Context,
     ConversationState,
     Flow,
-    Input,
     Message,
     Reply,
     StartCheckin,
@@ -37,7 +36,7 @@ from locales.segments import segment_rows, segment_table
 from safety.lexicon import AUTONYMS
 from safety.normalise import normalise
 from safety.screening import screen, secret_problem
-from tests.unit.flows_support import NOW, QS, context, hasher
+from tests.unit.flows_support import NOW, QS, context, hasher, run
 
 LANGUAGES = ("en_GB", "cy", "pl", "ro", "pa", "ur", "ar")
 CATALOGS = Catalogs()
@@ -47,16 +46,6 @@ COUNTS = (0, 1, 2, 3, 6, 11, 100)
 def in_language(language: str, status: CaseStatus = CaseStatus.ACTIVE, **options: object) -> Context:
     """A case's context as the shell builds it for a survivor reading `language`."""
     return context(status, language=language, languages=LANGUAGES, translate=CATALOGS.gettext, **options)
-
-
-def run(ctx: Context, *inputs: str | Input, state: ConversationState | None = None) -> list[Step]:
-    steps: list[Step] = []
-    current = state or ConversationState()
-    for item in inputs:
-        step = handle(current, Message(item) if isinstance(item, str) else item, ctx)
-        steps.append(step)
-        current = step.state
-    return steps
 
 
 def render(reply: Reply, language: str, timezone: str = "Europe/London") -> str:
