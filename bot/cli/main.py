@@ -155,12 +155,20 @@ async def _practitioner_add(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(pid)
 
 
+def telegram_link(app: Any, payload: str) -> str | None:
+    """The t.me link that starts the bot with `payload`; None unless Telegram and its username are set."""
+    for transport in app.transports:
+        if transport.name == "telegram" and hasattr(transport, "deep_link"):
+            return transport.deep_link(payload)  # type: ignore[no-any-return]
+    return None
+
+
 async def _practitioner_link(app: Any, svc: int, a: argparse.Namespace) -> None:
     code = await commands.link_code(app, a.id, a.channel)
     print(f"link code: {code} (valid 24 hours, once); the practitioner sends  LINK {code}  to the bot")
-    bot_name = os.environ.get("TELEGRAM_BOT_USERNAME")
-    if bot_name:
-        print(f"or opens https://t.me/{bot_name}?start=link-{code}")
+    link = telegram_link(app, f"link-{code}")
+    if link:
+        print(f"or opens {link}")
 
 
 async def _practitioner_list(app: Any, svc: int, a: argparse.Namespace) -> None:
@@ -196,9 +204,8 @@ async def _enrol(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(f"case {ref}")
     print(f"activation code {code}  (give it in person; the survivor texts it from their own phone)")
     if a.channel == "telegram" and not a.address:
-        links = [t.deep_link(code) for t in app.transports if t.name == "telegram" and hasattr(t, "deep_link")]
-        link = next((x for x in links if x), None)
-        hint = link or "set TELEGRAM_BOT_USERNAME to print the link; or she sends /start <code> to the bot"
+        no_link = "set TELEGRAM_BOT_USERNAME to print the link; or she sends /start <code> to the bot"
+        hint = telegram_link(app, code) or no_link
         print(f"telegram link {hint}  (she opens it on her own phone; the code in it is one-time)")
 
 

@@ -105,7 +105,7 @@ def test_practitioner_with_a_bad_sms_number_is_refused_without_echoing_it(enroll
 def test_practitioner_channels_and_a_link_code_through_the_cli(enrolled: tuple[Cli, str]) -> None:
     cli, _ = enrolled
     cli.run("practitioner", "add", "--name", "Sam", "--role", "duty", "--channels", "telegram,sms:+447700900001")
-    cli.env["TELEGRAM_BOT_USERNAME"] = "alex_chat_bot"
+    cli.env.update(TELEGRAM_BOT_TOKEN="123456:test-token-not-a-real-one-000", TELEGRAM_BOT_USERNAME="alex_chat_bot")
     out = cli.run("practitioner", "link", "2").stdout
     code = re.search(r"LINK (\w{4}-\w{4})", out)
     assert code and f"https://t.me/alex_chat_bot?start=link-{code.group(1)}" in out
