@@ -16,9 +16,10 @@ from bot.clock import Clock, FixedClock, OffsetClock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.i18n import Catalogs
 from bot.transport import Transport, configured
+from storage import keyring
 from storage.crypto import Crypto
 from storage.db import Database
-from storage.keys import load_keys
+from storage.keys import KeyConfigError, KeyMaterial, key_source, load_keys, staging_path
 
 
 def make_clock(settings: Settings, *, moving: bool) -> Clock:
@@ -33,6 +34,20 @@ def configure_logging(level: str) -> None:
     # httpx logs request URLs, which carry bot tokens; APScheduler is chatty every second.
     for noisy in ("httpx", "apscheduler", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+async def adopt_keys(db: Database, keys: KeyMaterial, settings: Settings, clock: Clock) -> None:
+    """Refuse keys that are not this database's, in one line, before anything is read or written with them."""
+    try:
+        await keyring.adopt(db, keys, key_source(os.environ, settings.key_file), clock.now())
+    except KeyConfigError as exc:
+        staged = staging_path(settings.key_file)
+        if staged.exists():  # a rotation changed the database, then stopped before the key file
+            raise KeyConfigError(
+                f"{exc}. A key rotation was interrupted after the database moved to its new keys: they are in "
+                f"{staged}; check it and move it over {settings.key_file}"
+            ) from None
+        raise
 
 
 @asynccontextmanager
@@ -56,6 +71,7 @@ async def open_app(
     db = await Database.open(settings.db_path)
     try:
         clock = clock or make_clock(settings, moving=moving_clock)
+        await adopt_keys(db, keys, settings, clock)
         simulator = simulator or SimulatorChannel()
         survivor_channels: dict[str, Channel] = {simulator.name: simulator}
         practitioner_channels: dict[str, Channel] = {"inbox": InboxChannel(db, clock), "log": LogChannel()}

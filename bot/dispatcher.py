@@ -17,7 +17,7 @@ from flows import replies as R
 from safety.model import AlertReason, Severity
 from storage import alerts, cases, outbox, practitioners, services
 from storage.db import Tx
-from storage.outbox import ADDRESS, OutboxItem
+from storage.outbox import OutboxItem
 
 log = logging.getLogger("safecheck.dispatcher")
 MAX_ATTEMPTS = 6  # per channel; then fall back to the next channel, or fail loudly
@@ -138,9 +138,9 @@ class Dispatcher:
                 if exited is not None and item.created_at <= exited and item.message.get("key") != R.COVER_LINE:
                     return Result(item, skipped=True)  # queued before the quick exit went through
                 channel = app.survivor_channels.get(item.channel)
-                if channel is None or item.address_enc is None:
+                address = outbox.address_of(app.crypto, item)
+                if channel is None or address is None:
                     raise SendError(f"no survivor channel {item.channel}", retryable=False)
-                address = app.crypto.decrypt(item.address_enc, ADDRESS)
                 rendered = app.catalogs.render(item.message, item.language, item.timezone)
                 # What a transport may need beyond the words: e.g. Telegram deletes a case's messages.
                 meta = {"case_id": str(item.case_id or ""), "outbox_id": str(item.id), "key": item.message["key"]}

@@ -55,14 +55,8 @@ class Handled:
     events: tuple[Event, ...] = ()
 
 
-def normalise_address(channel: str, address: str) -> str:
-    """One spelling per address, so the keyed hash finds it: no spaces, no punctuation but a leading +."""
-    cleaned = "".join(ch for ch in address.strip() if ch.isalnum() or ch in "+@._-")
-    return cleaned.lower() if "@" in cleaned else cleaned
-
-
 def address_hash(app: App, channel: str, address: str) -> bytes:
-    return app.crypto.lookup_hash(channel, normalise_address(channel, address))
+    return cases.address_lookup(app.crypto, channel, address)
 
 
 async def handle_inbound(app: App, msg: InboundMessage) -> Handled:
@@ -105,8 +99,8 @@ async def _keep_failed(app: App, msg: InboundMessage) -> Handled:
         # The words are kept for a person to read, unless they may hold a secret (a codeword, or
         # a word being chosen during onboarding): secrets are only ever stored as hashes.
         keep = case is None or not (codeword or onboarding)
-        body = app.crypto.encrypt(msg.text[:MAX_STORED_TEXT], inbound.BODY) if keep else None
-        await inbound.attach(tx, message_id, case.id if case else None, body)
+        body = msg.text[:MAX_STORED_TEXT] if keep else None
+        await inbound.attach(tx, app.crypto, message_id, case.id if case else None, body)
         await inbound.mark_failed(tx, message_id)
         if case is not None:
             service = await services.get(tx, case.service_id)
@@ -167,8 +161,7 @@ async def _handle(app: App, msg: InboundMessage, inp: Input) -> Handled:
                 # A closed or withdrawn case answers exactly like an unknown number (a codeword in the
                 # message still alerted, silently), so the phone cannot tell it was ever enrolled.
                 await neutral_line(tx, app, msg, now)
-            body = app.crypto.encrypt(text, inbound.BODY) if keeps_words(case, step) else None
-            await inbound.attach(tx, message_id, case.id, body)
+            await inbound.attach(tx, app.crypto, message_id, case.id, text if keeps_words(case, step) else None)
             await tx.commit()
             silence_after_exit(app, case, step)  # before the fsync: the dispatcher may be mid-round
             handled = Handled(Outcome.PROCESSED, step.events)
@@ -250,8 +243,8 @@ async def advance(tx: Tx, app: App, case: Case, inp: Input, now: datetime, effec
         # A wrong activation code gets exactly an unknown sender's line, in the same language:
         # a Welsh reply would tell whoever holds the phone that this number is enrolled.
         language = SOURCE_LANGUAGE
-    if step.replies and case.address_enc is not None:
-        address = app.crypto.decrypt(case.address_enc, cases.ADDRESS)
+    address = cases.address_of(app.crypto, case) if step.replies else None
+    if address is not None:
         for reply in step.replies:
             await outbox.to_survivor(
                 tx,

@@ -9,11 +9,22 @@ from datetime import datetime
 
 from flows.events import SafeWindow
 from safety.model import History, IntakeLevel, Level
-from storage.crypto import Crypto, new_case_ref
+from storage.crypto import Crypto, Field, new_case_ref
 from storage.db import Row, Tx, parse_ts, ts
 
-ADDRESS = b"case.address"
-NAME = b"case.name"
+ADDRESS = Field("cases", "address_enc", legacy=b"case.address")
+NAME = Field("cases", "name_enc", legacy=b"case.name")
+
+
+def normalise_address(address: str) -> str:
+    """One spelling per address, so the keyed hash finds it: no spaces, no punctuation but a leading +."""
+    cleaned = "".join(ch for ch in address.strip() if ch.isalnum() or ch in "+@._-")
+    return cleaned.lower() if "@" in cleaned else cleaned
+
+
+def address_lookup(crypto: Crypto, channel: str, address: str) -> bytes:
+    """The blind index a survivor's address is found by on its channel."""
+    return crypto.lookup_hash(channel, normalise_address(address))
 
 
 @dataclass(frozen=True)
@@ -106,18 +117,16 @@ async def enrol(
         ref = new_case_ref()
         try:
             case_id = await tx.execute(
-                "INSERT INTO cases (service_id, ref, idva_id, channel, address_enc, address_hash, name_enc, salt, "
+                "INSERT INTO cases (service_id, ref, idva_id, channel, address_hash, salt, "
                 "language, timezone, safe_windows, intake_level, no_contact_order, status, activation_hash, "
                 "activation_expires_at, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
                 (
                     e.service_id,
                     ref,
                     e.idva_id,
                     e.channel,
-                    crypto.encrypt_optional(e.address, ADDRESS),
                     e.address_hash,
-                    crypto.encrypt_optional(e.name, NAME),
                     salt,
                     e.language,
                     e.timezone,
@@ -129,12 +138,38 @@ async def enrol(
                     ts(now),
                 ),
             )
-            return case_id, ref
         except sqlite3.IntegrityError as exc:
             if "cases.ref" in str(exc):
                 continue
             raise AddressInUse("that contact address already belongs to an open case") from None
+        # Encrypted once the row exists: each value is bound to its case's id.
+        await tx.execute(
+            "UPDATE cases SET address_enc = ?, name_enc = ? WHERE id = ?",
+            (
+                crypto.encrypt_optional(e.address, ADDRESS.at(case_id)),
+                crypto.encrypt_optional(e.name, NAME.at(case_id)),
+                case_id,
+            ),
+        )
+        return case_id, ref
     raise RuntimeError("could not draw a unique case reference")
+
+
+def address_of(crypto: Crypto, case: Case) -> str | None:
+    """The survivor's contact address; None once erased."""
+    return crypto.decrypt_optional(case.address_enc, ADDRESS.at(case.id))
+
+
+def name_of(crypto: Crypto, case: Case) -> str | None:
+    return crypto.decrypt_optional(case.name_enc, NAME.at(case.id))
+
+
+async def set_address(tx: Tx, crypto: Crypto, case_id: int, address: str, lookup: bytes) -> None:
+    """Give a case its contact address (e.g. the Telegram chat her deep link came from)."""
+    await tx.execute(
+        "UPDATE cases SET address_enc = ?, address_hash = ? WHERE id = ?",
+        (crypto.encrypt(address, ADDRESS.at(case_id)), lookup, case_id),
+    )
 
 
 async def by_address(tx: Tx, channel: str, address_hash: bytes) -> Case | None:

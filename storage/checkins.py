@@ -9,10 +9,10 @@ from datetime import datetime
 from flows.model import Answer, ConversationState
 from safety.model import Assessment, RiskChange
 from safety.signals import fear_score
-from storage.crypto import Crypto
+from storage.crypto import Crypto, Field
 from storage.db import Row, Tx, parse_ts, ts
 
-ANSWER_TEXT = b"answer.text"
+ANSWER_TEXT = Field("answers", "text_enc", legacy=b"answer.text")
 
 
 @dataclass(frozen=True)
@@ -66,21 +66,23 @@ async def slot_of(tx: Tx, checkin_id: int) -> str:
 async def add_answers(
     tx: Tx, crypto: Crypto, case_id: int, checkin_id: int, answers: tuple[Answer, ...], now: datetime
 ) -> None:
+    first = await tx.next_id("answers")  # each free text is bound to its answer's id
     await tx.executemany(
-        "INSERT INTO answers (checkin_id, case_id, question, options, signals, text_enc, unanswered, at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO answers (id, checkin_id, case_id, question, options, signals, text_enc, unanswered, at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
+                answer_id,
                 checkin_id,
                 case_id,
                 a.question,
                 json.dumps(list(a.options)),
                 json.dumps(list(a.signals)),
-                crypto.encrypt_optional(a.text, ANSWER_TEXT),
+                crypto.encrypt_optional(a.text, ANSWER_TEXT.at(answer_id)),
                 int(a.unanswered),
                 ts(now),
             )
-            for a in answers
+            for answer_id, a in enumerate(answers, start=first)
         ],
     )
 

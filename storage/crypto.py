@@ -6,6 +6,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,6 +24,23 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # Lone surrogates survive JSON decoding of provider payloads; a survivor's words must
 # round-trip exactly rather than be lost to an encoding error.
 _TEXT_ERRORS = "surrogatepass"
+
+
+@dataclass(frozen=True)
+class Field:
+    """An encrypted column. Each value is bound to its row: the associated data names the table, the
+    column and the row's key, so a value copied into another row or column does not decrypt there."""
+
+    table: str
+    column: str
+    key: tuple[str, ...] = ("id",)  # the columns that identify a row (never the rowid: VACUUM may renumber it)
+    legacy: bytes = b""  # the associated data of values written before schema version 7 bound them to rows
+
+    def at(self, *row: int | str) -> bytes:
+        """The associated data for this column's value in one row."""
+        if len(row) != len(self.key) or any(value is None for value in row):
+            raise ValueError(f"{self.table}.{self.column} needs its row's {', '.join(self.key)}")
+        return f"{self.table}.{self.column}:{':'.join(str(value) for value in row)}".encode()
 
 
 class DecryptError(Exception):

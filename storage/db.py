@@ -92,6 +92,13 @@ class Tx:
         row = await self.one(sql, params)
         return None if row is None else row[0]
 
+    async def next_id(self, table: str) -> int:
+        """The id the next row of `table` takes (SQLite's own rule, max + 1), for a value bound to its row.
+
+        Safe only inside a write transaction: the one writer makes the read and the insert one step.
+        """
+        return int(await self.scalar(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
+
     async def commit(self) -> None:
         """Keep this unit's work. It is durable once the `async with` that opened it has exited."""
         self.committed = True

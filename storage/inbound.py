@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from storage.crypto import Crypto, Field
 from storage.db import Tx, ts
 
-BODY = b"inbound.body"  # associated data of encrypted message bodies
+BODY = Field("inbound_messages", "body_enc", legacy=b"inbound.body")
 
 
 async def record(tx: Tx, channel: str, provider_id: str, received_at: datetime) -> int | None:
@@ -18,9 +19,11 @@ async def record(tx: Tx, channel: str, provider_id: str, received_at: datetime) 
     )
 
 
-async def attach(tx: Tx, message_id: int, case_id: int | None, body_enc: bytes | None) -> None:
+async def attach(tx: Tx, crypto: Crypto, message_id: int, case_id: int | None, body: str | None) -> None:
+    """Tie the message to its case (if any) and keep its words encrypted (None: not kept)."""
     await tx.execute(
-        "UPDATE inbound_messages SET case_id = ?, body_enc = ? WHERE id = ?", (case_id, body_enc, message_id)
+        "UPDATE inbound_messages SET case_id = ?, body_enc = ? WHERE id = ?",
+        (case_id, crypto.encrypt_optional(body, BODY.at(message_id)), message_id),
     )
 
 

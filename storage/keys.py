@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 import os
 import re
+import secrets as random_tokens
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -70,29 +72,42 @@ class KeyMaterial:
         return f"KeyMaterial(current={self.current!r}, key_ids={sorted(self.encryption)!r})"
 
 
+def new_key_id(number: int) -> str:
+    """"k2-9f3a0c2e": the rotation's number for people, and a random part so that no two installations
+    share a key id (a key file from another installation is then told apart by its ids too)."""
+    return f"k{number}-{random_tokens.token_hex(4)}"
+
+
+def check_value(key: bytes) -> bytes:
+    """What a database records to recognise a key: an HMAC under it, which reveals nothing of the key."""
+    return hmac.digest(key, b"safecheck key check v1", "sha256")[:16]
+
+
 def generate() -> KeyMaterial:
     """Create fresh random keys for a new installation."""
+    first = new_key_id(1)
     return KeyMaterial(
-        current="k1",
-        encryption={"k1": os.urandom(KEY_BYTES)},
+        current=first,
+        encryption={first: os.urandom(KEY_BYTES)},
         lookup=os.urandom(KEY_BYTES),
         secrets=os.urandom(KEY_BYTES),
     )
 
 
-def rotate(km: KeyMaterial) -> KeyMaterial:
-    """Add a new encryption key and make it current; old keys stay so old values still decrypt."""
-    number = len(km.encryption) + 1
-    while f"k{number}" in km.encryption:
-        number += 1
-    new_id = f"k{number}"
-    # Only the AES key rotates. Lookup and secrets keys stay: blind indexes of addresses and
-    # digests of codewords/PINs are stored, cannot be recomputed without the plaintext, and
-    # would silently stop matching, so enrolled survivors would no longer be recognised.
+def rotate(km: KeyMaterial, *, retire_old: bool = False, new_lookup: bool = False) -> KeyMaterial:
+    """Add a new encryption key and make it current.
+
+    Old encryption keys stay so old values still decrypt, unless `retire_old` (once every value has
+    been re-encrypted under the new key). The lookup key changes only with `new_lookup`: every blind
+    index must then be recomputed from the decrypted addresses (storage.rekey.rehash_lookups). The
+    secrets key never rotates: digests of codewords and PINs cannot be recomputed without them.
+    """
+    new_id = new_key_id(len(km.encryption) + 1)
+    fresh = os.urandom(KEY_BYTES)
     return KeyMaterial(
         current=new_id,
-        encryption={**km.encryption, new_id: os.urandom(KEY_BYTES)},
-        lookup=km.lookup,
+        encryption={new_id: fresh} if retire_old else {**km.encryption, new_id: fresh},
+        lookup=os.urandom(KEY_BYTES) if new_lookup else km.lookup,
         secrets=km.secrets,
     )
 
@@ -175,12 +190,22 @@ def create_key_file(path: Path) -> KeyMaterial:
     return km
 
 
-def replace_key_file(path: Path, km: KeyMaterial) -> None:
-    """Atomically replace a key file (after a rotation): write a 0600 sibling, then rename over."""
-    staging = path.with_name(path.name + ".new")
-    staging.unlink(missing_ok=True)
+def staging_path(path: Path) -> Path:
+    """Where a rotation writes the new key file before the database moves to it."""
+    return path.with_name(path.name + ".new")
+
+
+def stage_key_file(path: Path, km: KeyMaterial) -> Path:
+    """Write the keys of a rotation beside the key file (0600, on disk), leaving the key file as it is."""
+    staging = staging_path(path)
+    staging.unlink(missing_ok=True)  # left by a rotation that failed before the database changed
     _write_new(staging, km, exists_hint="a rotation is already under way")
-    os.replace(staging, path)
+    return staging
+
+
+def install_staged_key_file(path: Path) -> None:
+    """Make the staged keys the key file, atomically (once the database uses them)."""
+    os.replace(staging_path(path), path)
     _fsync_dir(path.parent)
 
 
@@ -222,22 +247,28 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def key_source(env: Mapping[str, str], key_file: Path) -> str:
+    """Where `load_keys` takes the keys from, as error messages name it."""
+    return ENV_VAR if ENV_VAR in env else f"key file {key_file}"
+
+
 def load_keys(env: Mapping[str, str], key_file: Path) -> KeyMaterial:
     """Load keys from SAFECHECK_KEY if set, else from the key file, which must be private."""
+    source = key_source(env, key_file)
     if ENV_VAR in env:
-        return loads(env[ENV_VAR], ENV_VAR)
-    source = f"key file {key_file}"
+        return loads(env[ENV_VAR], source)
     try:
         fd = os.open(key_file, os.O_RDONLY)
     except FileNotFoundError:
         raise KeyConfigError(f"{source} not found: run `safecheck init` to create it, or set {ENV_VAR}") from None
     except OSError as err:
         raise KeyConfigError(f"cannot open {source}: {err.strerror}") from None
+    # fstat on the open file, not stat on the path, so the file checked is the file read.
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise KeyConfigError(f"{source} is not a regular file: point Safecheck at the key file")
     with os.fdopen(fd, "rb") as f:
-        # fstat on the open file, not stat on the path, so the file checked is the file read.
-        info = os.fstat(f.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise KeyConfigError(f"{source} is not a regular file: point Safecheck at the key file")
         if info.st_mode & 0o077:
             raise KeyConfigError(
                 f"{source} can be read by other users (mode {stat.S_IMODE(info.st_mode):04o}): "

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.crypto import Crypto
+from storage.crypto import Crypto, Field
 from storage.db import Row, Tx, parse_ts, ts
 
-ADDRESS = b"outbox.address"
+ADDRESS = Field("outbox", "address_enc", legacy=b"outbox.address")
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,28 @@ async def to_survivor(
     now: datetime,
 ) -> int:
     """Queue a message to a survivor (or an unknown sender). The address is kept encrypted until sent."""
-    return await tx.execute(
-        "INSERT INTO outbox (recipient, case_id, channel, address_enc, language, timezone, message, status, "
-        "next_attempt_at, created_at) VALUES ('survivor', ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-        (case_id, channel, crypto.encrypt(address, ADDRESS), language, timezone, json.dumps(message), ts(now), ts(now)),
+    item_id = await tx.next_id("outbox")
+    await tx.execute(
+        "INSERT INTO outbox (id, recipient, case_id, channel, address_enc, language, timezone, message, status, "
+        "next_attempt_at, created_at) VALUES (?, 'survivor', ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        (
+            item_id,
+            case_id,
+            channel,
+            crypto.encrypt(address, ADDRESS.at(item_id)),
+            language,
+            timezone,
+            json.dumps(message),
+            ts(now),
+            ts(now),
+        ),
     )
+    return item_id
+
+
+def address_of(crypto: Crypto, item: OutboxItem) -> str | None:
+    """Where a survivor's message goes; None once it was sent, failed or cancelled."""
+    return crypto.decrypt_optional(item.address_enc, ADDRESS.at(item.id))
 
 
 async def to_practitioner(
@@ -199,13 +216,15 @@ async def send_again(tx: Tx, crypto: Crypto, item: OutboxItem, address: str, nex
 
     The copy keeps the original's creation time, so a quick exit since then still silences it.
     """
-    return await tx.execute(
-        "INSERT INTO outbox (recipient, case_id, channel, address_enc, language, timezone, message, status, "
-        "next_attempt_at, created_at) VALUES ('survivor', ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+    item_id = await tx.next_id("outbox")
+    await tx.execute(
+        "INSERT INTO outbox (id, recipient, case_id, channel, address_enc, language, timezone, message, status, "
+        "next_attempt_at, created_at) VALUES (?, 'survivor', ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
         (
+            item_id,
             item.case_id,
             item.channel,
-            crypto.encrypt(address, ADDRESS),
+            crypto.encrypt(address, ADDRESS.at(item_id)),
             item.language,
             item.timezone,
             json.dumps(item.message),
@@ -213,3 +232,4 @@ async def send_again(tx: Tx, crypto: Crypto, item: OutboxItem, address: str, nex
             ts(item.created_at),
         ),
     )
+    return item_id

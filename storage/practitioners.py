@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage.crypto import Crypto, new_activation_code
+from storage.crypto import Crypto, Field, new_activation_code
 from storage.db import Row, Tx, ts
 
-NAME = b"practitioner.name"
-ADDRESS = b"practitioner.address"
+NAME = Field("practitioners", "name_enc", legacy=b"practitioner.name")
+ADDRESS = Field("practitioner_channels", "address_enc", ("practitioner_id", "position"), legacy=b"practitioner.address")
 ROLES = ("idva", "duty", "manager")
 LINK_VALID_FOR = timedelta(hours=24)
 
@@ -40,15 +40,22 @@ class Practitioner:
 async def add(
     tx: Tx, crypto: Crypto, service_id: int, role: str, name: str, channels: list[ChannelAddress], now: datetime
 ) -> int:
-    pid = await tx.execute(
-        "INSERT INTO practitioners (service_id, role, name_enc, created_at) VALUES (?, ?, ?, ?)",
-        (service_id, role, crypto.encrypt(name, NAME), ts(now)),
+    pid = await tx.next_id("practitioners")  # the name is bound to the row's id
+    await tx.execute(
+        "INSERT INTO practitioners (id, service_id, role, name_enc, created_at) VALUES (?, ?, ?, ?, ?)",
+        (pid, service_id, role, crypto.encrypt(name, NAME.at(pid)), ts(now)),
     )
     await tx.executemany(
         "INSERT INTO practitioner_channels (practitioner_id, position, channel, address_enc, address_hash)"
         " VALUES (?, ?, ?, ?, ?)",
         [
-            (pid, i, c.channel, crypto.encrypt_optional(c.address, ADDRESS), _hash(crypto, c.channel, c.address))
+            (
+                pid,
+                i,
+                c.channel,
+                crypto.encrypt_optional(c.address, ADDRESS.at(pid, i)),
+                _hash(crypto, c.channel, c.address),
+            )
             for i, c in enumerate(channels)
         ],
     )
@@ -71,23 +78,26 @@ async def by_address(tx: Tx, crypto: Crypto, channel: str, address: str) -> Prac
 
 async def set_address(tx: Tx, crypto: Crypto, practitioner_id: int, channel: str, address: str) -> None:
     """Give the practitioner's entry for `channel` this address (added last if they had no such entry)."""
-    values = (crypto.encrypt(address, ADDRESS), _hash(crypto, channel, address))
-    if await tx.scalar(
-        "SELECT 1 FROM practitioner_channels WHERE practitioner_id = ? AND channel = ?", (practitioner_id, channel)
-    ):
-        await tx.execute(
-            "UPDATE practitioner_channels SET address_enc = ?, address_hash = ?"
-            " WHERE practitioner_id = ? AND channel = ?",
-            (*values, practitioner_id, channel),
-        )
-        return
     position = await tx.scalar(
-        "SELECT COALESCE(MAX(position) + 1, 0) FROM practitioner_channels WHERE practitioner_id = ?", (practitioner_id,)
+        "SELECT position FROM practitioner_channels WHERE practitioner_id = ? AND channel = ?",
+        (practitioner_id, channel),
     )
+    if position is None:
+        position = await tx.scalar(
+            "SELECT COALESCE(MAX(position) + 1, 0) FROM practitioner_channels WHERE practitioner_id = ?",
+            (practitioner_id,),
+        )
     await tx.execute(
         "INSERT INTO practitioner_channels (practitioner_id, position, channel, address_enc, address_hash)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (practitioner_id, position, channel, *values),
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (practitioner_id, position) DO UPDATE SET"
+        " address_enc = excluded.address_enc, address_hash = excluded.address_hash",
+        (
+            practitioner_id,
+            position,
+            channel,
+            crypto.encrypt(address, ADDRESS.at(practitioner_id, position)),
+            _hash(crypto, channel, address),
+        ),
     )
 
 
@@ -121,7 +131,11 @@ async def redeem_link(tx: Tx, crypto: Crypto, channel: str, code: str, address: 
 
 def _practitioner(crypto: Crypto, row: Row) -> Practitioner:
     return Practitioner(
-        row["id"], row["service_id"], row["role"], crypto.decrypt(row["name_enc"], NAME), bool(row["active"])
+        row["id"],
+        row["service_id"],
+        row["role"],
+        crypto.decrypt(row["name_enc"], NAME.at(row["id"])),
+        bool(row["active"]),
     )
 
 
@@ -144,10 +158,29 @@ async def ids_with_role(tx: Tx, service_id: int, role: str) -> list[int]:
 
 async def channels(tx: Tx, crypto: Crypto, practitioner_id: int) -> list[ChannelAddress]:
     rows = await tx.all(
-        "SELECT channel, address_enc FROM practitioner_channels WHERE practitioner_id = ? ORDER BY position",
+        "SELECT channel, position, address_enc FROM practitioner_channels WHERE practitioner_id = ? ORDER BY position",
         (practitioner_id,),
     )
-    return [ChannelAddress(r["channel"], crypto.decrypt_optional(r["address_enc"], ADDRESS)) for r in rows]
+    return [
+        ChannelAddress(
+            r["channel"], crypto.decrypt_optional(r["address_enc"], ADDRESS.at(practitioner_id, r["position"]))
+        )
+        for r in rows
+    ]
+
+
+async def rehash_addresses(tx: Tx, crypto: Crypto) -> None:
+    """A new lookup key: recompute the blind index of every address (decrypted with the same keys)."""
+    rows = await tx.all(
+        "SELECT practitioner_id, position, channel, address_enc FROM practitioner_channels"
+        " WHERE address_enc IS NOT NULL"
+    )
+    for r in rows:
+        address = crypto.decrypt(r["address_enc"], ADDRESS.at(r["practitioner_id"], r["position"]))
+        await tx.execute(
+            "UPDATE practitioner_channels SET address_hash = ? WHERE practitioner_id = ? AND position = ?",
+            (_hash(crypto, r["channel"], address), r["practitioner_id"], r["position"]),
+        )
 
 
 async def channel_names(tx: Tx, practitioner_id: int) -> list[str]:

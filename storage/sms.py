@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from storage.crypto import Field
 from storage.db import Row, Tx, ts
 
-RESUBSCRIBE_ADDRESS = b"sms.resubscribe.address"  # associated data of the encrypted number
+RESUBSCRIBE_ADDRESS = Field("sms_resubscribe_requests", "address_enc", ("case_id",), legacy=b"sms.resubscribe.address")
 REQUEST_VALID = timedelta(days=14)  # a START the IDVA has not confirmed by then is forgotten
 FAILED = frozenset({"failed", "undelivered"})
 FINAL = FAILED | {"delivered", "read", "canceled"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from storage.cases import ADDRESS
+from storage.cases import set_address
 from storage.crypto import Crypto
 from storage.db import Tx, ts
 
@@ -35,10 +35,8 @@ async def bind_chat(tx: Tx, crypto: Crypto, lookup: bytes, chat: str, chat_hash:
     )
     if row is None:
         return None
-    await tx.execute(
-        "UPDATE cases SET address_enc = ?, address_hash = ?, activation_lookup = NULL WHERE id = ?",
-        (crypto.encrypt(chat, ADDRESS), chat_hash, row["id"]),
-    )
+    await set_address(tx, crypto, row["id"], chat, chat_hash)
+    await tx.execute("UPDATE cases SET activation_lookup = NULL WHERE id = ?", (row["id"],))
     return int(row["id"])
 
 

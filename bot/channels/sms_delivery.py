@@ -83,7 +83,8 @@ async def _survivor_undelivered(
     at = now + RESEND_AFTER * streak
     if case.safe_windows and not in_window(at, ZoneInfo(case.timezone), case.safe_windows):
         return  # never outside the survivor's safe times
-    address = app.crypto.decrypt(case.address_enc, cases.ADDRESS)
+    address = cases.address_of(app.crypto, case)
+    assert address is not None  # checked above
     await outbox.send_again(tx, app.crypto, item, address, at)
 
 

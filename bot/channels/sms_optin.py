@@ -27,7 +27,7 @@ async def note_opt_in(app: App, channel: str, address: str, text: str) -> bool:
         case = await cases.by_address(tx, channel, address_hash(app, channel, address))
         if case is None or case.status != "withdrawn":
             return False  # a stranger, a live case (YES is an answer there) or one closed by the service
-        encrypted = app.crypto.encrypt(address, sms.RESUBSCRIBE_ADDRESS)
+        encrypted = app.crypto.encrypt(address, sms.RESUBSCRIBE_ADDRESS.at(case.id))
         if await sms.request_resubscribe(tx, case.id, encrypted, now):
             service = await services.get(tx, case.service_id)
             await alerting.raise_alert(tx, service, case, Severity.RAISED, AlertReason.RESUBSCRIBE_REQUESTED, now)

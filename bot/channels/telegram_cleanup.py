@@ -61,8 +61,9 @@ async def delete_due(core: TelegramCore) -> int:
         chats = {}
         for case_id in due:
             case = await cases.get(tx, case_id)
-            if case.address_enc is not None:
-                chats[case_id] = int(app.crypto.decrypt(case.address_enc, cases.ADDRESS))
+            address = cases.address_of(app.crypto, case)
+            if address is not None:
+                chats[case_id] = int(address)
     done = 0
     for case_id, ids in due.items():
         if case_id in chats:

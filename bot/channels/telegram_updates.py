@@ -167,7 +167,7 @@ class Router:
             if row_id is None:
                 return
             case = await cases.by_address(tx, NAME, address_hash(app, NAME, chat))
-            await inbound.attach(tx, row_id, case.id if case else None, None)
+            await inbound.attach(tx, app.crypto, row_id, case.id if case else None, None)
             inbound_msg = InboundMessage(NAME, chat, "", uid, now)
             if case is None or case.status not in LIVE:
                 await neutral_line(tx, app, inbound_msg, now)
@@ -207,7 +207,7 @@ class Router:
             if row_id is None:
                 return
             case = await cases.by_address(tx, NAME, address_hash(app, NAME, chat))
-            await inbound.attach(tx, row_id, case.id if case else None, None)
+            await inbound.attach(tx, app.crypto, row_id, case.id if case else None, None)
             if case is None or case.status not in LIVE:
                 await tx.commit()
                 return

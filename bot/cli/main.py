@@ -9,11 +9,12 @@ import os
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot import commands
-from bot.bootstrap import configure_logging, make_clock, open_app
-from bot.cli import demo, serve, simulate
+from bot.bootstrap import adopt_keys, configure_logging, make_clock, open_app
+from bot.cli import demo, keys, serve, simulate
 from bot.cli.parser import build_parser, hoist_global_options
 from bot.commands import UserError
 from bot.commands.resubscribe import resubscribe
@@ -25,10 +26,9 @@ from flows.loader import QuestionSetError
 from flows.schedule import ScheduleError
 from safety.policy import PolicyError
 from storage import audit, services
-from storage.crypto import Crypto, DecryptError
+from storage.crypto import DecryptError
 from storage.db import Database, StorageError
-from storage.keys import ENV_VAR, KeyConfigError, create_key_file, load_keys, replace_key_file, rotate
-from storage.rekey import reencrypt_all
+from storage.keys import ENV_VAR, KeyConfigError, create_key_file, load_keys
 
 USER_ERRORS = (
     UserError,
@@ -60,18 +60,27 @@ async def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
     sender = commands.check_sender_name(args.sender_name)
     if settings.db_path.exists():
         raise UserError(f"{settings.db_path} already exists: init creates a new database, so choose another --db")
-    make_key = "SAFECHECK_KEY" not in os.environ and not settings.key_file.exists()
-    db = await Database.open(settings.db_path)
+    make_key = ENV_VAR not in os.environ and not settings.key_file.exists()
+    # An existing key file (or SAFECHECK_KEY) must be sound before the database is made for it.
+    keys = create_key_file(settings.key_file) if make_key else load_keys(os.environ, settings.key_file)
     try:
-        async with db.transaction() as tx:
-            now = make_clock(settings, moving=False).now()
-            await services.create(tx, args.slug, args.service_name, now, sender)
-            await audit.log(tx, now, "manager", "service_created")
-            await tx.commit()
-    finally:
-        await db.close()
+        db = await Database.open(settings.db_path)
+        try:
+            clock = make_clock(settings, moving=False)
+            await adopt_keys(db, keys, settings, clock)  # from now on only these keys open this database
+            async with db.transaction() as tx:
+                await services.create(tx, args.slug, args.service_name, clock.now(), sender)
+                await audit.log(tx, clock.now(), "manager", "service_created")
+                await tx.commit()
+        finally:
+            await db.close()
+    except BaseException:  # leave nothing half-made behind: init can simply be run again
+        for made in (settings.db_path, *(Path(f"{settings.db_path}{end}") for end in ("-wal", "-shm"))):
+            made.unlink(missing_ok=True)
+        if make_key:
+            settings.key_file.unlink(missing_ok=True)
+        raise
     if make_key:
-        create_key_file(settings.key_file)
         print(f"created key file {settings.key_file} (mode 600) - back it up: without it the data cannot be read")
     print(f"initialised {settings.db_path} with service {args.slug!r}")
 
@@ -87,37 +96,12 @@ async def cmd_db(settings: Settings, args: argparse.Namespace) -> None:
         await db.close()
 
 
-async def cmd_keys_rotate(settings: Settings) -> None:
-    if ENV_VAR in os.environ:
-        raise UserError(f"the keys come from {ENV_VAR}: rotate them with storage.keys.rotate in your secret store")
-    old = load_keys(os.environ, settings.key_file)
-    new = rotate(old)
-    # The new file holds the old keys too, so writing it first is safe whatever happens next.
-    replace_key_file(settings.key_file, new)
-    db = await Database.open(settings.db_path)
-    try:
-        async with db.transaction() as tx:
-            count = await reencrypt_all(tx, Crypto(new))
-            await audit.log(
-                tx,
-                make_clock(settings, moving=False).now(),
-                "manager",
-                "keys_rotated",
-                None,
-                f"current={new.current} values={count}",
-            )
-            await tx.commit()
-    finally:
-        await db.close()
-    print(f"new current key {new.current}; {count} value(s) re-encrypted; back up {settings.key_file} again")
-
-
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "init":
         await cmd_init(settings, args)
         return 0
     if args.command == "keys":
-        await cmd_keys_rotate(settings)
+        await keys.run(settings, args)
         return 0
     if args.command == "db":
         await cmd_db(settings, args)

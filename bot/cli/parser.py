@@ -126,7 +126,9 @@ def build_parser() -> Parser:
     keys = sub.add_parser("keys", help="encryption keys").add_subparsers(
         dest="action", required=True, parser_class=Parser
     )
-    keys.add_parser("rotate", help="add a new encryption key and re-encrypt every value under it")
+    rot = keys.add_parser("rotate", help="add a new encryption key and re-encrypt every value under it")
+    rot.add_argument("--retire-old", action="store_true", help="drop the old encryption keys from the key file")
+    rot.add_argument("--new-lookup-key", action="store_true", help="also replace the key of the address lookups")
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="action", required=True, parser_class=Parser)
     db.add_parser("upgrade")

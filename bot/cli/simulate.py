@@ -88,9 +88,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         async with app.db.transaction() as tx:
             svc = await service_id(tx, args.service)
             case = await case_by_ref(tx, args.case, svc)
-        if case.address_enc is None:
+        address = cases.address_of(app.crypto, case)
+        if address is None:
             raise UserError(f"case {case.ref} has no contact address any more (consent withdrawn)")
-        address = app.crypto.decrypt(case.address_enc, cases.ADDRESS)
         # Whatever the case's real channel, this case's replies are captured here instead of being sent.
         app.survivor_channels[case.channel] = sim
         await deliver(app, sim, printer, case.id, address)

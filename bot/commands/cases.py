@@ -11,7 +11,7 @@ from bot import case_state
 from bot.app import App
 from bot.channels.sms_settings import E164
 from bot.commands.common import UserError, case_by_ref, check_timezone
-from bot.pipeline import address_hash, normalise_address
+from bot.pipeline import address_hash
 from flows.engine import activation_digest
 from flows.events import SafeWindow
 from flows.schedule import in_window, parse_windows
@@ -43,7 +43,7 @@ async def enrol(
         raise UserError(f"unknown survivor channel {channel!r}: available here: {', '.join(app.survivor_channels)}")
     # On Telegram the survivor's chat is bound later, by the deep link with her activation code.
     deep_link = channel == "telegram" and not (address or "").strip()
-    if not deep_link and not normalise_address(channel, address or ""):
+    if not deep_link and not cases.normalise_address(address or ""):
         raise UserError("--address is empty: give the survivor's number or chat id")
     if channel == "sms":  # Twilio reports the sender in E.164: the same spelling must find the case
         address = "".join((address or "").split())
@@ -129,7 +129,7 @@ async def show_case(app: App, svc: int, ref: str, viewer: int, limit: int = 50) 
                 {
                     "question": a["question"],
                     "options": json.loads(a["options"]),
-                    "text": app.crypto.decrypt_optional(a["text_enc"], checkins.ANSWER_TEXT),
+                    "text": app.crypto.decrypt_optional(a["text_enc"], checkins.ANSWER_TEXT.at(a["id"])),
                     "unanswered": bool(a["unanswered"]),
                 }
                 for a in await checkins.answers_for(tx, row["id"])
@@ -159,8 +159,8 @@ async def show_case(app: App, svc: int, ref: str, viewer: int, limit: int = 50) 
         result = {
             "ref": case.ref,
             "status": case.status,
-            "name": app.crypto.decrypt_optional(case.name_enc, cases.NAME),
-            "address": app.crypto.decrypt_optional(case.address_enc, cases.ADDRESS),
+            "name": cases.name_of(app.crypto, case),
+            "address": cases.address_of(app.crypto, case),
             "channel": case.channel,
             "intake": case.intake_level.value,
             "no_contact_order": case.no_contact_order,

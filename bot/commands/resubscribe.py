@@ -34,13 +34,13 @@ async def resubscribe(app: App, svc: int, ref: str) -> str:
             raise UserError(
                 f"case {case.ref} has not asked to come back in the last 14 days: the survivor texts START first"
             )
-        address = app.crypto.decrypt(encrypted, sms.RESUBSCRIBE_ADDRESS)
+        address = app.crypto.decrypt(encrypted, sms.RESUBSCRIBE_ADDRESS.at(case.id))
         try:
             await cases.update(
                 tx,
                 case.id,
                 status="active",
-                address_enc=app.crypto.encrypt(address, cases.ADDRESS),
+                address_enc=app.crypto.encrypt(address, cases.ADDRESS.at(case.id)),
                 closed_at=None,
                 paused_until=None,
             )

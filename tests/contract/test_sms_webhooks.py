@@ -140,11 +140,11 @@ async def test_strange_and_long_bodies_from_a_survivor_are_stored_exactly_once(w
     assert replies == ["Thanks, got it. Reply HELP for options."]
     assert await inbound_count(w) == before + 1
     [row] = await w.rows(
-        "SELECT m.body_enc FROM inbound_messages m JOIN cases c ON c.id = m.case_id WHERE c.ref = ? "
+        "SELECT m.id, m.body_enc FROM inbound_messages m JOIN cases c ON c.id = m.case_id WHERE c.ref = ? "
         "ORDER BY m.id DESC LIMIT 1",
         (ref,),
     )
-    assert w.app.crypto.decrypt(row["body_enc"], inbound.BODY) == text
+    assert w.app.crypto.decrypt(row["body_enc"], inbound.BODY.at(row["id"])) == text
 
 
 async def test_the_same_message_sid_posted_concurrently_is_processed_once(w: SmsWorld) -> None:

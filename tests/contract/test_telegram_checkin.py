@@ -39,7 +39,7 @@ async def test_deep_link_binds_the_chat_and_activates_the_case(tmp_path: Path) -
 
         case = await case_of(w, ref)
         assert case.status == "onboarding"
-        assert w.app.crypto.decrypt(case.address_enc or b"", cases.ADDRESS) == str(chat)
+        assert cases.address_of(w.app.crypto, case) == str(chat)
         [consent] = [m for m in w.fake.visible(chat) if m.from_bot]
         assert consent.protect_content
         assert (EXIT_LABEL, EXIT_DATA) in buttons(consent.reply_markup)

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from storage.rekey import ENCRYPTED_COLUMNS
+from storage.rekey import ENCRYPTED
 from tests.e2e.conftest import Cli
 from tests.e2e.test_cli_scenario import NAME, set_up_case
 
@@ -18,8 +18,8 @@ def key_ids(cli: Cli) -> set[str]:
     """The key id embedded in every encrypted value (format byte, id length, id, nonce, ciphertext)."""
     found = set()
     with sqlite3.connect(cli.folder / "safecheck.db") as conn:
-        for table, column, _ in ENCRYPTED_COLUMNS:
-            for (blob,) in conn.execute(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL"):
+        for field in ENCRYPTED:
+            for (blob,) in conn.execute(f"SELECT {field.column} FROM {field.table} WHERE {field.column} IS NOT NULL"):
                 found.add(blob[2 : 2 + blob[1]].decode())
     return found
 

@@ -140,9 +140,11 @@ async def test_strange_message_outside_a_checkin_is_stored_once_and_answered(wor
     assert handled.outcome is Outcome.PROCESSED
     await world.say(PHONE, text, provider_id="strange-1")
     assert await scalar(world.app, "SELECT count(*) FROM inbound_messages") == before + 1
-    [stored] = await rows(world.app, "SELECT body_enc, case_id FROM inbound_messages WHERE provider_id = 'strange-1'")
+    [stored] = await rows(
+        world.app, "SELECT id, body_enc, case_id FROM inbound_messages WHERE provider_id = 'strange-1'"
+    )
     assert stored["case_id"] is not None
-    body = world.app.crypto.decrypt(stored["body_enc"], inbound.BODY)
+    body = world.app.crypto.decrypt(stored["body_enc"], inbound.BODY.at(stored["id"]))
     assert body == text[:MAX_STORED_TEXT]
     assert len(await world.deliver()) == 1  # one ordinary reply
 

@@ -174,7 +174,7 @@ async def test_message_that_fails_processing_is_kept_flagged_and_the_idva_told(w
     [kept] = await rows(world.app, "SELECT * FROM inbound_messages WHERE provider_id = 'SM-cannot-process'")
     assert kept["failed"] == 1 and kept["case_id"] == (await case_row(world, ref))["id"]
     assert kept["body_enc"] is not None and text.encode() not in kept["body_enc"]
-    assert world.app.crypto.decrypt(kept["body_enc"], inbound.BODY) == text  # a person can read it
+    assert world.app.crypto.decrypt(kept["body_enc"], inbound.BODY.at(kept["id"])) == text  # a person can read it
     assert await world.deliver() == []  # nothing odd on the survivor's phone
     assert [(a["severity"], a["reason"]) for a in await alerts(world)] == [("high", "processing_failed")]
     [told] = await inbox(world, world.idva)

@@ -11,7 +11,7 @@ import pytest
 
 from storage import services
 from storage.db import Database, migrations
-from storage.rekey import ENCRYPTED_COLUMNS
+from storage.rekey import ENCRYPTED
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -143,4 +143,4 @@ async def test_key_rotation_knows_every_encrypted_column_of_the_schema(tmp_path:
             }
     finally:
         await db.close()
-    assert columns == {(table, column) for table, column, _ in ENCRYPTED_COLUMNS}
+    assert columns == {(field.table, field.column) for field in ENCRYPTED}

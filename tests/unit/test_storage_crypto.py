@@ -17,6 +17,7 @@ from storage.crypto import (
     NONCE_BYTES,
     Crypto,
     DecryptError,
+    Field,
     new_activation_code,
     new_case_ref,
     new_case_salt,
@@ -142,8 +143,9 @@ def test_decrypt_error_is_one_line_without_plaintext_or_key(crypto: Crypto, keys
 
 
 def test_value_under_unknown_key_id_fails_with_clear_message(keys: KeyMaterial) -> None:
-    blob = Crypto(rotate(keys)).encrypt("hello", ADDRESS)
-    with pytest.raises(DecryptError, match="unknown key id 'k2'"):
+    rotated = rotate(keys)
+    blob = Crypto(rotated).encrypt("hello", ADDRESS)
+    with pytest.raises(DecryptError, match=f"unknown key id '{rotated.current}'"):
         Crypto(keys).decrypt(blob, ADDRESS)
 
 
@@ -158,6 +160,25 @@ def test_optional_helpers_pass_none_through(crypto: Crypto) -> None:
     blob = crypto.encrypt_optional("Sam", b"case.name")
     assert blob is not None
     assert crypto.decrypt_optional(blob, b"case.name") == "Sam"
+
+
+# --- values bound to their rows ---------------------------------------------------------------
+
+
+def test_a_value_copied_into_another_row_does_not_decrypt_there(crypto: Crypto) -> None:
+    number = Field("cases", "address_enc")
+    blob = crypto.encrypt("+447700900123", number.at(7))
+    assert crypto.decrypt(blob, number.at(7)) == "+447700900123"
+    for elsewhere in (number.at(8), Field("outbox", "address_enc").at(7), Field("cases", "name_enc").at(7)):
+        with pytest.raises(DecryptError):
+            crypto.decrypt(blob, elsewhere)
+
+
+def test_a_field_needs_every_part_of_its_row_key() -> None:
+    channel = Field("practitioner_channels", "address_enc", ("practitioner_id", "position"))
+    assert channel.at(3, 0) != channel.at(3, 1) != channel.at(30, 1)
+    with pytest.raises(ValueError, match="practitioner_id, position"):
+        channel.at(3)
 
 
 # --- key rotation -----------------------------------------------------------------------------
@@ -184,19 +205,40 @@ def test_rotation_keeps_lookup_and_secrets_keys_so_blind_indexes_still_match(key
     assert before.secret_hasher(salt)("bluebell") == after.secret_hasher(salt)("bluebell")
 
 
-def test_repeated_rotation_gives_distinct_key_ids(keys: KeyMaterial) -> None:
+def test_repeated_rotation_gives_distinct_key_ids_numbered_in_order(keys: KeyMaterial) -> None:
     km = keys
     for _ in range(3):
         km = rotate(km)
-    assert sorted(km.encryption) == ["k1", "k2", "k3", "k4"]
-    assert km.current == "k4"
+    assert len(km.encryption) == 4
+    assert sorted(key_id.split("-")[0] for key_id in km.encryption) == ["k1", "k2", "k3", "k4"]
+    assert km.current.startswith("k4-")
+
+
+def test_no_two_installations_share_a_key_id() -> None:
+    first_ids = {generate().current for _ in range(50)}
+    assert len(first_ids) == 50
+    assert all(re.fullmatch(r"k1-[0-9a-f]{8}", key_id) for key_id in first_ids)
+
+
+def test_rotation_can_retire_the_old_encryption_keys(keys: KeyMaterial) -> None:
+    rotated = rotate(keys, retire_old=True)
+    assert list(rotated.encryption) == [rotated.current]
+    assert (rotated.lookup, rotated.secrets) == (keys.lookup, keys.secrets)
+
+
+def test_rotation_can_replace_the_lookup_key_but_never_the_secrets_key(keys: KeyMaterial) -> None:
+    rotated = rotate(keys, new_lookup=True)
+    assert rotated.lookup != keys.lookup
+    assert rotated.secrets == keys.secrets
+    assert Crypto(rotated).lookup_hash("sms", "+447700900123") != Crypto(keys).lookup_hash("sms", "+447700900123")
 
 
 def test_reencrypt_moves_an_old_value_to_the_current_key(keys: KeyMaterial) -> None:
     old_blob = Crypto(keys).encrypt("Sam", b"case.name")
-    rotated = Crypto(rotate(keys))
+    new_keys = rotate(keys)
+    rotated = Crypto(new_keys)
     new_blob = rotated.reencrypt(old_blob, b"case.name")
-    assert _key_id(new_blob) == "k2"
+    assert _key_id(new_blob) == new_keys.current
     assert rotated.decrypt(new_blob, b"case.name") == "Sam"
 
 
