@@ -94,22 +94,25 @@ def generate() -> KeyMaterial:
     )
 
 
-def rotate(km: KeyMaterial, *, retire_old: bool = False, new_lookup: bool = False) -> KeyMaterial:
-    """Add a new encryption key and make it current.
+def rotate(km: KeyMaterial, *, new_lookup: bool = False) -> KeyMaterial:
+    """Add a new encryption key and make it current; old keys stay so old values still decrypt.
 
-    Old encryption keys stay so old values still decrypt, unless `retire_old` (once every value has
-    been re-encrypted under the new key). The lookup key changes only with `new_lookup`: every blind
-    index must then be recomputed from the decrypted addresses (storage.rekey.rehash_lookups). The
-    secrets key never rotates: digests of codewords and PINs cannot be recomputed without them.
+    The lookup key changes only with `new_lookup`: every blind index must then be recomputed from the
+    decrypted addresses (storage.rekey.rehash_lookups). The secrets key never rotates: digests of
+    codewords and PINs cannot be recomputed without them (README, "Keys").
     """
     new_id = new_key_id(len(km.encryption) + 1)
-    fresh = os.urandom(KEY_BYTES)
     return KeyMaterial(
         current=new_id,
-        encryption={new_id: fresh} if retire_old else {**km.encryption, new_id: fresh},
+        encryption={**km.encryption, new_id: os.urandom(KEY_BYTES)},
         lookup=os.urandom(KEY_BYTES) if new_lookup else km.lookup,
         secrets=km.secrets,
     )
+
+
+def without_old_keys(km: KeyMaterial) -> KeyMaterial:
+    """Only the current encryption key: for once every value has been re-encrypted under it."""
+    return KeyMaterial(km.current, {km.current: km.encryption[km.current]}, km.lookup, km.secrets)
 
 
 def _b64(key: bytes) -> str:

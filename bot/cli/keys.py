@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 
 from bot.bootstrap import adopt_keys, make_clock
 from bot.commands import UserError
 from bot.config import Settings
 from storage import audit, keyring
 from storage.crypto import Crypto
-from storage.db import Database
-from storage.keys import ENV_VAR, install_staged_key_file, load_keys, rotate, stage_key_file, staging_path
+from storage.db import Database, StorageError
+from storage.keys import (
+    ENV_VAR,
+    install_staged_key_file,
+    load_keys,
+    rotate,
+    stage_key_file,
+    staging_path,
+    without_old_keys,
+)
 from storage.rekey import reencrypt_all, rehash_lookups
 
 
@@ -30,18 +39,21 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
     try:
         await adopt_keys(db, old, settings, clock)  # never rotate a database with keys that are not its own
         staging_path(settings.key_file).unlink(missing_ok=True)  # the keys are right: any staged file is stale
-        new = rotate(old, retire_old=args.retire_old, new_lookup=args.new_lookup_key)
+        working = rotate(old, new_lookup=args.new_lookup_key)  # old keys still decrypt while values move
+        new = without_old_keys(working) if args.retire_old else working
         stage_key_file(settings.key_file, new)
         try:
             async with db.transaction() as tx:
-                count = await reencrypt_all(tx, Crypto(new))
-                lost = await rehash_lookups(tx, Crypto(new)) if args.new_lookup_key else []
+                count = await reencrypt_all(tx, Crypto(working))
+                lost = await rehash_lookups(tx, Crypto(working)) if args.new_lookup_key else []
                 await keyring.record_rotation(tx, old, new, clock.now())
                 detail = f"current={new.current} values={count} retired={len(old.encryption) if args.retire_old else 0}"
                 await audit.log(tx, clock.now(), "manager", "keys_rotated", None, detail)
                 await tx.commit()
-        except BaseException:
+        except BaseException as exc:
             staging_path(settings.key_file).unlink(missing_ok=True)
+            if isinstance(exc, sqlite3.Error):
+                raise StorageError(f"the key rotation failed ({exc}): nothing was changed") from None
             raise
         install_staged_key_file(settings.key_file)
     finally:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +45,130 @@ def test_rotation_refuses_keys_from_the_environment(cli: Cli) -> None:
     cli.env["SAFECHECK_KEY"] = (cli.folder / "safecheck.key").read_text()
     proc = cli.run("keys", "rotate", ok=False)
     assert proc.returncode == 2 and "SAFECHECK_KEY" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def dump(cli: Cli) -> list[str]:
+    with sqlite3.connect(cli.folder / "safecheck.db") as conn:
+        return list(conn.iterdump())
+
+
+def another_installation(tmp_path: Path) -> Cli:
+    other = Cli(tmp_path / "other")
+    other.folder.mkdir()
+    other.run("init")
+    return other
+
+
+def refused_in_one_line(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == "" and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    return proc.stderr
+
+
+COMMANDS = [
+    ("case", "list"),
+    ("tick",),
+    ("alerts", "list"),
+    ("practitioner", "add", "--name", "Eve", "--role", "idva"),
+    ("case", "enrol", "--idva", "1", "--address", "+447700900999", "--intake", "high"),
+    ("simulate", "--case", "C-XXXXX"),
+    ("keys", "rotate"),
+]
+
+
+def test_a_key_file_from_another_installation_is_refused_by_every_command_and_nothing_changes(
+    cli: Cli, tmp_path: Path
+) -> None:
+    set_up_case(cli)
+    before = dump(cli)
+    stranger = another_installation(tmp_path).folder / "safecheck.key"
+    cli.env["SAFECHECK_KEY_FILE"] = str(stranger)
+    for command in COMMANDS:
+        line = refused_in_one_line(cli.run(*command, ok=False))
+        assert f"key file {stranger} does not belong to the database" in line, command
+    assert dump(cli) == before
+    assert stranger.read_text() == (tmp_path / "other" / "safecheck.key").read_text()
+
+
+def test_keys_from_another_installation_in_the_environment_are_refused_too(cli: Cli, tmp_path: Path) -> None:
+    set_up_case(cli)
+    before = dump(cli)
+    cli.env["SAFECHECK_KEY"] = (another_installation(tmp_path).folder / "safecheck.key").read_text()
+    line = refused_in_one_line(cli.run("case", "list", ok=False))
+    assert "SAFECHECK_KEY does not belong to the database" in line
+    assert dump(cli) == before
+
+
+def test_serve_refuses_a_key_from_another_installation_before_it_listens(cli: Cli, tmp_path: Path) -> None:
+    set_up_case(cli)
+    cli.env["SAFECHECK_KEY_FILE"] = str(another_installation(tmp_path).folder / "safecheck.key")
+    with socket.socket() as probe:  # a free port: were the key not refused, serve would listen there
+        probe.bind(("127.0.0.1", 0))
+        cli.env["SAFECHECK_PORT"] = str(probe.getsockname()[1])
+    line = refused_in_one_line(cli.run("serve", ok=False))
+    assert "does not belong to the database" in line
+
+
+def test_two_installations_never_share_a_key_id(cli: Cli, tmp_path: Path) -> None:
+    cli.run("init")
+    mine = json.loads((cli.folder / "safecheck.key").read_text())["current"]
+    theirs = json.loads((another_installation(tmp_path).folder / "safecheck.key").read_text())["current"]
+    assert mine != theirs
+
+
+def test_a_rotation_that_fails_changes_neither_the_key_file_nor_the_database(cli: Cli) -> None:
+    set_up_case(cli)
+    key_file = cli.folder / "safecheck.key"
+    keys_before = key_file.read_bytes()
+    with sqlite3.connect(cli.folder / "safecheck.db") as conn:  # the database refuses the rewrite half-way
+        conn.execute(
+            "CREATE TRIGGER no_rewrite BEFORE UPDATE OF name_enc ON practitioners "
+            "BEGIN SELECT RAISE(ABORT, 'simulated failure'); END"
+        )
+    before = dump(cli)
+    line = refused_in_one_line(cli.run("keys", "rotate", ok=False))
+    assert "nothing was changed" in line
+    assert key_file.read_bytes() == keys_before
+    assert not (cli.folder / "safecheck.key.new").exists()
+    assert dump(cli) == before
+    cli.run("case", "list")  # the old keys still open the database
+
+
+def test_an_interrupted_rotation_names_the_file_that_finishes_it(cli: Cli) -> None:
+    ref = set_up_case(cli)
+    key_file = cli.folder / "safecheck.key"
+    old_keys = key_file.read_text()
+    cli.run("keys", "rotate")
+    # As if the process died after the database committed and before the key file was replaced.
+    key_file.rename(cli.folder / "safecheck.key.new")
+    key_file.write_text(old_keys)
+    key_file.chmod(0o600)
+    line = refused_in_one_line(cli.run("case", "show", ref, "--as", "1", ok=False))
+    assert "safecheck.key.new" in line and "move it over" in line
+    (cli.folder / "safecheck.key.new").replace(key_file)
+    assert cli.json_lines("case", "show", ref, "--as", "1", "--json")[0]["name"] == NAME
+
+
+def test_retiring_old_keys_leaves_one_key_and_the_old_key_file_is_refused(cli: Cli) -> None:
+    ref = set_up_case(cli)
+    key_file = cli.folder / "safecheck.key"
+    old_keys = key_file.read_text()
+    out = cli.run("keys", "rotate", "--retire-old").stdout
+    new = json.loads(key_file.read_text())
+    assert list(new["encryption"]) == [new["current"]] and "retired" in out
+    assert key_ids(cli) == {new["current"]}
+    assert cli.json_lines("case", "show", ref, "--as", "1", "--json")[0]["name"] == NAME
+    (cli.folder / "old.key").write_text(old_keys)
+    (cli.folder / "old.key").chmod(0o600)
+    cli.env["SAFECHECK_KEY_FILE"] = str(cli.folder / "old.key")
+    assert new["current"] in refused_in_one_line(cli.run("case", "list", ok=False))
+
+
+def test_a_new_lookup_key_still_finds_every_survivor_by_her_number(cli: Cli) -> None:
+    ref = set_up_case(cli)
+    before = json.loads((cli.folder / "safecheck.key").read_text())["lookup"]
+    cli.run("keys", "rotate", "--new-lookup-key")
+    assert json.loads((cli.folder / "safecheck.key").read_text())["lookup"] != before
+    # simulate sends from her number: the pipeline must find her case by the new blind index.
+    replies = cli.json_lines("simulate", "--case", ref, "--json", stdin="HELP\n")
+    assert any("999" in str(r.get("text")) for r in replies), replies
