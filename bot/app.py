@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from bot.channels.base import Channel
 from bot.clock import Clock
@@ -28,9 +27,6 @@ class App:
     transports: list[Transport] = field(default_factory=list)
     rand: random.Random = field(default_factory=random.Random)
     outbox_ready: asyncio.Event = field(default_factory=asyncio.Event)
-    # Cases that used the quick exit since this process started: a message fetched for sending
-    # before the exit committed must still not go out.
-    silenced: dict[int, datetime] = field(default_factory=dict)
     _questionsets: dict[str, QuestionSet] = field(default_factory=dict)
 
     def questionset(self, toml_text: str | None) -> QuestionSet:

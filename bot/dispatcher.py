@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot import alerting
 from bot.alert_text import render_practitioner
 from bot.app import App
-from bot.channels.base import Outgoing, SendError
-from flows import replies as R
+from bot.channels.base import Outgoing, SendError, Silenced
 from safety.model import AlertReason, Severity
 from storage import alerts, cases, outbox, practitioners, services
 from storage.db import Tx
@@ -134,9 +134,6 @@ class Dispatcher:
         app = self.app
         try:
             if item.recipient == "survivor":
-                exited = app.silenced.get(item.case_id or -1)
-                if exited is not None and item.created_at <= exited and item.message.get("key") != R.COVER_LINE:
-                    return Result(item, skipped=True)  # queued before the quick exit went through
                 channel = app.survivor_channels.get(item.channel)
                 address = outbox.address_of(app.crypto, item)
                 if channel is None or address is None:
@@ -144,7 +141,8 @@ class Dispatcher:
                 rendered = app.catalogs.render(item.message, item.language, item.timezone)
                 # What a transport may need beyond the words: e.g. Telegram deletes a case's messages.
                 meta = {"case_id": str(item.case_id or ""), "outbox_id": str(item.id), "key": item.message["key"]}
-                message = Outgoing(rendered.text, rendered.options, {**rendered.meta, **meta})
+                still_wanted = self._still_pending(item)
+                message = Outgoing(rendered.text, rendered.options, {**rendered.meta, **meta}, still_wanted)
             else:
                 channel = app.practitioner_channels.get(item.channel)
                 if channel is None:
@@ -163,12 +161,24 @@ class Dispatcher:
                     },
                 )
             return Result(item, provider_id=await channel.send(address, message))
+        except Silenced:
+            return Result(item, skipped=True)  # cancelled by an exit or a withdrawal while it waited its turn
         except SendError as exc:
             return Result(item, error=exc)
         except Exception as exc:  # an unexpected bug in a channel must not stop other deliveries
             # Only the type: provider errors quote numbers and message text, which must not reach logs.
             log.error("send crashed outbox=%s channel=%s error=%s", item.id, item.channel, type(exc).__name__)
             return Result(item, error=SendError(type(exc).__name__, retryable=True))
+
+    def _still_pending(self, item: OutboxItem) -> Callable[[], Awaitable[bool]]:
+        """Whether a survivor's message may still go: read from the database, not from this process's memory,
+        so an exit or a withdrawal committed by any process silences it."""
+
+        async def check() -> bool:
+            async with self.app.db.reading() as tx:
+                return await outbox.is_pending(tx, item.id)
+
+        return check
 
     async def _practitioner_address(self, item: OutboxItem) -> str:
         """The address of this channel entry; the practitioner's id for channels that take none (inbox, log)."""
@@ -190,7 +200,7 @@ class Dispatcher:
             for r in results:
                 item = r.item
                 if r.skipped:
-                    await outbox.cancel(tx, item.id, "cancelled by a quick exit")
+                    await outbox.cancel(tx, item.id, "cancelled by a quick exit or withdrawal")
                 elif r.error is None:
                     await outbox.mark_sent(tx, item.id, r.provider_id, now)
                     await self._note_sent(tx, item, r.provider_id, now)

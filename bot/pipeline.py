@@ -13,7 +13,7 @@ from bot.handlers import HANDLERS, Effects, H
 from bot.i18n import SOURCE_LANGUAGE, to_message
 from flows import engine
 from flows import replies as R
-from flows.events import Activated, ConsentRecorded, ConsentWithdrawn, Event, LanguageChosen, QuickExitUsed
+from flows.events import Activated, ConsentRecorded, ConsentWithdrawn, Event, LanguageChosen
 from flows.model import CaseStatus, Context, ExitPressed, Flow, Input, Message, Reply, Step
 from safety.model import AlertReason, Severity, SurvivorSecrets
 from safety.normalise import normalise
@@ -163,7 +163,6 @@ async def _handle(app: App, msg: InboundMessage, inp: Input) -> Handled:
                 await neutral_line(tx, app, msg, now)
             await inbound.attach(tx, app.crypto, message_id, case.id, text if keeps_words(case, step) else None)
             await tx.commit()
-            silence_after_exit(app, case, step)  # before the fsync: the dispatcher may be mid-round
             handled = Handled(Outcome.PROCESSED, step.events)
     app.wake_dispatcher()
     return handled
@@ -263,8 +262,3 @@ async def advance(tx: Tx, app: App, case: Case, inp: Input, now: datetime, effec
     )
     return step
 
-
-def silence_after_exit(app: App, case: Case, step: Step) -> None:
-    """After a quick exit, nothing fetched for sending before it may still go out."""
-    if any(isinstance(e, QuickExitUsed) for e in step.events):
-        app.silenced[case.id] = app.clock.now()

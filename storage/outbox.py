@@ -151,6 +151,12 @@ async def mark_sent(tx: Tx, item_id: int, provider_id: str | None, now: datetime
     )
 
 
+async def is_pending(tx: Tx, item_id: int) -> bool:
+    """Still to be sent: not cancelled by a quick exit or a withdrawal, not already sent."""
+    status = await tx.scalar("SELECT status FROM outbox WHERE id = ?", (item_id,))
+    return bool(status == "pending")
+
+
 async def retry_later(tx: Tx, item_id: int, error: str, next_at: datetime) -> None:
     await tx.execute(
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "

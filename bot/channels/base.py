@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -14,6 +15,10 @@ class SendError(Exception):
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class Silenced(Exception):
+    """The message is no longer wanted (she used her exit word or withdrew meanwhile): it was not sent."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,14 @@ class Outgoing:
     text: str
     options: tuple[str, ...] = ()
     meta: dict[str, str] = field(default_factory=dict)
+    # Asked from durable state at the last moment before the provider call: False once a quick exit
+    # or a withdrawal has cancelled the message, however long it waited for its turn.
+    still_wanted: Callable[[], Awaitable[bool]] | None = field(default=None, compare=False, repr=False)
+
+    async def confirm(self) -> None:
+        """Raise Silenced if the message must no longer go out. Channels call it right before sending."""
+        if self.still_wanted is not None and not await self.still_wanted():
+            raise Silenced()
 
 
 class Channel(Protocol):

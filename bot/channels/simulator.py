@@ -26,6 +26,7 @@ class SimulatorChannel:
         self._ids = itertools.count(1)
 
     async def send(self, address: str, message: Outgoing) -> str:
+        await message.confirm()
         item = Delivered(address, message, f"sim-out-{next(self._ids)}")
         self.delivered.append(item)
         if self.listener:

@@ -145,7 +145,7 @@ class SmsChannel:
         # Twilio refuses a body over 1,600 characters (21617): a longer one goes as several texts,
         # in order; the last one's id stands for the message.
         for part in split_text(text):
-            sid, status, cost = await self._create(address, part, urgent=not survivor)
+            sid, status, cost = await self._create(address, part, message, urgent=not survivor)
         meta = message.meta
         if len(self.unrecorded) >= MAX_UNRECORDED:
             self.unrecorded.pop(next(iter(self.unrecorded)))
@@ -158,9 +158,10 @@ class SmsChannel:
         )
         return sid
 
-    async def _create(self, address: str, text: str, *, urgent: bool) -> tuple[str, str, Segments]:
+    async def _create(self, address: str, text: str, message: Outgoing, *, urgent: bool) -> tuple[str, str, Segments]:
         cost = segments(text)
         await self.pacer.slot(cost.count, urgent=urgent)
+        await message.confirm()  # after the wait for a turn, which may be long: an exit may have come meanwhile
         try:
             async with asyncio.timeout(self.settings.timeout):
                 created = await self.client().messages.create_async(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -137,10 +137,14 @@ class TelegramCore:
         markup: InlineKeyboardMarkup | None,
         *,
         silent: bool = False,
+        confirm: Callable[[], Awaitable[None]] | None = None,
     ) -> int:
+        """Send once the pacer gives a turn; `confirm` (raising Silenced) is asked right before the call."""
         await self.ready()
         try:
             async with self.pacer.slot(chat_id):
+                if confirm is not None:
+                    await confirm()
                 sent = await self.application.bot.send_message(
                     chat_id, text, reply_markup=markup, protect_content=True, disable_notification=silent
                 )
@@ -173,7 +177,7 @@ class TelegramSurvivorChannel:
         silent, delete_at = await self._case_choices(case_id)
         # A stranger gets the bare neutral line: even an exit button would say something about us.
         markup = ui.survivor_keyboard(message.options) if case_id is not None else None
-        message_id = await self.core.send_text(chat_id, message.text, markup, silent=silent)
+        message_id = await self.core.send_text(chat_id, message.text, markup, silent=silent, confirm=message.confirm)
         await self._remember(case_id, message_id, delete_at, bool(message.options))
         return str(message_id)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -87,9 +88,10 @@ class GatedChannel:
         self.gate = asyncio.Event()
 
     async def send(self, address: str, message: Outgoing) -> str:
+        await message.confirm()  # the last check before the provider call; the gate is the provider's own time
         self.entered.set()
         await self.gate.wait()
-        return await self.inner.send(address, message)
+        return await self.inner.send(address, replace(message, still_wanted=None))
 
     async def delete(self, address: str, provider_ids: list[str]) -> None:
         await self.inner.delete(address, provider_ids)
