@@ -17,7 +17,12 @@ REASONS = {
     "callback_today": "call back requested today",
     "callback_urgent": "urgent call back requested",
     "consent_withdrawn": "consent withdrawn: no more messages will be sent",
+    "withdrawn_in_onboarding": (
+        "consent withdrawn during set-up (a stop word at a set-up step, perhaps meant as her exit word): "
+        "no more messages will be sent; check with her in person"
+    ),
     "quick_exit": "quick exit used: check-ins paused",
+    "exit_in_onboarding": "quick exit used during set-up: set-up stopped, check-ins paused",
     "channel_dead": "messages can no longer be delivered to the survivor",
     "processing_failed": "a message from the survivor could not be processed: read the case now",
     "schedule_unfit": "no check-in time fits the survivor's safe times: set a schedule",

@@ -19,9 +19,12 @@ async def pause(tx: Tx, case_id: int, until: datetime, now: datetime) -> None:
 
 
 async def resume(tx: Tx, app: App, case: Case, now: datetime) -> datetime | None:
-    """Back to active with the next check-in planned; returns when. Only a paused case resumes."""
+    """Back to active with the next check-in planned; returns when. Only a paused case resumes.
+
+    A case paused before its set-up was finished goes back to set-up, which goes on when she writes.
+    """
     if case.status != "paused":
         return None
-    await cases.update(tx, case.id, status="active", paused_until=None)
+    await cases.update(tx, case.id, status="active" if case.onboarded_at else "onboarding", paused_until=None)
     await timers.cancel(tx, now, case.id, ("resume",))
-    return await plan_next(tx, app, case, now)
+    return await plan_next(tx, app, case, now) if case.onboarded_at else None

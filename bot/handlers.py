@@ -39,6 +39,7 @@ from flows.events import (
     SecretChosen,
     SecretKind,
 )
+from flows.model import CaseStatus
 from flows.schedule import in_window
 from safety.model import AlertReason, Severity
 from safety.screening import pin_digest, secret_digest
@@ -128,7 +129,7 @@ async def on_language(h: H, e: LanguageChosen) -> None:
 
 
 async def on_onboarded(h: H, e: OnboardingCompleted) -> None:
-    await h.set(status="active")
+    await h.set(status="active", onboarded_at=h.now)
     await h.log("onboarding_completed")
     fresh = await cases.get(h.tx, h.case.id)  # windows were chosen in this very transaction
     if await plan_next(h.tx, h.app, fresh, h.now) is None:
@@ -176,10 +177,12 @@ async def on_missed(h: H, e: CheckinMissed) -> None:
 async def on_quick_exit(h: H, e: QuickExitUsed) -> None:
     await outbox.cancel_for_survivor(h.tx, h.case.id)
     await h.close_checkin("exited")
-    if h.case.status in ("active", "paused"):  # during onboarding there is nothing to pause yet
-        await case_state.pause(h.tx, h.case.id, h.now + e.pause, h.now)
+    # During set-up too: nothing goes to her until the pause is over, and set-up waits for her to write.
+    await case_state.pause(h.tx, h.case.id, h.now + e.pause, h.now)
     await h.log("quick_exit")
-    await alerting.raise_alert(h.tx, h.service, h.case, Severity.RAISED, AlertReason.QUICK_EXIT, h.now)
+    in_setup = h.case.status == CaseStatus.ONBOARDING.value
+    reason = AlertReason.EXIT_IN_ONBOARDING if in_setup else AlertReason.QUICK_EXIT
+    await alerting.raise_alert(h.tx, h.service, h.case, Severity.RAISED, reason, h.now)
 
 
 async def on_codeword(h: H, e: CodewordUsed) -> None:

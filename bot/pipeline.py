@@ -215,6 +215,7 @@ async def context_for(tx: Tx, app: App, case: Case, service: Service, now: datet
         exit_pause=timedelta(minutes=case.exit_pause_minutes),
         activation_code=activation,
         cover_line=service.cover_line,
+        carrier_opt_out=case.channel in CARRIER_OPT_OUT_CHANNELS,
         missed_alerts_agreed=case.missed_alerts_agreed,
         missed_policy=service.missed_policy,
         language=case.language,

@@ -83,13 +83,12 @@ def _message(state: ConversationState, text: str, ctx: Context) -> Step:
 def _quick_exit(state: ConversationState, ctx: Context) -> Step:
     """The quick exit beats everything: stop now and say nothing revealing.
 
-    What was already answered is still assessed (a "not safe now" must reach the IDVA), and an
-    unfinished onboarding is kept so that it can go on when the survivor next writes.
+    What was already answered is still assessed (a "not safe now" must reach the IDVA). A set-up in
+    progress stops too: the next message from the phone may not be hers, and must not become a secret.
     """
     replies = (Reply(R.COVER_LINE),) if ctx.cover_line else ()
     events: tuple[Event, ...] = (QuickExitUsed(ctx.exit_pause), *_close_checkin(state, ctx))
-    kept = state if state.flow is Flow.ONBOARDING else ConversationState()
-    return Step(kept, replies=replies, events=events, sensitive=True)
+    return Step(ConversationState(), replies=replies, events=events, sensitive=True)
 
 
 def activation_digest(code: str, hasher: Hasher) -> bytes:
@@ -124,14 +123,11 @@ def _respond(state: ConversationState, text: str, ctx: Context) -> Step:
     if isinstance(command, Help):
         return Step(state, replies=(Reply(R.HELP), *_pending_question(state, ctx)))
     if isinstance(command, Withdraw):
-        events: tuple[Event, ...] = (
-            *_close_checkin(state, ctx),
-            ConsentWithdrawn(),
-            AlertRaised(Severity.RAISED, AlertReason.CONSENT_WITHDRAWN),
-        )
-        return Step(ConversationState(), replies=(Reply(R.WITHDRAWN),), events=events)
+        return _withdraw(state, ctx)
     if state.flow is Flow.ONBOARDING:
         return onboarding.answer(state, text, ctx)
+    if ctx.status is CaseStatus.ONBOARDING:
+        return onboarding.begin(ctx)  # set-up stopped by a quick exit: it starts again when she writes
     if isinstance(command, Pause):
         events = (*_close_checkin(state, ctx), PauseRequested(command.until))
         return Step(ConversationState(), replies=(pause_confirmation(command.until, ctx.now),), events=events)
@@ -142,6 +138,19 @@ def _respond(state: ConversationState, text: str, ctx: Context) -> Step:
     if ctx.status is CaseStatus.PAUSED:
         return Step(state, replies=(Reply(R.PAUSED),))
     return Step(state, replies=(Reply(R.IDLE),))
+
+
+def _withdraw(state: ConversationState, ctx: Context) -> Step:
+    """STOP, WITHDRAW...: no more messages. At the prompt for her exit word or codeword a stop word may be
+    meant as the word itself: where the carrier does not act on it (all but SMS), she is asked once more."""
+    at_secret = state.flow is Flow.ONBOARDING and state.step in onboarding.SECRET_STEPS
+    if at_secret and not ctx.carrier_opt_out and not state.stop_asked:
+        question = onboarding.STEPS[state.step or ""]
+        replies = (Reply(R.SECRET_REJECTED), ask(question, ctx))
+        return Step(replace(state, stop_asked=True), replies=replies, sensitive=True)
+    reason = AlertReason.WITHDRAWN_IN_ONBOARDING if state.flow is Flow.ONBOARDING else AlertReason.CONSENT_WITHDRAWN
+    events = (*_close_checkin(state, ctx), ConsentWithdrawn(), AlertRaised(Severity.RAISED, reason))
+    return Step(ConversationState(), replies=(Reply(R.WITHDRAWN),), events=events)
 
 
 def pause_confirmation(until: datetime, now: datetime) -> Reply:

@@ -112,6 +112,7 @@ class ConversationState:
     resume_step: str | None = None  # the question to go on to after the PIN check
     alerted: tuple[str, ...] = ()  # alert reasons already raised during this check-in
     choosing_language: bool = False  # LANGUAGE listed the languages: the next reply may pick one
+    stop_asked: bool = False  # a stop word came at a secret's prompt and was asked about once
 
     def to_json(self) -> str:
         return json.dumps(
@@ -127,6 +128,7 @@ class ConversationState:
                 "resume_step": self.resume_step,
                 "alerted": list(self.alerted),
                 "choosing_language": self.choosing_language,
+                "stop_asked": self.stop_asked,
             },
             sort_keys=True,
         )
@@ -148,10 +150,13 @@ class ConversationState:
             resume_step=raw.get("resume_step"),
             alerted=tuple(raw.get("alerted", ())),
             choosing_language=bool(raw.get("choosing_language", False)),
+            stop_asked=bool(raw.get("stop_asked", False)),
         )
 
     def at(self, flow: Flow, step: str) -> ConversationState:
-        return replace(self, flow=flow, step=step, retries=0, reminded=False, choosing_language=False)
+        return replace(
+            self, flow=flow, step=step, retries=0, reminded=False, choosing_language=False, stop_asked=False
+        )
 
 
 SOURCE_LANGUAGE = "en_GB"
@@ -176,6 +181,7 @@ class Context:
     exit_pause: timedelta = timedelta(days=1)  # the survivor's chosen pause after a quick exit
     activation_code: bytes | None = None  # keyed hash of the one-time code, while PENDING
     cover_line: bool = False  # send an innocuous line after a quick exit
+    carrier_opt_out: bool = False  # her channel's carrier acts on STOP itself (SMS): it is always a withdrawal
     missed_alerts_agreed: bool = False
     missed_policy: MissedPolicy = DEFAULT_MISSED_POLICY
     language: str = SOURCE_LANGUAGE  # the survivor's language (a catalog locale: en_GB, cy, ur...)

@@ -57,6 +57,7 @@ MISSED_Q = Question("missed_consent", QuestionKind.CHOICE, R.MISSED_CONSENT, _YE
 PIN_Q = Question("pin", QuestionKind.TEXT, R.PIN, sensitive=True)
 DURESS_Q = Question("duress_pin", QuestionKind.TEXT, R.DURESS_PIN, sensitive=True)
 
+SECRET_STEPS = frozenset({EXIT_WORD_Q.id, CODEWORD_Q.id})  # where a stop word may be meant as the word itself
 STEPS: dict[str, Question] = {
     q.id: q for q in (CONSENT_Q, WINDOWS_Q, EXIT_WORD_Q, EXIT_PAUSE_Q, CODEWORD_Q, MISSED_Q, PIN_Q, DURESS_Q)
 }

@@ -68,7 +68,9 @@ class AlertReason(str, Enum):
     CALLBACK_TODAY = "callback_today"
     CALLBACK_URGENT = "callback_urgent"
     CONSENT_WITHDRAWN = "consent_withdrawn"
+    WITHDRAWN_IN_ONBOARDING = "withdrawn_in_onboarding"  # e.g. STOP typed at the exit-word prompt, on SMS
     QUICK_EXIT = "quick_exit"
+    EXIT_IN_ONBOARDING = "exit_in_onboarding"  # set-up stopped, check-ins paused
     CHANNEL_DEAD = "channel_dead"
     PROCESSING_FAILED = "processing_failed"
     SCHEDULE_UNFIT = "schedule_unfit"

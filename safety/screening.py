@@ -32,6 +32,9 @@ RESERVED_WORDS = (
     CARRIER_KEYWORDS | BOT_COMMANDS | ANSWER_WORDS | ALL_ANSWER_WORDS | ALL_COMMAND_WORDS | ALL_LANGUAGE_WORDS
 )
 
+# Words that make a message a command, in any language: no secret may be one or start with one.
+COMMAND_WORDS = OPT_OUT_WORDS | BOT_COMMANDS | ALL_COMMAND_WORDS | {"start", "unstop", "help", "info"}
+
 SECRET_KINDS = frozenset({"exit_word", "codeword"})
 
 
@@ -114,10 +117,18 @@ def _matches_any(digest: bytes, other_digests: Iterable[bytes]) -> bool:
     return any(hmac.compare_digest(digest, other) for other in other_digests)
 
 
+def _starts_with_command(folded: str) -> bool:
+    """ "pause 4", "help me", "3 دن کا وقفہ": a phrase a survivor may send as a command, or one that opens
+    (or, for the languages that put it last, closes) with a command word."""
+    return any(
+        folded == word or folded.startswith(word + " ") or folded.endswith(" " + word) for word in COMMAND_WORDS
+    )
+
+
 def secret_problem(phrase: str, kind: str, other_digests: Iterable[bytes], hasher: Hasher) -> str | None:
     """Return why `phrase` cannot be an exit word or codeword (a reason code), or None if fine.
 
-    Codes: "empty", "too_long", "reserved", "same_as_other".
+    Codes: "empty", "too_long", "reserved", "command", "same_as_other".
     """
     if kind not in SECRET_KINDS:
         raise ValueError(f"unknown secret kind {kind!r} (use exit_word or codeword)")
@@ -129,6 +140,9 @@ def secret_problem(phrase: str, kind: str, other_digests: Iterable[bytes], hashe
     # Digits-only phrases would collide with PINs and numbered answers.
     if folded in RESERVED_WORDS or folded.replace(" ", "").isdigit():
         return "reserved"
+    # A codeword "pause 4" would raise an urgent alert each time she pauses for four days.
+    if _starts_with_command(folded):
+        return "command"
     if _matches_any(hasher(folded), other_digests):
         return "same_as_other"
     return None

@@ -52,6 +52,7 @@ class Case:
     exit_pause_minutes: int
     missed_alerts_agreed: bool
     paused_until: datetime | None
+    onboarded_at: datetime | None = None  # when set-up was finished
 
 
 def _case(row: Row) -> Case:
@@ -79,6 +80,7 @@ def _case(row: Row) -> Case:
         exit_pause_minutes=row["exit_pause_minutes"],
         missed_alerts_agreed=bool(row["missed_alerts_agreed"]),
         paused_until=parse_ts(row["paused_until"]) if row["paused_until"] else None,
+        onboarded_at=parse_ts(row["onboarded_at"]) if row["onboarded_at"] else None,
     )
 
 
@@ -217,6 +219,7 @@ SETTABLE = frozenset(
         "exit_pause_minutes",
         "missed_alerts_agreed",
         "paused_until",
+        "onboarded_at",
         "closed_at",
         "idva_id",
     }

@@ -448,10 +448,10 @@ def test_withdraw_mid_check_in_assesses_what_was_answered_first() -> None:
     assert step.state == IDLE
 
 
-def test_withdraw_mid_onboarding_withdraws() -> None:
+def test_withdraw_mid_onboarding_withdraws_and_says_it_was_during_set_up() -> None:
     state = ConversationState().at(Flow.ONBOARDING, "windows")
     step = handle(state, Message("withdraw"), context(CaseStatus.ONBOARDING, exit_word=None, codeword=None))
-    assert list(step.events) == WITHDRAWN_EVENTS
+    assert list(step.events) == [ConsentWithdrawn(), AlertRaised(Severity.RAISED, AlertReason.WITHDRAWN_IN_ONBOARDING)]
     assert step.state == IDLE
 
 

@@ -25,8 +25,8 @@ from flows.events import (
     SecretKind,
 )
 from flows.loader import load_default
-from flows.model import CaseStatus, Context, ConversationState, Flow, Message, Reply, Step
-from flows.onboarding import CONSENT_TEXT_VERSION, STEPS
+from flows.model import CaseStatus, Context, ConversationState, Flow, Message, Reply, Step, ask
+from flows.onboarding import CONSENT_TEXT_VERSION, SECRET_STEPS, STEPS
 from safety.model import AlertReason, History, IntakeLevel, Severity, SurvivorSecrets
 from safety.screening import pin_digest, secret_digest
 from tests.unit.flows_support import IDLE, NOW, hasher
@@ -34,8 +34,11 @@ from tests.unit.flows_support import IDLE, NOW, hasher
 ACTIVATION_CODE = "K7QH-3XPM"
 
 
-def context(status: CaseStatus = CaseStatus.ONBOARDING, secrets: SurvivorSecrets | None = None) -> Context:
+def context(
+    status: CaseStatus = CaseStatus.ONBOARDING, secrets: SurvivorSecrets | None = None, *, sms: bool = False
+) -> Context:
     return Context(
+        carrier_opt_out=sms,
         now=NOW,
         status=status,
         questionset=load_default(),
@@ -295,13 +298,45 @@ def test_help_mid_onboarding_answers_keeps_the_place_and_asks_again() -> None:
     assert step.state == state
 
 
-@pytest.mark.parametrize("step", sorted(STEPS))
-def test_stop_at_any_onboarding_step_withdraws_and_never_becomes_a_secret(step: str) -> None:
-    # STOP is the carrier's opt-out word: it is a withdrawal wherever it is typed.
-    result = handle(at(step, **AFTER_PIN), Message("STOP"), context())
-    assert list(result.events) == [ConsentWithdrawn(), AlertRaised(Severity.RAISED, AlertReason.CONSENT_WITHDRAWN)]
+WITHDRAWN_IN_SETUP = [ConsentWithdrawn(), AlertRaised(Severity.RAISED, AlertReason.WITHDRAWN_IN_ONBOARDING)]
+
+
+@pytest.mark.parametrize("step", sorted(STEPS.keys() - SECRET_STEPS))
+@pytest.mark.parametrize("sms", [True, False])
+def test_stop_at_a_set_up_step_that_is_no_secret_withdraws_and_the_idva_is_told_it_was_in_set_up(
+    step: str, sms: bool
+) -> None:
+    result = handle(at(step, **AFTER_PIN), Message("STOP"), context(sms=sms))
+    assert list(result.events) == WITHDRAWN_IN_SETUP
     assert result.replies == (Reply(R.WITHDRAWN),)
     assert result.state == IDLE
+
+
+@pytest.mark.parametrize("step", sorted(SECRET_STEPS))
+def test_stop_at_the_exit_word_or_codeword_prompt_over_sms_stays_a_withdrawal_told_as_in_set_up(step: str) -> None:
+    # The carrier acts on STOP itself before we see it: the number is unsubscribed whatever we answer.
+    result = handle(at(step), Message("STOP"), context(sms=True))
+    assert list(result.events) == WITHDRAWN_IN_SETUP
+    assert result.replies == (Reply(R.WITHDRAWN),)
+
+
+@pytest.mark.parametrize("step", sorted(SECRET_STEPS))
+@pytest.mark.parametrize("word", ["STOP", "quit", "end"])
+def test_a_stop_word_at_the_exit_word_or_codeword_prompt_elsewhere_is_asked_about_once(step: str, word: str) -> None:
+    first = handle(at(step), Message(word), context())
+    assert first.events == ()  # not a withdrawal, and never a secret
+    assert first.replies == (Reply(R.SECRET_REJECTED), ask(STEPS[step], context()))
+    assert (first.state.step, first.sensitive) == (step, True)
+    second = handle(first.state, Message(word), context())  # she means it: she stops
+    assert list(second.events) == WITHDRAWN_IN_SETUP
+    assert second.state == IDLE
+
+
+def test_a_word_chosen_after_being_asked_about_stop_is_taken() -> None:
+    asked = handle(at("exit_word"), Message("STOP"), context()).state
+    step = handle(asked, Message("pasta"), context())
+    assert SecretChosen(SecretKind.EXIT_WORD, "pasta") in step.events
+    assert step.state.step == "exit_pause" and not step.state.stop_asked
 
 
 def test_wrong_answers_keep_counting_retries_on_the_same_step() -> None:
@@ -311,12 +346,16 @@ def test_wrong_answers_keep_counting_retries_on_the_same_step() -> None:
         assert (state.step, state.retries) == ("windows", expected)
 
 
-def test_quick_exit_right_after_choosing_the_exit_word_does_not_lose_onboarding() -> None:
-    # A survivor may well try the word they just chose. The quick exit must work (silently),
-    # but onboarding must not be forgotten: otherwise the codeword, missed-check-in consent,
-    # PIN and the 999 statement are never reached, and the shell later resumes the case as active.
+def test_quick_exit_during_set_up_stops_it_and_set_up_starts_again_when_she_next_writes() -> None:
+    # A survivor may well try the word she just chose. The quick exit must work (silently) and stop
+    # set-up: the next message from the phone may be someone else's, and must not become her codeword.
+    # The shell pauses the case; after the pause set-up starts again from the top when she writes, so
+    # the codeword, the missed-check-in consent, the PIN and the 999 statement are still reached.
     steps = onboard(ACTIVATION_CODE, "yes", "1 3", "Pasta", "pasta")
     exit_step = steps[-1]
     assert list(exit_step.events) == [QuickExitUsed(timedelta(days=1))]
     assert exit_step.replies == ()
-    assert exit_step.state.flow is Flow.ONBOARDING
+    assert exit_step.state == IDLE
+    again = handle(IDLE, Message("blue kettle"), context(CaseStatus.ONBOARDING))
+    assert again.events == () and again.state.step == "consent"
+    assert again.replies[0].key == R.CONSENT

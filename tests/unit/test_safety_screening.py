@@ -195,7 +195,7 @@ KINDS = ["exit_word", "codeword"]
         ("STOP", "reserved"),
         ("Stop!", "reserved"),
         ("S T O P", None),
-        ("stop now", None),
+        ("stop now", "command"),
         ("unsubscribe", "reserved"),
         ("Pause", "reserved"),
         ("1234", "reserved"),
@@ -204,6 +204,16 @@ KINDS = ["exit_word", "codeword"]
         ("blue moon", None),
         ("ਗੁਲਾਬ", None),
         ("room 101", None),
+        # A secret that is, or begins with, a command would fire every time she uses the command.
+        ("PAUSE 4", "command"),
+        ("pause for 3 days", "command"),
+        ("help me", "command"),
+        ("Resume now", "command"),
+        ("language cy", "command"),
+        ("saib 3 diwrnod", "command"),  # Welsh: PAUSE 3 days
+        ("3 دن کا وقفہ", "command"),  # Urdu puts the pause word last
+        ("blue help", "command"),
+        ("helpful kettle", None),  # a word that only starts like one is fine
     ],
 )
 def test_secret_phrase_problems_are_reported_by_code(kind: str, phrase: str, expected: str | None) -> None:
