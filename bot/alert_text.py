@@ -26,9 +26,7 @@ REASONS = {
     "channel_dead": "messages can no longer be delivered to the survivor",
     "processing_failed": "a message from the survivor could not be processed: read the case now",
     "schedule_unfit": "no check-in time fits the survivor's safe times: set a schedule",
-    "resubscribe_requested": (
-        "the survivor texted START to get messages again: confirm with them, then run: safecheck case resubscribe"
-    ),
+    "resubscribe_requested": "the survivor texted START to get messages again",  # raised by versions before 0.2
 }
 
 

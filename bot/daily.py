@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from storage import audit, checkins, outbox, practitioners, reports, sms, timers
+from storage import audit, checkins, outbox, practitioners, reports, timers
 from storage.db import Tx
 from storage.services import Service
 
@@ -29,8 +29,9 @@ async def ensure_scheduled(tx: Tx, service: Service, now: datetime) -> None:
 
 async def run(tx: Tx, service: Service, now: datetime) -> None:
     purged = await checkins.purge_free_text(tx, service.id, now - timedelta(days=service.retention_days))
+    if purged:
+        tx.erasing()  # purged words must not live on in the WAL
     await audit.log(tx, now, "system", "retention_purge", None, f"service={service.id} values={purged}")
-    await sms.purge_resubscribe_requests(tx, service.id, now)  # an unconfirmed START keeps no number
     if service.digest_hour is not None:
         for idva in await practitioners.ids_with_role(tx, service.id, "idva"):
             day = await reports.caseload(tx, idva, now - timedelta(days=1), now)

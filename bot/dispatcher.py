@@ -209,6 +209,9 @@ class Dispatcher:
                     await outbox.retry_later(tx, item.id, r.error.reason, now + min(delay, MAX_BACKOFF))
                 else:
                     await self._give_up(tx, item, r.error.reason, now)
+            survivors = {r.item.case_id for r in results if r.item.recipient == "survivor" and r.item.case_id}
+            if survivors and await cases.any_withdrawn(tx, survivors):
+                tx.erasing()  # the address of her last message (her withdrawal's answer) must not stay in the WAL
             await tx.commit()
 
     async def _note_sent(self, tx: Tx, item: OutboxItem, provider_id: str | None, now: datetime) -> None:

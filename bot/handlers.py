@@ -215,13 +215,16 @@ async def on_resume(h: H, e: ResumeRequested) -> None:
 
 
 async def _withdraw(h: H) -> None:
-    """Stop everything and erase what we no longer may keep: contact address and the survivor's words."""
+    """Stop everything and erase all that is personal (storage.cases.erase), down to the WAL's old pages.
+
+    Her own confirmation, queued after this in the same step, still goes: it holds its own copy of the address.
+    """
     await outbox.cancel_for_survivor(h.tx, h.case.id)
     await h.close_checkin("ended")
     await timers.cancel_all(h.tx, h.now, h.case.id)
-    await checkins.erase_case_text(h.tx, h.case.id)
-    # The address hash stays so that a codeword from this number still reaches the IDVA.
-    await h.set(status="withdrawn", address_enc=None, closed_at=h.now)
+    await cases.erase(h.tx, h.case.id)
+    await h.set(status="withdrawn", closed_at=h.now)
+    h.tx.erasing()
 
 
 async def on_withdrawn(h: H, e: ConsentWithdrawn) -> None:

@@ -91,14 +91,15 @@ async def _keep_failed(app: App, msg: InboundMessage) -> Handled:
         if message_id is None:
             return Handled(Outcome.DUPLICATE)
         case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
-        codeword = onboarding = False
+        codeword = secret = False
         if case is not None:
-            secrets = SurvivorSecrets(codewords=frozenset({case.codeword_hash}) if case.codeword_hash else frozenset())
-            codeword = screen(msg.text, secrets, app.crypto.secret_hasher(case.salt)).codeword
+            found = screen(msg.text, secrets_of(case), app.crypto.secret_hasher(case.salt))
+            codeword = found.codeword
             onboarding = (await checkins.conversation(tx, case.id)).state.flow is Flow.ONBOARDING
-        # The words are kept for a person to read, unless they may hold a secret (a codeword, or
+            secret = found.codeword or found.quick_exit or found.pin or onboarding
+        # The words are kept for a person to read, unless they may hold a secret (a codeword, a PIN, or
         # a word being chosen during onboarding): secrets are only ever stored as hashes.
-        keep = case is None or not (codeword or onboarding)
+        keep = not secret
         body = msg.text[:MAX_STORED_TEXT] if keep else None
         await inbound.attach(tx, app.crypto, message_id, case.id if case else None, body)
         await inbound.mark_failed(tx, message_id)
@@ -126,11 +127,7 @@ async def looks_urgent(app: App, msg: InboundMessage) -> bool:
         return False
     if case is None or not (case.codeword_hash or case.exit_word_hash):
         return False
-    secrets = SurvivorSecrets(
-        exit_word=case.exit_word_hash,
-        codewords=frozenset({case.codeword_hash}) if case.codeword_hash else frozenset(),
-    )
-    found = screen(msg.text[:MAX_STORED_TEXT], secrets, app.crypto.secret_hasher(case.salt))
+    found = screen(msg.text[:MAX_STORED_TEXT], secrets_of(case), app.crypto.secret_hasher(case.salt))
     return found.codeword or found.quick_exit
 
 
@@ -195,6 +192,15 @@ def keeps_words(case: Case, step: Step) -> bool:
     return not (step.sensitive or withdrawn)
 
 
+def secrets_of(case: Case) -> SurvivorSecrets:
+    return SurvivorSecrets(
+        exit_word=case.exit_word_hash,
+        codewords=frozenset({case.codeword_hash}) if case.codeword_hash else frozenset(),
+        pin=case.pin_hash,
+        duress_pin=case.duress_pin_hash,
+    )
+
+
 async def context_for(tx: Tx, app: App, case: Case, service: Service, now: datetime) -> Context:
     activation = case.activation_hash
     if case.activation_expires_at is not None and case.activation_expires_at < now:
@@ -203,12 +209,7 @@ async def context_for(tx: Tx, app: App, case: Case, service: Service, now: datet
         now=now,
         status=CaseStatus(case.status),
         questionset=app.questionset(service.questionset),
-        secrets=SurvivorSecrets(
-            exit_word=case.exit_word_hash,
-            codewords=frozenset({case.codeword_hash}) if case.codeword_hash else frozenset(),
-            pin=case.pin_hash,
-            duress_pin=case.duress_pin_hash,
-        ),
+        secrets=secrets_of(case),
         hasher=app.crypto.secret_hasher(case.salt),
         history=await cases.history(tx, case),
         sender_name=service.sender_name,

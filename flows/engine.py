@@ -76,8 +76,9 @@ def _message(state: ConversationState, text: str, ctx: Context) -> Step:
     if not ctx.status.reachable:
         return Step(state, events=raised)  # closed or withdrawn: say nothing, but a codeword still alerts
     step = _respond(state, text, ctx)
-    # A message holding the codeword is not kept as a raw message (an answer in it still is).
-    return replace(step, events=raised + step.events, sensitive=step.sensitive or screening.codeword)
+    # A message holding the codeword, or a PIN typed where none was asked, is not kept as a raw message
+    # (an answer in it still is).
+    return replace(step, events=raised + step.events, sensitive=step.sensitive or screening.codeword or screening.pin)
 
 
 def _quick_exit(state: ConversationState, ctx: Context) -> Step:

@@ -74,7 +74,7 @@ class AlertReason(str, Enum):
     CHANNEL_DEAD = "channel_dead"
     PROCESSING_FAILED = "processing_failed"
     SCHEDULE_UNFIT = "schedule_unfit"
-    RESUBSCRIBE_REQUESTED = "resubscribe_requested"  # a withdrawn survivor texted START
+    RESUBSCRIBE_REQUESTED = "resubscribe_requested"  # no longer raised (withdrawal erases her number); old alerts
 
 
 class Change(str, Enum):
@@ -132,6 +132,7 @@ class Screening:
 
     quick_exit: bool
     codeword: bool
+    pin: bool = False  # the whole message is one of her PINs, typed where none was asked for
 
 
 class PinResult(str, Enum):

@@ -44,10 +44,13 @@ def _same(digest: bytes, stored: bytes | None) -> bool:
 
 
 def screen(text: str, secrets: SurvivorSecrets, hasher: Hasher) -> Screening:
-    """Say whether `text` is the exit word, and whether it holds a codeword anywhere."""
+    """Say whether `text` is the exit word, whether it holds a codeword anywhere, and whether it is a PIN."""
     folded = normalise(text)
     quick_exit = bool(folded) and secrets.exit_word is not None and _same(hasher(folded), secrets.exit_word)
-    return Screening(quick_exit=quick_exit, codeword=_holds_codeword(folded, secrets, hasher))
+    pin = (secrets.pin is not None or secrets.duress_pin is not None) and check_pin(
+        text, secrets, hasher
+    ) is not PinResult.WRONG
+    return Screening(quick_exit=quick_exit, codeword=_holds_codeword(folded, secrets, hasher), pin=pin)
 
 
 def _holds_codeword(folded: str, secrets: SurvivorSecrets, hasher: Hasher) -> bool:

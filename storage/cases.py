@@ -261,6 +261,41 @@ async def history(tx: Tx, case: Case, depth: int = 3) -> History:
     )
 
 
+async def erase(tx: Tx, case_id: int) -> None:
+    """Withdrawal: erase everything personal about the survivor, keeping only the service's record.
+
+    Stays: the reference, the service and IDVA, dates, check-in statuses, risk levels and scores, alerts,
+    consents and the audit log (README, "What withdrawal erases"). Goes: her name, number and its lookup
+    hash (so she is no longer recognised), safe times, every secret's digest, her words, her answers, the
+    signals behind each level, and the Telegram bookkeeping. The caller marks its unit as erasing.
+    """
+    await tx.execute(
+        "UPDATE cases SET address_enc = NULL, address_hash = NULL, name_enc = NULL, safe_windows = '[]', "
+        "exit_word_hash = NULL, codeword_hash = NULL, pin_hash = NULL, duress_pin_hash = NULL, "
+        "activation_hash = NULL, activation_lookup = NULL, activation_expires_at = NULL WHERE id = ?",
+        (case_id,),
+    )
+    for sql in (
+        "DELETE FROM answers WHERE case_id = ?",
+        "UPDATE assessments SET signals = '[]' WHERE case_id = ?",
+        "UPDATE inbound_messages SET body_enc = NULL WHERE case_id = ?",
+        "UPDATE outbox SET address_enc = NULL WHERE case_id = ?",
+        "UPDATE conversations SET state = '{}' WHERE case_id = ?",
+        "DELETE FROM schedules WHERE case_id = ?",
+        "DELETE FROM telegram_messages WHERE case_id = ?",
+        "DELETE FROM telegram_prefs WHERE case_id = ?",
+    ):
+        await tx.execute(sql, (case_id,))
+
+
+async def any_withdrawn(tx: Tx, case_ids: set[int]) -> bool:
+    marks = ", ".join("?" * len(case_ids))
+    found = await tx.scalar(
+        f"SELECT 1 FROM cases WHERE id IN ({marks}) AND status = 'withdrawn' LIMIT 1", tuple(case_ids)
+    )
+    return found is not None
+
+
 async def add_consent(tx: Tx, case_id: int, topic: str, agreed: bool, version: str, how: str, now: datetime) -> None:
     await tx.execute(
         "INSERT INTO consents (case_id, topic, agreed, text_version, how, at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -134,9 +134,3 @@ async def purge_free_text(tx: Tx, service_id: int, older_than: datetime) -> int:
         (cut, service_id),
     )
     return n
-
-
-async def erase_case_text(tx: Tx, case_id: int) -> None:
-    """Withdrawal: erase the survivor's words."""
-    await tx.execute("UPDATE answers SET text_enc = NULL WHERE case_id = ?", (case_id,))
-    await tx.execute("UPDATE inbound_messages SET body_enc = NULL WHERE case_id = ?", (case_id,))

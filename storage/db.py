@@ -62,6 +62,11 @@ class Tx:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self.committed = False
+        self.erases = False  # set by a unit that erases personal data: see `erasing`
+
+    def erasing(self) -> None:
+        """This unit erases personal data: once it is committed, the WAL's copies of the old pages go too."""
+        self.erases = True
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a statement; return lastrowid (meaningful for inserts)."""
@@ -114,6 +119,7 @@ class Database:
         self._reader: aiosqlite.Connection | None = None
         self._batch: _Batch | None = None
         self.commits = 0  # physical commits (fsyncs): fewer than units of work when batches form
+        self._wal_to_wipe = False  # an erasure committed whose old pages may still be in the WAL
         self._reader_lock = asyncio.Lock()
 
     @classmethod
@@ -140,6 +146,8 @@ class Database:
                 f"synchronous={synchronous}",
                 "foreign_keys=ON",
                 f"busy_timeout={BUSY_TIMEOUT_MS}",
+                # Erased values are overwritten with zeros in the file, not just marked free.
+                "secure_delete=ON",
             ):
                 await conn.execute(f"PRAGMA {pragma}")
             if migrate:
@@ -241,6 +249,8 @@ class Database:
                 await self._conn.rollback()
             batch.fail(exc)
             raise
+        if tx.committed and tx.erases:
+            batch.erases = True
         # An urgent unit commits at once rather than wait for the batch to fill.
         if tx.committed and not urgent and self._lock.waiting and batch.size < MAX_BATCH:
             # Others are queued: let them join, and commit once they are through.
@@ -268,7 +278,25 @@ class Database:
                 await self._conn.rollback()
             batch.fail(exc)
             raise
+        if batch.erases or self._wal_to_wipe:
+            await self._wipe_wal()  # before the units hear back: an erasure is done when it says so
         batch.finish()
+
+    async def _wipe_wal(self) -> None:
+        """Copy the WAL into the database and truncate it to nothing, so erased values leave no copy behind.
+
+        Secure delete zeroes them in the database file; the WAL still holds the pages as they were
+        before. If a reader keeps the checkpoint from finishing, the next commit tries again.
+        """
+        try:
+            async with self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                row = await cursor.fetchone()
+            self._wal_to_wipe = row is None or row[0] != 0
+        except sqlite3.Error as exc:
+            self._wal_to_wipe = True
+            log.error("wiping the WAL after an erasure failed error=%s", type(exc).__name__)
+        if self._wal_to_wipe:
+            log.warning("WAL not wiped yet after an erasure (a reader was busy): trying again at the next commit")
 
 
 class _Batch:
@@ -277,6 +305,7 @@ class _Batch:
     def __init__(self, done: asyncio.Future[None]) -> None:
         self.done = done
         self.size = 0
+        self.erases = False
         self.committer: asyncio.Task[None] | None = None
 
     def finish(self) -> None:

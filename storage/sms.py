@@ -1,15 +1,12 @@
-"""SMS bookkeeping: what each message cost in segments, its delivery status, and START requests."""
+"""SMS bookkeeping: what each message cost in segments, and its delivery status."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from storage.crypto import Field
 from storage.db import Row, Tx, ts
 
-RESUBSCRIBE_ADDRESS = Field("sms_resubscribe_requests", "address_enc", ("case_id",), legacy=b"sms.resubscribe.address")
-REQUEST_VALID = timedelta(days=14)  # a START the IDVA has not confirmed by then is forgotten
 FAILED = frozenset({"failed", "undelivered"})
 FINAL = FAILED | {"delivered", "read", "canceled"}
 # Callbacks can arrive out of order: a late "sent" must not overwrite "delivered".
@@ -136,39 +133,3 @@ async def quick_exit_since(tx: Tx, case_id: int, since: datetime) -> bool:
 
 
 # --- a withdrawn survivor asking to come back (START) ---
-
-
-async def request_resubscribe(tx: Tx, case_id: int, address_enc: bytes, now: datetime) -> bool:
-    """Record the request; False if one is already waiting for the IDVA (an expired one is replaced)."""
-    await tx.execute(
-        "DELETE FROM sms_resubscribe_requests WHERE case_id = ? AND requested_at < ?",
-        (case_id, ts(now - REQUEST_VALID)),
-    )
-    inserted = await tx.insert(
-        "INSERT INTO sms_resubscribe_requests (case_id, address_enc, requested_at) VALUES (?, ?, ?) "
-        "ON CONFLICT (case_id) DO NOTHING",
-        (case_id, address_enc, ts(now)),
-    )
-    return inserted is not None
-
-
-async def resubscribe_request(tx: Tx, case_id: int, now: datetime) -> bytes | None:
-    """The (encrypted) number a request still valid came from."""
-    value = await tx.scalar(
-        "SELECT address_enc FROM sms_resubscribe_requests WHERE case_id = ? AND requested_at >= ?",
-        (case_id, ts(now - REQUEST_VALID)),
-    )
-    return None if value is None else bytes(value)
-
-
-async def drop_resubscribe_request(tx: Tx, case_id: int) -> None:
-    await tx.execute("DELETE FROM sms_resubscribe_requests WHERE case_id = ?", (case_id,))
-
-
-async def purge_resubscribe_requests(tx: Tx, service_id: int, now: datetime) -> int:
-    """Forget expired requests: withdrawal erased the number, an unanswered START must not keep it."""
-    return await tx.changes(
-        "DELETE FROM sms_resubscribe_requests WHERE requested_at < ? "
-        "AND case_id IN (SELECT id FROM cases WHERE service_id = ?)",
-        (ts(now - REQUEST_VALID), service_id),
-    )

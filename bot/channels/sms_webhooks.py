@@ -23,7 +23,7 @@ from twilio.request_validator import (  # type: ignore[import-untyped]
 )
 
 from bot.app import App
-from bot.channels import sms_delivery, sms_optin
+from bot.channels import sms_delivery
 from bot.channels.sms_channel import SmsChannel
 from bot.channels.sms_settings import INBOUND_PATH, STATUS_PATH, SmsSettings
 from bot.pipeline import InboundMessage, handle_inbound
@@ -117,7 +117,6 @@ class SmsWebhooks:
             log.info("sms inbound from practitioner")
             return twiml(reply)
         handled = await handle_inbound(app, InboundMessage("sms", sender, body, sid, app.clock.now()))
-        await sms_optin.note_opt_in(app, "sms", sender, body)  # idempotent, so a redelivery is harmless
         log.info("sms inbound outcome=%s", handled.outcome.value)
         return twiml()
 

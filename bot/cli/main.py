@@ -17,7 +17,6 @@ from bot.bootstrap import adopt_keys, configure_logging, make_clock, open_app
 from bot.cli import demo, keys, serve, simulate
 from bot.cli.parser import build_parser, hoist_global_options
 from bot.commands import UserError
-from bot.commands.resubscribe import resubscribe
 from bot.config import ConfigError, Settings, load
 from bot.dispatcher import Dispatcher
 from bot.i18n import CatalogError
@@ -236,10 +235,6 @@ async def _case_autodelete(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await commands.cases.set_autodelete(app, svc, a.ref, a.minutes))
 
 
-async def _case_resubscribe(app: Any, svc: int, a: argparse.Namespace) -> None:
-    print(await resubscribe(app, svc, a.ref))
-
-
 async def _schedule_set(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await commands.set_schedule(app, svc, a.ref, a.spec, a.jitter))
 
@@ -324,7 +319,6 @@ _HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("case", "resume"): _case_status,
     ("case", "close"): _case_status,
     ("case", "set-autodelete"): _case_autodelete,
-    ("case", "resubscribe"): _case_resubscribe,
     ("schedule", "set"): _schedule_set,
     ("schedule", "show"): _schedule_show,
     ("alerts", "list"): _alerts_list,

@@ -82,8 +82,6 @@ def build_parser() -> Parser:
     ad = cs.add_parser("set-autodelete", help="Telegram: delete each message N minutes after it was sent")
     ad.add_argument("ref")
     ad.add_argument("--minutes", type=int, required=True, help="minutes after sending (0 turns it off)")
-    rs = cs.add_parser("resubscribe", help="a withdrawn survivor texted START and you confirmed it with them")
-    rs.add_argument("ref")
 
     sc = sub.add_parser("schedule", help="check-in schedules").add_subparsers(
         dest="action", required=True, parser_class=Parser

@@ -78,15 +78,6 @@ def test_a_wrong_twilio_setting_stops_every_command_with_one_line(shared: Cli) -
         assert AUTH_TOKEN not in proc.stderr + proc.stdout
 
 
-def test_resubscribe_without_a_start_is_one_line(shared: Cli) -> None:
-    ref, _ = enrol(shared, "+447700900133")
-    proc = shared.run("case", "resubscribe", ref, ok=False)
-    assert (proc.returncode, proc.stderr) == (
-        2,
-        f"safecheck: error: case {ref} is pending, not withdrawn: nothing to resubscribe\n",
-    )
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

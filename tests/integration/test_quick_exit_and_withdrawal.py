@@ -148,20 +148,20 @@ async def test_stop_withdraws_consent_erases_and_sends_only_the_confirmation(wor
 
     case = await case_row(world, ref)
     assert case["status"] == "withdrawn" and case["closed_at"] is not None
-    assert case["address_enc"] is None
-    assert case["address_hash"] is not None  # kept only so that a codeword still reaches the IDVA
+    assert (case["address_enc"], case["address_hash"], case["name_enc"]) == (None, None, None)
     consents = await rows(world.app, "SELECT topic, agreed, text_version FROM consents WHERE case_id = ? ORDER BY id",
                           (case["id"],))
     assert consents[-1] == {"topic": "checkins", "agreed": 0, "text_version": "withdrawal"}
-    assert await scalar(world.app, "SELECT count(*) FROM answers WHERE text_enc IS NOT NULL") == 0
+    assert await scalar(world.app, "SELECT count(*) FROM answers") == 0
     assert await scalar(world.app, "SELECT count(*) FROM outbox WHERE address_enc IS NOT NULL") == 0
     assert await scalar(world.app, "SELECT count(*) FROM timers WHERE case_id = ? AND done_at IS NULL "
                                    "AND kind != 'escalate'", (case["id"],)) == 0
     [withdrawn_alert] = [a for a in await alerts(world) if a["reason"] == "consent_withdrawn"]
     assert withdrawn_alert["severity"] == "raised"
     shown = await commands.show_case(world.app, world.service_id, ref, world.idva)
-    assert shown["address"] is None
-    assert all(a["text"] is None for c in shown["checkins"] for a in c["answers"])
+    assert (shown["address"], shown["name"], shown["safe_windows"]) == (None, None, [])
+    assert all(c["answers"] == [] for c in shown["checkins"])
+    assert [c["level"] for c in shown["checkins"]][-1] == "standard"  # the service's record: levels and dates
 
     for day in (25, 26, 27, 28, 29, 30):
         assert await at(world, utc(2026, 11, day, 10, 0)) == []
@@ -184,29 +184,20 @@ async def test_withdrawal_erases_every_message_body_including_the_withdrawal_its
     assert kept == []
 
 
-async def test_messages_after_withdrawal_keep_no_words(world: World) -> None:
-    await world.onboard()
-    await world.say(PHONE, "STOP")
-    await world.deliver()
-    await world.say(PHONE, "he is back, blue kettle", provider_id="after-withdrawal")
-    [stored] = await rows(world.app, "SELECT case_id, body_enc FROM inbound_messages WHERE provider_id = ?",
-                          ("after-withdrawal",))
-    assert stored["case_id"] is not None  # linked to the case, so the alert has a reference
-    assert stored["body_enc"] is None  # but no consent is left to keep their words
-
-
-async def test_codeword_after_withdrawal_still_alerts_the_idva_silently(world: World) -> None:
+async def test_after_withdrawal_her_number_is_a_stranger_tied_to_no_case(world: World) -> None:
     ref = await world.onboard()
     await world.say(PHONE, "STOP")
     assert await world.deliver() == [WITHDRAWN]
     world.clock.set(utc(2026, 12, 2, 22, 0))
 
-    await world.say(PHONE, "please, blue kettle")
+    # Erasure means her number and her codeword are gone: Safecheck can no longer recognise either.
+    await world.say(PHONE, "he is back, blue kettle", provider_id="after-withdrawal")
 
-    assert await world.deliver() == [NEUTRAL]  # what any unknown number gets: the alert is silent
-    codeword = [a for a in await alerts(world) if a["reason"] == "codeword"]
-    assert [(a["severity"], a["case"]) for a in codeword] == [("urgent", ref)]
-    assert any("codeword used" in t for t in await inbox(world, world.idva))
+    assert await world.deliver() == [NEUTRAL]
+    [stored] = await rows(world.app, "SELECT case_id, body_enc FROM inbound_messages WHERE provider_id = ?",
+                          ("after-withdrawal",))
+    assert (stored["case_id"], stored["body_enc"]) == (None, None)
+    assert [a["reason"] for a in await alerts(world)] == ["consent_withdrawn"]
     assert (await case_row(world, ref))["status"] == "withdrawn"
 
 
