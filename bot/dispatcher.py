@@ -8,20 +8,23 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot import alerting
 from bot.alert_text import render_practitioner
 from bot.app import App
 from bot.channels.base import Outgoing, SendError, Silenced
+from flows.delivery import FRESH, REPLY_USEFUL_FOR, Timeliness, backoff, retry, timeliness
+from flows.events import SafeWindow
 from safety.model import AlertReason, Severity
 from storage import alerts, cases, outbox, practitioners, services
 from storage.db import Tx
 from storage.outbox import OutboxItem
 
 log = logging.getLogger("safecheck.dispatcher")
-MAX_ATTEMPTS = 6  # per channel; then fall back to the next channel, or fail loudly
-MAX_BACKOFF = timedelta(minutes=5)
+MAX_ATTEMPTS = 6  # per channel of a practitioner's alert; then fall back to the next channel, or fail loudly
+LONDON = ZoneInfo("Europe/London")
 ROUND_GAP = 0.005  # seconds: under a burst of commits, one outbox read serves many of them
 ADDRESSLESS = ("inbox", "log")  # practitioner channels that deliver by practitioner id
 
@@ -31,10 +34,15 @@ class Result:
     item: OutboxItem
     provider_id: str | None = None
     error: SendError | None = None
-    skipped: bool = False
+    skipped: bool = False  # cancelled by an exit or a withdrawal while it waited: not sent
+    later: Timeliness | None = None  # a survivor's message not sent now: it waits, or it has expired
 
 
 Recipient = tuple[str, int | None, str]
+
+
+def expiry(item: OutboxItem) -> datetime:
+    return item.expires_at or item.created_at + REPLY_USEFUL_FOR  # rows from before expiry was recorded
 
 
 def _queue_of(item: OutboxItem) -> Recipient:
@@ -134,6 +142,9 @@ class Dispatcher:
         app = self.app
         try:
             if item.recipient == "survivor":
+                timely = await self._timeliness(item)
+                if not timely.go:
+                    return Result(item, later=timely)
                 channel = app.survivor_channels.get(item.channel)
                 address = outbox.address_of(app.crypto, item)
                 if channel is None or address is None:
@@ -201,18 +212,51 @@ class Dispatcher:
                 item = r.item
                 if r.skipped:
                     await outbox.cancel(tx, item.id, "cancelled by a quick exit or withdrawal")
+                elif r.later is not None and r.later.wait_until is not None:
+                    await outbox.wait_until(tx, item.id, r.later.wait_until)
+                elif r.later is not None:
+                    log.warning("survivor message expired before it could go outbox=%s", item.id)
+                    await outbox.expire(tx, item.id, "no longer of use")
                 elif r.error is None:
                     await outbox.mark_sent(tx, item.id, r.provider_id, now)
                     await self._note_sent(tx, item, r.provider_id, now)
+                elif r.error.retryable and item.recipient == "survivor":
+                    await self._retry_survivor(tx, item, r.error, now)
                 elif r.error.retryable and item.attempts + 1 < MAX_ATTEMPTS:
-                    delay = timedelta(seconds=r.error.retry_after or 2**item.attempts)
-                    await outbox.retry_later(tx, item.id, r.error.reason, now + min(delay, MAX_BACKOFF))
+                    delay = backoff(item.attempts, r.error.retry_after)
+                    await outbox.retry_later(tx, item.id, r.error.reason, now + delay)
                 else:
                     await self._give_up(tx, item, r.error.reason, now)
             survivors = {r.item.case_id for r in results if r.item.recipient == "survivor" and r.item.case_id}
             if survivors and await cases.any_withdrawn(tx, survivors):
                 tx.erasing()  # the address of her last message (her withdrawal's answer) must not stay in the WAL
             await tx.commit()
+
+    async def _safe_times(self, tx: Tx, item: OutboxItem) -> tuple[ZoneInfo, tuple[SafeWindow, ...]]:
+        if item.case_id is None:  # an unknown sender: no safe times are known
+            return LONDON, ()
+        case = await cases.get(tx, item.case_id)
+        return ZoneInfo(case.timezone), case.safe_windows
+
+    async def _timeliness(self, item: OutboxItem) -> Timeliness:
+        """Whether her message may go now (flows.delivery): only one that had to wait needs her safe times."""
+        now = self.app.clock.now()
+        tz, windows = LONDON, tuple[SafeWindow, ...]()
+        if now - item.created_at > FRESH:
+            async with self.app.db.reading() as tx:
+                tz, windows = await self._safe_times(tx, item)
+        return timeliness(now, item.created_at, expiry(item), tz, windows)
+
+    async def _retry_survivor(self, tx: Tx, item: OutboxItem, error: SendError, now: datetime) -> None:
+        """A provider that fails for a while (5xx, 429, timeouts) is tried again for as long as the message is
+        of use, inside her safe times (flows.delivery): an outage is never a false "channel dead"."""
+        tz, windows = await self._safe_times(tx, item)
+        again = retry(now, item.attempts, error.retry_after, expiry(item), tz, windows)
+        if again.wait_until is None:
+            log.warning("survivor message expired undelivered outbox=%s channel=%s", item.id, item.channel)
+            await outbox.expire(tx, item.id, error.reason)
+        else:
+            await outbox.retry_later(tx, item.id, error.reason, again.wait_until)
 
     async def _note_sent(self, tx: Tx, item: OutboxItem, provider_id: str | None, now: datetime) -> None:
         """A channel may keep its own record of what it sent (SMS: for delivery reports), in this same

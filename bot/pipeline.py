@@ -246,6 +246,10 @@ async def advance(tx: Tx, app: App, case: Case, inp: Input, now: datetime, effec
         language = SOURCE_LANGUAGE
     address = cases.address_of(app.crypto, case) if step.replies else None
     if address is not None:
+        expires = None  # any reply: a day
+        if step.state.flow is Flow.CHECKIN and effects.checkin_id is not None:  # a question: its check-in's end
+            started = await checkins.started_at(tx, effects.checkin_id) or now
+            expires = started + service.missed_policy.grace
         for reply in step.replies:
             await outbox.to_survivor(
                 tx,
@@ -257,6 +261,7 @@ async def advance(tx: Tx, app: App, case: Case, inp: Input, now: datetime, effec
                 timezone=case.timezone,
                 message=to_message(reply),
                 now=now,
+                expires_at=expires,
             )
     in_checkin = step.state.flow is Flow.CHECKIN
     await checkins.save_conversation(

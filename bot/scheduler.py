@@ -160,13 +160,21 @@ class TimerRunner:
             case = await cases.get(tx, timer.case_id)
             if isinstance(inp, Timeout) and not in_window(now, ZoneInfo(case.timezone), case.safe_windows):
                 return  # a nudge is never worth a message outside the survivor's safe times
+            started = await checkins.started_at(tx, convo.checkin_id) if convo.checkin_id is not None else None
+            if isinstance(inp, Timeout) and started is not None:
+                grace = (await services.get(tx, case.service_id)).missed_policy.grace
+                if now >= started + grace:
+                    return  # found after downtime: that check-in is over, and its end will be recorded
             if isinstance(inp, Expiry) and convo.checkin_id is not None:
-                started = await checkins.started_at(tx, convo.checkin_id)
-                if started is not None and not await outbox.delivered_since(tx, case.id, started):
-                    # The prompt never reached the phone: the system missed this one, not the survivor.
+                undelivered = started is not None and not await outbox.delivered_since(tx, case.id, started)
+                # Its end found only after downtime: she may have answered while nobody was listening.
+                unwatched = now - timer.due_at > LATE and convo.state.answered == 0
+                if undelivered or unwatched:
+                    # The system missed this one, not the survivor: it never counts against her.
                     await checkins.close_checkin(tx, convo.checkin_id, "missed_system", now)
                     await checkins.save_conversation(tx, case.id, checkins.Conversation(ConversationState(), None), now)
-                    await audit.log(tx, now, "system", "checkin_undelivered", case.id)
+                    action = "checkin_undelivered" if undelivered else "checkin_unwatched"
+                    await audit.log(tx, now, "system", action, case.id)
                     return
             await advance(tx, self.app, case, inp, now, Effects(checkin_id=convo.checkin_id))
 

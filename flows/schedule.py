@@ -267,6 +267,20 @@ def window_end(at: datetime, tz: ZoneInfo, windows: tuple[SafeWindow, ...]) -> d
     return _edge(local.date(), window.end, tz, local.fold)
 
 
+def next_window_start(at: datetime, tz: ZoneInfo, windows: tuple[SafeWindow, ...]) -> datetime | None:
+    """The first moment from `at` on that is inside a safe window: `at` itself if it is; None without windows."""
+    _aware(at, "at")
+    if not windows:
+        return None
+    if in_window(at, tz, windows):
+        return at
+    local = at.astimezone(tz)
+    starts = [
+        _edge(local.date() + timedelta(days=days), w.start, tz, 0) for days in (0, 1, 2) for w in windows
+    ]  # the windows repeat daily: the next start is today, tomorrow or (across a clock change) the day after
+    return min(start for start in starts if start > at)
+
+
 def in_window(at: datetime, tz: ZoneInfo, windows: tuple[SafeWindow, ...]) -> bool:
     """Whether `at` falls inside one of the safe windows, on the local wall clock."""
     _aware(at, "at")

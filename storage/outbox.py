@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flows.delivery import REPLY_USEFUL_FOR
 from storage.crypto import Crypto, Field
 from storage.db import Row, Tx, parse_ts, ts
 
@@ -28,6 +29,7 @@ class OutboxItem:
     message: dict[str, Any]
     attempts: int
     created_at: datetime
+    expires_at: datetime | None = None  # a survivor's message: no use after this (practitioners': None)
 
 
 def _item(row: Row) -> OutboxItem:
@@ -45,6 +47,7 @@ def _item(row: Row) -> OutboxItem:
         json.loads(row["message"]),
         row["attempts"],
         parse_ts(row["created_at"]),
+        parse_ts(row["expires_at"]) if row["expires_at"] else None,
     )
 
 
@@ -59,12 +62,16 @@ async def to_survivor(
     timezone: str,
     message: dict[str, Any],
     now: datetime,
+    expires_at: datetime | None = None,
 ) -> int:
-    """Queue a message to a survivor (or an unknown sender). The address is kept encrypted until sent."""
+    """Queue a message to a survivor (or an unknown sender). The address is kept encrypted until sent.
+
+    `expires_at`: until when it is worth sending (a check-in question: its check-in's end); a day by default.
+    """
     item_id = await tx.next_id("outbox")
     await tx.execute(
         "INSERT INTO outbox (id, recipient, case_id, channel, address_enc, language, timezone, message, status, "
-        "next_attempt_at, created_at) VALUES (?, 'survivor', ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        "next_attempt_at, created_at, expires_at) VALUES (?, 'survivor', ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
         (
             item_id,
             case_id,
@@ -75,6 +82,7 @@ async def to_survivor(
             json.dumps(message),
             ts(now),
             ts(now),
+            ts(expires_at or now + REPLY_USEFUL_FOR),
         ),
     )
     return item_id
@@ -165,6 +173,16 @@ async def retry_later(tx: Tx, item_id: int, error: str, next_at: datetime) -> No
     )
 
 
+async def wait_until(tx: Tx, item_id: int, at: datetime) -> None:
+    """Not now (e.g. outside her safe times): try at `at`. Not an attempt, so nothing is counted."""
+    await tx.execute("UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'pending'", (ts(at), item_id))
+
+
+async def expire(tx: Tx, item_id: int, error: str) -> None:
+    """A survivor's message that could not be delivered while it was of use: it never goes now."""
+    await fail(tx, item_id, f"expired: {error}")
+
+
 async def fail(tx: Tx, item_id: int, error: str) -> None:
     await tx.execute(
         "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, address_enc = NULL "
@@ -225,7 +243,7 @@ async def send_again(tx: Tx, crypto: Crypto, item: OutboxItem, address: str, nex
     item_id = await tx.next_id("outbox")
     await tx.execute(
         "INSERT INTO outbox (id, recipient, case_id, channel, address_enc, language, timezone, message, status, "
-        "next_attempt_at, created_at) VALUES (?, 'survivor', ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        "next_attempt_at, created_at, expires_at) VALUES (?, 'survivor', ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
         (
             item_id,
             item.case_id,
@@ -236,6 +254,7 @@ async def send_again(tx: Tx, crypto: Crypto, item: OutboxItem, address: str, nex
             json.dumps(item.message),
             ts(next_at),
             ts(item.created_at),
+            ts(item.expires_at) if item.expires_at else None,
         ),
     )
     return item_id

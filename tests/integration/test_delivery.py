@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,7 +14,7 @@ from bot import commands
 from bot.channels.base import Capabilities, Outgoing
 from bot.dispatcher import MAX_ATTEMPTS, Dispatcher
 from bot.pipeline import Outcome
-from tests.conftest import World
+from tests.conftest import START, World
 from tests.integration.conftest import (
     PHONE,
     PROMPT,
@@ -26,6 +27,7 @@ from tests.integration.conftest import (
     scalar,
 )
 
+LONDON = ZoneInfo("Europe/London")
 SAFE_NOW_QUESTION = "Thanks. First one:\nAre you safe right now?\n1 Yes\n2 No\n3 Not sure"
 
 
@@ -262,17 +264,63 @@ async def test_dead_survivor_channel_raises_a_channel_dead_alert_for_the_idva(wo
     assert f"Case {ref}: messages can no longer be delivered" in text
 
 
-async def test_survivor_channel_that_keeps_failing_gives_up_and_tells_the_idva(world: World) -> None:
+class ClockedFailingChannel(FailingChannel):
+    """A provider that is down, noting when each attempt was made."""
+
+    def __init__(self, world: World) -> None:
+        super().__init__("simulator", retryable=True, reason="HTTP 500")
+        self.world = world
+        self.times: list[datetime] = []
+
+    async def send(self, address: str, message: Outgoing) -> str:
+        self.times.append(self.world.clock.now())
+        return await super().send(address, message)
+
+
+async def test_a_provider_down_for_minutes_delays_her_reply_but_loses_nothing_and_raises_no_alert(
+    world: World,
+) -> None:
+    await world.onboard()
+    down = ClockedFailingChannel(world)
+    world.app.survivor_channels["simulator"] = down
+    await world.say(PHONE, "HELP")
+    for _ in range(20):  # ten minutes of failures, tried again and again with capped backoff
+        assert await later(world, timedelta(seconds=30)) == []
+    assert len(down.times) > MAX_ATTEMPTS
+
+    world.app.survivor_channels["simulator"] = world.sim  # the provider is back
+    [help_text] = await later(world, timedelta(minutes=5))
+    assert help_text.startswith("Options:")
+    assert await alerts(world) == []  # an outage is not a dead channel
+
+
+async def test_a_reply_is_retried_only_inside_her_safe_times_and_expires_after_a_day(world: World) -> None:
+    await world.onboard(windows="1")  # mornings, 9-12 London: it is 09:00 now
+    down = ClockedFailingChannel(world)
+    world.app.survivor_channels["simulator"] = down
+    await world.say(PHONE, "HELP")
+    for _ in range(30 * 13):  # a day and a bit, in two-minute steps
+        await later(world, timedelta(minutes=2))
+    assert down.times and all(9 <= t.astimezone(LONDON).hour < 12 for t in down.times)
+    assert max(down.times) < START + timedelta(days=1)  # a day after she asked, it is no use to her
+    [row] = await rows(world.app, "SELECT status, last_error FROM outbox WHERE message LIKE '%Options:%'")
+    assert (row["status"], row["last_error"]) == ("failed", "expired: HTTP 500")
+    assert await alerts(world) == []
+
+
+async def test_a_checkin_question_is_retried_until_its_checkin_expires_then_missed_by_the_system(
+    world: World,
+) -> None:
     ref = await world.onboard()
     await commands.set_schedule(world.app, world.service_id, ref, "daily@10:00")
-    down = FailingChannel("simulator", retryable=True)
+    down = ClockedFailingChannel(world)
     world.app.survivor_channels["simulator"] = down
-    await later(world, timedelta(hours=1))
-    for _ in range(MAX_ATTEMPTS):
+    for _ in range(5 * 12):  # five hours in five-minute steps: the check-in's grace is three hours
         await later(world, timedelta(minutes=5))
-    assert len(down.attempts) == MAX_ATTEMPTS
-    reasons = [a["reason"] for a in await alerts(world)]
-    assert reasons == ["channel_dead"]
+    assert down.times and max(down.times) < START + timedelta(hours=1 + 3)  # due at 10:00, over at 13:00
+    shown = await commands.show_case(world.app, world.service_id, ref, world.idva)
+    assert [c["status"] for c in shown["checkins"]] == ["missed_system"]
+    assert await alerts(world) == []
 
 
 async def test_dead_survivor_channel_is_reported_once_not_for_every_message(world: World) -> None:

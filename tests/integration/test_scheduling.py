@@ -11,6 +11,7 @@ from tests.conftest import World
 from tests.integration.conftest import (
     CALM_ANSWERS,
     DONE,
+    PHONE,
     PROMPT,
     alerts,
     answer_all,
@@ -206,3 +207,28 @@ async def test_spring_missing_hour_still_gives_exactly_one_checkin(world: World)
     assert await checkin_statuses(world, ref) == [("2026-03-29T01:30", "completed")]
     shown = await commands.show_schedule(world.app, world.service_id, ref)
     assert shown["next_checkin"] == "2026-03-30T00:30:00+00:00"  # 01:30 BST the next night
+
+
+async def test_a_checkin_interrupted_by_days_of_downtime_sends_no_stale_reminder_and_one_prompt(world: World) -> None:
+    ref = await daily_at_ten(world)
+    assert await at(world, utc(2026, 11, 23, 10, 0)) == [PROMPT]  # Monday's question reaches her, then we go down
+    await world.say(PHONE, "1")  # her answer is stored; the next question waits in the outbox, undelivered
+
+    received = await at(world, utc(2026, 11, 26, 10, 30))  # back on Thursday at 10:30
+
+    assert received == [PROMPT]  # Thursday's check-in only: no Monday reminder, no Monday question again
+    statuses = dict(await checkin_statuses(world, ref))
+    assert statuses["2026-11-23T10:00"] == "partial"  # what she answered on Monday is still assessed
+    assert statuses["2026-11-24T10:00"] == statuses["2026-11-25T10:00"] == "missed_system"
+    assert statuses["2026-11-26T10:00"] == "open"
+    assert [a["reason"] for a in await alerts(world)] == []
+
+
+async def test_a_checkin_whose_end_came_while_down_never_counts_as_missed_by_her(world: World) -> None:
+    ref = await daily_at_ten(world)
+    assert await at(world, utc(2026, 11, 23, 10, 0)) == [PROMPT]  # she may answer while nobody is listening
+
+    await at(world, utc(2026, 11, 23, 18, 0))  # back the same evening, after the check-in's end
+
+    assert await checkin_statuses(world, ref) == [("2026-11-23T10:00", "missed_system")]
+    assert await alerts(world) == []
