@@ -8,14 +8,15 @@ from the database, so none of them goes out; they are recorded as cancelled, not
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
 from bot.dispatcher import Dispatcher
 from tests.fakes.sms_harness import SURVIVOR, SmsWorld, sms_world
-from tests.fakes.telegram_world import telegram_world
+from tests.fakes.telegram_world import TgWorld, telegram_world
 
 QUEUED = 4  # HELP answers waiting for her, each several segments long
 
@@ -69,18 +70,24 @@ async def test_sms_texts_waiting_for_their_turn_are_never_sent_after_the_exit_or
         assert sent < QUEUED
 
 
-async def test_telegram_messages_waiting_for_the_chat_pace_are_never_sent_after_the_exit_button(
-    tmp_path: Path,
-) -> None:
-    async with telegram_world(tmp_path, chat_rate=4.0) as w:  # one message a quarter second per chat
+@asynccontextmanager
+async def telegram_backlog(tmp_path: Path) -> AsyncIterator[tuple[TgWorld, int, asyncio.Task[int]]]:
+    """An onboarded chat whose HELP answers are being delivered, one a quarter second (the chat pace)."""
+    async with telegram_world(tmp_path, chat_rate=4.0) as w:
         chat = w.new_chat()
         await w.onboard(chat)
         for _ in range(QUEUED):
             assert await w.say(chat, "HELP") == 200
         before = len(w.fake.sent_to(chat))
         delivering = asyncio.create_task(Dispatcher(w.app).run_once())
-        await until(lambda: len(w.fake.sent_to(chat)) > before)
+        await until(lambda: len(w.fake.sent_to(chat)) > before)  # the first went; the rest wait their turn
+        yield w, chat, delivering
 
+
+async def test_telegram_messages_waiting_for_the_chat_pace_are_never_sent_after_the_exit_button(
+    tmp_path: Path,
+) -> None:
+    async with telegram_backlog(tmp_path) as (w, chat, delivering):
         [shown] = [m for m in w.fake.visible(chat) if m.from_bot][-1:]
         assert await w.tap(chat, shown.message_id, "x") == 200  # the one-tap exit
         after_exit = len(w.fake.sent_to(chat))
@@ -94,15 +101,7 @@ async def test_telegram_messages_waiting_for_the_chat_pace_are_never_sent_after_
 async def test_texts_waiting_after_a_withdrawal_on_a_channel_without_carrier_opt_out_stay_unsent(
     tmp_path: Path,
 ) -> None:
-    async with telegram_world(tmp_path, chat_rate=4.0) as w:
-        chat = w.new_chat()
-        await w.onboard(chat)
-        for _ in range(QUEUED):
-            assert await w.say(chat, "HELP") == 200
-        before = len(w.fake.sent_to(chat))
-        delivering = asyncio.create_task(Dispatcher(w.app).run_once())
-        await until(lambda: len(w.fake.sent_to(chat)) > before)
-
+    async with telegram_backlog(tmp_path) as (w, chat, delivering):
         assert await w.say(chat, "STOP") == 200
         after_exit = len(w.fake.sent_to(chat))
         await delivering
