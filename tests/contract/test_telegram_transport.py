@@ -304,3 +304,12 @@ async def test_a_polled_update_that_cannot_be_stored_is_not_confirmed_and_comes_
         await until(stored)
         await w.deliver()
         assert w.fake.bot_texts(chat) == [NEUTRAL]
+
+
+async def test_a_webhook_body_that_is_not_utf8_is_a_400_and_changes_nothing(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w, aiohttp.ClientSession() as session:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+        body = b'{"update_id": 5, "message": {"text": "caf\xe9"}}'
+        async with session.post(f"{w.web_url}/telegram/webhook", data=body, headers=headers) as resp:
+            assert (resp.status, await resp.text()) == (400, "malformed update\n")
+        assert await scalar(w, "SELECT count(*) FROM inbound_messages") == 0
