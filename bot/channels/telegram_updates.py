@@ -15,15 +15,15 @@ import sqlite3
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from telegram import CallbackQuery, ChatMemberUpdated, Message, Update
+from telegram import ChatMemberUpdated, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot import alerting, practitioner_inbound
 from bot.channels import telegram_raw
-from bot.channels import telegram_ui as ui
 from bot.channels.telegram_channel import NAME, TelegramCore
 from bot.channels.telegram_cleanup import purge_case
+from bot.channels.telegram_taps import Taps
 from bot.codeword_only import record_and_screen, screen_only
 from bot.i18n import to_message
 from bot.pipeline import (
@@ -32,14 +32,13 @@ from bot.pipeline import (
     Outcome,
     address_hash,
     handle_inbound,
-    handle_input,
     keep_failed,
     looks_urgent,
     neutral_line,
 )
 from flows import replies as R
 from flows.events import QuickExitUsed
-from flows.model import ExitPressed, Reply
+from flows.model import Reply
 from safety.model import AlertReason, Severity
 from storage import alerts, audit, cases, inbound, outbox, services
 from storage import telegram as store
@@ -54,6 +53,7 @@ LIVE = ("pending", "onboarding", "active", "paused")
 class Router:
     def __init__(self, core: TelegramCore) -> None:
         self.core = core
+        self.taps = Taps(self)
 
     @property
     def app(self) -> App:
@@ -96,7 +96,7 @@ class Router:
         if await self._handled_before(uid):
             return  # a redelivery: even its side effects (replies, edits) happened already
         if update.callback_query is not None:
-            await self._tap(update.callback_query, uid)
+            await self.taps.handle(update.callback_query, uid)
         elif update.my_chat_member is not None:
             await self._membership(update.my_chat_member, uid)
         elif update.message is not None:
@@ -137,7 +137,7 @@ class Router:
         elif await self._practitioner(chat, text, uid):
             return
         handled = await handle_inbound(app, InboundMessage(NAME, chat, text, uid))  # our clock, as for taps
-        await self._after_survivor(handled, chat, message.message_id)
+        await self.after_survivor(handled, chat, message.message_id)
 
     async def _practitioner(self, chat: str, text: str, uid: str) -> bool:
         """A practitioner's message (ACK, LINK) is handled once and answered; False if the sender is not one."""
@@ -164,11 +164,11 @@ class Router:
             return False  # this chat already belongs to a live case: the code is just a message
         return bound is not None
 
-    async def _after_survivor(self, handled: Handled, chat: str, message_id: int | None) -> None:
+    async def after_survivor(self, handled: Handled, chat: str, message_id: int | None) -> None:
         """Keep the message's id for a later deletion; empty the chat after a quick exit."""
         if handled.outcome in (Outcome.DUPLICATE, Outcome.UNKNOWN_SENDER):
             return
-        case_id = await self._case_id(chat)
+        case_id = await self.case_id(chat)
         if case_id is None:
             return
         if message_id is not None:
@@ -176,7 +176,8 @@ class Router:
         if any(isinstance(e, QuickExitUsed) for e in handled.events):
             await purge_case(self.core, case_id, int(chat))
 
-    async def _case_id(self, chat: str) -> int | None:
+    async def case_id(self, chat: str) -> int | None:
+        """The live case this chat belongs to, if any."""
         async with self.app.db.reading() as tx:
             case = await cases.by_address(tx, NAME, address_hash(self.app, NAME, chat))
         return case.id if case is not None and case.status in LIVE else None
@@ -272,84 +273,6 @@ class Router:
         except TelegramError as exc:
             log.warning("telegram leaveChat failed error=%s", type(exc).__name__)
         log.info("telegram left a group or channel")
-
-    # ----- button taps -----------------------------------------------------------------------
-
-    async def _tap(self, query: CallbackQuery, uid: str) -> None:
-        tap = ui.decode(query.data)
-        chat = str(query.from_user.id)
-        shown = query.message if isinstance(query.message, Message) else None
-        note: str | None = None
-        if tap.kind == "ack":
-            note = await self._ack(chat, tap.token, uid, shown)
-        elif tap.kind == "old_ack":
-            note = practitioner_inbound.OLD_BUTTON
-        elif tap.kind == "exit":
-            handled = await handle_input(self.app, NAME, chat, ExitPressed(), uid)
-            await self._answer(query, None)
-            await self._after_survivor(handled, chat, None)
-            return
-        elif tap.kind == "option":
-            tapped = query.message.message_id if query.message is not None else None  # maybe too old to read
-            if tapped is None or await self._stale(chat, tapped):
-                # An old question's button must not answer today's question: it just goes away.
-                if shown is not None:
-                    await self._drop_buttons(shown)
-                await self._answer(query, None)
-                return
-            handled = await handle_inbound(self.app, InboundMessage(NAME, chat, str(tap.option), uid))
-            if handled.outcome is Outcome.PROCESSED and shown is not None:
-                await self._show_answer(shown, tap.option)
-            await self._answer(query, None)
-            await self._after_survivor(handled, chat, None)
-            return
-        await self._answer(query, note)
-
-    async def _stale(self, chat: str, message_id: int) -> bool:
-        case_id = await self._case_id(chat)
-        if case_id is None:
-            return False
-        async with self.app.db.reading() as tx:
-            latest = await store.latest_question(tx, case_id)
-        return latest is not None and message_id != latest
-
-    async def _ack(self, chat: str, token: str, uid: str, shown: Message | None) -> str | None:
-        app = self.app
-        pressed = await practitioner_inbound.acknowledge_by_button(app, NAME, chat, token, uid)
-        if pressed is None:
-            return None  # a redelivered press: handled, and answered, the first time
-        if pressed.acknowledged and shown is not None:
-            at = app.clock.now().strftime("%H:%M UTC %d %b")
-            await self._edit(shown, ui.acknowledged_text(shown.text or "", f"Acknowledged by {pressed.by} at {at}"))
-        return pressed.note
-
-    async def _show_answer(self, shown: Message, option: int) -> None:
-        labels = ui.option_labels(shown.reply_markup)
-        await self._edit(shown, ui.answered_text(shown.text or "", labels, option))
-
-    async def _edit(self, shown: Message, text: str) -> None:
-        """Replace the message's text and drop its buttons. Cosmetic: a failure changes nothing else."""
-        try:
-            await self.core.application.bot.edit_message_text(
-                text, chat_id=shown.chat.id, message_id=shown.message_id, reply_markup=None
-            )
-        except TelegramError as exc:
-            log.info("telegram edit skipped error=%s", type(exc).__name__)
-
-    async def _drop_buttons(self, shown: Message) -> None:
-        try:
-            await self.core.application.bot.edit_message_reply_markup(
-                chat_id=shown.chat.id, message_id=shown.message_id, reply_markup=None
-            )
-        except TelegramError as exc:
-            log.info("telegram edit skipped error=%s", type(exc).__name__)
-
-    async def _answer(self, query: CallbackQuery, text: str | None) -> None:
-        try:
-            await self.core.application.bot.answer_callback_query(query.id, text=text)
-        except TelegramError as exc:  # e.g. too old: the tap was still handled
-            log.info("telegram callback answer skipped error=%s", type(exc).__name__)
-
 
 def _kind(update: Update) -> str:
     for name in ("edited_channel_post", "message_reaction", "poll", "chat_member", "inline_query"):
