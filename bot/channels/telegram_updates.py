@@ -42,6 +42,7 @@ from flows.model import Reply
 from safety.model import AlertReason, Severity
 from storage import alerts, audit, cases, inbound, outbox, services
 from storage import telegram as store
+from storage.db import StorageError
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -79,9 +80,11 @@ class Router:
         """Act on one update. Raises only if it could not be stored (the webhook then answers 5xx)."""
         try:
             await self._route(update)
+        except (sqlite3.Error, StorageError):
+            raise  # not stored: Telegram offers it again (polling: not confirmed; webhook: 5xx)
         except Exception as exc:
-            # A shape we did not expect, or storage trouble: keep it for a person. If storage is
-            # down this raises in turn, and the update is offered again.
+            # A shape we did not expect (a bug, a newer Bot API): keep it for a person rather than
+            # stall on it. Were storage down after all, this raises in turn and it comes again.
             log.error("telegram update not handled error=%s", type(exc).__name__)
             await self._keep(telegram_raw.read(raw if raw is not None else update.to_dict()))
 

@@ -85,3 +85,24 @@ async def test_the_button_acknowledges_only_for_those_it_was_sent_to_the_duty_id
 
         await w.push(pressed_elsewhere(w, dan, data))  # the duty IDVA may, though not told yet
         assert await acknowledged_by(w, alert_id) == w.duty
+
+
+async def test_an_ack_that_fails_to_be_stored_is_offered_again_not_set_aside(tmp_path: Path) -> None:
+    async with telegram_world(tmp_path) as w:
+        ida = w.new_chat()
+        await w.link_practitioner(w.idva, ida)
+        alert_id = await codeword_alert(w, ida)
+        ref = (await commands.list_alerts(w.app, w.service_id, open_only=True))[0]["case"]
+        async with w.app.db.transaction() as tx:  # only the acknowledgement itself cannot be written
+            await tx.execute(
+                "CREATE TRIGGER refuse_ack BEFORE UPDATE ON alerts BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+            await tx.commit()
+        update = w.fake.text_update(ida, f"ACK {ref}")
+        assert await w.push(update) == 500
+        assert await scalar(w, "SELECT count(*) FROM inbound_messages WHERE failed = 1") == 0
+        async with w.app.db.transaction() as tx:
+            await tx.execute("DROP TRIGGER refuse_ack")
+            await tx.commit()
+        assert await w.push(update) == 200  # Telegram's redelivery
+        assert await acknowledged_by(w, alert_id) == w.idva
