@@ -77,9 +77,10 @@ async def _ack_case(tx: Tx, practitioner: Practitioner, ref: str, arrived: datet
         return f"No case {ref} in your service."
     seen = await alerts.open_sent_to(tx, case.id, practitioner.id, arrived)
     done = 0
-    for alert in seen:
+    for alert in seen:  # sent to them, so acknowledge() allows it (while they are active)
         try:
-            done += await alerting.acknowledge(tx, alert.id, practitioner.id, now)
+            if await alerting.acknowledge(tx, alert.id, practitioner.id, now):
+                done += 1
         except alerting.AckRefused:
             log.warning("ack refused alert=%s practitioner=%s", alert.id, practitioner.id)
     if not done:
