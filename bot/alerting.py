@@ -112,13 +112,28 @@ class AckRefused(Exception):
     """The practitioner may not acknowledge this alert (one line)."""
 
 
+# Besides those it was sent to, whoever is on duty for the service may acknowledge an open alert,
+# and so may the service's manager. (There is no rota yet: "on duty" is the duty role.)
+ACK_ANY_ROLES = frozenset({"duty", "manager"})
+
+
 async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime) -> bool:
-    """Record who acknowledged and when, and stop the escalation. False if already acknowledged."""
+    """Record who acknowledged and when, and stop the escalation. False if already acknowledged.
+
+    Every way of acknowledging (the CLI, `ACK <ref>`, the Telegram button) comes through here, so
+    the rule of who may is kept in one place: AckRefused for anyone else.
+    """
     alert = await alerts.get(tx, alert_id)
     if alert is None:
         raise AckRefused(f"no alert {alert_id}")
-    if await practitioners.active_service(tx, practitioner_id) != alert.service_id:
+    who = await alerts.acknowledger(tx, practitioner_id)
+    if who is None or who.service_id != alert.service_id:
         raise AckRefused(f"practitioner {practitioner_id} is not an active practitioner of this alert's service")
+    if who.role not in ACK_ANY_ROLES and not await alerts.was_told(tx, alert_id, practitioner_id):
+        raise AckRefused(
+            f"alert {alert_id} was not sent to practitioner {practitioner_id}: only those it was sent to, "
+            "the duty IDVA and the service's manager may acknowledge it"
+        )
     first = await alerts.acknowledge(tx, alert_id, practitioner_id, now)
     if first:
         await timers.cancel_for_alert(tx, now, alert_id)

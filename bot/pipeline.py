@@ -81,10 +81,10 @@ async def _safely(app: App, msg: InboundMessage, inp: Input) -> Handled:
         return await _handle(app, msg, inp)
     except Exception as exc:
         log.error("inbound processing failed channel=%s error=%s", msg.channel, type(exc).__name__)
-        return await _keep_failed(app, msg)
+        return await keep_failed(app, msg)
 
 
-async def _keep_failed(app: App, msg: InboundMessage) -> Handled:
+async def keep_failed(app: App, msg: InboundMessage) -> Handled:
     now = app.clock.now()
     async with app.db.transaction(urgent=True) as tx:
         message_id = await inbound.record(tx, msg.channel, msg.provider_id, msg.received_at or now)

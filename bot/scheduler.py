@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot import alerting, case_state, daily
 from bot.app import App
 from bot.handlers import Effects
+from bot.health import TIMERS_BOUND, Heartbeat
 from bot.pipeline import advance
 from bot.planning import case_schedule, plan_next
 from flows.model import ConversationState, Expiry, Input, StartCheckin, Timeout
@@ -33,6 +34,7 @@ MAX_TIMER_FAILURES = 5
 class TimerRunner:
     def __init__(self, app: App) -> None:
         self.app = app
+        self.heartbeat = Heartbeat("timers", "the timer loop has not run", TIMERS_BOUND, app.clock)  # for /healthz
         self._kinds: dict[str, Callable[[Tx, Timer, datetime], Awaitable[None]]] = {
             "checkin": self._checkin,
             "reminder": self._conversation(Timeout()),
@@ -56,6 +58,7 @@ class TimerRunner:
             now = self.app.clock.now()
             async with self.app.db.transaction() as tx:
                 due = await timers.due(tx, now, limit=100, case_id=case_id)
+            self.heartbeat.beat()  # each batch read: a long catch-up is progress, not a stall
             if not due:
                 break
             for timer in due:

@@ -3,18 +3,21 @@
 Each transport is configured from the environment by its factory, which returns None when its
 settings are absent and raises ConfigError (one line) when they are wrong. bot.bootstrap builds
 the configured ones for every command, so one-shot commands can deliver too; `safecheck serve`
-also mounts their webhooks and starts their background work.
+also mounts their webhooks and starts their background work. A transport with a loop of its own
+(Telegram's long polling) also reports, through `health`, whether that loop is stuck (/healthz).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.channels import email, telegram
 from bot.channels.base import Channel
 from bot.channels.sms import sms_transport
 from bot.config import Settings
+from bot.health import Stuck
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -37,6 +40,15 @@ class Transport(Protocol):
 
     async def close(self) -> None:
         """Stop background work and close HTTP sessions; always called on exit."""
+        ...
+
+
+@runtime_checkable
+class ReportsHealth(Protocol):
+    """Optional for a transport: one that runs a loop of its own says whether it is stuck."""
+
+    def health(self, now: datetime) -> list[Stuck]:
+        """The parts stuck at `now`; empty when all is well (a webhook with no traffic is well)."""
         ...
 
 

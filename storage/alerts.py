@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -88,3 +90,59 @@ async def open_exists(tx: Tx, case_id: int, reason: str) -> bool:
         "SELECT 1 FROM alerts WHERE case_id = ? AND reason = ? AND acknowledged_at IS NULL LIMIT 1", (case_id, reason)
     )
     return value is not None
+
+
+@dataclass(frozen=True)
+class Acknowledger:
+    """An active practitioner, as far as acknowledging alerts goes."""
+
+    id: int
+    service_id: int
+    role: str
+
+
+async def acknowledger(tx: Tx, practitioner_id: int) -> Acknowledger | None:
+    """The service and role of an active practitioner; None if unknown or inactive."""
+    row = await tx.one("SELECT id, service_id, role FROM practitioners WHERE id = ? AND active = 1", (practitioner_id,))
+    return Acknowledger(row["id"], row["service_id"], row["role"]) if row else None
+
+
+async def was_told(tx: Tx, alert_id: int, practitioner_id: int) -> bool:
+    """Whether the alert was sent to this practitioner, at any rung."""
+    value = await tx.scalar(
+        "SELECT 1 FROM alert_notifications WHERE alert_id = ? AND practitioner_id = ? LIMIT 1",
+        (alert_id, practitioner_id),
+    )
+    return value is not None
+
+
+async def open_sent_to(tx: Tx, case_id: int, practitioner_id: int, before: datetime) -> list[Alert]:
+    """A case's open alerts that reached this practitioner (sent on any channel) no later than `before`."""
+    rows = await tx.all(
+        f"{_SELECT} WHERE alerts.case_id = ? AND alerts.acknowledged_at IS NULL AND EXISTS ("
+        "SELECT 1 FROM outbox o WHERE o.alert_id = alerts.id AND o.practitioner_id = ? AND o.status = 'sent' "
+        "AND o.sent_at <= ?) ORDER BY alerts.id",
+        (case_id, practitioner_id, ts(before)),
+    )
+    return [_alert(r) for r in rows]
+
+
+def _token_hash(token: str) -> bytes:
+    # A random 128-bit token needs no key: nobody can search for one by hashing guesses.
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def new_button(tx: Tx, alert_id: int, practitioner_id: int, now: datetime) -> str:
+    """A fresh, unguessable token for an Acknowledge button; only its hash is kept."""
+    token = secrets.token_urlsafe(16)
+    await tx.execute(
+        "INSERT INTO alert_buttons (alert_id, practitioner_id, token_hash, created_at) VALUES (?, ?, ?, ?)",
+        (alert_id, practitioner_id, _token_hash(token), ts(now)),
+    )
+    return token
+
+
+async def button_alert(tx: Tx, token: str) -> int | None:
+    """The alert an Acknowledge button was made for; None for a token we never gave out."""
+    value = await tx.scalar("SELECT alert_id FROM alert_buttons WHERE token_hash = ?", (_token_hash(token),))
+    return None if value is None else int(value)

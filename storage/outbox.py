@@ -258,3 +258,13 @@ async def send_again(tx: Tx, crypto: Crypto, item: OutboxItem, address: str, nex
         ),
     )
     return item_id
+
+
+async def oldest_due(tx: Tx, now: datetime) -> datetime | None:
+    """When the longest-waiting row the dispatcher could send now fell due (for /healthz); None if none is."""
+    value = await tx.scalar(
+        f"SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+        f"AND {_NOT_BEHIND_A_RETRY}",
+        (ts(now), ts(now)),
+    )
+    return parse_ts(value) if value else None

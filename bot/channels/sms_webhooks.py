@@ -89,6 +89,9 @@ class SmsWebhooks:
             except web.HTTPRequestEntityTooLarge:
                 log.warning("sms webhook refused kind=%s reason=too_large", kind)
                 return refuse(413, "request too large for a Twilio webhook")
+            except (UnicodeDecodeError, LookupError):  # bytes that are not UTF-8, or an unknown charset
+                log.warning("sms webhook refused kind=%s reason=not_utf8", kind)
+                return refuse(400, "the form body is not valid UTF-8")
             if not self.signed(request, params):
                 # Someone who is not Twilio, or a wrong token or URL: say nothing of what was sent.
                 log.warning("sms webhook refused kind=%s reason=bad_signature", kind)
@@ -112,10 +115,12 @@ class SmsWebhooks:
         if len(body) > MAX_BODY:
             log.warning("sms inbound refused reason=too_long")
             return refuse(400, "message body longer than Twilio allows")
-        reply = await handle_practitioner_text(app, "sms", sender, body)
-        if reply is not None:  # an IDVA acknowledging: Twilio sends the answer from our number
+        # A practitioner's message is deduplicated by MessageSid like any other, before it acts:
+        # a replayed signed `ACK` acknowledges nothing (and gets no answer).
+        answer = await handle_practitioner_text(app, "sms", sender, body, sid, app.clock.now())
+        if answer is not None:  # an IDVA acknowledging: Twilio sends the answer from our number
             log.info("sms inbound from practitioner")
-            return twiml(reply)
+            return twiml(answer.reply)
         handled = await handle_inbound(app, InboundMessage("sms", sender, body, sid, app.clock.now()))
         log.info("sms inbound outcome=%s", handled.outcome.value)
         return twiml()

@@ -26,7 +26,7 @@ from bot.channels.telegram_pacing import Pacer
 from bot.channels.telegram_settings import TelegramSettings
 from flows import replies as R
 from flows.schedule import in_window
-from storage import cases, practitioners
+from storage import alerts, cases, practitioners
 from storage import telegram as store
 
 if TYPE_CHECKING:
@@ -217,22 +217,35 @@ class TelegramPractitionerChannel:
         self.core = core
 
     async def send(self, address: str, message: Outgoing) -> str:
-        await self._check_linked(address)
+        practitioner_id = await self._check_linked(address)
         alert_id = message.meta.get("alert_id", "")
-        markup = ui.alert_keyboard(int(alert_id)) if alert_id.isdigit() else None
+        markup = None
+        if alert_id.isdigit() and practitioner_id is not None:
+            markup = ui.alert_keyboard(await self._button(int(alert_id), practitioner_id))
         text = ui.alert_text(message.meta, message.text)
         return str(await self.core.send_text(chat_of(address), text, markup))
 
     async def delete(self, address: str, provider_ids: list[str]) -> None:
         return None  # alerts stay in the practitioner's chat
 
-    async def _check_linked(self, address: str) -> None:
+    async def _check_linked(self, address: str) -> int | None:
         """Only a chat linked to an active practitioner gets alerts. (A practitioner whose Telegram is
-        not linked yet has no chat id: what arrives here then is not one, and must not be tried.)"""
+        not linked yet has no chat id: what arrives here then is not one, and must not be tried.)
+        Returns the practitioner's id; None when no app is bound (a one-shot command)."""
         app = self.core.app
         if app is None:
-            return
+            return None
         async with app.db.reading() as tx:
             linked = await practitioners.by_address(tx, app.crypto, NAME, address)
         if linked is None:
             raise SendError("telegram: practitioner chat not linked", retryable=False)
+        return linked.id
+
+    async def _button(self, alert_id: int, practitioner_id: int) -> str:
+        """A new unguessable token for this alert's Acknowledge button (a press is looked up by it)."""
+        app = self.core.app
+        assert app is not None
+        async with app.db.transaction(urgent=True) as tx:
+            token = await alerts.new_button(tx, alert_id, practitioner_id, app.clock.now())
+            await tx.commit()
+        return token

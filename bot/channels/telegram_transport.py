@@ -12,22 +12,31 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from telegram.error import TelegramError
 
+from bot.channels import telegram_raw
 from bot.channels.telegram_channel import NAME, TelegramCore, TelegramPractitionerChannel, TelegramSurvivorChannel
 from bot.channels.telegram_cleanup import sweep_forever
 from bot.channels.telegram_settings import WEBHOOK_PATH, TelegramSettings
 from bot.channels.telegram_updates import Router
 from bot.channels.telegram_webhook import make_handler
+from bot.health import POLL_MARGIN, Heartbeat, Stuck
 
 if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger("safecheck.telegram")
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "callback_query", "my_chat_member"]
+POLL_LIMIT = 100  # updates per getUpdates, Telegram's maximum
+MAX_POLL_PAUSE = 30.0  # seconds: the longest wait between tries after failures
+
+
+def backoff(failures: int) -> float:
+    """Seconds to wait after `failures` failures in a row: doubling from 0.5 s, capped."""
+    return min(0.25 * 2.0 ** min(failures, 16), MAX_POLL_PAUSE)  # the exponent capped: no overflow
 
 
 class TelegramTransport:
@@ -48,6 +57,7 @@ class TelegramTransport:
         self._sweeper: asyncio.Task[Any] | None = None
         self._connector: asyncio.Task[Any] | None = None
         self._poller: asyncio.Task[Any] | None = None
+        self._polling: Heartbeat | None = None  # long polling's last completed getUpdates, for /healthz
 
     def deep_link(self, code: str) -> str | None:
         return self.settings.deep_link(code)
@@ -65,10 +75,14 @@ class TelegramTransport:
         """Connect to Telegram. If it cannot be reached now, keep trying in the background: the rest
         of Safecheck (timers, alerts on other channels) must not wait for Telegram."""
         self.bind(app)
+        if not self.settings.webhook_mode:
+            # Measured from now: if Telegram cannot be reached at all, that is stuck too.
+            bound = timedelta(seconds=self.settings.poll_timeout + self.settings.timeout) + POLL_MARGIN
+            self._polling = Heartbeat("telegram.polling", "no getUpdates call completed", bound, app.clock)
         self._sweeper = asyncio.create_task(sweep_forever(self.core, self._stop))
         try:
             await self._connect()
-        except TelegramError as exc:
+        except Exception as exc:  # whatever it is, Telegram must not keep the rest from starting
             log.error("telegram start failed, retrying in the background error=%s", type(exc).__name__)
             self._connector = asyncio.create_task(self._keep_connecting())
 
@@ -81,7 +95,7 @@ class TelegramTransport:
             try:
                 await self._connect()
                 return
-            except TelegramError as exc:
+            except Exception as exc:
                 log.error("telegram start failed attempt=%d error=%s", attempt + 1, type(exc).__name__)
 
     async def _connect(self) -> None:
@@ -100,37 +114,59 @@ class TelegramTransport:
             log.info("telegram long polling started")
 
     async def _poll_forever(self) -> None:
-        """Long polling that confirms an update to Telegram only once it is stored.
+        """Long polling that confirms an update to Telegram only once it is stored, and never ends.
 
         The next getUpdates' offset moves past an update only after the router has handled it, so
         an update that could not be stored (a locked database, a full disk) is offered again by
-        Telegram, which keeps it for 24 hours; redeliveries are dropped by update_id.
+        Telegram, which keeps it for 24 hours; redeliveries are dropped by update_id. Each update is
+        parsed on its own (Router.route_raw): one the library cannot read is kept for a person and
+        confirmed, so the rest of the batch flows. Any failure only pauses the loop (capped backoff).
         """
-        bot = self.core.application.bot
         offset: int | None = None
         failures = 0
         while not self._stop.is_set():
             try:
-                updates = await bot.get_updates(
-                    offset=offset, timeout=self.settings.poll_timeout, allowed_updates=ALLOWED_UPDATES
-                )
-            except TelegramError as exc:
+                batch = await self._fetch(offset)
+            except Exception as exc:  # Telegram down, a proxy's error page, anything: never stop polling
                 failures += 1
                 log.error("telegram getUpdates failed failures=%d error=%s", failures, type(exc).__name__)
-                await self._pause(min(0.25 * 2**failures, 30))
+                await self._pause(backoff(failures))
                 continue
-            for update in updates:
+            if self._polling is not None:
+                self._polling.beat()
+            for raw in batch:
                 try:
-                    await self.router.route(update)
+                    await self.router.route_raw(raw)
                 except Exception as exc:
                     failures += 1
                     log.error(
                         "telegram update not stored, asking again failures=%d error=%s", failures, type(exc).__name__
                     )
-                    await self._pause(min(0.25 * 2**failures, 30))
+                    await self._pause(backoff(failures))
                     break
-                offset = update.update_id + 1
+                update_id = telegram_raw.update_id(raw)
+                if update_id is not None:
+                    offset = max(offset or 0, update_id + 1)
                 failures = 0
+
+    async def _fetch(self, offset: int | None) -> list[Any]:
+        """One getUpdates call, answered as raw JSON.
+
+        Not `bot.get_updates`: it parses the whole batch at once, so one update it cannot read fails
+        them all, and it then logs the whole batch (names, chat ids, texts) at CRITICAL. `_post` is
+        the very request get_updates makes, through PTB's getUpdates connection, timeouts and errors.
+        """
+        bot = self.core.application.bot
+        data = {"timeout": self.settings.poll_timeout, "offset": offset, "limit": POLL_LIMIT}
+        result = await bot._post("getUpdates", {**data, "allowed_updates": ALLOWED_UPDATES})
+        if not isinstance(result, list):
+            raise TypeError("getUpdates did not answer a list")
+        return result
+
+    def health(self, now: datetime) -> list[Stuck]:
+        """Long polling is stuck once no getUpdates completed within its bound; a quiet webhook is well."""
+        found = self._polling.check(now) if self._polling is not None else None
+        return [found] if found is not None else []
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

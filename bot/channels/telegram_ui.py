@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -13,7 +14,12 @@ from bot.alert_text import REASONS
 # over-the-shoulder test), so the one-tap exit needs no translation.
 EXIT_LABEL = "✕"
 EXIT_DATA = "x"
-ACK_PREFIX = "ack:"
+# An Acknowledge button carries a random token (storage.alerts.new_button), never the alert's id:
+# a guessed or edited callback acknowledges nothing. Buttons sent before that carried "ack:<id>";
+# they still decode, as "old_ack", and are answered with how to acknowledge instead.
+ACK_PREFIX = "ak:"
+OLD_ACK_PREFIX = "ack:"
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,43}")
 ANSWERED_MARK = "✓"
 SHORT_LABEL = 14  # options up to this long share a row; longer ones get a row each
 
@@ -22,9 +28,9 @@ SHORT_LABEL = 14  # options up to this long share a row; longer ones get a row e
 class Tap:
     """A decoded button press."""
 
-    kind: str  # "option", "exit", "ack" or "unknown"
+    kind: str  # "option", "exit", "ack", "old_ack" or "unknown"
     option: int = 0  # 1-based, for "option"
-    alert_id: int = 0  # for "ack"
+    token: str = ""  # for "ack"
 
 
 def survivor_keyboard(options: Sequence[str]) -> InlineKeyboardMarkup:
@@ -39,8 +45,8 @@ def survivor_keyboard(options: Sequence[str]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-def alert_keyboard(alert_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton("Acknowledge", callback_data=f"{ACK_PREFIX}{alert_id}")]])
+def alert_keyboard(token: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton("Acknowledge", callback_data=f"{ACK_PREFIX}{token}")]])
 
 
 def decode(data: str | None) -> Tap:
@@ -50,8 +56,10 @@ def decode(data: str | None) -> Tap:
         return Tap("exit")
     if text.isdigit() and 0 < len(text) <= 2 and int(text) > 0:
         return Tap("option", option=int(text))
-    if text.startswith(ACK_PREFIX) and text[len(ACK_PREFIX) :].isdigit() and len(text) < 30:
-        return Tap("ack", alert_id=int(text[len(ACK_PREFIX) :]))
+    if text.startswith(ACK_PREFIX) and TOKEN.fullmatch(text[len(ACK_PREFIX) :]):
+        return Tap("ack", token=text[len(ACK_PREFIX) :])
+    if text.startswith(OLD_ACK_PREFIX) and text[len(OLD_ACK_PREFIX) :].isdigit() and len(text) < 30:
+        return Tap("old_ack")
     return Tap("unknown")
 
 

@@ -3,7 +3,9 @@
 One router serves both long polling and the webhook, so both behave the same, and a storage failure
 reaches the webhook (which answers 5xx so that Telegram delivers the update again). Every update is
 deduplicated by its update_id (`u<update_id>` in inbound_messages, unique per channel), which holds
-across restarts. Nothing from an update is stored that is not needed: no media, no names.
+across restarts, before anything acts on it. Nothing from an update is stored that is not needed:
+no media, no names. An update the library cannot parse, or that we fail to act on, is kept as a
+failed message for a person (its words screened for the codeword), never lost and never a stall.
 """
 
 from __future__ import annotations
@@ -13,22 +15,34 @@ import sqlite3
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from telegram import CallbackQuery, ChatMemberUpdated, Message, Update
+from telegram import ChatMemberUpdated, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot import alerting, practitioner_inbound
-from bot.channels import telegram_ui as ui
+from bot.channels import telegram_raw
 from bot.channels.telegram_channel import NAME, TelegramCore
 from bot.channels.telegram_cleanup import purge_case
+from bot.channels.telegram_taps import Taps
+from bot.codeword_only import record_and_screen, screen_only
 from bot.i18n import to_message
-from bot.pipeline import Handled, InboundMessage, Outcome, address_hash, handle_inbound, handle_input, neutral_line
+from bot.pipeline import (
+    Handled,
+    InboundMessage,
+    Outcome,
+    address_hash,
+    handle_inbound,
+    keep_failed,
+    looks_urgent,
+    neutral_line,
+)
 from flows import replies as R
 from flows.events import QuickExitUsed
-from flows.model import ExitPressed, Reply
+from flows.model import Reply
 from safety.model import AlertReason, Severity
 from storage import alerts, audit, cases, inbound, outbox, services
 from storage import telegram as store
+from storage.db import StorageError
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -40,6 +54,7 @@ LIVE = ("pending", "onboarding", "active", "paused")
 class Router:
     def __init__(self, core: TelegramCore) -> None:
         self.core = core
+        self.taps = Taps(self)
 
     @property
     def app(self) -> App:
@@ -47,13 +62,44 @@ class Router:
             raise RuntimeError("the Telegram transport was not started")
         return self.core.app
 
-    async def route(self, update: Update) -> None:
+    async def route_raw(self, raw: object) -> None:
+        """Act on one update as Telegram sent it (decoded JSON): parsed on its own, so an update of a
+        shape the library cannot read is kept for a person instead of failing the others."""
+        try:
+            if not isinstance(raw, dict):
+                raise TypeError("an update is a JSON object")
+            update = Update.de_json(raw, self.core.application.bot)
+        except Exception as exc:
+            # Only the exception's type: its text may quote the update.
+            log.error("telegram update could not be parsed error=%s", type(exc).__name__)
+            await self._keep(telegram_raw.read(raw))
+            return
+        await self.route(update, raw)
+
+    async def route(self, update: Update, raw: object = None) -> None:
         """Act on one update. Raises only if it could not be stored (the webhook then answers 5xx)."""
+        try:
+            await self._route(update)
+        except (sqlite3.Error, StorageError):
+            raise  # not stored: Telegram offers it again (polling: not confirmed; webhook: 5xx)
+        except Exception as exc:
+            # A shape we did not expect (a bug, a newer Bot API): keep it for a person rather than
+            # stall on it. Were storage down after all, this raises in turn and it comes again.
+            log.error("telegram update not handled error=%s", type(exc).__name__)
+            await self._keep(telegram_raw.read(raw if raw is not None else update.to_dict()))
+
+    async def _keep(self, found: telegram_raw.RawUpdate) -> None:
+        """Keep the update as a failed message (words encrypted, flagged, codeword screened, IDVA told)."""
+        msg = InboundMessage(NAME, found.chat or "", found.text, found.provider_id, self.app.clock.now())
+        handled = await keep_failed(self.app, msg)
+        log.warning("telegram update kept for a person outcome=%s", handled.outcome.value)
+
+    async def _route(self, update: Update) -> None:
         uid = f"u{update.update_id}"
         if await self._handled_before(uid):
             return  # a redelivery: even its side effects (replies, edits) happened already
         if update.callback_query is not None:
-            await self._tap(update.callback_query, uid)
+            await self.taps.handle(update.callback_query, uid)
         elif update.my_chat_member is not None:
             await self._membership(update.my_chat_member, uid)
         elif update.message is not None:
@@ -66,9 +112,9 @@ class Router:
                 await self._not_text(message, uid)
         elif update.channel_post is not None:
             await self._leave(update.channel_post.chat.id)
+        elif update.edited_message is not None:
+            await self._edited(update.edited_message, uid)
         else:
-            # Edited messages, reactions, polls...: nothing to act on. An edit is not re-read as a
-            # new answer; the survivor's words were taken as first sent.
             log.info("telegram update ignored kind=%s", _kind(update))
 
     async def _handled_before(self, uid: str) -> bool:
@@ -86,34 +132,27 @@ class Router:
         if words and words[0].lower() in ("/start", f"/start@{(self.core.settings.bot_username or '').lower()}"):
             argument = words[1] if len(words) > 1 else ""
             if argument.lower().startswith("link-"):
-                if await self._practitioner(chat, f"LINK {argument[5:]}"):
-                    await self._seen(uid)
+                if await self._practitioner(chat, f"LINK {argument[5:]}", uid):
                     return
             elif argument and await self._bind(chat, argument):
                 log.info("telegram chat bound to a pending case by deep link")
             text = argument or text  # the code goes through activation like a typed code
-        elif await self._practitioner(chat, text):
-            await self._seen(uid)
+        elif await self._practitioner(chat, text, uid):
             return
         handled = await handle_inbound(app, InboundMessage(NAME, chat, text, uid))  # our clock, as for taps
-        await self._after_survivor(handled, chat, message.message_id)
+        await self.after_survivor(handled, chat, message.message_id)
 
-    async def _practitioner(self, chat: str, text: str) -> bool:
-        """A practitioner's message (ACK, LINK) is answered at once; False if the sender is not one."""
-        reply = await practitioner_inbound.handle_practitioner_text(self.app, NAME, chat, text)
-        if reply is None:
+    async def _practitioner(self, chat: str, text: str, uid: str) -> bool:
+        """A practitioner's message (ACK, LINK) is handled once and answered; False if the sender is not one."""
+        answer = await practitioner_inbound.handle_practitioner_text(self.app, NAME, chat, text, uid)
+        if answer is None:
             return False
-        try:
-            await self.core.send_text(int(chat), reply, None)
-        except Exception as exc:
-            log.warning("telegram practitioner reply failed error=%s", type(exc).__name__)
+        if answer.reply is not None:
+            try:
+                await self.core.send_text(int(chat), answer.reply, None)
+            except Exception as exc:
+                log.warning("telegram practitioner reply failed error=%s", type(exc).__name__)
         return True
-
-    async def _seen(self, uid: str) -> None:
-        """Remember a practitioner's update too, so a redelivery is not handled twice."""
-        async with self.app.db.transaction() as tx:
-            await inbound.record(tx, NAME, uid, self.app.clock.now())
-            await tx.commit()
 
     async def _bind(self, chat: str, code: str) -> bool:
         app = self.app
@@ -128,11 +167,11 @@ class Router:
             return False  # this chat already belongs to a live case: the code is just a message
         return bound is not None
 
-    async def _after_survivor(self, handled: Handled, chat: str, message_id: int | None) -> None:
+    async def after_survivor(self, handled: Handled, chat: str, message_id: int | None) -> None:
         """Keep the message's id for a later deletion; empty the chat after a quick exit."""
         if handled.outcome in (Outcome.DUPLICATE, Outcome.UNKNOWN_SENDER):
             return
-        case_id = await self._case_id(chat)
+        case_id = await self.case_id(chat)
         if case_id is None:
             return
         if message_id is not None:
@@ -140,7 +179,8 @@ class Router:
         if any(isinstance(e, QuickExitUsed) for e in handled.events):
             await purge_case(self.core, case_id, int(chat))
 
-    async def _case_id(self, chat: str) -> int | None:
+    async def case_id(self, chat: str) -> int | None:
+        """The live case this chat belongs to, if any."""
         async with self.app.db.reading() as tx:
             case = await cases.by_address(tx, NAME, address_hash(self.app, NAME, chat))
         return case.id if case is not None and case.status in LIVE else None
@@ -159,16 +199,16 @@ class Router:
     async def _not_text(self, message: Message, uid: str) -> None:
         """Stickers, photos, voice notes, files, places, contacts: kept nowhere. A survivor is asked,
         in her language, to type instead (so she does not think it was read); anyone else gets the
-        neutral line, as for text."""
+        neutral line, as for text. A caption is not read as an answer, but is screened for the codeword."""
         app, chat = self.app, str(message.chat.id)
         now = app.clock.now()
-        async with app.db.transaction() as tx:
-            row_id = await inbound.record(tx, NAME, uid, now)
-            if row_id is None:
+        inbound_msg = InboundMessage(NAME, chat, message.caption or "", uid, now)
+        urgent = bool(message.caption) and await looks_urgent(app, inbound_msg)
+        async with app.db.transaction(urgent=urgent) as tx:
+            screened = await record_and_screen(tx, app, inbound_msg, now)
+            if screened is None:
                 return
-            case = await cases.by_address(tx, NAME, address_hash(app, NAME, chat))
-            await inbound.attach(tx, app.crypto, row_id, case.id if case else None, None)
-            inbound_msg = InboundMessage(NAME, chat, "", uid, now)
+            case = screened.case
             if case is None or case.status not in LIVE:
                 await neutral_line(tx, app, inbound_msg, now)
             else:
@@ -188,6 +228,16 @@ class Router:
         app.wake_dispatcher()
         if case is not None and case.status in LIVE:
             await self._remember(case.id, message.message_id)
+
+    async def _edited(self, message: Message, uid: str) -> None:
+        """An edit is not read as a new answer (her words were taken as first sent), but a codeword
+        written into it raises the alert, silently: nothing is said in the chat."""
+        words = message.text or message.caption
+        if message.chat.type != ChatType.PRIVATE or not words:
+            log.info("telegram edit ignored")
+            return
+        await screen_only(self.app, InboundMessage(NAME, str(message.chat.id), words, uid, self.app.clock.now()))
+        log.info("telegram edited message screened")
 
     async def _membership(self, change: ChatMemberUpdated, uid: str) -> None:
         status = change.new_chat_member.status
@@ -227,84 +277,8 @@ class Router:
             log.warning("telegram leaveChat failed error=%s", type(exc).__name__)
         log.info("telegram left a group or channel")
 
-    # ----- button taps -----------------------------------------------------------------------
-
-    async def _tap(self, query: CallbackQuery, uid: str) -> None:
-        tap = ui.decode(query.data)
-        chat = str(query.from_user.id)
-        shown = query.message if isinstance(query.message, Message) else None
-        note: str | None = None
-        if tap.kind == "ack":
-            note = await self._ack(query, chat, tap.alert_id, shown)
-        elif tap.kind == "exit":
-            handled = await handle_input(self.app, NAME, chat, ExitPressed(), uid)
-            await self._answer(query, None)
-            await self._after_survivor(handled, chat, None)
-            return
-        elif tap.kind == "option":
-            tapped = query.message.message_id if query.message is not None else None  # maybe too old to read
-            if tapped is None or await self._stale(chat, tapped):
-                # An old question's button must not answer today's question: it just goes away.
-                if shown is not None:
-                    await self._drop_buttons(shown)
-                await self._answer(query, None)
-                return
-            handled = await handle_inbound(self.app, InboundMessage(NAME, chat, str(tap.option), uid))
-            if handled.outcome is Outcome.PROCESSED and shown is not None:
-                await self._show_answer(shown, tap.option)
-            await self._answer(query, None)
-            await self._after_survivor(handled, chat, None)
-            return
-        await self._answer(query, note)
-
-    async def _stale(self, chat: str, message_id: int) -> bool:
-        case_id = await self._case_id(chat)
-        if case_id is None:
-            return False
-        async with self.app.db.reading() as tx:
-            latest = await store.latest_question(tx, case_id)
-        return latest is not None and message_id != latest
-
-    async def _ack(self, query: CallbackQuery, chat: str, alert_id: int, shown: Message | None) -> str:
-        app = self.app
-        outcome = await practitioner_inbound.acknowledge_alert(app, NAME, chat, alert_id)
-        if outcome.startswith("Acknowledged") and shown is not None:
-            who = await practitioner_inbound.practitioner_for(app, NAME, chat)
-            at = app.clock.now().strftime("%H:%M UTC %d %b")
-            line = f"Acknowledged by {who.name if who else 'you'} at {at}"
-            await self._edit(shown, ui.acknowledged_text(shown.text or "", line))
-        return outcome
-
-    async def _show_answer(self, shown: Message, option: int) -> None:
-        labels = ui.option_labels(shown.reply_markup)
-        await self._edit(shown, ui.answered_text(shown.text or "", labels, option))
-
-    async def _edit(self, shown: Message, text: str) -> None:
-        """Replace the message's text and drop its buttons. Cosmetic: a failure changes nothing else."""
-        try:
-            await self.core.application.bot.edit_message_text(
-                text, chat_id=shown.chat.id, message_id=shown.message_id, reply_markup=None
-            )
-        except TelegramError as exc:
-            log.info("telegram edit skipped error=%s", type(exc).__name__)
-
-    async def _drop_buttons(self, shown: Message) -> None:
-        try:
-            await self.core.application.bot.edit_message_reply_markup(
-                chat_id=shown.chat.id, message_id=shown.message_id, reply_markup=None
-            )
-        except TelegramError as exc:
-            log.info("telegram edit skipped error=%s", type(exc).__name__)
-
-    async def _answer(self, query: CallbackQuery, text: str | None) -> None:
-        try:
-            await self.core.application.bot.answer_callback_query(query.id, text=text)
-        except TelegramError as exc:  # e.g. too old: the tap was still handled
-            log.info("telegram callback answer skipped error=%s", type(exc).__name__)
-
-
 def _kind(update: Update) -> str:
-    for name in ("edited_message", "edited_channel_post", "message_reaction", "poll", "chat_member", "inline_query"):
+    for name in ("edited_channel_post", "message_reaction", "poll", "chat_member", "inline_query"):
         if getattr(update, name, None) is not None:
             return name
     return "other"

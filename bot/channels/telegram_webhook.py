@@ -1,8 +1,10 @@
 """`POST /telegram/webhook` on our own aiohttp server.
 
 Telegram sends the secret given to setWebhook in `X-Telegram-Bot-Api-Secret-Token`; anything
-without it (compared in constant time) gets 403 and is not even parsed. A malformed body gets 400;
-an update that could not be stored gets 500, so that Telegram delivers it again.
+without it (compared in constant time) gets 403 and is not even parsed. A body that is not an
+update at all (not JSON, no update_id) gets 400. An update the library cannot parse (an older or
+newer Bot API shape) is kept for a person and answered 200, like any update that was stored; one
+that could not be stored gets 500, so that Telegram delivers it again.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from telegram import Update
 
+from bot.channels import telegram_raw
 from bot.channels.telegram_updates import Router
 
 log = logging.getLogger("safecheck.telegram")
@@ -26,7 +28,7 @@ Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 def make_handler(router: Router, secret: str) -> Handler:
     expected = secret.encode()
-    chat_locks: dict[int, asyncio.Lock] = {}
+    chat_locks: dict[str, asyncio.Lock] = {}
 
     async def webhook(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
@@ -39,19 +41,18 @@ def make_handler(router: Router, secret: str) -> Handler:
             log.error("telegram webhook: bot not ready error=%s", type(exc).__name__)
             return web.Response(status=503, text="try again\n")
         try:
-            data: Any = await request.json()
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            data: Any = await request.json()  # bytes that are not UTF-8 land here too
+            if telegram_raw.update_id(data) is None:
                 raise ValueError("not an update")
-            update = Update.de_json(data, router.core.application.bot)
-        except Exception as exc:  # whatever is wrong with the body, Telegram must not retry it forever
+        except Exception as exc:  # not an update at all: Telegram must not retry it forever
             log.warning("telegram webhook: malformed update error=%s", type(exc).__name__)
             return web.Response(status=400, text="malformed update\n")
         # Telegram may deliver several updates at once: one chat's are handled in the order they came.
-        chat = update.effective_chat.id if update.effective_chat else 0
+        chat = telegram_raw.read(data).chat or ""
         lock = chat_locks.setdefault(chat, asyncio.Lock())
         try:
             async with lock:
-                await router.route(update)
+                await router.route_raw(data)
         except Exception as exc:
             log.error("telegram webhook: update not stored error=%s", type(exc).__name__)
             return web.Response(status=500, text="try again\n")

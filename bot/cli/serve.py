@@ -23,8 +23,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with open_app(settings, moving_clock=True) as app:
+        runner = TimerRunner(app)
         # Bind first: a port in use must fail before anything is sent.
-        web_app = make_web_app(app)
+        web_app = make_web_app(app, timers=runner.heartbeat)
         for transport in app.transports:
             transport.add_routes(web_app)
         site_runner = web.AppRunner(web_app, access_log=None)
@@ -38,7 +39,6 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
         for transport in app.transports:
             await transport.start(app)
             log.info("%s started", transport.name)
-        runner = TimerRunner(app)
         await runner.prepare()
         caught_up = await runner.run_due()  # whatever fell due while we were down
         log.info("started; %d timer(s) caught up", caught_up)

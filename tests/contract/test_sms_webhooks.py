@@ -194,3 +194,17 @@ async def test_a_shared_key_signature_is_refused_when_no_shared_key_is_configure
     signature = w.fake.sign(w.inbound_url, params, algorithm="HMAC_SHA256")
     assert (await w.fake.post_signed(w.inbound_url, params, signature=signature, headers=header))[0] == 403
     assert await inbound_count(w) == 0
+
+
+async def test_a_form_body_that_is_not_utf8_is_a_one_line_400_and_nothing_is_stored(
+    w: SmsWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    assert w.fake._session is not None
+    local = f"http://127.0.0.1:{w.port}/sms/inbound"
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "x"}
+    for body in (b"Body=caf\xe9&From=%2B447700900999", b"\xff\xfe\x00B\x00o\x00d\x00y"):
+        async with w.fake._session.post(local, data=body, headers=headers) as resp:
+            assert (resp.status, await resp.text()) == (400, "the form body is not valid UTF-8\n")
+    assert await inbound_count(w) == 0
+    assert "Traceback" not in caplog.text and "reason=not_utf8" in caplog.text

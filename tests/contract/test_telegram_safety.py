@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,20 @@ async def test_messages_older_than_48_hours_are_left_and_their_ids_forgotten(tmp
         assert all(len(batch) <= 100 for batch in ids)
 
 
+def button_data(w: TgWorld, chat: int) -> str:
+    """The callback data of the Acknowledge button under the last alert in a practitioner's chat."""
+    markup = w.fake.last_bot_message(chat).reply_markup
+    assert markup is not None
+    return str(markup["inline_keyboard"][0][0]["callback_data"])
+
+
+def pressed_elsewhere(w: TgWorld, chat: int, data: str) -> dict[str, Any]:
+    """A press with `data` from another chat (a copied or forged button): Telegram sends what the client says."""
+    update = w.fake.tap_update(chat, w.fake.last_bot_message(chat).message_id, "x")
+    update["callback_query"]["data"] = data
+    return update
+
+
 async def codeword_alert(w: TgWorld, ida_chat: int) -> int:
     survivor = w.new_chat()
     await w.onboard(survivor)
@@ -97,11 +112,12 @@ async def test_codeword_alert_arrives_on_telegram_and_a_tap_acknowledges_it_and_
         assert shown.text.startswith("[URGENT] Case C-") and "codeword used" in shown.text
         assert "Details: safecheck case show C-" in shown.text
         assert "blue kettle" not in shown.text  # never the survivor's words
-        assert shown.reply_markup == {
-            "inline_keyboard": [[{"text": "Acknowledge", "callback_data": f"ack:{alert_id}"}]]
-        }
+        [[button]] = shown.reply_markup["inline_keyboard"] if shown.reply_markup else [[{}]]
+        assert button["text"] == "Acknowledge"
+        data = button["callback_data"]
+        assert re.fullmatch(r"ak:[A-Za-z0-9_-]{22}", data)  # a random token (128 bits), not the alert's number
 
-        await w.tap(ida_chat, shown.message_id, f"ack:{alert_id}")
+        await w.tap(ida_chat, shown.message_id, data)
         edited = w.fake.chats[ida_chat][shown.message_id]
         assert edited.reply_markup is None
         assert edited.text is not None and "Acknowledged by Ida at 09:" in edited.text
@@ -125,10 +141,11 @@ async def test_unlinked_and_other_service_chats_acknowledge_nothing(tmp_path: Pa
         other_idva = await commands.add_practitioner(w.app, other_service, "Oz", "idva", ["telegram", "inbox"])
         await w.link_practitioner(other_idva, outsider)
         alert_id = await codeword_alert(w, ida_chat)
+        data = button_data(w, ida_chat)
         await w.say(stranger, "hello")
         await w.deliver()
         for chat in (stranger, outsider):
-            await w.tap(chat, w.fake.last_bot_message(chat).message_id, f"ack:{alert_id}")
+            await w.push(pressed_elsewhere(w, chat, data))
         async with w.app.db.reading() as tx:
             alert = await alerts.get(tx, alert_id)
         assert alert is not None and alert.acknowledged_at is None

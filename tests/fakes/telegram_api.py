@@ -59,6 +59,15 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     chat_id: int | None = None
+    result: Any = None  # with status 200: answer {"ok": true, "result": result} instead of the real one
+
+
+class OddAnswer(Exception):
+    """Answer this result, with ok: true, instead of the method's own."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__("odd answer")
+        self.result = result
 
 
 class ApiError(Exception):
@@ -159,6 +168,15 @@ class FakeTelegram:
         for _ in range(times):
             self._faults[method].append(Fault(200, "", delay=seconds))
 
+    def answer_oddly(self, method: str, result: Any, *, times: int = 1) -> None:
+        """The next `times` calls of `method` get `ok: true` with this result, whatever its shape."""
+        for _ in range(times):
+            self._faults[method].append(Fault(200, "", result=result))
+
+    def clear_faults(self, method: str) -> None:
+        """Forget the failures still waiting for `method`: it works again."""
+        self._faults[method].clear()
+
     def meet(self, *chat_ids: int) -> None:
         """These users have started the bot (a bot cannot write first)."""
         self.known.update(chat_ids)
@@ -211,6 +229,28 @@ class FakeTelegram:
     def message_update(self, chat_id: int, content: dict[str, Any], kind: str = "private") -> dict[str, Any]:
         """A message of any other kind: `content` is e.g. {"sticker": {...}} or {"photo": [...]}."""
         return self.make_update({"message": {**self._user_message(chat_id, {}, kind), **content}})
+
+    # Updates the real client cannot parse, as an older or newer Bot API might shape them.
+    UNPARSABLE = ("date_as_text", "no_message_id", "entity_without_offset", "chat_as_text")
+
+    def unparsable_update(
+        self, chat_id: int, text: str, shape: str = "date_as_text", first_name: str = "Sam"
+    ) -> dict[str, Any]:
+        """A private text message that python-telegram-bot cannot parse; `shape` says what is off."""
+        update = self.text_update(chat_id, text)
+        message = update["message"]
+        message["from"]["first_name"] = message["chat"]["first_name"] = first_name
+        if shape == "date_as_text":
+            message["date"] = "2026-11-23T09:00:00Z"
+        elif shape == "no_message_id":
+            del message["message_id"]
+        elif shape == "entity_without_offset":
+            message["entities"] = [{"type": "bold", "length": 2}]
+        elif shape == "chat_as_text":
+            message["chat"] = str(chat_id)  # our reader cannot find the chat either
+        else:
+            raise ValueError(f"unknown shape {shape!r}")
+        return update
 
     def tap_update(self, chat_id: int, message_id: int, data: str) -> dict[str, Any]:
         """The user taps an inline button with `data` under the bot's message `message_id`."""
@@ -305,6 +345,8 @@ class FakeTelegram:
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
             result = await handler(params)
+        except OddAnswer as odd:
+            return web.json_response({"ok": True, "result": odd.result})
         except ApiError as exc:
             body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": exc.description}
             if exc.retry_after is not None:
@@ -321,6 +363,8 @@ class FakeTelegram:
         if fault.delay:
             await asyncio.sleep(fault.delay)
             return
+        if fault.status == 200:
+            raise OddAnswer(fault.result)
         if fault.status == 429:
             self.rejected_429 += 1
         raise ApiError(fault.status, fault.description, fault.retry_after)

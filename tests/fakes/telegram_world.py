@@ -48,6 +48,8 @@ class TgWorld:
     duty: int
     manager: int
     web_url: str = ""
+    webhook: bool = True
+    timers: TimerRunner | None = None  # the one timer runner, whose heartbeat /healthz reads
     _chats: int = field(default=100_000)
 
     def new_chat(self) -> int:
@@ -55,8 +57,13 @@ class TgWorld:
         return self._chats
 
     async def push(self, update: dict[str, Any]) -> int:
-        """Deliver an update through the webhook (the bot has handled it when this returns)."""
-        return await self.fake.push(update)
+        """Deliver an update through the webhook, or offer it to long polling; the bot has handled it
+        when this returns (polling: its offset moved past it). Polling answers no HTTP status: 200."""
+        if self.webhook:
+            return await self.fake.push(update)
+        self.fake.queue(update)
+        await self.fake.drained()
+        return 200
 
     async def say(self, chat: int, text: str) -> int:
         return await self.push(self.fake.text_update(chat, text))
@@ -65,7 +72,8 @@ class TgWorld:
         return await self.push(self.fake.tap_update(chat, message_id, data))
 
     async def deliver(self) -> None:
-        await TimerRunner(self.app).run_due()
+        assert self.timers is not None
+        await self.timers.run_due()
         await Dispatcher(self.app).drain()
 
     async def enrol(self, intake: str = "high", **kw: Any) -> tuple[str, str]:
@@ -141,14 +149,15 @@ async def telegram_world(
                 ]
             else:
                 ids = [1, 2, 3]
-            if webhook:
-                web_app = make_web_app(app)
-                transport.add_routes(web_app)
-                runner = web.AppRunner(web_app, access_log=None)
-                await runner.setup()
-                await web.TCPSite(runner, "127.0.0.1", port).start()
+            timers = TimerRunner(app)
+            web_app = make_web_app(app, timers=timers.heartbeat)  # as serve does: /healthz, and the webhook
+            transport.add_routes(web_app)
+            runner = web.AppRunner(web_app, access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", port).start()
             await transport.start(app)
-            yield TgWorld(app, fake, transport, clock, service_id, *ids, web_url=f"http://127.0.0.1:{port}")
+            url = f"http://127.0.0.1:{port}"
+            yield TgWorld(app, fake, transport, clock, service_id, *ids, web_url=url, webhook=webhook, timers=timers)
     finally:
         if runner is not None:
             await runner.cleanup()

@@ -14,8 +14,9 @@ from bot.channels.base import Capabilities, Outgoing
 from bot.commands.practitioners import parse_channel
 from bot.config import ConfigError, load
 from bot.pipeline import Outcome, handle_input
-from bot.practitioner_inbound import HELP, acknowledge_alert, handle_practitioner_text
+from bot.practitioner_inbound import HELP, Answer, acknowledge_by_button, handle_practitioner_text
 from flows.model import ExitPressed
+from storage import alerts as alert_store
 from storage import practitioners, services
 from storage.practitioners import ChannelAddress
 from tests.conftest import World
@@ -23,6 +24,12 @@ from tests.integration.conftest import PHONE, alerts, case_row, later, rows
 from tests.integration.test_escalation import raise_codeword
 
 CHAT = "555000111"
+_ids = iter(range(1, 10_000))
+
+
+def pid() -> str:
+    """A fresh provider message id: every inbound message has one, and a repeated one is a redelivery."""
+    return f"m{next(_ids)}"
 
 
 @pytest.mark.parametrize(
@@ -87,9 +94,9 @@ async def test_sms_and_email_addresses_are_found_by_keyed_hash_not_stored_in_cle
 async def test_a_link_code_links_a_chat_once(world: World) -> None:
     code = await commands.link_code(world.app, world.idva, "telegram")
 
-    assert await handle_practitioner_text(world.app, "telegram", CHAT, f"/start link-{code}") is not None
+    assert await handle_practitioner_text(world.app, "telegram", CHAT, f"/start link-{code}", pid()) is not None
     # Used: a second chat cannot take it over, and reads like any unknown sender.
-    assert await handle_practitioner_text(world.app, "telegram", "999", f"LINK {code}") is None
+    assert await handle_practitioner_text(world.app, "telegram", "999", f"LINK {code}", pid()) is None
     async with world.app.db.reading() as tx:
         linked = await practitioners.by_address(tx, world.app.crypto, "telegram", CHAT)
         names = await practitioners.channel_names(tx, world.idva)
@@ -99,9 +106,9 @@ async def test_a_link_code_links_a_chat_once(world: World) -> None:
 
 async def test_an_expired_or_wrong_link_code_links_nothing(world: World) -> None:
     code = await commands.link_code(world.app, world.idva, "telegram")
-    assert await handle_practitioner_text(world.app, "telegram", CHAT, "LINK AAAA-BBBB") is None
+    assert await handle_practitioner_text(world.app, "telegram", CHAT, "LINK AAAA-BBBB", pid()) is None
     world.clock.advance(timedelta(hours=24, seconds=1))
-    assert await handle_practitioner_text(world.app, "telegram", CHAT, f"link {code}") is None
+    assert await handle_practitioner_text(world.app, "telegram", CHAT, f"link {code}", pid()) is None
     async with world.app.db.reading() as tx:
         assert await practitioners.by_address(tx, world.app.crypto, "telegram", CHAT) is None
 
@@ -114,23 +121,66 @@ async def test_only_telegram_is_linked_by_code(world: World) -> None:
 
 
 async def test_strangers_get_none_so_their_message_goes_to_the_survivor_pipeline(world: World) -> None:
-    assert await handle_practitioner_text(world.app, "sms", "+447700900999", "ACK C-AAAAA") is None
+    assert await handle_practitioner_text(world.app, "sms", "+447700900999", "ACK C-AAAAA", pid()) is None
+
+
+async def give_sms(world: World, practitioner_id: int, number: str) -> None:
+    async with world.app.db.transaction() as tx:
+        await practitioners.set_address(tx, world.app.crypto, practitioner_id, "sms", number)
+        await tx.commit()
 
 
 async def test_ack_by_reference_acknowledges_the_cases_open_alerts_and_stops_escalation(world: World) -> None:
+    await give_sms(world, world.idva, "+447700900001")  # the alert reaches her inbox; she answers by SMS
     await raise_codeword(world)
-    sms_idva = await commands.add_practitioner(world.app, world.service_id, "Ivy", "idva", ["sms:+447700900001"])
     ref = (await alerts(world))[0]["case"]
 
-    reply = await handle_practitioner_text(world.app, "sms", "+447700900001", f"ack {ref.lower()}")
+    reply = await handle_practitioner_text(world.app, "sms", "+447700900001", f"ack {ref.lower()}", pid())
 
-    assert reply == f"Acknowledged 1 alert(s) for {ref}. Escalation stopped."
+    assert reply == Answer(f"Acknowledged 1 alert(s) for {ref}. Escalation stopped.")
     [alert] = await alerts(world)
-    assert alert["acknowledged_by"] == sms_idva
+    assert alert["acknowledged_by"] == world.idva
     await later(world, timedelta(minutes=15))
     assert [n["role"] for n in (await alerts(world))[0]["notified"]] == ["idva"]  # duty never told
-    again = await handle_practitioner_text(world.app, "sms", "+447700900001", f"ACK {ref}")
-    assert again == f"No open alerts for {ref}."
+    again = await handle_practitioner_text(world.app, "sms", "+447700900001", f"ACK {ref}", pid())
+    assert again == Answer(f"No open alerts for {ref} had been sent to you.")
+
+
+async def test_ack_by_reference_leaves_alerts_that_had_not_reached_that_practitioner(world: World) -> None:
+    await give_sms(world, world.idva, "+447700900001")
+    await give_sms(world, world.duty, "+447700900002")
+    await raise_codeword(world)
+    ref = (await alerts(world))[0]["case"]
+    world.clock.advance(timedelta(minutes=1))
+    typed = world.clock.now()  # she types ACK for the alert she has seen...
+    await world.say(PHONE, "blue kettle")  # ...as a second one is raised
+    world.clock.advance(timedelta(seconds=1))
+    await world.deliver()  # and sent, before her ACK is handled
+
+    reply = await handle_practitioner_text(world.app, "sms", "+447700900001", f"ACK {ref}", pid(), received_at=typed)
+
+    assert reply == Answer(f"Acknowledged 1 alert(s) for {ref}. Escalation stopped.")
+    first, second = await alerts(world)
+    assert first["acknowledged_by"] == world.idva and second["acknowledged_at"] is None
+    # Neither was sent to the duty IDVA: an ACK by reference from her covers nothing.
+    assert await handle_practitioner_text(world.app, "sms", "+447700900002", f"ACK {ref}", pid()) == Answer(
+        f"No open alerts for {ref} had been sent to you."
+    )
+    assert (await alerts(world))[1]["acknowledged_at"] is None
+
+
+async def test_a_redelivered_ack_acknowledges_nothing_new_and_gets_no_answer(world: World) -> None:
+    await give_sms(world, world.idva, "+447700900001")
+    await raise_codeword(world)
+    ref = (await alerts(world))[0]["case"]
+    sid = pid()
+    assert await handle_practitioner_text(world.app, "sms", "+447700900001", f"ACK {ref}", sid) == Answer(
+        f"Acknowledged 1 alert(s) for {ref}. Escalation stopped."
+    )
+    await world.say(PHONE, "blue kettle")
+    await world.deliver()
+    assert await handle_practitioner_text(world.app, "sms", "+447700900001", f"ACK {ref}", sid) == Answer(None)
+    assert [a["acknowledged_at"] is None for a in await alerts(world)] == [False, True]
 
 
 async def test_ack_for_a_case_of_another_service_is_refused(world: World) -> None:
@@ -141,7 +191,7 @@ async def test_ack_for_a_case_of_another_service_is_refused(world: World) -> Non
         await tx.commit()
     await commands.add_practitioner(world.app, other, "Olga", "idva", ["sms:+447700900002"])
 
-    assert await handle_practitioner_text(world.app, "sms", "+447700900002", f"ACK {ref}") == (
+    assert await handle_practitioner_text(world.app, "sms", "+447700900002", f"ACK {ref}", pid()) == Answer(
         f"No case {ref} in your service."
     )
     assert (await alerts(world))[0]["acknowledged_at"] is None
@@ -149,24 +199,46 @@ async def test_ack_for_a_case_of_another_service_is_refused(world: World) -> Non
 
 async def test_a_practitioner_gets_help_for_anything_else(world: World) -> None:
     await commands.add_practitioner(world.app, world.service_id, "Ivy", "idva", ["sms:+447700900001"])
-    assert await handle_practitioner_text(world.app, "sms", "+447700900001", "hello?") == HELP
+    assert await handle_practitioner_text(world.app, "sms", "+447700900001", "hello?", pid()) == Answer(HELP)
+
+
+async def button_for(world: World, alert_id: int, practitioner_id: int) -> str:
+    async with world.app.db.transaction() as tx:
+        token = await alert_store.new_button(tx, alert_id, practitioner_id, world.clock.now())
+        await tx.commit()
+    return token
 
 
 async def test_acknowledge_button_checks_the_chat_and_the_service(world: World) -> None:
     alert_id = await raise_codeword(world)
-    assert "not linked" in await acknowledge_alert(world.app, "telegram", CHAT, alert_id)
+    token = await button_for(world, alert_id, world.idva)
+    pressed = await acknowledge_by_button(world.app, "telegram", CHAT, token, pid())
+    assert pressed is not None and "not linked" in pressed.note
     async with world.app.db.transaction() as tx:
         other = await services.create(tx, "other", "Another service", world.clock.now())
         await tx.commit()
     await commands.add_practitioner(world.app, other, "Olga", "idva", ["telegram:777"])
-    assert await acknowledge_alert(world.app, "telegram", "777", alert_id) == "You cannot acknowledge this alert."
+    pressed = await acknowledge_by_button(world.app, "telegram", "777", token, pid())
+    assert pressed is not None and pressed.note == "You cannot acknowledge this alert."
     assert (await alerts(world))[0]["acknowledged_at"] is None
 
     code = await commands.link_code(world.app, world.duty, "telegram")
-    await handle_practitioner_text(world.app, "telegram", CHAT, f"LINK {code}")
-    assert (await acknowledge_alert(world.app, "telegram", CHAT, alert_id)).startswith("Acknowledged: case C-")
+    await handle_practitioner_text(world.app, "telegram", CHAT, f"LINK {code}", pid())
+    pressed = await acknowledge_by_button(world.app, "telegram", CHAT, token, pid())
+    assert pressed is not None and pressed.note.startswith("Acknowledged: case C-") and pressed.by == "Dan"
     assert (await alerts(world))[0]["acknowledged_by"] == world.duty
-    assert "already acknowledged" in await acknowledge_alert(world.app, "telegram", CHAT, alert_id)
+    pressed = await acknowledge_by_button(world.app, "telegram", CHAT, token, pid())
+    assert pressed is not None and "already acknowledged" in pressed.note
+
+
+async def test_a_made_up_button_token_acknowledges_nothing(world: World) -> None:
+    alert_id = await raise_codeword(world)
+    await button_for(world, alert_id, world.idva)
+    code = await commands.link_code(world.app, world.idva, "telegram")
+    await handle_practitioner_text(world.app, "telegram", CHAT, f"LINK {code}", pid())
+    pressed = await acknowledge_by_button(world.app, "telegram", CHAT, "Yq3v0_Zt-9LmN2pQrS7uWx", pid())
+    assert pressed is not None and pressed.note == "You cannot acknowledge this alert."
+    assert (await alerts(world))[0]["acknowledged_at"] is None
 
 
 async def test_an_exit_button_is_a_quick_exit(world: World) -> None:

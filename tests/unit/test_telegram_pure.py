@@ -89,7 +89,10 @@ def test_survivor_keyboard_has_the_options_as_typed_numbers_and_exit_last() -> N
     [
         ("x", "exit"),
         ("3", "option"),
-        ("ack:12", "ack"),
+        ("ak:Yq3v0_Zt-9LmN2pQrS7uWx", "ack"),
+        ("ack:12", "old_ack"),  # a button sent before the tokens: answered with how to acknowledge
+        ("ak:12", "unknown"),
+        ("ak:Yq3v0_Zt-9LmN2pQrS7uWx; DROP", "unknown"),
         ("0", "unknown"),
         ("999", "unknown"),
         ("ack:", "unknown"),
