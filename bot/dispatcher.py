@@ -151,7 +151,7 @@ class Dispatcher:
                     raise SendError(f"no practitioner channel {item.channel}", retryable=False)
                 address = await self._practitioner_address(item)
                 message = Outgoing(
-                    render_practitioner(item.message),
+                    render_practitioner(item.message, item.practitioner_id),
                     meta={
                         **{
                             k: str(item.message[k])

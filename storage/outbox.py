@@ -213,3 +213,17 @@ async def send_again(tx: Tx, crypto: Crypto, item: OutboxItem, address: str, nex
             ts(item.created_at),
         ),
     )
+
+
+async def last_id(tx: Tx) -> int:
+    """The newest row's id (0 when empty): rows above it were written later."""
+    return int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
+
+
+async def cancel_for_survivor_after(tx: Tx, case_id: int, after_id: int, reason: str) -> int:
+    """Cancel what is still pending for a survivor among rows written after `after_id` (a simulation's own)."""
+    return await tx.changes(
+        "UPDATE outbox SET status = 'cancelled', last_error = ?, address_enc = NULL "
+        "WHERE recipient = 'survivor' AND case_id = ? AND id > ? AND status = 'pending'",
+        (reason, case_id, after_id),
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import uuid
@@ -11,17 +12,19 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
+from bot import instance_lock
 from bot.app import App
 from bot.bootstrap import open_app
 from bot.channels.segments import segments
 from bot.channels.simulator import SimulatorChannel
-from bot.commands import UserError, case_by_ref, service_id
+from bot.commands import UserError, case_by_ref, operator, service_id
 from bot.config import Settings
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import Dispatcher, Recipient
 from bot.pipeline import InboundMessage, handle_inbound
 from bot.scheduler import TimerRunner
 from flows.events import CheckinCompleted, Event
-from storage import cases
+from storage import audit, cases, outbox
+from storage.outbox import OutboxItem
 
 SECRET_FIELDS = {"phrase"}  # never printed, even to the operator's terminal
 
@@ -71,12 +74,29 @@ class Printer:
             print(json.dumps(event_json(event), ensure_ascii=False), flush=True)
 
 
-async def deliver(app: App, sim: SimulatorChannel, printer: Printer, case_id: int, address: str) -> None:
+class OwnRows(Dispatcher):
+    """Delivers only outbox rows written after `after`: what was queued before the simulation began
+    belongs to the case's real channel and is left exactly as it was, for `serve` to send."""
+
+    def __init__(self, app: App, after: int) -> None:
+        super().__init__(app)
+        self.after = after
+        self.delivered = 0
+
+    async def _deliver(self, recipient: Recipient, queue: list[OutboxItem]) -> None:
+        ours = [item for item in queue if item.id > self.after]
+        self.delivered += len(ours)
+        await super()._deliver(recipient, ours)  # even when empty: it frees the recipient for the next round
+
+
+async def deliver(app: App, sim: SimulatorChannel, printer: Printer, case_id: int, address: str, own: OwnRows) -> None:
     """Fire this case's timers and deliver this case's messages only: other survivors are not ours to touch."""
     await TimerRunner(app).run_due(case_id=case_id)
-    dispatcher = Dispatcher(app)
-    while await dispatcher.run_once(case_id=case_id):
-        pass
+    for _ in range(20):  # bounded: a row that cannot be recorded stays due
+        before = own.delivered
+        await own.run_once(case_id=case_id)
+        if own.delivered == before:
+            break
     for item in sim.take(address):
         printer.reply(item.message.text)
 
@@ -90,10 +110,32 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             case = await case_by_ref(tx, args.case, svc)
         if case.address_enc is None:
             raise UserError(f"case {case.ref} has no contact address any more (consent withdrawn)")
-        address = app.crypto.decrypt(case.address_enc, cases.ADDRESS)
-        # Whatever the case's real channel, this case's replies are captured here instead of being sent.
-        app.survivor_channels[case.channel] = sim
-        await deliver(app, sim, printer, case.id, address)
+        live = case.channel != sim.name
+        if live and not args.force:
+            raise UserError(
+                f"case {case.ref} is on {case.channel}, a live channel: simulate would answer as her on her real case "
+                "(its alerts are real); add --force for that (her queued messages are left for serve to send)"
+            )
+        # Forced on a live case: no serve may send this simulation's replies to her real phone meanwhile.
+        with instance_lock.hold(settings.db_path, "simulate") if live else contextlib.nullcontext():
+            await simulate(app, sim, printer, case, live)
+    return 0
+
+
+async def simulate(app: App, sim: SimulatorChannel, printer: Printer, case: cases.Case, live: bool) -> None:
+    async with app.db.transaction() as tx:
+        after = await outbox.last_id(tx) if live else 0
+        detail = f"channel={case.channel}" + (" forced" if live else "")
+        await audit.log(tx, app.clock.now(), operator(), "simulate_started", case.id, detail)
+        await tx.commit()
+    if live:
+        print(f"(simulating on {case.channel}: replies show here, not on her phone; alerts are real)", file=sys.stderr)
+    address = app.crypto.decrypt(case.address_enc or b"", cases.ADDRESS)
+    # Whatever the case's real channel, this simulation's replies are captured here instead of being sent.
+    app.survivor_channels[case.channel] = sim
+    own = OwnRows(app, after)
+    try:
+        await deliver(app, sim, printer, case.id, address, own)
         interactive = sys.stdin.isatty()
         while True:
             if interactive:
@@ -105,5 +147,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             handled = await handle_inbound(app, InboundMessage(case.channel, address, text, f"sim-{uuid.uuid4().hex}"))
             for event in handled.events:
                 printer.event(event)
-            await deliver(app, sim, printer, case.id, address)
-    return 0
+            await deliver(app, sim, printer, case.id, address, own)
+    finally:
+        if live:  # a reply of ours still queued (behind one of hers) must never reach her phone later
+            async with app.db.transaction() as tx:
+                await outbox.cancel_for_survivor_after(tx, case.id, after, "simulation ended")
+                await tx.commit()
