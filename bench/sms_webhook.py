@@ -79,7 +79,7 @@ async def prepare(folder: Path, env: dict[str, str], survivors: int) -> None:
     """A service with `survivors` onboarded SMS cases, built in-process through the real pipeline."""
     settings = Settings(folder / "safecheck.db", folder / "safecheck.key", public_url=PUBLIC, env=env)
     create_key_file(settings.key_file)
-    db = await Database.open(settings.db_path)
+    db = await Database.open(settings.db_path, create=True)
     async with db.transaction() as tx:
         svc = await services.create(tx, "bench", "Bench service", START)
         await tx.commit()

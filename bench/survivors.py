@@ -49,7 +49,7 @@ def reply(s: Survivor, rnd: int, k: int, codeword: bool) -> tuple[InboundMessage
 
 async def create_service(settings: Settings) -> int:
     create_key_file(settings.key_file)
-    db = await Database.open(settings.db_path)
+    db = await Database.open(settings.db_path, create=True)
     try:
         async with db.transaction() as tx:
             service_id = await services.create(tx, "bench", "Bench service", START.astimezone(UTC))

@@ -79,7 +79,7 @@ async def main(n: int, global_rate: float, chat_rate: float) -> None:
         os.environ.pop("SAFECHECK_KEY", None)
         settings = Settings(db_path=Path(tmp) / "bench.db", key_file=Path(tmp) / "bench.key", env=env)
         create_key_file(settings.key_file)
-        db = await Database.open(settings.db_path)
+        db = await Database.open(settings.db_path, create=True)
         async with db.transaction() as tx:
             service_id = await services.create(tx, "bench", "Bench service", START)
             await tx.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -41,12 +42,21 @@ def alert_message(alert_id: int, case_ref: str, severity: str, reason: str, leve
     }
 
 
-def render_alert(message: dict[str, Any]) -> str:
+def ack_command(alert_id: object, practitioner_id: int | None) -> str:
+    """The command that acknowledges an alert, exactly as its recipient can run it."""
+    return f"safecheck alerts ack {alert_id} --as {practitioner_id if practitioner_id is not None else '<your id>'}"
+
+
+ACK_COMMAND = re.compile(r"safecheck alerts ack \d+ --as \d+")
+
+
+def render_alert(message: dict[str, Any], practitioner_id: int | None = None) -> str:
+    """One line for the practitioner it is sent to, ending with their own acknowledge command."""
     reason = REASONS.get(message["reason"], message["reason"])
     level = f" (level {message['level']})" if message.get("level") else ""
     return (
         f"[{message['severity'].upper()}] Case {message['case_ref']}: {reason}{level}. "
-        f"Acknowledge: safecheck alerts ack {message['alert_id']}"
+        f"Acknowledge: {ack_command(message['alert_id'], practitioner_id)}"
     )
 
 
@@ -62,8 +72,8 @@ def render_digest(message: dict[str, Any]) -> str:
     )
 
 
-def render_practitioner(message: dict[str, Any]) -> str:
-    return render_digest(message) if message.get("kind") == "digest" else render_alert(message)
+def render_practitioner(message: dict[str, Any], practitioner_id: int | None = None) -> str:
+    return render_digest(message) if message.get("kind") == "digest" else render_alert(message, practitioner_id)
 
 
 def render_email(text: str, meta: Mapping[str, str], details: str) -> tuple[str, str]:
@@ -87,9 +97,11 @@ def render_email(text: str, meta: Mapping[str, str], details: str) -> tuple[str,
     ]
     if meta.get("at"):
         lines.append(f"Time:     {_utc(meta['at'])}")
+    # The text was rendered for this recipient (render_alert): its command carries their own id.
+    found = ACK_COMMAND.search(text)
     lines += [
         "",
-        f"Acknowledge in Safecheck: safecheck alerts ack {alert_id} --as <your practitioner id>",
+        f"Acknowledge in Safecheck: {found.group(0) if found else ack_command(alert_id, None)}",
         "Replying to this e-mail does not acknowledge the alert.",
         f"Details: {details}",
         "",

@@ -6,8 +6,9 @@ import logging
 import os
 import random
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 
+from bot import instance_lock
 from bot.app import App
 from bot.channels.base import Channel
 from bot.channels.practitioner import InboxChannel, LogChannel
@@ -59,17 +60,22 @@ async def open_app(
     moving_clock: bool = False,
     seed: int | None = None,
     transports: Sequence[Transport] | None = None,
+    lock: str | None = None,
 ) -> AsyncIterator[App]:
     """Open the database and build the app; closes everything on exit.
 
-    `transports` defaults to those configured in the environment (Telegram, SMS, e-mail).
+    `transports` defaults to those configured in the environment (Telegram, SMS, e-mail). With
+    `lock` (the command's name), the app also holds the database's one-deliverer lock.
     """
     keys = load_keys(os.environ, settings.key_file)
     if not settings.db_path.exists():
         raise ConfigError(f"no database at {settings.db_path}: run `safecheck init` first (or set SAFECHECK_DB)")
     built = list(configured(settings) if transports is None else transports)  # bad settings fail before opening
     db = await Database.open(settings.db_path)
+    held = ExitStack()
     try:
+        if lock is not None:  # after the file proved to be our database: no lock file beside anything else
+            held.enter_context(instance_lock.hold(settings.db_path, lock))
         clock = clock or make_clock(settings, moving=moving_clock)
         await adopt_keys(db, keys, settings, clock)
         simulator = simulator or SimulatorChannel()
@@ -97,3 +103,4 @@ async def open_app(
             except Exception as exc:  # closing one must not keep the others (or the database) open
                 logging.getLogger("safecheck").error("closing %s failed error=%s", transport.name, type(exc).__name__)
         await db.close()
+        held.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +53,19 @@ def number_setting(env: Mapping[str, str], name: str, default: float, low: float
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {text!r}")
     return value
+
+
+def refuse_half_configured(
+    env: Mapping[str, str], prefixes: tuple[str, ...], what: str, missing: Sequence[str]
+) -> None:
+    """A channel whose key setting is unset is off only if none of its settings is set: half a set is a mistake."""
+    given = sorted(name for name, value in env.items() if name.startswith(prefixes) and value.strip())
+    if given:
+        raise ConfigError(
+            f"{what} is half configured: {', '.join(given)} set but not {', '.join(missing)}; "
+            f"set the rest, or unset {' and '.join(p + ('*' if p.endswith('_') else '') for p in prefixes)} "
+            f"to leave {what} off"
+        )
 
 
 def parse_public_url(text: str) -> str:

@@ -57,8 +57,9 @@ class Dispatcher:
     """Each recipient's queue is delivered by its own task, so a slow provider or a paced chat never
     holds up anyone else: an urgent alert raised meanwhile goes out in the next round, at once."""
 
-    def __init__(self, app: App, concurrency: int = 32) -> None:
+    def __init__(self, app: App, concurrency: int = 32, only: Callable[[OutboxItem], bool] | None = None) -> None:
         self.app = app
+        self._only = only  # deliver only the rows this accepts (simulate: its own replies)
         # Survivors' messages share `concurrency` sends at a time; alerts have their own, so an alert
         # never waits for a slot behind a burst of replies.
         self._limits = {"survivor": asyncio.Semaphore(concurrency), "practitioner": asyncio.Semaphore(concurrency)}
@@ -82,6 +83,8 @@ class Dispatcher:
         in_flight = set(self._busy)
         async with app.db.reading() as tx:  # not behind the writer: survivors' messages keep flowing
             items = await outbox.due(tx, app.clock.now(), case_id=case_id)
+        if self._only is not None:
+            items = [item for item in items if self._only(item)]
         # One queue per recipient keeps each person's messages in order; recipients go in parallel.
         queues: dict[Recipient, list[OutboxItem]] = defaultdict(list)
         for item in items:
@@ -160,7 +163,7 @@ class Dispatcher:
                     raise SendError(f"no practitioner channel {item.channel}", retryable=False)
                 address = await self._practitioner_address(item)
                 message = Outgoing(
-                    render_practitioner(item.message),
+                    render_practitioner(item.message, item.practitioner_id),
                     meta={
                         **{
                             k: str(item.message[k])

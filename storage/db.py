@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -123,10 +124,20 @@ class Database:
         self._reader_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path, *, migrate: bool = True, synchronous: str = "FULL") -> Database:
-        """Open (creating if needed) and bring the schema up to date."""
+    async def open(
+        cls, path: Path, *, migrate: bool = True, synchronous: str = "FULL", create: bool = False
+    ) -> Database:
+        """Open a Safecheck database and bring its schema up to date.
+
+        Only `create` (init) may start a new one: anything else refuses a missing, empty or foreign
+        file rather than write a schema into it, and a damaged file before anything is changed.
+        """
         if not path.parent.exists():
             raise StorageError(f"database folder {path.parent} does not exist: create it or choose --db")
+        if create:
+            _create_private(path)
+        elif not path.exists():
+            raise StorageError(f"no database at {path}: run `safecheck init` first (or check --db / SAFECHECK_DB)")
         try:
             conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
         except sqlite3.Error as exc:
@@ -134,12 +145,7 @@ class Database:
         conn.row_factory = sqlite3.Row
         db = cls(conn, path)
         try:
-            async with conn.execute("SELECT count(*) FROM sqlite_master") as probe:  # fails on a non-SQLite file
-                await probe.fetchone()
-        except sqlite3.DatabaseError:
-            await conn.close()
-            raise StorageError(f"{path} is not a SQLite database: check --db / SAFECHECK_DB") from None
-        try:
+            await _check_file(conn, path, create)
             # FULL: an inbound message we acknowledged must survive a power cut, not just a crash.
             for pragma in (
                 "journal_mode=WAL",
@@ -297,6 +303,44 @@ class Database:
             log.error("wiping the WAL after an erasure failed error=%s", type(exc).__name__)
         if self._wal_to_wipe:
             log.warning("WAL not wiped yet after an erasure (a reader was busy): trying again at the next commit")
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite opens it: its -wal and -shm files copy its mode."""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise StorageError(f"cannot create database {path}: {exc.strerror}") from None
+    try:
+        os.fchmod(fd, 0o600)  # whatever the umask
+    finally:
+        os.close(fd)
+
+
+async def _check_file(conn: aiosqlite.Connection, path: Path, create: bool) -> None:
+    """Refuse, before anything is written, a file that is not SQLite, not Safecheck's, or damaged."""
+    damaged = StorageError(
+        f"{path} is damaged (database disk image is malformed); nothing was changed: stop Safecheck, "
+        f"restore the database from a backup, or salvage it with `sqlite3 {path} .recover`"
+    )
+    try:
+        async with conn.execute("PRAGMA user_version") as cursor:  # reads the header: fails on a non-SQLite file
+            row = await cursor.fetchone()
+        async with conn.execute("PRAGMA quick_check(1)") as cursor:  # every page: about 1 s per GB
+            verdict = await cursor.fetchone()
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_CORRUPT:
+            raise damaged from None
+        raise StorageError(f"{path} is not a SQLite database: check --db / SAFECHECK_DB") from None
+    if verdict is None or verdict[0] != "ok":
+        raise damaged
+    if not create and (row is None or row[0] == 0):
+        empty = " (it is empty)" if path.stat().st_size == 0 else ""
+        raise StorageError(
+            f"{path} is not a Safecheck database{empty}: check --db / SAFECHECK_DB, or create one with `safecheck init`"
+        )
 
 
 class _Batch:

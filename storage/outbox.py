@@ -268,3 +268,17 @@ async def oldest_due(tx: Tx, now: datetime) -> datetime | None:
         (ts(now), ts(now)),
     )
     return parse_ts(value) if value else None
+
+
+async def last_id(tx: Tx) -> int:
+    """The newest row's id (0 when empty): rows above it were written later."""
+    return int(await tx.scalar("SELECT COALESCE(MAX(id), 0) FROM outbox"))
+
+
+async def cancel_for_survivor_after(tx: Tx, case_id: int, after_id: int, reason: str) -> int:
+    """Cancel what is still pending for a survivor among rows written after `after_id` (a simulation's own)."""
+    return await tx.changes(
+        "UPDATE outbox SET status = 'cancelled', last_error = ?, address_enc = NULL "
+        "WHERE recipient = 'survivor' AND case_id = ? AND id > ? AND status = 'pending'",
+        (reason, case_id, after_id),
+    )

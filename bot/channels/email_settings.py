@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
 
-from bot.config import ConfigError
+from bot.config import ConfigError, refuse_half_configured
 
 log = logging.getLogger("safecheck.email")
 
@@ -122,9 +122,11 @@ def ca_context(ca_file: Path | None) -> ssl.SSLContext:
 
 
 def load(env: Mapping[str, str]) -> EmailSettings | None:
-    """The e-mail settings; None when SMTP_HOST is unset (no e-mail channel)."""
+    """The e-mail settings; None when no SMTP_* variable (nor SAFECHECK_ALERT_LINK) is set: no e-mail channel."""
     host = env.get("SMTP_HOST", "").strip()
     if not host:
+        missing = ["SMTP_HOST"] + ([] if env.get("SMTP_FROM", "").strip() else ["SMTP_FROM"])
+        refuse_half_configured(env, ("SMTP_", "SAFECHECK_ALERT_LINK"), "e-mail", missing)
         return None
     if not env.get("SMTP_FROM"):
         raise ConfigError("SMTP_FROM is needed with SMTP_HOST: the address alert e-mails come from")

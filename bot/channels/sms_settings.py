@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from bot.config import ConfigError, number_setting
+from bot.config import ConfigError, number_setting, refuse_half_configured
 from flows.discretion import first_line_problems
 
 DEFAULT_API = "https://api.twilio.com"
@@ -83,9 +83,14 @@ def _sender(env: Mapping[str, str]) -> tuple[SenderKind, str]:
 
 
 def load_sms(env: Mapping[str, str], public_url: str | None) -> SmsSettings | None:
-    """The SMS settings, or None when TWILIO_ACCOUNT_SID is unset (SMS is then off)."""
+    """The SMS settings, or None when no TWILIO_* variable is set (SMS is then off)."""
     sid = env.get("TWILIO_ACCOUNT_SID", "").strip()
     if not sid:
+        missing = ["TWILIO_ACCOUNT_SID"]
+        missing += [] if env.get("TWILIO_AUTH_TOKEN", "").strip() else ["TWILIO_AUTH_TOKEN"]
+        if not any(env.get(name, "").strip() for name in SENDERS):
+            missing.append(f"a sender ({', '.join(SENDERS[:-1])} or {SENDERS[-1]})")
+        refuse_half_configured(env, ("TWILIO_",), "SMS", missing)
         return None
     if not ACCOUNT_SID.fullmatch(sid):
         raise ConfigError("TWILIO_ACCOUNT_SID must look like AC followed by 32 hex digits (Twilio Console)")

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bot.config import ConfigError, number_setting
+from bot.config import ConfigError, number_setting, refuse_half_configured
 
 # PTB 22 warns (a DeprecationWarning) whenever it builds a RetryAfter unless one opts in to the
 # form its next major version will use: retry_after as a timedelta. We read both forms.
@@ -54,9 +54,10 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
 
 
 def load_telegram(env: Mapping[str, str], public_url: str | None) -> TelegramSettings | None:
-    """The Telegram settings, or None when TELEGRAM_BOT_TOKEN is unset (Telegram is then off)."""
+    """The Telegram settings, or None when no TELEGRAM_* variable is set (Telegram is then off)."""
     token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
     if not token:
+        refuse_half_configured(env, ("TELEGRAM_",), "Telegram", ["TELEGRAM_BOT_TOKEN"])
         return None
     if not TOKEN.fullmatch(token):
         # Never echo the token: error messages end up in terminals and logs.
@@ -82,6 +83,11 @@ def load_telegram(env: Mapping[str, str], public_url: str | None) -> TelegramSet
         elif mode == "webhook":
             raise ConfigError("TELEGRAM_MODE=webhook needs SAFECHECK_PUBLIC_URL or TELEGRAM_WEBHOOK_URL")
     secret = env.get("TELEGRAM_WEBHOOK_SECRET", "").strip() or None
+    if webhook is None and secret is not None and mode != "polling":
+        raise ConfigError(
+            "TELEGRAM_WEBHOOK_SECRET is set but there is no webhook URL: set SAFECHECK_PUBLIC_URL or "
+            "TELEGRAM_WEBHOOK_URL for webhook mode, or TELEGRAM_MODE=polling"
+        )
     if webhook is not None:
         if secret is None:
             raise ConfigError("Telegram webhook mode needs TELEGRAM_WEBHOOK_SECRET (16-256 of A-Z a-z 0-9 _ -)")

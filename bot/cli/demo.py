@@ -95,7 +95,7 @@ class WatchedInbox:
 
 async def setup(settings: Settings, speed: float) -> tuple[dict[str, str], str, str]:
     create_key_file(settings.key_file)
-    db = await Database.open(settings.db_path)
+    db = await Database.open(settings.db_path, create=True)
     try:
         async with db.transaction() as tx:
             now = SystemClock().now()
@@ -162,7 +162,16 @@ async def command(app: App, line: str, ref: str, speed: float) -> bool:
     return True
 
 
+def check_numbers(fast: float, pace: float) -> None:
+    """Refuse, before anything is created, a speed-up or a pace that makes no sense (NaN fails both)."""
+    if not 1 <= fast <= 1000:
+        raise commands.UserError(f"--fast must be a speed-up from 1 (real time) to 1000, not {fast:g}")
+    if not 0 <= pace <= 60:
+        raise commands.UserError(f"--pace must be from 0 to 60 seconds between scripted lines, not {pace:g}")
+
+
 async def run(settings: Settings, args: argparse.Namespace) -> int:
+    check_numbers(args.fast, args.pace)
     folder = Path(tempfile.mkdtemp(prefix="safecheck-demo-"))
     settings = replace(settings, db_path=folder / "demo.db", key_file=folder / "demo.key")
     auto = args.auto or not sys.stdin.isatty()

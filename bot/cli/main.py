@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import commands
+from bot import commands, instance_lock
 from bot.bootstrap import adopt_keys, configure_logging, make_clock, open_app
 from bot.cli import demo, keys, serve, simulate
 from bot.cli.parser import build_parser, hoist_global_options
@@ -31,6 +31,7 @@ from storage.keys import ENV_VAR, KeyConfigError, create_key_file, load_keys
 
 USER_ERRORS = (
     UserError,
+    instance_lock.AlreadyRunning,
     ConfigError,
     KeyConfigError,
     StorageError,
@@ -55,6 +56,7 @@ def emit(value: Any, as_json: bool, lines: Callable[[Any], list[str]]) -> None:
 
 
 async def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
+    args.slug, args.service_name = commands.check_slug(args.slug), commands.check_service_name(args.service_name)
     # Check everything before writing anything: a new key for an existing database would lock its data away.
     sender = commands.check_sender_name(args.sender_name)
     if settings.db_path.exists():
@@ -63,7 +65,7 @@ async def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
     # An existing key file (or SAFECHECK_KEY) must be sound before the database is made for it.
     keys = create_key_file(settings.key_file) if make_key else load_keys(os.environ, settings.key_file)
     try:
-        db = await Database.open(settings.db_path)
+        db = await Database.open(settings.db_path, create=True)
         try:
             clock = make_clock(settings, moving=False)
             await adopt_keys(db, keys, settings, clock)  # from now on only these keys open this database
@@ -111,7 +113,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         return await serve.run(settings)
     if args.command == "simulate":
         return await simulate.run(settings, args)
-    async with open_app(settings) as app:
+    # tick delivers like serve: two deliverers at once would send the same messages twice.
+    async with open_app(settings, lock="tick" if args.command == "tick" else None) as app:
         async with app.db.transaction() as tx:
             svc = await commands.service_id(tx, args.service)
         handler = _HANDLERS.get((args.command, getattr(args, "action", None)))
@@ -134,7 +137,8 @@ async def _tick(app: Any, svc: int, args: argparse.Namespace) -> None:
 
 
 async def _practitioner_add(app: Any, svc: int, a: argparse.Namespace) -> None:
-    pid = await commands.add_practitioner(app, svc, a.name, a.role, [c.strip() for c in a.channels.split(",") if c])
+    channels = [c.strip() for c in a.channels.split(",") if c]
+    pid = await commands.add_practitioner(app, svc, a.name, a.role, channels, configured=app.practitioner_channels)
     print(pid)
 
 
@@ -147,7 +151,7 @@ def telegram_link(app: Any, payload: str) -> str | None:
 
 
 async def _practitioner_link(app: Any, svc: int, a: argparse.Namespace) -> None:
-    code = await commands.link_code(app, a.id, a.channel)
+    code = await commands.link_code(app, a.id, a.channel, svc=svc)
     print(f"link code: {code} (valid 24 hours, once); the practitioner sends  LINK {code}  to the bot")
     link = telegram_link(app, f"link-{code}")
     if link:
@@ -164,7 +168,7 @@ async def _practitioner_list(app: Any, svc: int, a: argparse.Namespace) -> None:
 
 async def _inbox(app: Any, svc: int, a: argparse.Namespace) -> None:
     emit(
-        await commands.read_inbox(app, a.id, a.unread),
+        await commands.read_inbox(app, a.id, a.unread, svc=svc),
         a.json,
         lambda rows: [f"{r['at']}  {r['text']}" for r in rows] or ["(inbox empty)"],
     )
@@ -267,7 +271,8 @@ async def _alerts_list(app: Any, svc: int, a: argparse.Namespace) -> None:
 
 
 async def _alerts_ack(app: Any, svc: int, a: argparse.Namespace) -> None:
-    print(await commands.ack(app, a.id, a.practitioner))
+    # An alert id names its service: the command printed in the alert works without --service.
+    print(await commands.ack(app, a.id, a.practitioner, svc=svc if a.service else None))
 
 
 async def _service_show(app: Any, svc: int, a: argparse.Namespace) -> None:
@@ -276,7 +281,7 @@ async def _service_show(app: Any, svc: int, a: argparse.Namespace) -> None:
 
 async def _service_languages(app: Any, svc: int, a: argparse.Namespace) -> None:
     if a.enable or a.disable or a.default:
-        print(await commands.set_languages(app, svc, a.enable, a.disable, a.default))
+        print(await commands.set_languages(app, svc, a.enable, a.disable, a.default, a.force))
     emit(
         await commands.show_languages(app, svc),
         a.json,
@@ -341,6 +346,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except sqlite3.OperationalError as exc:  # e.g. locked by a long write elsewhere: nothing was changed
         print(f"safecheck: error: the database is unavailable ({exc}); try again", file=sys.stderr)
         return 1
+    except sqlite3.DatabaseError as exc:  # damage that the check at open did not see: the transaction rolled back
+        print(
+            f"safecheck: error: the database is damaged ({exc}); nothing was changed: restore it from a backup",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         return 130
 

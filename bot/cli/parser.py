@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 
@@ -12,8 +13,16 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"safecheck: error: {message} (see `safecheck --help`)\n")
 
 
+def package_version() -> str:
+    try:
+        return version("safecheck")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> Parser:
     p = Parser(prog="safecheck", description="Discreet scheduled safety check-ins with fast alerts to IDVAs.")
+    p.add_argument("--version", action="version", version=f"safecheck {package_version()}")
     p.add_argument("--db", help="database file (default: $SAFECHECK_DB or ./safecheck.db)")
     p.add_argument("--key-file", help="key file (default: $SAFECHECK_KEY_FILE or the database path with .key)")
     p.add_argument("--now", help="pin the clock (ISO date-time) for rehearsals and tests; default: $SAFECHECK_NOW")
@@ -33,6 +42,11 @@ def build_parser() -> Parser:
     s = sub.add_parser("simulate", help="play a survivor of a case through the real pipeline (stdin lines)")
     s.add_argument("--case", required=True, help="case reference")
     s.add_argument("--json", action="store_true", help="one JSON object per reply and event")
+    s.add_argument(
+        "--force",
+        action="store_true",
+        help="also on a live channel (sms, telegram): her queued messages are left alone, replies come here",
+    )
     sub.add_parser("tick", help="fire due timers and deliver the outbox once, then exit")
 
     pr = sub.add_parser("practitioner", help="practitioners").add_subparsers(
@@ -119,6 +133,7 @@ def build_parser() -> Parser:
     lg.add_argument("--enable", help="languages to offer, e.g. cy,pl (catalog locales)")
     lg.add_argument("--disable", help="languages to stop offering (cases using them keep them)")
     lg.add_argument("--default", help="the language new cases start in (enabled with it)")
+    lg.add_argument("--force", action="store_true", help="disable a language even though open cases use it")
     lg.add_argument("--json", action="store_true")
 
     keys = sub.add_parser("keys", help="encryption keys").add_subparsers(

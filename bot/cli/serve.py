@@ -22,7 +22,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with open_app(settings, moving_clock=True) as app:
+    async with open_app(settings, moving_clock=True, lock="serve") as app:
         runner = TimerRunner(app)
         # Bind first: a port in use must fail before anything is sent.
         web_app = make_web_app(app, timers=runner.heartbeat)
@@ -39,6 +39,12 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
         for transport in app.transports:
             await transport.start(app)
             log.info("%s started", transport.name)
+        # Which channels are on (names only): a channel left off by mistake shows here, not at the first alert.
+        log.info(
+            "channels survivor=%s practitioner=%s",
+            ",".join(sorted(app.survivor_channels)),
+            ",".join(sorted(app.practitioner_channels)),
+        )
         await runner.prepare()
         caught_up = await runner.run_due()  # whatever fell due while we were down
         log.info("started; %d timer(s) caught up", caught_up)

@@ -2,7 +2,16 @@
 
 from bot.commands.alerts import ack, list_alerts
 from bot.commands.cases import checkin_now, enrol, list_cases, set_status, show_case
-from bot.commands.common import UserError, case_by_ref, check_sender_name, check_timezone, service_id
+from bot.commands.common import (
+    UserError,
+    case_by_ref,
+    check_sender_name,
+    check_service_name,
+    check_slug,
+    check_timezone,
+    operator,
+    service_id,
+)
 from bot.commands.practitioners import add_practitioner, link_code, list_practitioners, read_inbox
 from bot.commands.schedules import set_schedule, show_schedule
 from bot.commands.service import configure_service, set_languages, show_languages, show_service
@@ -13,6 +22,8 @@ __all__ = [
     "add_practitioner",
     "case_by_ref",
     "check_sender_name",
+    "check_service_name",
+    "check_slug",
     "check_timezone",
     "checkin_now",
     "configure_service",
@@ -21,6 +32,7 @@ __all__ = [
     "list_alerts",
     "list_cases",
     "list_practitioners",
+    "operator",
     "read_inbox",
     "service_id",
     "set_languages",

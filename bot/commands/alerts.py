@@ -33,9 +33,13 @@ async def list_alerts(app: App, svc: int, open_only: bool) -> list[dict[str, Any
     return out
 
 
-async def ack(app: App, alert_id: int, practitioner_id: int) -> str:
+async def ack(app: App, alert_id: int, practitioner_id: int, *, svc: int | None = None) -> str:
+    """Acknowledge an alert as a practitioner; with `svc`, only an alert of that service."""
     now = app.clock.now()
     async with app.db.transaction() as tx:
+        alert = await alerts.get(tx, alert_id)
+        if alert is not None and svc is not None and alert.service_id != svc:
+            raise UserError(f"alert {alert_id} belongs to another service: leave out --service, or name its own")
         try:
             first = await alerting.acknowledge(tx, alert_id, practitioner_id, now)
         except alerting.AckRefused as exc:

@@ -39,6 +39,10 @@ async def enrol(
     windows: str | None = None,
 ) -> tuple[str, str]:
     """Enrol a survivor; return the case reference and the one-time activation code to hand over in person."""
+    try:
+        intake_level = IntakeLevel(intake)
+    except ValueError:
+        raise UserError(f"--intake must be standard, medium or high (the DASH level), not {intake!r}") from None
     if channel not in app.survivor_channels:
         raise UserError(f"unknown survivor channel {channel!r}: available here: {', '.join(app.survivor_channels)}")
     # On Telegram the survivor's chat is bound later, by the deep link with her activation code.
@@ -49,10 +53,6 @@ async def enrol(
         address = "".join((address or "").split())
         if not E164.fullmatch(address):
             raise UserError("an SMS address must be a mobile number in international form, e.g. +447700900123")
-    try:
-        intake_level = IntakeLevel(intake)
-    except ValueError:
-        raise UserError(f"--intake must be standard, medium or high (the DASH level), not {intake!r}") from None
     async with app.db.reading() as tx:
         service = await services.get(tx, svc)
     language = language or service.default_language
@@ -69,6 +69,9 @@ async def enrol(
     async with app.db.transaction() as tx:
         if await practitioners.active_service(tx, idva) != svc:
             raise UserError(f"--idva {idva} is not an active practitioner of this service")
+        if idva not in await practitioners.ids_with_role(tx, svc, "idva"):
+            # Duty and managers are rungs of every case's ladder: the first rung must be an IDVA of her own.
+            raise UserError(f"--idva {idva} is not an IDVA: `safecheck practitioner list` shows the IDVAs' ids")
         enrolment = Enrolment(
             service_id=svc,
             idva_id=idva,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flows.discretion import first_line_problems
@@ -37,6 +40,34 @@ def check_sender_name(name: str) -> str:
     if problems:
         raise UserError(f"the sender name {name!r} would reveal the service ({problems[0]}): use a neutral first name")
     return name
+
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+
+
+def check_slug(slug: str) -> str:
+    """A service's short id: typed after --service, so plain lowercase letters, digits and hyphens."""
+    if not SLUG.fullmatch(slug):
+        raise UserError(
+            f"--slug must be 1-32 lowercase letters, digits or hyphens, starting with a letter or digit, not {slug!r}"
+        )
+    return slug
+
+
+def check_service_name(name: str) -> str:
+    """The name managers see: 1-80 printable characters, not blank."""
+    name = name.strip()
+    if not 0 < len(name) <= 80 or not name.isprintable():
+        raise UserError("--service-name must be 1-80 printable characters on one line, not blank")
+    return name
+
+
+def operator() -> str:
+    """Who ran this command, for the audit log: the operating-system user."""
+    try:
+        return f"os:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name and no passwd entry, e.g. in a container
+        return f"os:uid{os.getuid()}"
 
 
 def check_timezone(name: str) -> str:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from bot.app import App
 from bot.channels.email_settings import valid_address
 from bot.commands.common import UserError
 from storage import audit, inbox, practitioners
+from storage.db import Tx
 from storage.practitioners import ROLES, ChannelAddress
 
 
@@ -31,6 +32,12 @@ ADDRESS_FORMS: dict[str, tuple[Callable[[str], bool], str] | None] = {
 }
 PRACTITIONER_CHANNELS = tuple(ADDRESS_FORMS)
 NEEDS_ADDRESS = ("sms", "email")  # telegram gets its address when the practitioner links their chat
+# What turns each provider's channel on (docs/telegram.md, docs/sms.md, docs/email.md).
+SETTINGS_HINT = {
+    "telegram": "TELEGRAM_BOT_TOKEN",
+    "sms": "TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and a sender",
+    "email": "SMTP_HOST and SMTP_FROM",
+}
 
 
 def parse_channel(spec: str) -> ChannelAddress:
@@ -54,7 +61,10 @@ def parse_channel(spec: str) -> ChannelAddress:
     return ChannelAddress(channel, address)
 
 
-async def add_practitioner(app: App, svc: int, name: str, role: str, channels: list[str]) -> int:
+async def add_practitioner(
+    app: App, svc: int, name: str, role: str, channels: list[str], configured: Collection[str] | None = None
+) -> int:
+    """Add a practitioner; with `configured`, every alert channel must be one this installation can send on."""
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if not name.strip():
@@ -64,6 +74,13 @@ async def add_practitioner(app: App, svc: int, name: str, role: str, channels: l
     parsed = [parse_channel(c) for c in channels]
     if len({c.channel for c in parsed}) < len(parsed):
         raise UserError("each alert channel may appear once in --channels")
+    for c in parsed:
+        if configured is not None and c.channel not in configured:
+            # Alerts queued for a channel that is off would only ever fall back: say so now.
+            raise UserError(
+                f"the {c.channel} alert channel is not configured here: set {SETTINGS_HINT.get(c.channel, '?')} "
+                f"(in this command's environment too), or use {', '.join(configured)}"
+            )
     now = app.clock.now()
     async with app.db.transaction() as tx:
         pid = await practitioners.add(tx, app.crypto, svc, role, name.strip(), parsed, now)
@@ -72,11 +89,19 @@ async def add_practitioner(app: App, svc: int, name: str, role: str, channels: l
     return pid
 
 
-async def read_inbox(app: App, practitioner_id: int, unread_only: bool = False) -> list[dict[str, Any]]:
+async def _check_practitioner(tx: Tx, practitioner_id: int, svc: int | None) -> None:
+    """An active practitioner, of the chosen service when one is given: ids never reach across services."""
+    found = await practitioners.active_service(tx, practitioner_id)
+    if found is None or (svc is not None and found != svc):
+        raise UserError(f"no active practitioner {practitioner_id} in this service (see `safecheck practitioner list`)")
+
+
+async def read_inbox(
+    app: App, practitioner_id: int, unread_only: bool = False, *, svc: int | None = None
+) -> list[dict[str, Any]]:
     now = app.clock.now()
     async with app.db.transaction() as tx:
-        if await practitioners.active_service(tx, practitioner_id) is None:
-            raise UserError(f"no active practitioner {practitioner_id}")
+        await _check_practitioner(tx, practitioner_id, svc)
         rows = await inbox.for_practitioner(tx, practitioner_id, unread_only)
         await inbox.mark_read(tx, practitioner_id, now)
         await tx.commit()
@@ -98,14 +123,13 @@ async def list_practitioners(app: App, svc: int) -> list[dict[str, Any]]:
         ]
 
 
-async def link_code(app: App, practitioner_id: int, channel: str) -> str:
+async def link_code(app: App, practitioner_id: int, channel: str, *, svc: int | None = None) -> str:
     """A one-time code the practitioner sends from their chat (valid 24 h) to receive alerts there."""
     if channel != "telegram":
         raise UserError(f"only telegram chats are linked with a code, not {channel!r} (give sms/email addresses)")
     now = app.clock.now()
     async with app.db.transaction() as tx:
-        if await practitioners.active_service(tx, practitioner_id) is None:
-            raise UserError(f"no active practitioner {practitioner_id}")
+        await _check_practitioner(tx, practitioner_id, svc)
         code = await practitioners.new_link(tx, app.crypto, practitioner_id, channel, now)
         await audit.log(
             tx, now, "manager", f"practitioner_link_issued:{channel}", None, f"practitioner={practitioner_id}"

@@ -13,6 +13,7 @@ from flows.loader import check_languages, parse_questionset
 from safety.lexicon import AUTONYMS, RTL
 from safety.policy import alert_policy_to_json, missed_policy_to_json, parse_alert_policy, parse_missed_policy
 from storage import audit, services
+from storage.db import Tx
 
 
 def _read(path: str, what: str) -> str:
@@ -87,10 +88,16 @@ def _codes(value: str | None, app: App) -> list[str]:
 
 
 async def set_languages(
-    app: App, svc: int, enable: str | None = None, disable: str | None = None, default: str | None = None
+    app: App,
+    svc: int,
+    enable: str | None = None,
+    disable: str | None = None,
+    default: str | None = None,
+    force: bool = False,
 ) -> str:
     """Enable and disable survivor languages and set the default, after checking that each enabled
-    language has a complete catalog and that the service's question set has every text in it."""
+    language has a complete catalog and that the service's question set has every text in it.
+    Disabling a language that open cases use needs `force` (they keep it)."""
     to_enable, to_disable = _codes(enable, app), _codes(disable, app)
     chosen_default = _codes(default, app)
     if len(chosen_default) > 1:
@@ -99,6 +106,13 @@ async def set_languages(
         raise UserError("nothing to change: give --enable, --disable or --default")
     async with app.db.reading() as tx:
         s = await services.get(tx, svc)
+        in_use = await _open_cases_by_language(tx, svc)
+    used = {code: in_use[code] for code in to_disable if in_use.get(code) and code in s.languages}
+    if used and not force:
+        counts = ", ".join(f"{code} by {n} open case(s)" for code, n in used.items())
+        raise UserError(
+            f"{counts}: they keep their language, but it would no longer be offered; add --force to disable it anyway"
+        )
     new_default = chosen_default[0] if chosen_default else s.default_language
     languages = [code for code in (*s.languages, *to_enable) if code not in to_disable]
     if chosen_default and new_default not in languages and new_default not in to_disable:
@@ -109,9 +123,7 @@ async def set_languages(
     for code in languages:
         missing = app.catalogs.untranslated(code)
         if missing:
-            raise UserError(
-                f"the {code} catalog lacks {missing} translation(s): run `python -m locales.catalog check`"
-            )
+            raise UserError(f"the {code} catalog lacks {missing} translation(s): run `python -m locales.catalog check`")
     qs = app.questionset(s.questionset)
     check_languages(qs, languages, app.catalogs.lookup, f"question set {qs.id!r}")
     ordered = (new_default, *(code for code in languages if code != new_default))
@@ -120,18 +132,23 @@ async def set_languages(
         await services.set_languages(tx, svc, ordered, new_default)
         await audit.log(tx, now, "manager", "service_languages", None, f"{','.join(ordered)} default={new_default}")
         await tx.commit()
-    return f"languages: {', '.join(ordered)} (default {new_default})"
+    kept = "".join(f"; {n} open case(s) keep {code}" for code, n in used.items())
+    return f"languages: {', '.join(ordered)} (default {new_default}){kept}"
+
+
+async def _open_cases_by_language(tx: Tx, svc: int) -> dict[str, int]:
+    rows = await tx.all(
+        "SELECT language, COUNT(*) AS n FROM cases WHERE service_id = ? AND status NOT IN ('closed', 'withdrawn') "
+        "GROUP BY language",
+        (svc,),
+    )
+    return {row["language"]: int(row["n"]) for row in rows}
 
 
 async def show_languages(app: App, svc: int) -> dict[str, Any]:
     async with app.db.reading() as tx:
         s = await services.get(tx, svc)
-        rows = await tx.all(
-            "SELECT language, COUNT(*) AS n FROM cases WHERE service_id = ? AND status NOT IN ('closed', 'withdrawn') "
-            "GROUP BY language",
-            (svc,),
-        )
-    in_use = {row["language"]: row["n"] for row in rows}
+        in_use = await _open_cases_by_language(tx, svc)
     return {
         "default": s.default_language,
         "languages": [

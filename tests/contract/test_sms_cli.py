@@ -60,7 +60,7 @@ def test_enrol_by_sms_needs_an_international_mobile_number(shared: Cli) -> None:
 
 def test_simulate_json_shows_the_segments_of_every_reply(shared: Cli) -> None:
     ref, code = enrol(shared, "+447700900122")
-    lines = shared.json_lines("simulate", "--case", ref, "--json", stdin=f"{code}\nYES\n")
+    lines = shared.json_lines("simulate", "--case", ref, "--json", "--force", stdin=f"{code}\nYES\n")
     replies = [x for x in lines if x["type"] == "reply"]
     assert len(replies) == 2
     assert [(r["encoding"], r["segments"]) for r in replies] == [("GSM-7", 2), ("GSM-7", 1)]

@@ -3,55 +3,20 @@
 from __future__ import annotations
 
 import re
-import shutil
-import sqlite3
-import subprocess
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from importlib.metadata import version
 
 import pytest
 
-from tests.e2e.conftest import Cli
+from tests.contract.test_sms_cli import TWILIO_ENV
+from tests.e2e.conftest import Cli, add_service, look, refused
 
 pytestmark = pytest.mark.e2e
 
-
-def refused(proc: subprocess.CompletedProcess[str], *fragments: str) -> str:
-    """Assert the CLI refused with exit 2 and exactly one stderr line holding each fragment; return the line."""
-    assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    assert "Traceback" not in proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return lines[0]
-
-
-def look(cli: Cli, sql: str) -> list[tuple[Any, ...]]:
-    """Read the database the CLI wrote, read-only: what a refused command must have left alone."""
-    with sqlite3.connect(f"file:{cli.folder / 'safecheck.db'}?mode=ro", uri=True) as db:
-        return db.execute(sql).fetchall()
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    """Set up once: an initialised service with an IDVA and one enrolled case (CLI processes are slow)."""
-    cli = Cli(tmp_path_factory.mktemp("template"))
-    cli.run("init")
-    cli.run("practitioner", "add", "--name", "Ida", "--role", "idva")
-    out = cli.run("case", "enrol", "--idva", "1", "--address", "+447700900123", "--intake", "high").stdout
-    ref = re.search(r"case (C-\w+)", out)
-    assert ref
-    yield cli.folder, ref.group(1)
-
-
-@pytest.fixture
-def enrolled(template: tuple[Path, str], tmp_path: Path) -> tuple[Cli, str]:
-    """A private copy of the set-up service (database and key file) and its case reference."""
-    folder, ref = template
-    shutil.copytree(folder, tmp_path / "service")
-    return Cli(tmp_path / "service"), ref
+TELEGRAM = {
+    "TELEGRAM_BOT_TOKEN": "123456:test-token-not-a-real-one-000",
+    "TELEGRAM_BOT_USERNAME": "alex_chat_bot",
+    "TELEGRAM_MODE": "polling",
+}
 
 
 def test_init_twice_is_refused_and_keeps_the_key_file_byte_for_byte(cli: Cli) -> None:
@@ -104,8 +69,8 @@ def test_practitioner_with_a_bad_sms_number_is_refused_without_echoing_it(enroll
 
 def test_practitioner_channels_and_a_link_code_through_the_cli(enrolled: tuple[Cli, str]) -> None:
     cli, _ = enrolled
+    cli.env.update(TELEGRAM, **TWILIO_ENV)
     cli.run("practitioner", "add", "--name", "Sam", "--role", "duty", "--channels", "telegram,sms:+447700900001")
-    cli.env.update(TELEGRAM_BOT_TOKEN="123456:test-token-not-a-real-one-000", TELEGRAM_BOT_USERNAME="alex_chat_bot")
     out = cli.run("practitioner", "link", "2").stdout
     code = re.search(r"LINK (\w{4}-\w{4})", out)
     assert code and f"https://t.me/alex_chat_bot?start=link-{code.group(1)}" in out
@@ -147,3 +112,125 @@ def test_pause_for_an_impossible_number_of_days_is_refused(enrolled: tuple[Cli, 
     cli, ref = enrolled
     refused(cli.run("case", "pause", ref, "--days", days, ok=False), "--days")
     assert look(cli, "SELECT status, paused_until FROM cases") == [("pending", None)]
+
+
+def test_version_prints_the_installed_package_version_and_touches_nothing(cli: Cli) -> None:
+    proc = cli.run("--version")
+    assert proc.stdout == f"safecheck {version('safecheck')}\n"
+    assert list(cli.folder.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--slug", "Main Office"),
+        ("--slug=-main",),
+        ("--slug", "x" * 33),
+        ("--slug", ""),
+        ("--service-name", "   "),
+        ("--service-name", "x" * 81),
+        ("--service-name", "two\nlines"),
+    ],
+)
+def test_init_with_an_invalid_slug_or_name_is_refused_and_creates_nothing(cli: Cli, args: tuple[str, ...]) -> None:
+    refused(cli.run("init", *args, ok=False), args[0].split("=")[0])
+    assert list(cli.folder.iterdir()) == []
+
+
+@pytest.mark.parametrize(("role", "pid"), [("duty", "2"), ("manager", "3")])
+def test_enrol_with_a_duty_or_manager_as_the_idva_is_refused(enrolled: tuple[Cli, str], role: str, pid: str) -> None:
+    cli, _ = enrolled
+    cli.run("practitioner", "add", "--name", "Dan", "--role", "duty")
+    cli.run("practitioner", "add", "--name", "Meg", "--role", "manager")
+    proc = cli.run("case", "enrol", "--idva", pid, "--address", "+447700900124", "--intake", "high", ok=False)
+    refused(proc, f"--idva {pid} is not an IDVA")
+    assert look(cli, "SELECT idva_id FROM cases") == [(1,)]
+
+
+def test_enrol_with_a_bad_intake_reports_the_intake_not_the_address(enrolled: tuple[Cli, str]) -> None:
+    cli, _ = enrolled
+    refused(cli.run("case", "enrol", "--idva", "1", "--intake", "extreme", ok=False), "--intake must be standard")
+    assert look(cli, "SELECT count(*) FROM cases") == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("spec", "setting"),
+    [
+        ("telegram", "TELEGRAM_BOT_TOKEN"),
+        ("sms:+447700900001", "TWILIO_ACCOUNT_SID"),
+        ("email:ida@example.org", "SMTP_HOST"),
+    ],
+)
+def test_practitioner_on_a_channel_that_is_not_configured_is_refused(
+    enrolled: tuple[Cli, str], spec: str, setting: str
+) -> None:
+    cli, _ = enrolled
+    proc = cli.run("practitioner", "add", "--name", "Sam", "--role", "idva", "--channels", f"inbox,{spec}", ok=False)
+    line = refused(proc, f"the {spec.split(':')[0]} alert channel is not configured here", setting)
+    assert "7700900001" not in line and "ida@" not in line
+    assert look(cli, "SELECT count(*) FROM practitioners") == [(1,)]
+
+
+def test_disabling_a_language_open_cases_use_says_how_many_and_needs_force(enrolled: tuple[Cli, str]) -> None:
+    cli, _ = enrolled
+    cli.run("service", "languages", "--enable", "cy")
+    for n in (4, 5):
+        cli.run("case", "enrol", "--idva", "1", "--address", f"+44770090012{n}", "--intake", "high", "--language", "cy")
+    before = look(cli, "SELECT languages, default_language FROM services")
+    refused(cli.run("service", "languages", "--disable", "cy", ok=False), "cy by 2 open case(s)", "--force")
+    assert look(cli, "SELECT languages, default_language FROM services") == before
+
+    out = cli.run("service", "languages", "--disable", "cy", "--force").stdout
+    assert out.splitlines()[0] == "languages: en_GB (default en_GB); 2 open case(s) keep cy"
+    assert look(cli, "SELECT language, count(*) FROM cases GROUP BY language") == [("cy", 2), ("en_GB", 1)]
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("--fast", "0"), "--fast"),
+        (("--fast", "-3"), "--fast"),
+        (("--fast", "nan"), "--fast"),
+        (("--fast", "inf"), "--fast"),
+        (("--pace", "-1"), "--pace"),
+        (("--pace", "nan"), "--pace"),
+    ],
+)
+def test_demo_with_a_speed_or_pace_that_makes_no_sense_is_refused(
+    cli: Cli, args: tuple[str, ...], named: str
+) -> None:
+    cli.env["TMPDIR"] = str(cli.folder)
+    refused(cli.run("demo", "--auto", *args, ok=False), named)
+    assert list(cli.folder.iterdir()) == []  # no demo folder, no database
+
+
+def test_practitioner_inbox_and_link_stay_inside_the_chosen_service(enrolled: tuple[Cli, str]) -> None:
+    cli, _ = enrolled
+    add_service(cli, "other")
+    assert cli.run("--service", "other", "practitioner", "add", "--name", "Olga", "--role", "idva").stdout == "2\n"
+
+    refused(cli.run("practitioner", "inbox", "2", ok=False), "no active practitioner 2 in this service")
+    refused(cli.run("practitioner", "link", "2", ok=False), "no active practitioner 2 in this service")
+    refused(cli.run("--service", "other", "practitioner", "inbox", "1", ok=False), "no active practitioner 1")
+    assert look(cli, "SELECT count(*) FROM practitioner_links") == [(0,)]
+
+    assert cli.run("--service", "other", "practitioner", "inbox", "2").stdout == "(inbox empty)\n"
+    assert "LINK" in cli.run("--service", "other", "practitioner", "link", "2").stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "missing"),
+    [
+        ({"TWILIO_AUTH_TOKEN": "a-token-without-its-account"}, "TWILIO_ACCOUNT_SID"),
+        ({"TELEGRAM_BOT_USERNAME": "alex_chat_bot"}, "TELEGRAM_BOT_TOKEN"),
+        ({"SMTP_FROM": "alerts@example.org"}, "SMTP_HOST"),
+    ],
+)
+def test_half_configured_channel_settings_stop_every_command_naming_what_is_missing(
+    enrolled: tuple[Cli, str], env: dict[str, str], missing: str
+) -> None:
+    cli, ref = enrolled
+    cli.env.update(env)
+    for args in (("case", "list"), ("serve",), ("simulate", "--case", ref)):
+        line = refused(cli.run(*args, ok=False), "half configured", missing)
+        assert "a-token-without-its-account" not in line

@@ -18,9 +18,10 @@ CODEWORD = "blue kettle"
 FREE_TEXT = "my neighbour Zebedee saw everything"
 
 
-def set_up_case(cli: Cli) -> str:
+def set_up_case(cli: Cli, idva_channels: str = "inbox,log") -> str:
     cli.run("init", "--service-name", "Test IDVA service")
-    assert cli.run("practitioner", "add", "--name", "Ida Idva", "--role", "idva").stdout.strip() == "1"
+    ida = cli.run("practitioner", "add", "--name", "Ida Idva", "--role", "idva", "--channels", idva_channels)
+    assert ida.stdout.strip() == "1"
     assert cli.run("practitioner", "add", "--name", "Dan Duty", "--role", "duty").stdout.strip() == "2"
     assert cli.run("practitioner", "add", "--name", "Meg Manager", "--role", "manager").stdout.strip() == "3"
     out = cli.run(
@@ -50,7 +51,9 @@ def test_codeword_in_scheduled_checkin_alerts_idva_escalates_to_duty_and_ack_sto
     assert alerts == [{"type": "event", "event": "AlertRaised", "severity": "urgent", "reason": "codeword"}]
 
     inbox = cli.json_lines("practitioner", "inbox", "1", "--json")
-    assert [m["text"] for m in inbox] == [f"[URGENT] Case {ref}: codeword used. Acknowledge: safecheck alerts ack 1"]
+    assert [m["text"] for m in inbox] == [
+        f"[URGENT] Case {ref}: codeword used. Acknowledge: safecheck alerts ack 1 --as 1"
+    ]
     assert cli.json_lines("practitioner", "inbox", "2", "--json") == []
 
     # Nobody acknowledges: after 5 minutes the duty IDVA is told.

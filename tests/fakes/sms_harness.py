@@ -116,7 +116,7 @@ async def sms_world(tmp_path: Path, **overrides: Any) -> AsyncIterator[SmsWorld]
     os.environ.pop("SAFECHECK_KEY", None)
     settings = Settings(db_path=tmp_path / "safecheck.db", key_file=tmp_path / "safecheck.key", public_url=PUBLIC_URL)
     create_key_file(settings.key_file)
-    db = await Database.open(settings.db_path)
+    db = await Database.open(settings.db_path, create=True)
     async with db.transaction() as tx:
         service_id = await services.create(tx, "test", "Test service", START)
         await tx.commit()

@@ -129,7 +129,7 @@ async def telegram_world(
     fresh = not settings.db_path.exists()
     if fresh:
         create_key_file(settings.key_file)
-    db = await Database.open(settings.db_path)
+    db = await Database.open(settings.db_path, create=True)
     async with db.transaction() as tx:
         service_id = await services.create(tx, "test", "Test service", START) if fresh else 1
         await tx.commit()

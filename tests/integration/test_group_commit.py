@@ -21,7 +21,7 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "group.db")
+    database = await Database.open(tmp_path / "group.db", create=True)
     yield database
     await database.close()
 

@@ -61,7 +61,7 @@ async def mail_world(
         db_path=tmp_path / "safecheck.db", key_file=tmp_path / "safecheck.key", env={**smtp.env(), **(env or {})}
     )
     create_key_file(settings.key_file)
-    db = await Database.open(settings.db_path)
+    db = await Database.open(settings.db_path, create=True)
     async with db.transaction() as tx:
         service_id = await services.create(tx, "test", "Test service", START)
         await tx.commit()

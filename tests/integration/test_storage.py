@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "store.db")
+    database = await Database.open(tmp_path / "store.db", create=True)
     yield database
     await database.close()
 
@@ -72,7 +72,7 @@ async def test_uncommitted_writes_are_invisible_to_other_connections_while_open(
 
 async def test_migrations_apply_once_and_set_user_version(tmp_path: Path) -> None:
     path = tmp_path / "fresh.db"
-    first = await Database.open(path, migrate=False)
+    first = await Database.open(path, migrate=False, create=True)
     try:
         assert await first.version() == 0
         packaged = [version for version, _ in migrations()]
@@ -95,7 +95,7 @@ async def test_migrations_apply_once_and_set_user_version(tmp_path: Path) -> Non
 
 async def test_reopening_keeps_the_data(tmp_path: Path) -> None:
     path = tmp_path / "kept.db"
-    db = await Database.open(path)
+    db = await Database.open(path, create=True)
     async with db.transaction() as tx:
         await services.create(tx, "survives", "Survives a restart", NOW)
         await tx.commit()
@@ -131,7 +131,7 @@ async def test_foreign_keys_are_enforced(db: Database) -> None:
 
 async def test_key_rotation_knows_every_encrypted_column_of_the_schema(tmp_path: Path) -> None:
     """A new *_enc column that rotation forgot would stay under an old key forever."""
-    db = await Database.open(tmp_path / "schema.db")
+    db = await Database.open(tmp_path / "schema.db", create=True)
     try:
         async with db.reading() as tx:
             tables = [r["name"] for r in await tx.all("SELECT name FROM sqlite_master WHERE type = 'table'")]

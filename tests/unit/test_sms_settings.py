@@ -17,9 +17,9 @@ PUBLIC = "https://safecheck.example.org"
 BASE = {"TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM_NUMBER": "+447700900000"}
 
 
-def test_sms_is_off_without_an_account_sid() -> None:
+def test_sms_is_off_without_any_twilio_setting() -> None:
     assert load_sms({}, PUBLIC) is None
-    assert load_sms({"TWILIO_AUTH_TOKEN": TOKEN}, PUBLIC) is None
+    assert load_sms({"TWILIO_ACCOUNT_SID": " ", "TWILIO_AUTH_TOKEN": ""}, PUBLIC) is None  # blank is unset
 
 
 def test_a_full_configuration_reads_every_setting() -> None:
