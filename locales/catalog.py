@@ -13,6 +13,7 @@ segments  SMS encoding and segments of the default check-in's messages in every 
 from __future__ import annotations
 
 import argparse
+import gettext
 import io
 import re
 import string
@@ -188,6 +189,15 @@ def _only_a_label(message: Message) -> bool:
     )
 
 
+def _same_rule(written: str, expected: str) -> bool:
+    """Whether two plural expressions give every count the same form (spellings differ between Babel versions)."""
+    try:
+        ours, theirs = gettext.c2py(written), gettext.c2py(expected)
+    except (ValueError, SyntaxError):
+        return False
+    return all(ours(n) == theirs(n) for n in range(1000))
+
+
 def _po_problems(path: Path, locale: str, fresh: Catalog, root: Path) -> Iterator[str]:
     name = path.relative_to(root)
     if not path.exists():
@@ -201,6 +211,11 @@ def _po_problems(path: Path, locale: str, fresh: Catalog, root: Path) -> Iterato
         yield (
             f"{name}: Plural-Forms has nplurals={catalog.num_plurals}, but {locale} has "
             f"{expected.num_plurals} ({expected.plural_forms})"
+        )
+    elif not _same_rule(catalog.plural_expr, expected.plural_expr):
+        yield (
+            f"{name}: Plural-Forms rule differs from {locale}'s (numbers would get the wrong form): "
+            f"use {expected.plural_forms}"
         )
     source = locale == SOURCE_LOCALE
     if not source and (not catalog.last_translator or "FULL NAME" in catalog.last_translator):

@@ -143,7 +143,7 @@ def _plural_forms(language: str) -> tuple[str, ...]:
 def test_plural_forms_follow_each_languages_rule(language: str, count: int) -> None:
     rule = get_plural(language)
     forms = _plural_forms(language)
-    assert len(forms) == rule.num_plurals == {"cy": 5, "ar": 6, "pl": 3, "ro": 3}.get(language, 2)
+    assert len(forms) == rule.num_plurals == {"cy": 6, "ar": 6, "pl": 3, "ro": 3}.get(language, 2)
     form = gettext.c2py(rule.plural_expr)(count)
     until = NOW + timedelta(days=count)
     reply = Reply(R.PAUSED_DAYS[0], {"count": count, "until": until}, plural=R.PAUSED_DAYS[1])
@@ -163,6 +163,9 @@ def test_plural_forms_follow_each_languages_rule(language: str, count: int) -> N
         ("pl", 11, "11 dni"),
         ("ro", 11, "11 zile"),
         ("ro", 100, "100 de zile"),  # "de" from 20 on
+        ("cy", 0, "0 diwrnod"),  # CLDR (Babel 2.19) gives zero a form of its own
+        ("cy", 7, "7 diwrnod"),
+        ("pa", 0, "0 ਦਿਨ ਲਈ"),  # Panjabi counts zero with one: (n > 1)
         ("pa", 1, "1 ਦਿਨ ਲਈ"),
         ("pa", 6, "6 ਦਿਨਾਂ ਲਈ"),
         ("ur", 1, "1 دن کے"),
@@ -170,7 +173,9 @@ def test_plural_forms_follow_each_languages_rule(language: str, count: int) -> N
         ("ar", 2, "2 يومين"),
         ("ar", 3, "3 أيام"),
         ("ar", 11, "11 يومًا"),
+        ("ar", 99, "99 يومًا"),
         ("ar", 100, "100 يوم،"),
+        ("ar", 102, "102 يوم،"),
     ],
 )
 def test_plural_words_read_right(language: str, count: int, fragment: str) -> None:
