@@ -22,6 +22,7 @@ from bot.scheduler import TimerRunner
 from storage import services
 from storage.db import Database
 from storage.keys import create_key_file
+from tests.fakes.smtp_server import SmtpServer, TlsFiles, make_tls_files, smtp_server
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday, 09:00 in London
 
@@ -105,3 +106,15 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             for name, role in (("Ida", "idva"), ("Dan", "duty"), ("Meg", "manager"))
         ]
         yield World(app, sim, clock, settings, service_id, *ids)
+
+
+# A real SMTP server with STARTTLS, for every test that sends e-mail.
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+async def smtp(tls: TlsFiles) -> AsyncIterator[SmtpServer]:
+    async with smtp_server(tls) as server:
+        yield server

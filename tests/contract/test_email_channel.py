@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -18,24 +17,12 @@ from tests.fakes.smtp_server import (
     USERNAME,
     SmtpServer,
     TlsFiles,
-    make_tls_files,
     silent_server,
     smtp_server,
 )
 
 IDA = "ida@example.org"
 ALERT = {"alert_id": "17", "case_ref": "C-4F7Q2", "severity": "urgent", "reason": "codeword", "level": "urgent"}
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
-    return make_tls_files(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-async def smtp(tls: TlsFiles) -> AsyncIterator[SmtpServer]:
-    async with smtp_server(tls) as server:
-        yield server
 
 
 def settings(port: int, ca_file: Path | None, **changes: object) -> EmailSettings:

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import AsyncIterator
 
 import pytest
 
 from tests.e2e.conftest import Cli, add_service, refused
 from tests.e2e.test_cli_scenario import CODEWORD, FREE_TEXT, set_up_case
-from tests.fakes.smtp_server import SmtpServer, TlsFiles, make_tls_files, smtp_server
+from tests.fakes.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.e2e
 
@@ -55,17 +54,6 @@ def test_acknowledging_with_another_service_chosen_is_refused(cli: Cli) -> None:
     refused(proc, "alert 1 belongs to another service")
     [alert] = cli.json_lines("alerts", "list", "--json")
     assert alert["acknowledged_at"] is None
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
-    return make_tls_files(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-async def smtp(tls: TlsFiles) -> AsyncIterator[SmtpServer]:
-    async with smtp_server(tls) as server:
-        yield server
 
 
 async def test_the_command_in_an_alert_email_acknowledges_it_as_printed(cli: Cli, smtp: SmtpServer) -> None:

@@ -29,21 +29,10 @@ from storage import services
 from storage.db import Database
 from storage.keys import create_key_file
 from tests.conftest import START, World
-from tests.fakes.smtp_server import USERNAME, SmtpServer, TlsFiles, make_tls_files, smtp_server
+from tests.fakes.smtp_server import USERNAME, SmtpServer
 from tests.integration.conftest import PHONE, alerts, inbox, later, rows
 
 IDA, DAN, MEG = "ida@example.org", "dan@example.org", "meg@example.org"
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
-    return make_tls_files(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-async def smtp(tls: TlsFiles) -> AsyncIterator[SmtpServer]:
-    async with smtp_server(tls) as server:
-        yield server
 
 
 @asynccontextmanager
