@@ -172,3 +172,14 @@ def test_a_new_lookup_key_still_finds_every_survivor_by_her_number(cli: Cli) -> 
     # simulate sends from her number: the pipeline must find her case by the new blind index.
     replies = cli.json_lines("simulate", "--case", ref, "--json", stdin="HELP\n")
     assert any("999" in str(r.get("text")) for r in replies), replies
+
+
+def test_a_key_file_that_is_a_directory_is_one_line_and_init_makes_nothing(cli: Cli) -> None:
+    (cli.folder / "keys").mkdir()
+    cli.env["SAFECHECK_KEY_FILE"] = str(cli.folder / "keys")
+    assert "is not a regular file" in refused_in_one_line(cli.run("init", ok=False))
+    assert not (cli.folder / "safecheck.db").exists()
+    del cli.env["SAFECHECK_KEY_FILE"]
+    cli.run("init")
+    cli.env["SAFECHECK_KEY_FILE"] = str(cli.folder / "keys")
+    assert "is not a regular file" in refused_in_one_line(cli.run("case", "list", ok=False))
