@@ -1,4 +1,4 @@
-"""The SQLite database: one serialised connection, explicit transactions, migrations at open."""
+"""The SQLite database: one writer thread with its connection, explicit transactions, migrations at open."""
 
 from __future__ import annotations
 
@@ -7,14 +7,13 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
+from typing import Any, TypeVar
 
 from storage.writer_lock import WriterLock
 
@@ -24,8 +23,7 @@ MAX_BATCH = 64  # units of work per group commit: bounds how long the first one 
 
 log = logging.getLogger("safecheck.storage")
 
-# aiosqlite logs every statement with its parameters at DEBUG: never let that reach a log file.
-logging.getLogger("aiosqlite").setLevel(logging.WARNING)
+T = TypeVar("T")
 
 
 class StorageError(Exception):
@@ -53,15 +51,48 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+class UnitSuspended(RuntimeError):
+    """A unit of work awaited something other than the database: it must be rewritten to do that outside."""
+
+
+class _Thread:
+    """One connection and the one thread that uses it: every call is a hop from the event loop."""
+
+    def __init__(self, conn: sqlite3.Connection, name: str) -> None:
+        self.conn = conn
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self.closed = False
+
+    async def call(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the thread. A cancelled caller still waits for it: the next caller must not find
+        the connection in the middle of someone else's statement."""
+        job = asyncio.get_running_loop().run_in_executor(self._pool, fn)
+        try:
+            return await asyncio.shield(job)
+        except asyncio.CancelledError:
+            with contextlib.suppress(BaseException):
+                await job
+            raise
+
+    async def close(self) -> None:
+        if self.closed:
+            return  # closing twice is harmless, as it is for a sqlite3 connection
+        self.closed = True
+        await self.call(self.conn.close)
+        self._pool.shutdown(wait=True)
+
+
 class Tx:
     """One open transaction. Rolled back on exit unless `commit()` was called.
 
-    Every method is one trip to aiosqlite's worker thread: reads fetch in the same trip and
-    write cursors are left to the garbage collector instead of costing a trip to close.
+    In a unit of work given to `Database.run`, the whole unit runs on the writer's thread and each
+    statement is a plain call. In an `async with db.transaction()` block, each statement is one hop
+    to that thread. The methods are the same either way, so storage code need not know which.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, thread: _Thread | None = None) -> None:
         self._conn = conn
+        self._thread = thread  # None: already on the connection's thread
         self.committed = False
         self.erases = False  # set by a unit that erases personal data: see `erasing`
 
@@ -69,30 +100,34 @@ class Tx:
         """This unit erases personal data: once it is committed, the WAL's copies of the old pages go too."""
         self.erases = True
 
+    async def _do(self, fn: Callable[[], T]) -> T:
+        return fn() if self._thread is None else await self._thread.call(fn)
+
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a statement; return lastrowid (meaningful for inserts)."""
-        cursor = await self._conn.execute(sql, params)
-        return cursor.lastrowid or 0
+        return await self._do(lambda: self._conn.execute(sql, params).lastrowid or 0)
 
     async def insert(self, sql: str, params: Sequence[Any] = ()) -> int | None:
         """Run an INSERT ... ON CONFLICT DO NOTHING; the new rowid, or None when nothing was inserted."""
-        cursor = await self._conn.execute(sql, params)
-        return (cursor.lastrowid or 0) if cursor.rowcount == 1 else None
+
+        def run() -> int | None:
+            cursor = self._conn.execute(sql, params)
+            return (cursor.lastrowid or 0) if cursor.rowcount == 1 else None
+
+        return await self._do(run)
 
     async def changes(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run an UPDATE or DELETE; return how many rows it changed."""
-        cursor = await self._conn.execute(sql, params)
-        return int(cursor.rowcount)
+        return await self._do(lambda: int(self._conn.execute(sql, params).rowcount))
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await self._conn.executemany(sql, rows)
+        await self._do(lambda: self._conn.executemany(sql, rows))
 
     async def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        rows = list(await self._conn.execute_fetchall(sql, params))
-        return rows[0] if rows else None
+        return await self._do(lambda: self._conn.execute(sql, params).fetchone())  # type: ignore[no-any-return]
 
     async def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
+        return await self._do(lambda: self._conn.execute(sql, params).fetchall())
 
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.one(sql, params)
@@ -110,14 +145,24 @@ class Tx:
         self.committed = True
 
 
+def _drive(unit: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never suspends (it awaits only a direct `Tx`) to its end, here and now."""
+    try:
+        unit.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    unit.close()
+    raise UnitSuspended("a unit of work awaited something other than the database")
+
+
 class Database:
     """A SQLite file in WAL mode with one writer; every access goes through a transaction."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self._conn = conn
+    def __init__(self, writer: _Thread, path: Path) -> None:
+        self._writer = writer
         self._lock = WriterLock()
         self.path = path
-        self._reader: aiosqlite.Connection | None = None
+        self._reader: _Thread | None = None
         self._batch: _Batch | None = None
         self.commits = 0  # physical commits (fsyncs): fewer than units of work when batches form
         self._wal_to_wipe = False  # an erasure committed whose old pages may still be in the WAL
@@ -138,14 +183,10 @@ class Database:
             _create_private(path)
         elif not path.exists():
             raise StorageError(f"no database at {path}: run `safecheck init` first (or check --db / SAFECHECK_DB)")
+        writer = _Thread(_connect(path), "safecheck-writer")
+        db = cls(writer, path)
         try:
-            conn = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open database {path}: {exc}") from None
-        conn.row_factory = sqlite3.Row
-        db = cls(conn, path)
-        try:
-            await _check_file(conn, path, create)
+            await writer.call(lambda: _check_file(writer.conn, path, create))
             # FULL: an inbound message we acknowledged must survive a power cut, not just a crash.
             for pragma in (
                 "journal_mode=WAL",
@@ -155,25 +196,22 @@ class Database:
                 # Erased values are overwritten with zeros in the file, not just marked free.
                 "secure_delete=ON",
             ):
-                await conn.execute(f"PRAGMA {pragma}")
+                await writer.call(lambda p=pragma: writer.conn.execute(f"PRAGMA {p}"))  # type: ignore[misc]
             if migrate:
                 await db.upgrade()
         except BaseException:
-            await conn.close()
+            await writer.close()
             raise
         return db
 
     async def close(self) -> None:
         if self._reader is not None:
             await self._reader.close()
-        await self._conn.close()
+        await self._writer.close()
 
     async def version(self) -> int:
         async with self._lock:
-            cursor = await self._conn.execute("PRAGMA user_version")
-            row = await cursor.fetchone()
-            await cursor.close()
-            return int(row[0]) if row else 0
+            return await self._writer.call(lambda: int(self._writer.conn.execute("PRAGMA user_version").fetchone()[0]))
 
     async def upgrade(self) -> list[int]:
         """Apply pending migrations, each in its own transaction; return the versions applied."""
@@ -184,13 +222,7 @@ class Database:
                 continue
             async with self._lock:
                 # executescript commits implicitly, so wrap the script itself in BEGIN/COMMIT.
-                try:
-                    await self._conn.executescript(
-                        f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"
-                    )
-                except sqlite3.Error as exc:
-                    await self._conn.execute("ROLLBACK") if self._conn.in_transaction else None
-                    raise StorageError(f"migration {version:04d} failed: {exc}") from None
+                await self._writer.call(lambda v=version, q=sql: _migrate(self._writer.conn, v, q))  # type: ignore[misc]
             applied.append(version)
         return applied
 
@@ -203,32 +235,76 @@ class Database:
         """
         async with self._reader_lock:
             if self._reader is None:
-                self._reader = await aiosqlite.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-                self._reader.row_factory = sqlite3.Row
-                await self._reader.execute("PRAGMA query_only = ON")
-            yield Tx(self._reader)
+                reader = _Thread(_connect(self.path), "safecheck-reader")
+                await reader.call(lambda: reader.conn.execute("PRAGMA query_only = ON"))
+                self._reader = reader
+            yield Tx(self._reader.conn, self._reader)
+
+    async def run(self, unit: Callable[[Tx], Coroutine[Any, Any, T]], *, urgent: bool = False) -> T:
+        """Run one unit of work as one call on the writer's thread: every statement, and the commit too
+        when nothing else is queued. No statement costs a hop of its own.
+
+        `unit(tx)` may await only `tx` (it is driven to its end on that thread; anything else raises
+        UnitSuspended). Its work is kept only if it calls `tx.commit()`, and is durable when this
+        returns. Units queued meanwhile join the same batch and commit together (see `transaction`);
+        `urgent` units are served first and commit at once.
+        """
+        await self._lock.acquire(urgent)
+        try:
+            batch = self._batch
+            first = batch is None
+            if batch is None:
+                batch = self._batch = _Batch(asyncio.get_running_loop().create_future())
+            batch.size += 1
+            commit_now = urgent or not self._lock.waiting or batch.size >= MAX_BATCH
+            tx = Tx(self._writer.conn)
+            outcome, value = await self._writer.call(lambda: _unit_on_writer(tx, unit, first, commit_now))
+            await self._after_unit(tx, batch, outcome, value)
+        finally:
+            self._lock.release()
+        if isinstance(value, BaseException):
+            raise value
+        if tx.committed:
+            await asyncio.shield(batch.done)
+        return value  # type: ignore[no-any-return]
+
+    async def _after_unit(self, tx: Tx, batch: _Batch, outcome: str, value: object) -> None:
+        if tx.committed and tx.erases:
+            batch.erases = True
+        if outcome == "empty":
+            self._batch = None
+        elif outcome == "lost":  # SQLite itself aborted the transaction (e.g. disk I/O): the batch is lost
+            self._batch = None
+            batch.fail(value if isinstance(value, BaseException) else StorageError("transaction lost"))
+        elif outcome == "committed":
+            self._batch = None
+            self.commits += 1
+            await self._finish(batch)
+        elif batch.committer is None:  # "open": others are queued; they join, and the last one commits
+            batch.committer = asyncio.create_task(self._commit_when_reached(batch))
 
     @asynccontextmanager
     async def transaction(self, urgent: bool = False) -> AsyncIterator[Tx]:
         """A unit of work under the single-writer lock; rolled back unless `tx.commit()` was called.
 
-        Group commit: units that queue up while one runs share one SQLite transaction, each in
-        its own SAVEPOINT, so one fsync makes many of them durable. A unit that fails or does
-        not commit rolls back alone. Leaving the `async with` of a committed unit waits until
-        its data is on disk, so whatever the caller does next can rely on it. `urgent` units (a
-        codeword, an alert's delivery, an escalation) are served before ordinary ones.
+        Each statement is one hop to the writer's thread: hot paths use `run`, which makes the whole
+        unit one call. Group commit: units that queue up while one runs share one SQLite transaction,
+        each in its own SAVEPOINT, so one fsync makes many of them durable. A unit that fails or does
+        not commit rolls back alone. Leaving the `async with` of a committed unit waits until its data
+        is on disk, so whatever the caller does next can rely on it. `urgent` units (a codeword, an
+        alert's delivery, an escalation) are served before ordinary ones.
         """
         await self._lock.acquire(urgent)
         try:
             batch = self._batch
             if batch is None:
                 # The first unit of a batch needs no savepoint: nothing else is in the transaction yet.
-                await self._conn.execute("BEGIN IMMEDIATE")
+                await self._sql("BEGIN IMMEDIATE")
                 batch = self._batch = _Batch(asyncio.get_running_loop().create_future())
             else:
-                await self._conn.execute("SAVEPOINT unit")
+                await self._sql("SAVEPOINT unit")
             batch.size += 1
-            tx = Tx(self._conn)
+            tx = Tx(self._writer.conn, self._writer)
             try:
                 yield tx
             finally:
@@ -238,21 +314,25 @@ class Database:
         if tx.committed:
             await asyncio.shield(batch.done)
 
+    async def _sql(self, sql: str) -> None:
+        await self._writer.call(lambda: self._writer.conn.execute(sql))
+
     async def _end_unit(self, tx: Tx, batch: _Batch, urgent: bool) -> None:
+        conn = self._writer.conn
         try:
             if batch.size == 1:  # the first unit, alone in the transaction
                 if not tx.committed:
                     self._batch = None
-                    await self._conn.rollback()
+                    await self._writer.call(conn.rollback)
                     return
             else:
                 if not tx.committed:
-                    await self._conn.execute("ROLLBACK TO unit")
-                await self._conn.execute("RELEASE unit")
+                    await self._sql("ROLLBACK TO unit")
+                await self._sql("RELEASE unit")
         except sqlite3.Error as exc:  # SQLite itself aborted the transaction (e.g. disk I/O): the batch is lost
             self._batch = None
-            if self._conn.in_transaction:
-                await self._conn.rollback()
+            if conn.in_transaction:
+                await self._writer.call(conn.rollback)
             batch.fail(exc)
             raise
         if tx.committed and tx.erases:
@@ -276,14 +356,18 @@ class Database:
 
     async def _commit(self, batch: _Batch) -> None:
         self._batch = None
+        conn = self._writer.conn
         try:
-            await self._conn.commit()
+            await self._writer.call(conn.commit)
             self.commits += 1
         except BaseException as exc:
             with contextlib.suppress(sqlite3.Error):
-                await self._conn.rollback()
+                await self._writer.call(conn.rollback)
             batch.fail(exc)
             raise
+        await self._finish(batch)
+
+    async def _finish(self, batch: _Batch) -> None:
         if batch.erases or self._wal_to_wipe:
             await self._wipe_wal()  # before the units hear back: an erasure is done when it says so
         batch.finish()
@@ -295,14 +379,66 @@ class Database:
         before. If a reader keeps the checkpoint from finishing, the next commit tries again.
         """
         try:
-            async with self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
-                row = await cursor.fetchone()
+            row = await self._writer.call(lambda: self._writer.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
             self._wal_to_wipe = row is None or row[0] != 0
         except sqlite3.Error as exc:
             self._wal_to_wipe = True
             log.error("wiping the WAL after an erasure failed error=%s", type(exc).__name__)
         if self._wal_to_wipe:
             log.warning("WAL not wiped yet after an erasure (a reader was busy): trying again at the next commit")
+
+
+def _unit_on_writer(
+    tx: Tx, unit: Callable[[Tx], Coroutine[Any, Any, T]], first: bool, commit_now: bool
+) -> tuple[str, T | BaseException]:
+    """On the writer's thread: begin (or a savepoint), the unit, and its end, as one call.
+
+    Returns how the batch stands ("empty", "open", "committed" or "lost") and the unit's result or
+    its exception, which the caller raises once the batch is settled.
+    """
+    conn = tx._conn
+    try:
+        conn.execute("BEGIN IMMEDIATE" if first else "SAVEPOINT unit")
+    except sqlite3.Error as exc:
+        return ("lost" if not first else "empty"), exc
+    try:
+        value: T | BaseException = _drive(unit(tx))
+    except Exception as exc:
+        value = exc
+    try:
+        if first and not tx.committed:
+            conn.rollback()
+            return "empty", value
+        if not first:
+            if not tx.committed:
+                conn.execute("ROLLBACK TO unit")
+            conn.execute("RELEASE unit")
+        if commit_now or not tx.committed:
+            conn.commit()
+            return "committed", value
+        return "open", value
+    except sqlite3.Error as exc:
+        with contextlib.suppress(sqlite3.Error):
+            conn.rollback()
+        return "lost", exc
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open database {path}: {exc}") from None
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, version: int, sql: str) -> None:
+    try:
+        conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise StorageError(f"migration {version:04d} failed: {exc}") from None
 
 
 def _create_private(path: Path) -> None:
@@ -319,17 +455,15 @@ def _create_private(path: Path) -> None:
         os.close(fd)
 
 
-async def _check_file(conn: aiosqlite.Connection, path: Path, create: bool) -> None:
+def _check_file(conn: sqlite3.Connection, path: Path, create: bool) -> None:
     """Refuse, before anything is written, a file that is not SQLite, not Safecheck's, or damaged."""
     damaged = StorageError(
         f"{path} is damaged (database disk image is malformed); nothing was changed: stop Safecheck, "
         f"restore the database from a backup, or salvage it with `sqlite3 {path} .recover`"
     )
     try:
-        async with conn.execute("PRAGMA user_version") as cursor:  # reads the header: fails on a non-SQLite file
-            row = await cursor.fetchone()
-        async with conn.execute("PRAGMA quick_check(1)") as cursor:  # every page: about 1 s per GB
-            verdict = await cursor.fetchone()
+        row = conn.execute("PRAGMA user_version").fetchone()  # reads the header: fails on a non-SQLite file
+        verdict = conn.execute("PRAGMA quick_check(1)").fetchone()  # every page: about 1 s per GB
     except sqlite3.DatabaseError as exc:
         if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_CORRUPT:
             raise damaged from None
