@@ -15,6 +15,7 @@ from bot.channels.practitioner import InboxChannel, LogChannel
 from bot.channels.simulator import SimulatorChannel
 from bot.clock import Clock, FixedClock, OffsetClock, SystemClock
 from bot.config import ConfigError, Settings
+from bot.core import Core
 from bot.i18n import Catalogs
 from bot.transport import Transport, configured
 from storage import keyring
@@ -33,7 +34,7 @@ def make_clock(settings: Settings, *, moving: bool) -> Clock:
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # httpx logs request URLs, which carry bot tokens; APScheduler is chatty every second.
-    for noisy in ("httpx", "apscheduler", "aiosqlite"):
+    for noisy in ("httpx", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -86,16 +87,8 @@ async def open_app(
                 survivor_channels[transport.name] = transport.survivor_channel
             if transport.practitioner_channel is not None:
                 practitioner_channels[transport.name] = transport.practitioner_channel
-        yield App(
-            db=db,
-            crypto=Crypto(keys),
-            clock=clock,
-            catalogs=Catalogs(),
-            survivor_channels=survivor_channels,
-            practitioner_channels=practitioner_channels,
-            transports=built,
-            rand=random.Random(seed),
-        )
+        core = Core(db=db, crypto=Crypto(keys), clock=clock, catalogs=Catalogs(), rand=random.Random(seed))
+        yield App(core, survivor_channels, practitioner_channels, built)
     finally:
         for transport in built:
             try:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 
-from bot.app import App
 from bot.planning import plan_next
 from storage import cases, timers
 from storage.cases import Case
@@ -18,7 +18,7 @@ async def pause(tx: Tx, case_id: int, until: datetime, now: datetime) -> None:
     await timers.add(tx, "resume", f"{case_id}:{until.isoformat()}", until, case_id=case_id)
 
 
-async def resume(tx: Tx, app: App, case: Case, now: datetime) -> datetime | None:
+async def resume(tx: Tx, rand: random.Random, case: Case, now: datetime) -> datetime | None:
     """Back to active with the next check-in planned; returns when. Only a paused case resumes.
 
     A case paused before its set-up was finished goes back to set-up, which goes on when she writes.
@@ -27,4 +27,4 @@ async def resume(tx: Tx, app: App, case: Case, now: datetime) -> datetime | None
         return None
     await cases.update(tx, case.id, status="active" if case.onboarded_at else "onboarding", paused_until=None)
     await timers.cancel(tx, now, case.id, ("resume",))
-    return await plan_next(tx, app, case, now) if case.onboarded_at else None
+    return await plan_next(tx, rand, case, now) if case.onboarded_at else None

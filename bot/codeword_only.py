@@ -7,55 +7,28 @@ the codeword in them raises the urgent alert, silently, as it does anywhere else
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 from bot import alerting
-from bot.app import App
-from bot.pipeline import MAX_STORED_TEXT, InboundMessage, address_hash, looks_urgent, secrets_of
+from bot.core import Core
+from bot.identify import secrets_of
+from bot.inbound import MAX_STORED_TEXT
 from safety.model import AlertReason, Severity
 from safety.screening import screen
-from storage import audit, cases, inbound, services
+from storage import audit, inbound, services
 from storage.cases import Case
 from storage.db import Tx
 
-log = logging.getLogger("safecheck.pipeline")
 
-
-@dataclass(frozen=True)
-class Screened:
-    message_id: int  # the inbound row, kept without its words
-    case: Case | None
-    codeword: bool
-
-
-async def record_and_screen(tx: Tx, app: App, msg: InboundMessage, now: datetime) -> Screened | None:
-    """Record the message once (None for a redelivery), find its case, and raise the urgent alert if
-    its text holds the case's codeword: all in the caller's transaction. The words are not kept."""
-    message_id = await inbound.record(tx, msg.channel, msg.provider_id, msg.received_at or now)
-    if message_id is None:
-        return None
-    case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
-    await inbound.attach(tx, app.crypto, message_id, case.id if case else None, None)
-    if case is None or not case.codeword_hash or not msg.text:
-        return Screened(message_id, case, False)
-    if not screen(msg.text[:MAX_STORED_TEXT], secrets_of(case), app.crypto.secret_hasher(case.salt)).codeword:
-        return Screened(message_id, case, False)
+async def screen_in_unit(tx: Tx, core: Core, message_id: int, case: Case | None, words: str, now: datetime) -> bool:
+    """Tie the recorded message to its case without its words, and raise the urgent alert if the words
+    hold the case's codeword; in the message's unit of work. Returns whether they did."""
+    await inbound.attach(tx, core.crypto, message_id, case.id if case else None, None)
+    if case is None or not case.codeword_hash or not words:
+        return False
+    if not screen(words[:MAX_STORED_TEXT], secrets_of(case), core.crypto.secret_hasher(case.salt)).codeword:
+        return False
     await audit.log(tx, now, "survivor", "codeword_received", case.id)
     service = await services.get(tx, case.service_id)
     await alerting.raise_alert(tx, service, case, Severity.URGENT, AlertReason.CODEWORD, now)
-    return Screened(message_id, case, True)
-
-
-async def screen_only(app: App, msg: InboundMessage) -> Screened | None:
-    """Record and screen a message in a transaction of its own; None for a redelivery."""
-    urgent = await looks_urgent(app, msg)  # a codeword jumps the writer's queue, as in the pipeline
-    now = app.clock.now()
-    async with app.db.transaction(urgent=urgent) as tx:
-        screened = await record_and_screen(tx, app, msg, now)
-        await tx.commit()
-    if screened is not None and screened.codeword:
-        log.info("codeword found outside an answer channel=%s", msg.channel)
-        app.wake_dispatcher()
-    return screened
+    return True

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import alerting, case_state
-from bot.app import App
+from bot.core import Core
 from bot.planning import plan_next
 from flows.events import (
     Activated,
@@ -57,13 +57,12 @@ class Effects:
 
     checkin_id: int | None = None
     how: str = "system"
-    level: str | None = None  # the level of a check-in just completed, for the alert text
 
 
 @dataclass
 class H:
     tx: Tx
-    app: App
+    core: Core
     case: Case
     service: Service
     effects: Effects
@@ -112,7 +111,7 @@ _SECRET_FIELD = {
 
 
 async def on_secret(h: H, e: SecretChosen) -> None:
-    hasher = h.app.crypto.secret_hasher(h.case.salt)
+    hasher = h.core.crypto.secret_hasher(h.case.salt)
     is_pin = e.kind in (SecretKind.PIN, SecretKind.DURESS_PIN)
     digest = pin_digest(e.phrase, hasher) if is_pin else secret_digest(e.phrase, hasher)
     await cases.update(h.tx, h.case.id, **{_SECRET_FIELD[e.kind]: digest})
@@ -132,7 +131,7 @@ async def on_onboarded(h: H, e: OnboardingCompleted) -> None:
     await h.set(status="active", onboarded_at=h.now)
     await h.log("onboarding_completed")
     fresh = await cases.get(h.tx, h.case.id)  # windows were chosen in this very transaction
-    if await plan_next(h.tx, h.app, fresh, h.now) is None:
+    if await plan_next(h.tx, h.core.rand, fresh, h.now) is None:
         # Nobody would ever check in with this survivor: the IDVA must set a schedule that fits.
         await alerting.raise_alert(h.tx, h.service, h.case, Severity.RAISED, AlertReason.SCHEDULE_UNFIT, h.now)
 
@@ -165,7 +164,6 @@ async def on_deferred(h: H, e: CheckinDeferred) -> None:
 async def on_completed(h: H, e: CheckinCompleted) -> None:
     await checkins.add_assessment(h.tx, h.case.id, h.effects.checkin_id, e.assessment, e.change, e.complete, h.now)
     await h.close_checkin("completed" if e.complete else "partial")
-    h.effects.level = e.assessment.level.label
     await h.log("checkin_completed", f"level={e.assessment.level.label} change={e.change.change.value}")
 
 
@@ -210,7 +208,7 @@ async def on_pause(h: H, e: PauseRequested) -> None:
 
 async def on_resume(h: H, e: ResumeRequested) -> None:
     if h.case.status == "paused":
-        await case_state.resume(h.tx, h.app, h.case, h.now)
+        await case_state.resume(h.tx, h.core.rand, h.case, h.now)
         await h.log("resumed")
 
 
@@ -234,8 +232,7 @@ async def on_withdrawn(h: H, e: ConsentWithdrawn) -> None:
 
 
 async def on_alert(h: H, e: AlertRaised) -> None:
-    level = h.effects.level if e.reason is AlertReason.RISK_RAISED else None
-    await alerting.raise_alert(h.tx, h.service, h.case, e.severity, e.reason, h.now, level)
+    await alerting.raise_alert(h.tx, h.service, h.case, e.severity, e.reason, h.now, e.level)
 
 
 Handler = Callable[[H, Any], Awaitable[None]]

@@ -1,39 +1,305 @@
-"""The inbound pipeline: dedupe -> identify -> engine -> one transaction of everything it caused."""
+"""The one inbound pipeline, for every channel and every sender.
+
+dedupe by provider id -> identify once (practitioner or case) -> the pure decision in flows/ and
+safety/ -> everything it caused, as one unit of work: one call on the database's writer thread.
+
+Channels only verify and parse (bot.inbound); what they must do afterwards comes back as data.
+If acting on a message fails, its unit rolls back and the message is kept on its own instead,
+flagged for a person; a codeword in it still alerts. Only if even that fails does the error reach
+the channel, whose webhook then answers 5xx so that the provider delivers it again.
+"""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
 
-from bot import alerting
-from bot.app import App
-from bot.handlers import HANDLERS, Effects, H
-from bot.i18n import SOURCE_LANGUAGE, to_message
-from flows import engine
+from bot import alerting, codeword_only, identify, practitioner_inbound
+from bot.core import Core
+from bot.handlers import Effects
+from bot.i18n import to_message
+from bot.inbound import (
+    MAX_STORED_TEXT,
+    AckTapped,
+    Blocked,
+    DeliveryReport,
+    Edited,
+    ExitTapped,
+    Inbound,
+    NotText,
+    OptionTapped,
+    Outcome,
+    Received,
+    Start,
+    Text,
+    Unreadable,
+)
+from bot.survivor_step import CARRIER_OPT_OUT_CHANNELS, advance, keeps_words, neutral_line
 from flows import replies as R
-from flows.events import Activated, ConsentRecorded, ConsentWithdrawn, Event, LanguageChosen
-from flows.model import CaseStatus, Context, ExitPressed, Flow, Input, Message, Reply, Step
-from safety.model import AlertReason, Severity, SurvivorSecrets
-from safety.normalise import normalise
+from flows.events import Event, QuickExitUsed
+from flows.model import CaseStatus, ExitPressed, Flow, Input, Message, Reply
+from safety.model import AlertReason, Severity
 from safety.screening import OPT_OUT_WORDS, screen
-from storage import cases, checkins, inbound, outbox, services
+from storage import alerts, audit, checkins, inbound, outbox, services
+from storage import telegram as telegram_store
 from storage.cases import Case
-from storage.checkins import Conversation
 from storage.db import Tx
-from storage.services import Service
 
 log = logging.getLogger("safecheck.pipeline")
-MAX_STORED_TEXT = 10_000  # a huge message is cut, never refused: nothing is lost that a person could read
-# Where the carrier itself answers its opt-out words (STOP...) and then blocks our sends: any reply
-# would only fail (Twilio error 21610), so none is queued.
-CARRIER_OPT_OUT_CHANNELS = frozenset({"sms"})
+LIVE = ("pending", "onboarding", "active", "paused")
+TELEGRAM = "telegram"  # the one channel whose chats we can empty, and whose message ids we keep
+
+
+async def receive(core: Core, msg: Inbound) -> Received:
+    """Handle one inbound message exactly once. Raises only if it could not even be kept."""
+    if isinstance(msg.payload, DeliveryReport):
+        raise TypeError("delivery reports go to the channel's delivery handler")
+    if isinstance(msg.payload, Unreadable):
+        return await keep_failed(core, msg)
+    now = core.clock.now()
+    urgent = isinstance(msg.payload, (ExitTapped, AckTapped, Blocked)) or await identify.looks_urgent(
+        core, msg.channel, msg.address, _words(msg)
+    )
+    try:
+        received = await core.db.run(lambda tx: _unit(tx, core, msg, now), urgent=urgent)
+    except _StaffFailed as failed:
+        # A practitioner's message is not set aside: the provider offers it again (5xx, unconfirmed).
+        log.error("practitioner message failed channel=%s error=%s", msg.channel, type(failed.cause).__name__)
+        raise failed.cause from None
+    except Exception as exc:
+        log.error("inbound processing failed channel=%s error=%s", msg.channel, type(exc).__name__)
+        return await keep_failed(core, msg)
+    if received.outcome is Outcome.DUPLICATE:
+        log.info("duplicate inbound channel=%s", msg.channel)
+    core.wake_dispatcher()
+    return received
+
+
+def _words(msg: Inbound) -> str:
+    """The words in a message that screening reads: an answer, a caption, an edit."""
+    payload = msg.payload
+    if isinstance(payload, Text):
+        return payload.text
+    if isinstance(payload, Start):
+        return payload.argument
+    if isinstance(payload, NotText):
+        return payload.caption
+    if isinstance(payload, Edited):
+        return payload.words
+    return ""
+
+
+async def _unit(tx: Tx, core: Core, msg: Inbound, now: datetime) -> Received:
+    """The whole of one message, on the writer's thread. It awaits nothing but `tx`."""
+    arrived = msg.received_at or now
+    message_id = await inbound.record(tx, msg.channel, msg.provider_id, arrived)
+    if message_id is None:
+        return Received(Outcome.DUPLICATE)
+    payload = msg.payload
+    if isinstance(payload, Start):
+        link = payload.argument.lower().startswith("link-")
+        said = f"LINK {payload.argument[5:]}" if link else None
+        payload = await _start(tx, core, msg, payload, now)
+    else:
+        said = payload.text if isinstance(payload, Text) else None
+    try:
+        if said is not None:  # words that may be a practitioner's ACK or LINK
+            answer = await practitioner_inbound.handle_text(tx, core, msg.channel, msg.address, said, arrived, now)
+            if answer is not None:
+                await tx.commit()
+                return Received(Outcome.PROCESSED, reply=answer.reply)
+        if isinstance(payload, AckTapped):
+            tapped = await practitioner_inbound.acknowledge_tap(tx, core, msg.channel, msg.address, payload.token, now)
+            await tx.commit()
+            return tapped
+    except Exception as exc:
+        raise _StaffFailed(exc) from exc
+    case = await identify.case(tx, core, msg.channel, msg.address)
+    if isinstance(payload, Blocked):
+        return await _blocked(tx, core, message_id, case, now)
+    if isinstance(payload, (NotText, Edited)):
+        return await _words_only(tx, core, msg, payload, message_id, case, now)
+    if isinstance(payload, OptionTapped):
+        if payload.question is None or (case is not None and await _stale(tx, case, payload.question)):
+            await tx.commit()  # recorded: a redelivered tap is a duplicate, not a second look
+            return Received(Outcome.PROCESSED, drop_buttons=True)
+        payload = Text(str(payload.option))
+    if not isinstance(payload, (Text, ExitTapped)):
+        raise TypeError(f"no survivor input for {type(payload).__name__}")
+    inp: Input = ExitPressed() if isinstance(payload, ExitTapped) else Message(payload.text)
+    received = await _survivor(tx, core, msg, inp, message_id, case, now)
+    if isinstance(msg.payload, OptionTapped):
+        received = Received(received.outcome, received.events, show_option=received.outcome is Outcome.PROCESSED)
+    await tx.commit()
+    return received
+
+
+class _StaffFailed(Exception):
+    """A practitioner's message could not be handled: it is offered again, never kept as failed."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(type(cause).__name__)
+        self.cause = cause
+
+
+async def _start(tx: Tx, core: Core, msg: Inbound, start: Start, now: datetime) -> Text:
+    """Telegram's /start: an activation code first binds the chat to the pending case it was made
+    for, then goes through activation like a typed code. (`link-…` is a practitioner's: see _unit.)"""
+    argument = start.argument
+    if argument and not argument.lower().startswith("link-"):
+        lookup = telegram_store.activation_lookup(core.crypto, argument)
+        chat_hash = identify.address_hash(core, msg.channel, msg.address)
+        try:
+            if await telegram_store.bind_chat(tx, core.crypto, lookup, msg.address, chat_hash, now) is not None:
+                log.info("telegram chat bound to a pending case by deep link")
+        except sqlite3.IntegrityError:
+            pass  # this chat already belongs to a live case: the code is just a message
+    return Text(argument or "/start", start.message_id)
+
+
+async def _survivor(
+    tx: Tx, core: Core, msg: Inbound, inp: Input, message_id: int, case: Case | None, now: datetime
+) -> Received:
+    folded = msg.payload.folded if isinstance(msg.payload, Text) else ""
+    carrier_opt_out = msg.channel in CARRIER_OPT_OUT_CHANNELS and folded in OPT_OUT_WORDS
+    if case is None:
+        # Unknown senders learn nothing: one neutral line (none after a carrier's STOP), and no
+        # case is read or touched.
+        if not carrier_opt_out:
+            await neutral_line(tx, core, msg.channel, msg.address, now)
+        return Received(Outcome.UNKNOWN_SENDER)
+    inactive = case.status in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
+    service = await services.get(tx, case.service_id)
+    step = await advance(tx, core, case, service, inp, now, Effects(how=msg.channel))
+    if carrier_opt_out:
+        await outbox.cancel_for_survivor(tx, case.id)
+    elif inactive and isinstance(inp, Message):
+        # A closed or withdrawn case answers exactly like an unknown number (a codeword in the
+        # message still alerted, silently), so the phone cannot tell it was ever enrolled.
+        await neutral_line(tx, core, msg.channel, msg.address, now)
+    text = inp.text if isinstance(inp, Message) else ""
+    await inbound.attach(tx, core.crypto, message_id, case.id, text if keeps_words(case, step) else None)
+    purge = None
+    if msg.channel == TELEGRAM:
+        purge = case.id if any(isinstance(e, QuickExitUsed) for e in step.events) else None
+        await _remember(tx, case.id, _message_id(msg), now)
+    return Received(Outcome.PROCESSED, step.events, purge_case=purge)
+
+
+def _message_id(msg: Inbound) -> int | None:
+    payload = msg.payload
+    return payload.message_id if isinstance(payload, (Text, Start, NotText)) else None
+
+
+async def _remember(tx: Tx, case_id: int, message_id: int | None, now: datetime) -> None:
+    """Keep a Telegram message's id while its case is live, for auto-delete and a quick exit."""
+    if message_id is None:
+        return
+    status = await tx.scalar("SELECT status FROM cases WHERE id = ?", (case_id,))  # as this step left it
+    if status not in LIVE:
+        return
+    minutes = await telegram_store.autodelete_minutes(tx, case_id)
+    delete_at = now + timedelta(minutes=minutes) if minutes else None
+    await telegram_store.record(tx, case_id, message_id, now, delete_at)
+
+
+async def _stale(tx: Tx, case: Case, question: int) -> bool:
+    """An old question's button must not answer today's question."""
+    if case.status not in LIVE:
+        return False
+    latest = await telegram_store.latest_question(tx, case.id)
+    return latest is not None and question != latest
+
+
+async def _blocked(tx: Tx, core: Core, message_id: int, case: Case | None, now: datetime) -> Received:
+    """The survivor (or whoever holds the phone) blocked the bot: the IDVA must know now."""
+    await inbound.attach(tx, core.crypto, message_id, case.id if case else None, None)
+    if case is None or case.status not in LIVE:
+        await tx.commit()
+        return Received(Outcome.UNKNOWN_SENDER)
+    await audit.log(tx, now, "system", "telegram_blocked", case.id)
+    if not await alerts.open_exists(tx, case.id, AlertReason.CHANNEL_DEAD.value):
+        service = await services.get(tx, case.service_id)
+        await alerting.raise_alert(tx, service, case, Severity.RAISED, AlertReason.CHANNEL_DEAD, now)
+    await tx.commit()
+    log.warning("survivor chat blocked the bot case=%s", case.ref)
+    return Received(Outcome.PROCESSED)
+
+
+async def _words_only(
+    tx: Tx, core: Core, msg: Inbound, payload: NotText | Edited, message_id: int, case: Case | None, now: datetime
+) -> Received:
+    """A caption or an edit: screened for the codeword, never read as an answer, never kept.
+
+    A non-text message gets a line asking her to type (or the neutral line for anyone else), so
+    she does not think it was read; an edit gets nothing, so nothing shows in the chat.
+    """
+    words = payload.caption if isinstance(payload, NotText) else payload.words
+    codeword = await codeword_only.screen_in_unit(tx, core, message_id, case, words, now)
+    if isinstance(payload, NotText):
+        if case is None or case.status not in LIVE:
+            await neutral_line(tx, core, msg.channel, msg.address, now)
+        else:
+            await outbox.to_survivor(
+                tx,
+                core.crypto,
+                case_id=case.id,
+                channel=msg.channel,
+                address=msg.address,
+                language=case.language,
+                timezone=case.timezone,
+                message=to_message(Reply(R.TEXT_ONLY)),
+                now=now,
+            )
+            await _remember(tx, case.id, payload.message_id, now)
+        log.info("non-text message kind=%s known=%s", payload.kind, case is not None)
+    elif codeword:
+        log.info("codeword found outside an answer channel=%s", msg.channel)
+    await tx.commit()
+    return Received(Outcome.PROCESSED if case is not None else Outcome.UNKNOWN_SENDER)
+
+
+async def keep_failed(core: Core, msg: Inbound) -> Received:
+    """Keep a message we could not act on, flagged for a person; the IDVA is told, a codeword alerts."""
+    now = core.clock.now()
+    words = _words(msg)[:MAX_STORED_TEXT] if not isinstance(msg.payload, Unreadable) else msg.payload.text
+    received = await core.db.run(lambda tx: _keep_failed(tx, core, msg, words, now), urgent=True)
+    core.wake_dispatcher()
+    return received
+
+
+async def _keep_failed(tx: Tx, core: Core, msg: Inbound, words: str, now: datetime) -> Received:
+    message_id = await inbound.record(tx, msg.channel, msg.provider_id, msg.received_at or now)
+    if message_id is None:
+        return Received(Outcome.DUPLICATE)
+    case = await identify.case(tx, core, msg.channel, msg.address) if msg.address else None
+    codeword = secret = False
+    if case is not None:
+        found = screen(words, identify.secrets_of(case), core.crypto.secret_hasher(case.salt))
+        codeword = found.codeword
+        onboarding = (await checkins.conversation(tx, case.id)).state.flow is Flow.ONBOARDING
+        secret = found.codeword or found.quick_exit or found.pin or onboarding
+    # The words are kept for a person to read, unless they may hold a secret (a codeword, a PIN, or
+    # a word being chosen during onboarding): secrets are only ever stored as hashes.
+    await inbound.attach(tx, core.crypto, message_id, case.id if case else None, None if secret else words)
+    await inbound.mark_failed(tx, message_id)
+    if case is not None:
+        service = await services.get(tx, case.service_id)
+        if codeword:
+            await alerting.raise_alert(tx, service, case, Severity.URGENT, AlertReason.CODEWORD, now)
+        await alerting.raise_alert(tx, service, case, Severity.HIGH, AlertReason.PROCESSING_FAILED, now)
+    await tx.commit()
+    return Received(Outcome.FAILED)
+
+
+# ----- the entry points the tests, the bench and older callers use ------------------------------
 
 
 @dataclass(frozen=True)
 class InboundMessage:
-    """A message from any transport, normalised by its channel adapter."""
+    """A typed message from any transport (kept for callers that predate bot.inbound)."""
 
     channel: str
     address: str
@@ -42,230 +308,21 @@ class InboundMessage:
     received_at: datetime | None = None
 
 
-class Outcome(str, Enum):
-    PROCESSED = "processed"
-    DUPLICATE = "duplicate"
-    UNKNOWN_SENDER = "unknown_sender"
-    FAILED = "failed"  # kept and flagged for a person; nothing lost
+Handled = Received
 
 
-@dataclass(frozen=True)
-class Handled:
-    outcome: Outcome
-    events: tuple[Event, ...] = ()
-
-
-def address_hash(app: App, channel: str, address: str) -> bytes:
-    return cases.address_lookup(app.crypto, channel, address)
-
-
-async def handle_inbound(app: App, msg: InboundMessage) -> Handled:
-    """Store the message exactly once and act on it, all in one transaction.
-
-    If acting on it fails, the transaction rolls back and the message is kept on its own instead,
-    flagged for a person; a codeword in it still alerts. Only if even that fails does the error
-    reach the caller, whose webhook then answers 5xx so that the provider delivers it again.
-    """
-    return await _safely(app, msg, Message(msg.text[:MAX_STORED_TEXT]))
+async def handle_inbound(core: Core, msg: InboundMessage) -> Received:
+    return await receive(core, Inbound(msg.channel, msg.address, msg.provider_id, Text(msg.text), msg.received_at))
 
 
 async def handle_input(
-    app: App, channel: str, address: str, inp: Input, provider_id: str, received_at: datetime | None = None
-) -> Handled:
-    """A non-text input from the survivor's phone (e.g. a tapped Exit button), handled like a message."""
-    return await _safely(app, InboundMessage(channel, address, "", provider_id, received_at), inp)
+    core: Core, channel: str, address: str, inp: Input, provider_id: str, received_at: datetime | None = None
+) -> Received:
+    """A non-text input from the survivor's phone (a tapped Exit button), handled like a message."""
+    if not isinstance(inp, ExitPressed):
+        raise TypeError(f"no inbound payload for {type(inp).__name__}")
+    return await receive(core, Inbound(channel, address, provider_id, ExitTapped(), received_at))
 
 
-async def _safely(app: App, msg: InboundMessage, inp: Input) -> Handled:
-    try:
-        return await _handle(app, msg, inp)
-    except Exception as exc:
-        log.error("inbound processing failed channel=%s error=%s", msg.channel, type(exc).__name__)
-        return await keep_failed(app, msg)
-
-
-async def keep_failed(app: App, msg: InboundMessage) -> Handled:
-    now = app.clock.now()
-    async with app.db.transaction(urgent=True) as tx:
-        message_id = await inbound.record(tx, msg.channel, msg.provider_id, msg.received_at or now)
-        if message_id is None:
-            return Handled(Outcome.DUPLICATE)
-        case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
-        codeword = secret = False
-        if case is not None:
-            found = screen(msg.text, secrets_of(case), app.crypto.secret_hasher(case.salt))
-            codeword = found.codeword
-            onboarding = (await checkins.conversation(tx, case.id)).state.flow is Flow.ONBOARDING
-            secret = found.codeword or found.quick_exit or found.pin or onboarding
-        # The words are kept for a person to read, unless they may hold a secret (a codeword, a PIN, or
-        # a word being chosen during onboarding): secrets are only ever stored as hashes.
-        keep = not secret
-        body = msg.text[:MAX_STORED_TEXT] if keep else None
-        await inbound.attach(tx, app.crypto, message_id, case.id if case else None, body)
-        await inbound.mark_failed(tx, message_id)
-        if case is not None:
-            service = await services.get(tx, case.service_id)
-            if codeword:
-                await alerting.raise_alert(tx, service, case, Severity.URGENT, AlertReason.CODEWORD, now)
-            await alerting.raise_alert(tx, service, case, Severity.HIGH, AlertReason.PROCESSING_FAILED, now)
-        await tx.commit()
-    app.wake_dispatcher()
-    return Handled(Outcome.FAILED)
-
-
-async def looks_urgent(app: App, msg: InboundMessage) -> bool:
-    """A quick look on the read connection: a codeword or an exit word jumps the writer's queue.
-
-    Screening is pure and cheap, so under a burst of ordinary answers the message that matters
-    most is not stuck behind them. The real screening runs again inside the transaction.
-    """
-    try:
-        async with app.db.reading() as tx:
-            case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
-    except Exception as exc:  # only a priority hint: the message is still handled, in its turn
-        log.warning("pre-screen read failed error=%s", type(exc).__name__)
-        return False
-    if case is None or not (case.codeword_hash or case.exit_word_hash):
-        return False
-    found = screen(msg.text[:MAX_STORED_TEXT], secrets_of(case), app.crypto.secret_hasher(case.salt))
-    return found.codeword or found.quick_exit
-
-
-async def _handle(app: App, msg: InboundMessage, inp: Input) -> Handled:
-    urgent = isinstance(inp, ExitPressed) or await looks_urgent(app, msg)
-    now = app.clock.now()
-    text = msg.text[:MAX_STORED_TEXT]
-    async with app.db.transaction(urgent=urgent) as tx:
-        message_id = await inbound.record(tx, msg.channel, msg.provider_id, msg.received_at or now)
-        if message_id is None:
-            log.info("duplicate inbound channel=%s", msg.channel)
-            return Handled(Outcome.DUPLICATE)
-        case = await cases.by_address(tx, msg.channel, address_hash(app, msg.channel, msg.address))
-        if case is None and carrier_opted_out(msg):
-            await tx.commit()
-            handled = Handled(Outcome.UNKNOWN_SENDER)
-        elif case is None:
-            # Unknown senders learn nothing: one neutral line, and no case is read or touched.
-            await neutral_line(tx, app, msg, now)
-            await tx.commit()
-            handled = Handled(Outcome.UNKNOWN_SENDER)
-        else:
-            inactive = case.status in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
-            step = await advance(tx, app, case, inp, now, Effects(how=msg.channel))
-            if carrier_opted_out(msg):
-                await outbox.cancel_for_survivor(tx, case.id)
-            elif inactive and isinstance(inp, Message):
-                # A closed or withdrawn case answers exactly like an unknown number (a codeword in the
-                # message still alerted, silently), so the phone cannot tell it was ever enrolled.
-                await neutral_line(tx, app, msg, now)
-            await inbound.attach(tx, app.crypto, message_id, case.id, text if keeps_words(case, step) else None)
-            await tx.commit()
-            handled = Handled(Outcome.PROCESSED, step.events)
-    app.wake_dispatcher()
-    return handled
-
-
-async def neutral_line(tx: Tx, app: App, msg: InboundMessage, now: datetime) -> None:
-    """The one line a sender who is not an active survivor gets, tied to no case."""
-    await outbox.to_survivor(
-        tx,
-        app.crypto,
-        case_id=None,
-        channel=msg.channel,
-        address=msg.address,
-        language=SOURCE_LANGUAGE,
-        timezone="Europe/London",
-        message=to_message(Reply(R.NEUTRAL)),
-        now=now,
-    )
-
-
-def carrier_opted_out(msg: InboundMessage) -> bool:
-    return msg.channel in CARRIER_OPT_OUT_CHANNELS and normalise(msg.text) in OPT_OUT_WORDS
-
-
-def keeps_words(case: Case, step: Step) -> bool:
-    """Whether the message's words may be kept: not a secret, and consent not withdrawn."""
-    withdrawn = case.status in ("withdrawn", "closed") or any(
-        isinstance(e, ConsentWithdrawn) or (isinstance(e, ConsentRecorded) and not e.agreed) for e in step.events
-    )
-    return not (step.sensitive or withdrawn)
-
-
-def secrets_of(case: Case) -> SurvivorSecrets:
-    return SurvivorSecrets(
-        exit_word=case.exit_word_hash,
-        codewords=frozenset({case.codeword_hash}) if case.codeword_hash else frozenset(),
-        pin=case.pin_hash,
-        duress_pin=case.duress_pin_hash,
-    )
-
-
-async def context_for(tx: Tx, app: App, case: Case, service: Service, now: datetime) -> Context:
-    activation = case.activation_hash
-    if case.activation_expires_at is not None and case.activation_expires_at < now:
-        activation = None
-    return Context(
-        now=now,
-        status=CaseStatus(case.status),
-        questionset=app.questionset(service.questionset),
-        secrets=secrets_of(case),
-        hasher=app.crypto.secret_hasher(case.salt),
-        history=await cases.history(tx, case),
-        sender_name=service.sender_name,
-        exit_pause=timedelta(minutes=case.exit_pause_minutes),
-        activation_code=activation,
-        cover_line=service.cover_line,
-        carrier_opt_out=case.channel in CARRIER_OPT_OUT_CHANNELS,
-        missed_alerts_agreed=case.missed_alerts_agreed,
-        missed_policy=service.missed_policy,
-        language=case.language,
-        languages=service.languages,
-        translate=app.catalogs.gettext,
-    )
-
-
-async def advance(tx: Tx, app: App, case: Case, inp: Input, now: datetime, effects: Effects) -> Step:
-    """Run the engine on one input and persist everything the step says, in the caller's transaction."""
-    convo = await checkins.conversation(tx, case.id)
-    service = await services.get(tx, case.service_id)
-    ctx = await context_for(tx, app, case, service, now)
-    step = engine.handle(convo.state, inp, ctx)
-    if effects.checkin_id is None:
-        effects.checkin_id = convo.checkin_id
-    if step.answers and effects.checkin_id is not None:
-        await checkins.add_answers(tx, app.crypto, case.id, effects.checkin_id, step.answers, now)
-    h = H(tx, app, case, service, effects, now)
-    for event in step.events:
-        await HANDLERS[type(event)](h, event)
-    # A language chosen in this very step applies to its replies: the confirmation is in the new one.
-    language = next((e.language for e in reversed(step.events) if isinstance(e, LanguageChosen)), case.language)
-    if case.status == CaseStatus.PENDING.value and not any(isinstance(e, Activated) for e in step.events):
-        # A wrong activation code gets exactly an unknown sender's line, in the same language:
-        # a Welsh reply would tell whoever holds the phone that this number is enrolled.
-        language = SOURCE_LANGUAGE
-    address = cases.address_of(app.crypto, case) if step.replies else None
-    if address is not None:
-        expires = None  # any reply: a day
-        if step.state.flow is Flow.CHECKIN and effects.checkin_id is not None:  # a question: its check-in's end
-            started = await checkins.started_at(tx, effects.checkin_id) or now
-            expires = started + service.missed_policy.grace
-        for reply in step.replies:
-            await outbox.to_survivor(
-                tx,
-                app.crypto,
-                case_id=case.id,
-                channel=case.channel,
-                address=address,
-                language=language,
-                timezone=case.timezone,
-                message=to_message(reply),
-                now=now,
-                expires_at=expires,
-            )
-    in_checkin = step.state.flow is Flow.CHECKIN
-    await checkins.save_conversation(
-        tx, case.id, Conversation(step.state, effects.checkin_id if in_checkin else None), now
-    )
-    return step
-
+def quick_exit_in(events: tuple[Event, ...]) -> bool:
+    return any(isinstance(e, QuickExitUsed) for e in events)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.app import App
 from flows.schedule import Schedule, default_schedule, next_due, parse_schedule
 from storage import schedules, timers
 from storage.cases import Case
@@ -20,12 +20,12 @@ async def case_schedule(tx: Tx, case: Case) -> Schedule | None:
     return replace(parse_schedule(stored.spec), jitter_minutes=stored.jitter_minutes, anchor=stored.anchor)
 
 
-async def plan_next(tx: Tx, app: App, case: Case, after: datetime) -> datetime | None:
+async def plan_next(tx: Tx, rand: random.Random, case: Case, after: datetime) -> datetime | None:
     """Put the case's next check-in in the timers table (one pending at a time); return when."""
     schedule = await case_schedule(tx, case)
     if schedule is None:
         return None
-    due = next_due(schedule, ZoneInfo(case.timezone), case.safe_windows, after, app.rand.random)
+    due = next_due(schedule, ZoneInfo(case.timezone), case.safe_windows, after, rand.random)
     if due is None:
         return None
     await timers.cancel(tx, after, case.id, ("checkin",))

@@ -1,9 +1,10 @@
 """Practitioners writing to the bot: acknowledging alerts and linking a chat, on any channel.
 
-A transport asks here first. Anyone who is not a linked, active practitioner on that channel gets
-None back, and their message goes to the survivor pipeline, where an unknown sender learns nothing.
-A practitioner's message passes the same provider-id dedupe as every inbound message, in the same
-transaction as what it does: a replayed or redelivered `ACK` acknowledges nothing new.
+The inbound pipeline (bot.pipeline) asks here first, inside the message's unit of work. Anyone who
+is not a linked, active practitioner on that channel gets None back, and their message goes on as a
+survivor's, where an unknown sender learns nothing. A practitioner's message passed the same
+provider-id dedupe as every inbound message, in the same unit as what it does: a replayed or
+redelivered `ACK` acknowledges nothing new.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot import alerting
-from bot.app import App
+from bot import alerting, identify
+from bot.core import Core
+from bot.inbound import Outcome, Received
 from storage import alerts, cases, inbound, practitioners
 from storage.db import Tx
 from storage.practitioners import Practitioner
@@ -34,37 +36,47 @@ class Answer:
     reply: str | None
 
 
-async def practitioner_for(app: App, channel: str, address: str) -> Practitioner | None:
-    async with app.db.reading() as tx:
-        return await practitioners.by_address(tx, app.crypto, channel, address)
+async def handle_text(
+    tx: Tx, core: Core, channel: str, address: str, text: str, arrived: datetime, now: datetime
+) -> Answer | None:
+    """In the message's unit of work: a practitioner's ACK, LINK or anything else (answered with
+    HELP); None if the sender is not a practitioner here and the words are no working LINK."""
+    link = LINK.fullmatch(text)
+    if link is not None:
+        pid = await practitioners.redeem_link(tx, core.crypto, channel, link["code"], address, now)
+        if pid is None:
+            return None  # a wrong code reads like any unknown sender's message
+        log.info("practitioner linked practitioner=%s channel=%s", pid, channel)
+        return Answer(f"Linked. Alerts will arrive here. {HELP}")
+    practitioner = await identify.practitioner(tx, core, channel, address)
+    if practitioner is None:
+        return None
+    if ack := ACK.fullmatch(text):
+        return Answer(await _ack_case(tx, practitioner, ack["ref"].upper(), arrived, now))
+    return Answer(HELP)
 
 
 async def handle_practitioner_text(
-    app: App, channel: str, address: str, text: str, provider_id: str, received_at: datetime | None = None
+    core: Core, channel: str, address: str, text: str, provider_id: str, received_at: datetime | None = None
 ) -> Answer | None:
-    """Handle a practitioner's message once; None if the sender is not a practitioner here."""
-    link = LINK.fullmatch(text)
-    practitioner = None if link else await practitioner_for(app, channel, address)
-    if link is None and practitioner is None:
-        return None
-    now = app.clock.now()
+    """A practitioner's message on its own: handled once; None if the sender is not a practitioner here.
+
+    The inbound pipeline does the same within a message's unit (bot.pipeline); this entry serves
+    callers that know the sender is staff.
+    """
+    now = core.clock.now()
     arrived = received_at or now
-    async with app.db.transaction(urgent=True) as tx:  # an acknowledgement stops an escalation: no queueing
+
+    async def unit(tx: Tx) -> Answer | None:
         if await inbound.record(tx, channel, provider_id, arrived) is None:
-            log.info("practitioner message redelivered channel=%s", channel)
-            return Answer(None)
-        if link is not None:
-            pid = await practitioners.redeem_link(tx, app.crypto, channel, link["code"], address, now)
-            if pid is None:
-                return None  # rolled back: a wrong code reads like any unknown sender's message
-            log.info("practitioner linked practitioner=%s channel=%s", pid, channel)
-            reply = f"Linked. Alerts will arrive here. {HELP}"
-        elif practitioner is not None and (ack := ACK.fullmatch(text)):
-            reply = await _ack_case(tx, practitioner, ack["ref"].upper(), arrived, now)
-        else:
-            reply = HELP
-        await tx.commit()
-    return Answer(reply)
+            known = LINK.fullmatch(text) or await identify.practitioner(tx, core, channel, address)
+            return Answer(None) if known else None
+        answer = await handle_text(tx, core, channel, address, text, arrived, now)
+        if answer is not None:
+            await tx.commit()
+        return answer
+
+    return await core.db.run(unit, urgent=True)  # an acknowledgement stops an escalation: no queueing
 
 
 async def _ack_case(tx: Tx, practitioner: Practitioner, ref: str, arrived: datetime, now: datetime) -> str:
@@ -97,31 +109,47 @@ class ButtonAck:
     by: str | None = None  # the presser's name, for the edited alert
 
 
-async def acknowledge_by_button(app: App, channel: str, address: str, token: str, provider_id: str) -> ButtonAck | None:
-    """An Acknowledge button was pressed: the token names the alert, the presser's chat says who.
+async def acknowledge_tap(tx: Tx, core: Core, channel: str, address: str, token: str, now: datetime) -> Received:
+    """An Acknowledge button was pressed, in the press's unit of work: the token names the alert,
+    the presser's chat says who.
 
-    None for a redelivered press. The presser must be a linked practitioner allowed to acknowledge
-    that alert (bot.alerting.acknowledge); a token we never gave out reads like a refusal.
+    The presser must be a linked practitioner allowed to acknowledge that alert
+    (bot.alerting.acknowledge); a token we never gave out reads like a refusal.
     """
-    presser = await practitioner_for(app, channel, address)
-    now = app.clock.now()
-    async with app.db.transaction(urgent=True) as tx:
+    presser = await identify.practitioner(tx, core, channel, address)
+    if presser is None:
+        return Received(
+            Outcome.PROCESSED, note="This chat is not linked to a practitioner, so it cannot acknowledge alerts."
+        )
+    alert_id = await alerts.button_alert(tx, token)
+    alert = await alerts.get(tx, alert_id) if alert_id is not None else None
+    try:
+        if alert is None:
+            raise alerting.AckRefused("unknown button")
+        first = await alerting.acknowledge(tx, alert.id, presser.id, now)
+    except alerting.AckRefused:
+        log.warning("button ack refused practitioner=%s alert=%s", presser.id, alert_id)
+        return Received(Outcome.PROCESSED, note="You cannot acknowledge this alert.")
+    if first:
+        return Received(
+            Outcome.PROCESSED,
+            note=f"Acknowledged: case {alert.case_ref}. Escalation stopped.",
+            acknowledged_by=presser.name,
+        )
+    return Received(Outcome.PROCESSED, note=f"Case {alert.case_ref}: this alert was already acknowledged.")
+
+
+async def acknowledge_by_button(
+    core: Core, channel: str, address: str, token: str, provider_id: str
+) -> ButtonAck | None:
+    """An Acknowledge press on its own unit of work (the pipeline does the same for a tap); None for a redelivery."""
+    now = core.clock.now()
+
+    async def unit(tx: Tx) -> ButtonAck | None:
         if await inbound.record(tx, channel, provider_id, now) is None:
             return None
-        if presser is None:
-            await tx.commit()
-            return ButtonAck("This chat is not linked to a practitioner, so it cannot acknowledge alerts.")
-        alert_id = await alerts.button_alert(tx, token)
-        alert = await alerts.get(tx, alert_id) if alert_id is not None else None
-        try:
-            if alert is None:
-                raise alerting.AckRefused("unknown button")
-            first = await alerting.acknowledge(tx, alert.id, presser.id, now)
-        except alerting.AckRefused:
-            await tx.commit()
-            log.warning("button ack refused practitioner=%s alert=%s", presser.id, alert_id)
-            return ButtonAck("You cannot acknowledge this alert.")
+        tapped = await acknowledge_tap(tx, core, channel, address, token, now)
         await tx.commit()
-    if first:
-        return ButtonAck(f"Acknowledged: case {alert.case_ref}. Escalation stopped.", True, presser.name)
-    return ButtonAck(f"Case {alert.case_ref}: this alert was already acknowledged.")
+        return ButtonAck(tapped.note or "", tapped.acknowledged_by is not None, tapped.acknowledged_by)
+
+    return await core.db.run(unit, urgent=True)

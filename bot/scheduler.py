@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot import alerting, case_state, daily
-from bot.app import App
+from bot.core import Core
 from bot.handlers import Effects
 from bot.health import TIMERS_BOUND, Heartbeat
-from bot.pipeline import advance
 from bot.planning import case_schedule, plan_next
+from bot.survivor_step import advance
 from flows.model import ConversationState, Expiry, Input, StartCheckin, Timeout
 from flows.schedule import in_window, next_due, slot_time, window_end
 from storage import audit, cases, checkins, outbox, services, timers
@@ -32,9 +32,9 @@ MAX_TIMER_FAILURES = 5
 
 
 class TimerRunner:
-    def __init__(self, app: App) -> None:
-        self.app = app
-        self.heartbeat = Heartbeat("timers", "the timer loop has not run", TIMERS_BOUND, app.clock)  # for /healthz
+    def __init__(self, core: Core) -> None:
+        self.app = core
+        self.heartbeat = Heartbeat("timers", "the timer loop has not run", TIMERS_BOUND, core.clock)  # for /healthz
         self._kinds: dict[str, Callable[[Tx, Timer, datetime], Awaitable[None]]] = {
             "checkin": self._checkin,
             "reminder": self._conversation(Timeout()),
@@ -118,7 +118,7 @@ class TimerRunner:
             if passed:
                 slot, due_at = passed[-1]
             # Plan after the slot's own time: jitter may have fired it early.
-            await plan_next(tx, self.app, case, max(now, slot_time(slot, tz)))
+            await plan_next(tx, self.app.rand, case, max(now, slot_time(slot, tz)))
         if now - due_at > LATE:
             end = window_end(due_at, tz, case.safe_windows)
             if end is None or now >= end:
@@ -132,7 +132,8 @@ class TimerRunner:
         if checkin_id is None:
             log.info("check-in slot already handled case=%s slot=%s", case.ref, slot)  # e.g. DST repeat
             return
-        await advance(tx, self.app, case, StartCheckin(), now, Effects(checkin_id=checkin_id))
+        service = await services.get(tx, case.service_id)
+        await advance(tx, self.app, case, service, StartCheckin(), now, Effects(checkin_id=checkin_id))
 
     async def _slots_passed(self, tx: Tx, case: cases.Case, slot: str, now: datetime) -> list[tuple[str, datetime]]:
         """The schedule's slots after `slot` that are already due (bounded: a year of downtime at most)."""
@@ -179,7 +180,8 @@ class TimerRunner:
                     action = "checkin_undelivered" if undelivered else "checkin_unwatched"
                     await audit.log(tx, now, "system", action, case.id)
                     return
-            await advance(tx, self.app, case, inp, now, Effects(checkin_id=convo.checkin_id))
+            service = await services.get(tx, case.service_id)
+            await advance(tx, self.app, case, service, inp, now, Effects(checkin_id=convo.checkin_id))
 
         return fire
 
@@ -197,7 +199,7 @@ class TimerRunner:
         assert timer.case_id is not None
         case = await cases.get(tx, timer.case_id)
         if case.status == "paused":
-            await case_state.resume(tx, self.app, case, now)
+            await case_state.resume(tx, self.app.rand, case, now)
             await audit.log(tx, now, "system", "resumed_after_pause", case.id)
 
 

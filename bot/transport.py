@@ -18,11 +18,10 @@ from bot.channels.base import Channel
 from bot.channels.sms import sms_transport
 from bot.config import Settings
 from bot.health import Stuck
+from bot.inbound import Host
 
 if TYPE_CHECKING:
     from aiohttp import web
-
-    from bot.app import App
 
 
 class Transport(Protocol):
@@ -34,8 +33,9 @@ class Transport(Protocol):
         """Mount webhooks on our one aiohttp server (serve only, before it listens)."""
         ...
 
-    async def start(self, app: App) -> None:
-        """Begin background work such as long polling or webhook registration (serve only)."""
+    async def start(self, host: Host) -> None:
+        """Begin background work such as long polling or webhook registration (serve only); inbound
+        input goes to `host.receive`."""
         ...
 
     async def close(self) -> None:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.app import App
 from bot.health import OUTBOX_BOUND, Heartbeat, Stuck, stuck
+from bot.inbound import HOST_KEY
 from bot.transport import ReportsHealth
 from storage import outbox
 
@@ -59,6 +60,7 @@ def make_web_app(app: App, timers: Heartbeat | None = None) -> web.Application:
     """The web app with /healthz; `timers` is the timer loop's heartbeat (serve passes it)."""
     web_app = web.Application(client_max_size=64 * 1024)
     web_app[APP_KEY] = app
+    web_app[HOST_KEY] = app
     if timers is not None:
         web_app[TIMERS_KEY] = timers
     web_app.router.add_get("/healthz", health)

@@ -139,7 +139,8 @@ def finish(state: ConversationState, ctx: Context, complete: bool) -> Step:
     change = compare(assessment, ctx.history)
     events: list[Event] = [CheckinCompleted(assessment, change, complete)]
     if change.alert is not None and change.reason is not None and change.reason.value not in state.alerted:
-        events.append(AlertRaised(change.alert, change.reason))
+        level = assessment.level.label if change.reason is AlertReason.RISK_RAISED else None
+        events.append(AlertRaised(change.alert, change.reason, level))
     elif change.alert is None and fear_rising(ctx.history, fear_score(state.signals)):
         events.append(AlertRaised(Severity.RAISED, AlertReason.FEAR_RISING))
     replies = (Reply(R.CHECKIN_DONE),) if complete else ()

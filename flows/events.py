@@ -142,6 +142,7 @@ class AlertRaised:
 
     severity: Severity
     reason: AlertReason
+    level: str | None = None  # a risk rise: the level the check-in just assessed, for the alert's text
 
 
 Event = (

@@ -124,7 +124,7 @@ class Tx:
         await self._do(lambda: self._conn.executemany(sql, rows))
 
     async def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        return await self._do(lambda: self._conn.execute(sql, params).fetchone())  # type: ignore[no-any-return]
+        return await self._do(lambda: self._conn.execute(sql, params).fetchone())
 
     async def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return await self._do(lambda: self._conn.execute(sql, params).fetchall())
@@ -167,6 +167,11 @@ class Database:
         self.commits = 0  # physical commits (fsyncs): fewer than units of work when batches form
         self._wal_to_wipe = False  # an erasure committed whose old pages may still be in the WAL
         self._reader_lock = asyncio.Lock()
+
+    @property
+    def busy(self) -> bool:
+        """Whether a unit of work holds the writer now (a new one would queue)."""
+        return self._lock.locked()
 
     @classmethod
     async def open(
@@ -266,7 +271,7 @@ class Database:
             raise value
         if tx.committed:
             await asyncio.shield(batch.done)
-        return value  # type: ignore[no-any-return]
+        return value
 
     async def _after_unit(self, tx: Tx, batch: _Batch, outcome: str, value: object) -> None:
         if tx.committed and tx.erases:
@@ -379,7 +384,9 @@ class Database:
         before. If a reader keeps the checkpoint from finishing, the next commit tries again.
         """
         try:
-            row = await self._writer.call(lambda: self._writer.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone())
+            row = await self._writer.call(
+                lambda: self._writer.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            )
             self._wal_to_wipe = row is None or row[0] != 0
         except sqlite3.Error as exc:
             self._wal_to_wipe = True

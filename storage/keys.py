@@ -73,7 +73,7 @@ class KeyMaterial:
 
 
 def new_key_id(number: int) -> str:
-    """"k2-9f3a0c2e": the rotation's number for people, and a random part so that no two installations
+    """ "k2-9f3a0c2e": the rotation's number for people, and a random part so that no two installations
     share a key id (a key file from another installation is then told apart by its ids too)."""
     return f"k{number}-{random_tokens.token_hex(4)}"
 

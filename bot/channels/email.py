@@ -27,7 +27,7 @@ from bot.config import Settings
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from bot.app import App
+    from bot.inbound import Host
 
 __all__ = ["EmailChannel", "EmailTransport", "factory", "valid_address"]
 
@@ -155,7 +155,7 @@ class EmailTransport:
     def add_routes(self, web_app: web.Application) -> None:
         return None
 
-    async def start(self, app: App) -> None:
+    async def start(self, host: Host) -> None:
         return None
 
     async def close(self) -> None:

@@ -7,16 +7,13 @@ delivery reports arrive at /sms/inbound and /sms/status on `safecheck serve`'s w
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.channels.base import Channel
 from bot.channels.sms_settings import SmsSettings, load_sms
 from bot.config import Settings
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.inbound import Host
 
 log = logging.getLogger("safecheck.sms")
 
@@ -34,12 +31,11 @@ class SmsTransport:
         self.survivor_channel: Channel | None = self.channel if settings.two_way else None
 
     def add_routes(self, web_app: web.Application) -> None:
-        # Imported here: the webhooks need the pipeline, which needs bot.app, which lists the transports.
-        from bot.channels.sms_webhooks import SmsWebhooks
+        from bot.channels.sms_webhooks import SmsWebhooks  # twilio is imported only where SMS is on
 
         SmsWebhooks(self.settings, self.channel).add_routes(web_app)
 
-    async def start(self, app: App) -> None:
+    async def start(self, host: Host) -> None:
         # The kind of sender and the pace only: the number itself is left out of logs.
         log.info("sms ready sender=%s rate=%g/s", self.settings.sender_kind, self.settings.rate)
         if not self.settings.two_way:

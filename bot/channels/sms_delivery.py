@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import alerting
-from bot.app import App
 from bot.channels.sms_channel import Unrecorded
+from bot.core import Core
 from flows.schedule import in_window
 from safety.model import AlertReason, Severity
 from storage import alerts, cases, outbox, practitioners, services, sms
@@ -31,13 +31,14 @@ RESEND_AFTER = timedelta(minutes=2)  # times the failures so far: a phone switch
 RESEND_WITHIN = timedelta(minutes=30)  # an older message would arrive out of context: not re-sent
 
 
-async def on_status(app: App, sid: str, status: str, error_code: int | None, early: Unrecorded | None = None) -> None:
+async def on_status(core: Core, sid: str, status: str, error_code: int | None, early: Unrecorded | None = None) -> None:
     """Record one status callback; act on a failure the first time it is reported.
 
     `early` is the channel's note of a message sent in a dispatcher round that has not committed yet.
     """
-    now = app.clock.now()
-    async with app.db.transaction(urgent=True) as tx:  # a failed alert must move on without queueing
+    now = core.clock.now()
+
+    async def unit(tx: Tx) -> OutboxItem | None:
         known = await sms.get(tx, sid)
         item: OutboxItem | None = None
         outbox_id = known.outbox_id if known is not None else early.outbox_id if early is not None else None
@@ -55,21 +56,24 @@ async def on_status(app: App, sid: str, status: str, error_code: int | None, ear
             case_id=item.case_id if item else None,
             recipient=item.recipient if item else "unknown",
         )
-        acted = False
+        acted = None
         if status in sms.FAILED and item is not None and await sms.claim_failure(tx, sid):
             if item.recipient == "practitioner":
                 await _alert_undelivered(tx, item, now)
             elif item.case_id is not None:  # a stranger's one neutral line is never sent again
-                await _survivor_undelivered(tx, app, item, item.case_id, error_code, now)
-            acted = True
+                await _survivor_undelivered(tx, core, item, item.case_id, error_code, now)
+            acted = item
         await tx.commit()
-    if acted:
-        log.warning("sms undelivered outbox=%s status=%s error=%s", item.id if item else None, status, error_code)
-        app.wake_dispatcher()
+        return acted
+
+    acted = await core.db.run(unit, urgent=True)  # a failed alert must move on without queueing
+    if acted is not None:
+        log.warning("sms undelivered outbox=%s status=%s error=%s", acted.id, status, error_code)
+        core.wake_dispatcher()
 
 
 async def _survivor_undelivered(
-    tx: Tx, app: App, item: OutboxItem, case_id: int, error_code: int | None, now: datetime
+    tx: Tx, core: Core, item: OutboxItem, case_id: int, error_code: int | None, now: datetime
 ) -> None:
     case = await cases.get(tx, case_id)
     streak = await sms.failure_streak(tx, case_id)
@@ -83,9 +87,9 @@ async def _survivor_undelivered(
     at = now + RESEND_AFTER * streak
     if case.safe_windows and not in_window(at, ZoneInfo(case.timezone), case.safe_windows):
         return  # never outside the survivor's safe times
-    address = cases.address_of(app.crypto, case)
+    address = cases.address_of(core.crypto, case)
     assert address is not None  # checked above
-    await outbox.send_again(tx, app.crypto, item, address, at)
+    await outbox.send_again(tx, core.crypto, item, address, at)
 
 
 async def channel_dead(tx: Tx, case_id: int, now: datetime) -> None:

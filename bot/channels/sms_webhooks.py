@@ -22,13 +22,10 @@ from twilio.request_validator import (  # type: ignore[import-untyped]
     get_signature_algorithm,
 )
 
-from bot.app import App
 from bot.channels import sms_delivery
 from bot.channels.sms_channel import SmsChannel
 from bot.channels.sms_settings import INBOUND_PATH, STATUS_PATH, SmsSettings
-from bot.pipeline import InboundMessage, handle_inbound
-from bot.practitioner_inbound import handle_practitioner_text
-from bot.web import APP_KEY
+from bot.inbound import HOST_KEY, Host, Inbound, Text
 
 log = logging.getLogger("safecheck.sms.webhook")
 
@@ -78,7 +75,7 @@ class SmsWebhooks:
         return bool(self._token.validate(url, params, signature))
 
     def _guarded(
-        self, handler: Callable[[App, Params], Awaitable[web.Response]]
+        self, handler: Callable[[Host, Params], Awaitable[web.Response]]
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def checked(request: web.Request) -> web.Response:
             kind = request.path.rsplit("/", 1)[-1]
@@ -100,14 +97,14 @@ class SmsWebhooks:
                 log.warning("sms webhook refused kind=%s reason=other_account", kind)
                 return refuse(403, "not for this Twilio account")
             try:
-                return await handler(request.app[APP_KEY], params)
+                return await handler(request.app[HOST_KEY], params)
             except Exception as exc:  # the database is down or locked: Twilio must try again
                 log.error("sms webhook failed kind=%s error=%s", kind, type(exc).__name__)
                 return refuse(503, "could not store the message, please retry")
 
         return checked
 
-    async def inbound(self, app: App, params: Params) -> web.Response:
+    async def inbound(self, host: Host, params: Params) -> web.Response:
         sid, sender, body = params.get("MessageSid", ""), params.get("From", ""), params.get("Body")
         if not MESSAGE_SID.fullmatch(sid) or not ADDRESS.fullmatch(sender) or body is None:
             log.warning("sms inbound refused reason=malformed")
@@ -115,17 +112,16 @@ class SmsWebhooks:
         if len(body) > MAX_BODY:
             log.warning("sms inbound refused reason=too_long")
             return refuse(400, "message body longer than Twilio allows")
-        # A practitioner's message is deduplicated by MessageSid like any other, before it acts:
-        # a replayed signed `ACK` acknowledges nothing (and gets no answer).
-        answer = await handle_practitioner_text(app, "sms", sender, body, sid, app.clock.now())
-        if answer is not None:  # an IDVA acknowledging: Twilio sends the answer from our number
+        # Deduplicated by MessageSid, survivor or practitioner, before anything acts: a replayed
+        # signed `ACK` acknowledges nothing (and gets no answer).
+        handled = await host.receive(Inbound("sms", sender, sid, Text(body), host.core.clock.now()))
+        if handled.reply is not None:  # an IDVA acknowledging: Twilio sends the answer from our number
             log.info("sms inbound from practitioner")
-            return twiml(answer.reply)
-        handled = await handle_inbound(app, InboundMessage("sms", sender, body, sid, app.clock.now()))
+            return twiml(handled.reply)
         log.info("sms inbound outcome=%s", handled.outcome.value)
         return twiml()
 
-    async def status(self, app: App, params: Params) -> web.Response:
+    async def status(self, host: Host, params: Params) -> web.Response:
         sid = params.get("MessageSid", "")
         status = params.get("MessageStatus") or params.get("SmsStatus") or ""
         code = params.get("ErrorCode", "")
@@ -133,5 +129,5 @@ class SmsWebhooks:
             log.warning("sms status refused reason=malformed")
             return refuse(400, "a Twilio status callback needs MessageSid and MessageStatus")
         early = self.channel.unrecorded.get(sid)  # sent this very round: the outbox row is not marked yet
-        await sms_delivery.on_status(app, sid, status, int(code) if code else None, early)
+        await sms_delivery.on_status(host.core, sid, status, int(code) if code else None, early)
         return twiml()

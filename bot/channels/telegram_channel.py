@@ -30,7 +30,8 @@ from storage import alerts, cases, practitioners
 from storage import telegram as store
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.core import Core
+    from bot.inbound import Host
 
 log = logging.getLogger("safecheck.telegram")
 NAME = "telegram"
@@ -93,15 +94,21 @@ def send_error(exc: Exception, pacer: Pacer | None = None) -> SendError:
 
 @dataclass
 class TelegramCore:
-    """What both channels share: the PTB application, the pacer, and (once serving) our App."""
+    """What both channels share: the PTB application, the pacer, and (once serving) the host: its core
+    for the channels' own bookkeeping, and its pipeline for what arrives."""
 
     settings: TelegramSettings
     application: PtbApp
     pacer: Pacer
-    app: App | None = None
+    host: Host | None = None
     _ready: bool = False
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    @property
+    def deps(self) -> Core | None:
+        """The core, once serving; None in a one-shot command (no bookkeeping then)."""
+        return None if self.host is None else self.host.core
 
     @classmethod
     def create(cls, settings: TelegramSettings) -> TelegramCore:
@@ -186,7 +193,7 @@ class TelegramSurvivorChannel:
 
     async def _case_choices(self, case_id: int | None) -> tuple[bool, datetime | None]:
         """Silent outside the survivor's safe times; when the message is to delete itself, if ever."""
-        app = self.core.app
+        app = self.core.deps
         if app is None or case_id is None:
             return False, None
         now = app.clock.now()
@@ -198,7 +205,7 @@ class TelegramSurvivorChannel:
 
     async def _remember(self, case_id: int | None, message_id: int, delete_at: datetime | None, question: bool) -> None:
         """Keep the id so a quick exit (or auto-delete) can remove the message; losing it only costs that."""
-        app = self.core.app
+        app = self.core.deps
         if app is None or case_id is None:
             return
         try:
@@ -232,7 +239,7 @@ class TelegramPractitionerChannel:
         """Only a chat linked to an active practitioner gets alerts. (A practitioner whose Telegram is
         not linked yet has no chat id: what arrives here then is not one, and must not be tried.)
         Returns the practitioner's id; None when no app is bound (a one-shot command)."""
-        app = self.core.app
+        app = self.core.deps
         if app is None:
             return None
         async with app.db.reading() as tx:
@@ -243,7 +250,7 @@ class TelegramPractitionerChannel:
 
     async def _button(self, alert_id: int, practitioner_id: int) -> str:
         """A new unguessable token for this alert's Acknowledge button (a press is looked up by it)."""
-        app = self.core.app
+        app = self.core.deps
         assert app is not None
         async with app.db.transaction(urgent=True) as tx:
             token = await alerts.new_button(tx, alert_id, practitioner_id, app.clock.now())

@@ -23,7 +23,7 @@ SWEEP_EVERY = 30.0  # seconds between auto-delete rounds
 
 async def purge_case(core: TelegramCore, case_id: int, chat_id: int, *, again: bool = True) -> int:
     """Delete every message of the case's chat still deletable (both sides); return how many ids."""
-    app = core.app
+    app = core.deps
     assert app is not None
     started = time.monotonic()
     now = app.clock.now()
@@ -53,7 +53,7 @@ async def _sweep_again(core: TelegramCore, case_id: int, chat_id: int) -> None:
 
 async def delete_due(core: TelegramCore) -> int:
     """One auto-delete round: messages whose time has come; ids past Telegram's window are dropped."""
-    app = core.app
+    app = core.deps
     assert app is not None
     now = app.clock.now()
     async with app.db.reading() as tx:

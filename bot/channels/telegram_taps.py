@@ -1,27 +1,36 @@
 """Button presses on Telegram: a survivor's answer or exit, a practitioner's Acknowledge.
 
 Callback data comes from the user's client, so it is decoded strictly (bot.channels.telegram_ui)
-and trusted for nothing: an answer goes through the pipeline like a typed one, and an Acknowledge
-button's token is looked up and its presser checked (bot.practitioner_inbound).
+and trusted for nothing: every press goes through the pipeline, where an answer is taken like a typed
+one and an Acknowledge button's token is looked up and its presser checked (bot.practitioner_inbound).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from telegram import CallbackQuery, Message
 from telegram.error import TelegramError
 
 from bot import practitioner_inbound
 from bot.channels import telegram_ui as ui
-from bot.channels.telegram_channel import NAME
-from bot.pipeline import InboundMessage, Outcome, handle_inbound, handle_input
-from flows.model import ExitPressed
-from storage import telegram as store
+from bot.channels.telegram_channel import TelegramCore
+from bot.inbound import AckTapped, ExitTapped, Host, OptionTapped, Outcome, Payload, Received
 
-if TYPE_CHECKING:
-    from bot.channels.telegram_updates import Router
+
+class Router(Protocol):
+    """The part of the update router (bot.channels.telegram_updates) a press needs."""
+
+    core: TelegramCore
+
+    @property
+    def host(self) -> Host: ...
+
+    async def receive(self, chat: str, uid: str, payload: Payload) -> Received: ...
+
+    async def after(self, handled: Received, chat: str) -> None: ...
+
 
 log = logging.getLogger("safecheck.telegram")
 
@@ -31,53 +40,39 @@ class Taps:
         self.router = router
 
     async def handle(self, query: CallbackQuery, uid: str) -> None:
-        """A press: an answer or the exit (through the pipeline), or Acknowledge; always answered."""
+        """A press: an answer, the exit or Acknowledge, through the pipeline; answered unless redelivered."""
         tap = ui.decode(query.data)
         chat = str(query.from_user.id)
         shown = query.message if isinstance(query.message, Message) else None
-        note: str | None = None
+        payload: Payload
+        if tap.kind == "old_ack":
+            await self._answer(query, practitioner_inbound.OLD_BUTTON)
+            return
         if tap.kind == "ack":
-            note = await self._ack(chat, tap.token, uid, shown)
-        elif tap.kind == "old_ack":
-            note = practitioner_inbound.OLD_BUTTON
+            payload = AckTapped(tap.token)
         elif tap.kind == "exit":
-            handled = await handle_input(self.router.app, NAME, chat, ExitPressed(), uid)
-            await self._answer(query, None)
-            await self.router.after_survivor(handled, chat, None)
-            return
+            payload = ExitTapped()
         elif tap.kind == "option":
-            tapped = query.message.message_id if query.message is not None else None  # maybe too old to read
-            if tapped is None or await self._stale(chat, tapped):
-                # An old question's button must not answer today's question: it just goes away.
-                if shown is not None:
-                    await self._drop_buttons(shown)
-                await self._answer(query, None)
-                return
-            handled = await handle_inbound(self.router.app, InboundMessage(NAME, chat, str(tap.option), uid))
-            if handled.outcome is Outcome.PROCESSED and shown is not None:
-                await self._show_answer(shown, tap.option)
+            # The question's id, if the message is not too old to read: an old question's button
+            # must not answer today's question.
+            payload = OptionTapped(tap.option, query.message.message_id if query.message is not None else None)
+        else:
             await self._answer(query, None)
-            await self.router.after_survivor(handled, chat, None)
             return
-        await self._answer(query, note)
-
-    async def _stale(self, chat: str, message_id: int) -> bool:
-        case_id = await self.router.case_id(chat)
-        if case_id is None:
-            return False
-        async with self.router.app.db.reading() as tx:
-            latest = await store.latest_question(tx, case_id)
-        return latest is not None and message_id != latest
-
-    async def _ack(self, chat: str, token: str, uid: str, shown: Message | None) -> str | None:
-        app = self.router.app
-        pressed = await practitioner_inbound.acknowledge_by_button(app, NAME, chat, token, uid)
-        if pressed is None:
-            return None  # a redelivered press: handled, and answered, the first time
-        if pressed.acknowledged and shown is not None:
-            at = app.clock.now().strftime("%H:%M UTC %d %b")
-            await self._edit(shown, ui.acknowledged_text(shown.text or "", f"Acknowledged by {pressed.by} at {at}"))
-        return pressed.note
+        handled = await self.router.receive(chat, uid, payload)
+        if handled.outcome is Outcome.DUPLICATE:
+            return  # a redelivered press: handled, and answered, the first time
+        if shown is not None:
+            if handled.drop_buttons:
+                await self._drop_buttons(shown)
+            elif handled.show_option and isinstance(payload, OptionTapped):
+                await self._show_answer(shown, payload.option)
+            elif handled.acknowledged_by is not None:
+                at = self.router.host.core.clock.now().strftime("%H:%M UTC %d %b")
+                by = f"Acknowledged by {handled.acknowledged_by} at {at}"
+                await self._edit(shown, ui.acknowledged_text(shown.text or "", by))
+        await self._answer(query, handled.note)
+        await self.router.after(handled, chat)
 
     async def _show_answer(self, shown: Message, option: int) -> None:
         labels = ui.option_labels(shown.reply_markup)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from bot.channels import telegram_raw
+from bot.channels.base import Channel
 from bot.channels.telegram_channel import NAME, TelegramCore, TelegramPractitionerChannel, TelegramSurvivorChannel
 from bot.channels.telegram_cleanup import sweep_forever
 from bot.channels.telegram_settings import WEBHOOK_PATH, TelegramSettings
@@ -26,7 +27,7 @@ from bot.channels.telegram_webhook import make_handler
 from bot.health import POLL_MARGIN, Heartbeat, Stuck
 
 if TYPE_CHECKING:
-    from bot.app import App
+    from bot.inbound import Host
 
 log = logging.getLogger("safecheck.telegram")
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "callback_query", "my_chat_member"]
@@ -51,8 +52,8 @@ class TelegramTransport:
         self.settings = settings
         self.core = TelegramCore.create(settings)
         self.router = Router(self.core)
-        self.survivor_channel = TelegramSurvivorChannel(self.core)
-        self.practitioner_channel = TelegramPractitionerChannel(self.core)
+        self.survivor_channel: Channel | None = TelegramSurvivorChannel(self.core)
+        self.practitioner_channel: Channel | None = TelegramPractitionerChannel(self.core)
         self._stop = asyncio.Event()
         self._sweeper: asyncio.Task[Any] | None = None
         self._connector: asyncio.Task[Any] | None = None
@@ -67,18 +68,18 @@ class TelegramTransport:
             assert self.settings.webhook_secret is not None
             web_app.router.add_post(WEBHOOK_PATH, make_handler(self.router, self.settings.webhook_secret))
 
-    def bind(self, app: App) -> None:
-        """Give the transport the running app (the router and the channels' bookkeeping need it)."""
-        self.core.app = app
+    def bind(self, host: Host) -> None:
+        """Give the transport the running host (the router and the channels' bookkeeping need it)."""
+        self.core.host = host
 
-    async def start(self, app: App) -> None:
+    async def start(self, host: Host) -> None:
         """Connect to Telegram. If it cannot be reached now, keep trying in the background: the rest
         of Safecheck (timers, alerts on other channels) must not wait for Telegram."""
-        self.bind(app)
+        self.bind(host)
         if not self.settings.webhook_mode:
             # Measured from now: if Telegram cannot be reached at all, that is stuck too.
             bound = timedelta(seconds=self.settings.poll_timeout + self.settings.timeout) + POLL_MARGIN
-            self._polling = Heartbeat("telegram.polling", "no getUpdates call completed", bound, app.clock)
+            self._polling = Heartbeat("telegram.polling", "no getUpdates call completed", bound, host.core.clock)
         self._sweeper = asyncio.create_task(sweep_forever(self.core, self._stop))
         try:
             await self._connect()

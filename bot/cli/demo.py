@@ -145,7 +145,7 @@ async def command(app: App, line: str, ref: str, speed: float) -> bool:
         return False
     if line == "/checkin":
         print(f"({await commands.checkin_now(app, 1, ref)})", flush=True)
-        await TimerRunner(app).run_due()  # start it now, not at the waker's next tick
+        await TimerRunner(app.core).run_due()  # start it now, not at the waker's next tick
     elif line == "/wait":
         seconds = 5 * 60 / speed + 1.5
         print(
@@ -189,7 +189,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         inbox = app.practitioner_channels["inbox"]
         app.practitioner_channels["inbox"] = WatchedInbox(inbox, screen, names)
         stop = asyncio.Event()
-        runner = TimerRunner(app)
+        runner = TimerRunner(app.core)
         waker = Waker(runner, interval=0.5)
         waker.start()
         dispatcher = asyncio.create_task(Dispatcher(app).run_forever(stop, idle=0.2))
@@ -204,7 +204,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
                         break
                 else:
                     n += 1
-                    await handle_inbound(app, InboundMessage("simulator", PHONE, line, f"demo-{n}"))
+                    await handle_inbound(app.core, InboundMessage("simulator", PHONE, line, f"demo-{n}"))
                 await asyncio.sleep(min(0.3, args.pace))  # let the replies show before the next prompt
                 if auto:
                     await settled(app)  # a scripted survivor reads the phone before answering

@@ -23,7 +23,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with open_app(settings, moving_clock=True, lock="serve") as app:
-        runner = TimerRunner(app)
+        runner = TimerRunner(app.core)
         # Bind first: a port in use must fail before anything is sent.
         web_app = make_web_app(app, timers=runner.heartbeat)
         for transport in app.transports:

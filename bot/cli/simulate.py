@@ -81,7 +81,7 @@ async def deliver(
     Only rows written after `after` go: what was queued before a simulation on a live case began belongs
     to her real channel and is left exactly as it was, for `serve` to send.
     """
-    await TimerRunner(app).run_due(case_id=case_id)
+    await TimerRunner(app.core).run_due(case_id=case_id)
     dispatcher = Dispatcher(app, only=lambda item: item.id > after)
     for _ in range(20):  # bounded: a row that cannot be recorded stays due
         if not await dispatcher.run_once(case_id=case_id):
@@ -134,7 +134,8 @@ async def simulate(
             if not line:
                 break
             text = line.rstrip("\n")
-            handled = await handle_inbound(app, InboundMessage(case.channel, address, text, f"sim-{uuid.uuid4().hex}"))
+            said = InboundMessage(case.channel, address, text, f"sim-{uuid.uuid4().hex}")
+            handled = await handle_inbound(app.core, said)
             for event in handled.events:
                 printer.event(event)
             await deliver(app, sim, printer, case.id, address, after)

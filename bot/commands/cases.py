@@ -11,7 +11,7 @@ from bot import case_state
 from bot.app import App
 from bot.channels.sms_settings import E164
 from bot.commands.common import UserError, case_by_ref, check_timezone
-from bot.pipeline import address_hash
+from bot.identify import address_hash
 from flows.engine import activation_digest
 from flows.events import SafeWindow
 from flows.schedule import in_window, parse_windows
@@ -77,7 +77,7 @@ async def enrol(
             idva_id=idva,
             channel=channel,
             address=None if deep_link else (address or "").strip(),
-            address_hash=None if deep_link else address_hash(app, channel, address or ""),
+            address_hash=None if deep_link else address_hash(app.core, channel, address or ""),
             name=name,
             intake_level=intake_level,
             no_contact_order=no_contact_order,
@@ -217,7 +217,7 @@ async def set_status(app: App, svc: int, ref: str, action: str, days: int | None
         elif action == "resume":
             if case.status != "paused":
                 raise UserError(f"case {case.ref} is {case.status}, not paused: nothing to resume")
-            nxt = await case_state.resume(tx, app, case, now)
+            nxt = await case_state.resume(tx, app.rand, case, now)
             result = f"resumed; next check-in {nxt.isoformat() if nxt else 'not scheduled'}"
         elif action == "close":
             await outbox.cancel_for_survivor(tx, case.id)

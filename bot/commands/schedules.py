@@ -35,7 +35,7 @@ async def set_schedule(app: App, svc: int, ref: str, spec: str, jitter: int = 0)
         local_now = now.astimezone(ZoneInfo(case.timezone))
         anchor = interval_anchor(schedule, local_now) if schedule.kind == "interval" else None
         await schedules.put(tx, case.id, schedules.StoredSchedule(spec, jitter, anchor), now)
-        nxt = await plan_next(tx, app, case, now) if case.status == "active" else None
+        nxt = await plan_next(tx, app.rand, case, now) if case.status == "active" else None
         await audit.log(tx, now, "manager", "schedule_set", case.id, spec)
         await tx.commit()
     return f"{case.ref} schedule {spec!r}; next check-in {nxt.isoformat() if nxt else 'after onboarding'}"
