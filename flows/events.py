@@ -142,7 +142,9 @@ class AlertRaised:
 
     severity: Severity
     reason: AlertReason
-    level: str | None = None  # a risk rise: the level the check-in just assessed, for the alert's text
+    # A risk rise: the level the check-in just assessed, for the alert's text. Not part of what the
+    # alert is (two alerts with the same severity and reason are the same alert).
+    level: str | None = field(default=None, compare=False)
 
 
 Event = (
