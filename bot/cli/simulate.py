@@ -41,8 +41,8 @@ def event_json(event: Event) -> dict[str, Any]:
         return out
     for f in fields(event):
         value = getattr(event, f.name)
-        if f.name in SECRET_FIELDS:
-            continue
+        if f.name in SECRET_FIELDS or (value is None and f.default is None):
+            continue  # a secret; or an optional detail this event does not have
         if isinstance(value, Enum):
             value = value.value
         elif isinstance(value, datetime):
