@@ -56,8 +56,7 @@ class TimerRunner:
         fired = 0
         while True:
             now = self.app.clock.now()
-            async with self.app.db.transaction() as tx:
-                due = await timers.due(tx, now, limit=100, case_id=case_id)
+            due = await self.app.db.run(lambda tx: timers.due(tx, now, limit=100, case_id=case_id))  # noqa: B023
             self.heartbeat.beat()  # each batch read: a long catch-up is progress, not a stall
             if not due:
                 break
@@ -69,17 +68,21 @@ class TimerRunner:
 
     async def _fire(self, timer: Timer) -> int:
         now = self.app.clock.now()
-        try:
-            async with self.app.db.transaction(urgent=timer.kind == "escalate") as tx:
-                if not await timers.claim(tx, timer.id, now):
-                    return 0
-                handler = self._kinds.get(timer.kind)
-                if handler is None:
-                    log.error("unknown timer kind=%s id=%s", timer.kind, timer.id)
-                else:
-                    await handler(tx, timer, now)
-                await tx.commit()
+
+
+        async def unit(tx: Tx) -> int:
+            if not await timers.claim(tx, timer.id, now):
+                return 0
+            handler = self._kinds.get(timer.kind)
+            if handler is None:
+                log.error("unknown timer kind=%s id=%s", timer.kind, timer.id)
+            else:
+                await handler(tx, timer, now)
+            await tx.commit()
             return 1
+
+        try:  # one call on the writer's thread
+            return await self.app.db.run(unit, urgent=timer.kind == "escalate")
         except Exception as exc:  # one broken timer must never hold up the others (escalations above all)
             await self._failed(timer, exc, now)
             return 0
