@@ -120,7 +120,12 @@ class Dispatcher:
         try:
             async with self._limits[recipient[0]]:
                 for claimed in queue:
-                    result = await self._send(claimed.item())  # parsed only now that it goes
+                    try:
+                        item = claimed.item()  # parsed only now that it goes
+                    except ValueError:  # a bug wrote it: it stays pending (/healthz shows it), no one else waits
+                        log.error("outbox row unreadable outbox=%s", claimed.id)
+                        break
+                    result = await self._send(item)
                     results.append(result)
                     if result.error is not None:
                         break  # the rest wait, so that this person's messages never arrive out of order
