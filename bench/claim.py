@@ -37,7 +37,7 @@ async def create(path: Path, pending: int, survivors: int, seed: int) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA foreign_keys = OFF")  # bare rows: the claim reads no other table
     rows = []
-    for i in range(pending):
+    for _ in range(pending):
         at = ts(NOW - timedelta(seconds=rng.uniform(0, 120)))
         rows.append(("survivor", 1 + rng.randrange(survivors), "simulator", b"x" * 60, message, at, at))
     for _ in range(20):
