@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,14 +51,64 @@ def ack_command(alert_id: object, practitioner_id: int | None) -> str:
 ACK_COMMAND = re.compile(r"safecheck alerts ack \d+ --as \d+")
 
 
-def render_alert(message: dict[str, Any], practitioner_id: int | None = None) -> str:
-    """One line for the practitioner it is sent to, ending with their own acknowledge command."""
-    reason = REASONS.get(message["reason"], message["reason"])
-    level = f" (level {message['level']})" if message.get("level") else ""
-    return (
-        f"[{message['severity'].upper()}] Case {message['case_ref']}: {reason}{level}. "
-        f"Acknowledge: {ack_command(message['alert_id'], practitioner_id)}"
+@dataclass(frozen=True)
+class RenderedAlert:
+    """An alert as every practitioner channel tells it; a channel only lays it out for its medium."""
+
+    alert_id: str
+    severity: str  # upper case: URGENT, HIGH, RAISED
+    case_ref: str  # a pseudonym that means nothing outside Safecheck
+    reason: str  # in words
+    reason_code: str  # e.g. codeword: what a log line may carry
+    level: str | None
+    at: str | None  # when this practitioner was to be told (ISO), if known
+    acknowledge: str  # the command that acknowledges it, with its recipient's id where known
+    link: str  # where to read the case
+
+    @property
+    def title(self) -> str:
+        """Severity, case and reason: what a notification preview or a subject line may show."""
+        return f"[{self.severity}] Case {self.case_ref}: {self.reason}"
+
+    @property
+    def headline(self) -> str:
+        """The title with the level the alert was raised at, where it has one."""
+        return f"{self.title} (level {self.level})" if self.level else self.title
+
+
+def render(data: Mapping[str, object], practitioner_id: int | None = None, text: str = "") -> RenderedAlert | None:
+    """The one rendering of an alert, from its stored message or a channel's meta; None for a digest.
+
+    `text`: the line already rendered for the recipient, whose acknowledge command carries their id.
+    """
+    alert_id = data.get("alert_id")
+    if not alert_id:
+        return None
+    code = str(data.get("reason") or "alert")
+    ref = str(data.get("case_ref") or "-")
+    found = ACK_COMMAND.search(text)
+    if practitioner_id is not None:
+        acknowledge = ack_command(alert_id, practitioner_id)
+    else:
+        acknowledge = found.group(0) if found else ack_command(alert_id, None)
+    return RenderedAlert(
+        alert_id=str(alert_id),
+        severity=str(data.get("severity") or "alert").upper(),
+        case_ref=ref,
+        reason=REASONS.get(code, code),
+        reason_code=code,
+        level=str(data["level"]) if data.get("level") else None,
+        at=str(data["at"]) if data.get("at") else None,
+        acknowledge=acknowledge,
+        link=f"safecheck case show {ref} --as <your id>",
     )
+
+
+def render_alert(message: dict[str, Any], practitioner_id: int | None = None) -> str:
+    """One line for the practitioner it is sent to (inbox, log), ending with their own acknowledge command."""
+    alert = render(message, practitioner_id)
+    assert alert is not None, "an alert message has an alert_id"
+    return f"{alert.headline}. Acknowledge: {alert.acknowledge}"
 
 
 def render_digest(message: dict[str, Any]) -> str:
@@ -83,31 +134,27 @@ def render_email(text: str, meta: Mapping[str, str], details: str) -> tuple[str,
     reference, a pseudonym that means nothing outside Safecheck; the reason stays in the body,
     away from notification previews. `details` says where to read the case (a link or a command).
     """
-    if not meta.get("alert_id"):  # a digest: counts only, already free of anything personal
+    alert = render(meta, text=text)  # the text was rendered for this recipient: its command carries their id
+    if alert is None:  # a digest: counts only, already free of anything personal
         return "Safecheck daily summary", f"{text}\n\nDetails: {details}\n"
-    alert_id, ref = meta["alert_id"], meta.get("case_ref", "-")
-    severity = meta.get("severity", "alert").upper()
-    reason = REASONS.get(meta.get("reason", ""), meta.get("reason", "-"))
-    level = f" (level {meta['level']})" if meta.get("level") else ""
+    level = f" (level {alert.level})" if alert.level else ""
     lines = [
-        f"Safecheck alert {alert_id} for case {ref}",
+        f"Safecheck alert {alert.alert_id} for case {alert.case_ref}",
         "",
-        f"Severity: {severity}",
-        f"Reason:   {reason}{level}",
+        f"Severity: {alert.severity}",
+        f"Reason:   {alert.reason}{level}",
     ]
-    if meta.get("at"):
-        lines.append(f"Time:     {_utc(meta['at'])}")
-    # The text was rendered for this recipient (render_alert): its command carries their own id.
-    found = ACK_COMMAND.search(text)
+    if alert.at:
+        lines.append(f"Time:     {_utc(alert.at)}")
     lines += [
         "",
-        f"Acknowledge in Safecheck: {found.group(0) if found else ack_command(alert_id, None)}",
+        f"Acknowledge in Safecheck: {alert.acknowledge}",
         "Replying to this e-mail does not acknowledge the alert.",
         f"Details: {details}",
         "",
         "This e-mail holds no personal details on purpose: the case is in Safecheck.",
     ]
-    return f"[{severity}] Safecheck alert {ref}", "\n".join(lines) + "\n"
+    return f"[{alert.severity}] Safecheck alert {alert.case_ref}", "\n".join(lines) + "\n"
 
 
 def _utc(iso: str) -> str:

@@ -20,7 +20,7 @@ from flows.events import SafeWindow
 from safety.model import AlertReason, Severity
 from storage import alerts, cases, outbox, practitioners, services
 from storage.db import Tx
-from storage.outbox import OutboxItem
+from storage.outbox import Busy, Claimed, OutboxItem
 
 log = logging.getLogger("safecheck.dispatcher")
 MAX_ATTEMPTS = 6  # per channel of a practitioner's alert; then fall back to the next channel, or fail loudly
@@ -45,7 +45,7 @@ def expiry(item: OutboxItem) -> datetime:
     return item.expires_at or item.created_at + REPLY_USEFUL_FOR  # rows from before expiry was recorded
 
 
-def _queue_of(item: OutboxItem) -> Recipient:
+def _queue_of(item: Claimed) -> Recipient:
     """A survivor's messages form one queue, kept in order; each alert to a practitioner goes on its
     own, so alerts never wait for one another (each stands alone, with its own fallback)."""
     if item.recipient == "practitioner":
@@ -53,13 +53,22 @@ def _queue_of(item: OutboxItem) -> Recipient:
     return ("survivor", item.case_id, "" if item.case_id is not None else item.channel)
 
 
+def _busy(recipients: set[Recipient]) -> Busy:
+    """The recipients being served, as the claim leaves them out in its SQL."""
+    return Busy(
+        cases=frozenset(key for kind, key, _ in recipients if kind == "survivor" and key is not None),
+        channels=frozenset(channel for kind, key, channel in recipients if kind == "survivor" and key is None),
+        items=frozenset(key for kind, key, _ in recipients if kind == "practitioner" and key is not None),
+    )
+
+
 class Dispatcher:
     """Each recipient's queue is delivered by its own task, so a slow provider or a paced chat never
     holds up anyone else: an urgent alert raised meanwhile goes out in the next round, at once."""
 
-    def __init__(self, app: App, concurrency: int = 32, only: Callable[[OutboxItem], bool] | None = None) -> None:
+    def __init__(self, app: App, concurrency: int = 32, after: int = 0) -> None:
         self.app = app
-        self._only = only  # deliver only the rows this accepts (simulate: its own replies)
+        self._after = after  # deliver only rows written after this id (simulate: its own replies)
         # Survivors' messages share `concurrency` sends at a time; alerts have their own, so an alert
         # never waits for a slot behind a burst of replies.
         self._limits = {"survivor": asyncio.Semaphore(concurrency), "practitioner": asyncio.Semaphore(concurrency)}
@@ -78,25 +87,21 @@ class Dispatcher:
     async def start_round(self, case_id: int | None = None) -> int:
         """Start delivering what is due to every recipient not already being served; return how many items."""
         app = self.app
-        # A recipient served while we read may have been read before its results were recorded: it
-        # sits this round out (or its messages would go twice), and the next round reads afresh.
+        # A recipient being served may have rows its task has sent but not recorded yet: the claim
+        # leaves it out (or its messages would go twice), and its task wakes us when it is done.
         in_flight = set(self._busy)
+        self._waiting |= in_flight
         async with app.db.reading() as tx:  # not behind the writer: survivors' messages keep flowing
-            items = await outbox.due(tx, app.clock.now(), case_id=case_id)
-        if self._only is not None:
-            items = [item for item in items if self._only(item)]
+            claimed = await outbox.claim(tx, app.clock.now(), _busy(in_flight), after=self._after, case_id=case_id)
         # One queue per recipient keeps each person's messages in order; recipients go in parallel.
-        queues: dict[Recipient, list[OutboxItem]] = defaultdict(list)
-        for item in items:
+        queues: dict[Recipient, list[Claimed]] = defaultdict(list)
+        for item in claimed:
             queues[_queue_of(item)].append(item)
         started = 0
         for recipient, queue in queues.items():
             queue.sort(key=lambda item: item.id)  # written order, even when a retry fell due later
-            if recipient in self._busy:
+            if recipient in self._busy:  # started by a round that overlapped this one
                 self._waiting.add(recipient)
-                continue
-            if recipient in in_flight:
-                app.wake_dispatcher()
                 continue
             self._busy.add(recipient)
             task = asyncio.create_task(self._deliver(recipient, queue))
@@ -110,11 +115,16 @@ class Dispatcher:
         while self._tasks:
             await asyncio.gather(*self._tasks)
 
-    async def _deliver(self, recipient: Recipient, queue: list[OutboxItem]) -> None:
+    async def _deliver(self, recipient: Recipient, queue: list[Claimed]) -> None:
         results: list[Result] = []
         try:
             async with self._limits[recipient[0]]:
-                for item in queue:
+                for claimed in queue:
+                    try:
+                        item = claimed.item()  # parsed only now that it goes
+                    except ValueError:  # a bug wrote it: it stays pending (/healthz shows it), no one else waits
+                        log.error("outbox row unreadable outbox=%s", claimed.id)
+                        break
                     result = await self._send(item)
                     results.append(result)
                     if result.error is not None:

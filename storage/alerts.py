@@ -119,10 +119,12 @@ async def was_told(tx: Tx, alert_id: int, practitioner_id: int) -> bool:
 async def open_sent_to(tx: Tx, case_id: int, practitioner_id: int, before: datetime) -> list[Alert]:
     """A case's open alerts that reached this practitioner (sent on any channel) no later than `before`."""
     rows = await tx.all(
-        f"{_SELECT} WHERE alerts.case_id = ? AND alerts.acknowledged_at IS NULL AND EXISTS ("
+        f"{_SELECT} WHERE alerts.case_id = ? AND alerts.acknowledged_at IS NULL AND (EXISTS ("
         "SELECT 1 FROM outbox o WHERE o.alert_id = alerts.id AND o.practitioner_id = ? AND o.status = 'sent' "
-        "AND o.sent_at <= ?) ORDER BY alerts.id",
-        (case_id, practitioner_id, ts(before)),
+        "AND o.sent_at <= ?) OR EXISTS ("  # an alert open for longer than its outbox row kept its content
+        "SELECT 1 FROM deliveries d WHERE d.alert_id = alerts.id AND d.practitioner_id = ? AND d.status = 'sent' "
+        "AND d.sent_at <= ?)) ORDER BY alerts.id",
+        (case_id, practitioner_id, ts(before), practitioner_id, int(before.timestamp())),
     )
     return [_alert(r) for r in rows]
 

@@ -117,25 +117,75 @@ _NOT_BEHIND_A_RETRY = (
     "WHERE e.case_id = outbox.case_id AND e.status = 'pending' AND e.recipient = 'survivor' "
     "AND e.id < outbox.id AND e.next_attempt_at > ?))"
 )
+LANES = ("practitioner", "survivor")  # claimed in this order: alerts never wait behind a burst of replies
+PAGE = 200  # rows claimed per lane and round
 
 
-async def due(tx: Tx, now: datetime, limit: int = 200, case_id: int | None = None) -> list[OutboxItem]:
-    """What is due to be sent: everything, or only one case's messages and its alerts."""
-    if case_id is None:
-        rows = await tx.all(
-            # Alerts to practitioners first: a few of them must not wait behind a burst of replies.
-            f"SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND {_NOT_BEHIND_A_RETRY} "
-            "ORDER BY recipient = 'practitioner' DESC, next_attempt_at, id LIMIT ?",
-            (ts(now), ts(now), limit),
-        )
+@dataclass(frozen=True)
+class Busy:
+    """Recipients whose queue is being delivered: the claim leaves their rows out, in the SQL."""
+
+    cases: frozenset[int] = frozenset()  # survivors, by case
+    channels: frozenset[str] = frozenset()  # unknown senders' neutral lines, by channel
+    items: frozenset[int] = frozenset()  # alerts: each row is its own recipient
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A due row as the claim read it: parsed into an OutboxItem only when it is sent."""
+
+    id: int
+    recipient: str
+    case_id: int | None
+    channel: str
+    row: Row
+
+    def item(self) -> OutboxItem:
+        return _item(self.row)
+
+
+def claim_query(
+    lane: str, now: datetime, busy: Busy, *, after: int = 0, case_id: int | None = None, limit: int = PAGE
+) -> tuple[str, tuple[object, ...]]:
+    """One lane's page of due rows, in outbox_due's order (no sort), without busy recipients' rows."""
+    sql = (
+        "SELECT * FROM outbox WHERE status = 'pending' AND recipient = ? AND next_attempt_at <= ? AND id > ? "
+        f"AND {_NOT_BEHIND_A_RETRY} "
+    )
+    params: list[object] = [lane, ts(now), after, ts(now)]
+    if lane == "practitioner":
+        sql += "AND id NOT IN (SELECT value FROM json_each(?)) "
+        params.append(json.dumps(sorted(busy.items)))
     else:
-        rows = await tx.all(
-            f"SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? AND {_NOT_BEHIND_A_RETRY} "
-            "AND (case_id = ? OR alert_id IN (SELECT id FROM alerts WHERE case_id = ?)) "
-            "ORDER BY recipient = 'practitioner' DESC, next_attempt_at, id LIMIT ?",
-            (ts(now), ts(now), case_id, case_id, limit),
+        sql += (
+            "AND ((case_id IS NOT NULL AND case_id NOT IN (SELECT value FROM json_each(?))) "
+            "OR (case_id IS NULL AND channel NOT IN (SELECT value FROM json_each(?)))) "
         )
-    return [_item(r) for r in rows]
+        params += [json.dumps(sorted(busy.cases)), json.dumps(sorted(busy.channels))]
+    if case_id is not None:
+        sql += "AND (case_id = ? OR alert_id IN (SELECT id FROM alerts WHERE case_id = ?)) "
+        params += [case_id, case_id]
+    return sql + "ORDER BY next_attempt_at, id LIMIT ?", (*params, limit)
+
+
+async def claim(
+    tx: Tx, now: datetime, busy: Busy = Busy(), *, after: int = 0, case_id: int | None = None, limit: int = PAGE
+) -> list[Claimed]:
+    """What is due to be sent, alerts first, each lane oldest due first: a page each, not the whole backlog.
+
+    `after`: only rows written after this id; `case_id`: only one case's messages and its alerts.
+    """
+    found: list[Claimed] = []
+    for lane in LANES:
+        sql, params = claim_query(lane, now, busy, after=after, case_id=case_id, limit=limit)
+        for r in await tx.all(sql, params):
+            found.append(Claimed(r["id"], r["recipient"], r["case_id"], r["channel"], r))
+    return found
+
+
+async def due(tx: Tx, now: datetime, limit: int = PAGE, case_id: int | None = None) -> list[OutboxItem]:
+    """What is due to be sent: everything, or only one case's messages and its alerts."""
+    return [c.item() for c in await claim(tx, now, case_id=case_id, limit=limit)][:limit]
 
 
 async def cancel(tx: Tx, item_id: int, reason: str) -> None:
@@ -214,14 +264,21 @@ async def counts(tx: Tx) -> dict[str, int]:
     return {r["status"]: r["n"] for r in rows}
 
 
-async def delivered_since(tx: Tx, case_id: int, since: datetime) -> bool:
-    """Whether any message reached this survivor since a moment (a dead channel delivers nothing)."""
-    value = await tx.scalar(
+def delivered_since_query(case_id: int, since: datetime) -> tuple[str, tuple[object, ...]]:
+    return (
         "SELECT 1 FROM outbox WHERE recipient = 'survivor' AND case_id = ? AND status = 'sent' AND created_at >= ? "
         "LIMIT 1",
         (case_id, ts(since)),
     )
-    return value is not None
+
+
+async def delivered_since(tx: Tx, case_id: int, since: datetime) -> bool:
+    """Whether any message reached this survivor since a moment (a dead channel delivers nothing).
+
+    Read from the outbox rows, which keep their content for two days at least: enough for a check-in.
+    """
+    sql, params = delivered_since_query(case_id, since)
+    return await tx.scalar(sql, params) is not None
 
 
 async def get(tx: Tx, item_id: int) -> OutboxItem | None:
@@ -262,12 +319,8 @@ async def send_again(tx: Tx, crypto: Crypto, item: OutboxItem, address: str, nex
 
 async def oldest_due(tx: Tx, now: datetime) -> datetime | None:
     """When the longest-waiting row the dispatcher could send now fell due (for /healthz); None if none is."""
-    value = await tx.scalar(
-        f"SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
-        f"AND {_NOT_BEHIND_A_RETRY}",
-        (ts(now), ts(now)),
-    )
-    return parse_ts(value) if value else None
+    found = [c.row["next_attempt_at"] for c in await claim(tx, now, limit=1)]
+    return parse_ts(min(found)) if found else None
 
 
 async def last_id(tx: Tx) -> int:

@@ -16,6 +16,12 @@ from safety.policy import (
 )
 from storage.db import Row, Tx, ts
 
+# A week: the content of a sent message serves for days at most (Telegram deletes the bot's messages of
+# the last 48 hours on a quick exit; SMS delivery reports re-send or fall back within hours), and a week
+# still covers "what exactly did she get?" about the last weekly check-in. Then only the record stays.
+SENT_CONTENT_DAYS = 7
+SENT_CONTENT_DAYS_RANGE = (2, 365)  # below 2, a quick exit on Telegram could no longer delete the bot's messages
+
 
 @dataclass(frozen=True)
 class Service:
@@ -32,6 +38,7 @@ class Service:
     retention_days: int
     languages: tuple[str, ...] = ("en_GB",)  # offered to survivors, the default first
     default_language: str = "en_GB"  # new cases start in it
+    sent_content_days: int = SENT_CONTENT_DAYS  # finished outbox rows keep their content this long
 
 
 def _service(row: Row) -> Service:
@@ -53,6 +60,7 @@ def _service(row: Row) -> Service:
         retention_days=row["retention_days"],
         languages=_languages(row["languages"], row["default_language"]),
         default_language=row["default_language"],
+        sent_content_days=row["sent_content_days"],
     )
 
 
@@ -91,6 +99,7 @@ SETTABLE = frozenset(
         "cover_line",
         "digest_hour",
         "retention_days",
+        "sent_content_days",
     }
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.alert_text import render
 from bot.channels.base import Capabilities, Outgoing
 from bot.clock import Clock
 from storage import inbox
@@ -40,15 +41,17 @@ class LogChannel:
     capabilities = Capabilities()
 
     async def send(self, address: str, message: Outgoing) -> str:
+        alert = render(message.meta)
+        # Codes and our own ids only: a log line never carries words that could describe a person.
         log.warning(
             "alert practitioner=%s alert=%s case=%s severity=%s reason=%s",
             address,
-            message.meta.get("alert_id", "-"),
-            message.meta.get("case_ref", "-"),
-            message.meta.get("severity", "-"),
-            message.meta.get("reason", "-"),
+            alert.alert_id if alert else "-",
+            alert.case_ref if alert else "-",
+            alert.severity.lower() if alert else "-",
+            alert.reason_code if alert else "-",
         )
-        return f"log-{message.meta.get('alert_id', '-')}"
+        return f"log-{alert.alert_id if alert else '-'}"
 
     async def delete(self, address: str, provider_ids: list[str]) -> None:
         return None

@@ -16,7 +16,7 @@ import aiohttp
 from twilio.base.exceptions import TwilioException  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
 
-from bot.alert_text import REASONS
+from bot.alert_text import render
 from bot.channels.base import Capabilities, Outgoing, SendError
 from bot.channels.segments import Segments, segments
 from bot.channels.sms_http import RETRY_AFTER, TwilioHttp
@@ -39,13 +39,10 @@ MAX_PART = 1500  # Twilio's limit is 1,600 characters; it may count an emoji as 
 
 def practitioner_text(message: Outgoing) -> str:
     """An SMS alert is short: severity, case reference and reason, and how to acknowledge by reply."""
-    meta = message.meta
-    if not meta.get("alert_id") or not meta.get("case_ref"):
+    alert = render(message.meta)
+    if alert is None or not message.meta.get("case_ref"):
         return message.text  # a digest: counts only
-    ref = meta["case_ref"]
-    reason = REASONS.get(meta.get("reason", ""), meta.get("reason", "alert"))
-    level = f" (level {meta['level']})" if meta.get("level") else ""
-    return f"[{meta.get('severity', 'alert').upper()}] Case {ref}: {reason}{level}. Reply ACK {ref}"
+    return f"{alert.headline}. Reply ACK {alert.case_ref}"
 
 
 def split_text(text: str, limit: int = MAX_PART) -> list[str]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.alert_text import REASONS
+from bot.alert_text import render
 
 # A cross is understood in every language and says nothing about what the chat is for (the
 # over-the-shoulder test), so the one-tap exit needs no translation.
@@ -83,12 +83,10 @@ def answered_text(question: str, labels: Mapping[int, str], chosen: int) -> str:
 
 def alert_text(meta: Mapping[str, str], fallback: str) -> str:
     """Case reference and reason, nothing identifying; where to read more."""
-    if not meta.get("alert_id"):
+    alert = render(meta)
+    if alert is None:
         return fallback  # a digest: counts only
-    ref = meta.get("case_ref", "-")
-    reason = REASONS.get(meta.get("reason", ""), meta.get("reason", "alert"))
-    severity = meta.get("severity", "alert").upper()
-    return f"[{severity}] Case {ref}: {reason}.\nDetails: safecheck case show {ref} --as <your id>"
+    return f"{alert.title}.\nDetails: {alert.link}"
 
 
 def acknowledged_text(text: str, outcome: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import commands, instance_lock
+from bot import commands, instance_lock, pruning
 from bot.bootstrap import adopt_keys, configure_logging, make_clock, open_app
 from bot.cli import demo, keys, serve, simulate
 from bot.cli.parser import build_parser, hoist_global_options
@@ -129,6 +129,7 @@ async def _tick(app: Any, svc: int, args: argparse.Namespace) -> None:
     await runner.prepare()
     fired = await runner.run_due()
     await Dispatcher(app).drain()
+    await pruning.prune(app.db, app.clock)  # cron runs tick instead of serve: sent content goes here then
     # cron mails what a command prints: the simulator's messages are counted, never shown with their number
     delivered = app.survivor_channels["simulator"].take()
     if delivered:
@@ -302,6 +303,7 @@ async def _service_set(app: Any, svc: int, a: argparse.Namespace) -> None:
             timezone=a.timezone,
             digest_hour=a.digest_hour,
             retention_days=a.retention_days,
+            sent_content_days=a.sent_content_days,
             cover_line=a.cover_line,
             questionset=a.questionset,
             alert_policy=a.alert_policy,

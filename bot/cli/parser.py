@@ -125,6 +125,9 @@ def build_parser() -> Parser:
     st.add_argument("--timezone", help="the service's time zone (digests)")
     st.add_argument("--digest-hour", help="local hour (0-23) of the IDVAs' daily digest, or off")
     st.add_argument("--retention-days", type=int, help="days free text is kept before it is purged")
+    st.add_argument(
+        "--sent-content-days", type=int, help="days a sent message keeps its text; then only its delivery record stays"
+    )
     st.add_argument("--cover-line", choices=["on", "off"], help="send an innocuous line after a quick exit")
     st.add_argument("--questionset", help="a question-set TOML file, or 'default'")
     st.add_argument("--alert-policy", help="a JSON file with the escalation ladders, or 'default'")

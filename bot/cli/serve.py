@@ -8,6 +8,7 @@ import signal
 
 from aiohttp import web
 
+from bot import pruning
 from bot.bootstrap import open_app
 from bot.config import ConfigError, Settings
 from bot.dispatcher import Dispatcher
@@ -51,11 +52,13 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
         waker = Waker(runner)
         waker.start()
         dispatcher = asyncio.create_task(Dispatcher(app).run_forever(stop))
+        pruner = asyncio.create_task(pruning.run_forever(app.db, app.clock, stop))
         try:
             await stop.wait()
         finally:
             waker.stop()
             await dispatcher
+            await pruner
             await site_runner.cleanup()
     log.info("stopped")
     return 0

@@ -82,7 +82,7 @@ async def deliver(
     to her real channel and is left exactly as it was, for `serve` to send.
     """
     await TimerRunner(app.core).run_due(case_id=case_id)
-    dispatcher = Dispatcher(app, only=lambda item: item.id > after)
+    dispatcher = Dispatcher(app, after=after)
     for _ in range(20):  # bounded: a row that cannot be recorded stays due
         if not await dispatcher.run_once(case_id=case_id):
             break

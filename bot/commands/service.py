@@ -54,6 +54,13 @@ async def configure_service(app: App, svc: int, **opts: Any) -> str:
         if not 7 <= opts["retention_days"] <= 3650:
             raise UserError("--retention-days must be between 7 and 3650")
         fields["retention_days"] = opts["retention_days"]
+    if opts.get("sent_content_days") is not None:
+        low, high = services.SENT_CONTENT_DAYS_RANGE
+        if not low <= opts["sent_content_days"] <= high:
+            raise UserError(
+                f"--sent-content-days must be between {low} and {high} (days a sent message keeps its text)"
+            )
+        fields["sent_content_days"] = opts["sent_content_days"]
     if opts.get("cover_line") is not None:
         fields["cover_line"] = int(opts["cover_line"] == "on")
     if opts.get("questionset") is not None:
@@ -175,6 +182,7 @@ async def show_service(app: App, svc: int) -> dict[str, Any]:
         "questionset": app.questionset(s.questionset).id,
         "digest_hour": s.digest_hour,
         "retention_days": s.retention_days,
+        "sent_content_days": s.sent_content_days,
         "cover_line": s.cover_line,
         "alert_policy": alert_policy_to_json(s.alert_policy),
         "missed_policy": missed_policy_to_json(s.missed_policy),
