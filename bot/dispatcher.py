@@ -220,30 +220,33 @@ class Dispatcher:
         now = self.app.clock.now()
         # Alerts must not queue behind answers; survivors' replies share the next group commit.
         urgent = any(r.item.recipient == "practitioner" for r in results)
-        async with self.app.db.transaction(urgent=urgent) as tx:
-            for r in results:
-                item = r.item
-                if r.skipped:
-                    await outbox.cancel(tx, item.id, "cancelled by a quick exit or withdrawal")
-                elif r.later is not None and r.later.wait_until is not None:
-                    await outbox.wait_until(tx, item.id, r.later.wait_until)
-                elif r.later is not None:
-                    log.warning("survivor message expired before it could go outbox=%s", item.id)
-                    await outbox.expire(tx, item.id, "no longer of use")
-                elif r.error is None:
-                    await outbox.mark_sent(tx, item.id, r.provider_id, now)
-                    await self._note_sent(tx, item, r.provider_id, now)
-                elif r.error.retryable and item.recipient == "survivor":
-                    await self._retry_survivor(tx, item, r.error, now)
-                elif r.error.retryable and item.attempts + 1 < MAX_ATTEMPTS:
-                    delay = backoff(item.attempts, r.error.retry_after)
-                    await outbox.retry_later(tx, item.id, r.error.reason, now + delay)
-                else:
-                    await self._give_up(tx, item, r.error.reason, now)
-            survivors = {r.item.case_id for r in results if r.item.recipient == "survivor" and r.item.case_id}
-            if survivors and await cases.any_withdrawn(tx, survivors):
-                tx.erasing()  # the address of her last message (her withdrawal's answer) must not stay in the WAL
-            await tx.commit()
+        await self.app.db.run(lambda tx: self._record_in(tx, results, now), urgent=urgent)
+
+    async def _record_in(self, tx: Tx, results: list[Result], now: datetime) -> None:
+        """The round's results as one unit of work, on the writer's thread."""
+        for r in results:
+            item = r.item
+            if r.skipped:
+                await outbox.cancel(tx, item.id, "cancelled by a quick exit or withdrawal")
+            elif r.later is not None and r.later.wait_until is not None:
+                await outbox.wait_until(tx, item.id, r.later.wait_until)
+            elif r.later is not None:
+                log.warning("survivor message expired before it could go outbox=%s", item.id)
+                await outbox.expire(tx, item.id, "no longer of use")
+            elif r.error is None:
+                await outbox.mark_sent(tx, item.id, r.provider_id, now)
+                await self._note_sent(tx, item, r.provider_id, now)
+            elif r.error.retryable and item.recipient == "survivor":
+                await self._retry_survivor(tx, item, r.error, now)
+            elif r.error.retryable and item.attempts + 1 < MAX_ATTEMPTS:
+                delay = backoff(item.attempts, r.error.retry_after)
+                await outbox.retry_later(tx, item.id, r.error.reason, now + delay)
+            else:
+                await self._give_up(tx, item, r.error.reason, now)
+        survivors = {r.item.case_id for r in results if r.item.recipient == "survivor" and r.item.case_id}
+        if survivors and await cases.any_withdrawn(tx, survivors):
+            tx.erasing()  # the address of her last message (her withdrawal's answer) must not stay in the WAL
+        await tx.commit()
 
     async def _safe_times(self, tx: Tx, item: OutboxItem) -> tuple[ZoneInfo, tuple[SafeWindow, ...]]:
         if item.case_id is None:  # an unknown sender: no safe times are known
