@@ -218,9 +218,10 @@ class Dispatcher:
 
     async def _record(self, results: list[Result]) -> None:
         now = self.app.clock.now()
-        # Alerts must not queue behind answers; survivors' replies share the next group commit.
-        urgent = any(r.item.recipient == "practitioner" for r in results)
-        await self.app.db.run(lambda tx: self._record_in(tx, results, now), urgent=urgent)
+        # Ahead of queued answers: until its sends are recorded a recipient is busy, and nothing more
+        # goes to her. Behind a burst of answers that wait would be seconds, and the backlog would
+        # grow with the burst instead of draining. (One unit for the whole round: a few ms.)
+        await self.app.db.run(lambda tx: self._record_in(tx, results, now), urgent=True)
 
     async def _record_in(self, tx: Tx, results: list[Result], now: datetime) -> None:
         """The round's results as one unit of work, on the writer's thread."""
