@@ -34,7 +34,8 @@ def ts(when: datetime) -> str:
     """UTC text timestamp with a fixed width, so text order is time order."""
     if when.tzinfo is None:
         raise ValueError("naive datetime given to storage")
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is several times faster than strftime, and with microseconds always the same width
+    return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_ts(text: str) -> datetime:
