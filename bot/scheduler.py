@@ -1,7 +1,9 @@
 """The timer runner: fires due timers from the database; APScheduler only wakes it up.
 
 Due times live in our own `timers` table, so a restart loses nothing: on start the runner simply
-finds what fell due while the service was down and handles it (catch-up).
+finds what fell due while the service was down and handles it (catch-up). What a due timer means
+(catch-up, reminders, expiry, never stacking prompts) is decided by the pure rules in flows/timers.py;
+this module loads the facts and carries the decision out, each timer as one unit of work.
 """
 
 from __future__ import annotations
@@ -20,14 +22,12 @@ from bot.health import TIMERS_BOUND, Heartbeat
 from bot.planning import case_schedule, plan_next
 from bot.survivor_step import advance
 from flows.model import ConversationState, Expiry, Input, StartCheckin, Timeout
-from flows.schedule import in_window, next_due, slot_time, window_end
+from flows.timers import Ending, Slot, checkin_due, ending, remind, slots_passed
 from storage import audit, cases, checkins, outbox, services, timers
 from storage.db import Tx
 from storage.timers import Timer
 
 log = logging.getLogger("safecheck.scheduler")
-LATE = timedelta(minutes=2)  # a check-in fired later than this counts as catch-up after downtime
-MAX_CATCH_UP = 400
 MAX_TIMER_FAILURES = 5
 
 
@@ -68,7 +68,6 @@ class TimerRunner:
 
     async def _fire(self, timer: Timer) -> int:
         now = self.app.clock.now()
-
 
         async def unit(tx: Tx) -> int:
             if not await timers.claim(tx, timer.id, now):
@@ -111,52 +110,30 @@ class TimerRunner:
         if case.status != "active":
             return  # paused: the resume timer plans again; closed or withdrawn: nothing more
         tz = ZoneInfo(case.timezone)
-        slot, due_at = str(timer.payload["slot"]), timer.due_at
-        if not timer.payload.get("retry"):
-            # After downtime several slots may have passed: each earlier one was missed by the
-            # system (never by the survivor), and only the latest can still be sent.
-            passed = await self._slots_passed(tx, case, slot, now)
-            for missed_slot, missed_at in [(slot, due_at), *passed][:-1]:
-                await self._missed_by_system(tx, case.id, missed_slot, missed_at, now)
-            if passed:
-                slot, due_at = passed[-1]
-            # Plan after the slot's own time: jitter may have fired it early.
-            await plan_next(tx, self.app.rand, case, max(now, slot_time(slot, tz)))
-        if now - due_at > LATE:
-            end = window_end(due_at, tz, case.safe_windows)
-            if end is None or now >= end:
-                await self._missed_by_system(tx, case.id, slot, due_at, now)  # no stale prompts
-                return
+        slot = (str(timer.payload["slot"]), timer.due_at)
+        retry = bool(timer.payload.get("retry"))
+        passed = [] if retry else slots_passed(await case_schedule(tx, case), tz, case.safe_windows, slot[0], now)
         convo = await checkins.conversation(tx, case.id)
-        if convo.state.flow is not None:
-            await self._missed_by_system(tx, case.id, slot, due_at, now)
-            return  # still in an earlier conversation: never stack prompts
-        checkin_id = await checkins.open_checkin(tx, case.id, slot, due_at, now)
+        due = checkin_due(
+            slot, now, tz, case.safe_windows, passed, retry=retry, conversation_open=convo.state.flow is not None
+        )
+        for missed in due.missed_earlier:
+            await self._missed_by_system(tx, case.id, missed, now)
+        if due.plan_after is not None:
+            await plan_next(tx, self.app.rand, case, due.plan_after)
+        if not due.start:
+            await self._missed_by_system(tx, case.id, due.slot, now)
+            return
+        checkin_id = await checkins.open_checkin(tx, case.id, due.slot[0], due.slot[1], now)
         if checkin_id is None:
-            log.info("check-in slot already handled case=%s slot=%s", case.ref, slot)  # e.g. DST repeat
+            log.info("check-in slot already handled case=%s slot=%s", case.ref, due.slot[0])  # e.g. DST repeat
             return
         service = await services.get(tx, case.service_id)
         await advance(tx, self.app, case, service, StartCheckin(), now, Effects(checkin_id=checkin_id))
 
-    async def _slots_passed(self, tx: Tx, case: cases.Case, slot: str, now: datetime) -> list[tuple[str, datetime]]:
-        """The schedule's slots after `slot` that are already due (bounded: a year of downtime at most)."""
-        schedule = await case_schedule(tx, case)
-        if schedule is None:
-            return []
-        tz = ZoneInfo(case.timezone)
-        found: list[tuple[str, datetime]] = []
-        after = slot_time(slot, tz)
-        while len(found) < MAX_CATCH_UP:
-            due = next_due(schedule, tz, case.safe_windows, after, lambda: 0.5)  # 0.5: no jitter
-            if due is None or due.at > now:
-                break
-            found.append((due.slot, due.at))
-            after = slot_time(due.slot, tz)
-        return found
-
-    async def _missed_by_system(self, tx: Tx, case_id: int, slot: str, due_at: datetime, now: datetime) -> None:
-        if await checkins.open_checkin(tx, case_id, slot, due_at, now, status="missed_system"):
-            await audit.log(tx, now, "system", "checkin_missed_by_system", case_id, slot)
+    async def _missed_by_system(self, tx: Tx, case_id: int, slot: Slot, now: datetime) -> None:
+        if await checkins.open_checkin(tx, case_id, slot[0], slot[1], now, status="missed_system"):
+            await audit.log(tx, now, "system", "checkin_missed_by_system", case_id, slot[0])
 
     def _conversation(self, inp: Input) -> Callable[[Tx, Timer, datetime], Awaitable[None]]:
         async def fire(tx: Tx, timer: Timer, now: datetime) -> None:
@@ -165,25 +142,21 @@ class TimerRunner:
             if convo.checkin_id != timer.payload.get("checkin_id"):
                 return  # that check-in is over already
             case = await cases.get(tx, timer.case_id)
-            if isinstance(inp, Timeout) and not in_window(now, ZoneInfo(case.timezone), case.safe_windows):
-                return  # a nudge is never worth a message outside the survivor's safe times
+            service = await services.get(tx, case.service_id)
             started = await checkins.started_at(tx, convo.checkin_id) if convo.checkin_id is not None else None
-            if isinstance(inp, Timeout) and started is not None:
-                grace = (await services.get(tx, case.service_id)).missed_policy.grace
-                if now >= started + grace:
-                    return  # found after downtime: that check-in is over, and its end will be recorded
+            if isinstance(inp, Timeout):
+                grace = service.missed_policy.grace
+                if not remind(now, ZoneInfo(case.timezone), case.safe_windows, started, grace):
+                    return
             if isinstance(inp, Expiry) and convo.checkin_id is not None:
-                undelivered = started is not None and not await outbox.delivered_since(tx, case.id, started)
-                # Its end found only after downtime: she may have answered while nobody was listening.
-                unwatched = now - timer.due_at > LATE and convo.state.answered == 0
-                if undelivered or unwatched:
+                delivered = started is None or await outbox.delivered_since(tx, case.id, started)
+                end = ending(now, timer.due_at, started, delivered, convo.state.answered)
+                if end is not Ending.ASSESS:
                     # The system missed this one, not the survivor: it never counts against her.
                     await checkins.close_checkin(tx, convo.checkin_id, "missed_system", now)
                     await checkins.save_conversation(tx, case.id, checkins.Conversation(ConversationState(), None), now)
-                    action = "checkin_undelivered" if undelivered else "checkin_unwatched"
-                    await audit.log(tx, now, "system", action, case.id)
+                    await audit.log(tx, now, "system", end.value, case.id)
                     return
-            service = await services.get(tx, case.service_id)
             await advance(tx, self.app, case, service, inp, now, Effects(checkin_id=convo.checkin_id))
 
         return fire
