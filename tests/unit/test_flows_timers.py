@@ -30,8 +30,22 @@ def slot(day: int, month: int = 11) -> tuple[str, datetime]:
 CHECKINS = [
     ("on time", utc(23, 10), [], False, False, CheckinDue((), slot(23), utc(23, 10), True)),
     ("late, still inside her window", utc(23, 11), [], False, False, CheckinDue((), slot(23), utc(23, 11), True)),
-    ("late, her window is over", utc(23, 12, 30), [], False, False, CheckinDue((), slot(23), utc(23, 12, 30), False, "stale")),
-    ("an answer still open: never stack prompts", utc(23, 10), [], False, True, CheckinDue((), slot(23), utc(23, 10), False, "open")),
+    (
+        "late, her window is over",
+        utc(23, 12, 30),
+        [],
+        False,
+        False,
+        CheckinDue((), slot(23), utc(23, 12, 30), False, "stale"),
+    ),
+    (
+        "an answer still open: never stack prompts",
+        utc(23, 10),
+        [],
+        False,
+        True,
+        CheckinDue((), slot(23), utc(23, 10), False, "open"),
+    ),
     (
         "three days down: the earlier slots missed by the system, only the latest sent",
         utc(26, 10, 30),
@@ -48,7 +62,14 @@ CHECKINS = [
         False,
         CheckinDue((slot(23), slot(24), slot(25)), slot(26), utc(26, 13), False, "stale"),
     ),
-    ("a retry plans nothing and keeps its own slot", utc(23, 11), [slot(24)], True, False, CheckinDue((), slot(23), None, True)),
+    (
+        "a retry plans nothing and keeps its own slot",
+        utc(23, 11),
+        [slot(24)],
+        True,
+        False,
+        CheckinDue((), slot(23), None, True),
+    ),
     ("a stale retry", utc(23, 12, 1), [], True, False, CheckinDue((), slot(23), None, False, "stale")),
     (
         "fired early by jitter: the next is planned after the slot's own time",
