@@ -97,6 +97,7 @@ class DeliveryReport:
 
     status: str
     error_code: int | None
+    outbox_id: int | None = None  # the sender's note, for a message whose send is not recorded yet
 
 
 Payload = (

@@ -16,7 +16,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import alerting, codeword_only, identify, practitioner_inbound
+from bot import alerting, codeword_only, delivery_reports, identify, practitioner_inbound
 from bot.core import Core
 from bot.handlers import Effects
 from bot.i18n import to_message
@@ -55,7 +55,11 @@ TELEGRAM = "telegram"  # the one channel whose chats we can empty, and whose mes
 async def receive(core: Core, msg: Inbound) -> Received:
     """Handle one inbound message exactly once. Raises only if it could not even be kept."""
     if isinstance(msg.payload, DeliveryReport):
-        raise TypeError("delivery reports go to the channel's delivery handler")
+        # Several reports come for one message (queued, sent, delivered...): each is recorded, and a
+        # failure is acted on once (storage.sms.claim_failure), not deduplicated by provider id.
+        report = msg.payload
+        await delivery_reports.on_status(core, msg.provider_id, report.status, report.error_code, report.outbox_id)
+        return Received(Outcome.PROCESSED)
     if isinstance(msg.payload, Unreadable):
         return await keep_failed(core, msg)
     now = core.clock.now()

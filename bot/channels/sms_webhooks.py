@@ -22,10 +22,9 @@ from twilio.request_validator import (  # type: ignore[import-untyped]
     get_signature_algorithm,
 )
 
-from bot.channels import sms_delivery
 from bot.channels.sms_channel import SmsChannel
 from bot.channels.sms_settings import INBOUND_PATH, STATUS_PATH, SmsSettings
-from bot.inbound import HOST_KEY, Host, Inbound, Text
+from bot.inbound import HOST_KEY, DeliveryReport, Host, Inbound, Text
 
 log = logging.getLogger("safecheck.sms.webhook")
 
@@ -129,5 +128,6 @@ class SmsWebhooks:
             log.warning("sms status refused reason=malformed")
             return refuse(400, "a Twilio status callback needs MessageSid and MessageStatus")
         early = self.channel.unrecorded.get(sid)  # sent this very round: the outbox row is not marked yet
-        await sms_delivery.on_status(host.core, sid, status, int(code) if code else None, early)
+        report = DeliveryReport(status, int(code) if code else None, early.outbox_id if early else None)
+        await host.receive(Inbound("sms", "", sid, report))
         return twiml()

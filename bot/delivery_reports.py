@@ -1,4 +1,5 @@
-"""Twilio's delivery reports: record each status, and act once on a message that did not arrive.
+"""Delivery reports (Twilio's status callbacks): record each status, and act once on a message that
+did not arrive. The pipeline hands them here (bot.inbound.DeliveryReport).
 
 A survivor's message is sent again a little later (inside their safe times, only if nothing like a
 quick exit happened since); three undelivered in a row, or an error that says the number can never
@@ -13,7 +14,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import alerting
-from bot.channels.sms_channel import Unrecorded
 from bot.core import Core
 from flows.schedule import in_window
 from safety.model import AlertReason, Severity
@@ -31,19 +31,20 @@ RESEND_AFTER = timedelta(minutes=2)  # times the failures so far: a phone switch
 RESEND_WITHIN = timedelta(minutes=30)  # an older message would arrive out of context: not re-sent
 
 
-async def on_status(core: Core, sid: str, status: str, error_code: int | None, early: Unrecorded | None = None) -> None:
+async def on_status(core: Core, sid: str, status: str, error_code: int | None, outbox_id: int | None = None) -> None:
     """Record one status callback; act on a failure the first time it is reported.
 
-    `early` is the channel's note of a message sent in a dispatcher round that has not committed yet.
+    `outbox_id` is the channel's note of the outbox row of a message sent in a dispatcher round that
+    has not been recorded yet.
     """
     now = core.clock.now()
 
     async def unit(tx: Tx) -> OutboxItem | None:
         known = await sms.get(tx, sid)
         item: OutboxItem | None = None
-        outbox_id = known.outbox_id if known is not None else early.outbox_id if early is not None else None
-        if outbox_id is not None:
-            item = await outbox.get(tx, outbox_id)
+        row_id = known.outbox_id if known is not None else outbox_id
+        if row_id is not None:
+            item = await outbox.get(tx, row_id)
         elif known is None:
             item = await outbox.by_provider_id(tx, "sms", sid)
         await sms.record_status(
