@@ -6,9 +6,10 @@ import asyncio
 import contextvars
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from bot.app import App
 from bot.channels.base import Outgoing
@@ -16,6 +17,8 @@ from bot.dispatcher import Dispatcher
 from bot.pipeline import Outcome
 from bot.scheduler import TimerRunner
 from storage.db import Tx
+
+T = TypeVar("T")
 
 # perf_counter when the current task got the writer (set by the `instrument` wrapper)
 acquired: contextvars.ContextVar[float] = contextvars.ContextVar("acquired", default=0.0)
@@ -68,6 +71,23 @@ def instrument(app: App, probe: Probe) -> None:
             yield tx
 
     db.transaction = transaction  # type: ignore[method-assign]
+    original_run = db.run
+
+    async def run(unit: Callable[[Tx], Coroutine[Any, Any, T]], *, urgent: bool = False) -> T:
+        started: list[float] = []
+
+        async def timed(tx: Tx) -> T:  # on the writer's thread: the moment this unit got the writer
+            started.append(time.perf_counter())
+            return await unit(tx)
+
+        timed.__qualname__ = getattr(unit, "__qualname__", "unit")  # --profile reports units by their name
+        try:
+            return await original_run(timed, urgent=urgent)
+        finally:
+            if started:
+                acquired.set(started[0])
+
+    db.run = run  # type: ignore[method-assign]
     inbox = app.practitioner_channels["inbox"]
     original_send = inbox.send
 

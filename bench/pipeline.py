@@ -30,7 +30,7 @@ from bench.burst import run_round
 from bench.checks import Expected, verify
 from bench.phase import Figures, Probe, instrument
 from bench.report import Run, peak_rss_mib, print_report, summary
-from bench.sqlite_raw import aiosqlite_rate, sqlite3_rate
+from bench.sqlite_raw import hop_rate, sqlite3_rate
 from bench.sqlprofile import SqlProfile, python_hotspots
 from bench.steady import Steady, run_steady
 from bench.survivors import START, create_service, onboard_all
@@ -76,7 +76,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
     rng = random.Random(args.seed)
     n = args.survivors
     load_before = os.getloadavg()[0]
-    raw_before = await aiosqlite_rate(folder, args.raw_seconds)
+    raw_before = await hop_rate(folder, args.raw_seconds)
 
     t0 = time.perf_counter()
     service_id = await create_service(settings)
@@ -90,7 +90,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
     sim = SimulatorChannel(listener=received)
     sql = SqlProfile()
     profiler = cProfile.Profile()
-    # The SQL timer wraps every aiosqlite call, so it is installed only when asked for.
+    # The writer-thread timer wraps every unit of work, so it is installed only when asked for.
     with sql.installed() if args.profile else nullcontext(sql):
         async with open_app(settings, clock=clock, simulator=sim, seed=args.seed) as app:
             survivors, idva = await onboard_all(app, sim, service_id, n)
@@ -115,7 +115,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
                 chosen = set(rng.sample(range(n), k))
                 await run_steady(app, clock, sim, survivors, st, args.checkins, chosen, rng)
     rss_peak = peak_rss_mib()
-    raw_after = await aiosqlite_rate(folder, args.raw_seconds)
+    raw_after = await hop_rate(folder, args.raw_seconds)
     raw_sqlite3 = sqlite3_rate(folder, args.raw_seconds)
     steady = args.rate > 0
     bad = fig.outcomes + st.outcomes

@@ -72,7 +72,7 @@ class Run:
     setup_seconds: float
     rss_setup: float
     rss_peak: float
-    raw_before: float  # aiosqlite durable inserts/s, before and after the pipeline run
+    raw_before: float  # durable single-row commits/s through one thread hop each, before and after the run
     raw_after: float
     raw_sqlite3: float
     burst: Figures
@@ -118,7 +118,7 @@ def summary(run: Run) -> dict[str, Any]:
         "checkins_started_per_s": round(fig.timers_fired / fig.timer_seconds, 1) if fig.timer_seconds else None,
         **alert_json(fig),
         "codeword_to_inbox_ms": pcts_json(fig.codeword_to_inbox, "p50", "p99"),
-        "raw_aiosqlite_per_s": round(run.raw, 1), "raw_sqlite3_per_s": round(run.raw_sqlite3, 1),
+        "raw_hop_per_s": round(run.raw, 1), "raw_sqlite3_per_s": round(run.raw_sqlite3, 1),
         "fraction_of_raw": round(run.rate / run.raw, 3), "peak_rss_mib": round(run.rss_peak, 1),
         "steady": steady_summary(run.steady) if run.steady is not None else None,
         "setup_s": round(run.setup_seconds, 1), "ok": all(got == want for _, got, want in run.checks), **machine(),
@@ -148,10 +148,10 @@ def burst_rows(run: Run, started_per_s: float) -> list[Row]:
                     "the same alert with no queue: BEGIN..COMMIT"),
         inbox_row(fig),
         ("any answer, call -> return", spread(fig.latency, ",.0f", ",.0f"), "p50/p99"),
-        ("raw durable inserts/s, aiosqlite", f"{run.raw:,.0f}",
+        ("raw durable inserts/s, one hop each", f"{run.raw:,.0f}",
          f"before {run.raw_before:,.0f}, after {run.raw_after:,.0f}; 1 row per commit"),
         ("raw durable inserts/s, sqlite3", f"{run.raw_sqlite3:,.0f}", "same settings, no thread hop"),
-        ("pipeline / raw aiosqlite", f"{run.rate / run.raw:.1%}", "inbound msgs/s over raw commits/s"),
+        ("pipeline / raw (the target: >= 50 %)", f"{run.rate / run.raw:.1%}", "inbound msgs/s over raw commits/s"),
         ("outbox drain after last answer", f"{fig.drain_seconds:.2f} s", ""),
         ("peak RSS", f"{run.rss_peak:,.0f} MiB", f"after setup {run.rss_setup:,.0f} MiB"),
     ]

@@ -1,8 +1,8 @@
-"""Opt-in profiling for `bench.pipeline --profile`: time spent in SQLite per statement, and cProfile of our code.
+"""Opt-in profiling for `bench.pipeline --profile`: the writer thread's units of work, and cProfile of our code.
 
-The SQL timer wraps aiosqlite's private `Connection._execute` (every call the worker thread runs goes
-through it), so it measures the time SQLite itself takes on that thread, statement by statement —
-time the event-loop profiler cannot see. Bench-only: never used by the application.
+The writer timer wraps storage.db's `_unit_on_writer` (each unit of work is one call to it, on the
+writer's thread), so it measures how long units hold the writer, by kind: time the event-loop
+profiler cannot see. Bench-only: never used by the application.
 """
 
 from __future__ import annotations
@@ -12,65 +12,54 @@ import io
 import pstats
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import aiosqlite
+from storage import db
 
 
 class SqlProfile:
-    """Per-statement counts and seconds spent on the SQLite worker thread."""
+    """Per kind of unit of work: how many ran on the writer's thread, and for how long."""
 
     def __init__(self) -> None:
         self.calls: dict[str, int] = defaultdict(int)
         self.seconds: dict[str, float] = defaultdict(float)
         self.enabled = False
 
-    def _key(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
-        name = getattr(fn, "__name__", repr(fn))
-        if name in ("execute", "executemany") and args:
-            return " ".join(str(args[0]).split())[:110]
-        return name.upper()  # COMMIT, ROLLBACK, FETCHONE, FETCHALL, CLOSE, CURSOR
-
     @contextmanager
     def installed(self) -> Iterator[SqlProfile]:
-        original: Any = aiosqlite.Connection._execute
+        original: Any = db._unit_on_writer
         profile = self
 
-        async def timed(conn: aiosqlite.Connection, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        def timed(tx: db.Tx, unit: Any, first: bool, commit_now: bool) -> Any:  # on the writer's thread
             if not profile.enabled:
-                return await original(conn, fn, *args, **kwargs)
-            key = profile._key(fn, args)
+                return original(tx, unit, first, commit_now)
+            key = getattr(unit, "__qualname__", repr(unit))
+            start = time.perf_counter()
+            try:
+                return original(tx, unit, first, commit_now)
+            finally:
+                profile.calls[key] += 1
+                profile.seconds[key] += time.perf_counter() - start
 
-            def run() -> Any:  # runs on the worker thread
-                start = time.perf_counter()
-                try:
-                    return fn(*args, **kwargs)
-                finally:
-                    profile.calls[key] += 1
-                    profile.seconds[key] += time.perf_counter() - start
-
-            return await original(conn, run)
-
-        setattr(aiosqlite.Connection, "_execute", timed)  # noqa: B010 (a private method: keep mypy out of it)
+        db._unit_on_writer = timed
         try:
             yield self
         finally:
-            setattr(aiosqlite.Connection, "_execute", original)  # noqa: B010
+            db._unit_on_writer = original
 
     def report(self, wall: float, top: int = 15) -> str:
         total = sum(self.seconds.values())
-        hops = sum(self.calls.values())
-        transactions = self.calls.get("BEGIN IMMEDIATE", 0) or 1
+        units = sum(self.calls.values()) or 1
         lines = [
-            f"SQLite worker-thread time: {total:.2f} s of {wall:.2f} s wall ({100 * total / wall:.0f}% busy); "
-            f"{hops} thread round trips for {transactions} write transactions ({hops / transactions:.0f} each)",
-            f"{'calls':>8} {'total s':>8} {'us/call':>8} {'share':>6}  statement",
+            f"writer thread: {total:.2f} s of {wall:.2f} s wall ({100 * total / wall:.0f}% busy); "
+            f"{units} units of work, one thread hop each, {1e6 * total / units:.0f} us each on average",
+            f"{'units':>8} {'total s':>8} {'us/unit':>8} {'share':>6}  unit of work",
         ]
         for key, secs in sorted(self.seconds.items(), key=lambda kv: -kv[1])[:top]:
             n = self.calls[key]
-            lines.append(f"{n:>8} {secs:>8.2f} {1e6 * secs / n:>8.0f} {100 * secs / total:>5.1f}%  {key}")
+            lines.append(f"{n:>8} {secs:>8.2f} {1e6 * secs / n:>8.0f} {100 * secs / (total or 1):>5.1f}%  {key}")
         return "\n".join(lines)
 
 
