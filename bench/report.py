@@ -115,6 +115,7 @@ def summary(run: Run) -> dict[str, Any]:
     return {
         "survivors": args.survivors, "rounds": args.checkins, "codeword_share": args.codeword_share,
         "inbound_per_s": round(run.rate, 1), "inbound": fig.inbound, "answer_s": round(fig.answer_seconds, 2),
+        "drain_s": round(fig.drain_seconds, 2),
         "checkins_started_per_s": round(fig.timers_fired / fig.timer_seconds, 1) if fig.timer_seconds else None,
         **alert_json(fig),
         "codeword_to_inbox_ms": pcts_json(fig.codeword_to_inbox, "p50", "p99"),

@@ -38,7 +38,7 @@ from bot.inbound import (
 )
 from bot.survivor_step import CARRIER_OPT_OUT_CHANNELS, advance, keeps_words, neutral_line
 from flows import replies as R
-from flows.events import Event, QuickExitUsed
+from flows.events import QuickExitUsed
 from flows.model import CaseStatus, ExitPressed, Flow, Input, Message, Reply
 from safety.model import AlertReason, Severity
 from safety.screening import OPT_OUT_WORDS, screen
@@ -326,7 +326,3 @@ async def handle_input(
     if not isinstance(inp, ExitPressed):
         raise TypeError(f"no inbound payload for {type(inp).__name__}")
     return await receive(core, Inbound(channel, address, provider_id, ExitTapped(), received_at))
-
-
-def quick_exit_in(events: tuple[Event, ...]) -> bool:
-    return any(isinstance(e, QuickExitUsed) for e in events)
