@@ -1,8 +1,8 @@
 """Opt-in profiling for `bench.pipeline --profile`: the writer thread's units of work, and cProfile of our code.
 
-The writer timer wraps storage.db's `_unit_in_batch` (each unit of work is one call to it, on the
-writer's thread) and `_batch_on_writer` (one hop for each batch of queued units), so it measures how
-long units hold the writer, by kind: time the event-loop profiler cannot see. Bench-only: never used by the application.
+The writer timer wraps storage.db's `_unit_on_writer` (each unit of work is one call to it, on the
+writer's thread), so it measures how long units hold the writer, by kind: time the event-loop
+profiler cannot see. Bench-only: never used by the application.
 """
 
 from __future__ import annotations
@@ -26,43 +26,35 @@ class SqlProfile:
         self.calls: dict[str, int] = defaultdict(int)
         self.seconds: dict[str, float] = defaultdict(float)
         self.enabled = False
-        self.hops = 0
 
     @contextmanager
     def installed(self) -> Iterator[SqlProfile]:
-        original: Any = db._unit_in_batch
-        original_batch: Any = db._batch_on_writer
+        original: Any = db._unit_on_writer
         profile = self
 
-        def timed(conn: Any, unit: Any, tx: db.Tx) -> Any:  # on the writer's thread
+        def timed(tx: db.Tx, unit: Any, first: bool, commit_now: bool) -> Any:  # on the writer's thread
             if not profile.enabled:
-                return original(conn, unit, tx)
+                return original(tx, unit, first, commit_now)
             key = getattr(unit, "__qualname__", repr(unit))
             start = time.perf_counter()
             try:
-                return original(conn, unit, tx)
+                return original(tx, unit, first, commit_now)
             finally:
                 profile.calls[key] += 1
                 profile.seconds[key] += time.perf_counter() - start
 
-        def counted(conn: Any, jobs: Any, txs: Any) -> Any:
-            profile.hops += profile.enabled
-            return original_batch(conn, jobs, txs)
-
-        db._unit_in_batch = timed
-        db._batch_on_writer = counted
+        db._unit_on_writer = timed
         try:
             yield self
         finally:
-            db._unit_in_batch = original
-            db._batch_on_writer = original_batch
+            db._unit_on_writer = original
 
     def report(self, wall: float, top: int = 15) -> str:
         total = sum(self.seconds.values())
         units = sum(self.calls.values()) or 1
         lines = [
             f"writer thread: {total:.2f} s of {wall:.2f} s wall ({100 * total / wall:.0f}% busy); "
-            f"{units} units of work in {self.hops} hops to the thread, {1e6 * total / units:.0f} us each on average",
+            f"{units} units of work, one thread hop each, {1e6 * total / units:.0f} us each on average",
             f"{'units':>8} {'total s':>8} {'us/unit':>8} {'share':>6}  unit of work",
         ]
         for key, secs in sorted(self.seconds.items(), key=lambda kv: -kv[1])[:top]:

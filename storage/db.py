@@ -7,15 +7,13 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from storage.writer_lock import WriterLock
 
@@ -173,14 +171,11 @@ class Database:
         self.commits = 0  # physical commits (fsyncs): fewer than units of work when batches form
         self._wal_to_wipe = False  # an erasure committed whose old pages may still be in the WAL
         self._reader_lock = asyncio.Lock()
-        self._jobs: deque[_Job[Any]] = deque()  # units waiting for the writer (`run`)
-        self._urgent_jobs: deque[_Job[Any]] = deque()
-        self._pump: asyncio.Task[None] | None = None
 
     @property
     def busy(self) -> bool:
-        """Whether a unit of work holds the writer now, or waits for it (a new one would queue)."""
-        return self._lock.locked() or bool(self._jobs or self._urgent_jobs)
+        """Whether a unit of work holds the writer now (a new one would queue)."""
+        return self._lock.locked()
 
     @classmethod
     async def open(
@@ -219,8 +214,6 @@ class Database:
         return db
 
     async def close(self) -> None:
-        if self._pump is not None:
-            await self._pump  # queued units finish first
         if self._reader is not None:
             await self._reader.close()
         await self._writer.close()
@@ -257,55 +250,47 @@ class Database:
             yield Tx(self._reader.conn, self._reader)
 
     async def run(self, unit: Callable[[Tx], Coroutine[Any, Any, T]], *, urgent: bool = False) -> T:
-        """Run one unit of work on the writer's thread, with no hop per statement.
+        """Run one unit of work as one call on the writer's thread: every statement, and the commit too
+        when nothing else is queued. No statement costs a hop of its own.
 
         `unit(tx)` may await only `tx` (it is driven to its end on that thread; anything else raises
         UnitSuspended). Its work is kept only if it calls `tx.commit()`, and is durable when this
-        returns. Units that queue up while the writer is busy run as one batch: one hop to the thread
-        and one transaction, each unit in its own savepoint (a unit that fails or does not commit rolls
-        back alone), and one fsync for all. `urgent` units (a codeword, an exit, an alert's delivery)
-        go first, in a batch of their own.
+        returns. Units queued meanwhile join the same batch and commit together (see `transaction`);
+        `urgent` units are served first and commit at once.
         """
-        job: _Job[T] = _Job(unit, asyncio.get_running_loop().create_future())
-        (self._urgent_jobs if urgent else self._jobs).append(job)
-        if self._pump is None or self._pump.done():
-            self._pump = asyncio.create_task(self._pump_jobs())
-        return await job.done
-
-    async def _pump_jobs(self) -> None:
-        """Take queued units in batches, urgent ones first, each batch one call on the writer's thread."""
-        while self._urgent_jobs or self._jobs:
-            await self._lock.acquire(bool(self._urgent_jobs))
-            try:
-                if self._batch is not None:  # units of `transaction()` waiting for their commit: theirs first
-                    await self._commit(self._batch)
-                # Looked at now, not before the wait: an urgent unit may have come meanwhile.
-                queue = self._urgent_jobs or self._jobs
-                jobs = [job for job in _take(queue) if not job.done.done()]  # a cancelled caller: skipped
-                if jobs:
-                    await self._run_batch(jobs)
-            except Exception as exc:  # the batch's callers got the error; the pump goes on with the next
-                log.error("unit-of-work batch failed error=%s", type(exc).__name__)
-            finally:
-                self._lock.release()
-
-    async def _run_batch(self, jobs: list[_Job[Any]]) -> None:
-        txs = [Tx(self._writer.conn) for _ in jobs]
+        await self._lock.acquire(urgent)
         try:
-            outcomes = await self._writer.call(lambda: _batch_on_writer(self._writer.conn, jobs, txs))
-        except BaseException as exc:  # SQLite itself failed the transaction (e.g. disk I/O): all of it is lost
-            for job in jobs:
-                job.fail(exc)
-            raise
-        if any(o.committed for o in outcomes):
+            batch = self._batch
+            first = batch is None
+            if batch is None:
+                batch = self._batch = _Batch(asyncio.get_running_loop().create_future())
+            batch.size += 1
+            commit_now = urgent or not self._lock.waiting or batch.size >= MAX_BATCH
+            tx = Tx(self._writer.conn)
+            outcome, value = await self._writer.call(lambda: _unit_on_writer(tx, unit, first, commit_now))
+            await self._after_unit(tx, batch, outcome, value)
+        finally:
+            self._lock.release()
+        if isinstance(value, BaseException):
+            raise value
+        if tx.committed:
+            await asyncio.shield(batch.done)
+        return value
+
+    async def _after_unit(self, tx: Tx, batch: _Batch, outcome: str, value: object) -> None:
+        if tx.committed and tx.erases:
+            batch.erases = True
+        if outcome == "empty":
+            self._batch = None
+        elif outcome == "lost":  # SQLite itself aborted the transaction (e.g. disk I/O): the batch is lost
+            self._batch = None
+            batch.fail(value if isinstance(value, BaseException) else StorageError("transaction lost"))
+        elif outcome == "committed":
+            self._batch = None
             self.commits += 1
-            if any(tx.erases and tx.committed for tx in txs) or self._wal_to_wipe:
-                await self._wipe_wal()  # before the units hear back: an erasure is done when it says so
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            if outcome.error is not None:
-                job.fail(outcome.error)
-            elif not job.done.done():
-                job.done.set_result(outcome.value)
+            await self._finish(batch)
+        elif batch.committer is None:  # "open": others are queued; they join, and the last one commits
+            batch.committer = asyncio.create_task(self._commit_when_reached(batch))
 
     @asynccontextmanager
     async def transaction(self, urgent: bool = False) -> AsyncIterator[Tx]:
@@ -414,65 +399,39 @@ class Database:
             log.warning("WAL not wiped yet after an erasure (a reader was busy): trying again at the next commit")
 
 
-@dataclass
-class _Job(Generic[T]):
-    """A unit of work waiting for the writer, and the future its caller awaits."""
+def _unit_on_writer(
+    tx: Tx, unit: Callable[[Tx], Coroutine[Any, Any, T]], first: bool, commit_now: bool
+) -> tuple[str, T | BaseException]:
+    """On the writer's thread: begin (or a savepoint), the unit, and its end, as one call.
 
-    unit: Callable[[Tx], Coroutine[Any, Any, T]]
-    done: asyncio.Future[T]
-
-    def fail(self, exc: BaseException) -> None:
-        if not self.done.done():
-            self.done.set_exception(exc)
-
-
-@dataclass
-class _Outcome:
-    committed: bool
-    value: Any = None
-    error: BaseException | None = None
-
-
-def _take(queue: deque[_Job[Any]]) -> list[_Job[Any]]:
-    """The next batch: a quarter of the queue, up to MAX_BATCH. Big under a burst, where one hop and one
-    fsync for many units is what keeps up; small otherwise, so that an urgent unit arriving meanwhile
-    waits for a short batch at most."""
-    return [queue.popleft() for _ in range(min(MAX_BATCH, max(1, len(queue) // 4)))]
-
-
-def _batch_on_writer(conn: sqlite3.Connection, jobs: list[_Job[Any]], txs: list[Tx]) -> list[_Outcome]:
-    """On the writer's thread, as one call: one transaction, each unit in its own savepoint, one commit
-    (or a rollback, if no unit committed). A SQLite error that ends the transaction itself raises, and
-    the whole batch is lost: none of it was kept."""
-    conn.execute("BEGIN IMMEDIATE")
+    Returns how the batch stands ("empty", "open", "committed" or "lost") and the unit's result or
+    its exception, which the caller raises once the batch is settled.
+    """
+    conn = tx._conn
     try:
-        outcomes = [_unit_in_batch(conn, job.unit, tx) for job, tx in zip(jobs, txs, strict=True)]
-        if any(o.committed for o in outcomes):
-            conn.commit()
-        else:
-            conn.rollback()
-    except BaseException:
-        if conn.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                conn.rollback()
-        raise
-    return outcomes
-
-
-def _unit_in_batch(conn: sqlite3.Connection, unit: Callable[[Tx], Coroutine[Any, Any, Any]], tx: Tx) -> _Outcome:
-    """One unit inside the batch's transaction: kept if it committed, else rolled back to before it."""
-    conn.execute("SAVEPOINT unit")
+        conn.execute("BEGIN IMMEDIATE" if first else "SAVEPOINT unit")
+    except sqlite3.Error as exc:
+        return ("lost" if not first else "empty"), exc
     try:
-        value = _drive(unit(tx))
+        value: T | BaseException = _drive(unit(tx))
     except Exception as exc:
-        tx.committed = False
-        conn.execute("ROLLBACK TO unit")
-        conn.execute("RELEASE unit")
-        return _Outcome(False, error=exc)
-    if not tx.committed:
-        conn.execute("ROLLBACK TO unit")
-    conn.execute("RELEASE unit")
-    return _Outcome(tx.committed, value)
+        value = exc
+    try:
+        if first and not tx.committed:
+            conn.rollback()
+            return "empty", value
+        if not first:
+            if not tx.committed:
+                conn.execute("ROLLBACK TO unit")
+            conn.execute("RELEASE unit")
+        if commit_now or not tx.committed:
+            conn.commit()
+            return "committed", value
+        return "open", value
+    except sqlite3.Error as exc:
+        with contextlib.suppress(sqlite3.Error):
+            conn.rollback()
+        return "lost", exc
 
 
 def _connect(path: Path) -> sqlite3.Connection:
