@@ -31,20 +31,19 @@ RESEND_AFTER = timedelta(minutes=2)  # times the failures so far: a phone switch
 RESEND_WITHIN = timedelta(minutes=30)  # an older message would arrive out of context: not re-sent
 
 
-async def on_status(core: Core, sid: str, status: str, error_code: int | None, outbox_id: int | None = None) -> None:
+async def on_status(core: Core, sid: str, status: str, error_code: int | None) -> None:
     """Record one status callback; act on a failure the first time it is reported.
 
-    `outbox_id` is the channel's note of the outbox row of a message sent in a dispatcher round that
-    has not been recorded yet.
+    The send is on record from the moment Twilio accepted it (bot.channels.sms_channel), so a report
+    that races ahead of the dispatcher's round still finds its outbox row.
     """
     now = core.clock.now()
 
     async def unit(tx: Tx) -> OutboxItem | None:
         known = await sms.get(tx, sid)
         item: OutboxItem | None = None
-        row_id = known.outbox_id if known is not None else outbox_id
-        if row_id is not None:
-            item = await outbox.get(tx, row_id)
+        if known is not None and known.outbox_id is not None:
+            item = await outbox.get(tx, known.outbox_id)
         elif known is None:
             item = await outbox.by_provider_id(tx, "sms", sid)
         await sms.record_status(
@@ -57,20 +56,37 @@ async def on_status(core: Core, sid: str, status: str, error_code: int | None, o
             case_id=item.case_id if item else None,
             recipient=item.recipient if item else "unknown",
         )
-        acted = None
-        if status in sms.FAILED and item is not None and await sms.claim_failure(tx, sid):
-            if item.recipient == "practitioner":
-                await _alert_undelivered(tx, item, now)
-            elif item.case_id is not None:  # a stranger's one neutral line is never sent again
-                await _survivor_undelivered(tx, core, item, item.case_id, error_code, now)
-            acted = item
+        acted = await act_on_failure(tx, core, sid, item, status, error_code, now)
         await tx.commit()
-        return acted
+        return item if acted else None
 
     acted = await core.db.run(unit, urgent=True)  # a failed alert must move on without queueing
     if acted is not None:
         log.warning("sms undelivered outbox=%s status=%s error=%s", acted.id, status, error_code)
         core.wake_dispatcher()
+
+
+async def act_on_failure(
+    tx: Tx, core: Core, sid: str, item: OutboxItem | None, status: str, error_code: int | None, now: datetime
+) -> bool:
+    """Act once on a message that did not arrive (a repeated report, or a second look, does nothing)."""
+    if status not in sms.FAILED or item is None or not await sms.claim_failure(tx, sid):
+        return False
+    if item.recipient == "practitioner":
+        await _alert_undelivered(tx, item, now)
+    elif item.case_id is not None:  # a stranger's one neutral line is never sent again
+        await _survivor_undelivered(tx, core, item, item.case_id, error_code, now)
+    return True
+
+
+async def on_send_recorded(tx: Tx, core: Core, sid: str, now: datetime) -> bool:
+    """A send just put on record: a failure reported before that (a callback that raced ahead, when its
+    outbox row was not known yet) is acted on now."""
+    known = await sms.get(tx, sid)
+    if known is None or known.outbox_id is None:
+        return False
+    item = await outbox.get(tx, known.outbox_id)
+    return await act_on_failure(tx, core, sid, item, known.status, known.error_code, now)
 
 
 async def _survivor_undelivered(

@@ -97,7 +97,6 @@ class DeliveryReport:
 
     status: str
     error_code: int | None
-    outbox_id: int | None = None  # the sender's note, for a message whose send is not recorded yet
 
 
 Payload = (

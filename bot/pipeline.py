@@ -58,7 +58,7 @@ async def receive(core: Core, msg: Inbound) -> Received:
         # Several reports come for one message (queued, sent, delivered...): each is recorded, and a
         # failure is acted on once (storage.sms.claim_failure), not deduplicated by provider id.
         report = msg.payload
-        await delivery_reports.on_status(core, msg.provider_id, report.status, report.error_code, report.outbox_id)
+        await delivery_reports.on_status(core, msg.provider_id, report.status, report.error_code)
         return Received(Outcome.PROCESSED)
     if isinstance(msg.payload, Unreadable):
         return await keep_failed(core, msg)

@@ -36,6 +36,7 @@ class SmsTransport:
         SmsWebhooks(self.settings, self.channel).add_routes(web_app)
 
     async def start(self, host: Host) -> None:
+        self.channel.core = host.core
         # The kind of sender and the pace only: the number itself is left out of logs.
         log.info("sms ready sender=%s rate=%g/s", self.settings.sender_kind, self.settings.rate)
         if not self.settings.two_way:

@@ -16,12 +16,14 @@ import aiohttp
 from twilio.base.exceptions import TwilioException  # type: ignore[import-untyped]
 from twilio.rest import Client  # type: ignore[import-untyped]
 
+from bot import delivery_reports
 from bot.alert_text import render
 from bot.channels.base import Capabilities, Outgoing, SendError
 from bot.channels.segments import Segments, segments
 from bot.channels.sms_http import RETRY_AFTER, TwilioHttp
 from bot.channels.sms_pacing import Pacer
 from bot.channels.sms_settings import SmsSettings
+from bot.core import Core
 from storage import sms
 from storage.db import Tx
 
@@ -122,8 +124,11 @@ class SmsChannel:
     def __init__(self, settings: SmsSettings) -> None:
         self.settings = settings
         self.pacer = Pacer(settings.rate)
-        # Sent, but the dispatcher's round has not committed yet: a status callback arriving that
-        # early still finds its outbox item here.
+        # Serving: the core, so that each send is on record the moment Twilio accepts it, and a status
+        # callback racing ahead of the dispatcher's round finds it in the database, not in memory.
+        self.core: Core | None = None
+        # Sent, not yet in the dispatcher's round: what it writes with the round (a one-shot command has
+        # no core, and no status callback can reach it).
         self.unrecorded: dict[str, Unrecorded] = {}
         self._http: TwilioHttp | None = None
         self._client: Any = None
@@ -146,14 +151,32 @@ class SmsChannel:
         meta = message.meta
         if len(self.unrecorded) >= MAX_UNRECORDED:
             self.unrecorded.pop(next(iter(self.unrecorded)))
-        self.unrecorded[sid] = Unrecorded(
+        sent = self.unrecorded[sid] = Unrecorded(
             _int(meta.get("outbox_id")),
             _int(meta.get("case_id")),
             "survivor" if survivor else "practitioner",
             cost,
             status,
         )
+        if self.core is not None:
+            await self._record(self.core, sid, sent)
         return sid
+
+    async def _record(self, core: Core, sid: str, sent: Unrecorded) -> None:
+        """Put the send on record now. It went out: a failure here must not make it go again."""
+
+        async def unit(tx: Tx) -> bool:
+            now = core.clock.now()
+            await _record_sent(tx, sid, sent, now)
+            acted = await delivery_reports.on_send_recorded(tx, core, sid, now)
+            await tx.commit()
+            return acted
+
+        try:
+            if await core.db.run(unit, urgent=sent.recipient == "practitioner"):
+                core.wake_dispatcher()  # a failure reported before this: its re-send or fallback is queued
+        except Exception as exc:
+            log.error("sms send not put on record error=%s", type(exc).__name__)
 
     async def _create(self, address: str, text: str, message: Outgoing, *, urgent: bool) -> tuple[str, str, Segments]:
         cost = segments(text)
@@ -176,19 +199,8 @@ class SmsChannel:
     async def note_sent(self, tx: Tx, sid: str, now: datetime) -> None:
         """The dispatcher marks the item sent: write its delivery row in that same transaction."""
         sent = self.unrecorded.pop(sid, None)
-        if sent is None:
-            return
-        await sms.record_sent(
-            tx,
-            sid,
-            outbox_id=sent.outbox_id,
-            case_id=sent.case_id,
-            recipient=sent.recipient,
-            encoding=sent.cost.encoding,
-            segments=sent.cost.count,
-            status=sent.status,
-            now=now,
-        )
+        if sent is not None:
+            await _record_sent(tx, sid, sent, now)
 
     async def delete(self, address: str, provider_ids: list[str]) -> None:
         return None  # SMS cannot be unsent
@@ -198,3 +210,17 @@ class SmsChannel:
         if self._http is not None:
             await self._http.close()
         self._http = self._client = None
+
+
+async def _record_sent(tx: Tx, sid: str, sent: Unrecorded, now: datetime) -> None:
+    await sms.record_sent(
+        tx,
+        sid,
+        outbox_id=sent.outbox_id,
+        case_id=sent.case_id,
+        recipient=sent.recipient,
+        encoding=sent.cost.encoding,
+        segments=sent.cost.count,
+        status=sent.status,
+        now=now,
+    )

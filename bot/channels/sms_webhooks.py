@@ -127,7 +127,5 @@ class SmsWebhooks:
         if not MESSAGE_SID.fullmatch(sid) or not STATUS.fullmatch(status) or not (code == "" or code.isdigit()):
             log.warning("sms status refused reason=malformed")
             return refuse(400, "a Twilio status callback needs MessageSid and MessageStatus")
-        early = self.channel.unrecorded.get(sid)  # sent this very round: the outbox row is not marked yet
-        report = DeliveryReport(status, int(code) if code else None, early.outbox_id if early else None)
-        await host.receive(Inbound("sms", "", sid, report))
+        await host.receive(Inbound("sms", "", sid, DeliveryReport(status, int(code) if code else None)))
         return twiml()

@@ -10,6 +10,8 @@ import pytest
 
 from bot import commands
 from bot.channels.base import Outgoing
+from bot.channels.segments import segments
+from bot.channels.sms_channel import Unrecorded
 from tests.fakes.sms_harness import DUTY_PHONE, IDVA_PHONE, PUBLIC_URL, SURVIVOR, SmsWorld, sms_world
 from tests.fakes.twilio_api import Sent
 
@@ -202,5 +204,25 @@ async def test_a_failure_reported_before_the_dispatcher_round_commits_is_still_a
     assert (await w.fake.status(sid, "undelivered", UNREACHABLE))[0] == 200
     copies = await w.rows("SELECT message FROM outbox WHERE status = 'pending' AND id != ?", (item["id"],))
     assert [c["message"] for c in copies] == [item["message"]]  # queued again, to go out in two minutes
+    [row] = await w.rows("SELECT outbox_id, recipient, handled FROM sms_deliveries WHERE provider_id = ?", (sid,))
+    assert row == {"outbox_id": item["id"], "recipient": "survivor", "handled": 1}
+
+
+async def test_a_failure_reported_before_the_send_is_on_record_is_acted_on_when_it_is(w: SmsWorld) -> None:
+    """Twilio's callback can overtake our own record of the send: the failure waits in the database
+    (not in memory) and is acted on, once, the moment the send is on record."""
+    await w.onboard()
+    await w.text(SURVIVOR, "hello")
+    [item] = await w.rows("SELECT id, case_id, message FROM outbox WHERE status = 'pending'")
+    sid = "SM" + "f" * 32
+    report = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": str(UNREACHABLE)}
+    status, _, _ = await w.fake.post_signed(PUBLIC_URL + "/sms/status", {**report, "AccountSid": w.fake.account_sid})
+    assert status == 200  # recorded, though nothing is known of the message yet
+    assert await w.rows("SELECT id FROM outbox WHERE status = 'pending' AND id != ?", (item["id"],)) == []
+    sent = Unrecorded(item["id"], item["case_id"], "survivor", segments(IDLE), "queued")
+    await w.transport.channel._record(w.app.core, sid, sent)  # what send() does once Twilio accepted it
+    await w.transport.channel._record(w.app.core, sid, sent)  # and a second look acts no more
+    copies = await w.rows("SELECT message FROM outbox WHERE status = 'pending' AND id != ?", (item["id"],))
+    assert [c["message"] for c in copies] == [item["message"]]  # queued again, once
     [row] = await w.rows("SELECT outbox_id, recipient, handled FROM sms_deliveries WHERE provider_id = ?", (sid,))
     assert row == {"outbox_id": item["id"], "recipient": "survivor", "handled": 1}
