@@ -7,11 +7,15 @@ the only stand-ins are channel classes with the Channel protocol, since failing 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bot import commands
 from bot.app import App
@@ -21,6 +25,7 @@ from bot.channels.simulator import SimulatorChannel
 from bot.dispatcher import Dispatcher
 from bot.pipeline import Handled, InboundMessage, handle_inbound
 from bot.scheduler import TimerRunner
+from storage.db import Database
 from tests.conftest import World
 
 PHONE = "+447700900123"
@@ -165,3 +170,17 @@ async def restarted(world: World) -> AsyncIterator[App]:
     await world.app.db.close()
     async with open_app(world.settings, clock=world.clock, simulator=world.sim, seed=11) as app:
         yield app
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh database file of its own, for tests of the storage layer itself."""
+    database = await Database.open(tmp_path / "store.db", create=True)
+    yield database
+    await database.close()
+
+
+def committed_slugs(path: Path) -> set[str]:
+    """The services another connection sees: what is committed, and only that."""
+    with sqlite3.connect(path) as other:
+        return {row[0] for row in other.execute("SELECT slug FROM services")}

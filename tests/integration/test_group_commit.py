@@ -4,31 +4,17 @@ durable when its `async with` exits."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from bot import commands
 from storage import services
 from storage.db import Database
 from tests.conftest import World
+from tests.integration.conftest import committed_slugs
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "group.db", create=True)
-    yield database
-    await database.close()
-
-
-def committed_slugs(path: Path) -> set[str]:
-    with sqlite3.connect(path) as other:
-        return {row[0] for row in other.execute("SELECT slug FROM services")}
 
 
 async def add(db: Database, slug: str, *, commit: bool = True, fail: bool = False) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,12 +14,6 @@ from storage.rekey import ENCRYPTED
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "store.db", create=True)
-    yield database
-    await database.close()
 
 
 async def slugs(db: Database) -> list[str]:
