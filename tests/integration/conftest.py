@@ -23,8 +23,12 @@ from bot.bootstrap import open_app
 from bot.channels.base import Capabilities, Channel, Outgoing, SendError
 from bot.channels.simulator import SimulatorChannel
 from bot.dispatcher import Dispatcher
+from bot.i18n import to_message
 from bot.pipeline import Handled, InboundMessage, handle_inbound
 from bot.scheduler import TimerRunner
+from flows import replies as R
+from flows.model import Reply
+from storage import outbox
 from storage.db import Database
 from tests.conftest import World
 
@@ -184,3 +188,21 @@ def committed_slugs(path: Path) -> set[str]:
     """The services another connection sees: what is committed, and only that."""
     with sqlite3.connect(path) as other:
         return {row[0] for row in other.execute("SELECT slug FROM services")}
+
+
+async def queue_neutral(world: World, case_id: int, address: str, params: dict[str, Any] | None = None) -> int:
+    """Put one neutral line for a survivor in the outbox, as the pipeline would; its outbox id."""
+    async with world.app.db.transaction() as tx:
+        item = await outbox.to_survivor(
+            tx,
+            world.app.crypto,
+            case_id=case_id,
+            channel="simulator",
+            address=address,
+            language="en_GB",
+            timezone="Europe/London",
+            message=to_message(Reply(R.NEUTRAL, params=params or {})),
+            now=world.clock.now(),
+        )
+        await tx.commit()
+    return item

@@ -8,14 +8,11 @@ from datetime import timedelta
 from bot.channels.base import Capabilities, Outgoing
 from bot.channels.simulator import SimulatorChannel
 from bot.dispatcher import Dispatcher
-from bot.i18n import to_message
-from flows import replies as R
-from flows.model import Reply
 from storage import outbox
 from storage.db import Tx
 from storage.outbox import Busy
 from tests.conftest import World
-from tests.integration.conftest import PHONE, inbox, rows
+from tests.integration.conftest import PHONE, inbox, queue_neutral, rows
 
 OTHER = "+447700900456"
 
@@ -47,20 +44,8 @@ async def plan(tx: Tx, sql: str, params: tuple[object, ...]) -> list[str]:
 
 
 async def queue(world: World, case_id: int, address: str, n: int) -> None:
-    async with world.app.db.transaction() as tx:
-        for _ in range(n):
-            await outbox.to_survivor(
-                tx,
-                world.app.crypto,
-                case_id=case_id,
-                channel="simulator",
-                address=address,
-                language="en_GB",
-                timezone="Europe/London",
-                message=to_message(Reply(R.NEUTRAL)),
-                now=world.clock.now(),
-            )
-        await tx.commit()
+    for _ in range(n):
+        await queue_neutral(world, case_id, address)
 
 
 async def case_id(world: World, ref: str) -> int:

@@ -7,15 +7,12 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot import commands, pruning
-from bot.i18n import to_message
-from flows import replies as R
-from flows.model import Reply
-from storage import alerts, deliveries, outbox
+from storage import alerts, deliveries
 from storage.deliveries import Delivery
 from storage.keys import load_keys
 from tests.conftest import World
 from tests.forensics import recoverable
-from tests.integration.conftest import PHONE, case_row, rows, scalar
+from tests.integration.conftest import PHONE, case_row, queue_neutral, rows, scalar
 
 PLANTED = "Quillon-7781 was here"  # a parameter of one message: in no other table
 
@@ -24,19 +21,7 @@ async def sent_with_planted_words(world: World) -> int:
     """Onboarded, then a message carrying PLANTED queued and sent; returns the case id."""
     await world.onboard(PHONE)
     case_id = int((await case_row(world, (await rows(world.app, "SELECT ref FROM cases"))[0]["ref"]))["id"])
-    async with world.app.db.transaction() as tx:
-        await outbox.to_survivor(
-            tx,
-            world.app.crypto,
-            case_id=case_id,
-            channel="simulator",
-            address=PHONE,
-            language="en_GB",
-            timezone="Europe/London",
-            message=to_message(Reply(R.NEUTRAL, params={"note": PLANTED})),
-            now=world.clock.now(),
-        )
-        await tx.commit()
+    await queue_neutral(world, case_id, PHONE, {"note": PLANTED})
     await world.deliver()
     return case_id
 
@@ -105,19 +90,7 @@ async def test_an_alert_left_open_past_the_window_can_still_be_acknowledged_by_w
 
 async def test_pending_messages_are_never_pruned(world: World) -> None:
     case_id = await sent_with_planted_words(world)
-    async with world.app.db.transaction() as tx:
-        pending = await outbox.to_survivor(
-            tx,
-            world.app.crypto,
-            case_id=case_id,
-            channel="simulator",
-            address=PHONE,
-            language="en_GB",
-            timezone="Europe/London",
-            message=to_message(Reply(R.NEUTRAL)),
-            now=world.clock.now(),
-        )
-        await tx.commit()
+    pending = await queue_neutral(world, case_id, PHONE)
     world.clock.advance(timedelta(days=30))
     await pruning.prune(world.app.db, world.clock)
     assert await rows(world.app, "SELECT id, status FROM outbox") == [{"id": pending, "status": "pending"}]
