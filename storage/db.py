@@ -267,7 +267,14 @@ class Database:
             batch.size += 1
             commit_now = urgent or not self._lock.waiting or batch.size >= MAX_BATCH
             tx = Tx(self._writer.conn)
-            outcome, value = await self._writer.call(lambda: _unit_on_writer(tx, unit, first, commit_now))
+            job = asyncio.ensure_future(self._writer.call(lambda: _unit_on_writer(tx, unit, first, commit_now)))
+            try:
+                outcome, value = await asyncio.shield(job)
+            except asyncio.CancelledError:
+                # The unit runs to its end on the thread anyway: settle its batch before anyone else goes.
+                outcome, value = await job
+                await self._after_unit(tx, batch, outcome, value)
+                raise
             await self._after_unit(tx, batch, outcome, value)
         finally:
             self._lock.release()

@@ -125,5 +125,6 @@ async def test_a_cancelled_caller_does_not_leave_the_connection_mid_unit(db: Dat
     release.set()
     with pytest.raises(asyncio.CancelledError):
         await task
+    assert db._batch is None  # its batch was settled (committed), not left open for the next unit to trip on
+    assert committed_slugs(db.path) == {"slow"}
     assert await add(db, "next")  # the writer finished the unit before anyone else used it
-    assert "next" in committed_slugs(db.path)
