@@ -21,8 +21,8 @@ from bot.handlers import Effects
 from bot.health import TIMERS_BOUND, Heartbeat
 from bot.planning import case_schedule, plan_next
 from bot.survivor_step import advance
-from flows.model import ConversationState, Expiry, Input, StartCheckin, Timeout
-from flows.timers import Ending, Slot, checkin_due, ending, remind, slots_passed
+from flows.model import ConversationState, Expiry, StartCheckin, Timeout
+from flows.timers import Act, Slot, checkin_due, conversation_timer, slots_passed
 from storage import audit, cases, checkins, outbox, services, timers
 from storage.db import Tx
 from storage.timers import Timer
@@ -135,28 +135,39 @@ class TimerRunner:
         if await checkins.open_checkin(tx, case_id, slot[0], slot[1], now, status="missed_system"):
             await audit.log(tx, now, "system", "checkin_missed_by_system", case_id, slot[0])
 
-    def _conversation(self, inp: Input) -> Callable[[Tx, Timer, datetime], Awaitable[None]]:
+    def _conversation(self, inp: Timeout | Expiry) -> Callable[[Tx, Timer, datetime], Awaitable[None]]:
         async def fire(tx: Tx, timer: Timer, now: datetime) -> None:
             assert timer.case_id is not None
             convo = await checkins.conversation(tx, timer.case_id)
             if convo.checkin_id != timer.payload.get("checkin_id"):
-                return  # that check-in is over already
+                return  # that check-in is over already: its timer has nothing left to act on
             case = await cases.get(tx, timer.case_id)
             service = await services.get(tx, case.service_id)
             started = await checkins.started_at(tx, convo.checkin_id) if convo.checkin_id is not None else None
-            if isinstance(inp, Timeout):
-                grace = service.missed_policy.grace
-                if not remind(now, ZoneInfo(case.timezone), case.safe_windows, started, grace):
-                    return
-            if isinstance(inp, Expiry) and convo.checkin_id is not None:
-                delivered = started is None or await outbox.delivered_since(tx, case.id, started)
-                end = ending(now, timer.due_at, started, delivered, convo.state.answered)
-                if end is not Ending.ASSESS:
-                    # The system missed this one, not the survivor: it never counts against her.
-                    await checkins.close_checkin(tx, convo.checkin_id, "missed_system", now)
-                    await checkins.save_conversation(tx, case.id, checkins.Conversation(ConversationState(), None), now)
-                    await audit.log(tx, now, "system", end.value, case.id)
-                    return
+            delivered = True
+            if isinstance(inp, Expiry) and started is not None:  # asked only where the rule reads it
+                delivered = await outbox.delivered_since(tx, case.id, started)
+            act = conversation_timer(
+                inp,
+                now,
+                timer.due_at,
+                ZoneInfo(case.timezone),
+                case.safe_windows,
+                service.missed_policy.grace,
+                checkin_open=convo.checkin_id is not None,
+                started=started,
+                delivered=delivered,
+                answered=convo.state.answered,
+            )
+            if act is Act.SKIP:
+                return
+            if act in (Act.UNDELIVERED, Act.UNWATCHED):
+                assert convo.checkin_id is not None
+                # The system missed this one, not the survivor: it never counts against her.
+                await checkins.close_checkin(tx, convo.checkin_id, "missed_system", now)
+                await checkins.save_conversation(tx, case.id, checkins.Conversation(ConversationState(), None), now)
+                await audit.log(tx, now, "system", act.value, case.id)
+                return
             await advance(tx, self.app, case, service, inp, now, Effects(checkin_id=convo.checkin_id))
 
         return fire

@@ -13,6 +13,7 @@ from enum import Enum
 from zoneinfo import ZoneInfo
 
 from flows.events import SafeWindow
+from flows.model import Expiry, Timeout
 from flows.schedule import Schedule, in_window, next_due, slot_time, window_end
 
 LATE = timedelta(minutes=2)  # a timer fired later than this was found after downtime
@@ -104,3 +105,40 @@ def ending(now: datetime, due_at: datetime, started: datetime | None, delivered:
         # She may have answered while nobody was listening.
         return Ending.UNWATCHED
     return Ending.ASSESS
+
+
+class Act(str, Enum):
+    """What a check-in's reminder or expiry timer does when it fires."""
+
+    SKIP = "skip"  # nothing is sent or recorded
+    REMIND = "remind"  # the flow takes its Timeout: the nudge goes
+    EXPIRE = "expire"  # the flow takes its Expiry: missed by her, or assessed on what she said
+    UNDELIVERED = Ending.UNDELIVERED.value  # closed as missed by the system: it never reached her phone
+    UNWATCHED = Ending.UNWATCHED.value  # closed as missed by the system: its end found after downtime
+
+
+_ENDS = {Ending.ASSESS: Act.EXPIRE, Ending.UNDELIVERED: Act.UNDELIVERED, Ending.UNWATCHED: Act.UNWATCHED}
+
+
+def conversation_timer(
+    inp: Timeout | Expiry,
+    now: datetime,
+    due_at: datetime,
+    tz: ZoneInfo,
+    windows: tuple[SafeWindow, ...],
+    grace: timedelta,
+    *,
+    checkin_open: bool,
+    started: datetime | None,
+    delivered: bool,
+    answered: int,
+) -> Act:
+    """A reminder (Timeout) or expiry timer of the current conversation fired at `now`, due at `due_at`.
+
+    `delivered`: whether anything reached her phone since `started`; read only for an expiry of a started check-in.
+    """
+    if isinstance(inp, Timeout):
+        return Act.REMIND if remind(now, tz, windows, started, grace) else Act.SKIP
+    if not checkin_open:
+        return Act.EXPIRE  # no check-in to judge: the flow closes whatever it holds
+    return _ENDS[ending(now, due_at, started, delivered, answered)]
