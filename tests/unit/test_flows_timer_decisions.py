@@ -12,7 +12,7 @@ import pytest
 from flows.events import SafeWindow
 from flows.model import Expiry, Timeout
 from flows.schedule import Schedule, parse_schedule, parse_windows
-from flows.timers import LATE, MAX_CATCH_UP, Act, CheckinDue, Slot, checkin_due, conversation_timer, slots_passed
+from flows.timers import Act, CheckinDue, Slot, checkin_due, conversation_timer, slots_passed
 
 LONDON = ZoneInfo("Europe/London")
 MORNINGS = parse_windows("09:00-12:00")
@@ -158,6 +158,16 @@ CHECKINS = [
         CheckinDue((), ten(23), None, False, "open"),
     ),
     (
+        "summer time: her window ends at 11:00 UTC",
+        Fired(DAILY, MORNINGS, s("2026-10-24T10:00", at(10, 24, 9)), at(10, 24, 11)),
+        CheckinDue((), s("2026-10-24T10:00", at(10, 24, 9)), at(10, 24, 11), False, "stale"),
+    ),
+    (
+        "summer time: a 09:30 slot found late is judged on her wall clock, inside her window",
+        Fired(parse_schedule("daily@09:30"), MORNINGS, s("2026-10-24T09:30", at(10, 24, 8, 30)), at(10, 24, 8, 40)),
+        CheckinDue((), s("2026-10-24T09:30", at(10, 24, 8, 30)), at(10, 24, 8, 40), True),
+    ),
+    (
         "autumn: the repeated hour makes her night window an hour longer, so a late slot still goes",
         Fired(AT_NIGHT, NIGHT, AUTUMN_SLOT, at(10, 25, 2, 30)),  # 02:30 GMT, window ends 03:00 GMT
         CheckinDue((), AUTUMN_SLOT, at(10, 25, 2, 30), True),
@@ -200,8 +210,8 @@ def test_a_due_checkin_timer(fired: Fired, expected: CheckinDue) -> None:
 def test_catch_up_after_years_down_stops_at_the_bound_and_sends_nothing_stale() -> None:
     now = nov(23, 10, 30) + timedelta(days=3 * 365)
     due = decide(Fired(DAILY, MORNINGS, ten(23), now))
-    last = nov(23, 10) + timedelta(days=MAX_CATCH_UP)  # the bound's slot, long before `now`
-    assert len(due.missed_earlier) == MAX_CATCH_UP  # the fired slot and the next MAX_CATCH_UP - 1
+    last = nov(23, 10) + timedelta(days=400)  # the bound's slot (400 looked at), long before `now`
+    assert len(due.missed_earlier) == 400  # the fired slot and the next 399
     assert due.missed_earlier[0] == ten(23)
     assert due.slot == (f"{last:%Y-%m-%d}T10:00", last)
     assert (due.start, due.why_not, due.plan_after) == (False, "stale", now)  # planning goes on from now
@@ -252,15 +262,16 @@ def test_a_reminder_does_not_read_delivery() -> None:
 
 
 EXPIRES = nov(23, 12)
+TWO_MINUTES = timedelta(minutes=2)  # later than this, an expiry was found after downtime
 
 # (name, fired at, check-in open, started, delivered, answered, expected)
 EXPIRIES = [
     ("on time, nothing answered: hers to miss", EXPIRES, True, nov(23, 10), True, 0, Act.EXPIRE),
     ("on time, partly answered: assessed", EXPIRES, True, nov(23, 10), True, 2, Act.EXPIRE),
-    ("late by LATE exactly: still watched", EXPIRES + LATE, True, nov(23, 10), True, 0, Act.EXPIRE),
+    ("two minutes late: still watched", EXPIRES + TWO_MINUTES, True, nov(23, 10), True, 0, Act.EXPIRE),
     (
-        "late by more than LATE, nothing recorded: unwatched",
-        EXPIRES + LATE + timedelta(seconds=1),
+        "more than two minutes late, nothing recorded: unwatched",
+        EXPIRES + TWO_MINUTES + timedelta(seconds=1),
         True,
         nov(23, 10),
         True,
