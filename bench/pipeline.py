@@ -94,6 +94,8 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
     with sql.installed() if args.profile else nullcontext(sql):
         async with open_app(settings, clock=clock, simulator=sim, seed=args.seed) as app:
             survivors, _ = await onboard_all(app, sim, service_id, n)
+            if args.profile:
+                sql.watch(app.db)
             setup_seconds = time.perf_counter() - t0
             rss_setup = peak_rss_mib()
             probe = Probe(phase=fig)
