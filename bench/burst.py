@@ -20,7 +20,7 @@ async def answer(app: App, fig: Figures, s: Survivor, rnd: int, codeword: bool) 
         started = time.perf_counter()
         if carries_codeword:
             fig.sent_at[s.ref] = started
-        handled = await handle_inbound(app, msg)
+        handled = await handle_inbound(app.core, msg)
         fig.record(handled.outcome, started, time.perf_counter(), carries_codeword)
 
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from bot.app import App
 from bot.channels.base import Channel, Outgoing
 from bot.dispatcher import Dispatcher
-from bot.pipeline import Outcome
+from bot.inbound import Outcome
 from bot.scheduler import TimerRunner
 from storage import db as storage_db
 from storage.db import Tx
@@ -145,7 +145,7 @@ async def dispatcher_running(app: App) -> AsyncIterator[None]:
 async def fire_checkins(app: App, fig: Figures) -> float:
     """Start every check-in due at the clock's time, timing the timer runner; returns perf_counter at the end."""
     t0 = time.perf_counter()
-    fig.timers_fired += await TimerRunner(app).run_due()
+    fig.timers_fired += await TimerRunner(app.core).run_due()
     t1 = time.perf_counter()
     fig.timer_seconds += t1 - t0
     return t1

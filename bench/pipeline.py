@@ -38,7 +38,7 @@ from bot.bootstrap import open_app
 from bot.channels.simulator import SimulatorChannel
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.pipeline import Outcome
+from bot.inbound import Outcome
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

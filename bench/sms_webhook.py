@@ -97,7 +97,7 @@ async def prepare(folder: Path, env: dict[str, str], survivors: int) -> None:
                 app, svc, idva=idva, channel="sms", address=number(i), name=None, intake="standard"
             )
             for k, line in enumerate((code, *ONBOARDING)):
-                await handle_inbound(app, InboundMessage("sms", number(i), line, f"SMsetup{i:08x}{k:022x}"))
+                await handle_inbound(app.core, InboundMessage("sms", number(i), line, f"SMsetup{i:08x}{k:022x}"))
         async with app.db.transaction() as tx:  # the onboarding replies are not part of the measurement
             await tx.execute("UPDATE outbox SET status = 'cancelled' WHERE status = 'pending'")
             await tx.commit()

@@ -70,7 +70,7 @@ async def send_at(app: App, st: Steady, s: Survivor, k: int, rnd: int, codeword:
         msg, carries_codeword = reply(s, rnd, k, codeword)
         if carries_codeword:
             st.sent_at[s.ref] = planned
-        handled = await handle_inbound(app, msg)
+        handled = await handle_inbound(app.core, msg)
         done_at = time.perf_counter()
         st.record(handled.outcome, planned, done_at, carries_codeword)
         st.service.append(held.get())

@@ -12,7 +12,8 @@ from bot.app import App
 from bot.channels.simulator import SimulatorChannel
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
-from bot.pipeline import InboundMessage, Outcome, handle_inbound
+from bot.inbound import Outcome
+from bot.pipeline import InboundMessage, handle_inbound
 from storage import services
 from storage.db import Database
 from storage.keys import create_key_file
@@ -75,7 +76,7 @@ async def onboard(app: App, service_id: int, idva: int, i: int) -> Survivor:
     ref, code = await commands.enrol(app, service_id, idva=idva, channel="simulator", address=address,
                                      name=f"Survivor {i}", intake="medium")
     for k, text in enumerate((code, "YES", "1 2 3", EXIT_WORD, "1", codeword, "1", "SKIP")):
-        handled = await handle_inbound(app, InboundMessage("simulator", address, text, f"setup-{i}-{k}"))
+        handled = await handle_inbound(app.core, InboundMessage("simulator", address, text, f"setup-{i}-{k}"))
         if handled.outcome is not Outcome.PROCESSED:
             raise SystemExit(f"setup: onboarding message {k} of survivor {i} was {handled.outcome.value}")
     await commands.set_schedule(app, service_id, ref, SCHEDULE)
