@@ -20,7 +20,7 @@ async def answer(app: App, fig: Figures, s: Survivor, rnd: int, codeword: bool) 
         started = time.perf_counter()
         if carries_codeword:
             fig.sent_at[s.ref] = started
-        handled = await handle_inbound(app, msg)
+        handled = await handle_inbound(app.core, msg)
         fig.record(handled.outcome, started, time.perf_counter(), carries_codeword)
 
 
@@ -33,7 +33,7 @@ async def run_round(app: App, clock: FixedClock, sim: SimulatorChannel, survivor
         t1 = await fire_checkins(app, fig)
         await asyncio.gather(*(answer(app, fig, s, rnd, s.index in chosen) for s in survivors))
         t2 = time.perf_counter()
-        await wait_for_outbox(app)
+        fig.drained &= await wait_for_outbox(app)
         t3 = time.perf_counter()
     fig.inbound += len(survivors) * REPLIES
     fig.answer_seconds += t2 - t1

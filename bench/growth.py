@@ -7,12 +7,14 @@ day answered by every survivor, with the dispatcher running). In the pruned run 
 messages' content `--window-days` days, and `bot.pruning.prune` runs after each day's check-in, as
 serve runs it every few minutes. The first `--window-days` days fill the window; growth is measured over
 the `--checkins` days after them, as pages in use (page_count - freelist_count) after a checkpoint.
+The last line is JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import sqlite3
@@ -75,6 +77,8 @@ async def bench(args: argparse.Namespace) -> None:
         print(f"database bytes per survivor per check-in, {label}: {value:,.0f}")
     kept, pruned = figures.values()
     print(f"pruned / never pruned: {pruned / kept:.2f}")
+    summary = {"window_days": args.window_days, "never_pruned": round(kept), "pruned": round(pruned)}
+    print(json.dumps({**summary, "ratio": round(pruned / kept, 3)}, separators=(",", ":")))
 
 
 def main(argv: list[str] | None = None) -> int:

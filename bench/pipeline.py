@@ -38,7 +38,7 @@ from bot.bootstrap import open_app
 from bot.channels.simulator import SimulatorChannel
 from bot.clock import FixedClock
 from bot.config import Settings
-from bot.pipeline import Outcome
+from bot.inbound import Outcome
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=150.0,
                    help="steady-rate phase: answers per second, Poisson, open loop (default 150; 0 skips the phase)")
     p.add_argument("--profile", action="store_true",
-                   help="profile the burst phase: SQLite time per statement and cProfile of our code")
+                   help="profile the burst phase: time on the writer's thread per kind of unit of work, and cProfile")
     args = p.parse_args(argv)
     if args.survivors < 1 or args.checkins < 1 or args.raw_seconds <= 0:
         p.error("--survivors, --checkins and --raw-seconds must be positive")
@@ -93,10 +93,12 @@ async def bench(args: argparse.Namespace, folder: Path) -> int:
     # The writer-thread timer wraps every unit of work, so it is installed only when asked for.
     with sql.installed() if args.profile else nullcontext(sql):
         async with open_app(settings, clock=clock, simulator=sim, seed=args.seed) as app:
-            survivors, idva = await onboard_all(app, sim, service_id, n)
+            survivors, _ = await onboard_all(app, sim, service_id, n)
+            if args.profile:
+                sql.watch(app.db)
             setup_seconds = time.perf_counter() - t0
             rss_setup = peak_rss_mib()
-            probe = Probe(idva=str(idva), phase=fig)
+            probe = Probe(phase=fig)
             instrument(app, probe)
             sql.enabled = True
             if args.profile:

@@ -11,7 +11,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from bench.phase import Figures, acquired, dispatcher_running, fire_checkins, wait_for_outbox
+from bench.phase import Figures, dispatcher_running, fire_checkins, held, wait_for_outbox
 from bench.survivors import REPLIES, Survivor, checkin_time, reply
 from bot.app import App
 from bot.channels.simulator import SimulatorChannel
@@ -27,7 +27,7 @@ class Steady(Figures):
     span: float = 0.0  # planned time of the last arrival, from the phase's origin
     wall: float = 0.0  # the phase's origin to the last handle_inbound return
     start_lag: list[float] = field(default_factory=list)  # planned arrival -> the send task running
-    service: list[float] = field(default_factory=list)  # every answer, from holding the writer to return
+    service: list[float] = field(default_factory=list)  # every answer: its time on the writer's thread
     waited: int = 0  # answers that arrived while the same survivor's previous answer was still being handled
     last_return: float = 0.0  # perf_counter of the last handle_inbound return
 
@@ -70,10 +70,10 @@ async def send_at(app: App, st: Steady, s: Survivor, k: int, rnd: int, codeword:
         msg, carries_codeword = reply(s, rnd, k, codeword)
         if carries_codeword:
             st.sent_at[s.ref] = planned
-        handled = await handle_inbound(app, msg)
+        handled = await handle_inbound(app.core, msg)
         done_at = time.perf_counter()
         st.record(handled.outcome, planned, done_at, carries_codeword)
-        st.service.append(done_at - acquired.get())
+        st.service.append(held.get())
         st.last_return = max(st.last_return, done_at)
     finally:
         done.set_result(None)
@@ -117,7 +117,7 @@ async def run_steady(app: App, clock: FixedClock, sim: SimulatorChannel, survivo
         await wait_for_outbox(app)  # the questions are out before the first answer arrives
         origin = await offer_load(app, st, survivors, rnd, chosen, plan)
         t2 = time.perf_counter()
-        await wait_for_outbox(app)
+        st.drained &= await wait_for_outbox(app)
         t3 = time.perf_counter()
     st.inbound += len(plan)
     st.span = plan[-1][0]
