@@ -1,0 +1,309 @@
+"""Browser tests: real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright) against a
+real `safecheck serve` on a real SQLite file.
+
+One serve and one browser for the whole session (starting them is most of the cost); every test gets
+a fresh browser context (its own cookies), so tests do not share a login. The serve listens on
+`localhost`, not 127.0.0.1: WebAuthn refuses an IP address as its relying party. Its clock is real
+time plus the seconds in a file (`serve --clock-file`): tests move time by rewriting that file, and
+every CLI process the tests run reads the same file, so all of them agree on the time.
+
+Accounts are made the way a real person's are: `safecheck invite` prints a link, the browser opens
+it, sets a password and reads the TOTP key the page shows as text beside the QR code; pyotp is the
+test's authenticator app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from storage import services
+from storage.db import Database
+from tests.fakes.telegram_world import free_port
+
+COMMAND = [sys.executable, "-m", "bot.cli.main"]
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct horse battery staple"
+OTHER_SERVICE = "other"  # a second service in the same database, for the isolation tests
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium, not a downloaded one (`--browser-channel` cannot reach it)."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM}
+
+
+@dataclass
+class Person:
+    """A workspace account made through an invitation, and what its owner keeps."""
+
+    key: str
+    login: str
+    practitioner_id: int
+    totp_secret: str
+    recovery_codes: list[str]
+    service: str
+    password: str = PASSWORD
+    last_step: int = 0  # the last TOTP step used: serve accepts each step once, in order
+
+
+@dataclass
+class Site:
+    """The running serve, its folder, clock file and the CLI beside it."""
+
+    folder: Path
+    port: int
+    clock_file: Path
+    proc: subprocess.Popen[bytes] | None = None
+    offset: float = 0.0
+    people: dict[str, Person] = field(default_factory=dict)
+    browser: Browser | None = None
+    _cases: int = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    @property
+    def db_path(self) -> Path:
+        return self.folder / "safecheck.db"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "serve.log"
+
+    def environ(self) -> dict[str, str]:
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("SAFECHECK_")}
+        return {
+            **inherited,
+            "SAFECHECK_DB": str(self.db_path),
+            "SAFECHECK_HOST": "localhost",
+            "SAFECHECK_PORT": str(self.port),
+            "SAFECHECK_CLOCK_FILE": str(self.clock_file),
+        }
+
+    # --- the CLI and the clock ---------------------------------------------------------------
+
+    def cli(self, *args: str, stdin: str = "", ok: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [*COMMAND, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=self.environ(),
+            timeout=120,
+            cwd=self.folder,
+        )
+        if ok and proc.returncode != 0:
+            raise AssertionError(f"safecheck {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+        return proc
+
+    def now(self) -> datetime:
+        """The time serve (and every CLI process) sees."""
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
+
+    def move_clock(self, delta: timedelta) -> None:
+        """Move the clock of serve and of the CLI forward (written whole, then renamed: never half read)."""
+        self.offset += delta.total_seconds()
+        tmp = self.clock_file.with_suffix(".tmp")
+        tmp.write_text(f"{self.offset:.3f}\n")
+        tmp.replace(self.clock_file)
+
+    def look(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Read the database serve writes, read-only (what the pages must or must not have changed)."""
+        with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True) as db:
+            return db.execute(sql, params).fetchall()
+
+    def serve_log(self) -> str:
+        return self.log.read_text()
+
+    # --- people ------------------------------------------------------------------------------
+
+    def totp(self, who: Person) -> str:
+        """A code serve will accept now: each 30-second step once, in order (serve also takes the next
+        step, for clock drift). If both were used, the clock moves on 30 s rather than the test waiting."""
+        while True:
+            step = int(self.now().timestamp() // 30)
+            want = max(step, who.last_step + 1)
+            if want <= step + 1:
+                who.last_step = want
+                return pyotp.TOTP(who.totp_secret).at(want * 30)
+            self.move_clock(timedelta(seconds=30))
+
+    def person(self, key: str, *roles: str, service: str = "default") -> Person:
+        """An account (made once per session) holding `roles`: invited on the CLI, set up in the browser."""
+        if key in self.people:
+            return self.people[key]
+        assert self.browser is not None
+        role_args = [arg for role in roles for arg in ("--role", role)]
+        out = self.cli("--service", service, "invite", "--name", f"{key.title()} Tester", *role_args).stdout
+        link = re.search(r"(http://\S+/invite/\S+)", out)
+        assert link, out
+        assert link.group(1).startswith(self.base), out  # the link points at this serve
+        login = f"{key}@example.org"
+        context = self.browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(link.group(1))
+            secret = page.locator("#totp-secret").inner_text().strip()
+            page.fill("#login", login)
+            page.fill("#password", PASSWORD)
+            page.fill("#password_again", PASSWORD)
+            made = Person(key, login, 0, secret, [], service)
+            page.fill("#code", self.totp(made))
+            page.get_by_role("button", name="Create my account").click()
+            codes = page.locator("#recovery-codes li")
+            expect(codes.first).to_be_visible()
+            made.recovery_codes = [c.strip() for c in codes.all_inner_texts()]
+        finally:
+            context.close()
+        [(pid,)] = self.look(
+            "SELECT actor FROM audit_log WHERE action = 'invitation_accepted' ORDER BY id DESC LIMIT 1"
+        )
+        made.practitioner_id = int(str(pid).removeprefix("practitioner:"))
+        self.people[key] = made
+        return made
+
+    # --- cases -------------------------------------------------------------------------------
+
+    def enrol(self, idva: Person, *, intake: str = "high", name: str | None = None) -> tuple[str, str]:
+        """A case on the simulator channel for `idva`: (reference, activation code)."""
+        self._cases += 1
+        args = ["--service", idva.service, "case", "enrol", "--idva", str(idva.practitioner_id)]
+        args += ["--address", f"+4477009{self._cases:05d}", "--intake", intake, "--channel", "simulator"]
+        if name:
+            args += ["--name", name]
+        out = self.cli(*args).stdout
+        ref = re.search(r"case (C-\w+)", out)
+        code = re.search(r"activation code (\S+)", out)
+        assert ref and code, out
+        return ref.group(1), code.group(1)
+
+    def simulate(self, ref: str, lines: list[str], service: str = "default") -> str:
+        """Her messages over the simulator, through the real pipeline (a CLI process beside serve)."""
+        stdin = "".join(f"{line}\n" for line in lines)
+        return self.cli("--service", service, "simulate", "--case", ref, "--json", stdin=stdin).stdout
+
+
+def _add_service(db_path: Path, slug: str) -> None:
+    """A second service in the same database (`init` makes only the first)."""
+
+    async def create() -> None:
+        db = await Database.open(db_path)
+        try:
+            async with db.transaction() as tx:
+                await services.create(tx, slug, f"Service {slug}", datetime.now(UTC))
+                await tx.commit()
+        finally:
+            await db.close()
+
+    # Playwright's sync API keeps an event loop running in this thread: run ours in another.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, create()).result()
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Site]:
+    folder = tmp_path_factory.mktemp("serve")
+    clock_file = folder / "clock"
+    clock_file.write_text("0\n")
+    found = Site(folder=folder, port=free_port(), clock_file=clock_file, browser=browser)
+    found.cli("init", "--service-name", "Browser test service")
+    _add_service(found.db_path, OTHER_SERVICE)
+    with found.log.open("w") as err:
+        found.proc = subprocess.Popen(
+            [*COMMAND, "serve", "--clock-file", str(clock_file)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=found.environ(),
+            cwd=folder,
+        )
+    deadline = time.monotonic() + 60
+    while "started;" not in found.serve_log():
+        if found.proc.poll() is not None or time.monotonic() > deadline:
+            found.proc.kill()
+            raise AssertionError(f"serve did not start: {found.serve_log()}")
+        time.sleep(0.05)
+    try:
+        yield found
+    finally:
+        found.proc.send_signal(signal.SIGTERM)
+        try:
+            found.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            found.proc.kill()
+            found.proc.wait()
+    log = found.serve_log()
+    assert "Traceback" not in log, log  # a page that crashed is a failure even if its test passed
+
+
+@pytest.fixture(scope="session")
+def base_url(site: Site) -> str:
+    """pytest-playwright's contexts resolve page.goto("/login") against the serve."""
+    return site.base
+
+
+@pytest.fixture(autouse=True)
+def _short_waits(context: BrowserContext) -> None:
+    """A page that never shows what a test waits for fails in 10 s, not Playwright's 30."""
+    context.set_default_timeout(10_000)
+
+
+# --- helpers the tests share ---------------------------------------------------------------------
+
+
+def sign_in_password(page: Page, who: Person, password: str | None = None) -> None:
+    page.goto("/login")
+    page.fill("#login", who.login)
+    page.fill("#password", password or who.password)
+    page.get_by_role("button", name="Continue").click()
+
+
+def login(page: Page, site: Site, who: Person, code: str | None = None) -> None:
+    """Sign in fully (password, then a TOTP code, or the code given) and check that it worked."""
+    sign_in_password(page, who)
+    expect(page).to_have_url(re.compile(r"/login/second$"))
+    page.fill("#code", code or site.totp(who))
+    page.locator("form[action='/login/second']").get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/login"))
+    assert signed_in(page), page.url
+
+
+def signed_in(page: Page) -> bool:
+    """Whether this browser holds a live, full session (asking is not activity: it moves no limit)."""
+    status = page.request.get("/session", max_redirects=0)
+    if status.status == 303:  # sent to /login or /login/second
+        return False
+    assert status.status == 200, status.status
+    return bool(status.json()["signed_in"])
+
+
+BLOCKING = ("serious", "critical")
+
+
+def axe_check(page: Page) -> None:
+    """Fail on any serious or critical axe-core violation on the page as it is now, listing them all."""
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v.get("impact") in BLOCKING]
+    lines = [
+        f"{v['impact']}: {v['id']} ({v['help']}) at {', '.join(str(n['target']) for n in v['nodes'][:5])}" for v in bad
+    ]
+    assert not bad, f"axe-core on {page.url}:\n" + "\n".join(lines)
