@@ -129,7 +129,7 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
     who = await alerts.acknowledger(tx, practitioner_id)
     if who is None or who.service_id != alert.service_id:
         raise AckRefused(f"practitioner {practitioner_id} is not an active practitioner of this alert's service")
-    if who.role not in ACK_ANY_ROLES and not await alerts.was_told(tx, alert_id, practitioner_id):
+    if not who.roles & ACK_ANY_ROLES and not await alerts.was_told(tx, alert_id, practitioner_id):
         raise AckRefused(
             f"alert {alert_id} was not sent to practitioner {practitioner_id}: only those it was sent to, "
             "the duty IDVA and the service's manager may acknowledge it"

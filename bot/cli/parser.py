@@ -34,7 +34,10 @@ def build_parser() -> Parser:
     init.add_argument("--slug", default="default", help="short id of the service")
     init.add_argument("--sender-name", default="Alex", help="the neutral name survivors see in messages")
 
-    sub.add_parser("serve", help="run the scheduler, the dispatcher and the web server")
+    srv = sub.add_parser("serve", help="run the scheduler, the dispatcher and the web server")
+    srv.add_argument(
+        "--clock-file", help="rehearsals and tests: the clock is real time plus the seconds written in this file"
+    )
     d = sub.add_parser("demo", help="play a survivor in the terminal and watch the IDVA's alerts")
     d.add_argument("--auto", action="store_true", help="play a scripted survivor instead of reading the terminal")
     d.add_argument("--fast", type=float, default=12.0, help="escalation ladder speed-up for the demo")
@@ -49,6 +52,12 @@ def build_parser() -> Parser:
     )
     sub.add_parser("tick", help="fire due timers and deliver the outbox once, then exit")
 
+    iv = sub.add_parser("invite", help="a one-time link with which a person sets up their workspace account")
+    iv.add_argument("--name", required=True, help="the person's name (encrypted)")
+    iv.add_argument(
+        "--role", action="append", required=True, choices=["idva", "duty", "manager", "admin"],
+        help="a role they will hold (repeat for more)",
+    )
     pr = sub.add_parser("practitioner", help="practitioners").add_subparsers(
         dest="action", required=True, parser_class=Parser
     )
