@@ -9,7 +9,6 @@ A passkey login finishes exactly as a TOTP one does (bot.web.auth.complete_login
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from aiohttp import web
@@ -36,7 +35,6 @@ from bot.web.viewer import viewer
 from storage import accounts, audit, practitioners, webauthn_creds
 from storage.db import Tx
 
-log = logging.getLogger("safecheck.web.passkeys")
 routes = web.RouteTableDef()
 NOT_ADDED = "The passkey was not added. Try again, and finish the step your device asks for."
 ALREADY = "That passkey is added already."
