@@ -70,8 +70,8 @@ async def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
             clock = make_clock(settings, moving=False)
             await adopt_keys(db, keys, settings, clock)  # from now on only these keys open this database
             async with db.transaction() as tx:
-                await services.create(tx, args.slug, args.service_name, clock.now(), sender)
-                await audit.log(tx, clock.now(), "manager", "service_created")
+                svc = await services.create(tx, args.slug, args.service_name, clock.now(), sender)
+                await audit.log(tx, clock.now(), commands.operator(), "service_created", None, "", svc)
                 await tx.commit()
         finally:
             await db.close()

@@ -62,7 +62,13 @@ def parse_channel(spec: str) -> ChannelAddress:
 
 
 async def add_practitioner(
-    app: App, svc: int, name: str, role: str, channels: list[str], configured: Collection[str] | None = None
+    app: App,
+    svc: int,
+    name: str,
+    role: str,
+    channels: list[str],
+    configured: Collection[str] | None = None,
+    actor: str | None = None,
 ) -> int:
     """Add a practitioner; with `configured`, every alert channel must be one this installation can send on."""
     if role not in ROLES:
@@ -84,7 +90,7 @@ async def add_practitioner(
     now = app.clock.now()
     async with app.db.transaction() as tx:
         pid = await practitioners.add(tx, app.crypto, svc, role, name.strip(), parsed, now)
-        await audit.log(tx, now, "manager", f"practitioner_added:{role}", None, f"practitioner={pid}")
+        await audit.log(tx, now, actor or operator(), f"practitioner_added:{role}", None, f"practitioner={pid}", svc)
         await tx.commit()
     return pid
 
