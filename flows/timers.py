@@ -47,7 +47,8 @@ class CheckinDue:
     slot: Slot  # the one slot still in play
     plan_after: datetime | None  # plan the next check-in after this (None: a retry plans nothing)
     start: bool  # send it now; if not, `slot` too is missed by the system
-    why_not: str | None = None  # "stale" (its window is over), "outside" (not now in her safe times), "open" (never stack prompts)
+    # "stale" (its window is over), "outside" (not now in her safe times), "open" (never stack prompts)
+    why_not: str | None = None
 
 
 def checkin_due(
