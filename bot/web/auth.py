@@ -28,7 +28,7 @@ from bot.web.sessions import (
     set_session_cookie,
 )
 from bot.web.viewer import viewer
-from storage import accounts, audit, practitioners
+from storage import accounts, audit, practitioners, webauthn_creds
 from storage.db import Tx
 
 log = logging.getLogger("safecheck.web.auth")
@@ -106,7 +106,16 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
 @routes.get("/login/second")
 @second_factor
 async def second_page(request: web.Request) -> web.Response:
-    return render("login_second.html", request, {"error": None})
+    return render("login_second.html", request, {"error": None, "has_passkeys": await _has_passkeys(request)})
+
+
+async def _has_passkeys(request: web.Request) -> bool:
+    """Offer the passkey button only to someone who has one (they are past the password)."""
+    session = current_session(request)
+    if session is None:
+        return False
+    async with request.app[APP_KEY].db.reading() as tx:
+        return bool(await webauthn_creds.credential_ids(tx, session.practitioner_id))
 
 
 @routes.post("/login/second")
@@ -125,7 +134,8 @@ async def second_submit(request: web.Request) -> web.StreamResponse:
     if account is None or not account.active:
         raise web.HTTPSeeOther("/login")
     if wait.total_seconds() > 0:
-        return render("login_second.html", request, {"error": _wait_text(wait.total_seconds())}, 429)
+        context = {"error": _wait_text(wait.total_seconds()), "has_passkeys": await _has_passkeys(request)}
+        return render("login_second.html", request, context, 429)
     step = passwords.totp_step(account.totp_secret, code, now)
     pid = account.practitioner_id
 
@@ -145,7 +155,11 @@ async def second_submit(request: web.Request) -> web.StreamResponse:
 
     token = await app.db.run(attempt)
     if token is None:
-        return render("login_second.html", request, {"error": "That code is not right, or was used already."}, 401)
+        context = {
+            "error": "That code is not right, or was used already.",
+            "has_passkeys": await _has_passkeys(request),
+        }
+        return render("login_second.html", request, context, 401)
     response = web.HTTPSeeOther("/")
     set_session_cookie(response, token)
     raise response

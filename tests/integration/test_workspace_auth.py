@@ -117,6 +117,8 @@ async def test_a_totp_code_works_once_and_a_wrong_one_is_refused(world: World) -
         again = await post_form(client, "/login/second", {"code": ida.code(world)})
         assert again.status == 401 and "used already" in await again.text()
         assert (await post_form(client, "/login/second", {"code": "12345"})).status == 401
+        # No passkey: no passkey button (it would only fail).
+        assert 'id="passkey-login"' not in await (await client.get("/login/second")).text()
         # Before the second factor, nothing but the second-factor page opens.
         resp = await client.get("/", allow_redirects=False)
         assert resp.headers["Location"] == "/login/second"
