@@ -1,0 +1,84 @@
+"""A passkey as the second factor, in real Chromium: its virtual authenticator (CDP WebAuthn domain)
+stands in for the device. The relying party is `localhost`, the host the browser shows."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import CDPSession, Page, expect
+
+from tests.browser.conftest import Site, axe_check, login, sign_in_password, signed_in
+
+pytestmark = pytest.mark.browser
+
+
+def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
+    """A platform authenticator with user verification, as a laptop's fingerprint reader would be."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    return cdp, str(added["authenticatorId"])
+
+
+def add_passkey(page: Page, name: str) -> None:
+    """On the account page (signed in): add a passkey on the page's authenticator."""
+    page.goto("/account")
+    page.get_by_label("Name for the new passkey").fill(name)
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page).to_have_url(re.compile(r"/account\?done=passkey-added$"))
+
+
+def test_a_passkey_added_on_the_account_page_signs_in_at_the_second_step(page: Page, site: Site) -> None:
+    pia = site.person("pia", "idva")
+    cdp, authenticator = virtual_authenticator(page)
+    login(page, site, pia)
+    add_passkey(page, "work laptop")
+    expect(page.get_by_role("heading", name="work laptop")).to_be_visible()
+    assert len(cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]) == 1
+    axe_check(page)  # the account page, with a passkey listed
+
+    page.context.clear_cookies()  # a new visit: password, then the passkey instead of a code
+    sign_in_password(page, pia)
+    expect(page).to_have_url(re.compile(r"/login/second$"))
+    button = page.get_by_role("button", name="Use a passkey")
+    expect(button).to_be_visible()
+    axe_check(page)
+    button.click()
+    expect(page).not_to_have_url(re.compile(r"/login"))
+    assert signed_in(page)
+    [(method,)] = site.look(
+        "SELECT detail FROM audit_log WHERE action = 'login' AND actor = ? ORDER BY id DESC LIMIT 1",
+        (f"practitioner:{pia.practitioner_id}",),
+    )
+    assert method.startswith("passkey=")
+    # The authenticator really signed: its counter moved.
+    [cred] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+    assert cred["signCount"] >= 1
+
+
+def test_a_device_without_her_passkey_does_not_sign_in(page: Page, site: Site) -> None:
+    pat = site.person("pat", "idva")
+    cdp, laptop = virtual_authenticator(page)
+    login(page, site, pat)
+    add_passkey(page, "laptop")
+    cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": laptop})
+    page.context.clear_cookies()
+    virtual_authenticator(page)  # another device: it holds no passkey of hers
+    sign_in_password(page, pat)
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page.locator("#passkey-status")).not_to_have_text(re.compile(r"^$|Follow the steps"))
+    expect(page).to_have_url(re.compile(r"/login/second$"))
+    assert not signed_in(page)
