@@ -41,7 +41,9 @@ from tests.fakes.telegram_world import free_port
 COMMAND = [sys.executable, "-m", "bot.cli.main"]
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
-OTHER_SERVICE = "other"  # a second service in the same database, for the isolation tests
+OTHER_SERVICE = "other"
+EXIT_WORD = "pasta"
+CODEWORD = "blue kettle"  # a second service in the same database, for the isolation tests
 
 
 @pytest.fixture(scope="session")
@@ -195,6 +197,23 @@ class Site:
         code = re.search(r"activation code (\S+)", out)
         assert ref and code, out
         return ref.group(1), code.group(1)
+
+    def onboarded_case(self, idva: Person, name: str | None = None) -> str:
+        """A case whose survivor has activated it and chosen her words over the simulator."""
+        ref, code = self.enrol(idva, name=name)
+        out = self.simulate(ref, [code, "YES", "1", EXIT_WORD, "1", CODEWORD, "1", "SKIP"], idva.service)
+        assert '"OnboardingCompleted"' in out, out
+        return ref
+
+    def codeword(self, ref: str, service: str = "default") -> int:
+        """She sends her codeword: an urgent alert; returns its id."""
+        out = self.simulate(ref, [f"{CODEWORD}"], service)
+        assert '"reason": "codeword"' in out, out
+        [(alert_id,)] = self.look(
+            "SELECT a.id FROM alerts a JOIN cases c ON c.id = a.case_id WHERE c.ref = ? ORDER BY a.id DESC LIMIT 1",
+            (ref,),
+        )
+        return int(alert_id)
 
     def simulate(self, ref: str, lines: list[str], service: str = "default") -> str:
         """Her messages over the simulator, through the real pipeline (a CLI process beside serve)."""

@@ -1,0 +1,47 @@
+"""axe-core (shipped inside axe-playwright-python, run offline) finds no serious or critical violation on
+any workspace page, each filled with real content, at desktop width and on a 360-px phone."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Site, axe_check, login
+
+pytestmark = pytest.mark.browser
+
+
+def test_axe_check_fails_on_a_page_with_a_serious_violation(page: Page) -> None:
+    """The checker itself can fail: an unlabelled input and an image without text are caught."""
+    page.set_content('<html lang="en"><title>t</title><main><input id="x"><img src="data:,"></main></html>')
+    with pytest.raises(AssertionError, match="label"):
+        axe_check(page)
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_every_page_a_manager_and_idva_use_has_no_serious_violation(page: Page, site: Site, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 800})
+    meg = site.person("meg", "manager")
+    ida = site.person("ida", "idva")
+    ref = site.onboarded_case(ida, name="Axe Survivor")
+    alert_id = site.codeword(ref)
+    login(page, site, meg)
+    for path in (
+        "/alerts",
+        f"/alerts/{alert_id}",
+        "/cases",
+        f"/cases/{ref}",
+        "/manage",
+        "/manage/practitioners",
+        "/manage/rota",
+        "/manage/service",
+        "/audit",
+        "/account",
+    ):
+        response = page.goto(path)
+        assert response is not None and response.status == 200, (path, response and response.status)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        axe_check(page)
+        # Usable on a phone: nothing wider than the screen makes the page scroll sideways.
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, (path, width, overflow)
