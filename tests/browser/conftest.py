@@ -10,6 +10,14 @@ every CLI process the tests run reads the same file, so all of them agree on the
 Accounts are made the way a real person's are: `safecheck invite` prints a link, the browser opens
 it, sets a password and reads the TOTP key the page shows as text beside the QR code; pyotp is the
 test's authenticator app.
+
+Speed (the layer should take under a minute on two cores): starting a CLI process costs about a
+second, so the set-up the tests are not about (invitations, enrolments, her onboarding) goes through
+the same command functions in this process, on an App of our own over the same database file and
+clock file ("backstage"). What a test is about goes the real way: the codeword through a
+`safecheck simulate` process, the invitation link through `safecheck invite` in the public-pages
+test. A person's signed-in cookies are kept for the session and put into each fresh context
+(`sign_in`), checked live first; tests about signing in sign in for real (`login`).
 """
 
 from __future__ import annotations
@@ -21,19 +29,27 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyotp
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from bot import commands
+from bot.app import App
+from bot.bootstrap import open_app
+from bot.config import load as load_settings
+from bot.pipeline import InboundMessage, handle_inbound
 from storage import services
 from storage.db import Database
 from tests.fakes.telegram_world import free_port
@@ -50,6 +66,35 @@ CODEWORD = "blue kettle"  # a second service in the same database, for the isola
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's Chromium, not a downloaded one (`--browser-channel` cannot reach it)."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM}
+
+
+T = TypeVar("T")
+
+
+class Backstage:
+    """An App of our own on serve's database and clock file, on an event loop in its own thread
+    (Playwright's sync API keeps a loop running in the test thread). For set-up only."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="backstage", daemon=True)
+        self.thread.start()
+        self.stack = AsyncExitStack()
+        settings = load_settings(env=env)
+        self.app: App = self.run(lambda: self.stack.enter_async_context(open_app(settings)))
+
+    def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        return asyncio.run_coroutine_threadsafe(_call(work), self.loop).result(timeout=60)
+
+    def close(self) -> None:
+        self.run(self.stack.aclose)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+
+async def _call(work: Callable[[], Awaitable[T]]) -> T:
+    return await work()
 
 
 @dataclass
@@ -77,6 +122,8 @@ class Site:
     offset: float = 0.0
     people: dict[str, Person] = field(default_factory=dict)
     browser: Browser | None = None
+    backstage: Backstage | None = None
+    cookies: dict[str, list[Any]] = field(default_factory=dict)  # each person's signed-in cookies
     _cases: int = 0
 
     @property
@@ -154,16 +201,12 @@ class Site:
         if key in self.people:
             return self.people[key]
         assert self.browser is not None
-        role_args = [arg for role in roles for arg in ("--role", role)]
-        out = self.cli("--service", service, "invite", "--name", f"{key.title()} Tester", *role_args).stdout
-        link = re.search(r"(http://\S+/invite/\S+)", out)
-        assert link, out
-        assert link.group(1).startswith(self.base), out  # the link points at this serve
+        token = self.invitation(key.title() + " Tester", roles, service)
         login = f"{key}@example.org"
         context = self.browser.new_context()
         try:
             page = context.new_page()
-            page.goto(link.group(1))
+            page.goto(f"{self.base}/invite/{token}")
             secret = page.locator("#totp-secret").inner_text().strip()
             page.fill("#login", login)
             page.fill("#password", PASSWORD)
@@ -185,24 +228,50 @@ class Site:
 
     # --- cases -------------------------------------------------------------------------------
 
-    def enrol(self, idva: Person, *, intake: str = "high", name: str | None = None) -> tuple[str, str]:
-        """A case on the simulator channel for `idva`: (reference, activation code)."""
+    def staff(self) -> Backstage:
+        assert self.backstage is not None
+        return self.backstage
+
+    def invitation(self, name: str, roles: tuple[str, ...], service: str = "default") -> str:
+        """What `safecheck invite` does (commands.invite), without a process: the link's token."""
+        app = self.staff().app
+
+        async def invite() -> str:
+            async with app.db.reading() as tx:
+                svc = await commands.service_id(tx, service)
+            return await commands.invite(app, svc, frozenset(roles), name)
+
+        return self.staff().run(invite)
+
+    def enrol(self, idva: Person, *, intake: str = "high", name: str | None = None) -> tuple[str, str, str]:
+        """What `safecheck case enrol` does, on the simulator: (reference, activation code, her address)."""
         self._cases += 1
-        args = ["--service", idva.service, "case", "enrol", "--idva", str(idva.practitioner_id)]
-        args += ["--address", f"+4477009{self._cases:05d}", "--intake", intake, "--channel", "simulator"]
-        if name:
-            args += ["--name", name]
-        out = self.cli(*args).stdout
-        ref = re.search(r"case (C-\w+)", out)
-        code = re.search(r"activation code (\S+)", out)
-        assert ref and code, out
-        return ref.group(1), code.group(1)
+        address = f"+4477009{self._cases:05d}"
+        app = self.staff().app
+
+        async def enrol() -> tuple[str, str]:
+            async with app.db.reading() as tx:
+                svc = await commands.service_id(tx, idva.service)
+            return await commands.enrol(
+                app, svc, idva=idva.practitioner_id, channel="simulator", address=address, name=name, intake=intake
+            )
+
+        ref, code = self.staff().run(enrol)
+        return ref, code, address
 
     def onboarded_case(self, idva: Person, name: str | None = None) -> str:
-        """A case whose survivor has activated it and chosen her words over the simulator."""
-        ref, code = self.enrol(idva, name=name)
-        out = self.simulate(ref, [code, "YES", "1", EXIT_WORD, "1", CODEWORD, "1", "SKIP"], idva.service)
-        assert '"OnboardingCompleted"' in out, out
+        """A case whose survivor has activated it and chosen her words (through the real pipeline)."""
+        ref, code, address = self.enrol(idva, name=name)
+        app = self.staff().app
+
+        async def onboard() -> None:
+            for text in (code, "YES", "1", EXIT_WORD, "1", CODEWORD, "1", "SKIP"):
+                said = InboundMessage("simulator", address, text, f"onboard-{uuid.uuid4().hex}")
+                await handle_inbound(app.core, said)
+
+        self.staff().run(onboard)
+        [(status,)] = self.look("SELECT status FROM cases WHERE ref = ?", (ref,))
+        assert status == "active", status
         return ref
 
     def codeword(self, ref: str, service: str = "default") -> int:
@@ -261,9 +330,11 @@ def site(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator
             found.proc.kill()
             raise AssertionError(f"serve did not start: {found.serve_log()}")
         time.sleep(0.05)
+    found.backstage = Backstage(found.environ())
     try:
         yield found
     finally:
+        found.backstage.close()
         found.proc.send_signal(signal.SIGTERM)
         try:
             found.proc.wait(timeout=30)
@@ -304,6 +375,19 @@ def login(page: Page, site: Site, who: Person, code: str | None = None) -> None:
     page.locator("form[action='/login/second']").get_by_role("button", name="Sign in").click()
     expect(page).not_to_have_url(re.compile(r"/login"))
     assert signed_in(page), page.url
+
+
+def sign_in(page: Page, site: Site, who: Person) -> None:
+    """Be signed in as `who` in this fresh context: their session from earlier if it still lives, else a
+    real login (for tests about something else than signing in)."""
+    kept = site.cookies.get(who.key)
+    if kept:
+        page.context.add_cookies(kept)
+        if signed_in(page):
+            return
+        page.context.clear_cookies()
+    login(page, site, who)
+    site.cookies[who.key] = page.context.cookies()
 
 
 def signed_in(page: Page) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import OTHER_SERVICE, Site, login
+from tests.browser.conftest import OTHER_SERVICE, Site, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -16,8 +16,8 @@ def test_idva_a_opening_idva_b_s_case_gets_403_and_the_attempt_is_in_the_audit_l
     ida = site.person("ida", "idva")
     bea = site.person("bea", "idva")
     meg = site.person("meg", "manager")
-    ref, _ = site.enrol(bea, name="Bea's Survivor")
-    login(page, site, ida)
+    ref, _, _ = site.enrol(bea, name="Bea's Survivor")
+    sign_in(page, site, ida)
     response = page.goto(f"/cases/{ref}")
     assert response is not None and response.status == 403
     expect(page.locator("body")).not_to_contain_text("Bea's Survivor")
@@ -29,7 +29,7 @@ def test_idva_a_opening_idva_b_s_case_gets_403_and_the_attempt_is_in_the_audit_l
     assert rows == [(f"practitioner:{ida.practitioner_id}", "access=denied")]
 
     page.context.clear_cookies()
-    login(page, site, meg)
+    sign_in(page, site, meg)
     page.goto(f"/audit?action=case_view_denied&case={ref}")
     entries = page.locator("#audit-entries tbody tr")
     expect(entries).to_have_count(1)
@@ -37,7 +37,7 @@ def test_idva_a_opening_idva_b_s_case_gets_403_and_the_attempt_is_in_the_audit_l
     expect(entries.first).to_contain_text(ref)
     # Her own IDVA opens it: allowed, and that view is audited too.
     page.context.clear_cookies()
-    login(page, site, bea)
+    sign_in(page, site, bea)
     response = page.goto(f"/cases/{ref}")
     assert response is not None and response.status == 200
     expect(page.get_by_role("heading", level=1)).to_contain_text(ref)
@@ -54,8 +54,8 @@ def test_a_manager_of_another_service_finds_nothing_of_this_one(page: Page, site
     site.codeword(ref)  # an open alert in this service
     olga = site.person("olga", "manager", service=OTHER_SERVICE)
     otto = site.person("otto", "idva", service=OTHER_SERVICE)
-    their_ref, _ = site.enrol(otto)
-    login(page, site, olga)
+    their_ref, _, _ = site.enrol(otto)
+    sign_in(page, site, olga)
 
     # Another service's case is "no such case", word for word as a reference that does not exist.
     theirs = page.goto(f"/cases/{ref}")

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Site, axe_check, login
+from tests.browser.conftest import Site, axe_check, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 def test_a_codeword_sent_over_the_simulator_appears_in_the_open_queue_without_a_reload(page: Page, site: Site) -> None:
     ida = site.person("ida", "idva")
     ref = site.onboarded_case(ida)
-    login(page, site, ida)
+    sign_in(page, site, ida)
     page.goto("/alerts")
     item = page.locator(f'#alert-list li[data-case-ref="{ref}"]')
     expect(item).to_have_count(0)
@@ -39,7 +39,7 @@ def test_acknowledge_in_one_click_then_resolve_with_an_outcome_and_a_note(page: 
     ida = site.person("ida", "idva")
     ref = site.onboarded_case(ida)
     alert_id = site.codeword(ref)
-    login(page, site, ida)
+    sign_in(page, site, ida)
     page.goto("/alerts")
     item = page.locator(f'#alert-list li[data-case-ref="{ref}"]')
     item.get_by_role("button", name=re.compile("Acknowledge")).click()

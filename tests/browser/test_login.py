@@ -55,24 +55,24 @@ def test_a_wrong_totp_code_is_refused_with_one_line_and_no_session(page: Page, s
 
 
 def test_a_recovery_code_signs_in_once_and_never_again(page: Page, site: Site) -> None:
-    rob = site.person("rob", "idva")
-    code = rob.recovery_codes[0]
-    login(page, site, rob, code=code)
+    ida = site.person("ida", "idva")
+    code = ida.recovery_codes[0]
+    login(page, site, ida, code=code)
     page.context.clear_cookies()  # another day, another browser
 
-    sign_in_password(page, rob)
+    sign_in_password(page, ida)
     page.fill("#code", code)  # the same code again: used up
     page.locator(SECOND).get_by_role("button", name="Sign in").click()
     expect(page.locator("#form-error")).to_have_text("That code is not right, or was used already.")
-    page.fill("#code", rob.recovery_codes[1])  # the next one works
+    page.fill("#code", ida.recovery_codes[1])  # the next one works
     page.locator(SECOND).get_by_role("button", name="Sign in").click()
     expect(page).not_to_have_url(re.compile(r"/login"))
     assert signed_in(page)
     methods = site.look(
         "SELECT detail FROM audit_log WHERE action = 'login' AND actor = ? ORDER BY id",
-        (f"practitioner:{rob.practitioner_id}",),
+        (f"practitioner:{ida.practitioner_id}",),
     )
-    assert methods == [("recovery_code",), ("recovery_code",)]
+    assert methods[-2:] == [("recovery_code",), ("recovery_code",)]
 
 
 def _try_password(page: Page, login_name: str, password: str) -> tuple[int, str]:
@@ -97,18 +97,18 @@ def _refused_for(page: Page, login_name: str, password: str) -> int:
 
 def test_wrong_passwords_meet_growing_delays_and_an_unknown_login_looks_the_same(page: Page, site: Site) -> None:
     tess = site.person("tess", "idva")
-    # After three free tries each failure makes the next wait longer (2, 4, 8, 16 s); the right password
+    # After three free tries each failure makes the next wait longer (2, 4, 8 s); the right password
     # is held back too while a wait runs, but there is never a lockout. The page counts down in real
     # time, so each figure may be a few seconds under its delay on a busy machine.
     known = [_try_password(page, tess.login, "not the password at all") for _ in range(3)]
     waits = [_refused_for(page, tess.login, tess.password)]
-    for delay in (2, 4, 8):
+    for delay in (2, 4):
         site.move_clock(timedelta(seconds=delay + 1))
         status, _ = _try_password(page, tess.login, "still not the password")
         assert status == 401
         waits.append(_refused_for(page, tess.login, tess.password))
-    assert waits == sorted(waits) and len(set(waits)) == 4, waits
-    assert 13 <= waits[-1] <= 16, waits
+    assert waits == sorted(waits) and len(set(waits)) == 3, waits
+    assert 5 <= waits[-1] <= 8, waits
 
     # The same status and the same words whether or not the account exists, and held back the same way.
     unknown = [_try_password(page, "nobody@example.org", "not the password at all") for _ in range(3)]
@@ -117,7 +117,7 @@ def test_wrong_passwords_meet_growing_delays_and_an_unknown_login_looks_the_same
     assert len({text for _, text in known}) == 1
     assert _refused_for(page, "nobody@example.org", tess.password) in (1, 2)
 
-    site.move_clock(timedelta(seconds=17))
+    site.move_clock(timedelta(seconds=9))
     login(page, site, tess)  # the right password after the wait: in
 
 
@@ -139,8 +139,8 @@ def test_a_session_ends_8_hours_after_login_however_active(page: Page, site: Sit
     login(page, site, ida)
     for _ in range(34):  # active every 14 minutes: never idle, but 7 h 56 min in
         site.move_clock(timedelta(minutes=14))
-        page.goto("/")
-        assert "/login" not in page.url
+        active = page.request.get("/", max_redirects=0)  # any page: the session is touched
+        assert active.status == 303 and "/login" not in active.headers["location"], active.headers
     assert signed_in(page)
     site.move_clock(timedelta(minutes=5))
     page.goto("/")

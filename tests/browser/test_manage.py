@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Site, axe_check, login
+from tests.browser.conftest import Site, axe_check, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,7 @@ def test_a_managers_ladder_change_takes_effect_on_the_next_alert(page: Page, sit
     meg = site.person("meg", "manager")
     ida = site.person("ida", "idva")
     ref = site.onboarded_case(ida)
-    login(page, site, meg)
+    sign_in(page, site, meg)
     page.goto("/manage/service")
     axe_check(page)
     # Urgent alerts: the IDVA at once, then the managers after 1 minute (the default waits 5 minutes

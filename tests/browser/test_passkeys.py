@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import CDPSession, Page, expect
 
-from tests.browser.conftest import Site, axe_check, login, sign_in_password, signed_in
+from tests.browser.conftest import Site, axe_check, sign_in, sign_in_password, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -41,13 +41,15 @@ def add_passkey(page: Page, name: str) -> None:
     expect(page).to_have_url(re.compile(r"/account\?done=passkey-added$"))
 
 
-def test_a_passkey_added_on_the_account_page_signs_in_at_the_second_step(page: Page, site: Site) -> None:
+def test_a_passkey_added_on_the_account_page_signs_in_at_the_second_step_and_only_on_its_device(
+    page: Page, site: Site
+) -> None:
     pia = site.person("pia", "idva")
-    cdp, authenticator = virtual_authenticator(page)
-    login(page, site, pia)
+    cdp, laptop = virtual_authenticator(page)
+    sign_in(page, site, pia)
     add_passkey(page, "work laptop")
     expect(page.get_by_role("heading", name="work laptop")).to_be_visible()
-    assert len(cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]) == 1
+    assert len(cdp.send("WebAuthn.getCredentials", {"authenticatorId": laptop})["credentials"]) == 1
     axe_check(page)  # the account page, with a passkey listed
 
     page.context.clear_cookies()  # a new visit: password, then the passkey instead of a code
@@ -64,20 +66,14 @@ def test_a_passkey_added_on_the_account_page_signs_in_at_the_second_step(page: P
         (f"practitioner:{pia.practitioner_id}",),
     )
     assert method.startswith("passkey=")
-    # The authenticator really signed: its counter moved.
-    [cred] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
-    assert cred["signCount"] >= 1
+    [cred] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": laptop})["credentials"]
+    assert cred["signCount"] >= 1  # the authenticator really signed
 
-
-def test_a_device_without_her_passkey_does_not_sign_in(page: Page, site: Site) -> None:
-    pat = site.person("pat", "idva")
-    cdp, laptop = virtual_authenticator(page)
-    login(page, site, pat)
-    add_passkey(page, "laptop")
+    # Another device, holding no passkey of hers: the button does not sign her in.
     cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": laptop})
+    virtual_authenticator(page)
     page.context.clear_cookies()
-    virtual_authenticator(page)  # another device: it holds no passkey of hers
-    sign_in_password(page, pat)
+    sign_in_password(page, pia)
     page.get_by_role("button", name="Use a passkey").click()
     expect(page.locator("#passkey-status")).not_to_have_text(re.compile(r"^$|Follow the steps"))
     expect(page).to_have_url(re.compile(r"/login/second$"))
