@@ -8,8 +8,10 @@ from datetime import datetime
 from bot.alert_text import alert_message
 from safety.model import AlertReason, Severity
 from safety.policy import Role
-from storage import alerts, audit, cases, outbox, practitioners, services, timers
+from storage import alert_work, alerts, audit, cases, outbox, practitioners, services, timers
+from storage.alert_work import Action, Outcome
 from storage.cases import Case
+from storage.crypto import Crypto
 from storage.db import Tx
 from storage.services import Service
 
@@ -141,6 +143,31 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
             tx, now, f"practitioner:{practitioner_id}", "alert_acknowledged", alert.case_id, f"alert={alert_id}"
         )
     return first
+
+
+async def resolve(
+    tx: Tx,
+    crypto: Crypto,
+    alert_id: int,
+    practitioner_id: int,
+    outcome: Outcome,
+    action: Action | None,
+    note: str | None,
+    now: datetime,
+) -> bool:
+    """Record how an alert ended; False if it was resolved already.
+
+    Resolving acknowledges first, under the same rule of who may (AckRefused otherwise), so an alert
+    resolved before anyone acknowledged it stops climbing its ladder exactly as an ACK would stop it.
+    """
+    await acknowledge(tx, alert_id, practitioner_id, now)
+    done = await alert_work.resolve(tx, crypto, alert_id, practitioner_id, outcome, action, note, now)
+    if done:
+        alert = await alerts.get(tx, alert_id)
+        assert alert is not None  # acknowledge found it
+        detail = f"alert={alert_id} outcome={outcome.value}" + (f" action={action.value}" if action else "")
+        await audit.log(tx, now, f"practitioner:{practitioner_id}", "alert_resolved", alert.case_id, detail)
+    return done
 
 
 async def undeliverable(tx: Tx, alert_id: int, practitioner_id: int, now: datetime) -> None:

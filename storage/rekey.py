@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import cases, checkins, inbound, outbox, practitioners
+from storage import alert_work, cases, checkins, inbound, outbox, practitioners
 from storage.crypto import Crypto, DecryptError, Field
 from storage.db import Tx
 
@@ -14,6 +14,7 @@ ENCRYPTED: tuple[Field, ...] = (
     checkins.ANSWER_TEXT,
     inbound.BODY,
     outbox.ADDRESS,
+    alert_work.NOTE,
 )
 
 
