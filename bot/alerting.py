@@ -119,7 +119,7 @@ class AckRefused(Exception):
 ACK_ANY_ROLES = frozenset({"duty", "manager"})
 
 
-async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime) -> bool:
+async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime, actor: str | None = None) -> bool:
     """Record who acknowledged and when, and stop the escalation. False if already acknowledged.
 
     Every way of acknowledging (the CLI, `ACK <ref>`, the Telegram button) comes through here, so
@@ -131,7 +131,7 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
     who = await alerts.acknowledger(tx, practitioner_id)
     if who is None or who.service_id != alert.service_id:
         raise AckRefused(f"practitioner {practitioner_id} is not an active practitioner of this alert's service")
-    if who.role not in ACK_ANY_ROLES and not await alerts.was_told(tx, alert_id, practitioner_id):
+    if not who.roles & ACK_ANY_ROLES and not await alerts.was_told(tx, alert_id, practitioner_id):
         raise AckRefused(
             f"alert {alert_id} was not sent to practitioner {practitioner_id}: only those it was sent to, "
             "the duty IDVA and the service's manager may acknowledge it"
@@ -139,8 +139,10 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
     first = await alerts.acknowledge(tx, alert_id, practitioner_id, now)
     if first:
         await timers.cancel_for_alert(tx, now, alert_id)
+        # An operator at the CLI acknowledges on the practitioner's behalf, and is recorded as such.
+        detail = f"alert={alert_id}" + (f" on_behalf_of=practitioner:{practitioner_id}" if actor else "")
         await audit.log(
-            tx, now, f"practitioner:{practitioner_id}", "alert_acknowledged", alert.case_id, f"alert={alert_id}"
+            tx, now, actor or f"practitioner:{practitioner_id}", "alert_acknowledged", alert.case_id, detail
         )
     return first
 

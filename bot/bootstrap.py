@@ -13,7 +13,7 @@ from bot.app import App
 from bot.channels.base import Channel
 from bot.channels.practitioner import InboxChannel, LogChannel
 from bot.channels.simulator import SimulatorChannel
-from bot.clock import Clock, FixedClock, OffsetClock, SystemClock
+from bot.clock import Clock, FileOffsetClock, FixedClock, OffsetClock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.core import Core
 from bot.i18n import Catalogs
@@ -26,6 +26,8 @@ from storage.keys import KeyConfigError, KeyMaterial, key_source, load_keys, sta
 
 def make_clock(settings: Settings, *, moving: bool) -> Clock:
     """A pinned `--now` is a fixed instant for one-shot commands, and a shifted real clock for long runs."""
+    if settings.clock_file is not None:
+        return FileOffsetClock(settings.clock_file)
     if settings.now is None:
         return SystemClock()
     return OffsetClock(settings.now) if moving else FixedClock(settings.now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 
@@ -31,6 +32,26 @@ class FixedClock:
 
     def set(self, when: datetime) -> None:
         self._now = when.astimezone(UTC)
+
+
+class FileOffsetClock:
+    """Real time plus the seconds written in a file, re-read when the file changes (tests move a live serve)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._stamp: tuple[int, int] | None = None
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        try:
+            stat = self._path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if stamp != self._stamp:
+                self._offset = timedelta(seconds=float(self._path.read_text().strip() or 0))
+                self._stamp = stamp
+        except (OSError, ValueError):
+            pass  # no file or a half-written one: keep the last offset
+        return datetime.now(UTC) + self._offset
 
 
 class OffsetClock:

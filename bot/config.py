@@ -25,6 +25,11 @@ class Settings:
     # The public base URL providers call (webhooks), e.g. https://safecheck.example.org; behind a
     # proxy it is what signatures are computed over, so it cannot be guessed from the request.
     public_url: str | None = None
+    # Rehearsals and tests: the clock is real time plus the seconds in this file (`serve --clock-file`).
+    clock_file: Path | None = None
+    # The workspace's session limits (OWASP: idle and absolute timeouts).
+    session_idle_minutes: int = 15
+    session_absolute_hours: int = 8
     # The environment the settings came from: each transport reads its own variables from it.
     env: Mapping[str, str] = field(default_factory=dict)
 
@@ -75,11 +80,19 @@ def parse_public_url(text: str) -> str:
     return text.strip().rstrip("/")
 
 
+def _minutes(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = env.get(name, str(default)).strip()
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {text!r}")
+    return int(text)
+
+
 def load(
     env: Mapping[str, str] | None = None,
     db: str | None = None,
     key_file: str | None = None,
     now: str | None = None,
+    clock_file: str | None = None,
 ) -> Settings:
     env = os.environ if env is None else env
     db_path = Path(db or env.get("SAFECHECK_DB") or "safecheck.db").expanduser()
@@ -92,6 +105,7 @@ def load(
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"SAFECHECK_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
     public = env.get("SAFECHECK_PUBLIC_URL")
+    clock_path = clock_file or env.get("SAFECHECK_CLOCK_FILE")
     return Settings(
         db_path=db_path,
         key_file=key,
@@ -100,5 +114,8 @@ def load(
         port=int(port_text),
         log_level=level,
         public_url=parse_public_url(public) if public else None,
+        clock_file=Path(clock_path) if clock_path else None,
+        session_idle_minutes=_minutes(env, "SAFECHECK_SESSION_IDLE_MINUTES", 15, 1, 240),
+        session_absolute_hours=_minutes(env, "SAFECHECK_SESSION_ABSOLUTE_HOURS", 8, 1, 24),
         env=dict(env),
     )

@@ -98,13 +98,16 @@ class Acknowledger:
 
     id: int
     service_id: int
-    role: str
+    roles: frozenset[str]
 
 
 async def acknowledger(tx: Tx, practitioner_id: int) -> Acknowledger | None:
-    """The service and role of an active practitioner; None if unknown or inactive."""
-    row = await tx.one("SELECT id, service_id, role FROM practitioners WHERE id = ? AND active = 1", (practitioner_id,))
-    return Acknowledger(row["id"], row["service_id"], row["role"]) if row else None
+    """The service and roles of an active practitioner; None if unknown or inactive."""
+    row = await tx.one("SELECT id, service_id FROM practitioners WHERE id = ? AND active = 1", (practitioner_id,))
+    if row is None:
+        return None
+    roles = await tx.all("SELECT role FROM practitioner_roles WHERE practitioner_id = ?", (practitioner_id,))
+    return Acknowledger(row["id"], row["service_id"], frozenset(r["role"] for r in roles))
 
 
 async def was_told(tx: Tx, alert_id: int, practitioner_id: int) -> bool:

@@ -45,6 +45,7 @@ async def add(
         "INSERT INTO practitioners (id, service_id, role, name_enc, created_at) VALUES (?, ?, ?, ?, ?)",
         (pid, service_id, role, crypto.encrypt(name, NAME.at(pid)), ts(now)),
     )
+    await tx.execute("INSERT INTO practitioner_roles (practitioner_id, role) VALUES (?, ?)", (pid, role))
     await tx.executemany(
         "INSERT INTO practitioner_channels (practitioner_id, position, channel, address_enc, address_hash)"
         " VALUES (?, ?, ?, ?, ?)",
@@ -151,7 +152,9 @@ async def list_for_service(tx: Tx, crypto: Crypto, service_id: int) -> list[Prac
 
 async def ids_with_role(tx: Tx, service_id: int, role: str) -> list[int]:
     rows = await tx.all(
-        "SELECT id FROM practitioners WHERE service_id = ? AND role = ? AND active = 1 ORDER BY id", (service_id, role)
+        "SELECT p.id FROM practitioners p JOIN practitioner_roles r ON r.practitioner_id = p.id"
+        " WHERE p.service_id = ? AND r.role = ? AND p.active = 1 ORDER BY p.id",
+        (service_id, role),
     )
     return [r["id"] for r in rows]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import alert_work, cases, checkins, inbound, outbox, practitioners
+from storage import accounts, alert_work, cases, checkins, inbound, outbox, practitioners
 from storage.crypto import Crypto, DecryptError, Field
 from storage.db import Tx
 
@@ -14,6 +14,10 @@ ENCRYPTED: tuple[Field, ...] = (
     checkins.ANSWER_TEXT,
     inbound.BODY,
     outbox.ADDRESS,
+    accounts.LOGIN,
+    accounts.TOTP_SECRET,
+    accounts.INVITEE_NAME,
+    accounts.ACCESS_REASON,
     alert_work.NOTE,
 )
 
@@ -89,6 +93,7 @@ async def rehash_lookups(tx: Tx, crypto: Crypto) -> list[str]:
         lookup = cases.address_lookup(crypto, channel, address)
         await tx.execute("UPDATE cases SET address_hash = ? WHERE id = ?", (lookup, case_id))
     await practitioners.rehash_addresses(tx, crypto)
+    await accounts.rehash_logins(tx, crypto)
     lost = [r["ref"] for r in await tx.all("SELECT ref FROM cases WHERE activation_lookup IS NOT NULL ORDER BY id")]
     await tx.execute("UPDATE cases SET activation_lookup = NULL WHERE activation_lookup IS NOT NULL")
     await tx.execute("DELETE FROM practitioner_links WHERE used_at IS NULL")

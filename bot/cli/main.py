@@ -70,8 +70,8 @@ async def cmd_init(settings: Settings, args: argparse.Namespace) -> None:
             clock = make_clock(settings, moving=False)
             await adopt_keys(db, keys, settings, clock)  # from now on only these keys open this database
             async with db.transaction() as tx:
-                await services.create(tx, args.slug, args.service_name, clock.now(), sender)
-                await audit.log(tx, clock.now(), "manager", "service_created")
+                svc = await services.create(tx, args.slug, args.service_name, clock.now(), sender)
+                await audit.log(tx, clock.now(), commands.operator(), "service_created", None, "", svc)
                 await tx.commit()
         finally:
             await db.close()
@@ -113,6 +113,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         return await serve.run(settings)
     if args.command == "simulate":
         return await simulate.run(settings, args)
+    if args.command == "invite":
+        return await _invite(settings, args)
     # tick delivers like serve: two deliverers at once would send the same messages twice.
     async with open_app(settings, lock="tick" if args.command == "tick" else None) as app:
         async with app.db.transaction() as tx:
@@ -121,6 +123,16 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         if handler is None:
             raise UserError(f"unknown command {args.command}")
         await handler(app, svc, args)
+    return 0
+
+
+async def _invite(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_app(settings) as app:
+        async with app.db.transaction() as tx:
+            svc = await commands.service_id(tx, args.service)
+        token = await commands.invite(app, svc, frozenset(args.role), args.name)
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    print(f"invitation (valid 3 days, once): {base}/invite/{token}")
     return 0
 
 
@@ -339,7 +351,7 @@ _HANDLERS: dict[tuple[str, str | None], Handler] = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(hoist_global_options(sys.argv[1:] if argv is None else argv))
     try:
-        settings = load(db=args.db, key_file=args.key_file, now=args.now)
+        settings = load(db=args.db, key_file=args.key_file, now=args.now, clock_file=getattr(args, "clock_file", None))
         configure_logging(settings.log_level if args.command == "serve" else "WARNING")
         return asyncio.run(run(settings, args))
     except USER_ERRORS as exc:

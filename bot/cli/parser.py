@@ -34,7 +34,10 @@ def build_parser() -> Parser:
     init.add_argument("--slug", default="default", help="short id of the service")
     init.add_argument("--sender-name", default="Alex", help="the neutral name survivors see in messages")
 
-    sub.add_parser("serve", help="run the scheduler, the dispatcher and the web server")
+    srv = sub.add_parser("serve", help="run the scheduler, the dispatcher and the web server")
+    srv.add_argument(
+        "--clock-file", help="rehearsals and tests: the clock is real time plus the seconds written in this file"
+    )
     d = sub.add_parser("demo", help="play a survivor in the terminal and watch the IDVA's alerts")
     d.add_argument("--auto", action="store_true", help="play a scripted survivor instead of reading the terminal")
     d.add_argument("--fast", type=float, default=12.0, help="escalation ladder speed-up for the demo")
@@ -49,6 +52,15 @@ def build_parser() -> Parser:
     )
     sub.add_parser("tick", help="fire due timers and deliver the outbox once, then exit")
 
+    iv = sub.add_parser("invite", help="a one-time link with which a person sets up their workspace account")
+    iv.add_argument("--name", required=True, help="the person's name (encrypted)")
+    iv.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=["idva", "duty", "manager", "admin"],
+        help="a role they will hold (repeat for more)",
+    )
     pr = sub.add_parser("practitioner", help="practitioners").add_subparsers(
         dest="action", required=True, parser_class=Parser
     )
@@ -85,7 +97,13 @@ def build_parser() -> Parser:
     cs.add_parser("list").add_argument("--json", action="store_true")
     sh = cs.add_parser("show")
     sh.add_argument("ref")
-    sh.add_argument("--as", dest="viewer", type=int, required=True, help="your practitioner id (audited)")
+    sh.add_argument(
+        "--as",
+        dest="viewer",
+        type=int,
+        required=True,
+        help="the practitioner on whose behalf you look (audited as you, the operator, on their behalf)",
+    )
     sh.add_argument("--limit", type=int, default=50, help="how many of the latest check-ins to list (default 50)")
     sh.add_argument("--json", action="store_true")
     pa = cs.add_parser("pause")
@@ -114,7 +132,13 @@ def build_parser() -> Parser:
     ls.add_argument("--json", action="store_true")
     ak = al.add_parser("ack")
     ak.add_argument("id", type=int)
-    ak.add_argument("--as", dest="practitioner", type=int, required=True, help="your practitioner id")
+    ak.add_argument(
+        "--as",
+        dest="practitioner",
+        type=int,
+        required=True,
+        help="the practitioner on whose behalf you acknowledge (audited as you, the operator, on their behalf)",
+    )
 
     sv = sub.add_parser("service", help="the service's settings").add_subparsers(
         dest="action", required=True, parser_class=Parser

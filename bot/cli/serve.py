@@ -13,7 +13,7 @@ from bot.bootstrap import open_app
 from bot.config import ConfigError, Settings
 from bot.dispatcher import Dispatcher
 from bot.scheduler import TimerRunner, Waker
-from bot.web import make_web_app
+from bot.web import make_web_app, workspace_settings
 
 log = logging.getLogger("safecheck.serve")
 
@@ -26,7 +26,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
     async with open_app(settings, moving_clock=True, lock="serve") as app:
         runner = TimerRunner(app.core)
         # Bind first: a port in use must fail before anything is sent.
-        web_app = make_web_app(app, timers=runner.heartbeat)
+        origin = settings.public_url or f"http://{settings.host}:{settings.port}"
+        workspace = workspace_settings(origin, settings.session_idle_minutes, settings.session_absolute_hours)
+        web_app = make_web_app(app, timers=runner.heartbeat, workspace=workspace)
         for transport in app.transports:
             transport.add_routes(web_app)
         site_runner = web.AppRunner(web_app, access_log=None)

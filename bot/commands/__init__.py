@@ -12,7 +12,7 @@ from bot.commands.common import (
     operator,
     service_id,
 )
-from bot.commands.practitioners import add_practitioner, link_code, list_practitioners, read_inbox
+from bot.commands.practitioners import add_practitioner, invite, link_code, list_practitioners, read_inbox
 from bot.commands.schedules import set_schedule, show_schedule
 from bot.commands.service import configure_service, set_languages, show_languages, show_service
 
@@ -28,6 +28,7 @@ __all__ = [
     "checkin_now",
     "configure_service",
     "enrol",
+    "invite",
     "link_code",
     "list_alerts",
     "list_cases",

@@ -8,8 +8,8 @@ from typing import Any
 
 from bot.app import App
 from bot.channels.email_settings import valid_address
-from bot.commands.common import UserError
-from storage import audit, inbox, practitioners
+from bot.commands.common import UserError, operator
+from storage import accounts, audit, inbox, practitioners
 from storage.db import Tx
 from storage.practitioners import ROLES, ChannelAddress
 
@@ -62,7 +62,13 @@ def parse_channel(spec: str) -> ChannelAddress:
 
 
 async def add_practitioner(
-    app: App, svc: int, name: str, role: str, channels: list[str], configured: Collection[str] | None = None
+    app: App,
+    svc: int,
+    name: str,
+    role: str,
+    channels: list[str],
+    configured: Collection[str] | None = None,
+    actor: str | None = None,
 ) -> int:
     """Add a practitioner; with `configured`, every alert channel must be one this installation can send on."""
     if role not in ROLES:
@@ -84,9 +90,24 @@ async def add_practitioner(
     now = app.clock.now()
     async with app.db.transaction() as tx:
         pid = await practitioners.add(tx, app.crypto, svc, role, name.strip(), parsed, now)
-        await audit.log(tx, now, "manager", f"practitioner_added:{role}", None, f"practitioner={pid}")
+        await audit.log(tx, now, actor or operator(), f"practitioner_added:{role}", None, f"practitioner={pid}", svc)
         await tx.commit()
     return pid
+
+
+async def invite(app: App, svc: int, roles: frozenset[str], name: str, actor: str | None = None) -> str:
+    """A one-time invitation to the workspace; returns its token (the link is shown once)."""
+    if not name.strip():
+        raise UserError("an invitation needs the person's name (--name)")
+    if not roles or not roles <= set(accounts.ROLES):
+        raise UserError(f"roles must be some of {', '.join(accounts.ROLES)}")
+    now = app.clock.now()
+    who = actor or operator()
+    async with app.db.transaction() as tx:
+        token = await accounts.invite(tx, app.crypto, svc, roles, name.strip(), who, now)
+        await audit.log(tx, now, who, "invitation_created", None, f"roles={','.join(sorted(roles))}", svc)
+        await tx.commit()
+    return token
 
 
 async def _check_practitioner(tx: Tx, practitioner_id: int, svc: int | None) -> None:

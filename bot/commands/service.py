@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App
-from bot.commands.common import UserError, check_sender_name, check_timezone
+from bot.commands.common import UserError, check_sender_name, check_timezone, operator
 from flows.loader import check_languages, parse_questionset
 from safety.lexicon import AUTONYMS, RTL
 from safety.policy import alert_policy_to_json, missed_policy_to_json, parse_alert_policy, parse_missed_policy
@@ -38,7 +38,7 @@ def _policy_json(path: str, what: str, parse: Callable[[Mapping[str, object]], o
     return json.dumps(raw)
 
 
-async def configure_service(app: App, svc: int, **opts: Any) -> str:
+async def configure_service(app: App, svc: int, actor: str | None = None, **opts: Any) -> str:
     """Change a service's settings; every file is validated before anything is saved."""
     fields: dict[str, object] = {}
     if opts.get("sender_name") is not None:
@@ -81,7 +81,7 @@ async def configure_service(app: App, svc: int, **opts: Any) -> str:
     now = app.clock.now()
     async with app.db.transaction() as tx:
         await services.update(tx, svc, **fields)
-        await audit.log(tx, now, "manager", "service_configured", None, ",".join(sorted(fields)))
+        await audit.log(tx, now, actor or operator(), "service_configured", None, ",".join(sorted(fields)), svc)
         await tx.commit()
     return f"updated {', '.join(sorted(fields))}"
 
@@ -101,6 +101,7 @@ async def set_languages(
     disable: str | None = None,
     default: str | None = None,
     force: bool = False,
+    actor: str | None = None,
 ) -> str:
     """Enable and disable survivor languages and set the default, after checking that each enabled
     language has a complete catalog and that the service's question set has every text in it.
@@ -137,7 +138,9 @@ async def set_languages(
     now = app.clock.now()
     async with app.db.transaction() as tx:
         await services.set_languages(tx, svc, ordered, new_default)
-        await audit.log(tx, now, "manager", "service_languages", None, f"{','.join(ordered)} default={new_default}")
+        await audit.log(
+            tx, now, actor or operator(), "service_languages", None, f"{','.join(ordered)} default={new_default}", svc
+        )
         await tx.commit()
     kept = "".join(f"; {n} open case(s) keep {code}" for code, n in used.items())
     return f"languages: {', '.join(ordered)} (default {new_default}){kept}"

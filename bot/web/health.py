@@ -1,4 +1,4 @@
-"""The aiohttp web server: /healthz for a supervisor; the transports mount their webhooks on it."""
+"""/healthz for a supervisor: 200 when every part makes progress."""
 
 from __future__ import annotations
 
@@ -6,15 +6,12 @@ import logging
 
 from aiohttp import web
 
-from bot.app import App
-from bot.health import OUTBOX_BOUND, Heartbeat, Stuck, stuck
-from bot.inbound import HOST_KEY
+from bot.health import OUTBOX_BOUND, Stuck, stuck
 from bot.transport import ReportsHealth
+from bot.web.keys import APP_KEY, TIMERS_KEY
 from storage import outbox
 
 log = logging.getLogger("safecheck.web")
-APP_KEY = web.AppKey("safecheck", App)
-TIMERS_KEY = web.AppKey("safecheck.timers", Heartbeat)
 
 
 async def health(request: web.Request) -> web.Response:
@@ -54,14 +51,3 @@ async def health(request: web.Request) -> web.Response:
     if problems:
         log.warning("health: stuck parts=%s", ",".join(s.part for s in problems))
     return web.json_response(body, status=503 if problems else 200)
-
-
-def make_web_app(app: App, timers: Heartbeat | None = None) -> web.Application:
-    """The web app with /healthz; `timers` is the timer loop's heartbeat (serve passes it)."""
-    web_app = web.Application(client_max_size=64 * 1024)
-    web_app[APP_KEY] = app
-    web_app[HOST_KEY] = app
-    if timers is not None:
-        web_app[TIMERS_KEY] = timers
-    web_app.router.add_get("/healthz", health)
-    return web_app

@@ -1,0 +1,308 @@
+"""Logging in (password, then a second factor), logging out, and accepting an invitation.
+
+The login page says the same thing, at the same cost, whether or not an account exists. Failed
+attempts slow further ones down (storage.accounts.delay_after); there is no lockout, so a duty
+worker is never shut out in an emergency: a recovery code works, and an admin can reset.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import segno
+from aiohttp import web
+from markupsafe import Markup
+
+from bot.web import forms, passwords
+from bot.web.keys import APP_KEY
+from bot.web.render import render
+from bot.web.sessions import (
+    COOKIE,
+    SESSION,
+    clear_session_cookie,
+    current_session,
+    passive,
+    public,
+    second_factor,
+    set_session_cookie,
+)
+from bot.web.viewer import viewer
+from storage import accounts, audit, practitioners
+from storage.db import Tx
+
+log = logging.getLogger("safecheck.web.auth")
+routes = web.RouteTableDef()
+NO_MATCH = "That login name and password do not match. Check both and try again."
+ENDED = {
+    "idle": "You were signed out after a time without activity. Sign in again to go on.",
+    "absolute": "Your session reached its time limit. Sign in again to go on.",
+    "out": "You have signed out.",
+}
+
+
+def _wait_text(seconds: float) -> str:
+    return f"Too many attempts. Wait {max(1, round(seconds))} seconds, then try again."
+
+
+@routes.get("/login")
+@public
+async def login_page(request: web.Request) -> web.Response:
+    ended = ENDED.get(request.query.get("ended", ""))
+    return render("login.html", request, {"error": None, "notice": ended, "login": ""})
+
+
+@routes.post("/login")
+@public
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    app = request.app[APP_KEY]
+    form = await request.post()
+    login, password = forms.text(form, "login", 254), forms.text(form, "password", passwords.MAX_LENGTH)
+    now = app.clock.now()
+    key = accounts.login_lookup(app.crypto, login)
+    async with app.db.reading() as tx:
+        wait = await accounts.wait_before_login(tx, key, now)
+        account = await accounts.by_login(tx, app.crypto, login) if login else None
+    if wait.total_seconds() > 0:
+        return render(
+            "login.html", request, {"error": _wait_text(wait.total_seconds()), "notice": None, "login": login}, 429
+        )
+    ok = await passwords.check_password(account.password_hash if account else None, password)
+    if not ok or account is None or not account.active:
+
+        async def failed(tx: Tx) -> None:
+            await accounts.login_failed(tx, key, now)
+            if account is not None:
+                await audit.log(
+                    tx,
+                    now,
+                    f"practitioner:{account.practitioner_id}",
+                    "login_failed",
+                    None,
+                    "password",
+                    account.service_id,
+                )
+            await tx.commit()
+
+        await app.db.run(failed)
+        return render("login.html", request, {"error": NO_MATCH, "notice": None, "login": login}, 401)
+    old = current_session(request)
+    found = account
+
+    async def started(tx: Tx) -> str:
+        if old is not None:
+            await accounts.end_session(tx, old.id, "replaced", now)
+        await accounts.login_succeeded(tx, key)
+        token, _ = await accounts.new_session(tx, found.practitioner_id, "password", now)
+        await tx.commit()
+        return token
+
+    token = await app.db.run(started)
+    response = web.HTTPSeeOther("/login/second")
+    set_session_cookie(response, token)
+    raise response
+
+
+@routes.get("/login/second")
+@second_factor
+async def second_page(request: web.Request) -> web.Response:
+    return render("login_second.html", request, {"error": None})
+
+
+@routes.post("/login/second")
+@second_factor
+async def second_submit(request: web.Request) -> web.StreamResponse:
+    app = request.app[APP_KEY]
+    session = current_session(request)
+    assert session is not None  # the middleware let a session with a password through
+    form = await request.post()
+    code = forms.text(form, "code", 64).strip()
+    now = app.clock.now()
+    key = app.crypto.lookup_hash("second-factor", str(session.practitioner_id))
+    async with app.db.reading() as tx:
+        wait = await accounts.wait_before_login(tx, key, now)
+        account = await accounts.get_account(tx, app.crypto, session.practitioner_id)
+    if account is None or not account.active:
+        raise web.HTTPSeeOther("/login")
+    if wait.total_seconds() > 0:
+        return render("login_second.html", request, {"error": _wait_text(wait.total_seconds())}, 429)
+    step = passwords.totp_step(account.totp_secret, code, now)
+    pid = account.practitioner_id
+
+    async def attempt(tx: Tx) -> str | None:
+        if step is not None:
+            method = "totp" if await accounts.use_totp_step(tx, pid, step) else None
+        else:
+            method = "recovery_code" if await accounts.use_recovery_code(tx, pid, code, now) else None
+        if method is None:
+            await accounts.login_failed(tx, key, now)
+            await audit.log(tx, now, f"practitioner:{pid}", "login_failed", None, "second_factor", account.service_id)
+            await tx.commit()
+            return None
+        token = await complete_login(tx, session.id, pid, method, account.service_id, key, now)
+        await tx.commit()
+        return token
+
+    token = await app.db.run(attempt)
+    if token is None:
+        return render("login_second.html", request, {"error": "That code is not right, or was used already."}, 401)
+    response = web.HTTPSeeOther("/")
+    set_session_cookie(response, token)
+    raise response
+
+
+async def complete_login(
+    tx: Tx, half_session: int, practitioner_id: int, method: str, service_id: int, key: bytes, now: datetime
+) -> str:
+    """Swap the password-only session for a full one (a new token: no fixation) and audit the login."""
+    await accounts.end_session(tx, half_session, "second_factor", now)
+    await accounts.login_succeeded(tx, key)
+    token, _ = await accounts.new_session(tx, practitioner_id, "full", now)
+    await audit.log(tx, now, f"practitioner:{practitioner_id}", "login", None, method, service_id)
+    return token
+
+
+@routes.post("/logout")
+@public
+async def logout(request: web.Request) -> web.StreamResponse:
+    app = request.app[APP_KEY]
+    session = current_session(request)
+    now = app.clock.now()
+    if session is not None:
+        sid, pid = session.id, session.practitioner_id
+
+        async def out(tx: Tx) -> None:
+            await accounts.end_session(tx, sid, "logout", now)
+            await audit.log(tx, now, f"practitioner:{pid}", "logout")
+            await tx.commit()
+
+        await app.db.run(out)
+    response = web.HTTPSeeOther("/login?ended=out")
+    clear_session_cookie(response)
+    raise response
+
+
+@routes.get("/")
+async def home(request: web.Request) -> web.Response:
+    who = viewer(request)
+    if who.sees_cases:
+        raise web.HTTPSeeOther("/alerts")
+    return render("home.html", request, {})
+
+
+@routes.get("/session")
+@passive
+async def session_status(request: web.Request) -> web.StreamResponse:
+    """Seconds left before each limit (the page's warning asks; asking is not activity)."""
+    live = request.get(SESSION)
+    now = request.app[APP_KEY].clock.now()
+    if live is None:
+        return web.json_response({"signed_in": False})
+    return web.json_response(
+        {
+            "signed_in": True,
+            "idle_seconds": max(0, int((live.idle_ends - now).total_seconds())),
+            "absolute_seconds": max(0, int((live.absolute_ends - now).total_seconds())),
+        }
+    )
+
+
+@routes.post("/session")
+async def session_extend(request: web.Request) -> web.StreamResponse:
+    """'Stay signed in': the request itself is the activity (up to the absolute limit)."""
+    return await session_status(request)
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+
+def _qr_svg(uri: str) -> Markup:
+    svg = segno.make(uri, error="m").svg_inline(scale=4, title="QR code for your authenticator app")
+    return Markup(svg)  # made by segno from our own URI: no user markup inside
+
+
+@routes.get("/invite/{token}")
+@public
+async def invite_page(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    async with app.db.reading() as tx:
+        invitation = await accounts.open_invitation(tx, app.crypto, request.match_info["token"], app.clock.now())
+    if invitation is None:
+        return render("invite_gone.html", request, {}, 404)
+    secret = passwords.new_totp_secret()
+    return render("invite.html", request, _invite_context(invitation.name, secret, "", None))
+
+
+def _invite_context(name: str, secret: str, login: str, error: str | None) -> dict[str, object]:
+    uri = passwords.totp_uri(secret, login or name, "Safecheck")
+    return {"name": name, "secret": secret, "qr": _qr_svg(uri), "login": login, "error": error}
+
+
+@routes.post("/invite/{token}")
+@public
+async def invite_submit(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    token = request.match_info["token"]
+    form = await request.post()
+    login = forms.text(form, "login", 254).strip()
+    password, again = forms.text(form, "password", 300), forms.text(form, "password_again", 300)
+    secret, code = forms.text(form, "secret", 64), forms.text(form, "code", 16)
+    now = app.clock.now()
+    async with app.db.reading() as tx:
+        invitation = await accounts.open_invitation(tx, app.crypto, token, now)
+        taken = bool(login) and await accounts.login_taken(tx, app.crypto, login)
+    if invitation is None:
+        return render("invite_gone.html", request, {}, 404)
+    if len(secret) != 32 or not secret.isalnum():
+        secret = passwords.new_totp_secret()  # tampered with: start the authenticator step again
+    error = (
+        "Choose a login name (your work e-mail address is a good one)."
+        if not login
+        else "That login name is taken: choose another."
+        if taken
+        else passwords.password_problem(password, again, login)
+        or (
+            None
+            if passwords.totp_step(secret, code, now) is not None
+            else "That code does not match: add the key to your authenticator app and type the code it shows now."
+        )
+    )
+    if error:
+        return render("invite.html", request, _invite_context(invitation.name, secret, login, error), 400)
+    hashed = await passwords.hash_password(password)
+    found = invitation
+
+    async def accept(tx: Tx) -> list[str] | None:
+        roles = sorted(found.roles)
+        pid = await practitioners.add(tx, app.crypto, found.service_id, _first_role(roles), found.name, [], now)
+        if not await accounts.mark_invitation_used(tx, found.id, pid, now):
+            raise _InvitationRace
+        await accounts.set_roles(tx, pid, frozenset(roles))
+        await accounts.create_account(tx, app.crypto, pid, login, hashed, secret, now)
+        codes = await accounts.new_recovery_codes(tx, pid)
+        await audit.log(
+            tx, now, f"practitioner:{pid}", "invitation_accepted", None, f"invitation={found.id}", found.service_id
+        )
+        await tx.commit()
+        return codes
+
+    try:
+        codes = await app.db.run(accept)
+    except _InvitationRace:
+        return render("invite_gone.html", request, {}, 404)
+    return render("invite_done.html", request, {"codes": codes})
+
+
+class _InvitationRace(Exception):
+    """The invitation was used by another request at the same moment."""
+
+
+def _first_role(roles: list[str]) -> str:
+    """practitioners.role keeps one role the older code reads; admin alone counts as manager there."""
+    for role in ("idva", "duty", "manager"):
+        if role in roles:
+            return role
+    return "manager"
+
+
+__all__ = ["COOKIE", "complete_login", "routes"]

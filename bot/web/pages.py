@@ -1,0 +1,13 @@
+"""The workspace's page modules: each has `routes`, and each route gets sessions, CSRF and the headers."""
+
+from __future__ import annotations
+
+import importlib
+
+from aiohttp import web
+
+MODULES = ("bot.web.auth",)
+
+
+def route_tables() -> list[web.RouteTableDef]:
+    return [importlib.import_module(name).routes for name in MODULES]

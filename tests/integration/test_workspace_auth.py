@@ -1,0 +1,225 @@
+"""The workspace's front door over real HTTP: invitations, two-step login, sessions, CSRF, headers."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import timedelta
+
+import pyotp
+
+from bot import commands
+from storage import accounts
+from tests.conftest import World
+from tests.webtools import PASSWORD, csrf_of, login, person, post_form, workspace
+
+
+async def test_an_invitation_sets_up_password_totp_and_recovery_codes_then_login_works(world: World) -> None:
+    token = await commands.invite(
+        world.app, world.service_id, frozenset({"idva", "duty"}), "Nia Jones", actor="os:test"
+    )
+    async with workspace(world) as client:
+        page = await (await client.get(f"/invite/{token}")).text()
+        secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
+        assert secret and "Nia Jones" in page and "<svg" in page  # the QR code is inline SVG
+        form = {
+            "login": "nia@example.org",
+            "password": PASSWORD,
+            "password_again": PASSWORD,
+            "secret": secret.group(1),
+            "code": pyotp.TOTP(secret.group(1)).at(world.clock.now()),
+        }
+        resp = await post_form(client, f"/invite/{token}", form)
+        done = await resp.text()
+        codes = re.findall(r"<code>([0-9a-f-]{19})</code>", done)
+        assert resp.status == 200 and len(codes) == accounts.RECOVERY_CODES
+        # The link works once.
+        assert (await client.get(f"/invite/{token}")).status == 404
+        resp = await post_form(client, "/login", {"login": "NIA@example.org ", "password": PASSWORD})
+        assert resp.headers["Location"] == "/login/second"
+        resp = await post_form(client, "/login/second", {"code": codes[0]})
+        assert (resp.status, resp.headers["Location"]) == (303, "/")
+    async with world.app.db.reading() as tx:
+        pid = await tx.scalar("SELECT practitioner_id FROM invitations")
+        assert await accounts.roles_of(tx, pid) == {"idva", "duty"}
+        assert await accounts.recovery_codes_left(tx, pid) == accounts.RECOVERY_CODES - 1
+        actions = [
+            r["action"] for r in await tx.all("SELECT action FROM audit_log WHERE actor = ?", (f"practitioner:{pid}",))
+        ]
+    assert actions == ["invitation_accepted", "login"]
+
+
+async def test_invitation_errors_are_one_line_and_create_nothing(world: World) -> None:
+    token = await commands.invite(world.app, world.service_id, frozenset({"idva"}), "Nia", actor="os:test")
+    async with workspace(world) as client:
+        page = await (await client.get(f"/invite/{token}")).text()
+        secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
+        assert secret
+        good = {
+            "login": "nia",
+            "password": PASSWORD,
+            "password_again": PASSWORD,
+            "secret": secret.group(1),
+            "code": pyotp.TOTP(secret.group(1)).at(world.clock.now()),
+        }
+        for change, message in (
+            ({"password_again": PASSWORD + "x"}, "The two passwords do not match."),
+            ({"password": "short", "password_again": "short"}, "Use at least 12 characters"),
+            ({"code": "000000"}, "That code does not match"),
+            ({"login": ""}, "Choose a login name"),
+        ):
+            resp = await post_form(client, f"/invite/{token}", {**good, **change})
+            assert resp.status == 400 and message in await resp.text()
+    async with world.app.db.reading() as tx:
+        assert await tx.scalar("SELECT COUNT(*) FROM accounts") == 0
+
+
+async def test_wrong_password_and_unknown_login_get_the_same_answer(world: World) -> None:
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    async with workspace(world) as client:
+        wrong = await post_form(client, "/login", {"login": ida.login, "password": "not the password"})
+        unknown = await post_form(client, "/login", {"login": "nobody", "password": "not the password"})
+        assert wrong.status == unknown.status == 401
+        strip = lambda html: CSRF.sub("", html).replace("nobody", "ida")  # noqa: E731
+        assert strip(await wrong.text()) == strip(await unknown.text())
+
+
+CSRF = re.compile(r'(name="_csrf" value|name="csrf-token" content)="[^"]+"')
+
+
+async def test_failed_logins_slow_down_and_then_the_right_password_still_works(world: World) -> None:
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    async with workspace(world) as client:
+        for _ in range(accounts.FREE_FAILURES):
+            assert (await post_form(client, "/login", {"login": "ida", "password": "wrong"})).status == 401
+        # Now even the right password waits: the delay is told, there is no lockout.
+        resp = await post_form(client, "/login", {"login": "ida", "password": PASSWORD})
+        assert resp.status == 429 and "Wait 2 seconds" in await resp.text()
+        world.clock.advance(timedelta(seconds=2))
+        assert (await post_form(client, "/login", {"login": "ida", "password": "wrong"})).status == 401
+        resp = await post_form(client, "/login", {"login": "ida", "password": PASSWORD})
+        assert resp.status == 429 and "Wait 4 seconds" in await resp.text()
+        world.clock.advance(timedelta(seconds=4))
+        await login(client, world, ida)
+    # Unknown logins are slowed down alike, so the delay tells nothing either.
+    async with workspace(world) as client:
+        for _ in range(accounts.FREE_FAILURES + 1):
+            resp = await post_form(client, "/login", {"login": "ghost", "password": "wrong"})
+        assert resp.status == 429
+
+
+async def test_a_totp_code_works_once_and_a_wrong_one_is_refused(world: World) -> None:
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    async with workspace(world) as client:
+        await login(client, world, ida)
+    async with workspace(world) as client:
+        await post_form(client, "/login", {"login": "ida", "password": PASSWORD})
+        again = await post_form(client, "/login/second", {"code": ida.code(world)})
+        assert again.status == 401 and "used already" in await again.text()
+        assert (await post_form(client, "/login/second", {"code": "12345"})).status == 401
+        # Before the second factor, nothing but the second-factor page opens.
+        resp = await client.get("/", allow_redirects=False)
+        assert resp.headers["Location"] == "/login/second"
+        world.clock.advance(timedelta(seconds=30))
+        assert (await post_form(client, "/login/second", {"code": ida.code(world)})).status == 303
+
+
+async def test_login_rotates_the_session_token(world: World) -> None:
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    async with workspace(world) as client:
+        await post_form(client, "/login", {"login": "ida", "password": PASSWORD})
+        half = client.session.cookie_jar.filter_cookies(client.make_url("/"))["__Host-safecheck"].value
+        await post_form(client, "/login/second", {"code": ida.code(world)})
+        full = client.session.cookie_jar.filter_cookies(client.make_url("/"))["__Host-safecheck"].value
+        assert half != full
+    async with world.app.db.reading() as tx:
+        assert await accounts.session_by_token(tx, half) is None
+        assert (await accounts.session_by_token(tx, full)) is not None
+        # Only hashes are stored.
+        assert await tx.scalar("SELECT COUNT(*) FROM sessions WHERE token_hash = ?", (full.encode(),)) == 0
+
+
+async def test_session_cookie_flags_and_security_headers(world: World) -> None:
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    async with workspace(world) as client:
+        page = await client.get("/login")
+        headers = page.headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in headers["Content-Security-Policy"]
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Cache-Control"] == "no-store"
+        resp = await post_form(client, "/login", {"login": ida.login, "password": ida.password})
+        cookie = resp.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-safecheck=")
+        for flag in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/"):
+            assert flag in cookie
+        assert "Domain" not in cookie
+
+
+async def test_a_change_without_the_csrf_token_is_refused_and_changes_nothing(world: World) -> None:
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    async with workspace(world) as client:
+        await login(client, world, ida)
+        resp = await client.post("/logout", data={}, allow_redirects=False)
+        assert resp.status == 403
+        resp = await client.post("/logout", data={"_csrf": "forged"}, allow_redirects=False)
+        assert resp.status == 403
+        token = await csrf_of(client, "/login/second")
+        resp = await client.post(
+            "/logout", data={"_csrf": token}, headers={"Origin": "https://evil.example"}, allow_redirects=False
+        )
+        assert resp.status == 403
+        assert (await client.get("/", allow_redirects=False)).headers["Location"] == "/alerts"  # still signed in
+    async with world.app.db.reading() as tx:
+        assert await tx.scalar("SELECT COUNT(*) FROM sessions WHERE stage = 'full' AND ended_at IS NULL") == 1
+
+
+async def test_idle_and_absolute_expiry(world: World) -> None:
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    async with workspace(world, idle_minutes=15, absolute_hours=8) as client:
+        await login(client, world, ida)
+        world.clock.advance(timedelta(minutes=14))
+        assert (await client.get("/session")).status == 200  # a status check is not activity
+        world.clock.advance(timedelta(minutes=1, seconds=1))
+        resp = await client.get("/", allow_redirects=False)
+        assert resp.headers["Location"] == "/login?ended=idle"
+        assert "without activity" in await (await client.get("/login?ended=idle")).text()
+    async with workspace(world, idle_minutes=15, absolute_hours=8) as client:
+        world.clock.advance(timedelta(minutes=1))
+        await login(client, world, ida)
+        token = await csrf_of(client, "/login/second")
+        for _ in range(40):  # active every 15 minutes... but never past 8 hours
+            world.clock.advance(timedelta(minutes=14, seconds=59))
+            resp = await client.post("/session", headers={"X-CSRF-Token": token}, allow_redirects=False)
+            if resp.status != 200:
+                break
+        assert resp.status == 303 and resp.headers["Location"] == "/login?ended=absolute"
+    async with world.app.db.reading() as tx:
+        reasons = [
+            r["end_reason"] for r in await tx.all("SELECT end_reason FROM sessions WHERE stage = 'full' ORDER BY id")
+        ]
+    assert reasons == ["idle", "absolute"]
+
+
+async def test_logout_ends_the_session_server_side(world: World) -> None:
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    async with workspace(world) as client:
+        await login(client, world, ida)
+        token = client.session.cookie_jar.filter_cookies(client.make_url("/"))["__Host-safecheck"].value
+        resp = await post_form(client, "/logout", {}, token_from="/login/second")
+        assert resp.headers["Location"] == "/login?ended=out"
+    async with world.app.db.reading() as tx:
+        assert await accounts.session_by_token(tx, token) is None
+
+
+async def test_login_names_totp_secrets_and_passwords_are_not_readable_in_the_file(world: World) -> None:
+    ida = await person(world, "ida.unique.login", ("idva",), practitioner_id=world.idva)
+    raw = world.settings.db_path.read_bytes()
+    wal = world.settings.db_path.with_name(world.settings.db_path.name + "-wal")
+    raw += wal.read_bytes() if wal.exists() else b""
+    for secret in (b"ida.unique.login", ida.totp_secret.encode(), PASSWORD.encode()):
+        assert secret not in raw
+    with sqlite3.connect(world.settings.db_path) as conn:
+        stored = conn.execute("SELECT password_hash FROM accounts").fetchone()[0]
+    assert stored.startswith("$argon2id$")
