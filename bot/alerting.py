@@ -156,19 +156,20 @@ async def resolve(
     action: Action | None,
     note: str | None,
     now: datetime,
+    actor: str | None = None,
 ) -> bool:
     """Record how an alert ended; False if it was resolved already.
 
     Resolving acknowledges first, under the same rule of who may (AckRefused otherwise), so an alert
     resolved before anyone acknowledged it stops climbing its ladder exactly as an ACK would stop it.
     """
-    await acknowledge(tx, alert_id, practitioner_id, now)
+    await acknowledge(tx, alert_id, practitioner_id, now, actor)
     done = await alert_work.resolve(tx, crypto, alert_id, practitioner_id, outcome, action, note, now)
     if done:
         alert = await alerts.get(tx, alert_id)
         assert alert is not None  # acknowledge found it
         detail = f"alert={alert_id} outcome={outcome.value}" + (f" action={action.value}" if action else "")
-        await audit.log(tx, now, f"practitioner:{practitioner_id}", "alert_resolved", alert.case_id, detail)
+        await audit.log(tx, now, actor or f"practitioner:{practitioner_id}", "alert_resolved", alert.case_id, detail)
     return done
 
 

@@ -55,6 +55,7 @@ class QueuedAlert:
     """An unresolved alert as the queue shows it."""
 
     id: int
+    service_id: int
     case_id: int
     case_ref: str
     idva_id: int
@@ -65,6 +66,8 @@ class QueuedAlert:
     acknowledged_by: int | None
     told: tuple[Told, ...]
     next_rung: NextRung | None
+    resolved_at: datetime | None = None
+    resolved_by: int | None = None
 
     @property
     def rung(self) -> int | None:
@@ -89,9 +92,25 @@ async def queue(tx: Tx, service_id: int, idva_id: int | None = None) -> list[Que
     if idva_id is not None:
         scope += " AND cases.idva_id = ?"
         params += (idva_id,)
+    return await _items(tx, scope, params)
+
+
+async def item(tx: Tx, alert_id: int) -> QueuedAlert | None:
+    """One alert as the queue shows it, resolved or not."""
+    found = await _items(tx, "alerts.id = ?", (alert_id,))
+    return found[0] if found else None
+
+
+async def open_on_case(tx: Tx, case_id: int) -> bool:
+    """Whether a case has an alert nobody has resolved yet (it is open until then, acknowledged or not)."""
+    value = await tx.scalar("SELECT 1 FROM alerts WHERE case_id = ? AND resolved_at IS NULL LIMIT 1", (case_id,))
+    return value is not None
+
+
+async def _items(tx: Tx, where: str, params: tuple[int, ...]) -> list[QueuedAlert]:
     rows = await tx.all(
         "SELECT alerts.*, cases.ref, cases.idva_id FROM alerts JOIN cases ON cases.id = alerts.case_id "
-        f"WHERE {scope} ORDER BY alerts.acknowledged_at IS NOT NULL, {_SEVERITY_ORDER}, alerts.id",
+        f"WHERE {where} ORDER BY alerts.acknowledged_at IS NOT NULL, {_SEVERITY_ORDER}, alerts.id",
         params,
     )
     if not rows:
@@ -114,6 +133,7 @@ async def queue(tx: Tx, service_id: int, idva_id: int | None = None) -> list[Que
 def _queued(row: Row, told: tuple[Told, ...], next_rung: NextRung | None) -> QueuedAlert:
     return QueuedAlert(
         id=row["id"],
+        service_id=row["service_id"],
         case_id=row["case_id"],
         case_ref=row["ref"],
         idva_id=row["idva_id"],
@@ -124,6 +144,8 @@ def _queued(row: Row, told: tuple[Told, ...], next_rung: NextRung | None) -> Que
         acknowledged_by=row["acknowledged_by"],
         told=told,
         next_rung=next_rung,
+        resolved_at=parse_ts(row["resolved_at"]) if row["resolved_at"] else None,
+        resolved_by=row["resolved_by"],
     )
 
 
