@@ -114,8 +114,9 @@ class AckRefused(Exception):
     """The practitioner may not acknowledge this alert (one line)."""
 
 
-# Besides those it was sent to, whoever is on duty for the service may acknowledge an open alert,
-# and so may the service's manager. (There is no rota yet: "on duty" is the duty role.)
+# Besides those it was sent to and the case's own IDVA (who sees it in her queue even with no alert
+# channel of her own), whoever is on duty for the service may acknowledge an open alert, and so may
+# the service's manager. (There is no rota yet: "on duty" is the duty role.)
 ACK_ANY_ROLES = frozenset({"duty", "manager"})
 
 
@@ -131,10 +132,14 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
     who = await alerts.acknowledger(tx, practitioner_id)
     if who is None or who.service_id != alert.service_id:
         raise AckRefused(f"practitioner {practitioner_id} is not an active practitioner of this alert's service")
-    if not who.roles & ACK_ANY_ROLES and not await alerts.was_told(tx, alert_id, practitioner_id):
+    if (
+        not who.roles & ACK_ANY_ROLES
+        and not await alerts.was_told(tx, alert_id, practitioner_id)
+        and (await cases.get(tx, alert.case_id)).idva_id != practitioner_id
+    ):
         raise AckRefused(
             f"alert {alert_id} was not sent to practitioner {practitioner_id}: only those it was sent to, "
-            "the duty IDVA and the service's manager may acknowledge it"
+            "the case's IDVA, the duty IDVA and the service's manager may acknowledge it"
         )
     first = await alerts.acknowledge(tx, alert_id, practitioner_id, now)
     if first:

@@ -161,7 +161,7 @@ async def acknowledge(request: web.Request) -> web.StreamResponse:
         except alerting.AckRefused:
             await audit.log(tx, now, who.actor, "alert_ack_refused", alert.case_id, f"alert={alert.id}")
             await tx.commit()
-            return "Only those the alert was sent to, the duty IDVA and a manager may acknowledge it."
+            return "Only those the alert was sent to, the case's IDVA, the duty IDVA and a manager may acknowledge it."
         await tx.commit()
         return None
 
@@ -214,7 +214,7 @@ async def resolve(request: web.Request) -> web.StreamResponse:
         except alerting.AckRefused:
             await audit.log(tx, now, who.actor, "alert_ack_refused", alert.case_id, f"alert={alert.id}")
             await tx.commit()
-            return 403, "Only those the alert was sent to, the duty IDVA and a manager may resolve it."
+            return 403, "Only those the alert was sent to, the case's IDVA, the duty IDVA and a manager may resolve it."
         await tx.commit()
         return None if done else (409, "This alert was already resolved.")
 
@@ -223,4 +223,4 @@ async def resolve(request: web.Request) -> web.StreamResponse:
         async with app.db.reading() as tx:
             fresh = await alert_work.item(tx, alert.id) or alert
         return await _alert_page(request, who, fresh, status=problem[0], message=problem[1])
-    raise web.HTTPSeeOther("/alerts")
+    raise web.HTTPSeeOther(f"/alerts/{alert.id}")  # the record as kept: what was saved, and by whom
