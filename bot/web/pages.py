@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-MODULES = ("bot.web.auth", "bot.web.alerts", "bot.web.alert_stream")
+MODULES = ("bot.web.auth", "bot.web.account", "bot.web.passkeys", "bot.web.alerts", "bot.web.alert_stream")
 
 
 def route_tables() -> list[web.RouteTableDef]:
