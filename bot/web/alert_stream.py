@@ -17,12 +17,11 @@ import logging
 from aiohttp import web
 
 from bot.web.alert_view import queue_for, signature
-from bot.web.keys import APP_KEY, WORKSPACE_KEY
+from bot.web.keys import APP_KEY
 from bot.web.security import secure_stream
-from bot.web.sessions import COOKIE, limits, passive
+from bot.web.sessions import load, passive
 from bot.web.viewer import Viewer, viewer
-from storage import accounts, alert_work
-from storage.db import Tx
+from storage import alert_work
 
 log = logging.getLogger("safecheck.web.alerts")
 routes = web.RouteTableDef()
@@ -44,23 +43,10 @@ def setup(app: web.Application) -> None:
 
 async def _session_ended(request: web.Request, who: Viewer) -> str:
     """Why the session is over ('idle', 'absolute', 'ended'), or '' while it lasts; ends it at its limit."""
-    app = request.app[APP_KEY]
-    token = request.cookies.get(COOKIE, "")
-    async with app.db.reading() as tx:
-        session = await accounts.session_by_token(tx, token)
-    if session is None or session.id != who.session_id:
-        return "ended"
-    idle_ends, absolute_ends = limits(request.app[WORKSPACE_KEY], session)
-    now = app.clock.now()
-    reason = "absolute" if now >= absolute_ends else "idle" if now >= idle_ends else ""
-    if reason:
-
-        async def end(tx: Tx) -> None:
-            await accounts.end_session(tx, session.id, reason, now)
-            await tx.commit()
-
-        await app.db.run(end)
-    return reason
+    live, reason = await load(request)
+    if live is None or live.session.id != who.session_id:
+        return reason or "ended"
+    return ""
 
 
 def _event(name: str, data: object) -> bytes:
