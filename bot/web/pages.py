@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
 from aiohttp import web
 
-MODULES = ("bot.web.auth", "bot.web.account", "bot.web.passkeys")
+MODULES = ("bot.web.auth", "bot.web.account", "bot.web.passkeys", "bot.web.alerts", "bot.web.alert_stream")
 
 
 def route_tables() -> list[web.RouteTableDef]:
     return [importlib.import_module(name).routes for name in MODULES]
+
+
+def setups() -> list[Callable[[web.Application], None]]:
+    """The `setup(app)` of each module that has one (app keys and hooks it needs, e.g. on shutdown)."""
+    found = (getattr(importlib.import_module(name), "setup", None) for name in MODULES)
+    return [setup for setup in found if setup is not None]
