@@ -84,6 +84,12 @@ async def seed(settings: Settings, cases: int, checkins: int) -> tuple[list[str]
             await tx.commit()
 
         await app.db.run(account)
+        async with app.db.reading() as tx:  # what the pages will show: checked, not assumed
+            answered = await tx.scalar("SELECT count(*) FROM checkins WHERE status = 'completed'")
+            open_alerts = await tx.scalar("SELECT count(*) FROM alerts WHERE acknowledged_at IS NULL")
+        print(f"setup: {answered} completed check-ins, {open_alerts} open alerts", file=sys.stderr)
+        if answered != cases * checkins or not open_alerts:
+            raise SystemExit(f"setup went wrong: {answered} check-ins completed, {open_alerts} open alerts")
     start = (checkin_time(checkins - 1) + timedelta(minutes=2)).astimezone(UTC)
     return [s.ref for s in survivors], secret, start.isoformat()
 
@@ -105,8 +111,11 @@ async def measure(base: str, secret: str, serve_now: float, refs: list[str], req
     jar = CookieJar(unsafe=True, treat_as_secure_origin=base)  # the __Host- cookies, as a browser on localhost
     async with ClientSession(cookie_jar=jar) as http:
         await sign_in(http, base, secret, serve_now)
-        pages = {"/cases": lambda i: "/cases", "/cases/{ref}": lambda i: f"/cases/{refs[i % len(refs)]}",
-                 "/alerts": lambda i: "/alerts"}
+        pages = {
+            "/cases": lambda i: "/cases",
+            "/cases/{ref}": lambda i: f"/cases/{refs[i % len(refs)]}",
+            "/alerts": lambda i: "/alerts",
+        }
         times: dict[str, list[float]] = {name: [] for name in pages}
         for i in range(-5, requests):  # five rounds of warm-up first
             for name, path in pages.items():
@@ -140,16 +149,27 @@ def main() -> None:
         os.environ.pop("SAFECHECK_KEY", None)
         t0 = time.perf_counter()
         refs, secret, start = asyncio.run(seed(settings, args.cases, args.checkins))
-        print(f"setup: {len(refs)} cases, {len(refs) * args.checkins} check-ins in {time.perf_counter() - t0:.0f} s",
-              file=sys.stderr)
+        print(
+            f"setup: {len(refs)} cases, {len(refs) * args.checkins} check-ins in {time.perf_counter() - t0:.0f} s",
+            file=sys.stderr,
+        )
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SAFECHECK_")}
-        env.update(SAFECHECK_DB=str(settings.db_path), SAFECHECK_KEY_FILE=str(settings.key_file),
-                   SAFECHECK_HOST="localhost", SAFECHECK_PORT=str(port))
+        env.update(
+            SAFECHECK_DB=str(settings.db_path),
+            SAFECHECK_KEY_FILE=str(settings.key_file),
+            SAFECHECK_HOST="localhost",
+            SAFECHECK_PORT=str(port),
+        )
         log = folder / "serve.log"
         with log.open("w") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "bot.cli.main", "--now", start, "serve"],
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli.main", "--now", start, "serve"],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env=env,
+            )
         started_at = time.time()
         try:
             wait_started(proc, log)
@@ -161,8 +181,7 @@ def main() -> None:
         if "Traceback" in log.read_text():
             raise SystemExit(f"serve failed: {log.read_text()}")
     print(f"{'page':<14} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target p95 <= {TARGET_MS:.0f} ms")
-    result: dict[str, object] = {"cases": len(refs), "checkins": len(refs) * args.checkins,
-                                 "requests": args.requests}
+    result: dict[str, object] = {"cases": len(refs), "checkins": len(refs) * args.checkins, "requests": args.requests}
     for name, values in times.items():
         p50, p95 = percentile(values, 0.50), percentile(values, 0.95)
         verdict = "ok" if p95 <= TARGET_MS else "MISSED"

@@ -1,0 +1,275 @@
+"""Screenshots of the workspace's main pages for docs/workspace.md, so the pictures stay current.
+
+    .venv/bin/python -m bench.screenshots            # writes docs/img/*.png
+
+Builds a small made-up service in a temporary folder (nothing real: the names are invented and the
+numbers are Ofcom's drama range), then drives Debian's Chromium (/usr/bin/chromium, through
+Playwright, as the browser tests do) against a real `safecheck serve` on localhost:
+- `safecheck init`, then an IDVA and a manager with workspace accounts (storage functions);
+- twelve survivors enrolled, activated and onboarded through the real pipeline, and two weeks of daily
+  check-ins with answers that vary, so the caseload's sparklines and the case's chart have a shape;
+- on the last day one survivor puts her codeword in a message (an open urgent alert) and an earlier
+  alert is acknowledged;
+- serve starts with its clock just after that, and the browser signs in (password, then TOTP) as the
+  IDVA, then as the manager, and saves the top of each page at 1280 x 900 (the queue also at 360 px).
+
+A page that does not exist yet (404) is reported and skipped. Run it after a change to a page's look.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyotp
+from playwright.sync_api import Page, sync_playwright
+
+from bot import commands
+from bot.alerting import acknowledge
+from bot.app import App
+from bot.bootstrap import open_app
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.pipeline import InboundMessage, handle_inbound
+from bot.scheduler import TimerRunner
+from bot.web.passwords import hash_password, new_totp_secret
+from storage import accounts, practitioners
+from storage.db import Tx
+from tests.fakes.telegram_world import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "img"
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct horse battery staple"
+START = datetime(2026, 11, 9, 9, 0, tzinfo=UTC)
+DAYS = 14
+NAMES = (
+    "Amara Osei",
+    "Beth Lloyd",
+    "Chloe Price",
+    "Dana Novak",
+    "Ella Hughes",
+    "Fatima Rahman",
+    "Grace Evans",
+    "Hana Kowalska",
+    "Iris Morgan",
+    "Jodie Walsh",
+    "Kira Patel",
+    "Lena Fischer",
+)
+INTAKE = ("high", "medium", "standard")
+COLOURS = ("blue", "green", "amber", "violet", "silver", "copper")
+THINGS = ("kettle", "teapot", "lantern")
+# One check-in's answers: talk now, safe now, afraid, contact, incident, call back, free text.
+CALM = ("1", "1", "1", "1", "1", "1", "SKIP")
+WORRIED = ("1", "1", "2", "2", "1", "1", "SKIP")
+AFRAID = ("1", "3", "3", "2", "1", "2", "he has been outside the house twice this week")
+
+
+@dataclass(frozen=True)
+class Person:
+    login: str
+    secret: str
+
+
+@dataclass(frozen=True)
+class Seeded:
+    ida: Person
+    meg: Person
+    case_ref: str
+    alert_id: int
+    serve_from: datetime
+
+
+def answers(case: int, day: int) -> tuple[str, ...]:
+    """A made-up course: most calm; one survivor more afraid in the second week, one worried now and then."""
+    if case == 0 and day >= DAYS // 2:
+        return AFRAID if day % 2 else WORRIED
+    if case == 1 and day % 4 == 1:
+        return WORRIED
+    return CALM
+
+
+def codeword(i: int) -> str:
+    return f"{COLOURS[i % len(COLOURS)]} {THINGS[i // len(COLOURS)]}"
+
+
+async def say(app: App, address: str, text: str) -> None:
+    await handle_inbound(app.core, InboundMessage("simulator", address, text, f"shot-{time.monotonic_ns()}"))
+
+
+async def seed(settings: Settings) -> Seeded:
+    clock = FixedClock(START)
+    async with open_app(settings, clock=clock, seed=7) as app:
+        async with app.db.reading() as tx:
+            svc = await commands.service_id(tx, None)
+        people: dict[str, tuple[int, Person]] = {}
+        for login, name, role in (("ida", "Ida Adeyemi", "idva"), ("meg", "Meg Okafor", "manager")):
+            secret = new_totp_secret()
+            hashed = await hash_password(PASSWORD)
+
+            async def make(
+                tx: Tx,
+                name: str = name,
+                role: str = role,
+                login: str = login,
+                hashed: str = hashed,
+                secret: str = secret,
+            ) -> int:
+                inbox = [practitioners.ChannelAddress("inbox", None)]
+                pid = await practitioners.add(tx, app.crypto, svc, role, name, inbox, clock.now())
+                await accounts.set_roles(tx, pid, frozenset({role}))
+                await accounts.create_account(tx, app.crypto, pid, f"{login}@example.org", hashed, secret, clock.now())
+                await tx.commit()
+                return pid
+
+            pid = await app.db.run(make)
+            people[login] = (pid, Person(f"{login}@example.org", secret))
+        ida_id = people["ida"][0]
+        cases: list[tuple[str, str]] = []
+        for i, name in enumerate(NAMES):
+            address = f"+4477009{i:05d}"  # Ofcom's drama range: never a real phone
+            ref, code = await commands.enrol(
+                app, svc, idva=ida_id, channel="simulator", address=address, name=name, intake=INTAKE[i % 3]
+            )
+            for text in (code, "YES", "1 2 3", "pasta", "1", codeword(i), "1", "SKIP"):
+                await say(app, address, text)
+            await commands.set_schedule(app, svc, ref, "daily@10:00")
+            cases.append((ref, address))
+        runner, dispatcher = TimerRunner(app.core), Dispatcher(app)
+        first_alert = None
+        for day in range(DAYS):
+            clock.set(START.replace(hour=10) + timedelta(days=day))
+            await runner.run_due()
+            for i, (_, address) in enumerate(cases):
+                if day == 3 and i == 4:
+                    await say(app, address, codeword(4))  # an alert that will have been dealt with
+                    continue
+                for text in answers(i, day):
+                    await say(app, address, text)
+            await dispatcher.drain()
+            if day == 3:
+                async with app.db.reading() as tx:
+                    first_alert = await tx.scalar("SELECT max(id) FROM alerts")
+            if day == 4 and first_alert is not None:
+
+                async def ack(tx: Tx, alert_id: int = int(first_alert)) -> None:
+                    await acknowledge(tx, alert_id, ida_id, clock.now())
+                    await tx.commit()
+
+                await app.db.run(ack)
+        clock.advance(timedelta(minutes=20))
+        ref, address = cases[0]
+        await say(app, address, f"{codeword(0)} please")  # the open urgent alert at the top of the queue
+        await dispatcher.drain()
+        async with app.db.reading() as tx:
+            alert = await tx.scalar("SELECT max(id) FROM alerts")
+        return Seeded(people["ida"][1], people["meg"][1], ref, int(alert), clock.now() + timedelta(minutes=2))
+
+
+class Shooter:
+    def __init__(self, page: Page, base: str, started: float, serve_from: datetime) -> None:
+        self.page, self.base, self.started, self.serve_from = page, base, started, serve_from
+        self.saved: list[str] = []
+        self.skipped: list[str] = []
+
+    def serve_now(self) -> float:
+        return self.serve_from.timestamp() + (time.monotonic() - self.started)
+
+    def sign_in(self, who: Person) -> None:
+        self.page.context.clear_cookies()
+        self.page.goto(self.base + "/login")
+        self.page.fill("#login", who.login)
+        self.page.fill("#password", PASSWORD)
+        self.page.get_by_role("button", name="Continue").click()
+        self.page.wait_for_url(re.compile(r"/login/second$"))
+        self.page.fill("#code", pyotp.TOTP(who.secret).at(self.serve_now()))
+        self.page.locator("form[action='/login/second']").get_by_role("button", name="Sign in").click()
+        self.page.wait_for_url(re.compile(r"^(?!.*/login)"))
+
+    def shot(self, name: str, path: str, width: int = 1280, height: int = 900) -> None:
+        """The top of the page, as a screen shows it (a whole long page would be too small to read)."""
+        self.page.set_viewport_size({"width": width, "height": height})
+        response = self.page.goto(self.base + path)
+        if response is None or response.status != 200:
+            self.skipped.append(f"{name} ({path}: {response.status if response else 'no answer'})")
+            return
+        self.page.screenshot(path=OUT / f"{name}.png")
+        self.saved.append(name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="screenshots-") as tmp:
+        folder = Path(tmp)
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SAFECHECK_")}
+        env.update(SAFECHECK_DB=str(folder / "safecheck.db"), SAFECHECK_HOST="localhost", SAFECHECK_PORT=str(port))
+        cli = [sys.executable, "-m", "bot.cli.main"]
+        subprocess.run(
+            [*cli, "init", "--service-name", "Northshire IDVA service"],
+            env=env,
+            check=True,
+            capture_output=True,
+            cwd=folder,
+        )
+        settings = Settings(db_path=folder / "safecheck.db", key_file=folder / "safecheck.key")
+        seeded = asyncio.run(seed(settings))
+        log = folder / "serve.log"
+        with log.open("w") as err:
+            proc = subprocess.Popen(
+                [*cli, "--now", seeded.serve_from.isoformat(), "serve"],
+                env=env,
+                cwd=folder,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        started = time.monotonic()
+        try:
+            while "started;" not in log.read_text():
+                if proc.poll() is not None:
+                    raise SystemExit(f"serve did not start: {log.read_text()}")
+                time.sleep(0.1)
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM)
+                page = browser.new_context(device_scale_factor=1).new_page()
+                shoot = Shooter(page, f"http://localhost:{port}", started, seeded.serve_from)
+                shoot.shot("login", "/login")
+                shoot.sign_in(seeded.ida)
+                shoot.shot("alerts", "/alerts")
+                shoot.shot("alerts-phone", "/alerts", width=360, height=780)
+                shoot.shot("alert", f"/alerts/{seeded.alert_id}")
+                shoot.shot("caseload", "/cases")
+                shoot.shot("case", f"/cases/{seeded.case_ref}")
+                shoot.shot("enrolment", "/cases/new")
+                shoot.shot("account", "/account")
+                shoot.sign_in(seeded.meg)
+                shoot.shot("manage", "/manage")
+                shoot.shot("manage-practitioners", "/manage/practitioners")
+                shoot.shot("manage-rota", "/manage/rota")
+                shoot.shot("manage-service", "/manage/service")
+                shoot.shot("audit", "/audit")
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    print(f"saved {len(shoot.saved)} screenshot(s) in {OUT.relative_to(ROOT)}: {', '.join(shoot.saved)}")
+    if shoot.skipped:
+        print(f"skipped (no such page yet): {'; '.join(shoot.skipped)}")
+
+
+if __name__ == "__main__":
+    main()
