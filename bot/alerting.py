@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.alert_text import alert_message
 from safety.model import AlertReason, Severity
 from safety.policy import Role
-from storage import alerts, audit, cases, outbox, practitioners, services, timers
+from storage import alerts, audit, cases, outbox, practitioners, rota, services, timers
 from storage.cases import Case
 from storage.db import Tx
 from storage.services import Service
@@ -60,7 +60,7 @@ async def notify(
     level: str | None = None,
 ) -> list[int]:
     """Queue the alert to everyone holding a role; return who was told."""
-    targets = await _targets(tx, service, case, role)
+    targets = await _targets(tx, service, case, role, now)
     told = []
     message = alert_message(alert_id, case.ref, severity.value, reason.value, level)
     for practitioner_id in targets:
@@ -83,10 +83,15 @@ async def notify(
     return told
 
 
-async def _targets(tx: Tx, service: Service, case: Case, role: Role) -> list[int]:
-    """Who holds a role; an empty rung falls back upward so an alert is never sent to nobody."""
+async def _targets(tx: Tx, service: Service, case: Case, role: Role, now: datetime) -> list[int]:
+    """Who a rung tells: the duty rung, whoever the rota has on duty now. An empty rung falls back
+    upward so an alert is never sent to nobody."""
     if role is Role.ASSIGNED_IDVA:
         return [case.idva_id]
+    if role is Role.DUTY:
+        found = await rota.on_duty(tx, service.id, now)
+        if found:
+            return found
     for fallback in (role.value, "manager"):
         found = await practitioners.ids_with_role(tx, service.id, fallback)
         if found:
@@ -112,9 +117,9 @@ class AckRefused(Exception):
     """The practitioner may not acknowledge this alert (one line)."""
 
 
-# Besides those it was sent to, whoever is on duty for the service may acknowledge an open alert,
-# and so may the service's manager. (There is no rota yet: "on duty" is the duty role.)
-ACK_ANY_ROLES = frozenset({"duty", "manager"})
+# Besides those it was sent to, whoever is on duty for the service (the rota decides) may acknowledge
+# an open alert, and so may the service's manager.
+ACK_ANY_ROLES = frozenset({"manager"})
 
 
 async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime) -> bool:
@@ -129,7 +134,11 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
     who = await alerts.acknowledger(tx, practitioner_id)
     if who is None or who.service_id != alert.service_id:
         raise AckRefused(f"practitioner {practitioner_id} is not an active practitioner of this alert's service")
-    if not who.roles & ACK_ANY_ROLES and not await alerts.was_told(tx, alert_id, practitioner_id):
+    if (
+        not who.roles & ACK_ANY_ROLES
+        and not await rota.is_on_duty(tx, practitioner_id, now)
+        and not await alerts.was_told(tx, alert_id, practitioner_id)
+    ):
         raise AckRefused(
             f"alert {alert_id} was not sent to practitioner {practitioner_id}: only those it was sent to, "
             "the duty IDVA and the service's manager may acknowledge it"

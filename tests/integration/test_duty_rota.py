@@ -1,0 +1,99 @@
+"""The duty rota decides who the duty rung of the ladder tells and who is on duty to acknowledge."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from bot import commands
+from storage import accounts, rota
+from storage.db import Tx
+from tests.conftest import World
+from tests.integration.conftest import alerts, inbox, later
+from tests.integration.test_escalation import raise_codeword
+
+
+async def shift(world: World, practitioner_id: int, starts: datetime, ends: datetime) -> int:
+    async def unit(tx: Tx) -> int:
+        shift_id = await rota.add_shift(
+            tx, world.service_id, practitioner_id, starts, ends, "practitioner:0", world.clock.now()
+        )
+        await tx.commit()
+        return shift_id
+
+    return await world.app.db.run(unit)
+
+
+async def second_duty(world: World) -> int:
+    return await commands.add_practitioner(world.app, world.service_id, "Dee", "duty", ["inbox"])
+
+
+async def on_duty_at(world: World, when: datetime) -> list[int]:
+    async with world.app.db.reading() as tx:
+        return await rota.on_duty(tx, world.service_id, when)
+
+
+async def test_without_a_rota_every_duty_holder_is_on_duty(world: World) -> None:
+    dee = await second_duty(world)
+    assert await on_duty_at(world, world.clock.now()) == [world.duty, dee]
+
+
+async def test_the_rota_puts_only_those_on_shift_on_duty_and_a_gap_falls_back(world: World) -> None:
+    dee = await second_duty(world)
+    now = world.clock.now()
+    await shift(world, dee, now, now + timedelta(hours=8))
+    assert await on_duty_at(world, now) == [dee]
+    assert await on_duty_at(world, now + timedelta(hours=7, minutes=59)) == [dee]
+    # The shift's end is not inside it; in the gap after it, every duty holder is on duty again.
+    assert await on_duty_at(world, now + timedelta(hours=8)) == [world.duty, dee]
+    assert await on_duty_at(world, now - timedelta(seconds=1)) == [world.duty, dee]
+    async with world.app.db.reading() as tx:
+        assert await rota.is_on_duty(tx, dee, now)
+        assert not await rota.is_on_duty(tx, world.duty, now)
+        assert not await rota.is_on_duty(tx, world.idva, now)  # no duty role, no duty
+
+
+async def test_a_shift_of_someone_without_the_duty_role_or_deactivated_does_not_count(world: World) -> None:
+    dee = await second_duty(world)
+    now = world.clock.now()
+    await shift(world, dee, now, now + timedelta(hours=8))
+
+    async def no_longer_duty(tx: Tx) -> None:
+        await accounts.set_roles(tx, dee, frozenset({"idva"}))
+        await tx.commit()
+
+    await world.app.db.run(no_longer_duty)
+    assert await on_duty_at(world, now) == [world.duty]
+
+
+async def test_the_duty_rung_tells_only_whoever_the_rota_has_on_duty(world: World) -> None:
+    dee = await second_duty(world)
+    now = world.clock.now()
+    await shift(world, dee, now, now + timedelta(hours=1))
+    await raise_codeword(world)
+    await later(world, timedelta(minutes=5))
+    assert len(await inbox(world, dee)) == 1
+    assert await inbox(world, world.duty) == []
+    [alert] = await alerts(world)
+    assert [(n["role"], n["practitioner"]) for n in alert["notified"]][-1] == ("duty", dee)
+
+
+async def test_in_a_gap_in_the_rota_the_duty_rung_tells_every_duty_holder(world: World) -> None:
+    dee = await second_duty(world)
+    now = world.clock.now()
+    await shift(world, dee, now + timedelta(hours=2), now + timedelta(hours=10))
+    await raise_codeword(world)
+    await later(world, timedelta(minutes=5))
+    assert len(await inbox(world, dee)) == 1
+    assert len(await inbox(world, world.duty)) == 1
+
+
+async def test_only_the_duty_worker_on_shift_may_acknowledge_an_alert_they_were_not_sent(world: World) -> None:
+    dee = await second_duty(world)
+    now = world.clock.now()
+    await shift(world, dee, now, now + timedelta(hours=1))
+    alert_id = await raise_codeword(world)
+    with pytest.raises(commands.UserError, match=f"alert {alert_id} was not sent to practitioner {world.duty}"):
+        await commands.ack(world.app, alert_id, world.duty)  # off shift
+    assert await commands.ack(world.app, alert_id, dee) == f"alert {alert_id} acknowledged"
