@@ -6,7 +6,10 @@ import importlib
 
 from aiohttp import web
 
-MODULES = ("bot.web.auth",)
+MODULES = (
+    "bot.web.auth",
+    "bot.web.manage",
+)
 
 
 def route_tables() -> list[web.RouteTableDef]:
