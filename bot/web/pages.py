@@ -9,6 +9,7 @@ from aiohttp import web
 MODULES = (
     "bot.web.auth",
     "bot.web.manage",
+    "bot.web.manage_rota",
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,8 +12,9 @@ from bot import commands
 from storage import accounts, rota
 from storage.db import Tx
 from tests.conftest import World
-from tests.integration.conftest import alerts, inbox, later
+from tests.integration.conftest import alerts, inbox, later, rows
 from tests.integration.test_escalation import raise_codeword
+from tests.webtools import login, person, post_form, workspace
 
 
 async def shift(world: World, practitioner_id: int, starts: datetime, ends: datetime) -> int:
@@ -97,3 +100,72 @@ async def test_only_the_duty_worker_on_shift_may_acknowledge_an_alert_they_were_
     with pytest.raises(commands.UserError, match=f"alert {alert_id} was not sent to practitioner {world.duty}"):
         await commands.ack(world.app, alert_id, world.duty)  # off shift
     assert await commands.ack(world.app, alert_id, dee) == f"alert {alert_id} acknowledged"
+
+
+# --- the rota page, over real HTTP ---------------------------------------------------------------
+
+
+async def test_a_shift_added_on_the_rota_page_decides_who_the_duty_rung_tells(world: World) -> None:
+    dee = await second_duty(world)
+    meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        # 09:00 UTC is 09:00 in London in November: a shift from 08:00 to 20:00 covers now.
+        form = {"practitioner": str(dee), "day": "2026-11-23", "start": "08:00", "end": "20:00", "weeks": "2"}
+        resp = await post_form(client, "/manage/rota", form)
+        assert (resp.status, resp.headers["Location"]) == (303, "/manage/rota?done=added")
+        page = await (await client.get("/manage/rota")).text()
+        assert re.search(r'id="on-duty-now">Dee<', page)
+        assert page.count("Remove the shift of Dee") == 2  # this week and the next
+    await raise_codeword(world)
+    await later(world, timedelta(minutes=5))
+    assert len(await inbox(world, dee)) == 1
+    assert await inbox(world, world.duty) == []
+    [first, _] = await rows(world.app, "SELECT detail FROM audit_log WHERE action = 'duty_shift_added' ORDER BY id")
+    assert json.loads(first["detail"]) == {
+        "shift": 1,
+        "before": {},
+        "after": {
+            "practitioner": dee,
+            "starts_at": "2026-11-23T08:00:00+00:00",
+            "ends_at": "2026-11-23T20:00:00+00:00",
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"start": "25:00"}, "Give the start time as HH:MM."),
+        ({"day": "23/11/2026"}, "Give the date as YYYY-MM-DD."),
+        ({"day": "2026-11-20"}, "That shift has already ended."),
+        ({"weeks": "13"}, "Repeat for 1 to 12 weeks."),
+        ({"practitioner": "1"}, "Choose someone who holds the duty role."),  # Ida is an IDVA
+    ],
+)
+async def test_rota_form_errors_are_one_line_and_add_nothing(
+    world: World, change: dict[str, str], message: str
+) -> None:
+    meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        form = {"practitioner": str(world.duty), "day": "2026-11-23", "start": "08:00", "end": "20:00", "weeks": "1"}
+        resp = await post_form(client, "/manage/rota", {**form, **change})
+        assert resp.status == 400
+        assert message in await resp.text()
+    assert await rows(world.app, "SELECT id FROM duty_shifts") == []
+
+
+async def test_removing_a_shift_puts_everyone_with_the_duty_role_back_on_duty(world: World) -> None:
+    dee = await second_duty(world)
+    now = world.clock.now()
+    shift_id = await shift(world, dee, now, now + timedelta(hours=8))
+    meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        resp = await post_form(client, f"/manage/rota/{shift_id}/remove", {}, token_from="/manage/rota")
+        assert resp.status == 303
+        assert (await post_form(client, "/manage/rota/999/remove", {}, token_from="/manage/rota")).status == 404
+    assert await on_duty_at(world, now) == [world.duty, dee]
+    [row] = await rows(world.app, "SELECT detail FROM audit_log WHERE action = 'duty_shift_removed'")
+    assert json.loads(row["detail"])["before"]["practitioner"] == dee
