@@ -10,6 +10,7 @@ MODULES = (
     "bot.web.auth",
     "bot.web.manage",
     "bot.web.manage_rota",
+    "bot.web.manage_service",
     "bot.web.audit_page",
 )
 
