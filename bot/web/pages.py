@@ -11,6 +11,7 @@ MODULES = (
     "bot.web.manage",
     "bot.web.manage_rota",
     "bot.web.manage_service",
+    "bot.web.manage_questions",
     "bot.web.audit_page",
 )
 
