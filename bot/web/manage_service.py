@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.commands import schedules as schedule_commands
 from bot.commands import service as service_commands
 from bot.commands.common import UserError, check_sender_name, check_timezone
 from bot.web import forms
@@ -19,6 +20,7 @@ from bot.web.keys import APP_KEY
 from bot.web.manage import configurer
 from bot.web.render import render
 from bot.web.viewer import Viewer
+from flows.schedule import ScheduleError
 from safety.lexicon import AUTONYMS
 from safety.model import Severity
 from safety.policy import (
@@ -42,6 +44,7 @@ NOTICES = {
     "ladder": "Alert ladders saved: new alerts follow them.",
     "missed": "Missed check-in rules saved.",
     "languages": "Languages saved.",
+    "schedule": "Default schedule saved: it applies to cases without a schedule of their own.",
 }
 
 
@@ -93,6 +96,7 @@ async def _page(request: web.Request, who: Viewer, status: int = 200, **extra: o
             for code in app.catalogs.languages
         ],
         "default_language": s.default_language,
+        "schedule": {"default_schedule": s.default_schedule or "", "default_jitter": str(s.default_jitter)},
         "errors": {},
         "notice": NOTICES.get(request.query.get("done", "")),
     }
@@ -261,6 +265,29 @@ async def save_missed(request: web.Request) -> web.Response:
         return await _page(request, who, 400, errors=errors, missed=values)
     await _save(request, who, "missed_policy_set", {"missed_policy": stored})
     raise web.HTTPSeeOther(f"{PAGE}?done=missed")
+
+
+@routes.post(PAGE + "/schedule")
+async def save_schedule(request: web.Request) -> web.Response:
+    who = configurer(request)
+    form = await request.post()
+    values = {name: forms.text(form, name, 120).strip() for name in ("default_schedule", "default_jitter")}
+    spec = " ".join(values["default_schedule"].split())
+    jitter_text = values["default_jitter"] or "0"
+    if not jitter_text.isdigit():
+        return await _page(
+            request, who, 400, errors={"default_jitter": "Give the jitter in whole minutes."}, schedule=values
+        )
+    try:
+        if spec:  # without one, cases keep the built-in default and the jitter does not apply
+            schedule_commands.check_schedule(spec, int(jitter_text), "Jitter")
+    except UserError as exc:
+        return await _page(request, who, 400, errors={"default_jitter": _sentence(str(exc))}, schedule=values)
+    except ScheduleError as exc:
+        return await _page(request, who, 400, errors={"default_schedule": _sentence(str(exc))}, schedule=values)
+    fields: dict[str, object] = {"default_schedule": spec or None, "default_jitter": int(jitter_text) if spec else 0}
+    await _save(request, who, "default_schedule_set", fields)
+    raise web.HTTPSeeOther(f"{PAGE}?done=schedule")
 
 
 @routes.post(PAGE + "/languages")

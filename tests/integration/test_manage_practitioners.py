@@ -156,3 +156,19 @@ async def test_a_non_manager_cannot_post_a_change_either(world: World) -> None:
         assert resp.status == 403
     async with world.app.db.reading() as tx:
         assert await accounts.roles_of(tx, world.duty) == {"duty"}
+
+
+async def test_an_admin_without_the_manager_role_sees_no_case_content_on_any_manager_page(world: World) -> None:
+    ref = await world.onboard(name="Jo Survivor")
+    ada = await person(world, "ada", ("admin",))
+    async with workspace(world) as client:
+        await login(client, world, ada)
+        for path in ("/manage", PAGE, "/manage/rota", "/manage/service", "/manage/questions"):
+            resp = await client.get(path)
+            page = await resp.text()
+            assert resp.status == 200, path
+            assert ref not in page and "Jo Survivor" not in page and "+447700900123" not in page, path
+        assert (await client.get("/audit")).status == 403  # it names cases and who opened them
+        # The preview is a practice survivor on a throw-away database, not hers.
+        resp = await post_form(client, "/manage/questions/preview", {"text": ""}, token_from="/manage/questions")
+        assert ref not in await resp.text()

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot import commands
 from storage import services
 from tests.conftest import World
 from tests.integration.conftest import alerts, inbox, later, rows
@@ -192,3 +193,44 @@ async def test_an_admin_configures_the_service_without_being_a_manager(world: Wo
         assert "Alert escalation ladders" in page
         resp = await post_form(client, f"{PAGE}/settings", {**SETTINGS, "sender_name": "Sam"}, token_from=PAGE)
         assert resp.status == 303
+
+
+async def test_a_default_schedule_set_on_the_page_plans_new_cases_that_fit_it(world: World) -> None:
+    meg = await as_manager(world)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        form = {"default_schedule": "tue,fri@11:00", "default_jitter": "0"}
+        resp = await post_form(client, f"{PAGE}/schedule", form, token_from=PAGE)
+        assert (resp.status, resp.headers["Location"]) == (303, f"{PAGE}?done=schedule")
+    fits = await world.onboard(windows="1")  # mornings, 09:00-12:00: Tuesday 11:00 fits
+    shown = await commands.show_schedule(world.app, world.service_id, fits)
+    assert shown["next_checkin"] == "2026-11-24T11:00:00+00:00"
+    # Evenings only: 11:00 is outside her safe times, so she keeps the built-in default (Mon/Thu in her window).
+    evening = await world.onboard("+447700900456", windows="3")
+    shown = await commands.show_schedule(world.app, world.service_id, evening)
+    assert shown["next_checkin"] != "2026-11-24T11:00:00+00:00" and shown["next_checkin"] is not None
+    [row] = await rows(world.app, "SELECT detail FROM audit_log WHERE action = 'default_schedule_set'")
+    assert json.loads(row["detail"]) == {
+        "before": {"default_schedule": None},
+        "after": {"default_schedule": "tue,fri@11:00"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"default_schedule": "sometimes"}, "default_schedule", "Bad schedule &#39;sometimes&#39;"),
+        ({"default_schedule": "daily@10:00", "default_jitter": "500"}, "default_jitter", "Jitter must be between 0"),
+    ],
+)
+async def test_a_bad_default_schedule_is_one_line_and_not_saved(
+    world: World, form: dict[str, str], field: str, message: str
+) -> None:
+    meg = await as_manager(world)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        resp = await post_form(client, f"{PAGE}/schedule", form, token_from=PAGE)
+        assert resp.status == 400
+        assert f'id="{field}-error" role="alert">{message}' in await resp.text()
+    async with world.app.db.reading() as tx:
+        assert (await services.get(tx, world.service_id)).default_schedule is None

@@ -10,3 +10,8 @@ CREATE TABLE duty_shifts (
     CHECK (ends_at > starts_at)
 );
 CREATE INDEX duty_shifts_service ON duty_shifts(service_id, ends_at);
+
+-- A service's default check-in schedule (DAYS@TIMES, as `safecheck schedule set` takes), for cases
+-- whose IDVA set none; NULL keeps the built-in default (Mondays and Thursdays in her first safe window).
+ALTER TABLE services ADD COLUMN default_schedule TEXT;
+ALTER TABLE services ADD COLUMN default_jitter INTEGER NOT NULL DEFAULT 0;
