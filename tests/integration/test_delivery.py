@@ -125,9 +125,8 @@ async def test_dispatcher_delivers_each_queued_item_and_marks_it_sent(world: Wor
     await in_checkin(world)
     await world.say(PHONE, "1")
     assert await world.deliver() == [SAFE_NOW_QUESTION]
-    [sent] = await rows(
-        world.app, "SELECT status, provider_id, sent_at, address_enc FROM outbox ORDER BY id DESC LIMIT 1"
-    )
+    [sent] = await rows(world.app, "SELECT status, provider_id, sent_at, address_enc FROM outbox "
+                                   "ORDER BY id DESC LIMIT 1")
     assert sent["status"] == "sent" and sent["provider_id"].startswith("sim-out-") and sent["sent_at"]
     assert sent["address_enc"] is None  # the copy of the address goes once delivered
     assert await Dispatcher(world.app).run_once() == 0
@@ -244,10 +243,8 @@ async def test_alert_failing_on_every_channel_is_visible_and_still_escalates(wor
     [alert] = await alerts(world)
     assert alert["acknowledged_at"] is None
     assert [n["role"] for n in alert["notified"]] == ["idva", "duty", "manager"]
-    statuses = {
-        (r["practitioner_id"], r["status"])
-        for r in await rows(world.app, "SELECT practitioner_id, status FROM outbox WHERE recipient = 'practitioner'")
-    }
+    statuses = {(r["practitioner_id"], r["status"]) for r in await rows(
+        world.app, "SELECT practitioner_id, status FROM outbox WHERE recipient = 'practitioner'")}
     assert statuses == {(world.idva, "failed"), (world.duty, "failed"), (world.manager, "failed")}
 
 
@@ -257,10 +254,8 @@ async def test_dead_survivor_channel_raises_a_channel_dead_alert_for_the_idva(wo
     world.app.survivor_channels["simulator"] = FailingChannel("simulator", retryable=False, reason="number unreachable")
     await later(world, timedelta(hours=1))
 
-    [prompt] = await rows(
-        world.app,
-        "SELECT status, last_error, address_enc FROM outbox WHERE recipient = 'survivor' ORDER BY id DESC LIMIT 1",
-    )
+    [prompt] = await rows(world.app, "SELECT status, last_error, address_enc FROM outbox WHERE recipient = 'survivor' "
+                                     "ORDER BY id DESC LIMIT 1")
     assert prompt == {"status": "failed", "last_error": "number unreachable", "address_enc": None}
     [alert] = await alerts(world)
     assert (alert["severity"], alert["reason"]) == ("raised", "channel_dead")

@@ -72,8 +72,7 @@ async def test_a_pin_typed_where_none_was_asked_is_never_kept_as_a_raw_message(w
     await world.onboard(PHONE, pin=PIN, duress=DURESS)
     for n, text in enumerate([PIN, f" {DURESS} ", "just saying hello"]):
         await world.say(PHONE, text, provider_id=f"unasked-{n}")
-    kept = await rows(
-        world.app,
-        "SELECT provider_id FROM inbound_messages WHERE provider_id LIKE 'unasked-%' AND body_enc IS NOT NULL",
-    )
+    kept = await rows(world.app, "SELECT provider_id FROM inbound_messages WHERE provider_id LIKE 'unasked-%' "
+                                 "AND body_enc IS NOT NULL")
     assert [r["provider_id"] for r in kept] == ["unasked-2"]  # only the message that holds no secret
+

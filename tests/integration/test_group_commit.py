@@ -15,6 +15,8 @@ from tests.integration.conftest import committed_slugs
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
+
+
 async def add(db: Database, slug: str, *, commit: bool = True, fail: bool = False) -> bool:
     """One unit of work; returns whether its row was visible to another connection right after it."""
     async with db.transaction() as tx:

@@ -75,17 +75,8 @@ async def test_same_provider_id_from_the_unknown_sender_is_answered_once(world: 
 
 
 async def snapshot(world: World) -> dict[str, list[dict[str, object]]]:
-    tables = (
-        "cases",
-        "conversations",
-        "checkins",
-        "answers",
-        "assessments",
-        "consents",
-        "alerts",
-        "timers",
-        "schedules",
-    )
+    tables = ("cases", "conversations", "checkins", "answers", "assessments", "consents", "alerts", "timers",
+              "schedules")
     return {t: await rows(world.app, f"SELECT * FROM {t} ORDER BY rowid") for t in tables}
 
 

@@ -19,22 +19,8 @@ FREE_TEXT = "my neighbour Zebedee saw everything"
 CODEWORD = "purple teapot"
 EXIT_WORD = "ravioli"
 STRANGER = "+447700900444"
-PLANTED = (
-    PHONE,
-    "7700900987",
-    "7700 900987",
-    NAME,
-    "Plantedname",
-    PRACTITIONER,
-    "Plantedidva",
-    FREE_TEXT,
-    "Zebedee",
-    CODEWORD,
-    "teapot",
-    EXIT_WORD,
-    STRANGER,
-    "7700900444",
-)
+PLANTED = (PHONE, "7700900987", "7700 900987", NAME, "Plantedname", PRACTITIONER, "Plantedidva", FREE_TEXT, "Zebedee",
+           CODEWORD, "teapot", EXIT_WORD, STRANGER, "7700900444")
 
 
 def leaks(records: list[logging.LogRecord]) -> list[tuple[str, str]]:

@@ -47,11 +47,8 @@ async def test_exit_word_mid_checkin_sends_nothing_more_not_even_queued_replies(
     handled = await world.say(PHONE, "  Pasta! ")
     assert handled.outcome is Outcome.PROCESSED
     assert await world.deliver() == []
-    statuses = await rows(
-        world.app,
-        "SELECT status FROM outbox WHERE recipient = 'survivor' AND case_id IS NOT NULL "
-        "AND created_at >= '2026-11-23T10:00:00'",
-    )
+    statuses = await rows(world.app, "SELECT status FROM outbox WHERE recipient = 'survivor' AND case_id IS NOT NULL "
+                                     "AND created_at >= '2026-11-23T10:00:00'")
     assert [s["status"] for s in statuses] == ["sent", "cancelled"]  # the prompt went; the rest never will
     assert await checkin_statuses(world, ref) == [("2026-11-23T10:00", "exited")]
 
@@ -131,9 +128,8 @@ async def test_message_delivered_during_a_quick_exit_is_recorded_as_sent_with_it
     [on_phone] = world.sim.take()
     # What reached the phone must be on record, with the provider's id, so it can be found (and on
     # Telegram deleted) later; "cancelled" would say it never went out.
-    [row] = await rows(
-        world.app, "SELECT status, provider_id FROM outbox WHERE recipient = 'survivor' ORDER BY id DESC LIMIT 1"
-    )
+    [row] = await rows(world.app, "SELECT status, provider_id FROM outbox WHERE recipient = 'survivor' "
+                                  "ORDER BY id DESC LIMIT 1")
     assert row == {"status": "sent", "provider_id": on_phone.provider_id}
 
 
@@ -153,20 +149,13 @@ async def test_stop_withdraws_consent_erases_and_sends_only_the_confirmation(wor
     case = await case_row(world, ref)
     assert case["status"] == "withdrawn" and case["closed_at"] is not None
     assert (case["address_enc"], case["address_hash"], case["name_enc"]) == (None, None, None)
-    consents = await rows(
-        world.app, "SELECT topic, agreed, text_version FROM consents WHERE case_id = ? ORDER BY id", (case["id"],)
-    )
+    consents = await rows(world.app, "SELECT topic, agreed, text_version FROM consents WHERE case_id = ? ORDER BY id",
+                          (case["id"],))
     assert consents[-1] == {"topic": "checkins", "agreed": 0, "text_version": "withdrawal"}
     assert await scalar(world.app, "SELECT count(*) FROM answers") == 0
     assert await scalar(world.app, "SELECT count(*) FROM outbox WHERE address_enc IS NOT NULL") == 0
-    assert (
-        await scalar(
-            world.app,
-            "SELECT count(*) FROM timers WHERE case_id = ? AND done_at IS NULL AND kind != 'escalate'",
-            (case["id"],),
-        )
-        == 0
-    )
+    assert await scalar(world.app, "SELECT count(*) FROM timers WHERE case_id = ? AND done_at IS NULL "
+                                   "AND kind != 'escalate'", (case["id"],)) == 0
     [withdrawn_alert] = [a for a in await alerts(world) if a["reason"] == "consent_withdrawn"]
     assert withdrawn_alert["severity"] == "raised"
     shown = await commands.show_case(world.app, world.service_id, ref, world.idva)
@@ -205,9 +194,8 @@ async def test_after_withdrawal_her_number_is_a_stranger_tied_to_no_case(world: 
     await world.say(PHONE, "he is back, blue kettle", provider_id="after-withdrawal")
 
     assert await world.deliver() == [NEUTRAL]
-    [stored] = await rows(
-        world.app, "SELECT case_id, body_enc FROM inbound_messages WHERE provider_id = ?", ("after-withdrawal",)
-    )
+    [stored] = await rows(world.app, "SELECT case_id, body_enc FROM inbound_messages WHERE provider_id = ?",
+                          ("after-withdrawal",))
     assert (stored["case_id"], stored["body_enc"]) == (None, None)
     assert [a["reason"] for a in await alerts(world)] == ["consent_withdrawn"]
     assert (await case_row(world, ref))["status"] == "withdrawn"

@@ -64,9 +64,8 @@ async def timer_row(world: World, kind: str, key_like: str = "%") -> dict[str, A
 
 
 async def audit_actions(world: World, like: str) -> list[dict[str, object]]:
-    return await rows(
-        world.app, "SELECT action, case_id, detail FROM audit_log WHERE action LIKE ? ORDER BY id", (like,)
-    )
+    return await rows(world.app, "SELECT action, case_id, detail FROM audit_log WHERE action LIKE ? ORDER BY id",
+                      (like,))
 
 
 async def in_checkin(world: World, address: str = PHONE) -> str:
@@ -252,9 +251,8 @@ async def test_alert_the_idva_cannot_receive_reaches_duty_at_once_not_after_five
     assert text.startswith(f"[URGENT] Case {ref}: codeword used")
     [alert] = await alerts(world)
     assert [n["role"] for n in alert["notified"]] == ["idva", "duty"]
-    statuses = await rows(
-        world.app, "SELECT practitioner_id, channel, status FROM outbox WHERE recipient = 'practitioner' ORDER BY id"
-    )
+    statuses = await rows(world.app, "SELECT practitioner_id, channel, status FROM outbox "
+                                     "WHERE recipient = 'practitioner' ORDER BY id")
     assert statuses == [
         {"practitioner_id": world.idva, "channel": "log", "status": "failed"},  # inbox, then log: both refused
         {"practitioner_id": world.duty, "channel": "inbox", "status": "sent"},
@@ -343,17 +341,12 @@ async def test_simulate_delivers_only_the_simulated_cases_messages_and_alerts(
     assert replies and replies[0] == PROMPT
     assert world.sim.take() == []  # everything delivered was this case's, and was printed
     theirs_id = (await case_row(world, theirs))["id"]
-    pending = await rows(
-        world.app,
-        "SELECT status, message FROM outbox WHERE recipient = 'survivor' "
-        "AND case_id = ? AND created_at >= '2026-11-23T10' ORDER BY id",
-        (theirs_id,),
-    )
+    pending = await rows(world.app, "SELECT status, message FROM outbox WHERE recipient = 'survivor' "
+                                    "AND case_id = ? AND created_at >= '2026-11-23T10' ORDER BY id", (theirs_id,))
     assert pending and {p["status"] for p in pending} == {"pending"}
     assert json.loads(pending[0]["message"])["key"].startswith("Hi, it's {sender}.")  # their prompt waits
-    their_alerts = await rows(
-        world.app, "SELECT o.status FROM outbox o JOIN alerts a ON a.id = o.alert_id WHERE a.case_id = ?", (theirs_id,)
-    )
+    their_alerts = await rows(world.app, "SELECT o.status FROM outbox o JOIN alerts a ON a.id = o.alert_id "
+                                         "WHERE a.case_id = ?", (theirs_id,))
     assert their_alerts == [{"status": "pending"}]
     told = await inbox(world, world.idva)
     assert [t for t in told if f"Case {mine}:" in t] and not [t for t in told if f"Case {theirs}:" in t]
@@ -369,13 +362,11 @@ async def test_codeword_message_keeps_no_raw_body_but_its_free_text_answer_is_re
     assert handled.outcome is Outcome.PROCESSED
     assert (await world.deliver())[-1] == "Thanks, that's everything. Take care."
 
-    [message] = await rows(
-        world.app, "SELECT body_enc, failed FROM inbound_messages WHERE provider_id = 'SM-codeword-answer'"
-    )
+    [message] = await rows(world.app, "SELECT body_enc, failed FROM inbound_messages "
+                                      "WHERE provider_id = 'SM-codeword-answer'")
     assert message == {"body_enc": None, "failed": 0}
-    kept_bodies = await scalar(
-        world.app, "SELECT count(*) FROM inbound_messages WHERE body_enc IS NOT NULL AND case_id IS NOT NULL"
-    )
+    kept_bodies = await scalar(world.app, "SELECT count(*) FROM inbound_messages WHERE body_enc IS NOT NULL "
+                                          "AND case_id IS NOT NULL")
     assert kept_bodies > 0  # ordinary answers' messages are kept: only the codeword's is not
     shown = await commands.show_case(world.app, world.service_id, ref, world.idva)
     [checkin] = shown["checkins"]

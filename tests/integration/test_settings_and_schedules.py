@@ -42,10 +42,8 @@ async def test_quick_exit_with_the_cover_line_on_sends_exactly_the_cover_line(wo
     await world.say(PHONE, "pasta")
 
     assert await world.deliver() == [COVER_LINE]
-    survivor = await rows(
-        world.app,
-        "SELECT status, message FROM outbox WHERE recipient = 'survivor' AND created_at >= '2026-11-23T10' ORDER BY id",
-    )
+    survivor = await rows(world.app, "SELECT status, message FROM outbox WHERE recipient = 'survivor' "
+                                     "AND created_at >= '2026-11-23T10' ORDER BY id")
     assert [s["status"] for s in survivor] == ["sent", "cancelled", "sent"]
     assert json.loads(survivor[-1]["message"])["key"] == COVER_LINE
     assert await world.deliver() == []
@@ -128,9 +126,8 @@ async def test_alert_policy_with_an_absurd_delay_is_refused_in_one_line(
     world: World, tmp_path: Path, minutes: float
 ) -> None:
     policy = tmp_path / "policy.json"
-    policy.write_text(
-        json.dumps({"urgent": [{"after_minutes": 0, "role": "idva"}, {"after_minutes": minutes, "role": "duty"}]})
-    )
+    policy.write_text(json.dumps({"urgent": [{"after_minutes": 0, "role": "idva"},
+                                             {"after_minutes": minutes, "role": "duty"}]}))
     with pytest.raises(PolicyError) as refused:
         await commands.configure_service(world.app, world.service_id, alert_policy=str(policy))
     assert "more than a week" in one_line(refused)
@@ -206,10 +203,8 @@ async def second_service(world: World, retention_days: int) -> World:
     async with world.app.db.transaction() as tx:
         svc = await services.create(tx, "other", "Another service", world.clock.now())
         await tx.commit()
-    ids = [
-        await commands.add_practitioner(world.app, svc, name, role, ["inbox"])
-        for name, role in (("Olga", "idva"), ("Dora", "duty"), ("Mona", "manager"))
-    ]
+    ids = [await commands.add_practitioner(world.app, svc, name, role, ["inbox"])
+           for name, role in (("Olga", "idva"), ("Dora", "duty"), ("Mona", "manager"))]
     await commands.configure_service(world.app, svc, retention_days=retention_days)
     # Its own provider ids, so the two services' messages never look like redeliveries of each other.
     return dataclasses.replace(world, service_id=svc, idva=ids[0], duty=ids[1], manager=ids[2], _n=10_000)
@@ -225,12 +220,11 @@ async def free_text_checkin(world: World, address: str, words: str) -> None:
 async def kept_words(world: World, service_id: int) -> tuple[int, int]:
     """(answers with free text, inbound messages with a body) of one service's cases."""
     in_service = "case_id IN (SELECT id FROM cases WHERE service_id = ?)"
-    texts = await scalar(
-        world.app, f"SELECT count(*) FROM answers WHERE text_enc IS NOT NULL AND {in_service}", (service_id,)
-    )
-    bodies = await scalar(
-        world.app, f"SELECT count(*) FROM inbound_messages WHERE body_enc IS NOT NULL AND {in_service}", (service_id,)
-    )
+    texts = await scalar(world.app, f"SELECT count(*) FROM answers WHERE text_enc IS NOT NULL AND {in_service}",
+                         (service_id,))
+    bodies = await scalar(world.app,
+                          f"SELECT count(*) FROM inbound_messages WHERE body_enc IS NOT NULL AND {in_service}",
+                          (service_id,))
     return texts, bodies
 
 

@@ -15,6 +15,7 @@ from storage.rekey import ENCRYPTED
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
+
 async def slugs(db: Database) -> list[str]:
     async with db.transaction() as tx:
         return [r["slug"] for r in await tx.all("SELECT slug FROM services ORDER BY id")]

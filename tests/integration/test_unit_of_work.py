@@ -16,6 +16,8 @@ from tests.integration.conftest import committed_slugs
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
+
+
 async def add(db: Database, slug: str, *, commit: bool = True, fail: bool = False, urgent: bool = False) -> bool:
     """One unit; returns whether its row was visible to another connection right after `run` returned."""
 
