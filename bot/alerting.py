@@ -122,7 +122,7 @@ class AckRefused(Exception):
 ACK_ANY_ROLES = frozenset({"manager"})
 
 
-async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime) -> bool:
+async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime, actor: str | None = None) -> bool:
     """Record who acknowledged and when, and stop the escalation. False if already acknowledged.
 
     Every way of acknowledging (the CLI, `ACK <ref>`, the Telegram button) comes through here, so
@@ -146,8 +146,10 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
     first = await alerts.acknowledge(tx, alert_id, practitioner_id, now)
     if first:
         await timers.cancel_for_alert(tx, now, alert_id)
+        # An operator at the CLI acknowledges on the practitioner's behalf, and is recorded as such.
+        detail = f"alert={alert_id}" + (f" on_behalf_of=practitioner:{practitioner_id}" if actor else "")
         await audit.log(
-            tx, now, f"practitioner:{practitioner_id}", "alert_acknowledged", alert.case_id, f"alert={alert_id}"
+            tx, now, actor or f"practitioner:{practitioner_id}", "alert_acknowledged", alert.case_id, detail
         )
     return first
 

@@ -11,7 +11,7 @@ import os
 import sqlite3
 
 from bot.bootstrap import adopt_keys, make_clock
-from bot.commands import UserError
+from bot.commands import UserError, operator
 from bot.config import Settings
 from storage import audit, keyring
 from storage.crypto import Crypto
@@ -48,7 +48,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> None:
                 lost = await rehash_lookups(tx, Crypto(working)) if args.new_lookup_key else []
                 await keyring.record_rotation(tx, old, new, clock.now())
                 detail = f"current={new.current} values={count} retired={len(old.encryption) if args.retire_old else 0}"
-                await audit.log(tx, clock.now(), "manager", "keys_rotated", None, detail)
+                await audit.log(tx, clock.now(), operator(), "keys_rotated", None, detail)
                 await tx.commit()
         except BaseException as exc:
             staging_path(settings.key_file).unlink(missing_ok=True)

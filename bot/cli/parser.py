@@ -55,9 +55,14 @@ def build_parser() -> Parser:
     iv = sub.add_parser("invite", help="a one-time link with which a person sets up their workspace account")
     iv.add_argument("--name", required=True, help="the person's name (encrypted)")
     iv.add_argument(
-        "--role", action="append", required=True, choices=["idva", "duty", "manager", "admin"],
+        "--role",
+        action="append",
+        required=True,
+        choices=["idva", "duty", "manager", "admin"],
         help="a role they will hold (repeat for more)",
     )
+    rs = sub.add_parser("reset-account", help="a one-time link with which a person sets a new password and 2nd factor")
+    rs.add_argument("id", type=int, help="the practitioner id")
     pr = sub.add_parser("practitioner", help="practitioners").add_subparsers(
         dest="action", required=True, parser_class=Parser
     )
@@ -94,7 +99,13 @@ def build_parser() -> Parser:
     cs.add_parser("list").add_argument("--json", action="store_true")
     sh = cs.add_parser("show")
     sh.add_argument("ref")
-    sh.add_argument("--as", dest="viewer", type=int, required=True, help="your practitioner id (audited)")
+    sh.add_argument(
+        "--as",
+        dest="viewer",
+        type=int,
+        required=True,
+        help="the practitioner on whose behalf you look (audited as you, the operator, on their behalf)",
+    )
     sh.add_argument("--limit", type=int, default=50, help="how many of the latest check-ins to list (default 50)")
     sh.add_argument("--json", action="store_true")
     pa = cs.add_parser("pause")
@@ -123,7 +134,13 @@ def build_parser() -> Parser:
     ls.add_argument("--json", action="store_true")
     ak = al.add_parser("ack")
     ak.add_argument("id", type=int)
-    ak.add_argument("--as", dest="practitioner", type=int, required=True, help="your practitioner id")
+    ak.add_argument(
+        "--as",
+        dest="practitioner",
+        type=int,
+        required=True,
+        help="the practitioner on whose behalf you acknowledge (audited as you, the operator, on their behalf)",
+    )
 
     sv = sub.add_parser("service", help="the service's settings").add_subparsers(
         dest="action", required=True, parser_class=Parser

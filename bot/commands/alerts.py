@@ -6,7 +6,7 @@ from typing import Any
 
 from bot import alerting
 from bot.app import App
-from bot.commands.common import UserError
+from bot.commands.common import UserError, operator
 from storage import alerts
 
 
@@ -41,7 +41,7 @@ async def ack(app: App, alert_id: int, practitioner_id: int, *, svc: int | None 
         if alert is not None and svc is not None and alert.service_id != svc:
             raise UserError(f"alert {alert_id} belongs to another service: leave out --service, or name its own")
         try:
-            first = await alerting.acknowledge(tx, alert_id, practitioner_id, now)
+            first = await alerting.acknowledge(tx, alert_id, practitioner_id, now, actor=operator())
         except alerting.AckRefused as exc:
             raise UserError(str(exc)) from None
         await tx.commit()

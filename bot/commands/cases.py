@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot import case_state
 from bot.app import App
 from bot.channels.sms_settings import E164
-from bot.commands.common import UserError, case_by_ref, check_timezone
+from bot.commands.common import UserError, case_by_ref, check_timezone, operator
 from bot.identify import address_hash
 from flows.engine import activation_digest
 from flows.events import SafeWindow
@@ -37,6 +37,7 @@ async def enrol(
     timezone: str = "Europe/London",
     language: str | None = None,
     windows: str | None = None,
+    actor: str | None = None,
 ) -> tuple[str, str]:
     """Enrol a survivor; return the case reference and the one-time activation code to hand over in person."""
     try:
@@ -91,7 +92,7 @@ async def enrol(
             raise UserError(str(exc)) from None
         if deep_link:
             await telegram_store.set_activation_lookup(tx, case_id, telegram_store.activation_lookup(app.crypto, code))
-        await audit.log(tx, now, "manager", "case_enrolled", case_id, f"intake={intake}")
+        await audit.log(tx, now, actor or operator(), "case_enrolled", case_id, f"intake={intake}")
         await tx.commit()
     return ref, code
 
@@ -117,7 +118,10 @@ async def list_cases(app: App, svc: int) -> list[dict[str, Any]]:
 
 
 async def show_case(app: App, svc: int, ref: str, viewer: int, limit: int = 50) -> dict[str, Any]:
-    """Everything about a case, decrypted for a practitioner of its service; the view is audited."""
+    """Everything about a case, decrypted for the operator on behalf of a practitioner of its service.
+
+    The operator holds the database and its key: the view is audited as theirs, on behalf of `viewer`.
+    """
     now = app.clock.now()
     async with app.db.transaction() as tx:
         if await practitioners.active_service(tx, viewer) != svc:
@@ -175,12 +179,12 @@ async def show_case(app: App, svc: int, ref: str, viewer: int, limit: int = 50) 
             "checkins": history,
             "alerts": case_alerts,
         }
-        await audit.log(tx, now, f"practitioner:{viewer}", "case_viewed", case.id)
+        await audit.log(tx, now, operator(), "case_viewed", case.id, f"on_behalf_of=practitioner:{viewer}")
         await tx.commit()
     return result
 
 
-async def set_autodelete(app: App, svc: int, ref: str, minutes: int) -> str:
+async def set_autodelete(app: App, svc: int, ref: str, minutes: int, actor: str | None = None) -> str:
     """Telegram: delete each message of the survivor's chat this many minutes after it was sent (0: never)."""
     if not 0 <= minutes <= 2880:
         raise UserError("--minutes must be between 0 (off) and 2880 (Telegram deletes nothing older than 48 h)")
@@ -190,7 +194,7 @@ async def set_autodelete(app: App, svc: int, ref: str, minutes: int) -> str:
         if case.channel != "telegram":
             raise UserError(f"case {case.ref} is on {case.channel}: only Telegram messages can be deleted")
         await telegram_store.set_autodelete(tx, case.id, minutes or None)
-        await audit.log(tx, now, "manager", "telegram_autodelete_set", case.id, f"minutes={minutes}")
+        await audit.log(tx, now, actor or operator(), "telegram_autodelete_set", case.id, f"minutes={minutes}")
         await tx.commit()
     return (
         f"case {case.ref}: messages deleted {minutes} minutes after sending"
@@ -199,7 +203,9 @@ async def set_autodelete(app: App, svc: int, ref: str, minutes: int) -> str:
     )
 
 
-async def set_status(app: App, svc: int, ref: str, action: str, days: int | None = None) -> str:
+async def set_status(
+    app: App, svc: int, ref: str, action: str, days: int | None = None, actor: str | None = None
+) -> str:
     """Pause, resume or close a case on the practitioner's side."""
     now = app.clock.now()
     async with app.db.transaction() as tx:
@@ -226,12 +232,12 @@ async def set_status(app: App, svc: int, ref: str, action: str, days: int | None
             result = "closed"
         else:
             raise UserError(f"unknown action {action!r}")
-        await audit.log(tx, now, "manager", f"case_{action}", case.id)
+        await audit.log(tx, now, actor or operator(), f"case_{action}", case.id)
         await tx.commit()
     return f"{case.ref} {result}"
 
 
-async def checkin_now(app: App, svc: int, ref: str, delay: timedelta = timedelta(0)) -> str:
+async def checkin_now(app: App, svc: int, ref: str, delay: timedelta = timedelta(0), actor: str | None = None) -> str:
     """Start a check-in now (or after a delay) instead of waiting for the schedule."""
     now = app.clock.now()
     async with app.db.transaction() as tx:
@@ -244,7 +250,7 @@ async def checkin_now(app: App, svc: int, ref: str, delay: timedelta = timedelta
         await timers.add(
             tx, "checkin", f"{case.id}:{slot}", now + delay, case_id=case.id, payload={"slot": slot, "retry": True}
         )
-        await audit.log(tx, now, "manager", "checkin_requested", case.id)
+        await audit.log(tx, now, actor or operator(), "checkin_requested", case.id)
         await tx.commit()
     app.wake_dispatcher()
     return f"{case.ref} check-in queued"

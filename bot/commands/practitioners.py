@@ -62,7 +62,13 @@ def parse_channel(spec: str) -> ChannelAddress:
 
 
 async def add_practitioner(
-    app: App, svc: int, name: str, role: str, channels: list[str], configured: Collection[str] | None = None
+    app: App,
+    svc: int,
+    name: str,
+    role: str,
+    channels: list[str],
+    configured: Collection[str] | None = None,
+    actor: str | None = None,
 ) -> int:
     """Add a practitioner; with `configured`, every alert channel must be one this installation can send on."""
     if role not in ROLES:
@@ -84,7 +90,7 @@ async def add_practitioner(
     now = app.clock.now()
     async with app.db.transaction() as tx:
         pid = await practitioners.add(tx, app.crypto, svc, role, name.strip(), parsed, now)
-        await audit.log(tx, now, "manager", f"practitioner_added:{role}", None, f"practitioner={pid}")
+        await audit.log(tx, now, actor or operator(), f"practitioner_added:{role}", None, f"practitioner={pid}", svc)
         await tx.commit()
     return pid
 
@@ -100,6 +106,20 @@ async def invite(app: App, svc: int, roles: frozenset[str], name: str, actor: st
     async with app.db.transaction() as tx:
         token = await accounts.invite(tx, app.crypto, svc, roles, name.strip(), who, now)
         await audit.log(tx, now, who, "invitation_created", None, f"roles={','.join(sorted(roles))}", svc)
+        await tx.commit()
+    return token
+
+
+async def reset_account(app: App, svc: int, practitioner_id: int, actor: str | None = None) -> str:
+    """A one-time link that lets a person set a new password and second factor; returns its token."""
+    now = app.clock.now()
+    who = actor or operator()
+    async with app.db.transaction() as tx:
+        await _check_practitioner(tx, practitioner_id, svc)
+        token = await accounts.reset_link(tx, app.crypto, practitioner_id, who, now)
+        if token is None:
+            raise UserError(f"practitioner {practitioner_id} has no workspace account yet: send an invitation instead")
+        await audit.log(tx, now, who, "account_reset_link", None, f"practitioner={practitioner_id}", svc)
         await tx.commit()
     return token
 

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import App
-from bot.commands.common import UserError, case_by_ref
+from bot.commands.common import UserError, case_by_ref, operator
 from bot.planning import plan_next
 from flows.schedule import Schedule, parse_schedule, schedule_problems
 from storage import audit, schedules, timers
@@ -28,7 +28,7 @@ def check_schedule(spec: str, jitter: int, jitter_name: str = "--jitter") -> Sch
     return replace(parse_schedule(spec), jitter_minutes=jitter)
 
 
-async def set_schedule(app: App, svc: int, ref: str, spec: str, jitter: int = 0) -> str:
+async def set_schedule(app: App, svc: int, ref: str, spec: str, jitter: int = 0, actor: str | None = None) -> str:
     schedule = check_schedule(spec, jitter)
     now = app.clock.now()
     async with app.db.transaction() as tx:
@@ -41,7 +41,7 @@ async def set_schedule(app: App, svc: int, ref: str, spec: str, jitter: int = 0)
         anchor = interval_anchor(schedule, local_now) if schedule.kind == "interval" else None
         await schedules.put(tx, case.id, schedules.StoredSchedule(spec, jitter, anchor), now)
         nxt = await plan_next(tx, app.rand, case, now) if case.status == "active" else None
-        await audit.log(tx, now, "manager", "schedule_set", case.id, spec)
+        await audit.log(tx, now, actor or operator(), "schedule_set", case.id, spec)
         await tx.commit()
     return f"{case.ref} schedule {spec!r}; next check-in {nxt.isoformat() if nxt else 'after onboarding'}"
 

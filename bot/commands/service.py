@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import App
-from bot.commands.common import UserError, check_sender_name, check_timezone
+from bot.commands.common import UserError, check_sender_name, check_timezone, operator
 from flows.loader import check_languages, parse_questionset
 from flows.questionset import QuestionSet
 from safety.lexicon import AUTONYMS, RTL
@@ -73,7 +73,7 @@ def check_questionset(app: App, text: str | None, source: str, languages: Iterab
     return qs
 
 
-async def configure_service(app: App, svc: int, **opts: Any) -> str:
+async def configure_service(app: App, svc: int, actor: str | None = None, **opts: Any) -> str:
     """Change a service's settings; every file is validated before anything is saved."""
     fields: dict[str, object] = {}
     if opts.get("sender_name") is not None:
@@ -104,7 +104,7 @@ async def configure_service(app: App, svc: int, **opts: Any) -> str:
     now = app.clock.now()
     async with app.db.transaction() as tx:
         await services.update(tx, svc, **fields)
-        await audit.log(tx, now, "manager", "service_configured", None, ",".join(sorted(fields)))
+        await audit.log(tx, now, actor or operator(), "service_configured", None, ",".join(sorted(fields)), svc)
         await tx.commit()
     return f"updated {', '.join(sorted(fields))}"
 
@@ -174,6 +174,7 @@ async def set_languages(
     disable: str | None = None,
     default: str | None = None,
     force: bool = False,
+    actor: str | None = None,
 ) -> str:
     """Enable and disable survivor languages and set the default (checked by plan_languages)."""
     to_enable, to_disable = _codes(enable, app), _codes(disable, app)
@@ -186,7 +187,13 @@ async def set_languages(
     async with app.db.transaction() as tx:
         await services.set_languages(tx, svc, plan.ordered, plan.default)
         await audit.log(
-            tx, now, "manager", "service_languages", None, f"{','.join(plan.ordered)} default={plan.default}"
+            tx,
+            now,
+            actor or operator(),
+            "service_languages",
+            None,
+            f"{','.join(plan.ordered)} default={plan.default}",
+            svc,
         )
         await tx.commit()
     kept = "".join(f"; {n} open case(s) keep {code}" for code, n in plan.kept.items())

@@ -8,6 +8,8 @@ from aiohttp import web
 
 MODULES = (
     "bot.web.auth",
+    "bot.web.account",
+    "bot.web.passkeys",
     "bot.web.manage",
     "bot.web.manage_rota",
     "bot.web.manage_service",

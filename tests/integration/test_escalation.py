@@ -67,8 +67,15 @@ async def test_acknowledging_at_six_minutes_stops_the_manager_rung(world: World)
     assert await commands.ack(world.app, alert_id, world.idva) == f"alert {alert_id} was already acknowledged"
     [again] = await alerts(world)
     assert again["acknowledged_by"] == world.duty  # the first acknowledgement stands
-    audit = await rows(world.app, "SELECT actor, action FROM audit_log WHERE action = 'alert_acknowledged'")
-    assert audit == [{"actor": f"practitioner:{world.duty}", "action": "alert_acknowledged"}]
+    # The CLI's operator acknowledged, on the duty IDVA's behalf: the log says both.
+    audit = await rows(world.app, "SELECT actor, action, detail FROM audit_log WHERE action = 'alert_acknowledged'")
+    assert audit == [
+        {
+            "actor": commands.operator(),
+            "action": "alert_acknowledged",
+            "detail": f"alert={alert_id} on_behalf_of=practitioner:{world.duty}",
+        }
+    ]
 
 
 async def test_idva_acknowledging_at_once_means_nobody_else_is_told(world: World) -> None:

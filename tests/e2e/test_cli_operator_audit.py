@@ -1,0 +1,45 @@
+"""The CLI acts as the operator: whoever holds the database and its key. Each change is audited as the
+operating-system user who ran it, and `--as` is recorded as "on behalf of", never as an identity."""
+
+from __future__ import annotations
+
+import getpass
+import re
+import sqlite3
+
+from tests.e2e.conftest import Cli
+
+
+def _audit(cli: Cli) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(cli.folder / "safecheck.db") as conn:
+        return conn.execute("SELECT actor, action, detail FROM audit_log ORDER BY id").fetchall()
+
+
+def test_cli_changes_are_audited_as_the_os_user_and_as_means_on_behalf_of(cli: Cli) -> None:
+    me = f"os:{getpass.getuser()}"
+    cli.run("init")
+    cli.run("practitioner", "add", "--name", "Ida", "--role", "idva")
+    link = cli.run("invite", "--name", "Meg Manager", "--role", "manager", "--role", "admin").stdout
+    assert re.fullmatch(r"invitation \(valid 3 days, once\): http://127\.0\.0\.1:8080/invite/[\w-]{43}\n", link)
+    ref = cli.run("case", "enrol", "--idva", "1", "--address", "+447700900123", "--intake", "high").stdout.split()[1]
+    cli.run("case", "show", ref, "--as", "1")
+    rows = _audit(cli)
+    assert [(actor, action) for actor, action, _ in rows] == [
+        (me, "service_created"),
+        (me, "practitioner_added:idva"),
+        (me, "invitation_created"),
+        (me, "case_enrolled"),
+        (me, "case_viewed"),
+    ]
+    assert rows[2][2] == "roles=admin,manager"
+    assert rows[-1][2] == "on_behalf_of=practitioner:1"
+    # The invitee's name is not in the audit log, nor readable in the file.
+    assert b"Meg Manager" not in (cli.folder / "safecheck.db").read_bytes()
+
+
+def test_an_invitation_with_no_role_or_name_is_refused_in_one_line(cli: Cli) -> None:
+    cli.run("init")
+    proc = cli.run("invite", "--name", " ", "--role", "idva", ok=False)
+    assert proc.returncode == 2 and proc.stderr == "safecheck: error: an invitation needs the person's name (--name)\n"
+    proc = cli.run("invite", "--name", "X", ok=False)
+    assert proc.returncode == 2 and "--role" in proc.stderr and "Traceback" not in proc.stderr
