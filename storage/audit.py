@@ -47,6 +47,7 @@ class Filters:
     case_id: int | None = None
     since: datetime | None = None  # inclusive
     until: datetime | None = None  # exclusive
+    before_id: int | None = None  # the next page: rows older than the last one shown (new rows do not shift it)
 
 
 @dataclass(frozen=True)
@@ -77,16 +78,19 @@ def _where(service_id: int, f: Filters) -> tuple[str, list[object]]:
     if f.until is not None:
         clauses.append("a.at < ?")
         params.append(ts(f.until))
+    if f.before_id is not None:
+        clauses.append("a.id < ?")
+        params.append(f.before_id)
     return " AND ".join(clauses), params
 
 
-async def search(tx: Tx, service_id: int, filters: Filters, limit: int, offset: int = 0) -> list[Entry]:
+async def search(tx: Tx, service_id: int, filters: Filters, limit: int) -> list[Entry]:
     """One service's audit rows matching the filters, newest first (never another service's)."""
     where, params = _where(service_id, filters)
     rows = await tx.all(
         "SELECT a.id, a.at, a.actor, a.action, a.detail, c.ref FROM audit_log a LEFT JOIN cases c ON c.id = a.case_id"
-        f" WHERE {where} ORDER BY a.id DESC LIMIT ? OFFSET ?",
-        (*params, limit, offset),
+        f" WHERE {where} ORDER BY a.id DESC LIMIT ?",
+        (*params, limit),
     )
     return [Entry(r["id"], parse_ts(r["at"]), r["actor"], r["action"], r["ref"], r["detail"]) for r in rows]
 

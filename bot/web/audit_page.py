@@ -1,4 +1,4 @@
-"""GET /audit: the audit log of the manager's own service, newest first, filtered and paginated.
+"""GET /audit: the audit log of the manager's own service, newest first, filtered, 50 to a page.
 
 Rows carry their service (storage.audit), so another service's rows never show. Dates are days on
 the service's clock. Reading the log is itself recorded: who looked at who looked at what.
@@ -64,8 +64,8 @@ async def audit_page(request: web.Request) -> web.Response:
     require_role(who, "manager")
     app = request.app[APP_KEY]
     query = {name: request.query.get(name, "").strip()[:64] for name in FIELDS}
-    page = int(request.query["page"]) if request.query.get("page", "").isdigit() else 1
-    page = max(1, min(page, 10_000))
+    before_text = request.query.get("before", "")
+    before = int(before_text) if before_text.isdigit() and len(before_text) < 16 else None
     errors: dict[str, str] = {}
     async with app.db.reading() as tx:
         service = await services.get(tx, who.service_id)
@@ -83,8 +83,9 @@ async def audit_page(request: web.Request) -> web.Response:
             case_id=case_id,
             since=_start_of(since, tz) if since else None,
             until=_start_of(until + timedelta(days=1), tz) if until else None,
+            before_id=before,
         )
-        found = [] if errors else await audit.search(tx, who.service_id, filters, PER_PAGE + 1, (page - 1) * PER_PAGE)
+        found = [] if errors else await audit.search(tx, who.service_id, filters, PER_PAGE + 1)
         names = {p.id: p.name for p in await practitioners.list_for_service(tx, app.crypto, who.service_id)}
         actors = await audit.actors(tx, who.service_id)
         actions = await audit.action_families(tx, who.service_id)
@@ -99,7 +100,7 @@ async def audit_page(request: web.Request) -> web.Response:
     shown_filters = {k: v for k, v in query.items() if v}
 
     async def viewed(tx: Tx) -> None:
-        detail = json.dumps({"filters": shown_filters, "page": page}, sort_keys=True)
+        detail = json.dumps({"filters": shown_filters, "before": before}, sort_keys=True)
         await audit.log(tx, now, who.actor, "audit_viewed", None, detail, who.service_id)
         await tx.commit()
 
@@ -112,9 +113,9 @@ async def audit_page(request: web.Request) -> web.Response:
         "actors": [(a, label(a)) for a in actors],
         "actions": actions,
         "timezone": service.timezone,
-        "page": page,
-        "newer": f"/audit?{urlencode({**base, 'page': page - 1})}" if page > 1 else None,
-        "older": f"/audit?{urlencode({**base, 'page': page + 1})}" if len(found) > PER_PAGE else None,
+        "later_page": before is not None,
+        "newest": f"/audit?{urlencode(base)}" if before is not None else None,
+        "older": f"/audit?{urlencode({**base, 'before': found[PER_PAGE - 1].id})}" if len(found) > PER_PAGE else None,
     }
     return render("audit.html", request, context, 400 if errors else 200)
 
