@@ -7,8 +7,13 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from aiohttp import CookieJar, web
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot import commands
+from bot.web import make_web_app, workspace_settings
+from bot.web.access import case_for
+from bot.web.keys import WORKSPACE_ROUTES_KEY
 from storage import accounts, rota
 from storage.db import Tx
 from tests.conftest import World
@@ -169,3 +174,34 @@ async def test_removing_a_shift_puts_everyone_with_the_duty_role_back_on_duty(wo
     assert await on_duty_at(world, now) == [world.duty, dee]
     [row] = await rows(world.app, "SELECT detail FROM audit_log WHERE action = 'duty_shift_removed'")
     assert json.loads(row["detail"])["before"]["practitioner"] == dee
+
+
+# --- the workspace's Viewer.on_duty comes from the rota ------------------------------------------
+
+
+async def _open_case(request: web.Request) -> web.Response:
+    """A probe page: opens a case through the per-record check every case page uses."""
+    case = await case_for(request, request.query["ref"])
+    return web.Response(text=case.ref)
+
+
+async def test_a_duty_worker_opens_a_case_with_an_open_alert_only_while_the_rota_has_them_on_duty(
+    world: World,
+) -> None:
+    dee = await second_duty(world)
+    now = world.clock.now()
+    await shift(world, dee, now, now + timedelta(hours=1))
+    await raise_codeword(world)
+    [alert] = await alerts(world)
+    ref = alert["case"]
+    dan = await person(world, "dan", ("duty",), practitioner_id=world.duty)
+    dee_login = await person(world, "dee", ("duty",), practitioner_id=dee)
+    for who, expected in ((dan, 403), (dee_login, 200)):
+        web_app = make_web_app(world.app, workspace=workspace_settings("http://127.0.0.1"))
+        web_app[WORKSPACE_ROUTES_KEY].add(id(web_app.router.add_get("/probe", _open_case)))
+        server = TestServer(web_app, host="127.0.0.1")
+        await server.start_server()
+        jar = CookieJar(unsafe=True, treat_as_secure_origin=str(server.make_url("/")))
+        async with TestClient(server, cookie_jar=jar) as client:
+            await login(client, world, who)
+            assert (await client.get(f"/probe?ref={ref}")).status == expected, who.login
