@@ -164,7 +164,10 @@ async def preview(request: web.Request) -> web.Response:
     problem = _check(request, text, "question set", s.languages)
     if problem:
         return await _page(request, who, 400, errors={"text": problem}, text=text)
-    conversation: list[Line] = await run_preview(app, s, text, replies)
+    try:
+        conversation: list[Line] = await run_preview(app, s, text, replies)
+    except UserError as exc:  # e.g. a time zone in which the practice check-in cannot start
+        return await _page(request, who, 400, errors={"text": f"The preview could not run: {exc}"}, text=text)
     now = app.clock.now()
 
     async def previewed(tx: Tx) -> None:

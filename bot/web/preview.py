@@ -72,7 +72,9 @@ async def _converse(
     async with app.db.transaction() as tx:
         svc = await services.create(tx, "preview", "Preview", now, sender_name=service.sender_name)
         await services.update(tx, svc, questionset=questionset, timezone=service.timezone)
-        await services.set_languages(tx, svc, service.languages, service.default_language)
+        # In English, the catalogs' source: the onboarding script is English, and the page checked the
+        # draft has every text in every language the service offers.
+        await services.set_languages(tx, svc, ("en_GB",), "en_GB")
         await tx.commit()
     idva = await commands.add_practitioner(app, svc, "Preview IDVA", "idva", ["inbox"])
     ref, code = await commands.enrol(

@@ -9,6 +9,7 @@ import re
 
 import aiohttp
 
+from bot import commands
 from bot.web.manage_questions import default_text
 from storage import services
 from tests.conftest import World
@@ -117,3 +118,14 @@ async def test_the_preview_runs_the_draft_and_answers_each_reply_without_touchin
     async with world.app.db.reading() as tx:
         assert (await services.get(tx, world.service_id)).questionset is None  # a preview saves nothing
     assert await rows(world.app, "SELECT id FROM alerts") == []
+
+
+async def test_the_preview_runs_when_the_service_defaults_to_another_language(world: World) -> None:
+    await commands.set_languages(world.app, world.service_id, enable="cy", default="cy", actor="os:test")
+    # (The reworded CUSTOM set has no Welsh for its new first question: the page refuses it, rightly.)
+    meg = await manager(world)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        resp = await post_form(client, f"{PAGE}/preview", {"text": default_text()}, token_from=PAGE)
+        assert resp.status == 200, re.findall(r'role="alert">([^<]*)<', await resp.text())
+        assert conversation(await resp.text())[0].startswith("Hi, it's Alex. Is now a good time")
