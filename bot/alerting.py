@@ -8,8 +8,10 @@ from datetime import datetime
 from bot.alert_text import alert_message
 from safety.model import AlertReason, Severity
 from safety.policy import Role
-from storage import alerts, audit, cases, outbox, practitioners, rota, services, timers
+from storage import alert_work, alerts, audit, cases, outbox, practitioners, rota, services, timers
+from storage.alert_work import Action, Outcome
 from storage.cases import Case
+from storage.crypto import Crypto
 from storage.db import Tx
 from storage.services import Service
 
@@ -117,8 +119,9 @@ class AckRefused(Exception):
     """The practitioner may not acknowledge this alert (one line)."""
 
 
-# Besides those it was sent to, whoever is on duty for the service (the rota decides) may acknowledge
-# an open alert, and so may the service's manager.
+# Besides those it was sent to and the case's own IDVA (who sees it in her queue even with no alert
+# channel of her own), whoever is on duty for the service (the rota decides) may acknowledge an open
+# alert, and so may the service's manager.
 ACK_ANY_ROLES = frozenset({"manager"})
 
 
@@ -138,10 +141,11 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
         not who.roles & ACK_ANY_ROLES
         and not await rota.is_on_duty(tx, practitioner_id, now)
         and not await alerts.was_told(tx, alert_id, practitioner_id)
+        and (await cases.get(tx, alert.case_id)).idva_id != practitioner_id
     ):
         raise AckRefused(
             f"alert {alert_id} was not sent to practitioner {practitioner_id}: only those it was sent to, "
-            "the duty IDVA and the service's manager may acknowledge it"
+            "the case's IDVA, the duty IDVA and the service's manager may acknowledge it"
         )
     first = await alerts.acknowledge(tx, alert_id, practitioner_id, now)
     if first:
@@ -152,6 +156,32 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
             tx, now, actor or f"practitioner:{practitioner_id}", "alert_acknowledged", alert.case_id, detail
         )
     return first
+
+
+async def resolve(
+    tx: Tx,
+    crypto: Crypto,
+    alert_id: int,
+    practitioner_id: int,
+    outcome: Outcome,
+    action: Action | None,
+    note: str | None,
+    now: datetime,
+    actor: str | None = None,
+) -> bool:
+    """Record how an alert ended; False if it was resolved already.
+
+    Resolving acknowledges first, under the same rule of who may (AckRefused otherwise), so an alert
+    resolved before anyone acknowledged it stops climbing its ladder exactly as an ACK would stop it.
+    """
+    await acknowledge(tx, alert_id, practitioner_id, now, actor)
+    done = await alert_work.resolve(tx, crypto, alert_id, practitioner_id, outcome, action, note, now)
+    if done:
+        alert = await alerts.get(tx, alert_id)
+        assert alert is not None  # acknowledge found it
+        detail = f"alert={alert_id} outcome={outcome.value}" + (f" action={action.value}" if action else "")
+        await audit.log(tx, now, actor or f"practitioner:{practitioner_id}", "alert_resolved", alert.case_id, detail)
+    return done
 
 
 async def undeliverable(tx: Tx, alert_id: int, practitioner_id: int, now: datetime) -> None:
