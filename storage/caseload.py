@@ -53,7 +53,7 @@ def _opt_ts(value: str | None) -> datetime | None:
 
 
 _SEEN = (
-    "SELECT id FROM cases c WHERE c.service_id = :svc AND (:every = 1 OR c.idva_id = :idva OR (:alerts = 1 AND "
+    "SELECT id FROM cases c WHERE c.service_id = ?1 AND (?2 = 1 OR c.idva_id = ?3 OR (?4 = 1 AND "
     "EXISTS (SELECT 1 FROM alerts a WHERE a.case_id = c.id AND a.acknowledged_at IS NULL)))"
 )
 _ANSWERED = ", ".join(f"'{s}'" for s in ANSWERED)
@@ -84,12 +84,13 @@ async def caseload(tx: Tx, scope: Scope) -> list[CaseSummary]:
     """Every case in scope with its figures, by reference: two queries whatever the number of cases."""
     if scope.empty:
         return []
-    params = {
-        "svc": scope.service_id,
-        "every": int(scope.every_case),
-        "idva": scope.idva_id if scope.idva_id is not None else -1,
-        "alerts": int(scope.open_alerts),
-    }
+    # Numbered parameters: the scope's test appears in both queries.
+    params = (
+        scope.service_id,
+        int(scope.every_case),
+        scope.idva_id if scope.idva_id is not None else -1,
+        int(scope.open_alerts),
+    )
     rows = await tx.all(_SUMMARY, params)
     trends: dict[int, list[str]] = {}
     for r in await tx.all(_TRENDS, params):
