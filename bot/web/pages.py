@@ -6,7 +6,7 @@ import importlib
 
 from aiohttp import web
 
-MODULES = ("bot.web.auth",)
+MODULES = ("bot.web.auth", "bot.web.caseload", "bot.web.case_page", "bot.web.case_actions")
 
 
 def route_tables() -> list[web.RouteTableDef]:
