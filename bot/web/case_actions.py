@@ -73,8 +73,9 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     app = request.app[APP_KEY]
     body = forms.text(await request.post(), "body", notes.MAX_LENGTH + 1).strip()
     if not body:
-        return await render_case(request, case, errors={"note": "Write the note before saving it."}, status=400,
-                                 audited=False)
+        return await render_case(
+            request, case, errors={"note": "Write the note before saving it."}, status=400, audited=False
+        )
     if len(body) > notes.MAX_LENGTH:
         error = f"A note can be at most {notes.MAX_LENGTH} characters: split it in two."
         return await render_case(request, case, errors={"note": error}, status=400, audited=False)

@@ -28,7 +28,7 @@ from storage.db import Tx
 routes = web.RouteTableDef()
 # A case reference ("C-4F7Q2"); the pattern keeps /cases/new and other fixed paths apart.
 REF = "/cases/{ref:[Cc]-[A-Za-z0-9]{1,12}}"
-KINDS = ("all", "checkins", "alerts", "messages", "notes")
+KINDS = {"all": "Everything", "checkins": "Check-ins", "alerts": "Alerts", "messages": "Messages", "notes": "Notes"}
 NOTICES = {
     "note": "Note saved.",
     "paused": "Check-ins are paused.",

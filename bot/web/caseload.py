@@ -29,6 +29,7 @@ routes = web.RouteTableDef()
 
 OPEN_STATUSES = ("pending", "onboarding", "active", "paused")
 STATUSES = ("open", "all", *OPEN_STATUSES, "closed", "withdrawn")
+STATUS_LABELS = {"open": "Open (not closed)", "all": "All, closed too"}
 RISKS = ("any", "standard", "raised", "high", "urgent")
 INTAKE_RANK = {"standard": 0, "medium": 1, "high": 2}
 _NEVER = datetime.max.timestamp()
@@ -156,7 +157,7 @@ async def caseload_page(request: web.Request) -> web.Response:
             "total": len(rows),
             "query": query,
             "sorts": {k: label for k, (label, _) in SORTS.items()},
-            "statuses": STATUSES,
+            "statuses": [(s, STATUS_LABELS.get(s, s)) for s in STATUSES],
             "risks": RISKS,
             "sees_cases": who.sees_cases,
             "when": shower(service.timezone),

@@ -125,4 +125,3 @@ def risk_chart(points: Sequence[RiskPoint], chart_id: str = "risk-chart") -> Mar
             )
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
-
