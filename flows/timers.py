@@ -47,7 +47,8 @@ class CheckinDue:
     slot: Slot  # the one slot still in play
     plan_after: datetime | None  # plan the next check-in after this (None: a retry plans nothing)
     start: bool  # send it now; if not, `slot` too is missed by the system
-    why_not: str | None = None  # "stale" (its safe window is over) or "open" (never stack prompts)
+    # "stale" (its window is over), "outside" (not now in her safe times), "open" (never stack prompts)
+    why_not: str | None = None
 
 
 def checkin_due(
@@ -76,6 +77,10 @@ def checkin_due(
         end = window_end(due_at, tz, windows)
         if end is None or now >= end:
             return CheckinDue(missed, slot, plan_after, False, "stale")  # no stale prompts
+    if windows and not in_window(now, tz, windows):
+        # Her safe times are the only times a prompt may reach her phone: not a minute after they close
+        # (a timer a little late at a window's end), nor after she or her IDVA changed them.
+        return CheckinDue(missed, slot, plan_after, False, "outside")
     if conversation_open:
         return CheckinDue(missed, slot, plan_after, False, "open")  # never stack prompts
     return CheckinDue(missed, slot, plan_after, True)

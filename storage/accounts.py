@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from storage import practitioners
 from storage.crypto import Crypto, Field
 from storage.db import Row, Tx, parse_ts, ts
 
@@ -271,6 +272,7 @@ async def take_challenge(tx: Tx, session_id: int) -> str | None:
 # --- invitations ---------------------------------------------------------------------------------
 
 INVITATION_VALID_FOR = timedelta(days=3)
+RESET_VALID_FOR = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -279,6 +281,7 @@ class Invitation:
     service_id: int
     roles: frozenset[str]
     name: str
+    reset_of: int | None = None  # set: this link resets an existing person's password and second factor
 
 
 async def invite(
@@ -318,7 +321,51 @@ async def open_invitation(tx: Tx, crypto: Crypto, token: str, now: datetime) -> 
         row["service_id"],
         frozenset(json.loads(row["roles"])),
         crypto.decrypt(row["name_enc"], INVITEE_NAME.at(row["id"])),
+        row["reset_of"],
     )
+
+
+async def reset_link(tx: Tx, crypto: Crypto, practitioner_id: int, created_by: str, now: datetime) -> str | None:
+    """A one-time link with which a person sets a new password and second factor (no lockout: an admin
+    or the operator can always let a locked-out duty worker back in). None if they have no account."""
+    row = await tx.one(
+        "SELECT p.service_id, p.name_enc FROM practitioners p JOIN accounts a ON a.practitioner_id = p.id"
+        " WHERE p.id = ? AND p.active = 1",
+        (practitioner_id,),
+    )
+    if row is None:
+        return None
+    name = crypto.decrypt(row["name_enc"], practitioners.NAME.at(practitioner_id))
+    token = new_token()
+    iid = await tx.next_id("invitations")
+    await tx.execute(
+        "INSERT INTO invitations (id, service_id, token_hash, roles, name_enc, created_by, created_at, expires_at,"
+        " reset_of) VALUES (?, ?, ?, '[]', ?, ?, ?, ?, ?)",
+        (
+            iid,
+            row["service_id"],
+            token_hash(token),
+            crypto.encrypt(name, INVITEE_NAME.at(iid)),
+            created_by,
+            ts(now),
+            ts(now + RESET_VALID_FOR),
+            practitioner_id,
+        ),
+    )
+    return token
+
+
+async def reset_account(
+    tx: Tx, crypto: Crypto, practitioner_id: int, password_hash: str, totp_secret: str, now: datetime
+) -> None:
+    """New password and TOTP secret; passkeys and recovery codes go, and every session ends."""
+    await tx.execute(
+        "UPDATE accounts SET password_hash = ?, totp_secret_enc = ?, totp_last_step = 0, password_changed_at = ?"
+        " WHERE practitioner_id = ?",
+        (password_hash, crypto.encrypt(totp_secret, TOTP_SECRET.at(practitioner_id)), ts(now), practitioner_id),
+    )
+    await tx.execute("DELETE FROM webauthn_credentials WHERE practitioner_id = ?", (practitioner_id,))
+    await end_sessions_of(tx, practitioner_id, "reset", now)
 
 
 async def mark_invitation_used(tx: Tx, invitation_id: int, practitioner_id: int, now: datetime) -> bool:

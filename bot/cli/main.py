@@ -113,7 +113,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         return await serve.run(settings)
     if args.command == "simulate":
         return await simulate.run(settings, args)
-    if args.command == "invite":
+    if args.command in ("invite", "reset-account"):
         return await _invite(settings, args)
     # tick delivers like serve: two deliverers at once would send the same messages twice.
     async with open_app(settings, lock="tick" if args.command == "tick" else None) as app:
@@ -130,9 +130,12 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
     async with open_app(settings) as app:
         async with app.db.transaction() as tx:
             svc = await commands.service_id(tx, args.service)
-        token = await commands.invite(app, svc, frozenset(args.role), args.name)
+        if args.command == "invite":
+            token, what = await commands.invite(app, svc, frozenset(args.role), args.name), "invitation (valid 3 days"
+        else:
+            token, what = await commands.reset_account(app, svc, args.id), "reset link (valid 24 hours"
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
-    print(f"invitation (valid 3 days, once): {base}/invite/{token}")
+    print(f"{what}, once): {base}/invite/{token}")
     return 0
 
 

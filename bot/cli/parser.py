@@ -61,6 +61,8 @@ def build_parser() -> Parser:
         choices=["idva", "duty", "manager", "admin"],
         help="a role they will hold (repeat for more)",
     )
+    rs = sub.add_parser("reset-account", help="a one-time link with which a person sets a new password and 2nd factor")
+    rs.add_argument("id", type=int, help="the practitioner id")
     pr = sub.add_parser("practitioner", help="practitioners").add_subparsers(
         dest="action", required=True, parser_class=Parser
     )

@@ -12,7 +12,14 @@ from bot.commands.common import (
     operator,
     service_id,
 )
-from bot.commands.practitioners import add_practitioner, invite, link_code, list_practitioners, read_inbox
+from bot.commands.practitioners import (
+    add_practitioner,
+    invite,
+    link_code,
+    list_practitioners,
+    read_inbox,
+    reset_account,
+)
 from bot.commands.schedules import set_schedule, show_schedule
 from bot.commands.service import configure_service, set_languages, show_languages, show_service
 
@@ -35,6 +42,7 @@ __all__ = [
     "list_practitioners",
     "operator",
     "read_inbox",
+    "reset_account",
     "service_id",
     "set_languages",
     "set_schedule",

@@ -110,6 +110,20 @@ async def invite(app: App, svc: int, roles: frozenset[str], name: str, actor: st
     return token
 
 
+async def reset_account(app: App, svc: int, practitioner_id: int, actor: str | None = None) -> str:
+    """A one-time link that lets a person set a new password and second factor; returns its token."""
+    now = app.clock.now()
+    who = actor or operator()
+    async with app.db.transaction() as tx:
+        await _check_practitioner(tx, practitioner_id, svc)
+        token = await accounts.reset_link(tx, app.crypto, practitioner_id, who, now)
+        if token is None:
+            raise UserError(f"practitioner {practitioner_id} has no workspace account yet: send an invitation instead")
+        await audit.log(tx, now, who, "account_reset_link", None, f"practitioner={practitioner_id}", svc)
+        await tx.commit()
+    return token
+
+
 async def _check_practitioner(tx: Tx, practitioner_id: int, svc: int | None) -> None:
     """An active practitioner, of the chosen service when one is given: ids never reach across services."""
     found = await practitioners.active_service(tx, practitioner_id)

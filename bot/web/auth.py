@@ -28,7 +28,7 @@ from bot.web.sessions import (
     set_session_cookie,
 )
 from bot.web.viewer import viewer
-from storage import accounts, audit, practitioners
+from storage import accounts, audit, practitioners, webauthn_creds
 from storage.db import Tx
 
 log = logging.getLogger("safecheck.web.auth")
@@ -106,7 +106,16 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
 @routes.get("/login/second")
 @second_factor
 async def second_page(request: web.Request) -> web.Response:
-    return render("login_second.html", request, {"error": None})
+    return render("login_second.html", request, {"error": None, "has_passkeys": await _has_passkeys(request)})
+
+
+async def _has_passkeys(request: web.Request) -> bool:
+    """Offer the passkey button only to someone who has one (they are past the password)."""
+    session = current_session(request)
+    if session is None:
+        return False
+    async with request.app[APP_KEY].db.reading() as tx:
+        return bool(await webauthn_creds.credential_ids(tx, session.practitioner_id))
 
 
 @routes.post("/login/second")
@@ -125,7 +134,8 @@ async def second_submit(request: web.Request) -> web.StreamResponse:
     if account is None or not account.active:
         raise web.HTTPSeeOther("/login")
     if wait.total_seconds() > 0:
-        return render("login_second.html", request, {"error": _wait_text(wait.total_seconds())}, 429)
+        context = {"error": _wait_text(wait.total_seconds()), "has_passkeys": await _has_passkeys(request)}
+        return render("login_second.html", request, context, 429)
     step = passwords.totp_step(account.totp_secret, code, now)
     pid = account.practitioner_id
 
@@ -145,7 +155,11 @@ async def second_submit(request: web.Request) -> web.StreamResponse:
 
     token = await app.db.run(attempt)
     if token is None:
-        return render("login_second.html", request, {"error": "That code is not right, or was used already."}, 401)
+        context = {
+            "error": "That code is not right, or was used already.",
+            "has_passkeys": await _has_passkeys(request),
+        }
+        return render("login_second.html", request, context, 401)
     response = web.HTTPSeeOther("/")
     set_session_cookie(response, token)
     raise response
@@ -230,12 +244,19 @@ async def invite_page(request: web.Request) -> web.Response:
     if invitation is None:
         return render("invite_gone.html", request, {}, 404)
     secret = passwords.new_totp_secret()
-    return render("invite.html", request, _invite_context(invitation.name, secret, "", None))
+    return render("invite.html", request, _invite_context(invitation, secret, "", None))
 
 
-def _invite_context(name: str, secret: str, login: str, error: str | None) -> dict[str, object]:
-    uri = passwords.totp_uri(secret, login or name, "Safecheck")
-    return {"name": name, "secret": secret, "qr": _qr_svg(uri), "login": login, "error": error}
+def _invite_context(invitation: accounts.Invitation, secret: str, login: str, error: str | None) -> dict[str, object]:
+    uri = passwords.totp_uri(secret, login or invitation.name, "Safecheck")
+    return {
+        "name": invitation.name,
+        "reset": invitation.reset_of is not None,
+        "secret": secret,
+        "qr": _qr_svg(uri),
+        "login": login,
+        "error": error,
+    }
 
 
 @routes.post("/invite/{token}")
@@ -253,6 +274,8 @@ async def invite_submit(request: web.Request) -> web.Response:
         taken = bool(login) and await accounts.login_taken(tx, app.crypto, login)
     if invitation is None:
         return render("invite_gone.html", request, {}, 404)
+    if invitation.reset_of is not None:  # a reset keeps the login name
+        login, taken = f"practitioner-{invitation.reset_of}", False
     if len(secret) != 32 or not secret.isalnum():
         secret = passwords.new_totp_secret()  # tampered with: start the authenticator step again
     error = (
@@ -268,11 +291,14 @@ async def invite_submit(request: web.Request) -> web.Response:
         )
     )
     if error:
-        return render("invite.html", request, _invite_context(invitation.name, secret, login, error), 400)
+        shown = "" if invitation.reset_of is not None else login
+        return render("invite.html", request, _invite_context(invitation, secret, shown, error), 400)
     hashed = await passwords.hash_password(password)
     found = invitation
 
     async def accept(tx: Tx) -> list[str] | None:
+        if found.reset_of is not None:
+            return await _reset(tx, found.reset_of)
         roles = sorted(found.roles)
         pid = await practitioners.add(tx, app.crypto, found.service_id, _first_role(roles), found.name, [], now)
         if not await accounts.mark_invitation_used(tx, found.id, pid, now):
@@ -283,6 +309,15 @@ async def invite_submit(request: web.Request) -> web.Response:
         await audit.log(
             tx, now, f"practitioner:{pid}", "invitation_accepted", None, f"invitation={found.id}", found.service_id
         )
+        await tx.commit()
+        return codes
+
+    async def _reset(tx: Tx, pid: int) -> list[str]:
+        if not await accounts.mark_invitation_used(tx, found.id, pid, now):
+            raise _InvitationRace
+        await accounts.reset_account(tx, app.crypto, pid, hashed, secret, now)
+        codes = await accounts.new_recovery_codes(tx, pid)
+        await audit.log(tx, now, f"practitioner:{pid}", "account_reset_completed", None, "", found.service_id)
         await tx.commit()
         return codes
 

@@ -6,7 +6,14 @@ import importlib
 
 from aiohttp import web
 
-MODULES = ("bot.web.auth", "bot.web.caseload", "bot.web.case_page", "bot.web.case_actions")
+MODULES = (
+    "bot.web.auth",
+    "bot.web.account",
+    "bot.web.passkeys",
+    "bot.web.caseload",
+    "bot.web.case_page",
+    "bot.web.case_actions",
+)
 
 
 def route_tables() -> list[web.RouteTableDef]:

@@ -63,7 +63,8 @@ CREATE TABLE invitations (
     created_at TEXT NOT NULL,
     expires_at TEXT NOT NULL,
     used_at TEXT,
-    practitioner_id INTEGER REFERENCES practitioners(id)
+    practitioner_id INTEGER REFERENCES practitioners(id),
+    reset_of INTEGER REFERENCES practitioners(id)  -- a reset: a new password and second factor for them
 );
 
 -- Failed logins per login name (blind index, whether or not the account exists): growing delays.

@@ -117,6 +117,8 @@ async def test_a_totp_code_works_once_and_a_wrong_one_is_refused(world: World) -
         again = await post_form(client, "/login/second", {"code": ida.code(world)})
         assert again.status == 401 and "used already" in await again.text()
         assert (await post_form(client, "/login/second", {"code": "12345"})).status == 401
+        # No passkey: no passkey button (it would only fail).
+        assert 'id="passkey-login"' not in await (await client.get("/login/second")).text()
         # Before the second factor, nothing but the second-factor page opens.
         resp = await client.get("/", allow_redirects=False)
         assert resp.headers["Location"] == "/login/second"
@@ -223,3 +225,43 @@ async def test_login_names_totp_secrets_and_passwords_are_not_readable_in_the_fi
     with sqlite3.connect(world.settings.db_path) as conn:
         stored = conn.execute("SELECT password_hash FROM accounts").fetchone()[0]
     assert stored.startswith("$argon2id$")
+
+
+async def test_a_reset_link_replaces_password_and_totp_ends_sessions_and_old_codes(world: World) -> None:
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    async with workspace(world) as old_client:
+        await login(old_client, world, ida)
+        token = await commands.reset_account(world.app, world.service_id, world.idva, actor="os:test")
+        async with workspace(world) as client:
+            page = await (await client.get(f"/invite/{token}")).text()
+            assert 'name="login"' not in page  # a reset keeps the login name
+            secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
+            assert secret
+            new_password = "a brand new long passphrase"
+            form = {
+                "password": new_password,
+                "password_again": new_password,
+                "secret": secret.group(1),
+                "code": pyotp.TOTP(secret.group(1)).at(world.clock.now()),
+            }
+            resp = await post_form(client, f"/invite/{token}", form)
+            assert resp.status == 200 and "recovery-codes" in await resp.text()
+        # The session opened before the reset is over; the old password no longer works, the new one does.
+        assert (await old_client.get("/", allow_redirects=False)).headers["Location"] == "/login"
+    async with workspace(world) as client:
+        assert (await post_form(client, "/login", {"login": "ida", "password": PASSWORD})).status == 401
+        world.clock.advance(timedelta(seconds=30))
+        ida.password, ida.totp_secret = new_password, secret.group(1)
+        await login(client, world, ida)
+    async with world.app.db.reading() as tx:
+        actions = [r["action"] for r in await tx.all("SELECT action FROM audit_log WHERE action LIKE 'account_reset%'")]
+    assert actions == ["account_reset_link", "account_reset_completed"]
+
+
+async def test_a_reset_for_someone_without_an_account_says_so_in_one_line(world: World) -> None:
+    try:
+        await commands.reset_account(world.app, world.service_id, world.duty)
+    except commands.UserError as exc:
+        assert str(exc) == f"practitioner {world.duty} has no workspace account yet: send an invitation instead"
+    else:
+        raise AssertionError("a reset link was made for a person with no account")

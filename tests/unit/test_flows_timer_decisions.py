@@ -93,6 +93,16 @@ CHECKINS = [
         CheckinDue((), ten(23), nov(23, 10, 5), False, "stale"),
     ),
     (
+        "a minute late, and her window closed in that minute: not sent outside her safe times",
+        Fired(DAILY, parse_windows("09:00-10:01"), ten(23), nov(23, 10, 1, 30)),
+        CheckinDue((), ten(23), nov(23, 10, 1, 30), False, "outside"),
+    ),
+    (
+        "on time, but her windows changed since it was planned: not sent outside her safe times",
+        Fired(DAILY, parse_windows("13:00-15:00"), ten(23), nov(23, 10)),
+        CheckinDue((), ten(23), nov(23, 10), False, "outside"),
+    ),
+    (
         "fired early by jitter: the next is planned after the slot's own time",
         Fired(DAILY, MORNINGS, ten(23), nov(23, 9, 40)),
         CheckinDue((), ten(23), nov(23, 10), True),
