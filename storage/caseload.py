@@ -118,7 +118,7 @@ async def caseload(tx: Tx, scope: Scope) -> list[CaseSummary]:
 
 # --- one case's timeline -------------------------------------------------------------------------
 
-TIMELINE_CHECKINS = 200  # the most recent; older ones are counted, not shown
+TIMELINE_CHECKINS = 200  # the most recent, for the chart and by default for the timeline
 
 
 @dataclass(frozen=True)
@@ -154,10 +154,12 @@ class CheckinShown:
 async def checkins_shown(tx: Tx, crypto: Crypto, case_id: int, limit: int = TIMELINE_CHECKINS) -> list[CheckinShown]:
     """A case's latest check-ins, oldest first, each with its assessment and answers (three queries)."""
     rows = await tx.all(
+        # The latest assessment of each check-in, found through the case (assessments are indexed by case).
         "SELECT c.*, a.level, a.score, a.change, a.baseline, a.complete, a.signals FROM checkins c "
-        "LEFT JOIN assessments a ON a.id = (SELECT MAX(id) FROM assessments WHERE checkin_id = c.id) "
+        "LEFT JOIN (SELECT checkin_id, MAX(id) AS latest FROM assessments WHERE case_id = ? GROUP BY checkin_id) m "
+        "ON m.checkin_id = c.id LEFT JOIN assessments a ON a.id = m.latest "
         "WHERE c.case_id = ? ORDER BY c.id DESC LIMIT ?",
-        (case_id, limit),
+        (case_id, case_id, limit),
     )
     if not rows:
         return []
@@ -193,10 +195,6 @@ async def checkins_shown(tx: Tx, crypto: Crypto, case_id: int, limit: int = TIME
         )
         for r in reversed(rows)
     ]
-
-
-async def checkin_count(tx: Tx, case_id: int) -> int:
-    return int(await tx.scalar("SELECT COUNT(*) FROM checkins WHERE case_id = ?", (case_id,)))
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,8 @@ routes = web.RouteTableDef()
 # A case reference ("C-4F7Q2"); the pattern keeps /cases/new and other fixed paths apart.
 REF = "/cases/{ref:[Cc]-[A-Za-z0-9]{1,12}}"
 KINDS = {"all": "Everything", "checkins": "Check-ins", "alerts": "Alerts", "messages": "Messages", "notes": "Notes"}
+PAGE_EVENTS = 100  # timeline events per step of "show older"
+MAX_EVENTS = 5000
 NOTICES = {
     "note": "Note saved.",
     "paused": "Check-ins are paused.",
@@ -88,10 +90,12 @@ async def render_case(
     app = request.app[APP_KEY]
     kind = request.query.get("show", "all")
     kind = kind if kind in KINDS else "all"
+    wanted = request.query.get("events", "")
+    limit = min(MAX_EVENTS, max(PAGE_EVENTS, int(wanted))) if wanted.isdigit() else PAGE_EVENTS
     async with app.db.reading() as tx:
         service = await services.get(tx, case.service_id)
-        shown = await caseload.checkins_shown(tx, app.crypto, case.id)
-        total = await caseload.checkin_count(tx, case.id)
+        # Each check-in is one event: no more of them than events shown are needed.
+        shown = await caseload.checkins_shown(tx, app.crypto, case.id, limit + 1)
         points = await caseload.risk_points(tx, case.id)
         case_alerts = await caseload.alerts_shown(tx, case.id)
         sent = await deliveries.for_case(tx, case.id)
@@ -109,6 +113,7 @@ async def render_case(
             await tx.commit()
 
         await app.db.run(viewed)
+    events = timeline(shown, case_alerts, sent, written, kind)
     context: dict[str, Any] = {
         "case": case,
         "name": cases.name_of(app.crypto, case),
@@ -119,8 +124,9 @@ async def render_case(
         "chart_text": chart_description(points),
         "points": points,
         "signal_words": signal_words,
-        "events": timeline(shown, case_alerts, sent, written, kind),
-        "older": max(0, total - len(shown)),
+        "events": events[:limit],
+        "older": len(events) > limit,
+        "more": limit + PAGE_EVENTS,
         "kind": kind,
         "kinds": KINDS,
         "consents": consents,

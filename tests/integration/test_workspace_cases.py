@@ -331,3 +331,19 @@ async def case_status(world: World, ref: str) -> tuple[str, str | None]:
     with sqlite3.connect(world.settings.db_path) as conn:
         row = conn.execute("SELECT status, paused_until FROM cases WHERE ref = ?", (ref,)).fetchone()
     return row[0], row[1]
+
+
+async def test_the_timeline_shows_the_latest_events_and_links_to_older_ones(world: World) -> None:
+    team = await Team(world).build()
+    for n in range(105):
+        await checkin(world, team.id_a, f"s{n}", START + timedelta(hours=n), level="standard")
+    async with workspace(world) as client:
+        await signed_in(client, world, team.ida)
+        page = await (await client.get(f"/cases/{team.ref_a}?show=checkins")).text()
+        assert page.count('class="event event-checkin"') == 100
+        link = f'href="/cases/{team.ref_a}?show=checkins&amp;events=200#timeline"'
+        assert link in page and "Show older events" in page
+        page = await (await client.get(f"/cases/{team.ref_a}?show=checkins&events=200")).text()
+        assert page.count('class="event event-checkin"') == 105 and "Show older events" not in page
+        # A nonsense count is the default page, not an error.
+        assert (await client.get(f"/cases/{team.ref_a}?events=-3")).status == 200
