@@ -23,7 +23,7 @@ from bot.web.timefmt import shower
 from bot.web.viewer import Viewer, viewer
 from storage import audit, caseload, cases, deliveries, notes, schedules, services, timers
 from storage.cases import Case
-from storage.db import Tx
+from storage.db import Tx, parse_ts
 
 routes = web.RouteTableDef()
 # A case reference ("C-4F7Q2"); the pattern keeps /cases/new and other fixed paths apart.
@@ -129,7 +129,7 @@ async def render_case(
         "more": limit + PAGE_EVENTS,
         "kind": kind,
         "kinds": KINDS,
-        "consents": consents,
+        "consents": [{**dict(r), "at": parse_ts(r["at"])} for r in consents],
         "schedule": schedule,
         "next_checkin": nxt[0].due_at if nxt else None,
         "when": shower(service.timezone),
