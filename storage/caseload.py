@@ -6,9 +6,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from storage.alert_work import NOTE as ALERT_NOTE
 from storage.checkins import ANSWER_TEXT
 from storage.crypto import Crypto
-from storage.db import Row, Tx, parse_ts
+from storage.db import Tx, parse_ts
 from storage.practitioners import NAME as PRACTITIONER_NAME
 
 TREND_POINTS = 12  # check-ins in a caseload row's sparkline
@@ -54,7 +55,7 @@ def _opt_ts(value: str | None) -> datetime | None:
 
 _SEEN = (
     "SELECT id FROM cases c WHERE c.service_id = ?1 AND (?2 = 1 OR c.idva_id = ?3 OR (?4 = 1 AND "
-    "EXISTS (SELECT 1 FROM alerts a WHERE a.case_id = c.id AND a.acknowledged_at IS NULL)))"
+    "EXISTS (SELECT 1 FROM alerts a WHERE a.case_id = c.id AND a.resolved_at IS NULL)))"
 )
 _ANSWERED = ", ".join(f"'{s}'" for s in ANSWERED)
 _SUMMARY = f"""
@@ -63,7 +64,7 @@ ck AS (SELECT case_id, MAX(CASE WHEN status IN ({_ANSWERED}) THEN COALESCE(ended
           AS last_checkin, SUM(status = 'missed') AS missed
        FROM checkins WHERE case_id IN (SELECT id FROM seen) GROUP BY case_id),
 al AS (SELECT case_id, COUNT(*) AS open_alerts FROM alerts
-       WHERE acknowledged_at IS NULL AND case_id IN (SELECT id FROM seen) GROUP BY case_id),
+       WHERE resolved_at IS NULL AND case_id IN (SELECT id FROM seen) GROUP BY case_id),
 nx AS (SELECT case_id, MIN(due_at) AS next_checkin FROM timers
        WHERE kind = 'checkin' AND done_at IS NULL AND case_id IN (SELECT id FROM seen) GROUP BY case_id)
 SELECT c.id, c.ref, c.idva_id, c.status, c.channel, c.language, c.intake_level, c.name_enc,
@@ -232,19 +233,16 @@ class AlertShown:
     created_at: datetime
     acknowledged_at: datetime | None
     acknowledged_by: int | None
-    resolved_at: datetime | None  # resolution, where the schema has it
+    resolved_at: datetime | None
     resolved_by: int | None
     outcome: str | None
+    outcome_action: str | None
+    note: str | None  # the resolution's note, decrypted
     rungs: tuple[Rung, ...]
 
 
-def _maybe(row: Row, column: str) -> object:
-    # The resolution columns arrive with the alert queue's migration: read them when they are there.
-    return row[column] if column in row.keys() else None  # noqa: SIM118 (`in` on a Row looks at values)
-
-
-async def alerts_shown(tx: Tx, case_id: int) -> list[AlertShown]:
-    """A case's alerts, oldest first, each with who was told at which rung (two queries)."""
+async def alerts_shown(tx: Tx, crypto: Crypto, case_id: int) -> list[AlertShown]:
+    """A case's alerts, oldest first, each with who was told at which rung and how it ended (two queries)."""
     rows = await tx.all("SELECT * FROM alerts WHERE case_id = ? ORDER BY id", (case_id,))
     rungs: dict[int, list[Rung]] = {}
     for n in await tx.all(
@@ -252,24 +250,23 @@ async def alerts_shown(tx: Tx, case_id: int) -> list[AlertShown]:
         (case_id,),
     ):
         rungs.setdefault(n["alert_id"], []).append(Rung(n["step"], n["role"], n["practitioner_id"], parse_ts(n["at"])))
-    shown = []
-    for r in rows:
-        resolved_at, resolved_by, outcome = (_maybe(r, c) for c in ("resolved_at", "resolved_by", "outcome"))
-        shown.append(
-            AlertShown(
-                id=r["id"],
-                severity=r["severity"],
-                reason=r["reason"],
-                created_at=parse_ts(r["created_at"]),
-                acknowledged_at=_opt_ts(r["acknowledged_at"]),
-                acknowledged_by=r["acknowledged_by"],
-                resolved_at=parse_ts(resolved_at) if isinstance(resolved_at, str) else None,
-                resolved_by=resolved_by if isinstance(resolved_by, int) else None,
-                outcome=outcome if isinstance(outcome, str) else None,
-                rungs=tuple(rungs.get(r["id"], ())),
-            )
+    return [
+        AlertShown(
+            id=r["id"],
+            severity=r["severity"],
+            reason=r["reason"],
+            created_at=parse_ts(r["created_at"]),
+            acknowledged_at=_opt_ts(r["acknowledged_at"]),
+            acknowledged_by=r["acknowledged_by"],
+            resolved_at=_opt_ts(r["resolved_at"]),
+            resolved_by=r["resolved_by"],
+            outcome=r["outcome"],
+            outcome_action=r["outcome_action"],
+            note=crypto.decrypt_optional(r["note_enc"], ALERT_NOTE.at(r["id"])),
+            rungs=tuple(rungs.get(r["id"], ())),
         )
-    return shown
+        for r in rows
+    ]
 
 
 async def names_of_service(tx: Tx, crypto: Crypto, service_id: int) -> dict[int, str]:

@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.case_state import CLOSE_REASONS
 from bot.web import access, forms
 from bot.web.access import Access
+from bot.web.alerts import OUTCOME_NAMES
 from bot.web.charts import chart_description, risk_chart, signal_words
 from bot.web.keys import APP_KEY
 from bot.web.render import render
@@ -97,7 +98,7 @@ async def render_case(
         # Each check-in is one event: no more of them than events shown are needed.
         shown = await caseload.checkins_shown(tx, app.crypto, case.id, limit + 1)
         points = await caseload.risk_points(tx, case.id)
-        case_alerts = await caseload.alerts_shown(tx, case.id)
+        case_alerts = await caseload.alerts_shown(tx, app.crypto, case.id)
         sent = await deliveries.for_case(tx, case.id)
         written = await notes.for_case(tx, app.crypto, case.id)
         names = await caseload.names_of_service(tx, app.crypto, case.service_id)
@@ -138,6 +139,7 @@ async def render_case(
         "may_reassign": may_reassign(who),
         "other_idvas": {pid: n for pid, n in idvas.items() if pid != case.idva_id},
         "close_reasons": CLOSE_REASONS,
+        "outcomes": OUTCOME_NAMES,
         "notice": notice,
         "errors": errors or {},
         "note_text": "",

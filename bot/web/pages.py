@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -10,6 +11,8 @@ MODULES = (
     "bot.web.auth",
     "bot.web.account",
     "bot.web.passkeys",
+    "bot.web.alerts",
+    "bot.web.alert_stream",
     "bot.web.caseload",
     "bot.web.case_page",
     "bot.web.case_actions",
@@ -18,3 +21,9 @@ MODULES = (
 
 def route_tables() -> list[web.RouteTableDef]:
     return [importlib.import_module(name).routes for name in MODULES]
+
+
+def setups() -> list[Callable[[web.Application], None]]:
+    """The `setup(app)` of each module that has one (app keys and hooks it needs, e.g. on shutdown)."""
+    found = (getattr(importlib.import_module(name), "setup", None) for name in MODULES)
+    return [setup for setup in found if setup is not None]

@@ -94,7 +94,7 @@ async def workspace_session(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)  # webhooks, /healthz and static files
     target: Any = route.handler
     needs = getattr(target, "safecheck_access", "full")
-    live, ended = await _load(request)
+    live, ended = await load(request)
     if live is not None:
         request[SESSION] = live
         request[CSRF] = live.session.csrf
@@ -119,7 +119,7 @@ async def workspace_session(request: web.Request, handler: Handler) -> web.Strea
     return response
 
 
-async def _load(request: web.Request) -> tuple[Live | None, str]:
+async def load(request: web.Request) -> tuple[Live | None, str]:
     """The live session behind the cookie, or None and why it ended ('idle', 'absolute' or '')."""
     token = request.cookies.get(COOKIE)
     if not token:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import commands
-from storage import alerts, caseload, notes
+from storage import alert_work, alerts, caseload, notes
+from storage.alert_work import Outcome
 from storage.caseload import Scope
 from storage.db import Tx
 from tests.caseload_data import alert, checkin, enrol, next_checkin, other_service
@@ -35,17 +36,30 @@ async def test_each_role_sees_its_own_cases_and_never_another_services(world: Wo
     assert elsewhere not in await _refs(world, Scope(svc, every_case=True))
 
 
-async def test_an_acknowledged_alert_no_longer_brings_a_case_into_the_duty_view(world: World) -> None:
+async def test_a_case_stays_in_the_duty_view_until_its_alert_is_resolved(world: World) -> None:
     ref, cid = await enrol(world, "+447700900001", "Amy Able")
     aid = await alert(world, cid, START)
     assert await _refs(world, Scope(world.service_id, open_alerts=True)) == {ref}
+    await acknowledge(world, aid)
+    assert await _refs(world, Scope(world.service_id, open_alerts=True)) == {ref}  # someone has it: still open
+    await resolve(world, aid)
+    assert await _refs(world, Scope(world.service_id, open_alerts=True)) == set()
 
-    async def ack(tx: Tx) -> None:
+
+async def acknowledge(world: World, aid: int) -> None:
+    async def unit(tx: Tx) -> None:
         await alerts.acknowledge(tx, aid, world.idva, START)
         await tx.commit()
 
-    await world.app.db.run(ack)
-    assert await _refs(world, Scope(world.service_id, open_alerts=True)) == set()
+    await world.app.db.run(unit)
+
+
+async def resolve(world: World, aid: int, note: str | None = None) -> None:
+    async def unit(tx: Tx) -> None:
+        await alert_work.resolve(tx, world.app.crypto, aid, world.idva, Outcome.SAFE, None, note, START)
+        await tx.commit()
+
+    await world.app.db.run(unit)
 
 
 async def test_a_caseload_row_carries_intake_now_trend_check_ins_alerts_and_next(world: World) -> None:
@@ -58,13 +72,9 @@ async def test_a_caseload_row_carries_intake_now_trend_check_ins_alerts_and_next
     await checkin(world, cid, "s5", START + 5 * day, status="missed")
     await checkin(world, cid, "s6", START + 6 * day, status="missed_system")  # our outage, not hers
     await alert(world, cid, START + 5 * day)
-    acked = await alert(world, cid, START + 5 * day, reason="checkins_missed")
-
-    async def ack(tx: Tx) -> None:
-        await alerts.acknowledge(tx, acked, world.idva, START)
-        await tx.commit()
-
-    await world.app.db.run(ack)
+    done = await alert(world, cid, START + 5 * day, reason="checkins_missed")
+    await acknowledge(world, done)
+    await resolve(world, done)
     await next_checkin(world, cid, START + 9 * day)
     await next_checkin(world, cid, START + 8 * day)
     async with world.app.db.reading() as tx:
@@ -106,7 +116,7 @@ async def test_the_timeline_reads_check_ins_with_answers_and_alerts_with_their_r
     await world.deliver()
     async with world.app.db.reading() as tx:
         cid = (await caseload.caseload(tx, Scope(world.service_id, every_case=True)))[0].id
-        shown = await caseload.alerts_shown(tx, cid)
+        shown = await caseload.alerts_shown(tx, world.app.crypto, cid)
     assert [a.reason for a in shown] == ["codeword"]
     assert [(r.step, r.practitioner_id) for r in shown[0].rungs] == [(0, world.idva)]
     await commands.checkin_now(world.app, world.service_id, ref)
@@ -138,3 +148,17 @@ async def test_notes_are_encrypted_at_rest_and_read_back_in_order(world: World) 
     assert [(n.author_id, n.body) for n in found] == [(world.idva, text), (world.manager, "Second note")]
     stored = b"".join(p.read_bytes() for p in world.settings.db_path.parent.glob("safecheck.db*"))
     assert text.encode() not in stored and b"staying with her sister" not in stored
+
+
+async def test_an_alert_in_the_timeline_carries_its_resolution_and_note(world: World) -> None:
+    _, cid = await enrol(world, "+447700900001", "Amy Able")
+    aid = await alert(world, cid, START)
+    await acknowledge(world, aid)
+    await resolve(world, aid, note="Spoke to her; she is safe at her mother's")
+    async with world.app.db.reading() as tx:
+        [shown] = await caseload.alerts_shown(tx, world.app.crypto, cid)
+    assert (shown.outcome, shown.resolved_by, shown.note) == (
+        "safe",
+        world.idva,
+        "Spoke to her; she is safe at her mother's",
+    )

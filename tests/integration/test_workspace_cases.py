@@ -11,6 +11,9 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from bot import commands
+from storage import alert_work, alerts
+from storage.alert_work import Outcome
+from storage.db import Tx
 from tests.caseload_data import alert, checkin, enrol, other_service
 from tests.conftest import START, World
 from tests.webtools import Person, login, person, post_form, workspace
@@ -310,6 +313,14 @@ async def test_the_case_page_shows_the_risk_chart_with_a_text_alternative_and_a_
     await checkin(world, team.id_a, "s1", START, level="standard")
     await checkin(world, team.id_a, "s2", START + timedelta(days=2), level="urgent", signals=("choking",), score=9)
     await alert(world, team.id_a, START + timedelta(days=2), reason="urgent_signal", severity="urgent")
+    dealt = await alert(world, team.id_a, START, reason="risk_raised")
+
+    async def resolve(tx: Tx) -> None:
+        await alerts.acknowledge(tx, dealt, world.idva, START)
+        await alert_work.resolve(tx, world.app.crypto, dealt, world.idva, Outcome.SAFE, None, "Rang her back", START)
+        await tx.commit()
+
+    await world.app.db.run(resolve)
     async with workspace(world) as client:
         await signed_in(client, world, team.ida)
         page = await (await client.get(f"/cases/{team.ref_a}")).text()
@@ -325,6 +336,7 @@ async def test_the_case_page_shows_the_risk_chart_with_a_text_alternative_and_a_
     assert '<th scope="col">Key signals</th>' in table and "<td>choking</td>" in table
     assert "urgent signal" in page  # the alert in the timeline
     assert "Not acknowledged yet" in page
+    assert "Resolved by Ida" in page and "Spoke to her: safe" in page and "Rang her back" in page
 
 
 async def case_status(world: World, ref: str) -> tuple[str, str | None]:
