@@ -18,6 +18,9 @@ MODULES = (
     "bot.web.manage_service",
     "bot.web.manage_questions",
     "bot.web.audit_page",
+    "bot.web.caseload",
+    "bot.web.case_page",
+    "bot.web.case_actions",
 )
 
 
