@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.alert_text import alert_message
 from safety.model import AlertReason, Severity
 from safety.policy import Role
-from storage import alert_work, alerts, audit, cases, outbox, practitioners, services, timers
+from storage import alert_work, alerts, audit, cases, outbox, practitioners, rota, services, timers
 from storage.alert_work import Action, Outcome
 from storage.cases import Case
 from storage.crypto import Crypto
@@ -62,7 +62,7 @@ async def notify(
     level: str | None = None,
 ) -> list[int]:
     """Queue the alert to everyone holding a role; return who was told."""
-    targets = await _targets(tx, service, case, role)
+    targets = await _targets(tx, service, case, role, now)
     told = []
     message = alert_message(alert_id, case.ref, severity.value, reason.value, level)
     for practitioner_id in targets:
@@ -85,10 +85,15 @@ async def notify(
     return told
 
 
-async def _targets(tx: Tx, service: Service, case: Case, role: Role) -> list[int]:
-    """Who holds a role; an empty rung falls back upward so an alert is never sent to nobody."""
+async def _targets(tx: Tx, service: Service, case: Case, role: Role, now: datetime) -> list[int]:
+    """Who a rung tells: the duty rung, whoever the rota has on duty now. An empty rung falls back
+    upward so an alert is never sent to nobody."""
     if role is Role.ASSIGNED_IDVA:
         return [case.idva_id]
+    if role is Role.DUTY:
+        found = await rota.on_duty(tx, service.id, now)
+        if found:
+            return found
     for fallback in (role.value, "manager"):
         found = await practitioners.ids_with_role(tx, service.id, fallback)
         if found:
@@ -115,9 +120,9 @@ class AckRefused(Exception):
 
 
 # Besides those it was sent to and the case's own IDVA (who sees it in her queue even with no alert
-# channel of her own), whoever is on duty for the service may acknowledge an open alert, and so may
-# the service's manager. (There is no rota yet: "on duty" is the duty role.)
-ACK_ANY_ROLES = frozenset({"duty", "manager"})
+# channel of her own), whoever is on duty for the service (the rota decides) may acknowledge an open
+# alert, and so may the service's manager.
+ACK_ANY_ROLES = frozenset({"manager"})
 
 
 async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime, actor: str | None = None) -> bool:
@@ -134,6 +139,7 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
         raise AckRefused(f"practitioner {practitioner_id} is not an active practitioner of this alert's service")
     if (
         not who.roles & ACK_ANY_ROLES
+        and not await rota.is_on_duty(tx, practitioner_id, now)
         and not await alerts.was_told(tx, alert_id, practitioner_id)
         and (await cases.get(tx, alert.case_id)).idva_id != practitioner_id
     ):

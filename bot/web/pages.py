@@ -7,7 +7,21 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-MODULES = ("bot.web.auth", "bot.web.account", "bot.web.passkeys", "bot.web.alerts", "bot.web.alert_stream")
+MODULES = (
+    "bot.web.auth",
+    "bot.web.account",
+    "bot.web.passkeys",
+    "bot.web.alerts",
+    "bot.web.alert_stream",
+    "bot.web.manage",
+    "bot.web.manage_rota",
+    "bot.web.manage_service",
+    "bot.web.manage_questions",
+    "bot.web.audit_page",
+    "bot.web.caseload",
+    "bot.web.case_page",
+    "bot.web.case_actions",
+)
 
 
 def route_tables() -> list[web.RouteTableDef]:

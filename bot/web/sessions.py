@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.web.keys import APP_KEY, WORKSPACE_KEY, WORKSPACE_ROUTES_KEY, WorkspaceSettings
 from bot.web.viewer import VIEWER, Viewer
-from storage import accounts
+from storage import accounts, rota
 from storage.db import Tx
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -151,13 +151,14 @@ async def _viewer(request: web.Request, session: accounts.Session) -> Viewer:
             "SELECT service_id FROM practitioners WHERE id = ? AND active = 1", (session.practitioner_id,)
         )
         roles = await accounts.roles_of(tx, session.practitioner_id) if row else frozenset()
+        on_duty = row is not None and await rota.is_on_duty(tx, session.practitioner_id, app.clock.now())
     if row is None:  # deactivated since: their sessions were ended, but be sure
         raise web.HTTPSeeOther("/login")
     return Viewer(
         practitioner_id=session.practitioner_id,
         service_id=int(row["service_id"]),
         roles=roles,
-        on_duty="duty" in roles,
+        on_duty=on_duty,  # the rota decides
         session_id=session.id,
     )
 
