@@ -124,6 +124,7 @@ class Site:
     browser: Browser | None = None
     backstage: Backstage | None = None
     cookies: dict[str, list[Any]] = field(default_factory=dict)  # each person's signed-in cookies
+    addresses: dict[str, str] = field(default_factory=dict)  # case reference -> her simulator address
     _cases: int = 0
 
     @property
@@ -257,6 +258,7 @@ class Site:
             )
 
         ref, code = self.staff().run(enrol)
+        self.addresses[ref] = address
         return ref, code, address
 
     def onboarded_case(self, idva: Person, name: str | None = None) -> str:
@@ -274,14 +276,29 @@ class Site:
         assert status == "active", status
         return ref
 
-    def codeword(self, ref: str, service: str = "default") -> int:
-        """She sends her codeword: an urgent alert; returns its id."""
-        out = self.simulate(ref, [f"{CODEWORD}"], service)
-        assert '"reason": "codeword"' in out, out
+    def codeword(self, ref: str, service: str = "default", *, process: bool = False) -> int:
+        """She sends her codeword over the simulator: an urgent alert; returns its id. With `process`, through
+        a `safecheck simulate` process beside serve (as a rehearsal would); otherwise through the same
+        pipeline on the backstage App (set-up for tests about something else: a process costs a second)."""
+        [(before,)] = self.look("SELECT coalesce(max(id), 0) FROM alerts")
+        if process:
+            out = self.simulate(ref, [CODEWORD], service)
+            assert '"reason": "codeword"' in out, out
+        else:
+            address = self.addresses[ref]
+            app = self.staff().app
+
+            async def say() -> None:
+                said = InboundMessage("simulator", address, CODEWORD, f"codeword-{uuid.uuid4().hex}")
+                await handle_inbound(app.core, said)
+
+            self.staff().run(say)
         [(alert_id,)] = self.look(
-            "SELECT a.id FROM alerts a JOIN cases c ON c.id = a.case_id WHERE c.ref = ? ORDER BY a.id DESC LIMIT 1",
+            "SELECT a.id FROM alerts a JOIN cases c ON c.id = a.case_id"
+            " WHERE c.ref = ? AND a.reason = 'codeword' ORDER BY a.id DESC LIMIT 1",
             (ref,),
         )
+        assert alert_id > before, "no new alert"
         return int(alert_id)
 
     def simulate(self, ref: str, lines: list[str], service: str = "default") -> str:

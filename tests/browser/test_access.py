@@ -71,7 +71,12 @@ def test_a_manager_of_another_service_finds_nothing_of_this_one(page: Page, site
     page.goto("/cases")
     expect(page.locator("main")).to_contain_text(their_ref)  # her own service's case is listed
     expect(page.locator("main")).not_to_contain_text(ref)
-    page.goto("/audit")  # her service's log: her own sign-in is there, nothing of the other service
-    expect(page.locator("#audit-entries")).to_contain_text("login")
-    expect(page.locator("main")).not_to_contain_text(ref)
+    # Her service's log: her own sign-in and her own refused try are there, nothing of the other service.
+    page.goto("/audit")
+    rows = page.locator("#audit-entries tbody tr")
+    expect(rows.filter(has_text="login")).not_to_have_count(0)
+    mentions = rows.filter(has_text=ref)
+    expect(mentions).to_have_count(1)
+    expect(mentions).to_contain_text("Olga Tester")
+    expect(mentions).to_contain_text("case_view_denied")
     expect(page.locator("main")).not_to_contain_text("Ida Tester")

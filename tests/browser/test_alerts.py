@@ -25,7 +25,7 @@ def test_a_codeword_sent_over_the_simulator_appears_in_the_open_queue_without_a_
     navigations: list[str] = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
 
-    site.codeword(ref)
+    site.codeword(ref, process=True)  # a `safecheck simulate` process beside serve
 
     expect(item).to_be_visible(timeout=15_000)
     expect(item).to_contain_text("URGENT")
