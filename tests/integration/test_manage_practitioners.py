@@ -190,4 +190,6 @@ async def test_an_admin_resets_a_locked_out_persons_sign_in_with_a_one_time_link
         resp = await post_form(client, f"{PAGE}/{world.idva}/reset", {}, token_from=PAGE)
         assert resp.status == 400 and "They have no workspace account: invite them." in await resp.text()
     found = await rows(world.app, "SELECT actor, detail FROM audit_log WHERE action = 'account_reset_link'")
-    assert [(r["actor"], r["detail"]) for r in found] == [(f"practitioner:{world.manager}", f"practitioner={world.duty}")]
+    assert [(r["actor"], r["detail"]) for r in found] == [
+        (f"practitioner:{world.manager}", f"practitioner={world.duty}")
+    ]
