@@ -6,7 +6,7 @@ import importlib
 
 from aiohttp import web
 
-MODULES = ("bot.web.auth", "bot.web.account", "bot.web.passkeys")
+MODULES = ("bot.web.auth", "bot.web.account", "bot.web.passkeys", "bot.web.enrol")
 
 
 def route_tables() -> list[web.RouteTableDef]:
