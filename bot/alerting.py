@@ -8,8 +8,10 @@ from datetime import datetime
 from bot.alert_text import alert_message
 from safety.model import AlertReason, Severity
 from safety.policy import Role
-from storage import alerts, audit, cases, outbox, practitioners, services, timers
+from storage import alert_work, alerts, audit, cases, outbox, practitioners, rota, services, timers
+from storage.alert_work import Action, Outcome
 from storage.cases import Case
+from storage.crypto import Crypto
 from storage.db import Tx
 from storage.services import Service
 
@@ -60,7 +62,7 @@ async def notify(
     level: str | None = None,
 ) -> list[int]:
     """Queue the alert to everyone holding a role; return who was told."""
-    targets = await _targets(tx, service, case, role)
+    targets = await _targets(tx, service, case, role, now)
     told = []
     message = alert_message(alert_id, case.ref, severity.value, reason.value, level)
     for practitioner_id in targets:
@@ -83,10 +85,15 @@ async def notify(
     return told
 
 
-async def _targets(tx: Tx, service: Service, case: Case, role: Role) -> list[int]:
-    """Who holds a role; an empty rung falls back upward so an alert is never sent to nobody."""
+async def _targets(tx: Tx, service: Service, case: Case, role: Role, now: datetime) -> list[int]:
+    """Who a rung tells: the duty rung, whoever the rota has on duty now. An empty rung falls back
+    upward so an alert is never sent to nobody."""
     if role is Role.ASSIGNED_IDVA:
         return [case.idva_id]
+    if role is Role.DUTY:
+        found = await rota.on_duty(tx, service.id, now)
+        if found:
+            return found
     for fallback in (role.value, "manager"):
         found = await practitioners.ids_with_role(tx, service.id, fallback)
         if found:
@@ -112,9 +119,10 @@ class AckRefused(Exception):
     """The practitioner may not acknowledge this alert (one line)."""
 
 
-# Besides those it was sent to, whoever is on duty for the service may acknowledge an open alert,
-# and so may the service's manager. (There is no rota yet: "on duty" is the duty role.)
-ACK_ANY_ROLES = frozenset({"duty", "manager"})
+# Besides those it was sent to and the case's own IDVA (who sees it in her queue even with no alert
+# channel of her own), whoever is on duty for the service (the rota decides) may acknowledge an open
+# alert, and so may the service's manager.
+ACK_ANY_ROLES = frozenset({"manager"})
 
 
 async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime, actor: str | None = None) -> bool:
@@ -129,10 +137,15 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
     who = await alerts.acknowledger(tx, practitioner_id)
     if who is None or who.service_id != alert.service_id:
         raise AckRefused(f"practitioner {practitioner_id} is not an active practitioner of this alert's service")
-    if not who.roles & ACK_ANY_ROLES and not await alerts.was_told(tx, alert_id, practitioner_id):
+    if (
+        not who.roles & ACK_ANY_ROLES
+        and not await rota.is_on_duty(tx, practitioner_id, now)
+        and not await alerts.was_told(tx, alert_id, practitioner_id)
+        and (await cases.get(tx, alert.case_id)).idva_id != practitioner_id
+    ):
         raise AckRefused(
             f"alert {alert_id} was not sent to practitioner {practitioner_id}: only those it was sent to, "
-            "the duty IDVA and the service's manager may acknowledge it"
+            "the case's IDVA, the duty IDVA and the service's manager may acknowledge it"
         )
     first = await alerts.acknowledge(tx, alert_id, practitioner_id, now)
     if first:
@@ -143,6 +156,32 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
             tx, now, actor or f"practitioner:{practitioner_id}", "alert_acknowledged", alert.case_id, detail
         )
     return first
+
+
+async def resolve(
+    tx: Tx,
+    crypto: Crypto,
+    alert_id: int,
+    practitioner_id: int,
+    outcome: Outcome,
+    action: Action | None,
+    note: str | None,
+    now: datetime,
+    actor: str | None = None,
+) -> bool:
+    """Record how an alert ended; False if it was resolved already.
+
+    Resolving acknowledges first, under the same rule of who may (AckRefused otherwise), so an alert
+    resolved before anyone acknowledged it stops climbing its ladder exactly as an ACK would stop it.
+    """
+    await acknowledge(tx, alert_id, practitioner_id, now, actor)
+    done = await alert_work.resolve(tx, crypto, alert_id, practitioner_id, outcome, action, note, now)
+    if done:
+        alert = await alerts.get(tx, alert_id)
+        assert alert is not None  # acknowledge found it
+        detail = f"alert={alert_id} outcome={outcome.value}" + (f" action={action.value}" if action else "")
+        await audit.log(tx, now, actor or f"practitioner:{practitioner_id}", "alert_resolved", alert.case_id, detail)
+    return done
 
 
 async def undeliverable(tx: Tx, alert_id: int, practitioner_id: int, now: datetime) -> None:

@@ -1,4 +1,5 @@
-"""Pausing and resuming a case: one implementation for the survivor, the practitioner and the timers."""
+"""Pausing, resuming and closing a case: one implementation for the survivor, the practitioner (CLI and
+workspace) and the timers."""
 
 from __future__ import annotations
 
@@ -6,16 +7,22 @@ import random
 from datetime import datetime
 
 from bot.planning import plan_next
-from storage import cases, timers
+from storage import cases, outbox, timers
 from storage.cases import Case
 from storage.db import Tx
 
 
-async def pause(tx: Tx, case_id: int, until: datetime, now: datetime) -> None:
-    """No check-ins and no nudges until `until`; an open check-in may still be finished, and still expires."""
+class CannotChange(Exception):
+    """The case's status does not allow this change: one line saying why."""
+
+
+async def pause(tx: Tx, case_id: int, until: datetime | None, now: datetime) -> None:
+    """No check-ins and no nudges until `until` (None: until someone resumes it); an open check-in may
+    still be finished, and still expires."""
     await cases.update(tx, case_id, status="paused", paused_until=until)
     await timers.cancel(tx, now, case_id, ("checkin", "resume", "reminder"))
-    await timers.add(tx, "resume", f"{case_id}:{until.isoformat()}", until, case_id=case_id)
+    if until is not None:
+        await timers.add(tx, "resume", f"{case_id}:{until.isoformat()}", until, case_id=case_id)
 
 
 async def resume(tx: Tx, rand: random.Random, case: Case, now: datetime) -> datetime | None:
@@ -28,3 +35,49 @@ async def resume(tx: Tx, rand: random.Random, case: Case, now: datetime) -> date
     await cases.update(tx, case.id, status="active" if case.onboarded_at else "onboarding", paused_until=None)
     await timers.cancel(tx, now, case.id, ("resume",))
     return await plan_next(tx, rand, case, now) if case.onboarded_at else None
+
+
+def _still_open(case: Case, action: str) -> None:
+    if case.status in ("closed", "withdrawn"):
+        raise CannotChange(f"case {case.ref} is {case.status}: nothing to {action}")
+
+
+async def pause_by_practitioner(tx: Tx, case: Case, until: datetime | None, now: datetime) -> str:
+    """A practitioner pauses check-ins; returns the audit detail (status before and after)."""
+    _still_open(case, "pause")
+    if case.status not in ("active", "paused"):
+        raise CannotChange(f"case {case.ref} is {case.status}: only a case with check-ins under way can pause")
+    await pause(tx, case.id, until, now)
+    after = until.isoformat() if until else "resumed"
+    return f"status={case.status}->paused until={after}"
+
+
+async def resume_by_practitioner(tx: Tx, rand: random.Random, case: Case, now: datetime) -> tuple[datetime | None, str]:
+    """A practitioner resumes a paused case; returns the next check-in and the audit detail."""
+    _still_open(case, "resume")
+    if case.status != "paused":
+        raise CannotChange(f"case {case.ref} is {case.status}, not paused: nothing to resume")
+    nxt = await resume(tx, rand, case, now)
+    return nxt, f"status=paused->{'active' if case.onboarded_at else 'onboarding'}"
+
+
+# Why a case was closed: a fixed list, so the audit log holds no free text (a note can say more).
+CLOSE_REASONS = {
+    "support_ended": "Support ended as planned",
+    "risk_reduced": "Risk reduced",
+    "transferred": "Moved or transferred to another service",
+    "not_engaging": "No longer engaging",
+    "her_choice": "She asked to stop",
+    "other": "Other (see notes)",
+}
+
+
+async def close(tx: Tx, case: Case, now: datetime, reason: str | None = None) -> str:
+    """End a case on the service's side: nothing more is sent or planned; returns the audit detail."""
+    if reason is not None and reason not in CLOSE_REASONS:
+        raise CannotChange("choose a reason for closing the case from the list")
+    _still_open(case, "close")
+    await outbox.cancel_for_survivor(tx, case.id)
+    await timers.cancel_all(tx, now, case.id)
+    await cases.update(tx, case.id, status="closed", closed_at=now)
+    return f"status={case.status}->closed" + (f" reason={reason}" if reason else "")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-from storage.db import Row, Tx, ts
+from storage.db import Row, Tx, parse_ts, ts
 
 
 async def log(
@@ -26,3 +29,83 @@ async def log(
 
 async def for_case(tx: Tx, case_id: int) -> list[Row]:
     return await tx.all("SELECT * FROM audit_log WHERE case_id = ? ORDER BY id", (case_id,))
+
+
+def changed(before: Mapping[str, object], after: Mapping[str, object], **about: object) -> str:
+    """The detail of a change: the values before and after, and ids of what changed, as JSON.
+
+    Callers pass no personal data (no names, addresses or free text): ids, settings and roles only."""
+    return json.dumps({**about, "before": before, "after": after}, sort_keys=True, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a manager narrows the audit log to; every part optional."""
+
+    actor: str | None = None  # exact: practitioner:<id>, system, os:<user>, ...
+    action: str | None = None  # the action or its family: "alert_raised" matches "alert_raised:urgent:codeword"
+    case_id: int | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+    before_id: int | None = None  # the next page: rows older than the last one shown (new rows do not shift it)
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    case_ref: str | None
+    detail: str
+
+
+def _where(service_id: int, f: Filters) -> tuple[str, list[object]]:
+    clauses: list[str] = ["a.service_id = ?"]
+    params: list[object] = [service_id]
+    if f.actor is not None:
+        clauses.append("a.actor = ?")
+        params.append(f.actor)
+    if f.action is not None:
+        clauses.append("(a.action = ? OR a.action LIKE ? ESCAPE '\\')")
+        params += [f.action, f.action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":%"]
+    if f.case_id is not None:
+        clauses.append("a.case_id = ?")
+        params.append(f.case_id)
+    if f.since is not None:
+        clauses.append("a.at >= ?")
+        params.append(ts(f.since))
+    if f.until is not None:
+        clauses.append("a.at < ?")
+        params.append(ts(f.until))
+    if f.before_id is not None:
+        clauses.append("a.id < ?")
+        params.append(f.before_id)
+    return " AND ".join(clauses), params
+
+
+async def search(tx: Tx, service_id: int, filters: Filters, limit: int) -> list[Entry]:
+    """One service's audit rows matching the filters, newest first (never another service's)."""
+    where, params = _where(service_id, filters)
+    rows = await tx.all(
+        "SELECT a.id, a.at, a.actor, a.action, a.detail, c.ref FROM audit_log a LEFT JOIN cases c ON c.id = a.case_id"
+        f" WHERE {where} ORDER BY a.id DESC LIMIT ?",
+        (*params, limit),
+    )
+    return [Entry(r["id"], parse_ts(r["at"]), r["actor"], r["action"], r["ref"], r["detail"]) for r in rows]
+
+
+async def action_families(tx: Tx, service_id: int) -> list[str]:
+    """The distinct actions (up to their first ':') in a service's log, for the filter's choices."""
+    rows = await tx.all(
+        "SELECT DISTINCT CASE WHEN instr(action, ':') > 0 THEN substr(action, 1, instr(action, ':') - 1)"
+        " ELSE action END AS family FROM audit_log WHERE service_id = ? ORDER BY family",
+        (service_id,),
+    )
+    return [r["family"] for r in rows]
+
+
+async def actors(tx: Tx, service_id: int) -> list[str]:
+    """The distinct actors in a service's log."""
+    rows = await tx.all("SELECT DISTINCT actor FROM audit_log WHERE service_id = ? ORDER BY actor", (service_id,))
+    return [r["actor"] for r in rows]

@@ -197,3 +197,18 @@ async def active_service(tx: Tx, practitioner_id: int) -> int | None:
     """The service of an active practitioner; None if unknown or inactive."""
     value = await tx.scalar("SELECT service_id FROM practitioners WHERE id = ? AND active = 1", (practitioner_id,))
     return None if value is None else int(value)
+
+
+async def deactivate(tx: Tx, practitioner_id: int) -> bool:
+    """Mark a practitioner inactive (alerts, the rota and logins pass them by); False if already so."""
+    return await tx.changes("UPDATE practitioners SET active = 0 WHERE id = ? AND active = 1", (practitioner_id,)) == 1
+
+
+async def open_case_count(tx: Tx, practitioner_id: int) -> int:
+    """How many cases still open (not closed or withdrawn) this practitioner is the assigned IDVA of."""
+    return int(
+        await tx.scalar(
+            "SELECT COUNT(*) FROM cases WHERE idva_id = ? AND status NOT IN ('closed', 'withdrawn')",
+            (practitioner_id,),
+        )
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import accounts, cases, checkins, inbound, outbox, practitioners
+from storage import accounts, alert_work, cases, checkins, inbound, notes, outbox, practitioners
 from storage.crypto import Crypto, DecryptError, Field
 from storage.db import Tx
 
@@ -18,6 +18,8 @@ ENCRYPTED: tuple[Field, ...] = (
     accounts.TOTP_SECRET,
     accounts.INVITEE_NAME,
     accounts.ACCESS_REASON,
+    alert_work.NOTE,
+    notes.BODY,
 )
 
 

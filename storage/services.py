@@ -39,6 +39,8 @@ class Service:
     languages: tuple[str, ...] = ("en_GB",)  # offered to survivors, the default first
     default_language: str = "en_GB"  # new cases start in it
     sent_content_days: int = SENT_CONTENT_DAYS  # finished outbox rows keep their content this long
+    default_schedule: str | None = None  # DAYS@TIMES for cases without their own; None: the built-in default
+    default_jitter: int = 0
 
 
 def _service(row: Row) -> Service:
@@ -61,6 +63,8 @@ def _service(row: Row) -> Service:
         languages=_languages(row["languages"], row["default_language"]),
         default_language=row["default_language"],
         sent_content_days=row["sent_content_days"],
+        default_schedule=row["default_schedule"],
+        default_jitter=row["default_jitter"],
     )
 
 
@@ -100,6 +104,8 @@ SETTABLE = frozenset(
         "digest_hour",
         "retention_days",
         "sent_content_days",
+        "default_schedule",
+        "default_jitter",
     }
 )
 

@@ -16,7 +16,7 @@ from flows.engine import activation_digest
 from flows.events import SafeWindow
 from flows.schedule import ScheduleError, in_window, parse_windows
 from safety.model import IntakeLevel
-from storage import alerts, audit, cases, checkins, outbox, practitioners, services, timers
+from storage import alerts, audit, cases, checkins, practitioners, services, timers
 from storage import telegram as telegram_store
 from storage.cases import Enrolment
 from storage.crypto import new_activation_code, new_case_salt
@@ -283,29 +283,24 @@ async def set_status(
     now = app.clock.now()
     async with app.db.transaction() as tx:
         case = await case_by_ref(tx, ref, svc)
-        if case.status in ("closed", "withdrawn"):
-            raise UserError(f"case {case.ref} is {case.status}: nothing to {action}")
-        if action == "pause":
-            if days is None or not 1 <= days <= 90:
-                raise UserError("--days must be between 1 and 90")
-            if case.status not in ("active", "paused"):
-                raise UserError(f"case {case.ref} is {case.status}: only a case with check-ins under way can pause")
-            until = now + timedelta(days=days)
-            await case_state.pause(tx, case.id, until, now)
-            result = f"paused until {until.isoformat()}"
-        elif action == "resume":
-            if case.status != "paused":
-                raise UserError(f"case {case.ref} is {case.status}, not paused: nothing to resume")
-            nxt = await case_state.resume(tx, app.rand, case, now)
-            result = f"resumed; next check-in {nxt.isoformat() if nxt else 'not scheduled'}"
-        elif action == "close":
-            await outbox.cancel_for_survivor(tx, case.id)
-            await timers.cancel_all(tx, now, case.id)
-            await cases.update(tx, case.id, status="closed", closed_at=now)
-            result = "closed"
-        else:
-            raise UserError(f"unknown action {action!r}")
-        await audit.log(tx, now, actor or operator(), f"case_{action}", case.id)
+        try:
+            if action == "pause":
+                if case.status not in ("closed", "withdrawn") and (days is None or not 1 <= days <= 90):
+                    raise UserError("--days must be between 1 and 90")
+                until = now + timedelta(days=days or 0)
+                detail = await case_state.pause_by_practitioner(tx, case, until, now)
+                result = f"paused until {until.isoformat()}"
+            elif action == "resume":
+                nxt, detail = await case_state.resume_by_practitioner(tx, app.rand, case, now)
+                result = f"resumed; next check-in {nxt.isoformat() if nxt else 'not scheduled'}"
+            elif action == "close":
+                detail = await case_state.close(tx, case, now)
+                result = "closed"
+            else:
+                raise UserError(f"unknown action {action!r}")
+        except case_state.CannotChange as exc:
+            raise UserError(str(exc)) from None
+        await audit.log(tx, now, actor or operator(), f"case_{action}", case.id, detail)
         await tx.commit()
     return f"{case.ref} {result}"
 

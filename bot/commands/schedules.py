@@ -21,10 +21,15 @@ def interval_anchor(schedule: Schedule, local_now: datetime) -> date:
     return local_now.date() + timedelta(days=1)
 
 
-async def set_schedule(app: App, svc: int, ref: str, spec: str, jitter: int = 0, actor: str | None = None) -> str:
+def check_schedule(spec: str, jitter: int, jitter_name: str = "--jitter") -> Schedule:
+    """A schedule as `schedule set` takes it (DAYS@TIMES), with its jitter; ScheduleError or UserError."""
     if not 0 <= jitter <= 120:
-        raise UserError("--jitter must be between 0 and 120 minutes")
-    schedule = replace(parse_schedule(spec), jitter_minutes=jitter)
+        raise UserError(f"{jitter_name} must be between 0 and 120 minutes")
+    return replace(parse_schedule(spec), jitter_minutes=jitter)
+
+
+async def set_schedule(app: App, svc: int, ref: str, spec: str, jitter: int = 0, actor: str | None = None) -> str:
+    schedule = check_schedule(spec, jitter)
     now = app.clock.now()
     async with app.db.transaction() as tx:
         case = await case_by_ref(tx, ref, svc)

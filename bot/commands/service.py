@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.app import App
 from bot.commands.common import UserError, check_sender_name, check_timezone, operator
 from flows.loader import check_languages, parse_questionset
+from flows.questionset import QuestionSet
 from safety.lexicon import AUTONYMS, RTL
 from safety.policy import alert_policy_to_json, missed_policy_to_json, parse_alert_policy, parse_missed_policy
 from storage import audit, services
 from storage.db import Tx
+from storage.services import Service
 
 
 def _read(path: str, what: str) -> str:
@@ -25,17 +28,49 @@ def _read(path: str, what: str) -> str:
         raise UserError(f"the {what} file {path} is not UTF-8 text") from None
 
 
+def policy_json(text: str, source: str, what: str, parse: Callable[[Mapping[str, object]], object]) -> str:
+    """Validate a policy given as JSON text (a file's, or a form's); the JSON to store. One-line errors."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{source}: the {what} must be a JSON object")
+    parse(raw)  # raises PolicyError, one line
+    return json.dumps(raw)
+
+
 def _policy_json(path: str, what: str, parse: Callable[[Mapping[str, object]], object]) -> str | None:
     if path == "default":
         return None
-    try:
-        raw = json.loads(_read(path, what))
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    if not isinstance(raw, dict):
-        raise UserError(f"{path}: the {what} must be a JSON object")
-    parse(raw)  # raises PolicyError, one line
-    return json.dumps(raw)
+    return policy_json(_read(path, what), path, what, parse)
+
+
+def check_digest_hour(hour: str, name: str = "--digest-hour") -> int | None:
+    if hour != "off" and not (hour.isdigit() and 0 <= int(hour) <= 23):
+        raise UserError(f"{name} must be an hour 0-23, or off")
+    return None if hour == "off" else int(hour)
+
+
+def check_retention_days(days: int, name: str = "--retention-days") -> int:
+    if not 7 <= days <= 3650:
+        raise UserError(f"{name} must be between 7 and 3650")
+    return days
+
+
+def check_sent_content_days(days: int, name: str = "--sent-content-days") -> int:
+    low, high = services.SENT_CONTENT_DAYS_RANGE
+    if not low <= days <= high:
+        raise UserError(f"{name} must be between {low} and {high} (days a sent message keeps its text)")
+    return days
+
+
+def check_questionset(app: App, text: str | None, source: str, languages: Iterable[str]) -> QuestionSet:
+    """Parse a question set (None: the default) and check it has every text in every offered language."""
+    qs = parse_questionset(text, source) if text is not None else app.questionset(None)  # one line on error
+    # Every language the service offers must have every question: names the question and language.
+    check_languages(qs, languages, app.catalogs.lookup, source)
+    return qs
 
 
 async def configure_service(app: App, svc: int, actor: str | None = None, **opts: Any) -> str:
@@ -46,31 +81,19 @@ async def configure_service(app: App, svc: int, actor: str | None = None, **opts
     if opts.get("timezone") is not None:
         fields["timezone"] = check_timezone(opts["timezone"])
     if opts.get("digest_hour") is not None:
-        hour = opts["digest_hour"]
-        if hour != "off" and not (hour.isdigit() and 0 <= int(hour) <= 23):
-            raise UserError("--digest-hour must be an hour 0-23, or off")
-        fields["digest_hour"] = None if hour == "off" else int(hour)
+        fields["digest_hour"] = check_digest_hour(opts["digest_hour"])
     if opts.get("retention_days") is not None:
-        if not 7 <= opts["retention_days"] <= 3650:
-            raise UserError("--retention-days must be between 7 and 3650")
-        fields["retention_days"] = opts["retention_days"]
+        fields["retention_days"] = check_retention_days(opts["retention_days"])
     if opts.get("sent_content_days") is not None:
-        low, high = services.SENT_CONTENT_DAYS_RANGE
-        if not low <= opts["sent_content_days"] <= high:
-            raise UserError(
-                f"--sent-content-days must be between {low} and {high} (days a sent message keeps its text)"
-            )
-        fields["sent_content_days"] = opts["sent_content_days"]
+        fields["sent_content_days"] = check_sent_content_days(opts["sent_content_days"])
     if opts.get("cover_line") is not None:
         fields["cover_line"] = int(opts["cover_line"] == "on")
     if opts.get("questionset") is not None:
         path = opts["questionset"]
         text = None if path == "default" else _read(path, "question set")
-        qs = parse_questionset(text, path) if text is not None else app.questionset(None)  # one line on error
         async with app.db.reading() as tx:
             enabled = (await services.get(tx, svc)).languages
-        # Every language the service offers must have every question: names the question and language.
-        check_languages(qs, enabled, app.catalogs.lookup, path)
+        check_questionset(app, text, path, enabled)
         fields["questionset"] = text
     if opts.get("alert_policy") is not None:
         fields["alert_policy"] = _policy_json(opts["alert_policy"], "alert policy", parse_alert_policy)
@@ -87,34 +110,40 @@ async def configure_service(app: App, svc: int, actor: str | None = None, **opts
 
 
 def _codes(value: str | None, app: App) -> list[str]:
-    codes = [code.strip() for code in (value or "").split(",") if code.strip()]
+    return check_codes([code.strip() for code in (value or "").split(",") if code.strip()], app)
+
+
+def check_codes(codes: list[str], app: App) -> list[str]:
     for code in codes:
         if code not in app.catalogs.languages:
             raise UserError(f"no catalog for language {code!r}: available: {', '.join(app.catalogs.languages)}")
     return codes
 
 
-async def set_languages(
+@dataclass(frozen=True)
+class LanguagePlan:
+    """The languages a service will offer, its default, and the open cases keeping a disabled one."""
+
+    ordered: tuple[str, ...]
+    default: str
+    kept: dict[str, int]
+
+
+def plan_languages(
     app: App,
-    svc: int,
-    enable: str | None = None,
-    disable: str | None = None,
-    default: str | None = None,
-    force: bool = False,
-    actor: str | None = None,
-) -> str:
-    """Enable and disable survivor languages and set the default, after checking that each enabled
-    language has a complete catalog and that the service's question set has every text in it.
-    Disabling a language that open cases use needs `force` (they keep it)."""
-    to_enable, to_disable = _codes(enable, app), _codes(disable, app)
-    chosen_default = _codes(default, app)
+    s: Service,
+    in_use: Mapping[str, int],
+    to_enable: list[str],
+    to_disable: list[str],
+    chosen_default: list[str],
+    force: bool,
+) -> LanguagePlan:
+    """Check a change of languages: complete catalogs, a question set with every text in each, the
+    default kept enabled; disabling a language that open cases use needs `force` (they keep it)."""
     if len(chosen_default) > 1:
         raise UserError("--default takes one language")
     if not (to_enable or to_disable or chosen_default):
         raise UserError("nothing to change: give --enable, --disable or --default")
-    async with app.db.reading() as tx:
-        s = await services.get(tx, svc)
-        in_use = await _open_cases_by_language(tx, svc)
     used = {code: in_use[code] for code in to_disable if in_use.get(code) and code in s.languages}
     if used and not force:
         counts = ", ".join(f"{code} by {n} open case(s)" for code, n in used.items())
@@ -135,18 +164,43 @@ async def set_languages(
     qs = app.questionset(s.questionset)
     check_languages(qs, languages, app.catalogs.lookup, f"question set {qs.id!r}")
     ordered = (new_default, *(code for code in languages if code != new_default))
+    return LanguagePlan(ordered, new_default, used)
+
+
+async def set_languages(
+    app: App,
+    svc: int,
+    enable: str | None = None,
+    disable: str | None = None,
+    default: str | None = None,
+    force: bool = False,
+    actor: str | None = None,
+) -> str:
+    """Enable and disable survivor languages and set the default (checked by plan_languages)."""
+    to_enable, to_disable = _codes(enable, app), _codes(disable, app)
+    chosen_default = _codes(default, app)
+    async with app.db.reading() as tx:
+        s = await services.get(tx, svc)
+        in_use = await open_cases_by_language(tx, svc)
+    plan = plan_languages(app, s, in_use, to_enable, to_disable, chosen_default, force)
     now = app.clock.now()
     async with app.db.transaction() as tx:
-        await services.set_languages(tx, svc, ordered, new_default)
+        await services.set_languages(tx, svc, plan.ordered, plan.default)
         await audit.log(
-            tx, now, actor or operator(), "service_languages", None, f"{','.join(ordered)} default={new_default}", svc
+            tx,
+            now,
+            actor or operator(),
+            "service_languages",
+            None,
+            f"{','.join(plan.ordered)} default={plan.default}",
+            svc,
         )
         await tx.commit()
-    kept = "".join(f"; {n} open case(s) keep {code}" for code, n in used.items())
-    return f"languages: {', '.join(ordered)} (default {new_default}){kept}"
+    kept = "".join(f"; {n} open case(s) keep {code}" for code, n in plan.kept.items())
+    return f"languages: {', '.join(plan.ordered)} (default {plan.default}){kept}"
 
 
-async def _open_cases_by_language(tx: Tx, svc: int) -> dict[str, int]:
+async def open_cases_by_language(tx: Tx, svc: int) -> dict[str, int]:
     rows = await tx.all(
         "SELECT language, COUNT(*) AS n FROM cases WHERE service_id = ? AND status NOT IN ('closed', 'withdrawn') "
         "GROUP BY language",
@@ -158,7 +212,7 @@ async def _open_cases_by_language(tx: Tx, svc: int) -> dict[str, int]:
 async def show_languages(app: App, svc: int) -> dict[str, Any]:
     async with app.db.reading() as tx:
         s = await services.get(tx, svc)
-        in_use = await _open_cases_by_language(tx, svc)
+        in_use = await open_cases_by_language(tx, svc)
     return {
         "default": s.default_language,
         "languages": [

@@ -13,7 +13,7 @@ from bot.inbound import HOST_KEY
 from bot.web import render
 from bot.web.health import health
 from bot.web.keys import APP_KEY, TIMERS_KEY, WORKSPACE_KEY, WORKSPACE_ROUTES_KEY, WorkspaceSettings
-from bot.web.pages import route_tables
+from bot.web.pages import route_tables, setups
 from bot.web.security import security_headers
 from bot.web.sessions import workspace_session
 
@@ -42,5 +42,7 @@ def make_web_app(
     for table in route_tables():
         workspace_routes.update(id(route) for route in web_app.router.add_routes(table))
     web_app[WORKSPACE_ROUTES_KEY] = workspace_routes
+    for setup in setups():
+        setup(web_app)
     web_app.router.add_static("/static/", STATIC, follow_symlinks=False)
     return web_app

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.web.keys import APP_KEY
 from bot.web.viewer import Viewer, viewer
-from storage import accounts, audit, cases
+from storage import accounts, alert_work, audit, cases
 from storage.cases import Case
 from storage.db import Tx
 
@@ -53,10 +53,8 @@ async def case_access(tx: Tx, who: Viewer, ref: str) -> tuple[Case | None, Acces
     case = await cases.by_ref(tx, ref)
     if case is None:
         return None, Access.NOT_FOUND
-    open_alert = (
-        await tx.scalar("SELECT 1 FROM alerts WHERE case_id = ? AND acknowledged_at IS NULL LIMIT 1", (case.id,))
-        is not None
-    )
+    # Open until resolved: a duty worker who acknowledged an alert can still read the case to resolve it.
+    open_alert = await alert_work.open_on_case(tx, case.id)
     reason = await accounts.has_reason(tx, who.session_id, case.id)
     return case, decide(who, case, open_alert=open_alert, reason_given=reason)
 

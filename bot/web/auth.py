@@ -300,7 +300,9 @@ async def invite_submit(request: web.Request) -> web.Response:
         if found.reset_of is not None:
             return await _reset(tx, found.reset_of)
         roles = sorted(found.roles)
-        pid = await practitioners.add(tx, app.crypto, found.service_id, _first_role(roles), found.name, [], now)
+        # Alerts reach them in the workspace ("inbox") until they add a phone channel of their own.
+        inbox = [practitioners.ChannelAddress("inbox", None)]
+        pid = await practitioners.add(tx, app.crypto, found.service_id, _first_role(roles), found.name, inbox, now)
         if not await accounts.mark_invitation_used(tx, found.id, pid, now):
             raise _InvitationRace
         await accounts.set_roles(tx, pid, frozenset(roles))

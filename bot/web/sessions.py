@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.web.keys import APP_KEY, WORKSPACE_KEY, WORKSPACE_ROUTES_KEY, WorkspaceSettings
 from bot.web.viewer import VIEWER, Viewer
-from storage import accounts
+from storage import accounts, rota
 from storage.db import Tx
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -94,7 +94,7 @@ async def workspace_session(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)  # webhooks, /healthz and static files
     target: Any = route.handler
     needs = getattr(target, "safecheck_access", "full")
-    live, ended = await _load(request)
+    live, ended = await load(request)
     if live is not None:
         request[SESSION] = live
         request[CSRF] = live.session.csrf
@@ -119,7 +119,7 @@ async def workspace_session(request: web.Request, handler: Handler) -> web.Strea
     return response
 
 
-async def _load(request: web.Request) -> tuple[Live | None, str]:
+async def load(request: web.Request) -> tuple[Live | None, str]:
     """The live session behind the cookie, or None and why it ended ('idle', 'absolute' or '')."""
     token = request.cookies.get(COOKIE)
     if not token:
@@ -151,13 +151,14 @@ async def _viewer(request: web.Request, session: accounts.Session) -> Viewer:
             "SELECT service_id FROM practitioners WHERE id = ? AND active = 1", (session.practitioner_id,)
         )
         roles = await accounts.roles_of(tx, session.practitioner_id) if row else frozenset()
+        on_duty = row is not None and await rota.is_on_duty(tx, session.practitioner_id, app.clock.now())
     if row is None:  # deactivated since: their sessions were ended, but be sure
         raise web.HTTPSeeOther("/login")
     return Viewer(
         practitioner_id=session.practitioner_id,
         service_id=int(row["service_id"]),
         roles=roles,
-        on_duty="duty" in roles,
+        on_duty=on_duty,  # the rota decides
         session_id=session.id,
     )
 

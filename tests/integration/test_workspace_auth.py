@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import replace
 from datetime import timedelta
 
 import pyotp
@@ -265,3 +266,32 @@ async def test_a_reset_for_someone_without_an_account_says_so_in_one_line(world:
         assert str(exc) == f"practitioner {world.duty} has no workspace account yet: send an invitation instead"
     else:
         raise AssertionError("a reset link was made for a person with no account")
+
+
+async def test_an_invited_idva_is_told_of_her_cases_alerts_in_the_workspace(world: World) -> None:
+    """Someone who signed up by invitation has no phone channel yet: the ladder still counts her as told."""
+    token = await commands.invite(world.app, world.service_id, frozenset({"idva"}), "Nia", actor="os:test")
+    async with workspace(world) as client:
+        page = await (await client.get(f"/invite/{token}")).text()
+        secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
+        assert secret
+        form = {
+            "login": "nia",
+            "password": PASSWORD,
+            "password_again": PASSWORD,
+            "secret": secret.group(1),
+            "code": pyotp.TOTP(secret.group(1)).at(world.clock.now()),
+        }
+        assert (await post_form(client, f"/invite/{token}", form)).status == 200
+    async with world.app.db.reading() as tx:
+        nia = int(await tx.scalar("SELECT practitioner_id FROM invitations"))
+    theirs = replace(world, idva=nia)
+    await theirs.onboard()
+    await theirs.say("+447700900123", "blue kettle")
+    await world.deliver()
+    async with world.app.db.reading() as tx:
+        told = [
+            (r["role"], r["practitioner_id"])
+            for r in await tx.all("SELECT role, practitioner_id FROM alert_notifications")
+        ]
+    assert told == [("idva", nia)]

@@ -1,0 +1,134 @@
+"""GET /audit: the audit log of the manager's own service, newest first, filtered, 50 to a page.
+
+Rows carry their service (storage.audit), so another service's rows never show. Dates are days on
+the service's clock. Reading the log is itself recorded: who looked at who looked at what.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.web.access import require_role
+from bot.web.keys import APP_KEY
+from bot.web.render import render
+from bot.web.viewer import viewer
+from storage import audit, cases, practitioners, services
+from storage.db import Tx
+
+routes = web.RouteTableDef()
+PER_PAGE = 50
+FIELDS = ("actor", "action", "case", "from", "to")
+
+
+@dataclass(frozen=True)
+class Shown:
+    at: str
+    actor: str
+    action: str
+    case_ref: str | None
+    detail: str
+
+
+def _day(text: str, field: str, errors: dict[str, str]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[field] = "Give the date as YYYY-MM-DD."
+        return None
+
+
+def _start_of(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def _detail(text: str) -> str:
+    """JSON details compact and readable; older free-form details as they are."""
+    try:
+        return json.dumps(json.loads(text), ensure_ascii=False, sort_keys=True)
+    except ValueError:
+        return text
+
+
+@routes.get("/audit")
+async def audit_page(request: web.Request) -> web.Response:
+    who = viewer(request)
+    require_role(who, "manager")
+    app = request.app[APP_KEY]
+    query = {name: request.query.get(name, "").strip()[:64] for name in FIELDS}
+    before_text = request.query.get("before", "")
+    before = int(before_text) if before_text.isdigit() and len(before_text) < 16 else None
+    errors: dict[str, str] = {}
+    async with app.db.reading() as tx:
+        service = await services.get(tx, who.service_id)
+        tz = ZoneInfo(service.timezone)
+        since, until = _day(query["from"], "from", errors), _day(query["to"], "to", errors)
+        if since and until and until < since:
+            errors["to"] = "The end date is before the start date."
+        case_id = None
+        if query["case"]:
+            case = await cases.by_ref(tx, query["case"].upper())
+            case_id = case.id if case is not None and case.service_id == who.service_id else -1  # -1: no rows
+        filters = audit.Filters(
+            actor=query["actor"] or None,
+            action=query["action"] or None,
+            case_id=case_id,
+            since=_start_of(since, tz) if since else None,
+            until=_start_of(until + timedelta(days=1), tz) if until else None,
+            before_id=before,
+        )
+        found = [] if errors else await audit.search(tx, who.service_id, filters, PER_PAGE + 1)
+        names = {p.id: p.name for p in await practitioners.list_for_service(tx, app.crypto, who.service_id)}
+        actors = await audit.actors(tx, who.service_id)
+        actions = await audit.action_families(tx, who.service_id)
+    label = _labeller(names)
+    entries = [
+        Shown(
+            e.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"), label(e.actor), e.action, e.case_ref, _detail(e.detail)
+        )
+        for e in found[:PER_PAGE]
+    ]
+    now = app.clock.now()
+    shown_filters = {k: v for k, v in query.items() if v}
+
+    async def viewed(tx: Tx) -> None:
+        detail = json.dumps({"filters": shown_filters, "before": before}, sort_keys=True)
+        await audit.log(tx, now, who.actor, "audit_viewed", None, detail, who.service_id)
+        await tx.commit()
+
+    await app.db.run(viewed)
+    base = {k: v for k, v in query.items() if v}
+    context = {
+        "entries": entries,
+        "query": query,
+        "errors": errors,
+        "actors": [(a, label(a)) for a in actors],
+        "actions": actions,
+        "timezone": service.timezone,
+        "later_page": before is not None,
+        "newest": f"/audit?{urlencode(base)}" if before is not None else None,
+        "older": f"/audit?{urlencode({**base, 'before': found[PER_PAGE - 1].id})}" if len(found) > PER_PAGE else None,
+    }
+    return render("audit.html", request, context, 400 if errors else 200)
+
+
+def _labeller(names: dict[int, str]) -> Callable[[str], str]:
+    """How an actor reads on the page: a colleague by name, the command line as its operator."""
+
+    def label(actor: str) -> str:
+        kind, _, rest = actor.partition(":")
+        if kind == "practitioner" and rest.isdigit() and int(rest) in names:
+            return f"{names[int(rest)]} (practitioner {rest})"
+        if kind == "os":
+            return f"operator {rest} (command line)"
+        return actor
+
+    return label

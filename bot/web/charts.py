@@ -1,0 +1,127 @@
+"""Server-rendered SVG charts of risk: a caseload row's sparkline and a case's chart over time.
+
+Each is an image with a text alternative (role="img", <title>, <desc>), so it reads aloud, prints
+and works without JavaScript; the case page adds the same figures as a table. Colours come from
+classes in app.css (no style attributes: the CSP forbids them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from markupsafe import Markup
+
+from storage.caseload import RiskPoint
+
+LEVELS = ("standard", "raised", "high", "urgent")
+
+
+def rank(level: str | None) -> int:
+    """A level's height (standard 0 … urgent 3); -1 for none or unknown."""
+    return LEVELS.index(level) if level in LEVELS else -1
+
+
+def describe_trend(levels: Sequence[str]) -> str:
+    if not levels:
+        return "No check-ins assessed yet"
+    return f"Risk at the last {len(levels)} check-ins, oldest first: {', '.join(levels)}"
+
+
+def sparkline(levels: Sequence[str], width: int = 84, height: int = 22) -> Markup:
+    """A small line of the latest levels, oldest on the left."""
+    label = describe_trend(levels)
+    if not levels:
+        return Markup('<span class="hint">{}</span>').format("—")
+    pad = 3
+    step = (width - 2 * pad) / max(1, len(levels) - 1)
+    span = height - 2 * pad
+
+    def y(level: str) -> float:
+        return pad + span - span * rank(level) / (len(LEVELS) - 1)
+
+    points = [(pad + i * step if len(levels) > 1 else width / 2, y(level)) for i, level in enumerate(levels)]
+    line = " ".join(f"{x:.1f},{yy:.1f}" for x, yy in points)
+    last_x, last_y = points[-1]
+    return Markup(
+        '<svg class="spark" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{label}">'
+        "<title>{label}</title>"
+        '<polyline class="spark-line" points="{line}" fill="none"/>'
+        '<circle class="dot-{last}" cx="{lx:.1f}" cy="{ly:.1f}" r="3"/></svg>'
+    ).format(w=width, h=height, label=label, line=line, last=levels[-1], lx=last_x, ly=last_y)
+
+
+def _day(when: datetime) -> str:
+    return when.strftime("%d %b %Y")
+
+
+def signal_words(signals: Sequence[str]) -> str:
+    return ", ".join(s.replace("_", " ") for s in signals)
+
+
+def chart_description(points: Sequence[RiskPoint]) -> str:
+    """The chart in words: its span, its highest point and its latest."""
+    if not points:
+        return "No check-in has been assessed yet."
+    top = max(points, key=lambda p: rank(p.level))
+    last = points[-1]
+    parts = [
+        f"{len(points)} assessed check-ins from {_day(points[0].at)} to {_day(last.at)}.",
+        f"Highest: {top.level} on {_day(top.at)}"
+        + (f" ({signal_words(top.signals)})." if top.signals and rank(top.level) > 0 else "."),
+        f"Latest: {last.level} on {_day(last.at)}.",
+    ]
+    return " ".join(parts)
+
+
+def risk_chart(points: Sequence[RiskPoint], chart_id: str = "risk-chart") -> Markup:
+    """Risk level over time: one marker per assessed check-in, placed by date; each marker has a title."""
+    width, height, left, right, top, bottom = 640, 200, 74, 12, 12, 28
+    inner_w, inner_h = width - left - right, height - top - bottom
+
+    def y(level: str) -> float:
+        return top + inner_h - inner_h * max(0, rank(level)) / (len(LEVELS) - 1)
+
+    parts = [
+        Markup(
+            '<svg class="chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="{i}-title {i}-desc">'
+            '<title id="{i}-title">Risk level over time</title><desc id="{i}-desc">{desc}</desc>'
+        ).format(w=width, h=height, i=chart_id, desc=chart_description(points))
+    ]
+    for level in LEVELS:
+        parts.append(
+            Markup(
+                '<line class="grid" x1="{x1}" x2="{x2}" y1="{y:.1f}" y2="{y:.1f}"/>'
+                '<text class="axis" x="{tx}" y="{ty:.1f}" text-anchor="end">{label}</text>'
+            ).format(x1=left, x2=width - right, y=y(level), tx=left - 6, ty=y(level) + 4, label=level)
+        )
+    if points:
+        first, last = points[0].at, points[-1].at
+        spread = (last - first).total_seconds()
+
+        def x(when: datetime) -> float:
+            if spread <= 0:
+                return left + inner_w / 2
+            return left + inner_w * (when - first).total_seconds() / spread
+
+        coords = [(x(p.at), y(p.level)) for p in points]
+        parts.append(
+            Markup('<polyline class="chart-line" fill="none" points="{}"/>').format(
+                " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords)
+            )
+        )
+        for p, (cx, cy) in zip(points, coords, strict=True):
+            said = f"{_day(p.at)}: {p.level}" + (f" ({signal_words(p.signals)})" if p.signals else "")
+            parts.append(
+                Markup('<circle class="dot-{lv}" cx="{cx:.1f}" cy="{cy:.1f}" r="4"><title>{t}</title></circle>').format(
+                    lv=p.level, cx=cx, cy=cy, t=said
+                )
+            )
+        for when, anchor, at_x in ((first, "start", left), (last, "end", width - right)):
+            parts.append(
+                Markup('<text class="axis" x="{x}" y="{y}" text-anchor="{a}">{d}</text>').format(
+                    x=at_x, y=height - 8, a=anchor, d=_day(when)
+                )
+            )
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)

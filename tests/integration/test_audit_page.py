@@ -1,0 +1,108 @@
+"""GET /audit over real HTTP: the manager's own service only, newest first, filters and pages."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+from storage import audit, cases, services
+from storage.db import Tx
+from tests.conftest import World
+from tests.webtools import login, person, workspace
+
+
+def actions_on(page: str) -> list[str]:
+    """The action column of the entries table, top to bottom."""
+    return re.findall(r"<tr>\s*<td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", page)
+
+
+async def write(world: World, *entries: tuple[str, str, int | None, int | None, timedelta]) -> None:
+    """Audit rows as (actor, action, case_id, service_id, how long ago)."""
+
+    async def unit(tx: Tx) -> None:
+        for actor, action, case_id, service_id, ago in entries:
+            await audit.log(tx, world.clock.now() - ago, actor, action, case_id, "", service_id)
+        await tx.commit()
+
+    await world.app.db.run(unit)
+
+
+async def test_the_log_shows_only_this_service_newest_first(world: World) -> None:
+    async with world.app.db.transaction() as tx:
+        other = await services.create(tx, "other", "Other", world.clock.now())
+        await tx.commit()
+    await write(
+        world,
+        ("system", "first_here", None, world.service_id, timedelta(hours=2)),
+        ("system", "elsewhere", None, other, timedelta(hours=1)),
+        ("system", "second_here", None, world.service_id, timedelta(0)),
+    )
+    meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        page = await (await client.get("/audit")).text()
+    shown = actions_on(page)
+    assert "elsewhere" not in page
+    assert shown.index("second_here") < shown.index("first_here")
+    assert shown[0] == "login"  # meg's own login is the newest
+
+
+async def test_filters_by_person_action_case_and_dates(world: World) -> None:
+    ref, _ = await world.enrol()
+    async with world.app.db.reading() as tx:
+        case = await cases.by_ref(tx, ref)
+    assert case is not None
+    ida = f"practitioner:{world.idva}"
+    await write(
+        world,
+        (ida, "case_viewed", case.id, None, timedelta(days=3)),
+        (ida, "note_added", case.id, None, timedelta(days=1)),
+        ("system", "alert_raised:urgent:codeword", case.id, None, timedelta(hours=1)),
+        (ida, "login", None, world.service_id, timedelta(hours=1)),
+    )
+    meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+
+        async def shown(query: str) -> list[str]:
+            resp = await client.get(f"/audit?{query}")
+            assert resp.status == 200
+            return actions_on(await resp.text())
+
+        assert await shown(f"actor={ida}") == ["login", "note_added", "case_viewed"]
+        assert await shown("action=alert_raised") == ["alert_raised:urgent:codeword"]
+        assert await shown(f"case={ref.lower()}&actor={ida}") == ["note_added", "case_viewed"]
+        # 2026-11-20 is three days before the pinned clock; "to" includes its whole day.
+        assert await shown(f"actor={ida}&from=2026-11-20&to=2026-11-22") == ["note_added", "case_viewed"]
+        assert await shown(f"actor={ida}&from=2026-11-21") == ["login", "note_added"]
+        assert await shown("case=NOSUCH") == []
+        bad = await client.get("/audit?from=20/11/2026")
+        assert bad.status == 400 and "Give the date as YYYY-MM-DD." in await bad.text()
+
+
+async def test_the_log_pages_fifty_at_a_time(world: World) -> None:
+    await write(
+        world, *[("system", f"step_{n:03d}", None, world.service_id, timedelta(minutes=200 - n)) for n in range(120)]
+    )
+    meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        first = await (await client.get("/audit?action=step_119")).text()
+        assert actions_on(first) == ["step_119"] and "Older entries" not in first
+        pages = [await (await client.get("/audit")).text()]
+        while older := re.search(r'href="([^"]+)" rel="next"', pages[-1]):
+            pages.append(await (await client.get(html.unescape(older.group(1)))).text())
+        assert len(pages) == 3 and [len(actions_on(p)) for p in pages[:2]] == [50, 50]
+        assert 'rel="first"' in pages[2]
+        # Every step once, newest first, across the pages, though each view adds a row to the log.
+        steps = [a for p in pages for a in actions_on(p) if a.startswith("step_")]
+        assert steps == [f"step_{n:03d}" for n in reversed(range(120))]
+
+
+async def test_an_admin_who_is_not_a_manager_cannot_read_the_log(world: World) -> None:
+    ada = await person(world, "ada", ("admin",))
+    async with workspace(world) as client:
+        await login(client, world, ada)
+        assert (await client.get("/audit")).status == 403
+        assert (await client.get("/manage/practitioners")).status == 200  # configuration is theirs
