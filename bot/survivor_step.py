@@ -67,6 +67,7 @@ async def context_for(tx: Tx, core: Core, case: Case, service: Service, now: dat
         cover_line=service.cover_line,
         carrier_opt_out=case.channel in CARRIER_OPT_OUT_CHANNELS,
         missed_alerts_agreed=case.missed_alerts_agreed,
+        secrets_in_person=case.secrets_set_in_person_at is not None,
         missed_policy=service.missed_policy,
         language=case.language,
         languages=service.languages,

@@ -183,6 +183,7 @@ class Context:
     cover_line: bool = False  # send an innocuous line after a quick exit
     carrier_opt_out: bool = False  # her channel's carrier acts on STOP itself (SMS): it is always a withdrawal
     missed_alerts_agreed: bool = False
+    secrets_in_person: bool = False  # she chose her secrets on the IDVA's device: onboarding never asks for them
     missed_policy: MissedPolicy = DEFAULT_MISSED_POLICY
     language: str = SOURCE_LANGUAGE  # the survivor's language (a catalog locale: en_GB, cy, ur...)
     languages: tuple[str, ...] = (SOURCE_LANGUAGE,)  # the languages the service offers, default first

@@ -23,7 +23,8 @@ from flows.questionset import Option, Question, QuestionKind
 from flows.schedule import ScheduleError, parse_windows
 from safety.lexicon import AUTONYMS, LANGUAGE_NAMES
 from safety.normalise import normalise
-from safety.screening import pin_digest, pin_problem, secret_digest, secret_problem
+from safety.screening import pin_digest, secret_digest
+from safety.secret_rules import codeword_problem, duress_pin_problem, exit_word_problem, first_pin_problem, pin_text
 
 CONSENT_TEXT_VERSION = "2026-11-v1"
 
@@ -142,12 +143,14 @@ def _windows(state: ConversationState, text: str, ctx: Context) -> Step:
             windows = parse_windows(text)
         except ScheduleError:
             return _again(state, WINDOWS_Q, ctx)
+    if ctx.secrets_in_person:  # never ask (or explain) in her thread what she chose on the IDVA's device
+        return _go(state, MISSED_Q, ctx, SafeWindowsChosen(windows))
     return _go(state, EXIT_WORD_Q, ctx, SafeWindowsChosen(windows))
 
 
 def _exit_word(state: ConversationState, text: str, ctx: Context) -> Step:
     phrase = normalise(text)
-    if secret_problem(phrase, "exit_word", (), ctx.hasher):
+    if exit_word_problem(phrase, ctx.hasher):
         return _again(state, EXIT_WORD_Q, ctx, R.SECRET_REJECTED)
     state = replace(state, other_digest=secret_digest(phrase, ctx.hasher).hex())
     return _go(state, EXIT_PAUSE_Q, ctx, SecretChosen(SecretKind.EXIT_WORD, phrase), sensitive=True)
@@ -162,8 +165,8 @@ def _exit_pause(state: ConversationState, text: str, ctx: Context) -> Step:
 
 def _codeword(state: ConversationState, text: str, ctx: Context) -> Step:
     phrase = normalise(text)
-    others = (bytes.fromhex(state.other_digest),) if state.other_digest else ()
-    if secret_problem(phrase, "codeword", others, ctx.hasher):
+    exit_word = bytes.fromhex(state.other_digest) if state.other_digest else None
+    if codeword_problem(phrase, exit_word, ctx.hasher):
         return _again(state, CODEWORD_Q, ctx, R.SECRET_REJECTED)
     state = replace(state, other_digest=None)  # no longer needed: keep state minimal
     return _go(state, MISSED_Q, ctx, SecretChosen(SecretKind.CODEWORD, phrase), sensitive=True)
@@ -173,14 +176,17 @@ def _missed(state: ConversationState, text: str, ctx: Context) -> Step:
     choice = parse_options(text, MISSED_Q, ctx.language, ctx.translate)
     if choice is None:
         return _again(state, MISSED_Q, ctx)
-    return _go(state, PIN_Q, ctx, ConsentRecorded("missed_alerts", choice == ("yes",), CONSENT_TEXT_VERSION))
+    consent = ConsentRecorded("missed_alerts", choice == ("yes",), CONSENT_TEXT_VERSION)
+    if ctx.secrets_in_person:  # her PINs (or none) were settled in person too
+        return _finish((consent,), sensitive=False)
+    return _go(state, PIN_Q, ctx, consent)
 
 
 def _pin(state: ConversationState, text: str, ctx: Context) -> Step:
     if normalise(text) and parse_text(text) is None:  # SKIP, no, none... (an empty message is asked again)
         return _finish(())
-    pin = "".join(normalise(text).split())
-    if pin_problem(pin, (), ctx.hasher):
+    pin = pin_text(text)
+    if first_pin_problem(pin, ctx.hasher):
         return _again(state, PIN_Q, ctx, R.PIN_REJECTED)
     state = replace(state, other_digest=pin_digest(pin, ctx.hasher).hex())
     return _go(state, DURESS_Q, ctx, SecretChosen(SecretKind.PIN, pin), sensitive=True)
@@ -189,19 +195,19 @@ def _pin(state: ConversationState, text: str, ctx: Context) -> Step:
 def _duress(state: ConversationState, text: str, ctx: Context) -> Step:
     if normalise(text) and parse_text(text) is None:  # SKIP, no, none... (an empty message is asked again)
         return _finish(())
-    pin = "".join(normalise(text).split())
-    others = (bytes.fromhex(state.other_digest),) if state.other_digest else ()
-    if pin_problem(pin, others, ctx.hasher):
+    pin = pin_text(text)
+    first_pin = bytes.fromhex(state.other_digest) if state.other_digest else None
+    if duress_pin_problem(pin, first_pin, ctx.hasher):
         return _again(state, DURESS_Q, ctx, R.PIN_REJECTED)
     return _finish((SecretChosen(SecretKind.DURESS_PIN, pin),))
 
 
-def _finish(events: tuple[Event, ...]) -> Step:
+def _finish(events: tuple[Event, ...], sensitive: bool = True) -> Step:
     return Step(
         ConversationState(),
         replies=(Reply(R.ONBOARDED),),
         events=(*events, OnboardingCompleted()),
-        sensitive=True,
+        sensitive=sensitive,
     )
 
 

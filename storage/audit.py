@@ -19,11 +19,14 @@ async def log(
     detail: str = "",
     service_id: int | None = None,
 ) -> None:
-    """One row; its service is the case's unless given (so each service's managers see their own)."""
+    """One row; its service is the one given, else the case's, else the acting practitioner's (so each
+    service's managers see their own)."""
+    person = int(actor.removeprefix("practitioner:")) if actor.startswith("practitioner:") else None
     await tx.execute(
         "INSERT INTO audit_log (at, actor, action, case_id, detail, service_id)"
-        " VALUES (?, ?, ?, ?, ?, COALESCE(?, (SELECT service_id FROM cases WHERE id = ?)))",
-        (ts(now), actor, action, case_id, detail, service_id, case_id),
+        " VALUES (?, ?, ?, ?, ?, COALESCE(?, (SELECT service_id FROM cases WHERE id = ?),"
+        " (SELECT service_id FROM practitioners WHERE id = ?)))",
+        (ts(now), actor, action, case_id, detail, service_id, case_id, person),
     )
 
 

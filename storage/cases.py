@@ -53,6 +53,7 @@ class Case:
     missed_alerts_agreed: bool
     paused_until: datetime | None
     onboarded_at: datetime | None = None  # when set-up was finished
+    secrets_set_in_person_at: datetime | None = None  # she chose her secrets on the IDVA's device
 
 
 def _case(row: Row) -> Case:
@@ -81,6 +82,7 @@ def _case(row: Row) -> Case:
         missed_alerts_agreed=bool(row["missed_alerts_agreed"]),
         paused_until=parse_ts(row["paused_until"]) if row["paused_until"] else None,
         onboarded_at=parse_ts(row["onboarded_at"]) if row["onboarded_at"] else None,
+        secrets_set_in_person_at=parse_ts(row["secrets_set_in_person_at"]) if row["secrets_set_in_person_at"] else None,
     )
 
 
@@ -233,6 +235,25 @@ async def update(tx: Tx, case_id: int, **fields: object) -> None:
     values = [ts(v) if isinstance(v, datetime) else v for v in fields.values()]
     assignments = ", ".join(f"{name} = ?" for name in fields)
     await tx.execute(f"UPDATE cases SET {assignments} WHERE id = ?", (*values, case_id))
+
+
+async def set_secrets_in_person(
+    tx: Tx,
+    case_id: int,
+    *,
+    exit_word: bytes,
+    codeword: bytes,
+    pin: bytes | None,
+    duress_pin: bytes | None,
+    exit_pause_minutes: int,
+    now: datetime,
+) -> None:
+    """Store the digests of all four secrets chosen in person at once (a PIN left out clears the old one)."""
+    await tx.execute(
+        "UPDATE cases SET exit_word_hash = ?, codeword_hash = ?, pin_hash = ?, duress_pin_hash = ?, "
+        "exit_pause_minutes = ?, secrets_set_in_person_at = ? WHERE id = ?",
+        (exit_word, codeword, pin, duress_pin, exit_pause_minutes, ts(now), case_id),
+    )
 
 
 async def history(tx: Tx, case: Case, depth: int = 3) -> History:

@@ -17,6 +17,7 @@ from bot.bootstrap import adopt_keys, configure_logging, make_clock, open_app
 from bot.cli import demo, keys, serve, simulate
 from bot.cli.parser import build_parser, hoist_global_options
 from bot.commands import UserError
+from bot.commands.cases import telegram_link
 from bot.config import ConfigError, Settings, load
 from bot.dispatcher import Dispatcher
 from bot.i18n import CatalogError
@@ -156,14 +157,6 @@ async def _practitioner_add(app: Any, svc: int, a: argparse.Namespace) -> None:
     channels = [c.strip() for c in a.channels.split(",") if c]
     pid = await commands.add_practitioner(app, svc, a.name, a.role, channels, configured=app.practitioner_channels)
     print(pid)
-
-
-def telegram_link(app: Any, payload: str) -> str | None:
-    """The t.me link that starts the bot with `payload`; None unless Telegram and its username are set."""
-    for transport in app.transports:
-        if transport.name == "telegram" and hasattr(transport, "deep_link"):
-            return transport.deep_link(payload)  # type: ignore[no-any-return]
-    return None
 
 
 async def _practitioner_link(app: Any, svc: int, a: argparse.Namespace) -> None:

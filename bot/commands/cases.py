@@ -14,14 +14,84 @@ from bot.commands.common import UserError, case_by_ref, check_timezone, operator
 from bot.identify import address_hash
 from flows.engine import activation_digest
 from flows.events import SafeWindow
-from flows.schedule import in_window, parse_windows
+from flows.schedule import ScheduleError, in_window, parse_windows
 from safety.model import IntakeLevel
 from storage import alerts, audit, cases, checkins, practitioners, services, timers
 from storage import telegram as telegram_store
 from storage.cases import Enrolment
 from storage.crypto import new_activation_code, new_case_salt
+from storage.services import Service
 
 ACTIVATION_VALID = timedelta(days=14)
+
+
+class EnrolError(UserError):
+    """A bad enrolment field: the CLI prints the line; the workspace shows `plain` next to `field`."""
+
+    def __init__(self, field: str, message: str, plain: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.plain = plain or message
+
+
+def check_enrolment(
+    app: App,
+    service: Service,
+    *,
+    channel: str,
+    address: str | None,
+    intake: str,
+    timezone: str,
+    language: str | None,
+    windows: str | None,
+) -> tuple[IntakeLevel, str | None, str, str, tuple[SafeWindow, ...]]:
+    """Check an enrolment's fields; return the intake level, the address (None: a Telegram deep link),
+    language, time zone and safe windows, or raise EnrolError naming the field."""
+    try:
+        intake_level = IntakeLevel(intake)
+    except ValueError:
+        raise EnrolError(
+            "intake",
+            f"--intake must be standard, medium or high (the DASH level), not {intake!r}",
+            "Choose the DASH level at intake: standard, medium or high.",
+        ) from None
+    if channel not in app.survivor_channels:
+        raise EnrolError(
+            "channel",
+            f"unknown survivor channel {channel!r}: available here: {', '.join(app.survivor_channels)}",
+            "Choose how she will get her messages.",
+        )
+    # On Telegram the survivor's chat is bound later, by the deep link with her activation code.
+    deep_link = channel == "telegram" and not (address or "").strip()
+    if not deep_link and not cases.normalise_address(address or ""):
+        raise EnrolError(
+            "address", "--address is empty: give the survivor's number or chat id", "Give her mobile number."
+        )
+    if channel == "sms":  # Twilio reports the sender in E.164: the same spelling must find the case
+        address = "".join((address or "").split())
+        if not E164.fullmatch(address):
+            raise EnrolError(
+                "address",
+                "an SMS address must be a mobile number in international form, e.g. +447700900123",
+                "Give her mobile number in international form, e.g. +447700900123.",
+            )
+    language = language or service.default_language
+    if language not in service.languages:
+        raise EnrolError(
+            "language",
+            f"language {language!r} is not enabled here: enabled: {', '.join(service.languages)} "
+            "(`safecheck service languages --enable ...`)",
+            "Choose one of the service's languages.",
+        )
+    try:
+        safe: tuple[SafeWindow, ...] = parse_windows(windows) if windows else ()
+    except ScheduleError as exc:
+        raise EnrolError("windows", str(exc)) from None
+    try:
+        zone = check_timezone(timezone)
+    except UserError as exc:
+        raise EnrolError("timezone", str(exc), "Unknown time zone: use a name like Europe/London.") from None
+    return intake_level, None if deep_link else (address or "").strip(), language, zone, safe
 
 
 async def enrol(
@@ -40,61 +110,64 @@ async def enrol(
     actor: str | None = None,
 ) -> tuple[str, str]:
     """Enrol a survivor; return the case reference and the one-time activation code to hand over in person."""
-    try:
-        intake_level = IntakeLevel(intake)
-    except ValueError:
-        raise UserError(f"--intake must be standard, medium or high (the DASH level), not {intake!r}") from None
-    if channel not in app.survivor_channels:
-        raise UserError(f"unknown survivor channel {channel!r}: available here: {', '.join(app.survivor_channels)}")
-    # On Telegram the survivor's chat is bound later, by the deep link with her activation code.
-    deep_link = channel == "telegram" and not (address or "").strip()
-    if not deep_link and not cases.normalise_address(address or ""):
-        raise UserError("--address is empty: give the survivor's number or chat id")
-    if channel == "sms":  # Twilio reports the sender in E.164: the same spelling must find the case
-        address = "".join((address or "").split())
-        if not E164.fullmatch(address):
-            raise UserError("an SMS address must be a mobile number in international form, e.g. +447700900123")
     async with app.db.reading() as tx:
         service = await services.get(tx, svc)
-    language = language or service.default_language
-    if language not in service.languages:
-        raise UserError(
-            f"language {language!r} is not enabled here: enabled: {', '.join(service.languages)} "
-            "(`safecheck service languages --enable ...`)"
-        )
-    safe: tuple[SafeWindow, ...] = parse_windows(windows) if windows else ()
+    intake_level, address, language, zone, safe = check_enrolment(
+        app,
+        service,
+        channel=channel,
+        address=address,
+        intake=intake,
+        timezone=timezone,
+        language=language,
+        windows=windows,
+    )
     now = app.clock.now()
     code = new_activation_code()
     salt = new_case_salt()
     digest = activation_digest(code, app.crypto.secret_hasher(salt))
     async with app.db.transaction() as tx:
         if await practitioners.active_service(tx, idva) != svc:
-            raise UserError(f"--idva {idva} is not an active practitioner of this service")
+            raise EnrolError(
+                "idva", f"--idva {idva} is not an active practitioner of this service", "Choose an active IDVA."
+            )
         if idva not in await practitioners.ids_with_role(tx, svc, "idva"):
             # Duty and managers are rungs of every case's ladder: the first rung must be an IDVA of her own.
-            raise UserError(f"--idva {idva} is not an IDVA: `safecheck practitioner list` shows the IDVAs' ids")
+            raise EnrolError(
+                "idva",
+                f"--idva {idva} is not an IDVA: `safecheck practitioner list` shows the IDVAs' ids",
+                "Choose an IDVA.",
+            )
         enrolment = Enrolment(
             service_id=svc,
             idva_id=idva,
             channel=channel,
-            address=None if deep_link else (address or "").strip(),
-            address_hash=None if deep_link else address_hash(app.core, channel, address or ""),
+            address=address,
+            address_hash=None if address is None else address_hash(app.core, channel, address),
             name=name,
             intake_level=intake_level,
             no_contact_order=no_contact_order,
             language=language,
-            timezone=check_timezone(timezone),
+            timezone=zone,
             safe_windows=safe,
         )
         try:
             case_id, ref = await cases.enrol(tx, app.crypto, enrolment, digest, salt, now + ACTIVATION_VALID, now)
         except cases.AddressInUse as exc:
-            raise UserError(str(exc)) from None
-        if deep_link:
+            raise EnrolError("address", str(exc), "That number already belongs to an open case.") from None
+        if address is None:
             await telegram_store.set_activation_lookup(tx, case_id, telegram_store.activation_lookup(app.crypto, code))
         await audit.log(tx, now, actor or operator(), "case_enrolled", case_id, f"intake={intake}")
         await tx.commit()
     return ref, code
+
+
+def telegram_link(app: App, payload: str) -> str | None:
+    """The t.me link that starts the bot with `payload`; None unless Telegram and its username are set."""
+    for transport in app.transports:
+        if transport.name == "telegram" and hasattr(transport, "deep_link"):
+            return transport.deep_link(payload)  # type: ignore[no-any-return]
+    return None
 
 
 async def list_cases(app: App, svc: int) -> list[dict[str, Any]]:

@@ -51,7 +51,9 @@ def grant_problem(who: Viewer, before: frozenset[str], after: frozenset[str]) ->
         return "Choose roles from the list."
     for role in GUARDED:
         if (role in before) != (role in after) and role not in who.roles:
-            return f"Only a {ROLE_LABELS[role].lower()} can give or take away the {ROLE_LABELS[role].lower()} role."
+            label = ROLE_LABELS[role].lower()
+            article = "an" if label[0] in "aeiou" else "a"
+            return f"Only {article} {label} can give or take away the {label} role."
     return None
 
 
@@ -203,6 +205,30 @@ async def set_roles(request: web.Request) -> web.Response:
     if problem:
         return await _page(request, who, 400, errors={f"roles-{pid}": problem})
     raise web.HTTPSeeOther("/manage/practitioners?done=roles")
+
+
+@routes.post("/manage/practitioners/{pid}/reset")
+async def reset(request: web.Request) -> web.Response:
+    """A one-time link for a locked-out person: new password and second factor (there is no lockout)."""
+    who = configurer(request)
+    app = request.app[APP_KEY]
+    pid = await _target(request, who)
+    now = app.clock.now()
+
+    async def unit(tx: Tx) -> str | None:
+        token = await accounts.reset_link(tx, app.crypto, pid, who.actor, now)
+        if token is None:
+            return None
+        await audit.log(tx, now, who.actor, "account_reset_link", None, f"practitioner={pid}", who.service_id)
+        await tx.commit()
+        return token
+
+    token = await app.db.run(unit)
+    if token is None:
+        return await _page(request, who, 400, errors={f"reset-{pid}": "They have no workspace account: invite them."})
+    link = f"{request.app[WORKSPACE_KEY].origin}/invite/{token}"
+    notice = "Reset link created. Give it to them in person or by phone: it is shown only once and works for 24 hours."
+    return await _page(request, who, link=link, notice=notice)
 
 
 @routes.post("/manage/practitioners/{pid}/deactivate")

@@ -19,6 +19,7 @@ MODULES = (
     "bot.web.manage_questions",
     "bot.web.audit_page",
     "bot.web.caseload",
+    "bot.web.enrol",  # before the case page: /cases/new is a page, not a case reference
     "bot.web.case_page",
     "bot.web.case_actions",
 )

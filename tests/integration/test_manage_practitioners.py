@@ -41,7 +41,7 @@ async def test_a_manager_invites_someone_and_sees_the_link_once(world: World) ->
     [
         ({"name": "", "role": "idva"}, "Give the person&#39;s name."),
         ({"name": "Nia"}, "Choose at least one role."),
-        ({"name": "Nia", "role": "admin"}, "Only a admin can give or take away the admin role."),
+        ({"name": "Nia", "role": "admin"}, "Only an admin can give or take away the admin role."),
         ({"name": "Nia", "role": "owner"}, "Choose roles from the list."),
     ],
 )
@@ -172,3 +172,24 @@ async def test_an_admin_without_the_manager_role_sees_no_case_content_on_any_man
         # The preview is a practice survivor on a throw-away database, not hers.
         resp = await post_form(client, "/manage/questions/preview", {"text": ""}, token_from="/manage/questions")
         assert ref not in await resp.text()
+
+
+async def test_an_admin_resets_a_locked_out_persons_sign_in_with_a_one_time_link(world: World) -> None:
+    meg = await person(world, "meg", ("manager", "admin"), practitioner_id=world.manager)
+    dan = await person(world, "dan", ("duty",), practitioner_id=world.duty)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        resp = await post_form(client, f"{PAGE}/{dan.practitioner_id}/reset", {}, token_from=PAGE)
+        page = await resp.text()
+        link = re.search(r'id="invitation-link">http://127\.0\.0\.1/invite/([\w-]+)<', page)
+        assert resp.status == 200 and link, page
+        assert link.group(1) not in await (await client.get(PAGE)).text()  # shown once
+        reset_page = await (await client.get(f"/invite/{link.group(1)}")).text()
+        assert "Set a new password and second factor" in reset_page
+        # Someone without an account cannot be reset, only invited.
+        resp = await post_form(client, f"{PAGE}/{world.idva}/reset", {}, token_from=PAGE)
+        assert resp.status == 400 and "They have no workspace account: invite them." in await resp.text()
+    found = await rows(world.app, "SELECT actor, detail FROM audit_log WHERE action = 'account_reset_link'")
+    assert [(r["actor"], r["detail"]) for r in found] == [
+        (f"practitioner:{world.manager}", f"practitioner={world.duty}")
+    ]

@@ -214,6 +214,9 @@ async def test_logout_ends_the_session_server_side(world: World) -> None:
         assert resp.headers["Location"] == "/login?ended=out"
     async with world.app.db.reading() as tx:
         assert await accounts.session_by_token(tx, token) is None
+        # Audited in her service, so its managers see it on their audit page.
+        row = await tx.one("SELECT actor, service_id FROM audit_log WHERE action = 'logout'")
+    assert (row["actor"], row["service_id"]) == (f"practitioner:{world.idva}", world.service_id)
 
 
 async def test_login_names_totp_secrets_and_passwords_are_not_readable_in_the_file(world: World) -> None:

@@ -35,10 +35,15 @@ ACTIVATION_CODE = "K7QH-3XPM"
 
 
 def context(
-    status: CaseStatus = CaseStatus.ONBOARDING, secrets: SurvivorSecrets | None = None, *, sms: bool = False
+    status: CaseStatus = CaseStatus.ONBOARDING,
+    secrets: SurvivorSecrets | None = None,
+    *,
+    sms: bool = False,
+    in_person: bool = False,
 ) -> Context:
     return Context(
         carrier_opt_out=sms,
+        secrets_in_person=in_person,
         now=NOW,
         status=status,
         questionset=load_default(),
@@ -64,12 +69,15 @@ def chosen(secrets: SurvivorSecrets, events: tuple[Event, ...]) -> SurvivorSecre
     return secrets
 
 
-def onboard(*texts: str) -> list[Step]:
-    """Send the activation code and then each text, with the case's status and secrets kept as the shell would."""
+def onboard(*texts: str, in_person: SurvivorSecrets | None = None) -> list[Step]:
+    """Send the activation code and then each text, with the case's status and secrets kept as the shell would.
+
+    `in_person`: the secrets she already chose on the IDVA's device.
+    """
     steps: list[Step] = []
-    state, status, secrets = IDLE, CaseStatus.PENDING, SurvivorSecrets()
+    state, status, secrets = IDLE, CaseStatus.PENDING, in_person or SurvivorSecrets()
     for text in texts:
-        step = handle(state, Message(text), context(status, secrets))
+        step = handle(state, Message(text), context(status, secrets, in_person=in_person is not None))
         steps.append(step)
         state, secrets = step.state, chosen(secrets, step.events)
         if any(isinstance(e, Activated) for e in step.events):
@@ -359,3 +367,37 @@ def test_quick_exit_during_set_up_stops_it_and_set_up_starts_again_when_she_next
     again = handle(IDLE, Message("blue kettle"), context(CaseStatus.ONBOARDING))
     assert again.events == () and again.state.step == "consent"
     assert again.replies[0].key == R.CONSENT
+
+
+# ---- secrets chosen in person, on the IDVA's device ----
+
+IN_PERSON = SurvivorSecrets(
+    exit_word=secret_digest("pasta", hasher),
+    codewords=frozenset({secret_digest("blue kettle", hasher)}),
+    pin=pin_digest("2468", hasher),
+    duress_pin=pin_digest("1357", hasher),
+)
+SECRET_QUESTIONS = {R.EXIT_WORD, R.EXIT_PAUSE, R.CODEWORD, R.PIN, R.DURESS_PIN}
+
+IN_PERSON_SCRIPT = [
+    (ACTIVATION_CODE, [R.CONSENT], [Activated()]),
+    ("YES", [R.WINDOWS], [YES_CHECKINS]),
+    ("1 3", [R.MISSED_CONSENT], [SafeWindowsChosen((MORNING, EVENING))]),
+    ("yes", [R.ONBOARDED], [ConsentRecorded("missed_alerts", True, CONSENT_TEXT_VERSION), OnboardingCompleted()]),
+]
+
+
+def test_secrets_chosen_in_person_are_never_asked_for_or_explained_in_her_thread() -> None:
+    steps = onboard(*(text for text, _, _ in IN_PERSON_SCRIPT), in_person=IN_PERSON)
+    for step, (text, replies, events) in zip(steps, IN_PERSON_SCRIPT, strict=True):
+        assert keys(step) == replies, text
+        assert list(step.events) == events, text
+        assert not SECRET_QUESTIONS & set(keys(step))
+    assert steps[-1].state == IDLE
+    assert not steps[-1].sensitive  # her yes/no to missed check-ins holds no secret
+
+
+def test_secrets_chosen_in_person_still_work_during_set_up() -> None:
+    # The exit word she chose in person ends the chat even before set-up is done.
+    steps = onboard(ACTIVATION_CODE, "YES", "Pasta", in_person=IN_PERSON)
+    assert steps[-1].replies == () and any(isinstance(e, QuickExitUsed) for e in steps[-1].events)
