@@ -3,6 +3,8 @@ any workspace page, each filled with real content, at desktop width and on a 360
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -31,6 +33,7 @@ def test_every_page_a_manager_and_an_idva_use_has_no_serious_violation_on_a_desk
         f"/alerts/{alert_id}",
         "/cases",
         f"/cases/{ref}",
+        "/cases/new",
         "/manage",
         "/manage/practitioners",
         "/manage/rota",
@@ -50,3 +53,21 @@ def test_every_page_a_manager_and_an_idva_use_has_no_serious_violation_on_a_desk
             # Usable on a phone: nothing wider than the screen makes the page scroll sideways.
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, (path, width, overflow)
+
+
+def test_enrolment_the_activation_code_and_her_secrets_screen_have_no_serious_violation(page: Page, site: Site) -> None:
+    ida = site.person("ida", "idva")
+    sign_in(page, site, ida)
+    page.goto("/cases/new")
+    axe_check(page)
+    page.get_by_label("How she gets her messages").select_option("simulator")
+    page.get_by_label("Her mobile number").fill("+447700900999")
+    page.get_by_label("DASH risk level at intake").select_option("high")
+    page.get_by_role("button", name="Create the case").click()
+    expect(page.locator("#activation-code")).to_be_visible()
+    axe_check(page)  # the activation code, shown once
+    page.get_by_role("link", name="Hand her the device to choose them").click()
+    expect(page).to_have_url(re.compile(r"/cases/C-\w+/secrets$"))
+    axe_check(page)  # the screen she uses, on the practitioner's device
+    page.set_viewport_size({"width": 360, "height": 800})
+    axe_check(page)
