@@ -197,6 +197,22 @@ class Shooter:
         self.page.locator("form[action='/login/second']").get_by_role("button", name="Sign in").click()
         self.page.wait_for_url(re.compile(r"^(?!.*/login)"))
 
+    def enrol(self, address: str) -> str | None:
+        """Fill in the new-case form and save the page that shows the activation code once; its case ref."""
+        self.page.set_viewport_size({"width": 1280, "height": 900})
+        response = self.page.goto(self.base + "/cases/new")
+        if response is None or response.status != 200:
+            return None
+        self.page.get_by_label("How she gets her messages").select_option("simulator")
+        self.page.get_by_label("Her mobile number").fill(address)
+        self.page.get_by_label("DASH risk level at intake").select_option("high")
+        self.page.get_by_role("button", name="Create the case").click()
+        self.page.wait_for_selector("#activation-code")
+        self.page.screenshot(path=OUT / "enrolment-done.png")
+        self.saved.append("enrolment-done")
+        found = re.search(r"C-\w+", self.page.get_by_role("heading", level=1).inner_text())
+        return found.group(0) if found else None
+
     def shot(self, name: str, path: str, width: int = 1280, height: int = 900) -> None:
         """The top of the page, as a screen shows it (a whole long page would be too small to read)."""
         self.page.set_viewport_size({"width": width, "height": height})
@@ -255,6 +271,9 @@ def main() -> None:
                 shoot.shot("caseload", "/cases")
                 shoot.shot("case", f"/cases/{seeded.case_ref}")
                 shoot.shot("enrolment", "/cases/new")
+                new_ref = shoot.enrol("+447700900555")
+                if new_ref:
+                    shoot.shot("secrets", f"/cases/{new_ref}/secrets", width=360, height=780)
                 shoot.shot("account", "/account")
                 shoot.sign_in(seeded.meg)
                 shoot.shot("manage", "/manage")
