@@ -180,3 +180,25 @@ def test_the_public_pages_have_no_serious_accessibility_violation(page: Page, si
     assert link
     page.goto(link.group(1))
     axe_check(page)
+
+
+def test_the_page_warns_before_the_idle_limit_and_staying_signed_in_resets_it(page: Page, site: Site) -> None:
+    ida = site.person("ida", "idva")
+    page.clock.install()  # the page's own timers (session.js) run on a clock the test moves
+    login(page, site, ida)
+    page.goto("/account")
+    warning = page.locator("#session-warning")
+    expect(warning).to_be_hidden()
+    page.clock.run_for("12:50")  # 15 minutes idle, less 2 minutes and 10 seconds: no warning yet
+    expect(warning).to_be_hidden()
+    page.clock.run_for("00:20")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("You will be signed out in 2 minutes without activity.")
+    with page.expect_response(lambda r: r.url.endswith("/session") and r.request.method == "POST") as extended:
+        warning.get_by_role("button", name="Stay signed in").click()
+    assert extended.value.ok and extended.value.json()["signed_in"] is True
+    expect(warning).to_be_hidden()
+    page.clock.run_for("12:00")  # counted again from the click: without it the page would have left by now
+    expect(warning).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"/account$"))
+    assert signed_in(page)
