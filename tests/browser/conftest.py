@@ -62,6 +62,15 @@ EXIT_WORD = "pasta"
 CODEWORD = "blue kettle"  # a second service in the same database, for the isolation tests
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last. Playwright's sync API keeps an event loop marked running in the main thread
+    from its first use until the session ends, and pytest-asyncio cannot start a loop for a later test
+    while it is ("Runner.run() cannot be called from a running event loop")."""
+    here = Path(__file__).parent
+    ours = [item for item in items if here in item.path.parents]
+    items[:] = [item for item in items if here not in item.path.parents] + ours
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's Chromium, not a downloaded one (`--browser-channel` cannot reach it)."""
