@@ -270,3 +270,14 @@ async def test_a_closed_case_takes_no_secrets(world: World) -> None:
     async with world.app.db.reading() as tx:
         found = await cases.by_ref(tx, ref)
     assert found is not None and found.exit_word_hash is None
+
+
+async def test_the_case_page_leads_to_her_screen_and_says_when_her_words_were_set_in_person(world: World) -> None:
+    async with workspace(world) as client:
+        await login(client, world, await ida(world))
+        ref, _ = await enrol_on_page(client)
+        before = await (await client.get(f"/cases/{ref}")).text()
+        assert "not set yet" in before and f'href="/cases/{ref}/secrets"' in before
+        await post_form(client, f"/cases/{ref}/secrets", twice(SECRETS))
+        after = await (await client.get(f"/cases/{ref}")).text()
+        assert "set in person on" in after and "Blue Kettle" not in after
