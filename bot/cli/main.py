@@ -124,7 +124,17 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         if handler is None:
             raise UserError(f"unknown command {args.command}")
         await handler(app, svc, args)
+        await record_command(app, svc, args)
     return 0
+
+
+async def record_command(app: Any, svc: int, args: argparse.Namespace) -> None:
+    """Every command, reads too, is on record as the operating-system user who ran it (never its arguments:
+    they may hold a name or a number); what it changed has rows of its own."""
+    name = " ".join(part for part in (args.command, getattr(args, "action", None)) if part)
+    async with app.db.transaction() as tx:
+        await audit.log(tx, app.clock.now(), commands.operator(), "cli_command", None, name, svc)
+        await tx.commit()
 
 
 async def _invite(settings: Settings, args: argparse.Namespace) -> int:

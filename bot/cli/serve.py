@@ -10,10 +10,12 @@ from aiohttp import web
 
 from bot import pruning
 from bot.bootstrap import open_app
+from bot.commands import operator
 from bot.config import ConfigError, Settings
 from bot.dispatcher import Dispatcher
 from bot.scheduler import TimerRunner, Waker
 from bot.web import make_web_app, workspace_settings
+from storage import audit
 
 log = logging.getLogger("safecheck.serve")
 
@@ -24,6 +26,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with open_app(settings, moving_clock=True, lock="serve") as app:
+        async with app.db.transaction() as tx:  # who started it, as every CLI command
+            await audit.log(tx, app.clock.now(), operator(), "cli_command", None, "serve")
+            await tx.commit()
         runner = TimerRunner(app.core)
         # Bind first: a port in use must fail before anything is sent.
         origin = settings.public_url or f"http://{settings.host}:{settings.port}"
