@@ -1,4 +1,7 @@
-"""GET /cases: the viewer's caseload, sorted, filtered and searched with plain links and a GET form.
+"""GET /cases: the viewer's caseload, sorted and filtered with plain links; POST /cases searches it.
+
+A search may be her name, so it is posted, never put in a URL (URLs land in browser history, proxy
+logs and access logs); the sort and filter links carry everything else.
 
 Who sees what: an IDVA their own cases, a manager every case of the service, duty staff on duty the
 cases with an open alert (and an IDVA who is also on duty, both). Admin alone: none. Names are
@@ -7,15 +10,15 @@ encrypted, so a name search decrypts the names of this caseload only, never of a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from multidict import MultiMapping
 
+from bot.web import forms
 from bot.web.charts import rank, sparkline
 from bot.web.keys import APP_KEY
 from bot.web.render import render
@@ -68,15 +71,16 @@ class Query:
     dir: str
 
     @classmethod
-    def parse(cls, params: MultiMapping[str]) -> Query:
-        """Read the query string; anything unknown falls back to the default (never an error page)."""
+    def parse(cls, params: Mapping[str, object], *, search: bool = False) -> Query:
+        """Read the query string or the search form; anything unknown falls back to the default (never an
+        error page). The search text is read only from a posted form (`search`)."""
 
         def pick(name: str, allowed: tuple[str, ...] | dict[str, Any], default: str) -> str:
             value = params.get(name, default)
-            return value if value in allowed else default
+            return value if isinstance(value, str) and value in allowed else default
 
         return cls(
-            q=params.get("q", "").strip()[:100],
+            q=forms.text(params, "q", 100).strip() if search else "",
             status=pick("status", STATUSES, "open"),
             risk=pick("risk", RISKS, "any"),
             alerts=params.get("alerts") == "1",
@@ -87,7 +91,6 @@ class Query:
     def link(self, **change: object) -> str:
         """This view's URL with some parameters changed (the sort headers' links)."""
         values = {
-            "q": self.q,
             "status": self.status,
             "risk": self.risk,
             "alerts": "1" if self.alerts else "",
@@ -127,9 +130,17 @@ def arrange(rows: list[CaseSummary], query: Query, name: Callable[[CaseSummary],
 
 @routes.get("/cases")
 async def caseload_page(request: web.Request) -> web.Response:
+    return await _caseload(request, Query.parse(request.query))
+
+
+@routes.post("/cases")
+async def caseload_search(request: web.Request) -> web.Response:
+    return await _caseload(request, Query.parse(await request.post(), search=True))
+
+
+async def _caseload(request: web.Request, query: Query) -> web.Response:
     who = viewer(request)
     app = request.app[APP_KEY]
-    query = Query.parse(request.query)
     async with app.db.reading() as tx:
         rows = await caseload(tx, scope_of(who))
         service = await services.get(tx, who.service_id)
