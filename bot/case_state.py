@@ -42,23 +42,48 @@ def _still_open(case: Case, action: str) -> None:
         raise CannotChange(f"case {case.ref} is {case.status}: nothing to {action}")
 
 
-async def pause_by_practitioner(tx: Tx, case: Case, until: datetime | None, now: datetime) -> str:
-    """A practitioner pauses check-ins; returns the audit detail (status before and after)."""
+# Why a practitioner paused or resumed check-ins: fixed lists, like closing's, so the audit log holds no
+# free text (a note can say more).
+PAUSE_REASONS = {
+    "her_request": "She asked for a break",
+    "safe_place": "She is in a refuge or other safe place",
+    "away": "She is away or in hospital",
+    "phone_unsafe": "Her phone may not be safe to message",
+    "other": "Other (see notes)",
+}
+RESUME_REASONS = {
+    "her_request": "She asked to start again",
+    "break_over": "The reason for the pause is over",
+    "other": "Other (see notes)",
+}
+
+
+async def pause_by_practitioner(
+    tx: Tx, case: Case, until: datetime | None, now: datetime, reason: str | None = None
+) -> str:
+    """A practitioner pauses check-ins; returns the audit detail (status before and after, and why)."""
+    if reason is not None and reason not in PAUSE_REASONS:
+        raise CannotChange("choose a reason for the pause from the list")
     _still_open(case, "pause")
     if case.status not in ("active", "paused"):
         raise CannotChange(f"case {case.ref} is {case.status}: only a case with check-ins under way can pause")
     await pause(tx, case.id, until, now)
     after = until.isoformat() if until else "resumed"
-    return f"status={case.status}->paused until={after}"
+    return f"status={case.status}->paused until={after}" + (f" reason={reason}" if reason else "")
 
 
-async def resume_by_practitioner(tx: Tx, rand: random.Random, case: Case, now: datetime) -> tuple[datetime | None, str]:
+async def resume_by_practitioner(
+    tx: Tx, rand: random.Random, case: Case, now: datetime, reason: str | None = None
+) -> tuple[datetime | None, str]:
     """A practitioner resumes a paused case; returns the next check-in and the audit detail."""
+    if reason is not None and reason not in RESUME_REASONS:
+        raise CannotChange("choose a reason for resuming from the list")
     _still_open(case, "resume")
     if case.status != "paused":
         raise CannotChange(f"case {case.ref} is {case.status}, not paused: nothing to resume")
     nxt = await resume(tx, rand, case, now)
-    return nxt, f"status=paused->{'active' if case.onboarded_at else 'onboarding'}"
+    detail = f"status=paused->{'active' if case.onboarded_at else 'onboarding'}"
+    return nxt, detail + (f" reason={reason}" if reason else "")
 
 
 # Why a case was closed: a fixed list, so the audit log holds no free text (a note can say more).

@@ -120,13 +120,16 @@ async def pause(request: web.Request) -> web.StreamResponse:
     _forbidden_unless(may_change(viewer(request), case))
     form = await request.post()
     now = request.app[APP_KEY].clock.now()
+    reason = forms.text(form, "reason", 40)
     try:
+        if reason not in case_state.PAUSE_REASONS:
+            raise CannotChange("Choose why check-ins pause.")
         until = pause_until(forms.text(form, "length", 20), forms.text(form, "until", 20).strip(), case, now)
     except CannotChange as exc:
         return await render_case(request, case, errors={"case_pause": str(exc)}, status=400, audited=False)
 
     async def change(tx: Tx, fresh: Case) -> str:
-        return await case_state.pause_by_practitioner(tx, fresh, until, now)
+        return await case_state.pause_by_practitioner(tx, fresh, until, now, reason)
 
     return await _change(request, case, "case_pause", change, "paused")
 
@@ -137,9 +140,13 @@ async def resume(request: web.Request) -> web.StreamResponse:
     _forbidden_unless(may_change(viewer(request), case))
     app = request.app[APP_KEY]
     now = app.clock.now()
+    reason = forms.text(await request.post(), "reason", 40)
+    if reason not in case_state.RESUME_REASONS:
+        error = {"case_resume": "Choose why check-ins start again."}
+        return await render_case(request, case, errors=error, status=400, audited=False)
 
     async def change(tx: Tx, fresh: Case) -> str:
-        _, detail = await case_state.resume_by_practitioner(tx, app.rand, fresh, now)
+        _, detail = await case_state.resume_by_practitioner(tx, app.rand, fresh, now, reason)
         return detail
 
     return await _change(request, case, "case_resume", change, "resumed")

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.case_state import CLOSE_REASONS
+from bot.case_state import CLOSE_REASONS, PAUSE_REASONS, RESUME_REASONS
 from bot.web import access, forms
 from bot.web.access import Access
 from bot.web.alerts import OUTCOME_NAMES
@@ -139,6 +139,8 @@ async def render_case(
         "may_reassign": may_reassign(who),
         "other_idvas": {pid: n for pid, n in idvas.items() if pid != case.idva_id},
         "close_reasons": CLOSE_REASONS,
+        "pause_reasons": PAUSE_REASONS,
+        "resume_reasons": RESUME_REASONS,
         "outcomes": OUTCOME_NAMES,
         "notice": notice,
         "errors": errors or {},

@@ -218,27 +218,31 @@ async def test_pause_until_a_date_then_resume_then_close_are_applied_and_audited
     async with workspace(world) as client:
         await signed_in(client, world, ida)
         for form, message in (
+            ({"length": "until", "until": "2026-12-01", "reason": ""}, "Choose why check-ins pause."),
+            ({"length": "until", "until": "2026-12-01", "reason": "bored"}, "Choose why check-ins pause."),
             ({"length": "until", "until": ""}, "Choose the date check-ins start again"),
             ({"length": "until", "until": "24/12/2026"}, "Give the date as year-month-day"),
             ({"length": "until", "until": "2026-11-01"}, "Choose a date after today."),
             ({"length": "until", "until": "2027-06-01"}, "at most 90 days ahead"),
         ):
+            form = {"reason": "her_request", **form}
             resp = await post_form(client, f"{page_path}/pause", form, token_from=page_path)
             assert resp.status == 400 and message in await resp.text()
         assert (await case_status(world, ref)) == ("active", None)
-        resp = await post_form(
-            client, f"{page_path}/pause", {"length": "until", "until": "2026-12-01"}, token_from=page_path
-        )
+        form = {"length": "until", "until": "2026-12-01", "reason": "safe_place"}
+        resp = await post_form(client, f"{page_path}/pause", form, token_from=page_path)
         assert resp.headers["Location"] == f"{page_path}?done=paused"
         status, until = await case_status(world, ref)
         assert status == "paused" and until is not None and until.startswith("2026-12-01T00:00")
         page = await (await client.get(page_path)).text()
         assert "Check-ins are paused." not in page and "paused" in page and "Resume check-ins" in page
         resp = await post_form(client, f"{page_path}/resume", {}, token_from=page_path)
+        assert resp.status == 400 and "Choose why check-ins start again." in await resp.text()
+        resp = await post_form(client, f"{page_path}/resume", {"reason": "break_over"}, token_from=page_path)
         assert resp.headers["Location"] == f"{page_path}?done=resumed"
         assert (await case_status(world, ref)) == ("active", None)
         # Resuming an active case is refused in one line, and changes nothing.
-        resp = await post_form(client, f"{page_path}/resume", {}, token_from=page_path)
+        resp = await post_form(client, f"{page_path}/resume", {"reason": "other"}, token_from=page_path)
         assert resp.status == 409 and "not paused: nothing to resume" in await resp.text()
         resp = await post_form(client, f"{page_path}/close", {"reason": ""}, token_from=page_path)
         assert resp.status == 400 and "Choose why the case is closing." in await resp.text()
@@ -248,8 +252,8 @@ async def test_pause_until_a_date_then_resume_then_close_are_applied_and_audited
     done = [(r["action"], r["detail"]) for r in audit_rows(world) if r["actor"] == f"practitioner:{world.idva}"]
     changes = [(a, d) for a, d in done if a in ("case_pause", "case_resume", "case_close")]
     assert changes == [
-        ("case_pause", "status=active->paused until=2026-12-01T00:00:00+00:00"),
-        ("case_resume", "status=paused->active"),
+        ("case_pause", "status=active->paused until=2026-12-01T00:00:00+00:00 reason=safe_place"),
+        ("case_resume", "status=paused->active reason=break_over"),
         ("case_close", "status=active->closed reason=support_ended"),
     ]
     with sqlite3.connect(world.settings.db_path) as conn:
@@ -265,7 +269,8 @@ async def test_pause_until_resumed_sets_no_end(world: World) -> None:
     ref = await world.onboard()
     async with workspace(world) as client:
         await signed_in(client, world, meg)
-        resp = await post_form(client, f"/cases/{ref}/pause", {"length": "indefinite"}, token_from=f"/cases/{ref}")
+        form = {"length": "indefinite", "reason": "phone_unsafe"}
+        resp = await post_form(client, f"/cases/{ref}/pause", form, token_from=f"/cases/{ref}")
         assert resp.status == 303
         assert "until resumed" in await (await client.get(f"/cases/{ref}")).text()
     assert await case_status(world, ref) == ("paused", None)
