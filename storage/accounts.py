@@ -228,6 +228,14 @@ async def session_by_token(tx: Tx, token: str) -> Session | None:
     )
 
 
+async def end_reason(tx: Tx, token: str) -> str | None:
+    """Why the session behind a token ended (e.g. 'idle'), if it did."""
+    value = await tx.scalar(
+        "SELECT end_reason FROM sessions WHERE token_hash = ? AND ended_at IS NOT NULL", (token_hash(token),)
+    )
+    return str(value) if value is not None else None
+
+
 async def touch(tx: Tx, session_id: int, now: datetime) -> None:
     await tx.execute(
         "UPDATE sessions SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?", (ts(now), session_id, ts(now))

@@ -127,8 +127,10 @@ async def load(request: web.Request) -> tuple[Live | None, str]:
     app = request.app[APP_KEY]
     async with app.db.reading() as tx:
         session = await accounts.session_by_token(tx, token)
+        ended = await accounts.end_reason(tx, token) if session is None else None
     if session is None:
-        return None, ""
+        # Ended at a limit already (by another tab's request or the alert stream): still say why.
+        return None, ended if ended in ("idle", "absolute") else ""
     idle_ends, absolute_ends = limits(request.app[WORKSPACE_KEY], session)
     now = app.clock.now()
     reason = "absolute" if now >= absolute_ends else "idle" if now >= idle_ends else ""

@@ -187,6 +187,9 @@ async def test_idle_and_absolute_expiry(world: World) -> None:
         world.clock.advance(timedelta(minutes=1, seconds=1))
         resp = await client.get("/", allow_redirects=False)
         assert resp.headers["Location"] == "/login?ended=idle"
+        # Asked again (another tab, or after the alert stream ended it), it still says why.
+        resp = await client.get("/", allow_redirects=False)
+        assert resp.headers["Location"] == "/login?ended=idle"
         assert "without activity" in await (await client.get("/login?ended=idle")).text()
     async with workspace(world, idle_minutes=15, absolute_hours=8) as client:
         world.clock.advance(timedelta(minutes=1))
