@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,15 +20,53 @@ async def log(
     detail: str = "",
     service_id: int | None = None,
 ) -> None:
-    """One row; its service is the one given, else the case's, else the acting practitioner's (so each
-    service's managers see their own)."""
-    person = int(actor.removeprefix("practitioner:")) if actor.startswith("practitioner:") else None
+    """One row, chained to the one before; its service is the one given, else the case's, else the acting
+    practitioner's (so each service's managers see their own)."""
+    if service_id is None:
+        person = int(actor.removeprefix("practitioner:")) if actor.startswith("practitioner:") else None
+        service_id = await tx.scalar(
+            "SELECT COALESCE((SELECT service_id FROM cases WHERE id = ?),"
+            " (SELECT service_id FROM practitioners WHERE id = ?))",
+            (case_id, person),
+        )
+    last = await tx.one("SELECT id, row_hash FROM audit_log ORDER BY id DESC LIMIT 1")
+    row_id = (last["id"] if last else 0) + 1
+    at = ts(now)
+    digest = chain_hash(last["row_hash"] if last else None, (row_id, at, actor, action, case_id, detail, service_id))
     await tx.execute(
-        "INSERT INTO audit_log (at, actor, action, case_id, detail, service_id)"
-        " VALUES (?, ?, ?, ?, ?, COALESCE(?, (SELECT service_id FROM cases WHERE id = ?),"
-        " (SELECT service_id FROM practitioners WHERE id = ?)))",
-        (ts(now), actor, action, case_id, detail, service_id, case_id, person),
+        "INSERT INTO audit_log (id, at, actor, action, case_id, detail, service_id, row_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (row_id, at, actor, action, case_id, detail, service_id, digest),
     )
+
+
+def chain_hash(previous: bytes | None, fields: tuple[object, ...]) -> bytes:
+    """SHA-256 of the previous row's hash and this row's fields, in an unambiguous encoding."""
+    encoded = json.dumps([previous.hex() if previous else "", *fields], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).digest()
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    rows: int  # rows checked (those written before the chain began are not counted)
+    broken_at: int | None  # the first row whose hash does not follow from its fields and the row before
+
+
+async def verify_chain(tx: Tx) -> ChainCheck:
+    """Recompute the chain from its first hashed row; a changed, removed or inserted row breaks it."""
+    previous: bytes | None = None
+    started, checked = False, 0
+    expected_id: int | None = None
+    for row in await tx.all("SELECT * FROM audit_log ORDER BY id"):
+        if row["row_hash"] is None and not started:
+            continue  # written before the chain began
+        started = True
+        fields = (row["id"], row["at"], row["actor"], row["action"], row["case_id"], row["detail"], row["service_id"])
+        gap = expected_id is not None and row["id"] != expected_id
+        if gap or row["row_hash"] != chain_hash(previous, fields):
+            return ChainCheck(checked, row["id"])
+        previous, expected_id, checked = row["row_hash"], row["id"] + 1, checked + 1
+    return ChainCheck(checked, None)
 
 
 async def for_case(tx: Tx, case_id: int) -> list[Row]:

@@ -294,6 +294,17 @@ async def _alerts_ack(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await commands.ack(app, a.id, a.practitioner, svc=svc if a.service else None))
 
 
+async def _audit_verify(app: Any, svc: int, a: argparse.Namespace) -> None:
+    async with app.db.reading() as tx:
+        check = await audit.verify_chain(tx)
+    if check.broken_at is not None:
+        raise UserError(
+            f"the audit log's chain breaks at row {check.broken_at}: a row was changed, removed or added after "
+            "it was written; keep this file as evidence and restore the database from a backup"
+        )
+    print(f"audit log intact: {check.rows} rows chained")
+
+
 async def _service_show(app: Any, svc: int, a: argparse.Namespace) -> None:
     emit(await commands.show_service(app, svc), a.json, lambda s: [f"{k}: {v}" for k, v in s.items()])
 
@@ -348,6 +359,7 @@ _HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("schedule", "show"): _schedule_show,
     ("alerts", "list"): _alerts_list,
     ("alerts", "ack"): _alerts_ack,
+    ("audit", "verify"): _audit_verify,
     ("service", "show"): _service_show,
     ("service", "set"): _service_set,
     ("service", "languages"): _service_languages,

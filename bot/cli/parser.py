@@ -142,6 +142,8 @@ def build_parser() -> Parser:
         help="the practitioner on whose behalf you acknowledge (audited as you, the operator, on their behalf)",
     )
 
+    au = sub.add_parser("audit", help="the audit log").add_subparsers(dest="action", required=True, parser_class=Parser)
+    au.add_parser("verify", help="recompute the audit log's hash chain: a row changed after the fact breaks it")
     sv = sub.add_parser("service", help="the service's settings").add_subparsers(
         dest="action", required=True, parser_class=Parser
     )

@@ -47,3 +47,16 @@ def test_an_invitation_with_no_role_or_name_is_refused_in_one_line(cli: Cli) -> 
     assert proc.returncode == 2 and proc.stderr == "safecheck: error: an invitation needs the person's name (--name)\n"
     proc = cli.run("invite", "--name", "X", ok=False)
     assert proc.returncode == 2 and "--role" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_audit_verify_says_whether_the_chain_holds_in_one_line(cli: Cli) -> None:
+    cli.run("init")
+    cli.run("practitioner", "add", "--name", "Ida", "--role", "idva")
+    assert re.fullmatch(r"audit log intact: \d+ rows chained\n", cli.run("audit", "verify").stdout)
+    with sqlite3.connect(cli.folder / "safecheck.db") as conn:
+        conn.execute("DROP TRIGGER audit_log_no_update")
+        conn.execute("UPDATE audit_log SET actor = 'os:someone-else' WHERE id = 1")
+    proc = cli.run("audit", "verify", ok=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("safecheck: error: the audit log's chain breaks at row 1: ")
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
