@@ -5,11 +5,12 @@ an outcome and a note."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Site, axe_check, sign_in
+from tests.browser.conftest import Site, axe_check, login, sign_in, signed_in
 
 pytestmark = pytest.mark.browser
 
@@ -76,3 +77,18 @@ def test_acknowledge_in_one_click_then_resolve_with_an_outcome_and_a_note(page: 
     )
     me = f"practitioner:{ida.practitioner_id}"
     assert (me, "alert_acknowledged") in audited and (me, "alert_resolved") in audited, audited
+
+
+def test_an_open_alert_queue_in_a_visible_tab_keeps_duty_signed_in_past_the_idle_limit(page: Page, site: Site) -> None:
+    """(The 8-hour limit holds however active: test_login.test_a_session_ends_8_hours_after_login_however_active.)"""
+    dan = site.person("dan-watching", "duty")
+    page.clock.install()  # the page's timers (the queue's activity ping) run on a clock the test moves
+    login(page, site, dan)
+    page.goto("/alerts")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Alerts")
+    for _ in range(3):  # 30 minutes watching the queue, no click: twice the idle limit
+        site.move_clock(timedelta(minutes=10))
+        with page.expect_response(lambda r: r.url.endswith("/session") and r.request.method == "POST") as ping:
+            page.clock.run_for("01:00")  # the visible queue reports activity once a minute
+        assert ping.value.ok and ping.value.json()["signed_in"] is True
+    assert signed_in(page)
