@@ -34,6 +34,35 @@ def sms_cli(tmp_path: Path, **env: str) -> Cli:
     return cli
 
 
+async def start_serve(folder: Path, cli: Cli, port: int) -> asyncio.subprocess.Process:
+    """`safecheck serve` on this service's settings (SMS on) and a port of its own, once it listens."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SAFECHECK_", "TWILIO_"))},
+        **cli.env,
+        "SAFECHECK_DB": str(folder / "safecheck.db"),
+        "SAFECHECK_PORT": str(port),
+    }
+    serve = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli.main",
+        "serve",
+        env=env,
+        cwd=folder,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    for _ in range(200):  # until it listens
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return serve
+        except OSError:
+            await asyncio.sleep(0.05)
+    serve.kill()
+    raise AssertionError("serve never listened")
+
+
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Cli:
     """One service for the one-shot commands below (each starts a Python process: keep them few)."""
@@ -89,30 +118,8 @@ async def test_serve_answers_signed_webhooks_and_replies_through_twilio(tmp_path
         port = free_port()
         cli = sms_cli(tmp_path, TWILIO_API_BASE_URL=fake.base_url)
         fake.proxy[PUBLIC] = f"http://127.0.0.1:{port}"
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SAFECHECK_", "TWILIO_"))},
-            **cli.env,
-            "SAFECHECK_DB": str(tmp_path / "safecheck.db"),
-            "SAFECHECK_PORT": str(port),
-        }
-        serve = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli.main",
-            "serve",
-            env=env,
-            cwd=tmp_path,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        serve = await start_serve(tmp_path, cli, port)
         try:
-            for _ in range(200):  # until it listens
-                try:
-                    _, writer = await asyncio.open_connection("127.0.0.1", port)
-                    writer.close()
-                    break
-                except OSError:
-                    await asyncio.sleep(0.05)
             status, ctype, body = await fake.text_in(PUBLIC + "/sms/inbound", "+447700900999", "+447700900000", "hi")
             assert (status, ctype) == (200, "text/xml") and body.endswith("<Response/>")
             forged = fake.inbound_params("+447700900999", "+447700900000", "hi")

@@ -6,10 +6,8 @@ the IDVA's device work in it: the codeword alerts her IDVA by SMS, the exit word
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import sqlite3
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import pyotp
 from aiohttp import ClientSession, CookieJar
 
-from tests.contract.test_sms_cli import PUBLIC, free_port, sms_cli
+from tests.contract.test_sms_cli import PUBLIC, free_port, sms_cli, start_serve
 from tests.fakes.twilio_api import FakeTwilio, Sent
 from tests.webtools import PASSWORD, post_form
 
@@ -45,32 +43,10 @@ async def test_secrets_set_in_person_stay_out_of_her_sms_thread_and_work_in_it(t
         invited = cli.run("invite", "--name", "Meg", "--role", "manager", now=now).stdout
         token = re.search(r"/invite/(\S+)", invited)
         assert token
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SAFECHECK_", "TWILIO_"))},
-            **cli.env,
-            "SAFECHECK_DB": str(tmp_path / "safecheck.db"),
-            "SAFECHECK_PORT": str(port),
-        }
-        serve = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli.main",
-            "serve",
-            env=env,
-            cwd=tmp_path,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        serve = await start_serve(tmp_path, cli, port)
         base = f"http://127.0.0.1:{port}"
         jar = CookieJar(unsafe=True, treat_as_secure_origin=base)
         try:
-            for _ in range(200):  # until it listens
-                try:
-                    _, writer = await asyncio.open_connection("127.0.0.1", port)
-                    writer.close()
-                    break
-                except OSError:
-                    await asyncio.sleep(0.05)
             async with ClientSession(base_url=base, cookie_jar=jar) as web:
                 # The manager accepts her invitation and signs in (a recovery code: the TOTP step is spent).
                 page = await (await web.get(f"/invite/{token.group(1)}")).text()
