@@ -26,6 +26,7 @@ from tests.conftest import World
 
 PASSWORD = "correct horse battery staple"
 CSRF_FIELD = re.compile(r'name="_csrf" value="([^"]+)"')
+TOTP_KEY = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
 
 
 @dataclass
@@ -99,6 +100,17 @@ async def post_form(
     """POST a form with the CSRF token of the page it is on (the same path unless told)."""
     token = await csrf_of(client, token_from or path)
     return await client.post(path, data={**data, "_csrf": token}, allow_redirects=False)
+
+
+async def invitation_form(client: TestClient, world: World, token: str, **fields: str) -> dict[str, str]:
+    """An invitation (or reset) page's form, filled in: a login name, the password twice, the page's TOTP key
+    and the code an authenticator app shows for it now. `fields` change any of them."""
+    page = await (await client.get(f"/invite/{token}")).text()
+    key = TOTP_KEY.search(page)
+    assert key, f"no TOTP key on the invitation page: {page[:200]}"
+    code = pyotp.TOTP(key.group(1)).at(world.clock.now())
+    form = {"login": "nia", "password": PASSWORD, "password_again": PASSWORD, "secret": key.group(1), "code": code}
+    return {**form, **fields}
 
 
 async def login(client: TestClient, world: World, who: Person, code: str | None = None) -> None:

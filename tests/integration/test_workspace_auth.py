@@ -12,7 +12,7 @@ import pyotp
 from bot import commands
 from storage import accounts
 from tests.conftest import World
-from tests.webtools import PASSWORD, csrf_of, login, person, post_form, workspace
+from tests.webtools import PASSWORD, csrf_of, invitation_form, login, person, post_form, workspace
 
 
 async def test_an_invitation_sets_up_password_totp_and_recovery_codes_then_login_works(world: World) -> None:
@@ -53,16 +53,7 @@ async def test_an_invitation_sets_up_password_totp_and_recovery_codes_then_login
 async def test_invitation_errors_are_one_line_and_create_nothing(world: World) -> None:
     token = await commands.invite(world.app, world.service_id, frozenset({"idva"}), "Nia", actor="os:test")
     async with workspace(world) as client:
-        page = await (await client.get(f"/invite/{token}")).text()
-        secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
-        assert secret
-        good = {
-            "login": "nia",
-            "password": PASSWORD,
-            "password_again": PASSWORD,
-            "secret": secret.group(1),
-            "code": pyotp.TOTP(secret.group(1)).at(world.clock.now()),
-        }
+        good = await invitation_form(client, world, token)
         for change, message in (
             ({"password_again": PASSWORD + "x"}, "The two passwords do not match."),
             ({"password": "short", "password_again": "short"}, "Use at least 12 characters"),
@@ -278,16 +269,7 @@ async def test_an_invited_idva_is_told_of_her_cases_alerts_in_the_workspace(worl
     """Someone who signed up by invitation has no phone channel yet: the ladder still counts her as told."""
     token = await commands.invite(world.app, world.service_id, frozenset({"idva"}), "Nia", actor="os:test")
     async with workspace(world) as client:
-        page = await (await client.get(f"/invite/{token}")).text()
-        secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
-        assert secret
-        form = {
-            "login": "nia",
-            "password": PASSWORD,
-            "password_again": PASSWORD,
-            "secret": secret.group(1),
-            "code": pyotp.TOTP(secret.group(1)).at(world.clock.now()),
-        }
+        form = await invitation_form(client, world, token)
         assert (await post_form(client, f"/invite/{token}", form)).status == 200
     async with world.app.db.reading() as tx:
         nia = int(await tx.scalar("SELECT practitioner_id FROM invitations"))

@@ -6,13 +6,12 @@ from __future__ import annotations
 import logging
 import re
 
-import pyotp
 import pytest
 
 from bot import commands
 from tests.conftest import World
 from tests.integration.test_escalation import raise_codeword
-from tests.webtools import PASSWORD, login, person, post_form, workspace
+from tests.webtools import PASSWORD, invitation_form, login, person, post_form, workspace
 
 INVITEE = "Zofia Plantedinvitee"
 LOGIN = "zofia.plantedlogin@example.org"
@@ -60,16 +59,8 @@ async def test_a_workspace_day_logs_no_personal_data(world: World, caplog: pytes
     alert_id = await raise_codeword(world)
     token = await commands.invite(world.app, world.service_id, frozenset({"idva"}), INVITEE, actor="os:test")
     async with workspace(world) as client:
-        page = await (await client.get(f"/invite/{token}")).text()
-        secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
-        assert secret
-        form = {
-            "login": LOGIN,
-            "password": NEW_PASSWORD,
-            "password_again": NEW_PASSWORD,
-            "secret": secret.group(1),
-            "code": pyotp.TOTP(secret.group(1)).at(world.clock.now()),
-        }
+        form = await invitation_form(client, world, token, login=LOGIN, password=NEW_PASSWORD)
+        form["password_again"] = NEW_PASSWORD
         assert (await post_form(client, f"/invite/{token}", form)).status == 200
         # A wrong password, then the IDVA at work.
         assert (await post_form(client, "/login", {"login": LOGIN, "password": PASSWORD})).status == 401
