@@ -6,6 +6,7 @@ a fresh browser context (its own cookies), so tests do not share a login. The se
 `localhost`, not 127.0.0.1: WebAuthn refuses an IP address as its relying party. Its clock is real
 time plus the seconds in a file (`serve --clock-file`): tests move time by rewriting that file, and
 every CLI process the tests run reads the same file, so all of them agree on the time.
+(test_day.py starts a second serve with `open_site`, with SMS on: it says why.)
 
 Accounts are made the way a real person's are: `safecheck invite` prints a link, the browser opens
 it, sets a password and reads the TOTP key the page shows as text beside the QR code; pyotp is the

@@ -71,7 +71,7 @@ def test_an_idva_does_a_days_work_in_the_browser_and_the_secrets_she_set_in_pers
 ) -> None:
     site = sms_site
     ivy = site.person("ivy", "idva")
-    ref = site.onboarded_case(ivy, name="Sam Example")
+    ref = site.onboarded_case(ivy)
     context = browser.new_context(base_url=site.base)
     context.set_default_timeout(10_000)
     try:
