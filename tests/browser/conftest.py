@@ -6,6 +6,7 @@ a fresh browser context (its own cookies), so tests do not share a login. The se
 `localhost`, not 127.0.0.1: WebAuthn refuses an IP address as its relying party. Its clock is real
 time plus the seconds in a file (`serve --clock-file`): tests move time by rewriting that file, and
 every CLI process the tests run reads the same file, so all of them agree on the time.
+(test_day.py starts a second serve with `open_site`, with SMS on: it says why.)
 
 Accounts are made the way a real person's are: `safecheck invite` prints a link, the browser opens
 it, sets a password and reads the TOTP key the page shows as text beside the QR code; pyotp is the
@@ -134,6 +135,7 @@ class Site:
     backstage: Backstage | None = None
     cookies: dict[str, list[Any]] = field(default_factory=dict)  # each person's signed-in cookies
     addresses: dict[str, str] = field(default_factory=dict)  # case reference -> her simulator address
+    settings: dict[str, str] = field(default_factory=dict)  # more environment for serve and the CLI (SMS)
     _cases: int = 0
 
     @property
@@ -156,6 +158,7 @@ class Site:
             "SAFECHECK_HOST": "localhost",
             "SAFECHECK_PORT": str(self.port),
             "SAFECHECK_CLOCK_FILE": str(self.clock_file),
+            **self.settings,
         }
 
     # --- the CLI and the clock ---------------------------------------------------------------
@@ -333,14 +336,21 @@ def _add_service(db_path: Path, slug: str) -> None:
         pool.submit(asyncio.run, create()).result()
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Site]:
-    folder = tmp_path_factory.mktemp("serve")
+def open_site(
+    folder: Path,
+    browser: Browser,
+    more_services: tuple[str, ...] = (),
+    port: int | None = None,
+    settings: dict[str, str] | None = None,
+) -> Site:
+    """`safecheck init` (and `more_services`), then a `serve` on its clock file once it has started, then the
+    backstage App. `settings`: more environment for serve and the CLI."""
     clock_file = folder / "clock"
     clock_file.write_text("0\n")
-    found = Site(folder=folder, port=free_port(), clock_file=clock_file, browser=browser)
+    found = Site(folder, port or free_port(), clock_file, browser=browser, settings=dict(settings or {}))
     found.cli("init", "--service-name", "Browser test service")
-    _add_service(found.db_path, OTHER_SERVICE)
+    for slug in more_services:
+        _add_service(found.db_path, slug)
     with found.log.open("w") as err:
         found.proc = subprocess.Popen(
             [*COMMAND, "serve", "--clock-file", str(clock_file)],
@@ -357,10 +367,15 @@ def site(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator
             raise AssertionError(f"serve did not start: {found.serve_log()}")
         time.sleep(0.05)
     found.backstage = Backstage(found.environ())
+    return found
+
+
+def close_site(found: Site) -> None:
+    """Stop serve; a page that crashed is a failure even if its test passed."""
+    assert found.proc is not None and found.backstage is not None
     try:
-        yield found
-    finally:
         found.backstage.close()
+    finally:
         found.proc.send_signal(signal.SIGTERM)
         try:
             found.proc.wait(timeout=30)
@@ -368,7 +383,17 @@ def site(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator
             found.proc.kill()
             found.proc.wait()
     log = found.serve_log()
-    assert "Traceback" not in log, log  # a page that crashed is a failure even if its test passed
+    assert "Traceback" not in log, log
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterator[Site]:
+    folder = tmp_path_factory.mktemp("serve")
+    found = open_site(folder, browser, (OTHER_SERVICE,))
+    try:
+        yield found
+    finally:
+        close_site(found)
 
 
 @pytest.fixture(scope="session")
