@@ -8,6 +8,8 @@ this module loads the facts and carries the decision out, each timer as one unit
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -196,8 +198,9 @@ class Waker:
     def __init__(self, runner: TimerRunner, interval: float = 1.0) -> None:
         self.runner = runner
         self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._running: asyncio.Task[object] | None = None
         self.scheduler.add_job(
-            self.runner.run_due,
+            self._run,
             "interval",
             seconds=interval,
             id="timers",
@@ -209,5 +212,18 @@ class Waker:
     def start(self) -> None:
         self.scheduler.start()
 
-    def stop(self) -> None:
+    async def _run(self) -> None:
+        self._running = asyncio.current_task()
+        try:
+            await self.runner.run_due()
+        finally:
+            self._running = None
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Stop waking; a round under way finishes first (the scheduler's shutdown would cancel it mid-way)."""
+        self.scheduler.pause()
+        running = self._running
+        if running is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(running), grace)
         self.scheduler.shutdown(wait=False)

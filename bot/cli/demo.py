@@ -211,7 +211,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await asyncio.sleep(0.5)
             stop.set()
-            waker.stop()
+            await waker.stop()
             await dispatcher
         async with app.db.transaction() as tx:
             summary = await alerts.list_for_service(tx, 1)

@@ -63,7 +63,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
         try:
             await stop.wait()
         finally:
-            waker.stop()
+            await waker.stop()
             await dispatcher
             await pruner
             await site_runner.cleanup()

@@ -62,11 +62,11 @@ async def events(request: web.Request) -> web.StreamResponse:
     since = request.query.get("v", "")
     response = secure_stream(web.StreamResponse(headers={"Content-Type": "text/event-stream"}))
     response.headers["X-Accel-Buffering"] = "no"
-    await response.prepare(request)
     page_version = int(since) if since.isdigit() else -1  # the version the page was rendered at
     seen_version, seen = -1, None
     ticks = 0
     try:
+        await response.prepare(request)  # the browser may have gone already: that is not an error
         await response.write(b"retry: 3000\n\n")
         while not stopping.is_set():
             if request.transport is None or request.transport.is_closing():
