@@ -23,7 +23,10 @@ from storage.db import Tx
 routes = web.RouteTableDef()
 CONFIGURERS = ("manager", "admin")
 ROLE_LABELS = {"idva": "IDVA", "duty": "Duty", "manager": "Manager", "admin": "Admin"}
-GUARDED = ("manager", "admin")  # only a holder gives or takes these, and the last one stays
+GUARDED = ("manager", "admin")  # the last holder of each stays
+# Who may give or take each role. The roles that read cases are a manager's to give: an admin who could
+# give them (to anyone, themselves too) would reach the case content their role keeps from them.
+GRANTED_BY = {"idva": "manager", "duty": "manager", "manager": "manager", "admin": "admin"}
 NAME_LIMIT = 80
 
 
@@ -49,11 +52,16 @@ def grant_problem(who: Viewer, before: frozenset[str], after: frozenset[str]) ->
         return "Choose at least one role."
     if not after <= set(accounts.ROLES):
         return "Choose roles from the list."
-    for role in GUARDED:
-        if (role in before) != (role in after) and role not in who.roles:
-            label = ROLE_LABELS[role].lower()
-            article = "an" if label[0] in "aeiou" else "a"
-            return f"Only {article} {label} can give or take away the {label} role."
+    return rights_problem(who, before, after)
+
+
+def rights_problem(who: Viewer, before: frozenset[str], after: frozenset[str]) -> str | None:
+    """Why this person may not give or take the roles that change between `before` and `after`, or None."""
+    for role in accounts.ROLES:
+        granter = GRANTED_BY[role]
+        if (role in before) != (role in after) and granter not in who.roles:
+            article = "an" if granter[0] in "aeiou" else "a"
+            return f"Only {article} {granter} can give or take away the {ROLE_LABELS[role].lower()} role."
     return None
 
 
@@ -215,17 +223,21 @@ async def reset(request: web.Request) -> web.Response:
     pid = await _target(request, who)
     now = app.clock.now()
 
-    async def unit(tx: Tx) -> str | None:
+    async def unit(tx: Tx) -> tuple[str | None, str | None]:
+        # Whoever resets a person can sign in as them: only someone who could give all their roles may.
+        problem = rights_problem(who, frozenset(), await accounts.roles_of(tx, pid))
+        if problem:
+            return None, problem
         token = await accounts.reset_link(tx, app.crypto, pid, who.actor, now)
         if token is None:
-            return None
+            return None, "They have no workspace account: invite them."
         await audit.log(tx, now, who.actor, "account_reset_link", None, f"practitioner={pid}", who.service_id)
         await tx.commit()
-        return token
+        return token, None
 
-    token = await app.db.run(unit)
+    token, problem = await app.db.run(unit)
     if token is None:
-        return await _page(request, who, 400, errors={f"reset-{pid}": "They have no workspace account: invite them."})
+        return await _page(request, who, 400, errors={f"reset-{pid}": problem or ""})
     link = f"{request.app[WORKSPACE_KEY].origin}/invite/{token}"
     notice = "Reset link created. Give it to them in person or by phone: it is shown only once and works for 24 hours."
     return await _page(request, who, link=link, notice=notice)
@@ -241,7 +253,8 @@ async def deactivate(request: web.Request) -> web.Response:
     now = app.clock.now()
 
     async def unit(tx: Tx) -> str | None:
-        problem = await removal_problem(tx, who.service_id, pid, frozenset())
+        roles = await accounts.roles_of(tx, pid)
+        problem = rights_problem(who, roles, frozenset()) or await removal_problem(tx, who.service_id, pid, frozenset())
         if problem:
             return problem
         await practitioners.deactivate(tx, pid)

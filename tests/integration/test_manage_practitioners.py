@@ -193,3 +193,29 @@ async def test_an_admin_resets_a_locked_out_persons_sign_in_with_a_one_time_link
     assert [(r["actor"], r["detail"]) for r in found] == [
         (f"practitioner:{world.manager}", f"practitioner={world.duty}")
     ]
+
+
+async def test_an_admin_cannot_give_anyone_a_role_that_reads_cases_nor_take_over_such_an_account(
+    world: World,
+) -> None:
+    """Admin is configuration without case content. Giving herself duty (the rota is hers to edit too),
+    inviting an IDVA, or resetting an IDVA's sign-in to become her would each reach case content."""
+    ada = await person(world, "ada", ("admin",))
+    dan = await person(world, "dan", ("duty",), practitioner_id=world.duty)
+    async with workspace(world) as client:
+        await login(client, world, ada)
+        for role in ("duty", "idva", "manager"):
+            form = {"role": ["admin", role]}
+            resp = await post_form(client, f"{PAGE}/{ada.practitioner_id}/roles", form, token_from=PAGE)
+            assert resp.status == 400 and f"Only a manager can give or take away the {role} role." in await resp.text()
+            resp = await post_form(client, f"{PAGE}/invite", {"name": "Fake Duty", "role": role}, token_from=PAGE)
+            assert resp.status == 400
+        resp = await post_form(client, f"{PAGE}/{dan.practitioner_id}/reset", {}, token_from=PAGE)
+        assert resp.status == 400 and "Only a manager can give or take away the duty role." in await resp.text()
+        resp = await post_form(client, f"{PAGE}/{dan.practitioner_id}/deactivate", {}, token_from=PAGE)
+        assert resp.status == 400
+    async with world.app.db.reading() as tx:
+        assert await accounts.roles_of(tx, ada.practitioner_id) == {"admin"}
+        assert await tx.scalar("SELECT COUNT(*) FROM invitations WHERE reset_of IS NULL") == 0
+        assert await tx.scalar("SELECT COUNT(*) FROM invitations WHERE reset_of IS NOT NULL") == 0
+        assert await tx.scalar("SELECT active FROM practitioners WHERE id = ?", (world.duty,)) == 1
