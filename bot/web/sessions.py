@@ -180,7 +180,9 @@ async def _touch(request: web.Request, session: accounts.Session) -> None:
 
 async def _check_csrf(request: web.Request) -> None:
     origin = request.headers.get("Origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+    # Our own origin: the one configured (behind a proxy the Host header may be an inner name) or the Host.
+    ours = {request.host, urlsplit(request.app[WORKSPACE_KEY].origin).netloc}
+    if origin and origin != "null" and urlsplit(origin).netloc not in ours:
         raise web.HTTPForbidden(text="This request came from another site and was refused.")
     sent = request.headers.get("X-CSRF-Token")
     if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):

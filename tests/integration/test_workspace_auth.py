@@ -8,8 +8,11 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pyotp
+from aiohttp import CookieJar
+from aiohttp.test_utils import TestClient, TestServer
 
 from bot import commands
+from bot.web import make_web_app, workspace_settings
 from storage import accounts
 from tests.conftest import World
 from tests.webtools import PASSWORD, csrf_of, invitation_form, login, person, post_form, workspace
@@ -283,3 +286,21 @@ async def test_an_invited_idva_is_told_of_her_cases_alerts_in_the_workspace(worl
             for r in await tx.all("SELECT role, practitioner_id FROM alert_notifications")
         ]
     assert told == [("idva", nia)]
+
+
+async def test_behind_a_proxy_the_configured_origin_is_ours_and_any_other_is_refused(world: World) -> None:
+    """TLS in front: the browser says Origin https://safecheck.example.org while the Host that reaches
+    serve may be an inner name. The configured origin is accepted; another site's is not."""
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    settings = workspace_settings("https://safecheck.example.org")
+    server = TestServer(make_web_app(world.app, workspace=settings), host="127.0.0.1")
+    await server.start_server()
+    jar = CookieJar(unsafe=True, treat_as_secure_origin=str(server.make_url("/")))
+    async with TestClient(server, cookie_jar=jar) as client:
+        await login(client, world, ida)
+        token = await csrf_of(client, "/login/second")
+        session = {"X-CSRF-Token": token}
+        refused = await client.post("/session", headers={**session, "Origin": "https://evil.example"})
+        assert refused.status == 403
+        accepted = await client.post("/session", headers={**session, "Origin": "https://safecheck.example.org"})
+        assert accepted.status == 200
