@@ -73,6 +73,16 @@ async def for_case(tx: Tx, case_id: int) -> list[Row]:
     return await tx.all("SELECT * FROM audit_log WHERE case_id = ? ORDER BY id", (case_id,))
 
 
+async def paused_by_her_exit(tx: Tx, case_id: int) -> datetime | None:
+    """When her exit word paused the case, if that is the latest pause or resume on record; else None."""
+    row = await tx.one(
+        "SELECT action, at FROM audit_log WHERE case_id = ? AND action IN"
+        " ('quick_exit', 'case_pause', 'case_resume', 'resumed_after_pause') ORDER BY id DESC LIMIT 1",
+        (case_id,),
+    )
+    return parse_ts(row["at"]) if row is not None and row["action"] == "quick_exit" else None
+
+
 def changed(before: Mapping[str, object], after: Mapping[str, object], **about: object) -> str:
     """The detail of a change: the values before and after, and ids of what changed, as JSON.
 

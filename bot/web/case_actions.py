@@ -140,9 +140,16 @@ async def resume(request: web.Request) -> web.StreamResponse:
     _forbidden_unless(may_change(viewer(request), case))
     app = request.app[APP_KEY]
     now = app.clock.now()
-    reason = forms.text(await request.post(), "reason", 40)
+    form = await request.post()
+    reason = forms.text(form, "reason", 40)
     if reason not in case_state.RESUME_REASONS:
         error = {"case_resume": "Choose why check-ins start again."}
+        return await render_case(request, case, errors=error, status=400, audited=False)
+    async with app.db.reading() as tx:
+        by_her_exit = await audit.paused_by_her_exit(tx, case.id)
+    if by_her_exit is not None and forms.text(form, "confirm", 2) != "1":
+        # A message arriving now may be read by whoever made her use the exit word.
+        error = {"case_resume": "She paused with her exit word: tick that she has asked you to restart."}
         return await render_case(request, case, errors=error, status=400, audited=False)
 
     async def change(tx: Tx, fresh: Case) -> str:

@@ -105,6 +105,7 @@ async def render_case(
         consents = await cases.consents(tx, case.id)
         schedule = await schedules.get(tx, case.id)
         nxt = await timers.pending_for_case(tx, case.id, "checkin")
+        exit_pause = await audit.paused_by_her_exit(tx, case.id) if case.status == "paused" else None
         idvas = await caseload.active_idvas(tx, app.crypto, case.service_id) if may_reassign(who) else {}
     if not audited:
         now = app.clock.now()
@@ -136,6 +137,7 @@ async def render_case(
         "when": shower(service.timezone),
         "today": app.clock.now().astimezone(UTC).date().isoformat(),
         "may_change": may_change(who, case),
+        "exit_pause": exit_pause,
         "may_reassign": may_reassign(who),
         "other_idvas": {pid: n for pid, n in idvas.items() if pid != case.idva_id},
         "close_reasons": CLOSE_REASONS,

@@ -367,3 +367,24 @@ async def test_the_timeline_shows_the_latest_events_and_links_to_older_ones(worl
         assert page.count('class="event event-checkin"') == 105 and "Show older events" not in page
         # A nonsense count is the default page, not an error.
         assert (await client.get(f"/cases/{team.ref_a}?events=-3")).status == 200
+
+
+async def test_a_pause_from_her_exit_word_resumes_only_once_she_has_asked(world: World) -> None:
+    """Someone may have been with her when she used the exit word: a message now could be read by them."""
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    ref = await world.onboard()
+    await world.say("+447700900123", "pasta")
+    await world.deliver()
+    assert (await case_status(world, ref))[0] == "paused"
+    page_path = f"/cases/{ref}"
+    async with workspace(world) as client:
+        await signed_in(client, world, ida)
+        page = await (await client.get(page_path)).text()
+        assert "She paused check-ins with her exit word on" in page and 'id="resume-confirm"' in page
+        resp = await post_form(client, f"{page_path}/resume", {"reason": "her_request"}, token_from=page_path)
+        assert resp.status == 400 and "tick that she has asked you to restart" in await resp.text()
+        assert (await case_status(world, ref))[0] == "paused"
+        form = {"reason": "her_request", "confirm": "1"}
+        resp = await post_form(client, f"{page_path}/resume", form, token_from=page_path)
+        assert resp.headers["Location"] == f"{page_path}?done=resumed"
+    assert (await case_status(world, ref))[0] == "active"
