@@ -185,10 +185,13 @@ async def _check_csrf(request: web.Request) -> None:
     if origin and origin != "null" and urlsplit(origin).netloc not in ours:
         raise web.HTTPForbidden(text="This request came from another site and was refused.")
     sent = request.headers.get("X-CSRF-Token")
-    if sent is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.post()
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        try:
+            form = await request.post()  # read once here; handlers get the same parsed form
+        except (UnicodeDecodeError, ValueError):
+            raise web.HTTPBadRequest(text="This form could not be read: send it again from the page.") from None
         value = form.get("_csrf")
-        sent = value if isinstance(value, str) else None
+        sent = sent if sent is not None else value if isinstance(value, str) else None
     expected = csrf_token(request)
     if not sent or not expected or not secrets.compare_digest(sent, expected):
         raise web.HTTPForbidden(
