@@ -145,6 +145,9 @@ class AlertRaised:
     # A risk rise: the level the check-in just assessed, for the alert's text. Not part of what the
     # alert is (two alerts with the same severity and reason are the same alert).
     level: str | None = field(default=None, compare=False)
+    # What happened, as fact codes (safety.signals.alert_facts: signal names, and
+    # "contact_despite_order"), so the alert can say "strangulation disclosed". Never her words.
+    facts: tuple[str, ...] = field(default=(), compare=False)
 
 
 Event = (

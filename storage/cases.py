@@ -54,6 +54,9 @@ class Case:
     paused_until: datetime | None
     onboarded_at: datetime | None = None  # when set-up was finished
     secrets_set_in_person_at: datetime | None = None  # she chose her secrets on the IDVA's device
+    checkin_mode: str = "direct"  # direct, or cover: the same questions dressed as an ordinary exchange
+    cover_theme: str | None = None  # the cover theme's name, in cover mode
+    secrets_on_channel: bool = False  # she may set her secrets over Telegram with auto-delete on
 
 
 def _case(row: Row) -> Case:
@@ -83,6 +86,9 @@ def _case(row: Row) -> Case:
         paused_until=parse_ts(row["paused_until"]) if row["paused_until"] else None,
         onboarded_at=parse_ts(row["onboarded_at"]) if row["onboarded_at"] else None,
         secrets_set_in_person_at=parse_ts(row["secrets_set_in_person_at"]) if row["secrets_set_in_person_at"] else None,
+        checkin_mode=row["checkin_mode"],
+        cover_theme=row["cover_theme"],
+        secrets_on_channel=bool(row["secrets_on_channel"]),
     )
 
 

@@ -24,6 +24,15 @@ SENT_CONTENT_DAYS_RANGE = (2, 365)  # below 2, a quick exit on Telegram could no
 
 
 @dataclass(frozen=True)
+class Helpline:
+    """A local helpline the service prints on the safety card it hands over in person."""
+
+    name: str
+    number: str
+    hours: str = ""
+
+
+@dataclass(frozen=True)
 class Service:
     id: int
     slug: str
@@ -41,6 +50,11 @@ class Service:
     sent_content_days: int = SENT_CONTENT_DAYS  # finished outbox rows keep their content this long
     default_schedule: str | None = None  # DAYS@TIMES for cases without their own; None: the built-in default
     default_jitter: int = 0
+    default_checkin_mode: str = "direct"  # what the enrolment screen pre-selects; she chooses
+    default_cover_theme: str | None = None
+    help_line: str | None = None  # a discreet line HELP adds on the channel
+    helplines: tuple[Helpline, ...] = ()  # local helplines for the printed card
+    safety_card: str = ""  # the service's safety-planning advice for the printed card
 
 
 def _service(row: Row) -> Service:
@@ -65,6 +79,11 @@ def _service(row: Row) -> Service:
         sent_content_days=row["sent_content_days"],
         default_schedule=row["default_schedule"],
         default_jitter=row["default_jitter"],
+        default_checkin_mode=row["default_checkin_mode"],
+        default_cover_theme=row["default_cover_theme"],
+        help_line=row["help_line"],
+        helplines=tuple(Helpline(**h) for h in json.loads(row["helplines"])),
+        safety_card=row["safety_card"],
     )
 
 

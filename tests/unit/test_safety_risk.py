@@ -7,29 +7,45 @@ import pytest
 from safety.model import AlertReason, Assessment, Change, History, IntakeLevel, Level, RiskChange, Severity
 from safety.policy import MissedPolicy
 from safety.risk import assess, baseline, compare, fear_rising, missed_alert
-from safety.signals import SIGNALS, SignalSpec, fear_score, is_known
+from safety.signals import DASH_QUESTIONS, SIGNALS, SignalSpec, alert_facts, fear_score, is_known
 
 S, R, H, U = Level.STANDARD, Level.RAISED, Level.HIGH, Level.URGENT
 
 CATALOG = [
-    # name, weight, urgent, urgent_with_no_contact_order, fear
-    ("not_safe_now", 0, True, False, 0),
-    ("unsure_safe_now", 3, False, False, 0),
-    ("fear_little", 2, False, False, 1),
-    ("fear_a_lot", 4, False, False, 2),
-    ("contact_remote", 2, False, False, 0),
-    ("contact_in_person", 4, False, True, 0),
-    ("threats", 3, False, False, 0),
-    ("threats_to_kill", 0, True, False, 0),
-    ("physical_harm", 5, False, False, 0),
-    ("choking", 0, True, False, 0),
-    ("harm_to_child", 0, True, False, 0),
-    ("weapons", 0, True, False, 0),
-    ("callback_today", 1, False, False, 0),
-    ("callback_urgent", 0, True, False, 0),
-    ("codeword", 0, True, False, 0),
-    ("duress_pin", 0, True, False, 0),
-    ("pin_failed", 4, False, False, 0),
+    # name, weight, urgent, urgent_with_no_contact_order, fear, DASH questions it informs
+    ("not_safe_now", 0, True, False, 0, (3,)),
+    ("unsure_safe_now", 3, False, False, 0, (3,)),
+    ("fear_little", 2, False, False, 1, (2,)),
+    ("fear_a_lot", 4, False, False, 2, (2,)),
+    ("contact_remote", 2, False, False, 0, (8,)),
+    ("contact_in_person", 4, False, True, 0, (8,)),
+    ("lives_with_them", 0, False, False, 0, ()),
+    ("threats", 3, False, False, 0, (3,)),
+    ("threats_to_kill", 0, True, False, 0, (14,)),
+    ("physical_harm", 5, False, False, 0, (1,)),
+    ("choking", 0, True, False, 0, (15,)),
+    ("harm_to_child", 0, True, False, 0, (18,)),
+    ("weapons", 0, True, False, 0, (13,)),
+    ("other_incident", 3, False, False, 0, ()),
+    ("separation", 3, False, False, 0, (6,)),
+    ("separation_planned", 3, False, False, 0, (6,)),
+    ("stalking", 4, False, False, 0, (8,)),
+    ("abuse_worse", 4, False, False, 0, (11,)),
+    ("abuse_more_often", 4, False, False, 0, (10,)),
+    ("controlling_jealous", 3, False, False, 0, (12,)),
+    ("sexual_abuse", 5, False, False, 0, (16,)),
+    ("child_contact_conflict", 2, False, False, 0, (7,)),
+    ("pregnant_or_new_baby", 2, False, False, 0, (9,)),
+    ("low_mood", 2, False, False, 0, (5,)),
+    ("self_harm_thoughts", 0, True, False, 0, (5,)),
+    ("money_worries", 2, False, False, 0, (20,)),
+    ("isolation", 2, False, False, 0, (4,)),
+    ("other_person_feared", 3, False, False, 0, (17,)),
+    ("callback_today", 1, False, False, 0, ()),
+    ("callback_urgent", 0, True, False, 0, ()),
+    ("codeword", 0, True, False, 0, ()),
+    ("duress_pin", 0, True, False, 0, ()),
+    ("pin_failed", 4, False, False, 0, ()),
 ]
 
 
@@ -37,11 +53,18 @@ def test_catalog_holds_exactly_the_signals_of_the_risk_model_in_order() -> None:
     assert list(SIGNALS) == [row[0] for row in CATALOG]
 
 
-@pytest.mark.parametrize(("name", "weight", "urgent", "urgent_with_order", "fear"), CATALOG)
-def test_each_signal_has_its_weight_urgency_and_fear(
-    name: str, weight: int, urgent: bool, urgent_with_order: bool, fear: int
+@pytest.mark.parametrize(("name", "weight", "urgent", "urgent_with_order", "fear", "dash"), CATALOG)
+def test_each_signal_has_its_weight_urgency_fear_and_dash_questions(
+    name: str, weight: int, urgent: bool, urgent_with_order: bool, fear: int, dash: tuple[int, ...]
 ) -> None:
-    assert SIGNALS[name] == SignalSpec(name, weight, urgent, urgent_with_order, fear)
+    assert SIGNALS[name] == SignalSpec(name, weight, urgent, urgent_with_order, fear, dash)
+    assert all(n in DASH_QUESTIONS for n in dash)
+
+
+def test_in_person_contact_despite_an_order_is_its_own_fact_for_the_alert() -> None:
+    given = ["contact_in_person", "choking", "fear_a_lot"]
+    assert alert_facts(given, no_contact_order=True) == ("fear_a_lot", "contact_despite_order", "choking")
+    assert alert_facts(given, no_contact_order=False) == ("fear_a_lot", "contact_in_person", "choking")
 
 
 @pytest.mark.parametrize(("name", "expected"), [("choking", True), ("codeword", True), ("strangled", False)])
