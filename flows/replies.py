@@ -40,15 +40,12 @@ DURESS_PIN = N_(
     "but your contact is quietly told you need help. Reply with 4 to 8 digits, or SKIP."
 )
 PIN_REJECTED = N_("Please reply with 4 to 8 digits, different from any other PIN, or SKIP.")
-ONBOARDED = N_(
-    "All set. Reply HELP at any time for options.\n"
-    "We read replies in working hours, not all the time. If you are in danger, call 999. "
-    "If you cannot speak, call 999 and then press 55."
-)
+ONBOARDED = N_("All set. Reply HELP at any time for options.\nReplies are read in working hours, not all the time.")
+# The service's own discreet line (services.help_line) follows it; 999 and 55 are on the card she
+# was given in person, never in the thread.
 HELP = N_(
     "Options:\nPAUSE - pause for a week (or PAUSE 3 days)\nRESUME - start again\n"
-    "LANGUAGE - change language\nWITHDRAW - stop for good\nYour exit word ends a chat at once.\n"
-    "If you are in danger, call 999. If you cannot speak, call 999 and then press 55."
+    "LANGUAGE - change language\nWITHDRAW - stop for good"
 )
 IDLE = N_("Thanks, got it. Reply HELP for options.")
 PAUSED = N_("Messages are paused. Reply RESUME to start again.")
