@@ -121,7 +121,7 @@ async def test_the_timeline_reads_check_ins_with_answers_and_alerts_with_their_r
     assert [(r.step, r.practitioner_id) for r in shown[0].rungs] == [(0, world.idva)]
     await commands.checkin_now(world.app, world.service_id, ref)
     await world.deliver()
-    for text in ("1", "1", "1", "1", "1", "1", "all fine really"):
+    for text in ("1", "1", "1", "1", "1", "1", "1", "1", "all fine really"):  # two rotating questions before the call back
         await world.say("+447700900123", text)
         await world.deliver()
     async with world.app.db.reading() as tx:
