@@ -13,7 +13,18 @@ from bot import commands, daily
 from safety.policy import DEFAULT_ALERT_POLICY, PolicyError, alert_policy_to_json
 from storage import services
 from tests.conftest import World
-from tests.integration.conftest import CALM_ANSWERS, PHONE, PROMPT, alerts, answer_all, at, case_row, inbox, rows, scalar
+from tests.integration.conftest import (
+    CALM_ANSWERS,
+    PHONE,
+    PROMPT,
+    alerts,
+    answer_all,
+    at,
+    case_row,
+    inbox,
+    rows,
+    scalar,
+)
 
 COVER_LINE = "No problem, talk soon."
 OTHER_PHONE = "+447700900456"
