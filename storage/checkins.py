@@ -134,3 +134,20 @@ async def purge_free_text(tx: Tx, service_id: int, older_than: datetime) -> int:
         (cut, service_id),
     )
     return n
+
+
+async def recent_questions(tx: Tx, case_id: int, checkins: int) -> tuple[frozenset[str], ...]:
+    """The question ids answered at each of her last `checkins` started check-ins, oldest first
+    (an empty set for one she missed): what the rotation of questions reads."""
+    rows = await tx.all(
+        "SELECT id FROM checkins WHERE case_id = ? AND status != 'open' ORDER BY due_at DESC, id DESC LIMIT ?",
+        (case_id, checkins),
+    )
+    ids = [r["id"] for r in reversed(rows)]
+    if not ids:
+        return ()
+    marks = ",".join("?" * len(ids))
+    asked: dict[int, set[str]] = {i: set() for i in ids}
+    for row in await tx.all(f"SELECT checkin_id, question FROM answers WHERE checkin_id IN ({marks})", tuple(ids)):
+        asked[row["checkin_id"]].add(row["question"])
+    return tuple(frozenset(asked[i]) for i in ids)
