@@ -14,8 +14,8 @@ import segno
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.commands.cases import EnrolError, enrol, telegram_link
-from bot.commands.common import UserError
+from bot.commands.cases import enrol, telegram_link
+from bot.commands.common import EnrolError, UserError
 from bot.web import forms, mode_choice
 from bot.web.access import case_for, require_role
 from bot.web.keys import APP_KEY

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from bot.app import App
 from bot.commands.case_mode import offered_themes
 from bot.web import forms
+from flows import cover
 from safety.lexicon import AUTONYMS
+from storage.cases import Case
 from storage.services import Service
 
 # How soon her Telegram messages are deleted when she sets her words there (Telegram deletes up to 48 h back).
@@ -56,3 +58,13 @@ def read(form: Mapping[str, object], *, channel_choice: bool) -> tuple[Chosen, d
             autodelete = int(minutes) if minutes.isdigit() else 0
     # A theme picked before switching back to direct is not an error: the radio button decides.
     return Chosen(mode, theme if mode == "cover" else None, autodelete), shown
+
+
+def case_context(app: App, service: Service, case: Case) -> dict[str, object]:
+    """What the case page shows of her mode, and the choice of themes her language has."""
+    titles = {name: theme.title for name, theme in cover.themes().items()}
+    return {
+        "mode": {"mode": case.checkin_mode, "theme": case.cover_theme or service.default_cover_theme or ""},
+        "mode_themes": theme_choices(app, service, (case.language,)),
+        "theme_title": titles.get(case.cover_theme or "", case.cover_theme or ""),
+    }
