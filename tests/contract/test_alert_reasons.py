@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import commands
 from bot.app import App
 from bot.commands.common import case_by_ref
 from bot.handlers import HANDLERS, Effects, H
@@ -129,3 +130,8 @@ async def test_the_workspace_alert_pages_say_what_happened(world: World) -> None
     assert await rows(world.app, "SELECT signals FROM alerts ORDER BY id") == [
         {"signals": ",".join(facts)} for _, _, facts, _ in SAID
     ]
+    # The CLI says it the same way: `safecheck alerts list` and `safecheck case show`.
+    listed = await commands.list_alerts(world.app, world.service_id, open_only=True)
+    shown = await commands.show_case(world.app, world.service_id, ref, world.idva)
+    for said in (listed, shown["alerts"]):
+        assert sorted((a["signals"], a["said"]) for a in said) == sorted((list(f), w) for _, _, f, w in SAID)
