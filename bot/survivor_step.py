@@ -12,11 +12,12 @@ from bot.core import Core
 from bot.handlers import HANDLERS, Effects, H
 from bot.i18n import SOURCE_LANGUAGE, to_message
 from bot.identify import secrets_of
-from flows import engine
+from flows import cover, engine, rotation
 from flows import replies as R
 from flows.events import Activated, ConsentRecorded, ConsentWithdrawn, LanguageChosen
 from flows.model import CaseStatus, Context, Flow, Input, Reply, Step
 from storage import cases, checkins, outbox
+from storage import telegram as telegram_store
 from storage.cases import Case
 from storage.checkins import Conversation
 from storage.db import Tx
@@ -54,10 +55,15 @@ async def context_for(tx: Tx, core: Core, case: Case, service: Service, now: dat
     activation = case.activation_hash
     if case.activation_expires_at is not None and case.activation_expires_at < now:
         activation = None
+    questionset = core.questionset(service.questionset)
+    theme = cover.theme_for(case.checkin_mode, case.cover_theme, questionset)
+    if theme is not None:
+        questionset = cover.apply(questionset, theme)
+    within = questionset.rotation.within if questionset.rotation else 0
     return Context(
         now=now,
         status=CaseStatus(case.status),
-        questionset=core.questionset(service.questionset),
+        questionset=questionset,
         secrets=secrets_of(case),
         hasher=core.crypto.secret_hasher(case.salt),
         history=await cases.history(tx, case),
@@ -68,6 +74,13 @@ async def context_for(tx: Tx, core: Core, case: Case, service: Service, now: dat
         carrier_opt_out=case.channel in CARRIER_OPT_OUT_CHANNELS,
         missed_alerts_agreed=case.missed_alerts_agreed,
         secrets_in_person=case.secrets_set_in_person_at is not None,
+        secrets_on_channel=case.secrets_on_channel
+        and case.channel == "telegram"
+        and bool(await telegram_store.autodelete_minutes(tx, case.id)),
+        recent_questions=await checkins.recent_questions(tx, case.id, within * rotation.HISTORY_FACTOR),
+        help_line=service.help_line,
+        pin_prompt=theme.pin_prompt.inline.get(case.language, theme.pin_prompt.en) if theme else None,
+        ended_line=theme.ended_line.inline.get(case.language, theme.ended_line.en) if theme else None,
         missed_policy=service.missed_policy,
         language=case.language,
         languages=service.languages,

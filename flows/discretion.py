@@ -1,4 +1,5 @@
-"""The over-the-shoulder lint: words that must never appear in a message's first line.
+"""The over-the-shoulder lint: words that must never appear in a message's first line, and the longer
+list that must never appear anywhere in a message that stays readable in her thread.
 
 English words are banned in every language (a sender name or a keyword may be English), and each
 language adds its own list. An entry ending in "*" bans every word that starts with it, for
@@ -143,9 +144,32 @@ _ENGLISH = _compile("en_GB", BANNED_WORDS)
 _BY_LANGUAGE = {language: _compile(language, entries) for language, entries in _LANGUAGE_WORDS.items()}
 
 
+# Banned anywhere in a message that stays in her thread, on top of the first-line words: what would
+# explain a secret or point to help. English counts in every language, as for the first line.
+_THREAD_ONLY_ENGLISH = (
+    "999", "112", "55", "codeword", "code word", "pin", "passcode", "password", "secret", "exit word",
+    "helpline", "frightened", "scared", "stalking", "stalker", "jealous", "controlling", "sexual",
+    "strangled", "strangle", "choked", "suicide", "suicidal", "self harm", "pregnant", "separated",
+)
+_THREAD_ONLY_LANGUAGE: Mapping[str, tuple[str, ...]] = {
+    "cy": ("cyfrinair", "gair cod", "gair cyfrin", "rhif pin", "llinell gymorth", "cynghorydd"),
+    "pl": ("hasło", "hasła", "hasłem", "kod", "pinu", "pinem", "telefon zaufania"),
+    "ro": ("parolă", "parola", "cuvânt cheie", "cuvântul cheie", "cod", "codul", "linie de sprijin"),
+    "pa": ("ਪਿੰਨ", "ਕੋਡ", "ਕੋਡਵਰਡ", "ਪਾਸਵਰਡ", "ਹੈਲਪਲਾਈਨ", "੯੯੯"),
+    "ur": ("پن", "کوڈ", "کوڈ ورڈ", "پاس ورڈ", "ہیلپ لائن", "۹۹۹"),
+    "ar": ("رمز", "كلمة السر", "كلمة المرور", "الرقم السري", "خط المساعدة", "٩٩٩"),
+}
+# Words of a service's name too common to refuse on their own ("Northshire Support Service").
+_GENERIC_NAME_WORDS = frozenset({"service", "services", "support", "team", "project", "trust", "centre", "the", "and"})
+
+
 def banned_words(language: str) -> frozenset[str]:
     """The folded whole words and phrases banned from a first line in `language` (English's included)."""
     return _ENGLISH[0] | _BY_LANGUAGE.get(language, (frozenset(), ()))[0]
+
+
+_THREAD_ENGLISH = _compile("en_GB", _THREAD_ONLY_ENGLISH)[0]
+_THREAD_BY_LANGUAGE = {language: _compile(language, entries)[0] for language, entries in _THREAD_ONLY_LANGUAGE.items()}
 
 
 def first_line(text: str) -> str:
@@ -157,10 +181,9 @@ def first_line(text: str) -> str:
     return ""
 
 
-def first_line_problems(text: str, language: str = "en_GB") -> list[str]:
-    """Name each banned word found in the first line of `text` (empty when it is discreet)."""
-    tokens = words(first_line(text))
-    exact = banned_words(language)
+def _found(text: str, language: str, exact: frozenset[str]) -> list[str]:
+    """The banned words and phrases in `text`, in the order they appear, each once."""
+    tokens = words(text)
     stems = _BY_LANGUAGE.get(language, (frozenset(), ()))[1]
     longest = max((len(phrase.split()) for phrase in exact), default=1)
     found: list[str] = []
@@ -171,7 +194,39 @@ def first_line_problems(text: str, language: str = "en_GB") -> list[str]:
                 found.append(phrase)
         if any(tokens[start].startswith(stem) for stem in stems) and tokens[start] not in found:
             found.append(tokens[start])
+    return found
+
+
+def first_line_problems(text: str, language: str = "en_GB") -> list[str]:
+    """Name each banned word found in the first line of `text` (empty when it is discreet)."""
+    line = first_line(text)
+    found = _found(line, language, banned_words(language))
     problems = [f"first line contains {word!r}, which a phone's notification preview shows" for word in found]
-    if _CASE_REFERENCE.search(first_line(text)):
+    if _CASE_REFERENCE.search(line):
         problems.append("first line contains a case reference, which a phone's notification preview shows")
+    return problems
+
+
+def thread_words(language: str, extra: Iterable[str] = ()) -> frozenset[str]:
+    """The folded words and phrases banned anywhere in a message that must pass on its whole body:
+    the first-line words, the secrets and the emergency numbers, and `extra` (the service's name)."""
+    names: set[str] = set()
+    for name in extra:
+        folded = normalise(name)
+        if folded:
+            names.add(folded)  # the whole name, and each of its own words
+            names |= {w for w in folded.split() if len(w) >= 4 and w not in _GENERIC_NAME_WORDS}
+    own = _THREAD_BY_LANGUAGE.get(language, frozenset())
+    return banned_words(language) | _THREAD_ENGLISH | own | frozenset(names)
+
+
+def thread_problems(text: str, language: str = "en_GB", extra: Iterable[str] = ()) -> list[str]:
+    """Name each banned word anywhere in `text`: for messages that stay readable in her thread.
+
+    `extra`: more names to refuse, such as the service's own name.
+    """
+    found = _found(text, language, thread_words(language, extra))
+    problems = [f"contains {word!r}, which anyone who reads her messages would see" for word in found]
+    if _CASE_REFERENCE.search(text):
+        problems.append("contains a case reference, which anyone who reads her messages would see")
     return problems

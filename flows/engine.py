@@ -122,7 +122,8 @@ def _respond(state: ConversationState, text: str, ctx: Context) -> Step:
     if isinstance(command, ChooseLanguage):
         return _choose_language(state, command.choice, ctx)
     if isinstance(command, Help):
-        return Step(state, replies=(Reply(R.HELP), *_pending_question(state, ctx)))
+        line = (Reply(R.AS_WRITTEN, {"line": ctx.help_line}),) if ctx.help_line else ()
+        return Step(state, replies=(Reply(R.HELP), *line, *_pending_question(state, ctx)))
     if isinstance(command, Withdraw):
         return _withdraw(state, ctx)
     if state.flow is Flow.ONBOARDING:

@@ -14,7 +14,7 @@ from typing import Any
 
 from flows.answers import ambiguous_phrases
 from flows.discretion import first_line_problems
-from flows.questionset import END, Option, OptionAction, Question, QuestionKind, QuestionSet
+from flows.questionset import END, Option, OptionAction, Question, QuestionKind, QuestionSet, Rotation
 from safety import signals
 from safety.lexicon import AUTONYMS, SOURCE_LANGUAGE
 from safety.normalise import normalise
@@ -27,7 +27,8 @@ MAX_OPTIONS = 9  # one digit each: "10" would read as "1" and "0" on some keypad
 PLACEHOLDERS = frozenset({"sender"})
 
 _ID = re.compile(r"[a-z][a-z0-9_]*\Z")
-_SET_FIELDS = {"id": True, "version": True, "start": True, "questions": True}  # name -> required
+_SET_FIELDS = {"id": True, "version": True, "start": True, "questions": True, "rotation": False}  # -> required
+_ROTATION_FIELDS = {"after": True, "within": True}
 _QUESTION_FIELDS = {
     "id": True,
     "kind": True,
@@ -35,6 +36,7 @@ _QUESTION_FIELDS = {
     "next": False,
     "sensitive": False,
     "options": False,
+    "rotates": False,
 }
 _OPTION_FIELDS = {
     "key": True,
@@ -157,8 +159,8 @@ def _option(table: Any, number: int, kind: QuestionKind, where: str) -> Option:
     except ValueError:
         choices = ", ".join(a.value for a in OptionAction)
         raise _fail(where, f"bad action {action_name!r} (use one of: {choices})") from None
-    if action is OptionAction.DEFER and kind is QuestionKind.MULTI:
-        raise _fail(where, "action 'defer' cannot be on a multi question: it could be picked with others")
+    if action is not OptionAction.NONE and kind is QuestionKind.MULTI:
+        raise _fail(where, f"action {action.value!r} cannot be on a multi question: it could be picked with others")
     exclusive = _bool(table, "exclusive", where)
     if exclusive and kind is not QuestionKind.MULTI:
         raise _fail(where, "'exclusive' only means something on a multi question")
@@ -214,7 +216,10 @@ def _question(table: Any, number: int, seen: set[str], where: str) -> Question:
         next=_str(table, "next", where, END),
         sensitive=_bool(table, "sensitive", where),
         texts=texts,
+        rotates=_bool(table, "rotates", where),
     )
+    if question.rotates and ("next" in table or any(o.next for o in options)):
+        raise _fail(where, "a rotating question cannot set 'next': after it come the other rotating questions")
     for language in (SOURCE_LANGUAGE, *sorted({lang for o in options for lang in o.labels})):
         clashes = ambiguous_phrases(question, language)
         if clashes:
@@ -223,26 +228,58 @@ def _question(table: Any, number: int, seen: set[str], where: str) -> Question:
     return question
 
 
-def _successors(question: Question) -> list[tuple[str, str]]:
-    """Return (where, next step) for the question and each option that sets its own next."""
+def _successors(question: Question, qs: QuestionSet) -> list[tuple[str, str]]:
+    """Return (where, next step) for the question and each option that sets its own next.
+
+    Rotating questions come after the rotation's `after` question and lead back to its `next`.
+    """
+    rotation = qs.rotation
+    if question.rotates and rotation is not None:
+        return [(" (rotation)", qs.question(rotation.after).next)]
     steps = [("", question.next)]
     steps += [(f", option {o.key!r}", o.next) for o in question.options if o.next is not None]
+    if rotation is not None and question.id == rotation.after:
+        steps += [(" (rotation)", q.id) for q in qs.rotating]
     return steps
+
+
+def _rotation(raw: Any, questions: tuple[Question, ...], source: str) -> Rotation | None:
+    rotating = [q.id for q in questions if q.rotates]
+    if raw is None:
+        if rotating:
+            raise _fail(f"{source}: question {rotating[0]!r}", "rotates = true needs a [rotation] table")
+        return None
+    where = f"{source}: [rotation]"
+    if not isinstance(raw, dict):
+        raise _fail(where, "must be a table with 'after' and 'within'")
+    _fields(raw, _ROTATION_FIELDS, where)
+    after = _str(raw, "after", where)
+    within = raw["within"]
+    by_id = {q.id: q for q in questions}
+    if after not in by_id or by_id[after].rotates:
+        raise _fail(where, f"after {after!r} must be the id of a question that does not rotate")
+    if isinstance(within, bool) or not isinstance(within, int) or within < 1:
+        raise _fail(where, f"'within' must be a whole number of check-ins from 1, not {within!r}")
+    if not rotating:
+        raise _fail(where, "no question has rotates = true")
+    return Rotation(after, within)
 
 
 def _check_graph(qs: QuestionSet, source: str) -> None:
     by_id = {q.id: q for q in qs.questions}
     if qs.start not in by_id:
         raise _fail(source, f"start {qs.start!r} is not a question id (have: {', '.join(by_id)})")
+    if by_id[qs.start].rotates:
+        raise _fail(source, f"start {qs.start!r} cannot be a rotating question")
     for q in qs.questions:
-        for where, step in _successors(q):
+        for where, step in _successors(q, qs):
             if step != END and step not in by_id:
                 problem = f"unknown next step {step!r} (use a question id or 'end')"
                 raise _fail(f"{source}: question {q.id!r}{where}", problem)
     reached = {qs.start}
     queue = deque([qs.start])
     while queue:
-        for _, step in _successors(by_id[queue.popleft()]):
+        for _, step in _successors(by_id[queue.popleft()], qs):
             if step != END and step not in reached:
                 reached.add(step)
                 queue.append(step)
@@ -259,7 +296,7 @@ def _check_graph(qs: QuestionSet, source: str) -> None:
             raise _fail(f"{source}: question {question_id!r}", f"loop ({loop}); every path must reach 'end'")
         if question_id in done or question_id == END:
             return
-        for _, step in _successors(by_id[question_id]):
+        for _, step in _successors(by_id[question_id], qs):
             visit(step, [*path, question_id])
         done.add(question_id)
 
@@ -283,7 +320,8 @@ def parse_questionset(text: str, source: str) -> QuestionSet:
         raise _fail(source, "'questions' must be one or more [[questions]] tables")
     seen: set[str] = set()
     questions = tuple(_question(q, n, seen, source) for n, q in enumerate(raw_questions, start=1))
-    qs = QuestionSet(id=set_id, version=version, start=start, questions=questions)
+    rotation = _rotation(raw.get("rotation"), questions, source)
+    qs = QuestionSet(id=set_id, version=version, start=start, questions=questions, rotation=rotation)
     _check_graph(qs, source)
     return qs
 

@@ -113,6 +113,7 @@ class ConversationState:
     alerted: tuple[str, ...] = ()  # alert reasons already raised during this check-in
     choosing_language: bool = False  # LANGUAGE listed the languages: the next reply may pick one
     stop_asked: bool = False  # a stop word came at a secret's prompt and was asked about once
+    plan: tuple[str, ...] = ()  # the rotating questions this check-in still has to ask
 
     def to_json(self) -> str:
         return json.dumps(
@@ -129,6 +130,7 @@ class ConversationState:
                 "alerted": list(self.alerted),
                 "choosing_language": self.choosing_language,
                 "stop_asked": self.stop_asked,
+                "plan": list(self.plan),
             },
             sort_keys=True,
         )
@@ -151,6 +153,7 @@ class ConversationState:
             alerted=tuple(raw.get("alerted", ())),
             choosing_language=bool(raw.get("choosing_language", False)),
             stop_asked=bool(raw.get("stop_asked", False)),
+            plan=tuple(raw.get("plan", ())),
         )
 
     def at(self, flow: Flow, step: str) -> ConversationState:
@@ -185,6 +188,12 @@ class Context:
     missed_alerts_agreed: bool = False
     secrets_in_person: bool = False  # she chose her secrets on the IDVA's device: onboarding never asks for them
     missed_policy: MissedPolicy = DEFAULT_MISSED_POLICY
+    # The ids of the questions she answered at each recent check-in, oldest first: what the rotation reads.
+    recent_questions: tuple[frozenset[str], ...] = ()
+    secrets_on_channel: bool = False  # her set-up may ask for her secrets (Telegram with auto-delete on)
+    help_line: str | None = None  # the service's own discreet line after HELP, sent as written
+    pin_prompt: str | None = None  # her cover theme's way of asking for the PIN (a msgid), or the default
+    ended_line: str | None = None  # her cover theme's neutral line when she ends a check-in quietly
     language: str = SOURCE_LANGUAGE  # the survivor's language (a catalog locale: en_GB, cy, ur...)
     languages: tuple[str, ...] = (SOURCE_LANGUAGE,)  # the languages the service offers, default first
     # (language, msgid) -> the catalog's text: the shell's compiled catalogs, a pure lookup. The

@@ -1,4 +1,8 @@
-"""Onboarding: consent, safe times, exit word, codeword, optional PINs, and the 999 statement."""
+"""Onboarding over her channel: language, consent and safe times, in neutral words.
+
+Her exit word, codeword and PINs are set in person, in the workspace. Only where the thread deletes
+itself (Telegram with auto-delete on) may set-up ask for them, and only if she chose that.
+"""
 
 from __future__ import annotations
 
@@ -84,6 +88,12 @@ def question_at(step: str | None, ctx: Context) -> Question | None:
     return STEPS.get(step or "")
 
 
+def asks_secrets(ctx: Context) -> bool:
+    """Whether set-up asks for her secrets over the channel: only where the thread deletes itself
+    (Telegram with auto-delete on) and she chose to, and not if she already chose them in person."""
+    return ctx.secrets_on_channel and not ctx.secrets_in_person
+
+
 def begin(ctx: Context) -> Step:
     """Start onboarding right after activation: the language first, if the service offers more than one."""
     first = language_question(ctx) if len(ctx.languages) > 1 else CONSENT_Q
@@ -143,7 +153,7 @@ def _windows(state: ConversationState, text: str, ctx: Context) -> Step:
             windows = parse_windows(text)
         except ScheduleError:
             return _again(state, WINDOWS_Q, ctx)
-    if ctx.secrets_in_person:  # never ask (or explain) in her thread what she chose on the IDVA's device
+    if not asks_secrets(ctx):  # never ask for (or explain) a secret in a thread that stays on her phone
         return _go(state, MISSED_Q, ctx, SafeWindowsChosen(windows))
     return _go(state, EXIT_WORD_Q, ctx, SafeWindowsChosen(windows))
 
@@ -177,7 +187,7 @@ def _missed(state: ConversationState, text: str, ctx: Context) -> Step:
     if choice is None:
         return _again(state, MISSED_Q, ctx)
     consent = ConsentRecorded("missed_alerts", choice == ("yes",), CONSENT_TEXT_VERSION)
-    if ctx.secrets_in_person:  # her PINs (or none) were settled in person too
+    if not asks_secrets(ctx):  # her PINs (or none) are settled in person too
         return _finish((consent,), sensitive=False)
     return _go(state, PIN_Q, ctx, consent)
 

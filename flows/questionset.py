@@ -18,6 +18,7 @@ class QuestionKind(str, Enum):
 class OptionAction(str, Enum):
     NONE = "none"
     DEFER = "defer"  # "not a good time": end quietly and try again later
+    END = "end"  # "not safe right now": no more questions, a neutral line; its signals alert at once
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,16 @@ class Question:
     next: str = END
     sensitive: bool = False  # never store the raw inbound text for this question
     texts: Mapping[str, str] = field(default_factory=dict, hash=False)  # inline translations: language -> text
+    rotates: bool = False  # asked in turn with the others that rotate, not at every check-in
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """Some questions are asked in turn: a few at each check-in, right after `after`, so that none goes
+    unasked for more than `within` check-ins that reach them."""
+
+    after: str
+    within: int
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,11 @@ class QuestionSet:
     version: int
     start: str
     questions: tuple[Question, ...]
+    rotation: Rotation | None = None
+
+    @property
+    def rotating(self) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.rotates)
 
     def question(self, question_id: str) -> Question:
         for q in self.questions:

@@ -47,6 +47,7 @@ HELP = N_(
     "Options:\nPAUSE - pause for a week (or PAUSE 3 days)\nRESUME - start again\n"
     "LANGUAGE - change language\nWITHDRAW - stop for good"
 )
+AS_WRITTEN = "{line}"  # a service's own line (its HELP line), sent as the service wrote it: no msgid
 IDLE = N_("Thanks, got it. Reply HELP for options.")
 PAUSED = N_("Messages are paused. Reply RESUME to start again.")
 PAUSED_DAYS = Np_("OK, paused for {count} day, until {until}.", "OK, paused for {count} days, until {until}.")

@@ -134,3 +134,18 @@ async def purge_free_text(tx: Tx, service_id: int, older_than: datetime) -> int:
         (cut, service_id),
     )
     return n
+
+
+async def recent_questions(tx: Tx, case_id: int, checkins: int) -> tuple[frozenset[str], ...]:
+    """The question ids answered at each of her last `checkins` answered check-ins, oldest first: what
+    the rotation of questions reads. Missed check-ins are left out: they change nothing about which
+    question is most overdue, and counting them would let a long absence hide when one was asked."""
+    rows = await tx.all(
+        "SELECT checkin_id, question FROM answers WHERE checkin_id IN "
+        "(SELECT DISTINCT checkin_id FROM answers WHERE case_id = ? ORDER BY checkin_id DESC LIMIT ?)",
+        (case_id, checkins),
+    )
+    asked: dict[int, set[str]] = {}
+    for row in rows:
+        asked.setdefault(row["checkin_id"], set()).add(row["question"])
+    return tuple(frozenset(asked[i]) for i in sorted(asked))

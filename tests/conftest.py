@@ -78,12 +78,12 @@ class World:
         intake: str = "high",
         **kw: object,
     ) -> str:
-        """Enrol, activate and complete onboarding; return the case reference."""
+        """Enrol, set her secrets in person, activate and complete set-up; return the case reference."""
         ref, code = await self.enrol(address, intake, **kw)
-        for line in [code, "YES", windows, exit_word, "1", codeword, missed_consent, pin or "SKIP"]:
+        secrets = {"exit_word": exit_word, "codeword": codeword, "pin": pin or "", "duress_pin": duress or ""}
+        await commands.set_secrets(self.app, self.service_id, ref, secrets)
+        for line in [code, "YES", windows, missed_consent]:
             await self.say(address, line)
-        if pin:
-            await self.say(address, duress or "SKIP")
         await self.deliver()
         return ref
 

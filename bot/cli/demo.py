@@ -27,21 +27,20 @@ from storage.db import Database
 from storage.keys import create_key_file
 
 PHONE = "+447700900123"
+DEMO_SECRETS = {"exit_word": "pasta", "codeword": "blue kettle", "pin": "", "duress_pin": ""}
 SCRIPT = [
     "{code}",
     "YES",
     "00:00-24:00",  # any hour, so the scripted demo can check in whenever it is run
-    "pasta",
     "1",
-    "blue kettle",
-    "1",
-    "SKIP",
     "/checkin",
     "1",
     "yes",
     "a little",
     "2",
     "none of these",
+    "no",  # two of the rotating DASH questions
+    "no",
     "1",
     "I'm fine, just need the blue kettle back",
     "/wait",
@@ -113,6 +112,8 @@ async def setup(settings: Settings, speed: float) -> tuple[dict[str, str], str, 
         ref, code = await commands.enrol(
             app, svc, idva=1, channel="simulator", address=PHONE, name="Jo Demo", intake="high"
         )
+        # Her words are chosen in person with her IDVA, never over her channel.
+        await commands.set_secrets(app, svc, ref, DEMO_SECRETS, actor="demo")
     return names, ref, code
 
 
@@ -181,8 +182,9 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     sim = SimulatorChannel(listener=screen.phone)
     print(f"Safecheck demo — data in {folder} (a fresh SQLite file; no tokens, no internet).")
     print(f"Case {ref} is enrolled (intake: high). You are the survivor on {PHONE}; the IDVA gave you the code {code}.")
-    print("Set-up asks for consent, safe times (type 00:00-24:00 so the demo can check in at any hour),")
-    print("an exit word and a codeword. Then type /checkin for a check-in,")
+    print("You chose your words with your IDVA in person: exit word 'pasta', codeword 'blue kettle'.")
+    print("Set-up asks for consent, safe times (type 00:00-24:00 so the demo can check in at any hour)")
+    print("and whether missed check-ins may be flagged. Then type /checkin for a check-in,")
     print("use your codeword inside any answer, or your exit word. /wait lets escalation run; /ack acknowledges.")
     print(f"Escalation is sped up {speed:g}x for the demo. Lines with 🔔 are what practitioners receive.\n")
     async with open_app(settings, simulator=sim, moving_clock=True) as app:

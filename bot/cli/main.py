@@ -25,6 +25,7 @@ from bot.scheduler import TimerRunner
 from flows.loader import QuestionSetError
 from flows.schedule import ScheduleError
 from safety.policy import PolicyError
+from safety.secret_rules import FIELDS
 from storage import audit, services
 from storage.crypto import DecryptError
 from storage.db import Database, StorageError
@@ -258,6 +259,12 @@ async def _case_autodelete(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await commands.cases.set_autodelete(app, svc, a.ref, a.minutes))
 
 
+async def _case_secrets(app: Any, svc: int, a: argparse.Namespace) -> None:
+    # Read from stdin, never argv: arguments show in `ps` and shell history.
+    lines = [sys.stdin.readline().rstrip("\n") for _ in FIELDS]
+    print(await commands.set_secrets(app, svc, a.ref, dict(zip(FIELDS, lines, strict=True)), a.exit_pause))
+
+
 async def _schedule_set(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await commands.set_schedule(app, svc, a.ref, a.spec, a.jitter))
 
@@ -355,6 +362,7 @@ _HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("case", "resume"): _case_status,
     ("case", "close"): _case_status,
     ("case", "set-autodelete"): _case_autodelete,
+    ("case", "set-secrets"): _case_secrets,
     ("schedule", "set"): _schedule_set,
     ("schedule", "show"): _schedule_show,
     ("alerts", "list"): _alerts_list,

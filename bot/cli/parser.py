@@ -117,6 +117,12 @@ def build_parser() -> Parser:
     ad.add_argument("ref")
     ad.add_argument("--minutes", type=int, required=True, help="minutes after sending (0 turns it off)")
 
+    sk = cs.add_parser(
+        "set-secrets", help="her exit word, codeword and PINs, set in person: four lines on stdin (PINs may be blank)"
+    )
+    sk.add_argument("ref")
+    sk.add_argument("--exit-pause", default="1d", choices=("1d", "3d", "7d"), help="pause after her exit word")
+
     sc = sub.add_parser("schedule", help="check-in schedules").add_subparsers(
         dest="action", required=True, parser_class=Parser
     )

@@ -21,6 +21,7 @@ from bot.commands.practitioners import (
     reset_account,
 )
 from bot.commands.schedules import set_schedule, show_schedule
+from bot.commands.secrets import set_in_person as set_secrets
 from bot.commands.service import configure_service, set_languages, show_languages, show_service
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "service_id",
     "set_languages",
     "set_schedule",
+    "set_secrets",
     "set_status",
     "show_case",
     "show_languages",

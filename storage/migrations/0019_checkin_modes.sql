@@ -24,3 +24,6 @@ ALTER TABLE services ADD COLUMN safety_card TEXT NOT NULL DEFAULT '';
 -- The signals an alert came from, comma-separated names from safety/signals.py (never her words):
 -- what lets the alert say "strangulation disclosed" rather than "risk level rose".
 ALTER TABLE alerts ADD COLUMN signals TEXT NOT NULL DEFAULT '';
+
+-- The rotation reads which questions her last answered check-ins asked.
+CREATE INDEX answers_case ON answers(case_id, checkin_id);

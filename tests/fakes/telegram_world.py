@@ -82,10 +82,12 @@ class TgWorld:
         )
 
     async def onboard(self, chat: int, *, codeword: str = "blue kettle", exit_word: str = "pasta") -> str:
-        """Deep-link activation and onboarding, typed; return the case reference."""
+        """Her words set in person, then deep-link activation and set-up, typed; return the case reference."""
         ref, code = await self.enrol()
+        secrets = {"exit_word": exit_word, "codeword": codeword, "pin": "", "duress_pin": ""}
+        await commands.set_secrets(self.app, self.service_id, ref, secrets)
         await self.say(chat, f"/start {code}")
-        for line in ["YES", "1 2 3", exit_word, "1", codeword, "1", "SKIP"]:
+        for line in ["YES", "1 2 3", "1"]:
             await self.deliver()
             await self.say(chat, line)
         await self.deliver()

@@ -40,7 +40,7 @@ DONE = "Thanks, that's everything. Take care."
 WITHDRAWN = "OK. You will not get any more messages."
 # A full check-in with nothing of concern: talk now, safe, not afraid, no contact, nothing happened,
 # no call back, nothing else.
-CALM_ANSWERS = ("1", "1", "1", "1", "1", "1", "SKIP")
+CALM_ANSWERS = ("1", "1", "1", "1", "1", "1", "1", "1", "SKIP")  # two rotating DASH questions before the call back
 
 
 class FailingChannel:

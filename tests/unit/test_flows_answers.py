@@ -51,6 +51,16 @@ CHOICE = [
     ("callback", "yes urgently", ("urgent",)),
     ("callback", "today", ("today",)),
     ("callback", "3", ("urgent",)),
+    # asked in turn (rotation)
+    ("separation", "2", ("separated",)),
+    ("separation", "thinking", ("planning",)),
+    ("separation", "I am thinking of leaving", ("planning",)),
+    ("stalking", "yes", ("yes",)),
+    ("sexual", "rather not", ("rather_not",)),
+    ("child_contact", "no children", ("not_relevant",)),
+    ("mood", "fine", ("ok",)),
+    ("mood", "3", ("self_harm",)),
+    ("others_feared", "nope", ("no",)),
 ]
 
 
@@ -72,6 +82,8 @@ UNRECOGNISED_CHOICE = [
     ("safe_now", "nothing"),
     ("afraid", "yes"),  # no option means yes here: ask again rather than guess
     ("callback", "yes"),  # "yes" alone could be today or urgently
+    ("separation", "yes"),  # separated, or thinking of leaving: ask again rather than guess
+    ("mood", "4"),
 ]
 
 
@@ -100,6 +112,14 @@ MULTI = [
     ("incident", "4 5 7", ("hurt", "choking", "weapon")),
     ("incident", "knife, strangled", ("choking", "weapon")),
     ("incident", "٤ ٥", ("hurt", "choking")),
+    ("contact", "4", ("live_together",)),
+    ("contact", "we live together", ("live_together",)),
+    ("contact", "texts and same house", ("remote", "live_together")),
+    ("incident", "8", ("other",)),
+    ("incident", "something else", ("other",)),
+    ("incident", "5 8", ("choking", "other")),
+    ("escalation", "2 3", ("worse", "more_often")),
+    ("money_isolation", "money and cut off", ("money", "cut_off")),
 ]
 
 
@@ -114,7 +134,9 @@ UNRECOGNISED_MULTI = [
     ("contact", "1 2"),  # "no" and "messages" contradict each other
     ("contact", "no and in person"),
     ("incident", "none of these, threats"),
-    ("contact", "2 4"),
+    ("contact", "2 5"),  # contact has four options
+    ("incident", "9"),  # incident has eight
+    ("escalation", "no and worse"),
     ("contact", "2 and banana"),
     ("contact", "and"),
     ("incident", "threats to"),

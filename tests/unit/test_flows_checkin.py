@@ -71,20 +71,25 @@ def completed(steps: Iterable[Step]) -> CheckinCompleted:
     return done
 
 
-ALL_CLEAR = ["yes", "yes", "no", "no", "no", "no", "skip"]
+# The core five, then the two rotating questions a first check-in asks (separation, stalking:
+# the first two in the file when none has been asked yet), then callback and anything_else.
+ALL_CLEAR = ["yes", "yes", "no", "no", "no", "no", "no", "no", "skip"]
+FIRST_ROTATION = ("separation", "stalking")
 
 
 # ---- walking the questions ----
 
 
 def test_full_check_in_by_numbers_records_every_answer_and_thanks_the_survivor() -> None:
-    steps = checkin(context(), "1", "1", "1", "1", "1", "1", "SKIP")
+    steps = checkin(context(), *["1"] * 8, "SKIP")
     assert answers(steps) == [
         Answer("safe_to_talk", ("yes",)),
         Answer("safe_now", ("yes",)),
         Answer("afraid", ("no",)),
         Answer("contact", ("none",)),
         Answer("incident", ("none",)),
+        Answer("separation", ("no",)),
+        Answer("stalking", ("no",)),
         Answer("callback", ("no",)),
         Answer("anything_else", text=None),
     ]
@@ -94,6 +99,8 @@ def test_full_check_in_by_numbers_records_every_answer_and_thanks_the_survivor()
         ASK["afraid"],
         ASK["contact"],
         ASK["incident"],
+        ASK["separation"],
+        ASK["stalking"],
         ASK["callback"],
         ASK["anything_else"],
         R.CHECKIN_DONE,
@@ -111,13 +118,26 @@ def test_full_check_in_by_numbers_records_every_answer_and_thanks_the_survivor()
 
 
 def test_full_check_in_by_words_records_options_signals_and_free_text() -> None:
-    steps = checkin(context(), "yes", "not sure", "a lot", "messages and in person", "2 3", "no", "He came round")
+    steps = checkin(
+        context(),
+        "yes",
+        "not sure",
+        "a lot",
+        "messages and in person",
+        "2 3",
+        "thinking",
+        "no",
+        "no",
+        "He came round",
+    )
     assert answers(steps) == [
         Answer("safe_to_talk", ("yes",)),
         Answer("safe_now", ("not_sure",), ("unsure_safe_now",)),
         Answer("afraid", ("lot",), ("fear_a_lot",)),
         Answer("contact", ("remote", "in_person"), ("contact_remote", "contact_in_person")),
         Answer("incident", ("threats", "threats_to_kill"), ("threats", "threats_to_kill")),
+        Answer("separation", ("planning",), ("separation_planned",)),
+        Answer("stalking", ("no",)),
         Answer("callback", ("no",)),
         Answer("anything_else", text="He came round"),
     ]
@@ -125,7 +145,9 @@ def test_full_check_in_by_words_records_options_signals_and_free_text() -> None:
     done = completed(steps)
     assert done.assessment.level is Level.URGENT
     assert done.assessment.urgent_signals == ("threats_to_kill",)
+    assert "separation_planned" in done.assessment.signals
     assert alerts(steps) == [AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED)]
+    assert alerts(steps)[0].facts == ("threats_to_kill",)  # what happened, as a code: never her words
     assert keys(steps)[-1] == R.CHECKIN_DONE
 
 
@@ -191,20 +213,13 @@ NO_CONTACT_ORDER = History(IntakeLevel.STANDARD, True, recent_levels=(Level.STAN
 FEAR_CLIMBING = History(IntakeLevel.MEDIUM, False, recent_levels=(Level.RAISED,) * 3, recent_fear=(0, 1))
 
 RISK_TABLE = [
-    # (name, history, replies to the 7 questions, level, change, alerts)
+    # (name, history, replies to the 9 questions asked, level, change, alerts)
+    # ("Not safe right now" ends the check-in at once: see test_not_safe_right_now_is_urgent_on_its_own.)
     ("all clear", RISING, ALL_CLEAR, Level.STANDARD, Change.SAME, []),
     (
         "choking is urgent on its own",
         RISING,
-        ["yes", "yes", "no", "no", "choked", "no", "skip"],
-        Level.URGENT,
-        Change.RAISED,
-        [AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED)],
-    ),
-    (
-        "not safe right now is urgent on its own",
-        HIGH_SO_FAR,
-        ["yes", "no", "no", "no", "no", "no", "skip"],
+        ["yes", "yes", "no", "no", "choked", "no", "no", "no", "skip"],
         Level.URGENT,
         Change.RAISED,
         [AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED)],
@@ -212,7 +227,7 @@ RISK_TABLE = [
     (
         "a weapon is urgent on its own",
         RISING,
-        ["yes", "yes", "no", "no", "knife", "no", "skip"],
+        ["yes", "yes", "no", "no", "knife", "no", "no", "no", "skip"],
         Level.URGENT,
         Change.RAISED,
         [AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED)],
@@ -220,7 +235,7 @@ RISK_TABLE = [
     (
         "fear a lot and threats score high",
         RISING,
-        ["yes", "yes", "a lot", "no", "threats", "no", "skip"],
+        ["yes", "yes", "a lot", "no", "threats", "no", "no", "no", "skip"],
         Level.HIGH,
         Change.RAISED,
         [AlertRaised(Severity.HIGH, AlertReason.RISK_RAISED)],
@@ -228,7 +243,7 @@ RISK_TABLE = [
     (
         "a little fear and messages score raised",
         RISING,
-        ["yes", "yes", "a little", "calls", "no", "no", "skip"],
+        ["yes", "yes", "a little", "calls", "no", "no", "no", "no", "skip"],
         Level.RAISED,
         Change.RAISED,
         [AlertRaised(Severity.RAISED, AlertReason.RISK_RAISED)],
@@ -236,7 +251,7 @@ RISK_TABLE = [
     (
         "high again at a high baseline is the same: no alert",
         HIGH_SO_FAR,
-        ["yes", "yes", "a lot", "no", "threats", "no", "skip"],
+        ["yes", "yes", "a lot", "no", "threats", "no", "no", "no", "skip"],
         Level.HIGH,
         Change.SAME,
         [],
@@ -245,7 +260,7 @@ RISK_TABLE = [
     (
         "contact in person is raised without a no-contact order",
         RISING,
-        ["yes", "yes", "no", "in person", "no", "no", "skip"],
+        ["yes", "yes", "no", "in person", "no", "no", "no", "no", "skip"],
         Level.RAISED,
         Change.RAISED,
         [AlertRaised(Severity.RAISED, AlertReason.RISK_RAISED)],
@@ -253,7 +268,7 @@ RISK_TABLE = [
     (
         "contact in person is urgent with a no-contact order",
         NO_CONTACT_ORDER,
-        ["yes", "yes", "no", "came round", "no", "no", "skip"],
+        ["yes", "yes", "no", "came round", "no", "no", "no", "no", "skip"],
         Level.URGENT,
         Change.RAISED,
         [AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED)],
@@ -261,7 +276,7 @@ RISK_TABLE = [
     (
         "messages are not urgent even with a no-contact order",
         NO_CONTACT_ORDER,
-        ["yes", "yes", "no", "texts", "no", "no", "skip"],
+        ["yes", "yes", "no", "texts", "no", "no", "no", "no", "skip"],
         Level.STANDARD,
         Change.SAME,
         [],
@@ -269,7 +284,7 @@ RISK_TABLE = [
     (
         "urgent call back",
         RISING,
-        ["yes", "yes", "no", "no", "no", "3", "skip"],
+        ["yes", "yes", "no", "no", "no", "no", "no", "3", "skip"],
         Level.URGENT,
         Change.RAISED,
         [AlertRaised(Severity.URGENT, AlertReason.CALLBACK_URGENT)],
@@ -277,15 +292,39 @@ RISK_TABLE = [
     (
         "call back today",
         RISING,
-        ["yes", "yes", "no", "no", "no", "Yes, today", "skip"],
+        ["yes", "yes", "no", "no", "no", "no", "no", "Yes, today", "skip"],
         Level.STANDARD,
         Change.SAME,
         [AlertRaised(Severity.RAISED, AlertReason.CALLBACK_TODAY)],
     ),
     (
+        "stalking (asked in turn) and messages score high",
+        RISING,
+        ["yes", "yes", "no", "calls", "no", "no", "yes", "no", "skip"],
+        Level.HIGH,
+        Change.RAISED,
+        [AlertRaised(Severity.HIGH, AlertReason.RISK_RAISED)],
+    ),
+    (
+        "something else happened scores raised",
+        RISING,
+        ["yes", "yes", "no", "no", "8", "no", "no", "no", "skip"],
+        Level.RAISED,
+        Change.RAISED,
+        [AlertRaised(Severity.RAISED, AlertReason.RISK_RAISED)],
+    ),
+    (
+        "living together is recorded but scores nothing on its own",
+        RISING,
+        ["yes", "yes", "no", "we live together", "no", "no", "no", "no", "skip"],
+        Level.STANDARD,
+        Change.SAME,
+        [],
+    ),
+    (
         "fear rising over three check-ins",
         FEAR_CLIMBING,
-        ["yes", "yes", "a lot", "no", "no", "no", "skip"],
+        ["yes", "yes", "a lot", "no", "no", "no", "no", "no", "skip"],
         Level.RAISED,
         Change.SAME,
         [AlertRaised(Severity.RAISED, AlertReason.FEAR_RISING)],
@@ -293,7 +332,7 @@ RISK_TABLE = [
     (
         "fear steady is not rising",
         FEAR_CLIMBING,
-        ["yes", "yes", "a little", "no", "no", "no", "skip"],
+        ["yes", "yes", "a little", "no", "no", "no", "no", "no", "skip"],
         Level.STANDARD,
         Change.IMPROVED,
         [],
@@ -319,9 +358,22 @@ def test_check_in_ends_with_its_level_and_alerts_only_when_it_rises(
     assert keys(steps)[-1] == R.CHECKIN_DONE
 
 
+def test_not_safe_right_now_is_urgent_on_its_own() -> None:
+    # Even at a high baseline: "No" to "are you safe right now?" is urgent, and ends the check-in.
+    steps = checkin(context(history=HIGH_SO_FAR), "yes", "no")
+    done = completed(steps)
+    assert not done.complete  # she stopped after two answers
+    assert done.assessment.level is Level.URGENT
+    assert done.assessment.urgent_signals == ("not_safe_now",)
+    assert done.change.change is Change.RAISED
+    assert alerts(steps) == [AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED)]
+    assert alerts(steps)[0].facts == ("not_safe_now",)
+    assert steps[-1].state == IDLE
+
+
 @pytest.mark.parametrize(("text", "urgency"), [("3", "urgent"), ("urgently", "urgent"), ("2", "today")])
 def test_call_back_request_is_reported_when_it_is_answered(text: str, urgency: str) -> None:
-    steps = checkin(context(), *ALL_CLEAR[:5], text)
+    steps = checkin(context(), *ALL_CLEAR[:7], text)
     # An urgent call-back alerts at once: the survivor may never finish the check-in.
     urgent_alert = (AlertRaised(Severity.URGENT, AlertReason.CALLBACK_URGENT),) if urgency == "urgent" else ()
     assert steps[-1].events == (CallbackRequested(urgency), *urgent_alert)
@@ -526,7 +578,7 @@ def test_codeword_at_the_pin_prompt_alerts_and_counts_as_a_wrong_pin() -> None:
 
 def test_codeword_and_duress_pin_in_one_check_in_alert_once_each() -> None:
     ctx = context(pin=PIN, duress_pin=DURESS_PIN)
-    steps = checkin(ctx, "yes", DURESS_PIN, "yes", "blue kettle", "no", "no", "no", "no", "skip")
+    steps = checkin(ctx, "yes", DURESS_PIN, "yes", "blue kettle", "no", "no", "no", "no", "no", "no", "skip")
     assert alerts(steps) == [
         AlertRaised(Severity.URGENT, AlertReason.DURESS_PIN),
         AlertRaised(Severity.URGENT, AlertReason.CODEWORD),
@@ -548,7 +600,7 @@ def test_check_in_state_is_in_the_check_in_flow_until_it_ends() -> None:
     [
         (["yes", "no"], AlertReason.RISK_RAISED),  # not safe right now
         (["yes", "yes", "no", "no", "choking"], AlertReason.RISK_RAISED),
-        (["yes", "yes", "no", "no", "no", "urgently"], AlertReason.CALLBACK_URGENT),
+        (["yes", "yes", "no", "no", "no", "no", "no", "urgently"], AlertReason.CALLBACK_URGENT),
     ],
 )
 def test_an_urgent_answer_alerts_at_once_and_only_once(answers_given: list[str], reason: AlertReason) -> None:
@@ -558,9 +610,22 @@ def test_an_urgent_answer_alerts_at_once_and_only_once(answers_given: list[str],
     assert alerts(rest).count(AlertRaised(Severity.URGENT, reason)) == 1
 
 
-def test_no_nudge_is_sent_after_not_safe_right_now() -> None:
-    steps = checkin(context(), "yes", "no", Timeout())
+def _not_safe_goes_on() -> QuestionSet:
+    """The default set as a service might edit it: "No" to safe_now records not_safe_now but goes on."""
+    safe_now = QS.question("safe_now")
+    options = tuple(replace(o, action=OptionAction.NONE) for o in safe_now.options)
+    edited = replace(safe_now, options=options)
+    return replace(QS, questions=tuple(edited if q.id == "safe_now" else q for q in QS.questions))
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["default set (ends)", "edited set (goes on)"])
+def test_no_nudge_is_sent_after_not_safe_right_now(edited: bool) -> None:
+    ctx = context(questionset=_not_safe_goes_on()) if edited else context()
+    steps = checkin(ctx, "yes", "no", Timeout())
+    assert AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED) in steps[2].events
+    assert (steps[2].state.step == "afraid") is edited
     assert steps[-1].replies == ()
+    assert steps[-1].state == steps[-2].state
 
 
 def test_not_now_after_some_answers_keeps_them_and_assesses() -> None:
@@ -579,7 +644,7 @@ def test_not_now_after_some_answers_keeps_them_and_assesses() -> None:
 
 def test_a_question_set_changed_under_an_open_check_in_closes_it_with_what_was_answered() -> None:
     ctx = context()
-    steps = checkin(ctx, "yes", "no")
+    steps = checkin(ctx, "yes", "yes", "no", "no", "choked")
     stale = replace(steps[-1].state, step="a_question_that_no_longer_exists")
     step = handle(stale, Message("1"), ctx)
     (done,) = [e for e in step.events if isinstance(e, CheckinCompleted)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -228,14 +229,16 @@ def test_exit_word_inside_a_longer_message_is_not_a_quick_exit(text: str) -> Non
 
 
 def test_quick_exit_after_an_urgent_answer_still_alerts_the_practitioner() -> None:
-    # "No, I'm not safe" and then the exit word: the most dangerous moment to lose an answer.
+    # "Choking" and then the exit word: the most dangerous moment to lose an answer.
     # Pause and withdrawal assess what was answered; the quick exit must too (silently).
     ctx = context()
-    before = after(ctx, StartCheckin(), "yes")
-    answered = handle(before, Message("no"), ctx)
+    before = after(ctx, StartCheckin(), "yes", "yes", "no", "no")
+    assert before.step == "incident"
+    answered = handle(before, Message("5"), ctx)  # choking or strangling
     assert AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED) in answered.events  # at once, not at the end
     state = answered.state
-    assert state.signals == ("not_safe_now",)
+    assert state.signals == ("choking",)
+    assert state.flow is Flow.CHECKIN  # the check-in goes on: she may still leave at any moment
     step = handle(state, Message(EXIT_WORD), ctx)
     assert step.replies == ()
     assert step.state == IDLE
@@ -294,16 +297,30 @@ def test_text_without_the_codeword_raises_no_alert(text: str) -> None:
 
 
 def test_codeword_inside_an_answer_mid_check_in_alerts_and_the_answer_still_counts() -> None:
-    # "2 blue kettle": the codeword alerts silently, and option 2 ("No": not safe right now) is
-    # recorded as the answer, which is itself urgent: the check-in moves on as if nothing happened.
+    # "5 blue kettle": the codeword alerts silently, and option 5 (choking) is recorded as the
+    # answer, which is itself urgent: the check-in moves on as if nothing happened.
+    ctx = context()
+    state = after(ctx, StartCheckin(), "yes", "yes", "no", "no")
+    step = handle(state, Message("5 blue kettle"), ctx)
+    assert list(step.events[:2]) == CODEWORD_ALERT
+    assert AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED) in step.events
+    assert keys(step) == [ASK["separation"]]
+    assert [a.options for a in step.answers] == [("choking",)]
+    assert "codeword" in step.state.alerted
+
+
+def test_codeword_with_not_safe_right_now_alerts_and_ends_the_check_in_quietly() -> None:
+    # "2 blue kettle": the codeword alerts, and option 2 ("No": not safe right now) ends the check-in
+    # with one neutral line, as it would without the codeword.
     ctx = context()
     state = after(ctx, StartCheckin(), "yes")
     step = handle(state, Message("2 blue kettle"), ctx)
     assert list(step.events[:2]) == CODEWORD_ALERT
     assert AlertRaised(Severity.URGENT, AlertReason.RISK_RAISED) in step.events
-    assert keys(step) == [ASK["afraid"]]
+    assert step.replies == (Reply(R.COVER_LINE),)
     assert [a.options for a in step.answers] == [("no",)]
-    assert "codeword" in step.state.alerted
+    assert step.state == IDLE
+    assert step.sensitive
 
 
 def test_codeword_with_no_readable_answer_around_it_gets_the_ordinary_reask() -> None:
@@ -317,7 +334,7 @@ def test_codeword_with_no_readable_answer_around_it_gets_the_ordinary_reask() ->
 
 def test_codeword_in_a_free_text_answer_alerts_and_the_answer_is_recorded() -> None:
     ctx = context()
-    state = after(ctx, StartCheckin(), "yes", "yes", "no", "no", "no", "no")
+    state = after(ctx, StartCheckin(), "yes", "yes", "no", "no", "no", "no", "no", "no")
     assert state.step == "anything_else"
     step = handle(state, Message("Please ring, blue kettle"), ctx)
     assert step.events[:2] == tuple(CODEWORD_ALERT)
@@ -327,7 +344,7 @@ def test_codeword_in_a_free_text_answer_alerts_and_the_answer_is_recorded() -> N
 
 def test_codeword_mid_check_in_alerts_once_even_when_the_check_in_ends_urgent() -> None:
     ctx = context()
-    steps = run(ctx, StartCheckin(), "yes", "yes blue kettle", "yes", "no", "no", "no", "no", "skip")
+    steps = run(ctx, StartCheckin(), "yes", "yes blue kettle", "yes", "no", "no", "no", "no", "no", "no", "skip")
     alerts = [e for e in events_of(steps) if isinstance(e, AlertRaised)]
     assert alerts == [AlertRaised(Severity.URGENT, AlertReason.CODEWORD)]
     (completed,) = [e for e in events_of(steps) if isinstance(e, CheckinCompleted)]
@@ -354,14 +371,26 @@ def test_codeword_at_the_end_of_a_telegram_length_message_still_alerts() -> None
 # ---- standing commands ----
 
 
+SERVICE_LINE = "Text or ring Jo on 07700 900123, weekdays 9 to 5."
+
+
 @pytest.mark.parametrize("status", [CaseStatus.ACTIVE, CaseStatus.PAUSED])
 @pytest.mark.parametrize("text", ["HELP", "help", "Help?"])
-def test_help_lists_options_and_the_emergency_numbers(status: CaseStatus, text: str) -> None:
-    step = handle(IDLE, Message(text), context(status))
-    assert step.replies == (Reply(R.HELP),)
+@pytest.mark.parametrize("help_line", [None, SERVICE_LINE])
+def test_help_lists_the_commands_and_the_services_help_line_and_never_names_999(
+    status: CaseStatus, text: str, help_line: str | None
+) -> None:
+    # 999, 55 and her exit word are on the card she was given in person, never in the thread.
+    step = handle(IDLE, Message(text), context(status, help_line=help_line))
+    service_line = (Reply(R.AS_WRITTEN, {"line": help_line}),) if help_line else ()
+    assert step.replies == (Reply(R.HELP), *service_line)
     assert step.events == ()
-    assert "999" in R.HELP
-    assert "55" in R.HELP
+    for command in ("PAUSE", "RESUME", "LANGUAGE", "WITHDRAW"):
+        assert command in R.HELP
+    for never in ("999", "55", "exit word"):
+        assert never not in R.HELP
+    if help_line:
+        assert step.replies[1].key.format(**step.replies[1].params) == help_line  # sent as the service wrote it
 
 
 def test_help_mid_check_in_keeps_the_check_in_where_it_was_and_asks_the_question_again() -> None:
@@ -369,6 +398,15 @@ def test_help_mid_check_in_keeps_the_check_in_where_it_was_and_asks_the_question
     state = after(ctx, StartCheckin(), "yes")
     step = handle(state, Message("help"), ctx)
     assert [r.key for r in step.replies] == [R.HELP, ctx.questionset.question(state.step or "").text]
+    assert step.state == state
+
+
+def test_help_mid_check_in_puts_the_services_line_before_the_question_again() -> None:
+    ctx = context(help_line=SERVICE_LINE)
+    state = after(ctx, StartCheckin(), "yes", "yes")
+    step = handle(state, Message("help"), ctx)
+    assert [r.key for r in step.replies] == [R.HELP, R.AS_WRITTEN, ASK["afraid"]]
+    assert step.replies[1].params == {"line": SERVICE_LINE}
     assert step.state == state
 
 
@@ -435,7 +473,7 @@ def test_withdraw_or_stop_withdraws_consent_and_tells_the_idva(text: str, status
 
 def test_withdraw_mid_check_in_assesses_what_was_answered_first() -> None:
     ctx = context()
-    state = after(ctx, StartCheckin(), "yes", "no")  # not safe right now: alerted at once
+    state = after(ctx, StartCheckin(), "yes", "yes", "no", "no", "choked")  # urgent: alerted at once
     assert "risk_raised" in state.alerted
     step = handle(state, Message("STOP"), ctx)
     completed = step.events[0]
@@ -501,7 +539,7 @@ def _situation(where: str) -> tuple[ConversationState, Context]:
         "idle": [],
         "choice": [StartCheckin(), "yes"],
         "multi": [StartCheckin(), "yes", "yes", "no"],
-        "text": [StartCheckin(), "yes", "yes", "no", "no", "no", "no"],
+        "text": [StartCheckin(), "yes", "yes", "no", "no", "no", "no", "no", "no"],
         "pin": [StartCheckin(), "yes"],
     }
     return (after(ctx, *prefix[where]) if prefix[where] else IDLE), ctx
@@ -522,20 +560,37 @@ def test_huge_or_strange_input_never_raises_and_gets_a_sensible_reply(text: str,
 # ---- every reply is discreet ----
 
 
+def _every_rotating_question(ctx: Context) -> list[Step]:
+    """Check-ins one after another, each told which questions the ones before asked, until every
+    rotating question has been asked once."""
+    steps: list[Step] = []
+    recent: tuple[frozenset[str], ...] = ()
+    for _ in range(QS.rotation.within if QS.rotation else 1):
+        done = run(replace(ctx, recent_questions=recent), StartCheckin(), *["1"] * 8, "skip")
+        recent += (frozenset(a.question for s in done for a in s.answers),)
+        steps += done
+    return steps
+
+
 def _every_path() -> list[Step]:
     """Drive the engine down every path that has its own reply."""
-    onb = context(CaseStatus.ONBOARDING, exit_word=None, codeword=None)
+    # Set-up asks for her secrets only where the thread deletes itself (Telegram with auto-delete).
+    onb = context(CaseStatus.ONBOARDING, exit_word=None, codeword=None, secrets_on_channel=True)
     steps = run(pending(), "wrong", ACTIVATION_CODE)
     script = ["purple", "yes", "1 3", "pause", "pasta", "1", "blue kettle", "yes", "12", PIN, DURESS_PIN]
     steps += run(onb, *script, state=steps[-1].state)
     steps += run(onb, "no", state=ConversationState().at(Flow.ONBOARDING, "consent"))
     steps += run(onb, "skip", state=ConversationState().at(Flow.ONBOARDING, "pin"))
-    active = context(pin=PIN, duress_pin=DURESS_PIN, cover_line=True)
+    in_person = context(CaseStatus.ONBOARDING, exit_word=None, codeword=None)
+    steps += run(in_person, "yes", "1 3", "yes", state=ConversationState().at(Flow.ONBOARDING, "consent"))
+    active = context(pin=PIN, duress_pin=DURESS_PIN, cover_line=True, help_line="Ring Jo on 07700 900123.")
     steps += run(active, "hi", "help", "pause", "resume", "withdraw", "pasta")
     steps += run(context(CaseStatus.PAUSED), "hi")
     steps += run(active, StartCheckin(), "not now")
     steps += run(active, StartCheckin(), "yes", Timeout(), "0000", "0001")
-    steps += run(active, StartCheckin(), "yes", PIN, "purple", "yes", Timeout(), "no", "no", "no", "no", "fine")
+    steps += run(active, StartCheckin(), "yes", PIN, "purple", "yes", Timeout(), *["no"] * 6, "fine")
+    steps += run(active, StartCheckin(), "yes", PIN, "no")  # not safe right now: the neutral line
+    steps += _every_rotating_question(context())
     steps += run(active, "pause 12 hours")
     many = ("en_GB", "cy", "ur")
     steps.append(onboarding.begin(context(CaseStatus.ONBOARDING, languages=many)))
@@ -567,6 +622,6 @@ def test_every_reply_the_engine_sends_passes_the_over_the_shoulder_test() -> Non
 
 def test_a_step_is_a_plain_value_that_survives_being_stored() -> None:
     ctx = context(pin=PIN)
-    for step in run(ctx, StartCheckin(), "yes", PIN, "no", "a lot"):
+    for step in run(ctx, StartCheckin(), "yes", PIN, "yes", "a lot", "no", "5", "no"):
         assert ConversationState.from_json(step.state.to_json()) == step.state
     assert ConversationState.from_json(None) == IDLE

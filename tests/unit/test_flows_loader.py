@@ -67,16 +67,28 @@ def test_the_minimal_fixture_is_valid() -> None:
 
 def test_the_default_question_set_loads_with_every_question_reachable() -> None:
     qs = load_default()
-    assert (qs.id, qs.start) == ("standard", "safe_to_talk")
+    assert (qs.id, qs.version, qs.start) == ("standard", 2, "safe_to_talk")
     assert [q.id for q in qs.questions] == [
         "safe_to_talk",
         "safe_now",
         "afraid",
         "contact",
         "incident",
+        "separation",
+        "stalking",
+        "escalation",
+        "controlling",
+        "sexual",
+        "child_contact",
+        "pregnancy",
+        "mood",
+        "money_isolation",
+        "others_feared",
         "callback",
         "anything_else",
     ]
+    assert [q.id for q in qs.rotating] == [q.id for q in qs.questions[5:15]]
+    assert qs.rotation is not None and (qs.rotation.after, qs.rotation.within) == ("incident", 5)
     assert qs.question("anything_else").kind is QuestionKind.TEXT
     assert qs.question("anything_else").next == END
 
@@ -86,10 +98,19 @@ def test_the_default_set_defers_when_it_is_not_a_good_time() -> None:
     assert (option.key, option.label, option.action) == ("no", "Not now", OptionAction.DEFER)
 
 
+def test_the_default_set_ends_when_she_is_not_safe_right_now() -> None:
+    option = load_default().question("safe_now").options[1]
+    assert (option.key, option.label, option.action) == ("no", "No", OptionAction.END)
+    assert option.signals == ("not_safe_now",)
+    others = [o for q in load_default().questions for o in q.options if o.action is OptionAction.END]
+    assert others == [option]
+
+
 def test_the_default_set_records_only_known_signals() -> None:
     recorded = {s for q in load_default().questions for o in q.options for s in o.signals}
     assert all(signals.is_known(name) for name in recorded)
     assert {"not_safe_now", "choking", "threats_to_kill", "weapons", "callback_urgent"} <= recorded
+    assert {"lives_with_them", "other_incident", "stalking", "self_harm_thoughts", "sexual_abuse"} <= recorded
 
 
 def test_the_default_set_keeps_every_first_line_discreet() -> None:
