@@ -40,8 +40,8 @@ def default_messages(catalogs: Catalogs, language: str) -> Iterator[tuple[str, s
         yield question.id, _ask(catalogs, question, language)
     asked = {q.text for q in questions} | {o.label for q in questions for o in q.options}
     for name, value in vars(R).items():
-        if name.startswith("_") or not name.isupper() or value in asked:
-            continue
+        if name.startswith("_") or not name.isupper() or value in asked or value == R.AS_WRITTEN:
+            continue  # AS_WRITTEN carries the service's own line, not a default message
         if isinstance(value, str):
             reply = Reply(value, {k: v for k, v in SAMPLE.items() if "{" + k + "}" in value})
         elif isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value):

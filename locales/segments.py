@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.channels.segments import segments
 from bot.i18n import Catalogs, to_message
 from flows import replies as R
+from flows import rotation
 from flows.loader import load_default
 from flows.model import Reply
 from safety.lexicon import AUTONYMS
@@ -38,17 +39,27 @@ def segment_rows(catalogs: Catalogs | None = None) -> list[tuple[str, list[tuple
     return rows
 
 
+def longest_checkin(names: list[str], counts: list[int]) -> int:
+    """The segments of the dearest check-in: every message but the rotating questions, plus the
+    `per_checkin` dearest of those (a check-in asks only a few of them)."""
+    qs = load_default()
+    rotating = {q.id for q in qs.rotating}
+    core = sum(c for n, c in zip(names, counts, strict=True) if n not in rotating)
+    turn = sorted((c for n, c in zip(names, counts, strict=True) if n in rotating), reverse=True)
+    return core + sum(turn[: rotation.per_checkin(qs)])
+
+
 def segment_table(catalogs: Catalogs | None = None) -> str:
     """A Markdown table: language x default check-in message -> encoding and segments."""
     names = [name for name, _ in checkin_messages()]
     lines = [
-        "| language | encoding | " + " | ".join(f"`{n}`" for n in names) + " | whole check-in |",
+        "| language | encoding | " + " | ".join(f"`{n}`" for n in names) + " | dearest check-in |",
         "|---|---|" + "---|" * len(names) + "---|",
     ]
     for language, cells in segment_rows(catalogs):
         encodings = sorted({encoding for encoding, _, _ in cells})
         parts = [f"{count} ({chars})" for _, count, chars in cells]
-        total = sum(count for _, count, _ in cells)
+        total = longest_checkin(names, [count for _, count, _ in cells])
         lines.append(
             f"| {language} {AUTONYMS[language]} | {'/'.join(encodings)} | " + " | ".join(parts) + f" | {total} |"
         )

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.case_state import CLOSE_REASONS, PAUSE_REASONS, RESUME_REASONS
-from bot.web import access, forms
+from bot.web import access, forms, mode_choice
 from bot.web.access import Access
 from bot.web.alerts import OUTCOME_NAMES
 from bot.web.charts import chart_description, risk_chart, signal_words
@@ -38,6 +38,7 @@ NOTICES = {
     "resumed": "Check-ins have resumed.",
     "closed": "The case is closed.",
     "reassigned": "The case has a new IDVA.",
+    "mode": "How her check-ins read is saved: the next check-in reads that way.",
 }
 
 
@@ -147,6 +148,7 @@ async def render_case(
         "notice": notice,
         "errors": errors or {},
         "note_text": "",
+        **mode_choice.case_context(app, service, case),
     }
     return render("case.html", request, context, status=status)
 

@@ -485,11 +485,3 @@ def test_the_cover_scripts_reach_the_alerts_they_are_meant_to() -> None:
     assert told(ended) == [(Severity.URGENT, AlertReason.RISK_RAISED, None, ("not_safe_now",))]
 
 
-def test_a_long_absence_does_not_push_never_asked_questions_behind_ones_just_asked() -> None:
-    # The shell reads only her last within * HISTORY_FACTOR check-ins, missed ones included
-    # (bot/survivor_step.py, storage.checkins.recent_questions). She answers once, misses a fortnight
-    # of daily check-ins, then answers every day: each rotating question must still come within five.
-    present = [True] + [False] * 14 + [True] * 6
-    asked = rotate(present, window=WITHIN * rotation.HISTORY_FACTOR)
-    waits = longest_wait(asked)
-    assert max(waits.values()) <= WITHIN, (waits, asked)

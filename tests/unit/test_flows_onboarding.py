@@ -1,4 +1,9 @@
-"""Onboarding asks for consent, safe times, an exit word, a codeword and optional PINs, and never keeps a secret."""
+"""Onboarding asks for consent and safe times, and never keeps a secret.
+
+Her exit word, codeword and PINs are set in person. Only where the thread deletes itself (Telegram with
+auto-delete on: `secrets_on_channel`) does set-up ask for them over the channel; most tests of those
+steps run with it set, and the tests at the end check that without it they are never asked.
+"""
 
 from __future__ import annotations
 
@@ -40,10 +45,13 @@ def context(
     *,
     sms: bool = False,
     in_person: bool = False,
+    on_channel: bool = True,
 ) -> Context:
+    """`on_channel`: set-up may ask for her secrets (Telegram with auto-delete on), as most tests here need."""
     return Context(
         carrier_opt_out=sms,
         secrets_in_person=in_person,
+        secrets_on_channel=on_channel,
         now=NOW,
         status=status,
         questionset=load_default(),
@@ -69,15 +77,17 @@ def chosen(secrets: SurvivorSecrets, events: tuple[Event, ...]) -> SurvivorSecre
     return secrets
 
 
-def onboard(*texts: str, in_person: SurvivorSecrets | None = None) -> list[Step]:
+def onboard(*texts: str, in_person: SurvivorSecrets | None = None, on_channel: bool = True) -> list[Step]:
     """Send the activation code and then each text, with the case's status and secrets kept as the shell would.
 
-    `in_person`: the secrets she already chose on the IDVA's device.
+    `in_person`: the secrets she already chose on the IDVA's device. `on_channel`: her thread deletes
+    itself, so set-up may ask for her secrets.
     """
     steps: list[Step] = []
     state, status, secrets = IDLE, CaseStatus.PENDING, in_person or SurvivorSecrets()
     for text in texts:
-        step = handle(state, Message(text), context(status, secrets, in_person=in_person is not None))
+        ctx = context(status, secrets, in_person=in_person is not None, on_channel=on_channel)
+        step = handle(state, Message(text), ctx)
         steps.append(step)
         state, secrets = step.state, chosen(secrets, step.events)
         if any(isinstance(e, Activated) for e in step.events):
@@ -264,8 +274,9 @@ def test_onboarding_end_to_end(script: list[tuple[str, list[str], list[Event]]])
         assert keys(step) == replies, text
         assert list(step.events) == events, text
     assert steps[-1].state == IDLE
-    assert "999" in R.ONBOARDED
-    assert "55" in R.ONBOARDED
+    # 999 and 55 are on the card she was given in person: the thread never names them.
+    assert "999" not in R.ONBOARDED
+    assert "55" not in R.ONBOARDED
 
 
 SECRETS = ["k7qh", "3xpm", "pasta", "blue kettle", "2468", "1357", "red balloon", "tulip"]
@@ -358,7 +369,7 @@ def test_quick_exit_during_set_up_stops_it_and_set_up_starts_again_when_she_next
     # A survivor may well try the word she just chose. The quick exit must work (silently) and stop
     # set-up: the next message from the phone may be someone else's, and must not become her codeword.
     # The shell pauses the case; after the pause set-up starts again from the top when she writes, so
-    # the codeword, the missed-check-in consent, the PIN and the 999 statement are still reached.
+    # the codeword, the missed-check-in consent and the PIN are still reached.
     steps = onboard(ACTIVATION_CODE, "yes", "1 3", "Pasta", "pasta")
     exit_step = steps[-1]
     assert list(exit_step.events) == [QuickExitUsed(timedelta(days=1))]
@@ -401,3 +412,62 @@ def test_secrets_chosen_in_person_still_work_during_set_up() -> None:
     # The exit word she chose in person ends the chat even before set-up is done.
     steps = onboard(ACTIVATION_CODE, "YES", "Pasta", in_person=IN_PERSON)
     assert steps[-1].replies == () and any(isinstance(e, QuickExitUsed) for e in steps[-1].events)
+
+
+# ---- the usual set-up: her thread stays on her phone, so no secret is asked for over it ----
+
+CHANNEL_SCRIPT = [
+    (ACTIVATION_CODE, [R.CONSENT], [Activated()]),
+    ("YES", [R.WINDOWS], [YES_CHECKINS]),
+    ("1 3", [R.MISSED_CONSENT], [SafeWindowsChosen((MORNING, EVENING))]),
+    ("no", [R.ONBOARDED], [ConsentRecorded("missed_alerts", False, CONSENT_TEXT_VERSION), OnboardingCompleted()]),
+]
+
+
+@pytest.mark.parametrize("sms", [True, False], ids=["sms", "telegram-without-auto-delete"])
+def test_without_secrets_on_channel_set_up_is_consent_windows_missed_consent_and_done(sms: bool) -> None:
+    state, status = IDLE, CaseStatus.PENDING
+    for text, replies, events in CHANNEL_SCRIPT:
+        step = handle(state, Message(text), context(status, sms=sms, on_channel=False))
+        assert keys(step) == replies, text
+        assert list(step.events) == events, text
+        assert not SECRET_QUESTIONS & set(keys(step)), text
+        assert not any(isinstance(e, SecretChosen) for e in step.events), text
+        state, status = step.state, CaseStatus.ONBOARDING
+    assert state == IDLE
+    assert not step.sensitive  # her yes/no to missed check-ins holds no secret
+
+
+@pytest.mark.parametrize(
+    ("step", "text", "events", "next_step"),
+    [
+        ("windows", "1 3", [SafeWindowsChosen((MORNING, EVENING))], "missed_consent"),
+        ("windows", "10:00-12:00", [SafeWindowsChosen((SafeWindow(600, 720),))], "missed_consent"),
+        (
+            "missed_consent",
+            "yes",
+            [ConsentRecorded("missed_alerts", True, CONSENT_TEXT_VERSION), OnboardingCompleted()],
+            None,
+        ),
+        (
+            "missed_consent",
+            "2",
+            [ConsentRecorded("missed_alerts", False, CONSENT_TEXT_VERSION), OnboardingCompleted()],
+            None,
+        ),
+    ],
+)
+def test_without_secrets_on_channel_no_step_leads_to_a_secret_prompt(
+    step: str, text: str, events: list[Event], next_step: str | None
+) -> None:
+    result = handle(at(step), Message(text), context(on_channel=False))
+    assert list(result.events) == events
+    assert result.state.step == next_step
+    assert not SECRET_QUESTIONS & set(keys(result))
+    assert keys(result) == ([R.MISSED_CONSENT] if next_step else [R.ONBOARDED])
+
+
+def test_secrets_chosen_in_person_win_over_secrets_on_channel() -> None:
+    # On Telegram with auto-delete on, she may still have chosen them on the IDVA's device: never ask again.
+    steps = onboard(*(text for text, _, _ in IN_PERSON_SCRIPT), in_person=IN_PERSON, on_channel=True)
+    assert [keys(step) for step in steps] == [replies for _, replies, _ in IN_PERSON_SCRIPT]

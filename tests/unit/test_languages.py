@@ -74,21 +74,38 @@ def test_a_language_without_a_catalog_is_an_error_never_a_silent_english_fallbac
 # ---- every flow renders in every language ----
 
 
+HELP_LINE = "Harbour Outreach: 0161 496 0000, weekdays"  # a service's own help line, sent as written
+CALM = ["1"] * 7  # the calm answer to each question after the first, up to the last (free text)
+
+
 def _every_flow(language: str) -> list[Step]:
-    """A wrong activation code, onboarding with the language step, check-ins with PIN, nudges, commands."""
+    """A wrong activation code, onboarding with the language step (with and without her secrets asked over
+    the channel), check-ins with PIN through every rotating question, "not safe now", nudges, commands."""
     pend = in_language(language, CaseStatus.PENDING, exit_word=None, codeword=None, activation_code=b"x" * 32)
     steps = run(pend, "wrong")
-    onb = in_language(language, CaseStatus.ONBOARDING, exit_word=None, codeword=None)
+    # Telegram with auto-delete on: set-up asks for the exit word, codeword and PINs.
+    onb = in_language(language, CaseStatus.ONBOARDING, exit_word=None, codeword=None, secrets_on_channel=True)
     steps.append(onboarding.begin(onb))
     script = ["x", str(LANGUAGES.index(language) + 1), "1", "1 3", "pause", "pasta", "1", "blue kettle", "1"]
     steps += run(onb, *script, "12", "1234", "5678", state=steps[-1].state)
+    # The usual set-up: consent, windows, missed check-ins, done.
+    plain = in_language(language, CaseStatus.ONBOARDING, exit_word=None, codeword=None)
+    steps += run(plain, "1", "1 3", "1", state=ConversationState().at(Flow.ONBOARDING, "consent"))
     steps += run(onb, "2", state=ConversationState().at(Flow.ONBOARDING, "consent"))
-    active = in_language(language, pin="1234", cover_line=True)
+    active = in_language(language, pin="1234", cover_line=True, help_line=HELP_LINE)
     steps += run(active, "hi", "help", "pause", "pause 5 hours", "resume", "language", "hi", "language", "1", "pasta")
     steps += run(in_language(language, CaseStatus.PAUSED), "hi")
     steps += run(active, StartCheckin(), "2")
     steps += run(active, StartCheckin(), "1", "0000", "0001")
-    steps += run(active, StartCheckin(), "1", "1234", Timeout(), "zzz", "1", "1", "1", "1", "1", "sgip")
+    steps += run(active, StartCheckin(), "1", "1234", "2")  # not safe now: ends at once, with a neutral line
+    # Check-ins one after another, each told which questions the last ones asked, until every rotating
+    # question has been asked (the rotation asks each within `within` check-ins).
+    recent: tuple[frozenset[str], ...] = ()
+    for _ in range(QS.rotation.within if QS.rotation else 1):
+        ctx = in_language(language, pin="1234", recent_questions=recent)
+        checkin = run(ctx, StartCheckin(), "1", "1234", Timeout(), "zzz", *CALM, "sgip")
+        recent += (frozenset(a.question for step in checkin for a in step.answers),)
+        steps += checkin
     return steps
 
 
@@ -115,7 +132,9 @@ def test_every_flow_renders_in_every_language_with_a_discreet_first_line(languag
         text = render(reply, language)
         assert "{" not in text and "}" not in text, text
         assert first_line_problems(text, language) == [], (language, text)
-        if language != "en_GB":
+        if reply.key == R.AS_WRITTEN:  # the service's own line, sent as the service wrote it
+            assert text == HELP_LINE
+        elif language != "en_GB":
             assert text != render(reply, "en_GB"), f"not translated into {language}: {reply.key!r}"
 
 
@@ -284,11 +303,27 @@ def test_nothing_to_add_in_any_language_records_no_text(word: str) -> None:
 
 def test_a_welsh_check_in_reads_welsh_answers_and_asks_in_welsh() -> None:
     ctx = in_language("cy")
-    steps = run(ctx, StartCheckin(), "ie", "na", "ychydig", "Negeseuon neu alwadau", "dim un o'r rhain", "na", "sgip")
+    # safe_to_talk, safe_now, afraid, contact, incident, the two rotating ones (separation, stalking), callback
+    typed = ["ie", "ie", "ychydig", "Negeseuon neu alwadau", "dim un o'r rhain", "na", "na", "na", "sgip"]
+    steps = run(ctx, StartCheckin(), *typed)
     answers = [a for step in steps for a in step.answers]
-    assert [a.options for a in answers[:-1]] == [("yes",), ("no",), ("little",), ("remote",), ("none",), ("no",)]
+    assert [a.question for a in answers] == [
+        "safe_to_talk", "safe_now", "afraid", "contact", "incident", "separation", "stalking", "callback",
+        "anything_else",
+    ]
+    assert [a.options for a in answers[:-1]] == [
+        ("yes",), ("yes",), ("little",), ("remote",), ("none",), ("no",), ("no",), ("no",),
+    ]
     assert answers[-1].text is None
     assert render(steps[-1].replies[-1], "cy") == "Diolch, dyna'r cyfan. Cymerwch ofal."
+
+
+def test_a_welsh_no_to_safe_now_ends_the_check_in_with_the_neutral_line_in_welsh() -> None:
+    steps = run(in_language("cy"), StartCheckin(), "ie", "na")
+    assert steps[-1].answers[-1].options == ("no",)
+    assert steps[-1].state.flow is None
+    assert [render(r, "cy") for r in steps[-1].replies] == [render(Reply(R.COVER_LINE), "cy")]
+    assert render(Reply(R.COVER_LINE), "cy") != R.COVER_LINE
 
 
 # ---- codewords and exit words in every script ----
