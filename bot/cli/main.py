@@ -16,7 +16,7 @@ from bot import commands, instance_lock, pruning
 from bot.bootstrap import adopt_keys, configure_logging, make_clock, open_app
 from bot.cli import demo, keys, serve, simulate
 from bot.cli.parser import build_parser, hoist_global_options
-from bot.commands import UserError
+from bot.commands import UserError, case_mode, signposting
 from bot.commands.cases import telegram_link
 from bot.config import ConfigError, Settings, load
 from bot.dispatcher import Dispatcher
@@ -207,6 +207,8 @@ async def _enrol(app: Any, svc: int, a: argparse.Namespace) -> None:
         timezone=a.timezone,
         language=a.language,
         windows=a.windows,
+        mode=a.mode,
+        theme=a.theme,
     )
     print(f"case {ref}")
     print(f"activation code {code}  (give it in person; the survivor texts it from their own phone)")
@@ -214,6 +216,7 @@ async def _enrol(app: Any, svc: int, a: argparse.Namespace) -> None:
         no_link = "set TELEGRAM_BOT_USERNAME to print the link; or she sends /start <code> to the bot"
         hint = telegram_link(app, code) or no_link
         print(f"telegram link {hint}  (she opens it on her own phone; the code in it is one-time)")
+    print(f"her words: choose them with her in person (workspace, or `safecheck case set-secrets {ref}`)")
 
 
 async def _case_list(app: Any, svc: int, a: argparse.Namespace) -> None:
@@ -253,6 +256,10 @@ def _case_lines(c: dict[str, Any]) -> list[str]:
 
 async def _case_status(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await commands.set_status(app, svc, a.ref, a.action, getattr(a, "days", None)))
+
+
+async def _case_set_mode(app: Any, svc: int, a: argparse.Namespace) -> None:
+    print(await case_mode.set_mode(app, svc, a.ref, a.mode, a.theme))
 
 
 async def _case_autodelete(app: Any, svc: int, a: argparse.Namespace) -> None:
@@ -331,6 +338,12 @@ async def _service_languages(app: Any, svc: int, a: argparse.Namespace) -> None:
 
 
 async def _service_set(app: Any, svc: int, a: argparse.Namespace) -> None:
+    if a.help_line is not None:
+        others = ("sender_name", "timezone", "digest_hour", "retention_days", "sent_content_days", "cover_line")
+        if any(getattr(a, name) is not None for name in (*others, "questionset", "alert_policy", "missed_policy")):
+            raise UserError("give --help-line on its own: it is checked and saved by itself")
+        print(await signposting.set_help_line(app, svc, a.help_line))
+        return
     print(
         await commands.configure_service(
             app,
@@ -362,6 +375,7 @@ _HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("case", "resume"): _case_status,
     ("case", "close"): _case_status,
     ("case", "set-autodelete"): _case_autodelete,
+    ("case", "set-mode"): _case_set_mode,
     ("case", "set-secrets"): _case_secrets,
     ("schedule", "set"): _schedule_set,
     ("schedule", "show"): _schedule_show,

@@ -96,6 +96,12 @@ def build_parser() -> Parser:
     en.add_argument("--timezone", default="Europe/London")
     en.add_argument("--language", help="the survivor's language (default: the service's default language)")
     en.add_argument("--windows", help="safe contact times, e.g. 09:00-12:00,17:00-20:00 (else asked at onboarding)")
+    en.add_argument(
+        "--mode",
+        help="how her check-ins read, chosen with her in person: direct (plain questions; the thread stays "
+        "readable on her phone) or cover (the same questions as an ordinary exchange); default: the service's",
+    )
+    en.add_argument("--theme", help="the cover theme in cover mode, e.g. salon (default: the service's)")
     cs.add_parser("list").add_argument("--json", action="store_true")
     sh = cs.add_parser("show")
     sh.add_argument("ref")
@@ -113,6 +119,10 @@ def build_parser() -> Parser:
     pa.add_argument("--days", type=int, default=7)
     cs.add_parser("resume").add_argument("ref")
     cs.add_parser("close").add_argument("ref")
+    sm = cs.add_parser("set-mode", help="change how her check-ins read (chosen with her in person)")
+    sm.add_argument("ref")
+    sm.add_argument("mode", help="direct or cover")
+    sm.add_argument("--theme", help="the cover theme, e.g. salon (default: the service's)")
     ad = cs.add_parser("set-autodelete", help="Telegram: delete each message N minutes after it was sent")
     ad.add_argument("ref")
     ad.add_argument("--minutes", type=int, required=True, help="minutes after sending (0 turns it off)")
@@ -166,6 +176,10 @@ def build_parser() -> Parser:
     st.add_argument("--questionset", help="a question-set TOML file, or 'default'")
     st.add_argument("--alert-policy", help="a JSON file with the escalation ladders, or 'default'")
     st.add_argument("--missed-policy", help="a JSON file with the missed check-in policy, or 'default'")
+    st.add_argument(
+        "--help-line",
+        help="a discreet line HELP adds on the channel (checked against the over-the-shoulder words); '' removes it",
+    )
     lg = sv.add_parser("languages", help="show or change the languages survivors may choose")
     lg.add_argument("--enable", help="languages to offer, e.g. cy,pl (catalog locales)")
     lg.add_argument("--disable", help="languages to stop offering (cases using them keep them)")

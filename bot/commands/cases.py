@@ -8,30 +8,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import case_state
+from bot.alert_text import reason_words
 from bot.app import App
 from bot.channels.sms_settings import E164
-from bot.commands.common import UserError, case_by_ref, check_timezone, operator
+from bot.commands.case_mode import check_mode
+from bot.commands.common import EnrolError, UserError, case_by_ref, check_timezone, operator
 from bot.identify import address_hash
 from flows.engine import activation_digest
 from flows.events import SafeWindow
 from flows.schedule import ScheduleError, in_window, parse_windows
 from safety.model import IntakeLevel
-from storage import alerts, audit, cases, checkins, practitioners, services, timers
+from storage import alerts, audit, case_mode, cases, checkins, practitioners, services, timers
 from storage import telegram as telegram_store
 from storage.cases import Enrolment
 from storage.crypto import new_activation_code, new_case_salt
 from storage.services import Service
 
 ACTIVATION_VALID = timedelta(days=14)
-
-
-class EnrolError(UserError):
-    """A bad enrolment field: the CLI prints the line; the workspace shows `plain` next to `field`."""
-
-    def __init__(self, field: str, message: str, plain: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.plain = plain or message
 
 
 def check_enrolment(
@@ -108,8 +101,15 @@ async def enrol(
     language: str | None = None,
     windows: str | None = None,
     actor: str | None = None,
+    mode: str | None = None,
+    theme: str | None = None,
+    secrets_autodelete: int | None = None,
 ) -> tuple[str, str]:
-    """Enrol a survivor; return the case reference and the one-time activation code to hand over in person."""
+    """Enrol a survivor; return the case reference and the one-time activation code to hand over in person.
+
+    `mode` and `theme`: how her check-ins read (default: the service's). `secrets_autodelete`: she sets her
+    secrets on Telegram, where each message is deleted this many minutes after it was sent (None: in person).
+    """
     async with app.db.reading() as tx:
         service = await services.get(tx, svc)
     intake_level, address, language, zone, safe = check_enrolment(
@@ -122,6 +122,8 @@ async def enrol(
         language=language,
         windows=windows,
     )
+    chosen = check_mode(app, service, language, mode, theme)
+    check_secrets_on_channel(channel, secrets_autodelete)
     now = app.clock.now()
     code = new_activation_code()
     salt = new_case_salt()
@@ -158,8 +160,33 @@ async def enrol(
         if address is None:
             await telegram_store.set_activation_lookup(tx, case_id, telegram_store.activation_lookup(app.crypto, code))
         await audit.log(tx, now, actor or operator(), "case_enrolled", case_id, f"intake={intake}")
+        await case_mode.set_mode(tx, case_id, chosen)
+        if secrets_autodelete is not None:
+            await case_mode.set_secrets_on_channel(tx, case_id, True)
+            await telegram_store.set_autodelete(tx, case_id, secrets_autodelete)
+        on_channel = "no" if secrets_autodelete is None else f"autodelete={secrets_autodelete}"
+        detail = f"{chosen.audit_detail()} secrets_on_channel={on_channel}"
+        await audit.log(tx, now, actor or operator(), "checkin_mode_set", case_id, detail)
         await tx.commit()
     return ref, code
+
+
+def check_secrets_on_channel(channel: str, autodelete: int | None) -> None:
+    """Her secrets on her channel: only on Telegram, and only with auto-delete on (SMS keeps the thread)."""
+    if autodelete is None:
+        return
+    if channel != "telegram":
+        raise EnrolError(
+            "secrets_on_channel",
+            f"her words can be set on her channel only on Telegram (with auto-delete), not on {channel}",
+            "Only on Telegram: on other channels she sets her words with you in person.",
+        )
+    if not 1 <= autodelete <= 2880:
+        raise EnrolError(
+            "autodelete",
+            "the auto-delete time must be 1 to 2880 minutes (Telegram deletes nothing older than 48 hours)",
+            "Choose how soon her messages are deleted: 1 to 2880 minutes.",
+        )
 
 
 def telegram_link(app: App, payload: str) -> str | None:
@@ -230,6 +257,8 @@ async def show_case(app: App, svc: int, ref: str, viewer: int, limit: int = 50) 
                 "id": a.id,
                 "severity": a.severity,
                 "reason": a.reason,
+                "signals": list(a.signals),
+                "said": reason_words(a.reason, a.signals),
                 "created_at": a.created_at.isoformat(),
                 "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
                 "acknowledged_by": a.acknowledged_by,

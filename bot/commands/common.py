@@ -18,6 +18,15 @@ class UserError(Exception):
     """Bad input from a person: one line saying what is wrong and how to fix it."""
 
 
+class EnrolError(UserError):
+    """A bad enrolment field: the CLI prints the line; the workspace shows `plain` next to `field`."""
+
+    def __init__(self, field: str, message: str, plain: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.plain = plain or message
+
+
 async def service_id(tx: Tx, slug: str | None) -> int:
     found = await services.all_services(tx)
     if not found:

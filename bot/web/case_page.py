@@ -13,8 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.alert_text import reason_words
 from bot.case_state import CLOSE_REASONS, PAUSE_REASONS, RESUME_REASONS
-from bot.web import access, forms
+from bot.web import access, forms, mode_choice
 from bot.web.access import Access
 from bot.web.alerts import OUTCOME_NAMES
 from bot.web.charts import chart_description, risk_chart, signal_words
@@ -38,6 +39,7 @@ NOTICES = {
     "resumed": "Check-ins have resumed.",
     "closed": "The case is closed.",
     "reassigned": "The case has a new IDVA.",
+    "mode": "How her check-ins read is saved: the next check-in reads that way.",
 }
 
 
@@ -140,6 +142,7 @@ async def render_case(
         "exit_pause": exit_pause,
         "may_reassign": may_reassign(who),
         "other_idvas": {pid: n for pid, n in idvas.items() if pid != case.idva_id},
+        "alert_said": reason_words,
         "close_reasons": CLOSE_REASONS,
         "pause_reasons": PAUSE_REASONS,
         "resume_reasons": RESUME_REASONS,
@@ -147,6 +150,7 @@ async def render_case(
         "notice": notice,
         "errors": errors or {},
         "note_text": "",
+        **mode_choice.case_context(app, service, case),
     }
     return render("case.html", request, context, status=status)
 

@@ -14,9 +14,10 @@ import segno
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.commands.cases import EnrolError, enrol, telegram_link
-from bot.commands.common import UserError
-from bot.web import forms
+from bot.commands import secrets
+from bot.commands.cases import enrol, telegram_link
+from bot.commands.common import EnrolError, UserError
+from bot.web import forms, mode_choice
 from bot.web.access import case_for, require_role
 from bot.web.keys import APP_KEY
 from bot.web.render import render
@@ -24,7 +25,7 @@ from bot.web.viewer import Viewer, viewer
 from flows.onboarding import PAUSE_BY_KEY
 from safety.lexicon import AUTONYMS
 from safety.secret_rules import FIELDS, vet_in_person
-from storage import audit, cases, practitioners, services
+from storage import practitioners, services
 from storage.cases import Case
 from storage.db import Tx
 
@@ -42,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "windows": "",
     "no_contact_order": False,
 }
+MODE_FIELDS = ("mode", "theme", "secrets_on_channel", "autodelete")
 
 
 def _channels(request: web.Request) -> list[tuple[str, str]]:
@@ -84,6 +86,17 @@ async def _form_page(
         "intakes": INTAKE_LEVELS,
         "idvas": await _idvas(request, who),
         "chooses_idva": who.has("manager"),
+        # The service's default is only what is pre-selected: she chooses, in person.
+        "mode": {
+            "mode": service.default_checkin_mode,
+            "theme": service.default_cover_theme or "",
+            "secrets_on_channel": False,
+            "autodelete": "",
+            **{k: v for k, v in values.items() if k in MODE_FIELDS},
+        },
+        "themes": mode_choice.theme_choices(app, service, service.languages),
+        "telegram": any(code == "telegram" for code, _ in channels),
+        "autodelete_choices": mode_choice.AUTODELETE,
     }
     return render("enrol.html", request, context, status)
 
@@ -110,6 +123,8 @@ async def create_case(request: web.Request) -> web.Response:
     form = dict(await request.post())
     values: dict[str, Any] = {name: forms.text(form, name, 200) for name in (*DEFAULTS, "language", "idva")}
     values["no_contact_order"] = forms.text(form, "no_contact_order", 8) == "yes"
+    chosen, shown = mode_choice.read(form, channel_choice=True)
+    values |= shown
     idva = _idva_choice(who, form)
     if idva is None:
         return await _form_page(request, values, {"idva": "Choose the IDVA for this case."}, 400)
@@ -129,6 +144,9 @@ async def create_case(request: web.Request) -> web.Response:
             language=values["language"] or None,
             windows=values["windows"].strip() or None,
             actor=who.actor,
+            mode=chosen.mode or None,
+            theme=chosen.theme,
+            secrets_autodelete=chosen.secrets_autodelete,
         )
     except EnrolError as exc:
         return await _form_page(request, values, {exc.field: exc.plain}, 400)
@@ -141,6 +159,7 @@ async def create_case(request: web.Request) -> web.Response:
         "channel": channel,
         "link": link,
         "qr": _qr_svg(link) if link else None,
+        "secrets_on_channel": chosen.secrets_autodelete is not None,
     }
     return render("enrol_done.html", request, context)
 
@@ -221,20 +240,9 @@ async def set_secrets(request: web.Request) -> web.StreamResponse:
     if chosen is None or errors:
         return _secrets_page(request, case, errors, pause if pause in PAUSE_BY_KEY else "1d", 400)
     now = app.clock.now()
-    pins = sum(digest is not None for digest in (chosen.pin, chosen.duress_pin))
 
     async def store(tx: Tx) -> None:
-        await cases.set_secrets_in_person(
-            tx,
-            case.id,
-            exit_word=chosen.exit_word,
-            codeword=chosen.codeword,
-            pin=chosen.pin,
-            duress_pin=chosen.duress_pin,
-            exit_pause_minutes=int(PAUSE_BY_KEY[pause].total_seconds() // 60),
-            now=now,
-        )
-        await audit.log(tx, now, who.actor, "secrets_set_in_person", case.id, f"pins={pins}")
+        await secrets.store(tx, case.id, chosen, pause, who.actor, now)
         await tx.commit()
 
     await app.db.run(store)

@@ -22,6 +22,9 @@ MODULES = (
     "bot.web.enrol",  # before the case page: /cases/new is a page, not a case reference
     "bot.web.case_page",
     "bot.web.case_actions",
+    "bot.web.case_mode",
+    "bot.web.card",
+    "bot.web.manage_signposting",
 )
 
 

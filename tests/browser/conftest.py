@@ -279,7 +279,11 @@ class Site:
         app = self.staff().app
 
         async def onboard() -> None:
-            for text in (code, "YES", "1", EXIT_WORD, "1", CODEWORD, "1", "SKIP"):
+            async with app.db.reading() as tx:
+                svc = await commands.service_id(tx, idva.service)
+            words = {"exit_word": EXIT_WORD, "codeword": CODEWORD, "pin": "", "duress_pin": ""}
+            await commands.set_secrets(app, svc, ref, words)  # in person, as the workspace's screen does
+            for text in (code, "YES", "1", "1"):
                 said = InboundMessage("simulator", address, text, f"onboard-{uuid.uuid4().hex}")
                 await handle_inbound(app.core, said)
 

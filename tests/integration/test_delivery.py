@@ -191,7 +191,7 @@ async def test_retryable_practitioner_error_is_retried_until_the_alert_arrives(w
     await later(world, timedelta(seconds=1))
     await later(world, timedelta(seconds=2))
     [text] = await inbox(world, world.idva)
-    assert "codeword used" in text
+    assert ": codeword" in text
     [row] = await practitioner_outbox(world, world.idva)
     assert (row["channel"], row["status"]) == ("inbox", "sent")
 

@@ -29,7 +29,7 @@ async def roles_told(world: World) -> list[str]:
 async def test_codeword_alerts_the_idva_at_once_and_nobody_else(world: World) -> None:
     alert_id = await raise_codeword(world)
     [text] = await inbox(world, world.idva)
-    assert text.startswith("[URGENT] Case ") and "codeword used" in text and f"ack {alert_id}" in text
+    assert text.startswith("[URGENT] Case ") and ": codeword" in text and f"ack {alert_id}" in text
     assert await inbox(world, world.duty) == []
     assert await inbox(world, world.manager) == []
     assert await roles_told(world) == ["idva"]
@@ -46,7 +46,7 @@ async def test_unacknowledged_urgent_alert_reaches_duty_at_five_minutes_and_mana
     assert await inbox(world, world.manager) == []
     await later(world, timedelta(seconds=1))
     [text] = await inbox(world, world.manager)
-    assert "codeword used" in text
+    assert ": codeword" in text
     assert await roles_told(world) == ["idva", "duty", "manager"]
     await later(world, timedelta(hours=2))
     assert len(await inbox(world, world.manager)) == 1  # each rung is told once
