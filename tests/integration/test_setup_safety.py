@@ -1,7 +1,7 @@
 """Set-up (onboarding) keeps the survivor's controls: a quick exit pauses, a command never becomes a secret.
 
 Set-up asks for her secrets over the channel only on Telegram with auto-delete on, when her IDVA chose
-that at enrolment (cases.secrets_on_channel); those tests run there, through the real Telegram transport
+that at enrolment (`secrets_autodelete`); those tests run there, through the real Telegram transport
 and the fake Bot API. Everywhere else her words are set in person (`commands.set_secrets`), under the
 same rules.
 """
@@ -66,11 +66,7 @@ async def secrets_on_telegram(tmp_path: Path) -> AsyncIterator[Chat]:
     """A Telegram case whose IDVA chose "she sets her words on Telegram", auto-delete on, activated,
     consented and safe all day long: at the exit-word prompt."""
     async with telegram_world(tmp_path) as w:
-        ref, code = await w.enrol()
-        await commands.cases.set_autodelete(w.app, w.service_id, ref, 10)
-        async with w.app.db.transaction() as tx:  # no command sets it yet: the enrolment screen's choice
-            await tx.execute("UPDATE cases SET secrets_on_channel = 1 WHERE ref = ?", (ref,))
-            await tx.commit()
+        ref, code = await w.enrol(secrets_autodelete=10)  # the enrolment screen's choice
         her = Chat(w, ref, w.new_chat())
         await her.say(f"/start {code}", "YES", "00:00-24:00")
         assert her.texts()[-1].startswith("Next:\nChoose a word")  # the exit-word prompt: the path that asks
