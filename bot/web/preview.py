@@ -31,9 +31,10 @@ from storage.keys import generate
 from storage.services import Service
 
 PHONE = "+447700900999"
-# Onboarding as in the demo: consent, safe at any hour (so a check-in can start now), exit word,
-# codeword, missed check-in consent, no PIN. The preview shows what comes after: the check-in.
-ONBOARDING = ("{code}", "YES", "00:00-24:00", "pasta", "1", "blue kettle", "1", "SKIP")
+# As in the demo: her words set in person (no PIN), then set-up: consent, safe at any hour (so a
+# check-in can start now), missed check-in consent. The preview shows what comes after: the check-in.
+SECRETS = {"exit_word": "pasta", "codeword": "blue kettle", "pin": "", "duress_pin": ""}
+ONBOARDING = ("{code}", "YES", "00:00-24:00", "1")
 MAX_REPLIES = 40
 
 
@@ -87,6 +88,7 @@ async def _converse(
         intake="standard",
         timezone=service.timezone,
     )
+    await commands.set_secrets(app, svc, ref, SECRETS, actor="preview")
     for n, text in enumerate(ONBOARDING):
         await handle_inbound(app.core, InboundMessage(sim.name, PHONE, text.format(code=code), f"onboard-{n}"))
     await _deliver(app, sim)  # onboarding's own messages are not the question set's
