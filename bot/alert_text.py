@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 REASONS = {
-    "codeword": "codeword used",
+    "codeword": "codeword",
     "duress_pin": "duress PIN used",
     "pin_failed": "PIN wrong twice: the phone may not be in the survivor's hands",
     "risk_raised": "risk level rose",
-    "fear_rising": "fear rising over three check-ins",
+    "fear_rising": "fear rising over 3 check-ins",
     "missed_checkin": "check-in missed",
     "missed_twice": "two check-ins missed in a row",
     "callback_today": "call back requested today",
@@ -31,8 +31,81 @@ REASONS = {
     "resubscribe_requested": "the survivor texted START to get messages again",  # raised by versions before 0.2
 }
 
+# What happened, per fact code (safety.signals.alert_facts): every signal in the catalog, and in-person
+# contact despite a no-contact order. Phrases name what she disclosed, in a practitioner's words: codes
+# come in, so her own words can never come out. A test fails if a catalog signal has no phrase here.
+FACTS = {
+    "not_safe_now": "not safe now",
+    "unsure_safe_now": "unsure if safe now",
+    "fear_little": "a little afraid",
+    "fear_a_lot": "very afraid",
+    "contact_remote": "contact by phone, message or online",
+    "contact_in_person": "in-person contact",
+    "contact_despite_order": "in-person contact despite a no-contact order",
+    "lives_with_them": "lives with the person she fears",
+    "threats": "threats made",
+    "threats_to_kill": "threats to kill disclosed",
+    "physical_harm": "physical harm disclosed",
+    "choking": "strangulation disclosed",
+    "harm_to_child": "a child hurt",
+    "weapons": "weapon used or threatened",
+    "other_incident": "another incident",
+    "separation": "separated recently",
+    "separation_planned": "planning to leave",
+    "stalking": "stalking or constant contact",
+    "abuse_worse": "abuse getting worse",
+    "abuse_more_often": "abuse more often",
+    "controlling_jealous": "controlling or jealous behaviour",
+    "sexual_abuse": "sexual abuse disclosed",
+    "child_contact_conflict": "conflict over child contact",
+    "pregnant_or_new_baby": "pregnant or a new baby",
+    "low_mood": "low mood",
+    "self_harm_thoughts": "thoughts of self-harm disclosed",
+    "money_worries": "money worries",
+    "isolation": "isolated",
+    "other_person_feared": "another person she fears",
+    "callback_today": "call back requested today",
+    "callback_urgent": "urgent call back requested",
+    "codeword": "codeword",
+    "duress_pin": "duress PIN used",
+    "pin_failed": "PIN wrong",
+}
 
-def alert_message(alert_id: int, case_ref: str, severity: str, reason: str, level: str | None = None) -> dict[str, Any]:
+
+def fact_codes(value: object) -> tuple[str, ...]:
+    """An alert's fact codes from a stored message or a channel's meta: a comma string (or a list)."""
+    if isinstance(value, str):
+        return tuple(code for code in value.split(",") if code)
+    if isinstance(value, list | tuple):
+        return tuple(str(code) for code in value if code)
+    return ()
+
+
+def known_facts(codes: Sequence[str]) -> tuple[str, ...]:
+    """The codes that have a phrase, in the order given. Anything else is dropped unread: only our own
+    phrases may ever reach a practitioner, whatever a bug elsewhere put in the list."""
+    return tuple(code for code in codes if code in FACTS)
+
+
+def reason_words(reason: str, facts: Sequence[str] = ()) -> str:
+    """The reason in words: what happened when the alert names facts (in the order given, which is
+    catalog order, most serious first), else the reason code's own text."""
+    named = known_facts(facts)
+    if named:
+        return "; ".join(FACTS[code] for code in named)
+    return REASONS.get(reason, reason.replace("_", " "))
+
+
+def alert_message(
+    alert_id: int,
+    case_ref: str,
+    severity: str,
+    reason: str,
+    level: str | None = None,
+    facts: Sequence[str] = (),
+) -> dict[str, Any]:
+    """What the outbox keeps for an alert: codes and our own ids only. Facts travel as a comma string,
+    as a channel's meta carries them."""
     return {
         "kind": "alert",
         "alert_id": alert_id,
@@ -40,6 +113,7 @@ def alert_message(alert_id: int, case_ref: str, severity: str, reason: str, leve
         "severity": severity,
         "reason": reason,
         "level": level,
+        "facts": ",".join(facts),
     }
 
 
@@ -58,12 +132,13 @@ class RenderedAlert:
     alert_id: str
     severity: str  # upper case: URGENT, HIGH, RAISED
     case_ref: str  # a pseudonym that means nothing outside Safecheck
-    reason: str  # in words
+    reason: str  # in words: the facts when it names any, else the reason code's text
     reason_code: str  # e.g. codeword: what a log line may carry
     level: str | None
     at: str | None  # when this practitioner was to be told (ISO), if known
     acknowledge: str  # the command that acknowledges it, with its recipient's id where known
     link: str  # where to read the case
+    facts: tuple[str, ...] = ()  # fact codes, most serious first: what happened
 
     @property
     def title(self) -> str:
@@ -85,6 +160,7 @@ def render(data: Mapping[str, object], practitioner_id: int | None = None, text:
     if not alert_id:
         return None
     code = str(data.get("reason") or "alert")
+    facts = known_facts(fact_codes(data.get("facts")))
     ref = str(data.get("case_ref") or "-")
     found = ACK_COMMAND.search(text)
     if practitioner_id is not None:
@@ -95,12 +171,13 @@ def render(data: Mapping[str, object], practitioner_id: int | None = None, text:
         alert_id=str(alert_id),
         severity=str(data.get("severity") or "alert").upper(),
         case_ref=ref,
-        reason=REASONS.get(code, code),
+        reason=reason_words(code, facts),
         reason_code=code,
         level=str(data["level"]) if data.get("level") else None,
         at=str(data["at"]) if data.get("at") else None,
         acknowledge=acknowledge,
         link=f"safecheck case show {ref} --as <your id>",
+        facts=facts,
     )
 
 

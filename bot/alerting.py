@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
-from bot.alert_text import alert_message
+from bot.alert_text import alert_message, known_facts
 from safety.model import AlertReason, Severity
 from safety.policy import Role
 from storage import alert_work, alerts, audit, cases, outbox, practitioners, rota, services, timers
@@ -26,13 +27,22 @@ async def raise_alert(
     reason: AlertReason,
     now: datetime,
     level: str | None = None,
+    facts: Sequence[str] = (),
 ) -> int:
-    """Create the alert, tell the first rung now and set timers for the rest of the ladder."""
-    alert_id = await alerts.create(tx, service.id, case.id, severity.value, reason.value, now)
+    """Create the alert, tell the first rung now and set timers for the rest of the ladder.
+
+    `facts`: what happened, as fact codes (safety.signals.alert_facts), most serious first; kept on the
+    alert so every rung's message says the same. Codes without a phrase are dropped, so nothing but our
+    own wording can ever reach a practitioner.
+    """
+    named = known_facts(facts)
+    if len(named) < len(facts):  # a bug upstream: say so without repeating what was passed
+        log.error("alert facts dropped case=%s count=%s", case.ref, len(facts) - len(named))
+    alert_id = await alerts.create(tx, service.id, case.id, severity.value, reason.value, now, named)
     ladder = service.alert_policy.ladder(severity)
     for index, step in enumerate(ladder):
         if step.after.total_seconds() <= 0:
-            await notify(tx, service, case, alert_id, index, step.role, severity, reason, now, level)
+            await notify(tx, service, case, alert_id, index, step.role, severity, reason, now, level, named)
         else:
             await timers.add(
                 tx,
@@ -60,11 +70,12 @@ async def notify(
     reason: AlertReason,
     now: datetime,
     level: str | None = None,
+    facts: Sequence[str] = (),
 ) -> list[int]:
     """Queue the alert to everyone holding a role; return who was told."""
     targets = await _targets(tx, service, case, role, now)
     told = []
-    message = alert_message(alert_id, case.ref, severity.value, reason.value, level)
+    message = alert_message(alert_id, case.ref, severity.value, reason.value, level, facts)
     for practitioner_id in targets:
         channels = await practitioners.channel_names(tx, practitioner_id)
         if not channels:
@@ -110,7 +121,8 @@ async def escalate(tx: Tx, service: Service, case: Case, alert_id: int, step: in
     ladder = service.alert_policy.ladder(severity)
     if step >= len(ladder):
         return []
-    told = await notify(tx, service, case, alert_id, step, ladder[step].role, severity, AlertReason(alert.reason), now)
+    role, reason = ladder[step].role, AlertReason(alert.reason)
+    told = await notify(tx, service, case, alert_id, step, role, severity, reason, now, facts=alert.signals)
     await audit.log(tx, now, "system", f"alert_escalated:{ladder[step].role.value}", case.id, f"alert={alert_id}")
     return told
 
@@ -201,5 +213,14 @@ async def undeliverable(tx: Tx, alert_id: int, practitioner_id: int, now: dateti
         log.error("alert reached nobody alert=%s case=%s", alert_id, case.ref)
         return
     await notify(
-        tx, service, case, alert_id, len(ladder), Role.MANAGER, Severity(alert.severity), AlertReason(alert.reason), now
+        tx,
+        service,
+        case,
+        alert_id,
+        len(ladder),
+        Role.MANAGER,
+        Severity(alert.severity),
+        AlertReason(alert.reason),
+        now,
+        facts=alert.signals,
     )

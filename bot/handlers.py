@@ -232,7 +232,7 @@ async def on_withdrawn(h: H, e: ConsentWithdrawn) -> None:
 
 
 async def on_alert(h: H, e: AlertRaised) -> None:
-    await alerting.raise_alert(h.tx, h.service, h.case, e.severity, e.reason, h.now, e.level)
+    await alerting.raise_alert(h.tx, h.service, h.case, e.severity, e.reason, h.now, e.level, e.facts)
 
 
 Handler = Callable[[H, Any], Awaitable[None]]

@@ -15,7 +15,7 @@ from bot.identify import secrets_of
 from flows import cover, engine, rotation
 from flows import replies as R
 from flows.events import Activated, ConsentRecorded, ConsentWithdrawn, LanguageChosen
-from flows.model import CaseStatus, Context, Flow, Input, Reply, Step
+from flows.model import CaseStatus, Context, Flow, Input, Reply, StartCheckin, Step
 from storage import cases, checkins, outbox
 from storage import telegram as telegram_store
 from storage.cases import Case
@@ -51,7 +51,11 @@ def keeps_words(case: Case, step: Step) -> bool:
     return not (step.sensitive or withdrawn)
 
 
-async def context_for(tx: Tx, core: Core, case: Case, service: Service, now: datetime) -> Context:
+async def context_for(
+    tx: Tx, core: Core, case: Case, service: Service, now: datetime, starting: bool = False
+) -> Context:
+    """What the engine may read about her case. `starting`: a check-in starts, so it needs which
+    questions her recent check-ins asked (a query no other input pays for)."""
     activation = case.activation_hash
     if case.activation_expires_at is not None and case.activation_expires_at < now:
         activation = None
@@ -77,7 +81,9 @@ async def context_for(tx: Tx, core: Core, case: Case, service: Service, now: dat
         secrets_on_channel=case.secrets_on_channel
         and case.channel == "telegram"
         and bool(await telegram_store.autodelete_minutes(tx, case.id)),
-        recent_questions=await checkins.recent_questions(tx, case.id, within * rotation.HISTORY_FACTOR),
+        recent_questions=await checkins.recent_questions(tx, case.id, within * rotation.HISTORY_FACTOR)
+        if starting
+        else (),
         help_line=service.help_line,
         pin_prompt=theme.pin_prompt.inline.get(case.language, theme.pin_prompt.en) if theme else None,
         ended_line=theme.ended_line.inline.get(case.language, theme.ended_line.en) if theme else None,
@@ -93,7 +99,7 @@ async def advance(
 ) -> Step:
     """Run the engine on one input and persist everything the step says, in the caller's transaction."""
     convo = await checkins.conversation(tx, case.id)
-    ctx = await context_for(tx, core, case, service, now)
+    ctx = await context_for(tx, core, case, service, now, starting=isinstance(inp, StartCheckin))
     step = engine.handle(convo.state, inp, ctx)
     if effects.checkin_id is None:
         effects.checkin_id = convo.checkin_id

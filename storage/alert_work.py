@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from storage import alerts
 from storage.crypto import Crypto, Field
 from storage.db import Row, Tx, parse_ts, ts
 
@@ -68,6 +69,7 @@ class QueuedAlert:
     next_rung: NextRung | None
     resolved_at: datetime | None = None
     resolved_by: int | None = None
+    signals: tuple[str, ...] = ()  # fact codes: what happened (storage.alerts.codes), never her words
 
     @property
     def rung(self) -> int | None:
@@ -146,6 +148,7 @@ def _queued(row: Row, told: tuple[Told, ...], next_rung: NextRung | None) -> Que
         next_rung=next_rung,
         resolved_at=parse_ts(row["resolved_at"]) if row["resolved_at"] else None,
         resolved_by=row["resolved_by"],
+        signals=alerts.codes(row["signals"]),
     )
 
 

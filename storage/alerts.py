@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +22,12 @@ class Alert:
     created_at: datetime
     acknowledged_at: datetime | None
     acknowledged_by: int | None
+    signals: tuple[str, ...] = ()  # fact codes (safety.signals.alert_facts): what happened, never her words
+
+
+def codes(stored: str | None) -> tuple[str, ...]:
+    """The fact codes of an alerts.signals column value (comma-separated, '' for none)."""
+    return tuple(code for code in (stored or "").split(",") if code)
 
 
 def _alert(row: Row) -> Alert:
@@ -34,16 +41,22 @@ def _alert(row: Row) -> Alert:
         created_at=parse_ts(row["created_at"]),
         acknowledged_at=parse_ts(row["acknowledged_at"]) if row["acknowledged_at"] else None,
         acknowledged_by=row["acknowledged_by"],
+        signals=codes(row["signals"]),
     )
 
 
 _SELECT = "SELECT alerts.*, cases.ref FROM alerts JOIN cases ON cases.id = alerts.case_id"
 
 
-async def create(tx: Tx, service_id: int, case_id: int, severity: str, reason: str, now: datetime) -> int:
+async def create(
+    tx: Tx, service_id: int, case_id: int, severity: str, reason: str, now: datetime, signals: Sequence[str] = ()
+) -> int:
+    """A new alert; `signals` are fact codes, kept in the order given (catalog order, most serious first)."""
+    if any("," in code or not code for code in signals):
+        raise ValueError("an alert's signals are non-empty codes without commas")
     return await tx.execute(
-        "INSERT INTO alerts (service_id, case_id, severity, reason, created_at) VALUES (?, ?, ?, ?, ?)",
-        (service_id, case_id, severity, reason, ts(now)),
+        "INSERT INTO alerts (service_id, case_id, severity, reason, created_at, signals) VALUES (?, ?, ?, ?, ?, ?)",
+        (service_id, case_id, severity, reason, ts(now), ",".join(signals)),
     )
 
 

@@ -39,3 +39,13 @@ async def set_mode(tx: Tx, case_id: int, mode: CaseMode) -> None:
 async def set_secrets_on_channel(tx: Tx, case_id: int, allowed: bool) -> None:
     """Whether she may set her secrets over her channel (Telegram with auto-delete on: the caller checks)."""
     await tx.execute("UPDATE cases SET secrets_on_channel = ? WHERE id = ?", (int(allowed), case_id))
+
+
+async def themes_in_use(tx: Tx, service_id: int) -> list[str]:
+    """The cover themes of the service's cases that may still be messaged: a new question set must fit them."""
+    rows = await tx.all(
+        "SELECT DISTINCT cover_theme FROM cases WHERE service_id = ? AND checkin_mode = 'cover' "
+        "AND status IN ('pending', 'onboarding', 'active', 'paused') ORDER BY cover_theme",
+        (service_id,),
+    )
+    return [r["cover_theme"] for r in rows]

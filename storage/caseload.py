@@ -239,6 +239,7 @@ class AlertShown:
     outcome_action: str | None
     note: str | None  # the resolution's note, decrypted
     rungs: tuple[Rung, ...]
+    signals: tuple[str, ...] = ()  # what happened, as fact codes (bot/alert_text.py says them in words)
 
 
 async def alerts_shown(tx: Tx, crypto: Crypto, case_id: int) -> list[AlertShown]:
@@ -255,6 +256,7 @@ async def alerts_shown(tx: Tx, crypto: Crypto, case_id: int) -> list[AlertShown]
             id=r["id"],
             severity=r["severity"],
             reason=r["reason"],
+            signals=tuple(code for code in r["signals"].split(",") if code),
             created_at=parse_ts(r["created_at"]),
             acknowledged_at=_opt_ts(r["acknowledged_at"]),
             acknowledged_by=r["acknowledged_by"],

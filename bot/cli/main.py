@@ -216,6 +216,7 @@ async def _enrol(app: Any, svc: int, a: argparse.Namespace) -> None:
         no_link = "set TELEGRAM_BOT_USERNAME to print the link; or she sends /start <code> to the bot"
         hint = telegram_link(app, code) or no_link
         print(f"telegram link {hint}  (she opens it on her own phone; the code in it is one-time)")
+    print(f"her words: choose them with her in person (workspace, or `safecheck case set-secrets {ref}`)")
 
 
 async def _case_list(app: Any, svc: int, a: argparse.Namespace) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import alerting
+from bot.alert_text import reason_words
 from bot.app import App
 from bot.commands.common import UserError, operator
 from storage import alerts
@@ -22,6 +23,8 @@ async def list_alerts(app: App, svc: int, open_only: bool) -> list[dict[str, Any
                     "case": a.case_ref,
                     "severity": a.severity,
                     "reason": a.reason,
+                    "signals": list(a.signals),  # what happened, as codes
+                    "said": reason_words(a.reason, a.signals),  # as every practitioner channel words it
                     "created_at": a.created_at.isoformat(),
                     "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
                     "acknowledged_by": a.acknowledged_by,

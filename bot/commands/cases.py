@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import case_state
+from bot.alert_text import reason_words
 from bot.app import App
 from bot.channels.sms_settings import E164
 from bot.commands.case_mode import check_mode
@@ -256,6 +257,8 @@ async def show_case(app: App, svc: int, ref: str, viewer: int, limit: int = 50) 
                 "id": a.id,
                 "severity": a.severity,
                 "reason": a.reason,
+                "signals": list(a.signals),
+                "said": reason_words(a.reason, a.signals),
                 "created_at": a.created_at.isoformat(),
                 "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
                 "acknowledged_by": a.acknowledged_by,

@@ -6,11 +6,14 @@ and for rehearsals; a survivor's own IDVA uses the workspace's screen on their d
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.app import App
 from bot.commands.common import UserError, case_by_ref, operator
 from flows.onboarding import PAUSE_BY_KEY
-from safety.secret_rules import FIELDS, vet_in_person
+from safety.secret_rules import FIELDS, ChosenSecrets, vet_in_person
 from storage import audit, cases
+from storage.db import Tx
 
 PROBLEMS = {
     "mismatch": "the two entries differ",
@@ -41,17 +44,23 @@ async def set_in_person(
             field = next(name for name in FIELDS if name in problems)
             code = problems[field]
             raise UserError(f"{field.replace('_', ' ')}: {PROBLEMS.get(code, code.replace('_', ' '))}")
-        await cases.set_secrets_in_person(
-            tx,
-            case.id,
-            exit_word=digests.exit_word,
-            codeword=digests.codeword,
-            pin=digests.pin,
-            duress_pin=digests.duress_pin,
-            exit_pause_minutes=int(PAUSE_BY_KEY[exit_pause].total_seconds() // 60),
-            now=now,
-        )
-        pins = sum(d is not None for d in (digests.pin, digests.duress_pin))
-        await audit.log(tx, now, actor or operator(), "secrets_set_in_person", case.id, f"pins={pins}")
+        pins = await store(tx, case.id, digests, exit_pause, actor or operator(), now)
         await tx.commit()
     return f"case {case.ref}: her words are set ({pins} PIN(s)); set-up on her phone will not ask for them"
+
+
+async def store(tx: Tx, case_id: int, digests: ChosenSecrets, exit_pause: str, actor: str, now: datetime) -> int:
+    """Store vetted digests as chosen in person, audited with the number of PINs only; return that number."""
+    await cases.set_secrets_in_person(
+        tx,
+        case_id,
+        exit_word=digests.exit_word,
+        codeword=digests.codeword,
+        pin=digests.pin,
+        duress_pin=digests.duress_pin,
+        exit_pause_minutes=int(PAUSE_BY_KEY[exit_pause].total_seconds() // 60),
+        now=now,
+    )
+    pins = sum(d is not None for d in (digests.pin, digests.duress_pin))
+    await audit.log(tx, now, actor, "secrets_set_in_person", case_id, f"pins={pins}")
+    return pins

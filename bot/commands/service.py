@@ -10,11 +10,12 @@ from typing import Any
 
 from bot.app import App
 from bot.commands.common import UserError, check_sender_name, check_timezone, operator
+from flows import cover
 from flows.loader import check_languages, parse_questionset
 from flows.questionset import QuestionSet
 from safety.lexicon import AUTONYMS, RTL
 from safety.policy import alert_policy_to_json, missed_policy_to_json, parse_alert_policy, parse_missed_policy
-from storage import audit, services
+from storage import audit, case_mode, services
 from storage.db import Tx
 from storage.services import Service
 
@@ -65,11 +66,20 @@ def check_sent_content_days(days: int, name: str = "--sent-content-days") -> int
     return days
 
 
-def check_questionset(app: App, text: str | None, source: str, languages: Iterable[str]) -> QuestionSet:
-    """Parse a question set (None: the default) and check it has every text in every offered language."""
+def check_questionset(
+    app: App, text: str | None, source: str, languages: Iterable[str], themes: Iterable[str] = ()
+) -> QuestionSet:
+    """Parse a question set (None: the default) and check it has every text in every offered language,
+    and that every cover theme her service's cases use still rewords it (`themes`)."""
     qs = parse_questionset(text, source) if text is not None else app.questionset(None)  # one line on error
     # Every language the service offers must have every question: names the question and language.
     check_languages(qs, languages, app.catalogs.lookup, source)
+    for theme in themes:
+        try:
+            cover.theme_for("cover", theme, qs)
+        except cover.CoverThemeError as error:
+            # Her questions would otherwise fall back to nothing: refuse, and say how to go on.
+            raise UserError(f"cases in cover mode use {error}; move them to another mode first") from None
     return qs
 
 
@@ -93,7 +103,8 @@ async def configure_service(app: App, svc: int, actor: str | None = None, **opts
         text = None if path == "default" else _read(path, "question set")
         async with app.db.reading() as tx:
             enabled = (await services.get(tx, svc)).languages
-        check_questionset(app, text, path, enabled)
+            themes = await case_mode.themes_in_use(tx, svc)
+        check_questionset(app, text, path, enabled, themes)
         fields["questionset"] = text
     if opts.get("alert_policy") is not None:
         fields["alert_policy"] = _policy_json(opts["alert_policy"], "alert policy", parse_alert_policy)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
 
-from bot.alert_text import REASONS
+from bot.alert_text import reason_words
 from bot.web.viewer import Viewer
 from safety.model import Severity
 from safety.policy import AlertPolicy
@@ -140,7 +140,7 @@ class Wording:
             id=a.id,
             severity=a.severity,
             case_ref=a.case_ref,
-            reason=REASONS.get(a.reason, a.reason.replace("_", " ")),
+            reason=reason_words(a.reason, a.signals),  # the one wording every channel uses
             raised=self.at(a.created_at),
             raised_iso=a.created_at.isoformat(),
             age=duration(self.now - a.created_at),

@@ -40,9 +40,14 @@ async def safety_card(request: web.Request) -> web.Response:
     async with app.db.reading() as tx:
         service = await services.get(tx, case.service_id)
     qs = app.questionset(service.questionset)
-    theme = cover.theme_for(case.checkin_mode, case.cover_theme, qs)
+    try:
+        theme = cover.theme_for(case.checkin_mode, case.cover_theme, qs)
+        problem = None
+    except cover.CoverThemeError:  # the theme is gone or no longer fits her service's questions
+        theme, problem = None, "Her cover theme cannot be used with the service's questions: change her mode first."
     key = cover.key(theme, qs, case.language, app.catalogs.gettext, service.sender_name) if theme else ()
     context = {
+        "theme_problem": problem,
         "ref": case.ref,
         "theme": theme,
         "key": key,

@@ -28,7 +28,7 @@ routes = web.RouteTableDef()
 MAX_PAUSE = timedelta(days=90)  # as on the CLI; longer than that is "until resumed"
 
 
-async def _case(request: web.Request) -> Case:
+async def case_to_act_on(request: web.Request) -> Case:
     """The case of this request if this person may read it; otherwise the refusal, audited."""
     who = viewer(request)
     app = request.app[APP_KEY]
@@ -68,7 +68,7 @@ async def _change(
 
 @routes.post(REF + "/notes")
 async def add_note(request: web.Request) -> web.StreamResponse:
-    case = await _case(request)
+    case = await case_to_act_on(request)
     who = viewer(request)
     app = request.app[APP_KEY]
     body = forms.text(await request.post(), "body", notes.MAX_LENGTH + 1).strip()
@@ -116,7 +116,7 @@ def pause_until(form_length: str, form_date: str, case: Case, now: datetime) -> 
 
 @routes.post(REF + "/pause")
 async def pause(request: web.Request) -> web.StreamResponse:
-    case = await _case(request)
+    case = await case_to_act_on(request)
     _forbidden_unless(may_change(viewer(request), case))
     form = await request.post()
     now = request.app[APP_KEY].clock.now()
@@ -136,7 +136,7 @@ async def pause(request: web.Request) -> web.StreamResponse:
 
 @routes.post(REF + "/resume")
 async def resume(request: web.Request) -> web.StreamResponse:
-    case = await _case(request)
+    case = await case_to_act_on(request)
     _forbidden_unless(may_change(viewer(request), case))
     app = request.app[APP_KEY]
     now = app.clock.now()
@@ -161,7 +161,7 @@ async def resume(request: web.Request) -> web.StreamResponse:
 
 @routes.post(REF + "/close")
 async def close(request: web.Request) -> web.StreamResponse:
-    case = await _case(request)
+    case = await case_to_act_on(request)
     _forbidden_unless(may_change(viewer(request), case))
     reason = forms.text(await request.post(), "reason", 40)
     if reason not in CLOSE_REASONS:
@@ -177,7 +177,7 @@ async def close(request: web.Request) -> web.StreamResponse:
 
 @routes.post(REF + "/reassign")
 async def reassign(request: web.Request) -> web.StreamResponse:
-    case = await _case(request)
+    case = await case_to_act_on(request)
     who = viewer(request)
     if not may_reassign(who):
         raise web.HTTPForbidden(text="Only a manager can give a case to another IDVA.")

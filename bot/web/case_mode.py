@@ -7,8 +7,8 @@ from aiohttp import web
 
 from bot.commands.case_mode import check_mode, store_mode
 from bot.commands.common import EnrolError
-from bot.web import access, forms, mode_choice
-from bot.web.access import Access
+from bot.web import forms, mode_choice
+from bot.web.case_actions import case_to_act_on
 from bot.web.case_page import REF, may_change, render_case
 from bot.web.keys import APP_KEY
 from bot.web.viewer import viewer
@@ -22,11 +22,7 @@ ENDED = ("closed", "withdrawn")
 async def change_mode(request: web.Request) -> web.StreamResponse:
     who = viewer(request)
     app = request.app[APP_KEY]
-    ref = request.match_info["ref"]
-    async with app.db.reading() as tx:
-        case, found = await access.case_access(tx, who, ref)
-    if case is None or found is not Access.ALLOWED:
-        case = await access.case_for(request, ref)  # raises 403/404 and audits the refusal
+    case = await case_to_act_on(request)
     if not may_change(who, case):
         raise web.HTTPForbidden(text="Only the case's IDVA or a manager can change how her check-ins read.")
     if case.status in ENDED:

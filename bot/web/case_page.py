@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.alert_text import reason_words
 from bot.case_state import CLOSE_REASONS, PAUSE_REASONS, RESUME_REASONS
 from bot.web import access, forms, mode_choice
 from bot.web.access import Access
@@ -141,6 +142,7 @@ async def render_case(
         "exit_pause": exit_pause,
         "may_reassign": may_reassign(who),
         "other_idvas": {pid: n for pid, n in idvas.items() if pid != case.idva_id},
+        "alert_said": reason_words,
         "close_reasons": CLOSE_REASONS,
         "pause_reasons": PAUSE_REASONS,
         "resume_reasons": RESUME_REASONS,

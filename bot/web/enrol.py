@@ -14,6 +14,7 @@ import segno
 from aiohttp import web
 from markupsafe import Markup
 
+from bot.commands import secrets
 from bot.commands.cases import enrol, telegram_link
 from bot.commands.common import EnrolError, UserError
 from bot.web import forms, mode_choice
@@ -24,7 +25,7 @@ from bot.web.viewer import Viewer, viewer
 from flows.onboarding import PAUSE_BY_KEY
 from safety.lexicon import AUTONYMS
 from safety.secret_rules import FIELDS, vet_in_person
-from storage import audit, cases, practitioners, services
+from storage import practitioners, services
 from storage.cases import Case
 from storage.db import Tx
 
@@ -239,20 +240,9 @@ async def set_secrets(request: web.Request) -> web.StreamResponse:
     if chosen is None or errors:
         return _secrets_page(request, case, errors, pause if pause in PAUSE_BY_KEY else "1d", 400)
     now = app.clock.now()
-    pins = sum(digest is not None for digest in (chosen.pin, chosen.duress_pin))
 
     async def store(tx: Tx) -> None:
-        await cases.set_secrets_in_person(
-            tx,
-            case.id,
-            exit_word=chosen.exit_word,
-            codeword=chosen.codeword,
-            pin=chosen.pin,
-            duress_pin=chosen.duress_pin,
-            exit_pause_minutes=int(PAUSE_BY_KEY[pause].total_seconds() // 60),
-            now=now,
-        )
-        await audit.log(tx, now, who.actor, "secrets_set_in_person", case.id, f"pins={pins}")
+        await secrets.store(tx, case.id, chosen, pause, who.actor, now)
         await tx.commit()
 
     await app.db.run(store)

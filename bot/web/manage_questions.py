@@ -21,7 +21,7 @@ from bot.web.preview import MAX_REPLIES, Line, run_preview
 from bot.web.render import render
 from bot.web.viewer import Viewer
 from flows.loader import DEFAULT_RESOURCE, QuestionSetError
-from storage import audit, services
+from storage import audit, case_mode, services
 from storage.db import Tx
 
 routes = web.RouteTableDef()
@@ -80,12 +80,14 @@ def _uploaded(form: object) -> tuple[str | None, str]:
         raise UserError(f"the file {upload.filename} is not UTF-8 text") from None
 
 
-def _check(request: web.Request, text: str, source: str, languages: tuple[str, ...]) -> str | None:
+def _check(
+    request: web.Request, text: str, source: str, languages: tuple[str, ...], themes: list[str] | None = None
+) -> str | None:
     """The CLI's check of a question set; the one-line problem, or None."""
     if len(text) > MAX_TEXT:
         return f"The question set is larger than {MAX_TEXT // 1024} KiB."
     try:
-        service_commands.check_questionset(request.app[APP_KEY], text, source, languages)
+        service_commands.check_questionset(request.app[APP_KEY], text, source, languages, themes or ())
     except (QuestionSetError, UserError) as exc:
         return str(exc)
     return None
@@ -105,7 +107,8 @@ async def save(request: web.Request) -> web.Response:
     source = filename if uploaded is not None else "question set"
     async with app.db.reading() as tx:
         s = await services.get(tx, who.service_id)
-    problem = _check(request, text, source, s.languages)
+        themes = await case_mode.themes_in_use(tx, who.service_id)
+    problem = _check(request, text, source, s.languages, themes)
     if problem:
         return await _page(request, who, 400, errors={field: problem}, text=text)
     await _store(request, who, text)

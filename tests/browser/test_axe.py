@@ -33,11 +33,13 @@ def test_every_page_a_manager_and_an_idva_use_has_no_serious_violation_on_a_desk
         f"/alerts/{alert_id}",
         "/cases",
         f"/cases/{ref}",
+        f"/cases/{ref}/card",
         "/cases/new",
         "/manage",
         "/manage/practitioners",
         "/manage/rota",
         "/manage/service",
+        "/manage/service/signposting",
         "/audit",
         "/account",
     )

@@ -93,7 +93,7 @@ def _day(page: Page, site: Site, twilio: ThreadedTwilio, ivy: Person, ref: str) 
     alert_id = site.codeword(ref, process=True)
     expect(item).to_be_visible(timeout=15_000)
     expect(item).to_contain_text("URGENT")
-    expect(item).to_contain_text("codeword used")
+    expect(item).to_contain_text(": codeword")
     _assert_not_reloaded(page)
 
     # 3. She acknowledges it in one click, then resolves it with an outcome and a note.
@@ -181,7 +181,7 @@ def _day(page: Page, site: Site, twilio: ThreadedTwilio, ivy: Person, ref: str) 
     expect(new_items).to_have_count(0)
     _watch_for_reloads(page)
     assert twilio.text_in(inbound, SURVIVOR, OUR_NUMBER, "the red kite is broken again") == 200
-    codeword_item = new_items.filter(has_text="codeword used")
+    codeword_item = new_items.filter(has_text=": codeword")
     expect(codeword_item).to_be_visible(timeout=15_000)
     expect(codeword_item).to_contain_text("URGENT")
 

@@ -44,7 +44,7 @@ def channel(smtp: SmtpServer, **changes: object) -> EmailChannel:
 
 
 def alert(**meta: str) -> Outgoing:
-    return Outgoing("[URGENT] Case C-4F7Q2: codeword used.", meta={**ALERT, **meta})
+    return Outgoing("[URGENT] Case C-4F7Q2: codeword.", meta={**ALERT, **meta})
 
 
 async def failure(chan: EmailChannel, address: str = IDA, message: Outgoing | None = None) -> SendError:
@@ -78,7 +78,7 @@ async def test_alert_mail_is_plain_text_with_reference_severity_reason_and_how_t
     for expected in (
         "case C-4F7Q2",
         "Severity: URGENT",
-        "Reason:   codeword used (level urgent)",
+        "Reason:   codeword (level urgent)",
         "safecheck alerts ack 17",
         "does not acknowledge",
         "Details: safecheck case show C-4F7Q2",

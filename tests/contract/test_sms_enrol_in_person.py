@@ -102,7 +102,7 @@ async def test_secrets_set_in_person_stay_out_of_her_sms_thread_and_work_in_it(t
             # Her in-person codeword, inside an ordinary message, alerts Ida by SMS.
             await fake.text_in(PUBLIC + "/sms/inbound", SURVIVOR, OUR_NUMBER, "the blue kettle is broken")
             [alert] = await until(lambda: fake.to(IDVA_PHONE), "the codeword alert")
-            assert alert.body == f"[URGENT] Case {ref.group(1)}: codeword used. Reply ACK {ref.group(1)}"
+            assert alert.body == f"[URGENT] Case {ref.group(1)}: codeword. Reply ACK {ref.group(1)}"
 
             # Her in-person exit word ends the chat for the pause she chose in person.
             status, _, _ = await fake.text_in(PUBLIC + "/sms/inbound", SURVIVOR, OUR_NUMBER, "PASTA")

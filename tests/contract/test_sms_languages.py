@@ -48,7 +48,7 @@ async def test_a_panjabi_survivor_checks_in_by_sms_with_gurmukhi_digits_and_code
     [alert] = await commands.list_alerts(w.app, w.service_id, open_only=True)
     assert (alert["severity"], alert["reason"]) == ("urgent", "codeword")
     [sms_alert] = w.fake.to(IDVA_PHONE)
-    assert sms_alert.body.startswith(f"[URGENT] Case {ref}: codeword used.")  # the IDVA's own language
+    assert sms_alert.body.startswith(f"[URGENT] Case {ref}: codeword.")  # the IDVA's own language
 
 
 async def test_a_welsh_opener_is_one_gsm7_segment_and_welsh_answers_are_understood(w: SmsWorld) -> None:

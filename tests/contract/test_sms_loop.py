@@ -66,7 +66,7 @@ async def test_codeword_by_sms_alerts_the_idva_by_sms_and_ack_by_sms_stops_the_e
     [alert] = await open_alerts(w)
     assert (alert["severity"], alert["reason"]) == ("urgent", "codeword")
     [sms_alert] = w.fake.to(IDVA_PHONE)
-    assert sms_alert.body == f"[URGENT] Case {ref}: codeword used. Reply ACK {ref}"
+    assert sms_alert.body == f"[URGENT] Case {ref}: codeword. Reply ACK {ref}"
     assert sms_alert.from_ == OUR_NUMBER and sms_alert.status_callback == PUBLIC_URL + "/sms/status"
     assert "blue" not in sms_alert.body.lower() and SURVIVOR not in sms_alert.body
 
@@ -90,7 +90,7 @@ async def test_without_an_ack_the_duty_idva_is_texted_at_five_minutes(w: SmsWorl
     w.clock.advance(timedelta(minutes=5))
     await w.deliver()
     [duty] = w.fake.to(DUTY_PHONE)
-    assert duty.body == f"[URGENT] Case {ref}: codeword used. Reply ACK {ref}"
+    assert duty.body == f"[URGENT] Case {ref}: codeword. Reply ACK {ref}"
     status, _, answer = await w.text(DUTY_PHONE, f"ACK {ref}")
     assert status == 200 and "Acknowledged 1 alert(s)" in answer
     [alert] = await commands.list_alerts(w.app, w.service_id, open_only=False)

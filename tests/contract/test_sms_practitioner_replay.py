@@ -40,7 +40,7 @@ async def test_a_replayed_signed_ack_does_not_acknowledge_a_newer_alert(w: SmsWo
     assert (still_open["reason"], still_open["acknowledged_by"]) == ("codeword", None)
     w.clock.advance(timedelta(minutes=5))
     await w.deliver()
-    assert [m.body for m in w.fake.to(DUTY_PHONE)] == [f"[URGENT] Case {ref}: codeword used. Reply ACK {ref}"]
+    assert [m.body for m in w.fake.to(DUTY_PHONE)] == [f"[URGENT] Case {ref}: codeword. Reply ACK {ref}"]
 
 
 async def test_a_twilio_retry_of_an_ack_is_handled_once(w: SmsWorld) -> None:

@@ -186,7 +186,7 @@ async def test_an_alert_overtakes_a_backlog_of_paced_texts_from_the_same_number(
         stop.set()
         await dispatcher
     assert ahead <= 4  # the alert took one of the next free slots, not the ninth
-    assert "codeword used" in w.fake.to(IDVA_PHONE)[0].body
+    assert ": codeword" in w.fake.to(IDVA_PHONE)[0].body
 
 
 async def test_a_text_longer_than_twilio_accepts_goes_as_several_in_order(w: SmsWorld) -> None:

@@ -165,7 +165,7 @@ async def test_an_undelivered_alert_moves_to_the_practitioners_next_channel_at_o
     await w.fake.status(alert.sid, "undelivered", 30005)
     await w.deliver()
     [in_inbox] = await commands.read_inbox(w.app, w.idva)
-    assert in_inbox["text"].startswith(f"[URGENT] Case {ref}: codeword used.")
+    assert in_inbox["text"].startswith(f"[URGENT] Case {ref}: codeword.")
 
 
 async def test_an_acknowledged_alert_is_not_moved_on(w: SmsWorld) -> None:
@@ -191,7 +191,7 @@ async def test_an_alert_undelivered_on_the_last_channel_climbs_the_ladder_at_onc
     await w.fake.status(alert.sid, "failed", 30006)
     await w.deliver()
     [duty] = w.fake.to(DUTY_PHONE)  # not after five minutes: now
-    assert duty.body == f"[URGENT] Case {ref}: codeword used. Reply ACK {ref}"
+    assert duty.body == f"[URGENT] Case {ref}: codeword. Reply ACK {ref}"
 
 
 async def test_a_status_for_a_message_we_do_not_know_is_recorded_and_answered(w: SmsWorld) -> None:

@@ -109,7 +109,7 @@ async def test_codeword_alert_arrives_on_telegram_and_a_tap_acknowledges_it_and_
 
         shown = w.fake.last_bot_message(ida_chat)
         assert shown.text is not None
-        assert shown.text.startswith("[URGENT] Case C-") and "codeword used" in shown.text
+        assert shown.text.startswith("[URGENT] Case C-") and ": codeword" in shown.text
         assert "Details: safecheck case show C-" in shown.text
         assert "blue kettle" not in shown.text  # never the survivor's words
         [[button]] = shown.reply_markup["inline_keyboard"] if shown.reply_markup else [[{}]]

@@ -61,14 +61,14 @@ def test_codeword_in_scheduled_checkin_alerts_idva_escalates_to_duty_and_ack_sto
 
     inbox = cli.json_lines("practitioner", "inbox", "1", "--json")
     assert [m["text"] for m in inbox] == [
-        f"[URGENT] Case {ref}: codeword used. Acknowledge: safecheck alerts ack 1 --as 1"
+        f"[URGENT] Case {ref}: codeword. Acknowledge: safecheck alerts ack 1 --as 1"
     ]
     assert cli.json_lines("practitioner", "inbox", "2", "--json") == []
 
     # Nobody acknowledges: after 5 minutes the duty IDVA is told.
     cli.run("tick", now="2026-11-23T10:06:00Z")
     duty = cli.json_lines("practitioner", "inbox", "2", "--json")
-    assert len(duty) == 1 and f"Case {ref}: codeword used" in str(duty[0]["text"])
+    assert len(duty) == 1 and f"Case {ref}: codeword" in str(duty[0]["text"])
 
     assert cli.run("alerts", "ack", "1", "--as", "2", now="2026-11-23T10:07:00Z").stdout.strip() == (
         "alert 1 acknowledged"

@@ -81,7 +81,7 @@ def test_a_welsh_survivor_onboards_and_checks_in_in_welsh_and_the_codeword_alert
     assert texts[-1] == "Diolch, dyna'r cyfan. Cymerwch ofal."
     assert events(lines, "AlertRaised") == [CODEWORD_ALERT]
     inbox = cli.json_lines("practitioner", "inbox", "1", "--json")
-    assert any(f"[URGENT] Case {ref}: codeword used" in str(m["text"]) for m in inbox)  # English for the IDVA
+    assert any(f"[URGENT] Case {ref}: codeword" in str(m["text"]) for m in inbox)  # English for the IDVA
 
     shown = cli.json_lines("case", "show", ref, "--as", "1", "--json")[0]
     assert shown["language"] == "cy"  # the IDVA knows which language to call back in

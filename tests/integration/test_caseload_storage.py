@@ -12,6 +12,7 @@ from storage.caseload import Scope
 from storage.db import Tx
 from tests.caseload_data import alert, checkin, enrol, next_checkin, other_service
 from tests.conftest import START, World
+from tests.integration.conftest import CALM_ANSWERS
 
 
 async def _refs(world: World, scope: Scope) -> set[str]:
@@ -121,7 +122,7 @@ async def test_the_timeline_reads_check_ins_with_answers_and_alerts_with_their_r
     assert [(r.step, r.practitioner_id) for r in shown[0].rungs] == [(0, world.idva)]
     await commands.checkin_now(world.app, world.service_id, ref)
     await world.deliver()
-    for text in ("1", "1", "1", "1", "1", "1", "all fine really"):
+    for text in (*CALM_ANSWERS[:-1], "all fine really"):
         await world.say("+447700900123", text)
         await world.deliver()
     async with world.app.db.reading() as tx:

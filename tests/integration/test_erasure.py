@@ -10,7 +10,7 @@ from bot.scheduler import TimerRunner
 from storage.keys import load_keys
 from tests.conftest import World
 from tests.forensics import recoverable
-from tests.integration.conftest import PHONE, answer_all, case_row, later, rows
+from tests.integration.conftest import CALM_ANSWERS, PHONE, answer_all, case_row, later, rows
 
 NAME = "Jane Erasable"
 WORDS = "Zebedee came round on Sunday"
@@ -39,7 +39,7 @@ async def onboarded_with_words(world: World) -> str:
     ref = await world.onboard(PHONE, name=NAME, windows=WINDOWS)
     await commands.set_schedule(world.app, world.service_id, ref, "daily@07:30")
     await later(world, timedelta(minutes=31))
-    await answer_all(world, ["1", "1", "1", "1", "1", "1", WORDS])
+    await answer_all(world, [*CALM_ANSWERS[:-1], WORDS])  # her words as the last, free-text answer
     return ref
 
 
@@ -59,6 +59,7 @@ async def test_a_retention_purge_leaves_the_purged_words_nowhere_in_the_files(wo
     await onboarded_with_words(world)
     keys = load_keys({}, world.settings.key_file)
     assert recoverable(world.settings.db_path, keys, [WORDS]) == [repr(WORDS)]
+    assert len(await rows(world.app, "SELECT 1 FROM answers WHERE text_enc IS NOT NULL")) == 1  # kept as her answer
 
     await TimerRunner(world.app).prepare()  # the daily round, as serve schedules it
     await later(world, timedelta(days=91))  # past the 90 days, the daily round purges free text

@@ -29,7 +29,7 @@ async def roles_told(world: World) -> list[str]:
 async def test_codeword_alerts_the_idva_at_once_and_nobody_else(world: World) -> None:
     alert_id = await raise_codeword(world)
     [text] = await inbox(world, world.idva)
-    assert text.startswith("[URGENT] Case ") and "codeword used" in text and f"ack {alert_id}" in text
+    assert text.startswith("[URGENT] Case ") and ": codeword" in text and f"ack {alert_id}" in text
     assert await inbox(world, world.duty) == []
     assert await inbox(world, world.manager) == []
     assert await roles_told(world) == ["idva"]
@@ -46,7 +46,7 @@ async def test_unacknowledged_urgent_alert_reaches_duty_at_five_minutes_and_mana
     assert await inbox(world, world.manager) == []
     await later(world, timedelta(seconds=1))
     [text] = await inbox(world, world.manager)
-    assert "codeword used" in text
+    assert ": codeword" in text
     assert await roles_told(world) == ["idva", "duty", "manager"]
     await later(world, timedelta(hours=2))
     assert len(await inbox(world, world.manager)) == 1  # each rung is told once
@@ -118,7 +118,8 @@ async def test_high_alert_reaches_duty_after_sixty_minutes_and_never_the_manager
     await commands.set_schedule(world.app, world.service_id, ref, "daily@10:00")
     assert await later(world, timedelta(hours=1)) == [PROMPT]
     # Afraid a lot (4) and messages or calls (2): score 6, high, above the standard intake.
-    await answer_all(world, ["1", "1", "3", "2", "1", "1", "SKIP"])
+    # The two rotating questions (separation, stalking) are answered "No".
+    await answer_all(world, ["1", "1", "3", "2", "1", "1", "1", "1", "SKIP"])
     [alert] = await alerts(world)
     assert (alert["severity"], alert["reason"]) == ("high", "risk_raised")
     [text] = await inbox(world, world.idva)
@@ -137,7 +138,7 @@ async def test_raised_alert_goes_to_the_idva_only(world: World) -> None:
     ref = await world.onboard(intake="high")
     await commands.set_schedule(world.app, world.service_id, ref, "daily@10:00")
     assert await later(world, timedelta(hours=1)) == [PROMPT]
-    await answer_all(world, ["1", "1", "1", "1", "1", "2", "SKIP"])  # all fine, call back today
+    await answer_all(world, ["1", "1", "1", "1", "1", "1", "1", "2", "SKIP"])  # all fine, call back today
     [alert] = await alerts(world)
     assert (alert["severity"], alert["reason"]) == ("raised", "callback_today")
     await later(world, timedelta(hours=6))

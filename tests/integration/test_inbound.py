@@ -11,7 +11,7 @@ from bot import commands
 from bot.pipeline import MAX_STORED_TEXT, Outcome
 from storage import inbound
 from tests.conftest import World
-from tests.integration.conftest import NEUTRAL, PHONE, PROMPT, alerts, answer_all, rows, scalar
+from tests.integration.conftest import CALM_ANSWERS, NEUTRAL, PHONE, PROMPT, alerts, answer_all, rows, scalar
 
 HELP_FIRST_LINE = "Options:"
 
@@ -153,7 +153,7 @@ async def test_strange_message_outside_a_checkin_is_stored_once_and_answered(wor
 async def test_strange_free_text_answer_is_recorded_once_without_error(world: World, text: str) -> None:
     ref = await world.onboard()
     await start_checkin(world, ref)
-    await answer_all(world, ["1", "1", "1", "1", "1", "1"])
+    await answer_all(world, CALM_ANSWERS[:-1])  # every answer but the free text
     handled = await world.say(PHONE, text, provider_id="strange-free-text")
     assert handled.outcome is Outcome.PROCESSED
     assert await world.deliver() == ["Thanks, that's everything. Take care."]

@@ -39,7 +39,9 @@ async def test_a_whole_scenario_logs_no_personal_data(world: World, caplog: pyte
     ref = await world.onboard(PHONE, exit_word=EXIT_WORD, codeword=CODEWORD, name=NAME)
     await commands.set_schedule(world.app, world.service_id, ref, "daily@10:00")
     assert await at(world, datetime(2026, 11, 23, 10, 0, tzinfo=UTC)) == [PROMPT]
-    for text in ("1", "1", "3", "2", "4", "3", f"{FREE_TEXT} {CODEWORD}"):
+    # Afraid a lot, messages or calls, being hurt, "No" to both rotating questions, a call back urgently,
+    # then her own words with her codeword in them.
+    for text in ("1", "1", "3", "2", "4", "1", "1", "3", f"{FREE_TEXT} {CODEWORD}"):
         await world.say(PHONE, text)
         await world.deliver()
     await world.say(PHONE, "not sure what to say", provider_id="dup")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import tomllib
 
 import aiohttp
 
@@ -23,6 +24,8 @@ CUSTOM = (
     .replace('id = "standard"', 'id = "pilot"', 1)
     .replace("Is now a good time for a quick chat?", "Got a minute for a quick chat?")
 )
+# The shipped default's version: the custom set keeps it, under its own id.
+VERSION = tomllib.loads(default_text())["version"]
 REAL_TABLES = ("cases", "inbound_messages", "outbox", "checkins", "alerts", "timers", "practitioners", "services")
 
 
@@ -44,12 +47,12 @@ async def test_an_edited_question_set_is_saved_and_audited_by_fingerprint(world:
         await login(client, world, meg)
         resp = await post_form(client, PAGE, {"text": CUSTOM})
         assert (resp.status, resp.headers["Location"]) == (303, f"{PAGE}?done=saved")
-        assert "In use: pilot, version 1" in await (await client.get(PAGE)).text()
+        assert f"In use: pilot, version {VERSION}" in await (await client.get(PAGE)).text()
     async with world.app.db.reading() as tx:
         assert (await services.get(tx, world.service_id)).questionset == CUSTOM
     [row] = await rows(world.app, "SELECT detail FROM audit_log WHERE action = 'questionset_set'")
     detail = json.loads(row["detail"])
-    assert detail["before"]["questionset"] == {"id": "standard", "version": 1, "sha256": "default"}
+    assert detail["before"]["questionset"] == {"id": "standard", "version": VERSION, "sha256": "default"}
     assert detail["after"]["questionset"]["id"] == "pilot" and "Got a minute" not in row["detail"]
 
 

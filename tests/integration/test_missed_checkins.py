@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from bot import commands
 from tests.conftest import World
-from tests.integration.conftest import NUDGE, PROMPT, alerts, at, checkin_statuses, inbox
+from tests.integration.conftest import CALM_ANSWERS, NUDGE, PROMPT, alerts, at, checkin_statuses, inbox
 
 
 def utc(*args: int) -> datetime:
@@ -76,11 +76,12 @@ async def test_two_missed_checkins_without_consent_raise_no_alert(world: World) 
 
 
 async def test_an_answered_checkin_between_misses_resets_the_run(world: World) -> None:
-    await case_checked_daily(world)
+    ref = await case_checked_daily(world)
     await miss_a_day(world, 23)
     assert await at(world, utc(2026, 11, 24, 10, 0)) == [PROMPT]
-    for text in ("1", "1", "1", "1", "1", "1", "SKIP"):
+    for text in CALM_ANSWERS:
         await world.say("+447700900123", text)
     await world.deliver()
+    assert [status for _, status in await checkin_statuses(world, ref)] == ["missed", "completed"]
     await miss_a_day(world, 25)
     assert [a["reason"] for a in await alerts(world)] == ["missed_checkin", "missed_checkin"]  # never "twice"

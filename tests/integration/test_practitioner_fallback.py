@@ -93,7 +93,7 @@ async def test_codeword_alert_arrives_by_email_with_minimal_content(tmp_path: Pa
         for expected in (
             f"Safecheck alert {alert_id} for case {ref}",
             "Severity: URGENT",
-            "Reason:   codeword used",
+            "Reason:   codeword",
             "Time:     2026-11-23 09:00 UTC",
             f"safecheck alerts ack {alert_id}",
             f"Details: safecheck case show {ref}",
@@ -139,7 +139,7 @@ async def test_refused_mailbox_falls_back_to_the_next_channel_at_once(
         ref = await world.onboard()
         await codeword(world)  # no time passes
         [text] = await inbox(world, world.idva)
-        assert f"Case {ref}: codeword used" in text
+        assert f"Case {ref}: codeword" in text
         assert smtp.received == [] and smtp.attempts == 1  # tried once, not retried
         assert await alert_rows(world, world.idva) == [
             {"channel": "inbox", "position": 1, "status": "sent", "attempts": 1, "last_error": "SMTP 550"}
@@ -223,7 +223,7 @@ async def test_email_channel_without_smtp_settings_falls_back_at_once(world: Wor
     ref = await world.onboard()
     await codeword(world)
     [text] = await inbox(world, sam)
-    assert f"Case {ref}: codeword used" in text
+    assert f"Case {ref}: codeword" in text
     [row] = await alert_rows(world, sam)
     assert (row["channel"], row["status"], row["last_error"]) == ("inbox", "sent", "no practitioner channel email")
 

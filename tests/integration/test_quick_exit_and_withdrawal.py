@@ -10,6 +10,7 @@ from bot.dispatcher import Dispatcher
 from bot.pipeline import Outcome
 from tests.conftest import World
 from tests.integration.conftest import (
+    CALM_ANSWERS,
     NEUTRAL,
     PHONE,
     PROMPT,
@@ -138,7 +139,7 @@ async def test_message_delivered_during_a_quick_exit_is_recorded_as_sent_with_it
 
 async def test_stop_withdraws_consent_erases_and_sends_only_the_confirmation(world: World) -> None:
     ref = await in_checkin(world)
-    await answer_all(world, ["1", "1", "1", "1", "1", "1", "Zebedee came round on Sunday"])
+    await answer_all(world, [*CALM_ANSWERS[:-1], "Zebedee came round on Sunday"])
     await at(world, utc(2026, 11, 24, 10, 0))
     await world.say(PHONE, "1")
     await world.deliver()
@@ -177,7 +178,7 @@ async def test_stop_withdraws_consent_erases_and_sends_only_the_confirmation(wor
 
 async def test_withdrawal_erases_every_message_body_including_the_withdrawal_itself(world: World) -> None:
     await in_checkin(world)
-    await answer_all(world, ["1", "1", "1", "1", "1", "1", "Zebedee came round on Sunday"])
+    await answer_all(world, [*CALM_ANSWERS[:-1], "Zebedee came round on Sunday"])
     await world.say(PHONE, "STOP")
     await world.deliver()
     kept = await rows(world.app, "SELECT provider_id FROM inbound_messages WHERE body_enc IS NOT NULL")

@@ -69,15 +69,15 @@ async def test_next_checkin_is_planned_after_each_one(world: World) -> None:
 async def test_restart_mid_checkin_loses_nothing(world: World) -> None:
     ref = await daily_at_ten(world)
     assert await at(world, utc(2026, 11, 23, 10, 0)) == [PROMPT]
-    await answer_all(world, ["1"])
-    await world.say("+447700900123", "2", provider_id="before-crash")  # not safe: its reply is still queued
+    await answer_all(world, ["1", "1", "1", "1"])  # talk now, safe, not afraid, no contact
+    await world.say("+447700900123", "5", provider_id="before-crash")  # choking: its reply is still queued
 
     async with restarted(world) as app:  # the process died before delivering; a new one starts
         first = await run_shell(app, world.sim)
-        assert len(first) == 1 and first[0].startswith("Next one:\nSince we last spoke, have you felt afraid?")
+        assert len(first) == 1 and first[0].startswith("Another one:\nHave you separated")
         # The provider redelivers the last message it is unsure about: it is not taken twice.
-        assert (await say_to(app, "2", "before-crash")).outcome.value == "duplicate"
-        for n, text in enumerate(["1", "1", "1", "1", "Zebedee came by on Sunday"]):
+        assert (await say_to(app, "5", "before-crash")).outcome.value == "duplicate"
+        for n, text in enumerate(["1", "1", "1", "Zebedee came by on Sunday"]):
             assert (await say_to(app, text, f"after-restart-{n}")).outcome.value == "processed"
             assert len(await run_shell(app, world.sim)) == 1
         shown = await commands.show_case(app, world.service_id, ref, world.idva)
@@ -87,10 +87,12 @@ async def test_restart_mid_checkin_loses_nothing(world: World) -> None:
     answered = {a["question"]: (a["options"], a["text"]) for a in checkin["answers"]}
     assert answered == {
         "safe_to_talk": (["yes"], None),
-        "safe_now": (["no"], None),
+        "safe_now": (["yes"], None),
         "afraid": (["no"], None),
         "contact": (["none"], None),
-        "incident": (["none"], None),
+        "incident": (["choking"], None),
+        "separation": (["no"], None),  # the two rotating questions (no history yet)
+        "stalking": (["no"], None),
         "callback": (["no"], None),
         "anything_else": ([], "Zebedee came by on Sunday"),
     }

@@ -90,7 +90,7 @@ async def test_the_queue_says_severity_reason_who_was_told_the_rung_and_the_next
         await _signed_in(client, world, meg)
         _, html = await _page(client, "/alerts")
     item = html[html.index(f'id="alert-{alert_id}"') :]
-    assert "URGENT" in item and "codeword used" in item
+    assert "URGENT" in item and ": codeword" in item
     assert "Ida (IDVA) at 09:00; Dan (duty) at 09:06" in item
     assert "rung 2 of 3: duty" in item
     assert "manager in 4 min (09:10)" in item

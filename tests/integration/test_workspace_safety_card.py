@@ -73,6 +73,15 @@ async def test_a_cover_cases_card_carries_the_key_to_each_cover_question_and_ans
             assert said in text and meant in text
 
 
+async def test_a_cover_case_whose_theme_is_gone_gets_the_card_without_a_key_and_one_line(world: World) -> None:
+    ref, case_id = await enrol(world, PHONE, NAME)
+    with sqlite3.connect(world.settings.db_path) as conn:  # a theme removed from a later release
+        conn.execute("UPDATE cases SET checkin_mode = 'cover', cover_theme = 'bakery' WHERE id = ?", (case_id,))
+    status, page = await card_of(world, ref)
+    assert status == 200 and "Call 999." in page and 'class="key"' not in page
+    assert "Her cover theme cannot be used with the service's questions: change her mode first." in html.unescape(page)
+
+
 async def test_the_card_prints_without_the_workspace_around_it(world: World) -> None:
     ref, _ = await enrol(world, PHONE, NAME)
     status, page = await card_of(world, ref)

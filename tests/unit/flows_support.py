@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from flows.engine import handle
+from flows.events import AlertRaised, Event
 from flows.loader import load_default
-from flows.model import CaseStatus, Context, ConversationState, Input, Message, Step
+from flows.model import Answer, CaseStatus, Context, ConversationState, Input, Message, StartCheckin, Step
 from flows.questionset import QuestionSet
 from safety.model import History, IntakeLevel, SurvivorSecrets
 from safety.screening import pin_digest, secret_digest
@@ -65,3 +67,27 @@ def run(ctx: Context, *inputs: str | Input, state: ConversationState | None = No
         steps.append(step)
         current = step.state
     return steps
+
+
+def checkin(ctx: Context, *inputs: str | Input) -> list[Step]:
+    """Start a due check-in and feed it each input, carrying the state as the shell does."""
+    steps = [handle(IDLE, StartCheckin(), ctx)]
+    for item in inputs:
+        steps.append(handle(steps[-1].state, Message(item) if isinstance(item, str) else item, ctx))
+    return steps
+
+
+def events(steps: Iterable[Step]) -> list[Event]:
+    return [event for step in steps for event in step.events]
+
+
+def alerts(steps: Iterable[Step]) -> list[AlertRaised]:
+    return [event for event in events(steps) if isinstance(event, AlertRaised)]
+
+
+def answers(steps: Iterable[Step]) -> list[Answer]:
+    return [answer for step in steps for answer in step.answers]
+
+
+def keys(steps: Iterable[Step]) -> list[str]:
+    return [reply.key for step in steps for reply in step.replies]

@@ -19,19 +19,15 @@ from flows.events import (
     CheckinMissed,
     CheckinStarted,
     DuressPinUsed,
-    Event,
     PinFailedTwice,
 )
 from flows.loader import QuestionSetError, parse_questionset
 from flows.model import (
     Answer,
-    Context,
     Expiry,
     Flow,
-    Input,
     Message,
     Reply,
-    StartCheckin,
     Step,
     Timeout,
     ask,
@@ -39,31 +35,7 @@ from flows.model import (
 from flows.questionset import Option, OptionAction, Question, QuestionKind, QuestionSet
 from safety.model import AlertReason, Change, History, IntakeLevel, Level, Severity
 from safety.policy import MissedPolicy
-from tests.unit.flows_support import ASK, DURESS_PIN, IDLE, PIN, QS, context
-
-
-def checkin(ctx: Context, *inputs: str | Input) -> list[Step]:
-    """Start a due check-in and feed it each input, carrying the state as the shell does."""
-    steps = [handle(IDLE, StartCheckin(), ctx)]
-    for item in inputs:
-        steps.append(handle(steps[-1].state, Message(item) if isinstance(item, str) else item, ctx))
-    return steps
-
-
-def events(steps: Iterable[Step]) -> list[Event]:
-    return [event for step in steps for event in step.events]
-
-
-def alerts(steps: Iterable[Step]) -> list[AlertRaised]:
-    return [event for event in events(steps) if isinstance(event, AlertRaised)]
-
-
-def answers(steps: Iterable[Step]) -> list[Answer]:
-    return [answer for step in steps for answer in step.answers]
-
-
-def keys(steps: Iterable[Step]) -> list[str]:
-    return [reply.key for step in steps for reply in step.replies]
+from tests.unit.flows_support import ASK, DURESS_PIN, IDLE, PIN, QS, alerts, answers, checkin, context, events, keys
 
 
 def completed(steps: Iterable[Step]) -> CheckinCompleted:

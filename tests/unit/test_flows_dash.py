@@ -13,36 +13,16 @@ from flows import cover, rotation
 from flows import replies as R
 from flows.discretion import thread_problems
 from flows.engine import handle
-from flows.events import AlertRaised, CheckinCompleted, Event
+from flows.events import AlertRaised, CheckinCompleted
 from flows.loader import QuestionSetError, parse_questionset
-from flows.model import Answer, Context, ConversationState, Input, Message, Reply, StartCheckin, Step
+from flows.model import Answer, Context, ConversationState, Message, Reply, StartCheckin, Step
 from flows.questionset import QuestionSet
 from safety.model import AlertReason, History, IntakeLevel, Level, Severity
-from tests.unit.flows_support import PIN, QS, context
+from tests.unit.flows_support import PIN, QS, alerts, answers, checkin, context, events
 
 IDLE = ConversationState()
 ROTATING = tuple(q.id for q in QS.rotating)
 WITHIN = QS.rotation.within if QS.rotation else 0
-
-
-def checkin(ctx: Context, *inputs: str | Input) -> list[Step]:
-    """Start a due check-in and feed it each input, carrying the state as the shell does."""
-    steps = [handle(IDLE, StartCheckin(), ctx)]
-    for item in inputs:
-        steps.append(handle(steps[-1].state, Message(item) if isinstance(item, str) else item, ctx))
-    return steps
-
-
-def events(steps: Iterable[Step]) -> list[Event]:
-    return [event for step in steps for event in step.events]
-
-
-def alerts(steps: Iterable[Step]) -> list[AlertRaised]:
-    return [event for event in events(steps) if isinstance(event, AlertRaised)]
-
-
-def answers(steps: Iterable[Step]) -> list[Answer]:
-    return [answer for step in steps for answer in step.answers]
 
 
 def told(steps: Iterable[Step]) -> list[tuple[Severity, AlertReason, str | None, tuple[str, ...]]]:

@@ -116,6 +116,6 @@ def test_an_answered_question_loses_its_numbered_options_and_shows_the_answer() 
 def test_alert_text_names_the_case_and_reason_only() -> None:
     meta = {"alert_id": "4", "case_ref": "C-4F7Q2", "severity": "urgent", "reason": "codeword"}
     text = ui.alert_text(meta, "fallback")
-    assert text.startswith("[URGENT] Case C-4F7Q2: codeword used.")
+    assert text.startswith("[URGENT] Case C-4F7Q2: codeword.")
     assert "safecheck case show C-4F7Q2" in text
     assert ui.alert_text({}, "Daily summary: ...") == "Daily summary: ..."
