@@ -71,6 +71,13 @@ def salon_question(question: str) -> str:
     return "\n".join([theme["text"].replace("{sender}", "Alex"), *options])
 
 
+def alerts_shown(case: dict[str, object]) -> list[dict[str, object]]:
+    """Her alerts as `case show --json` gives them, without what differs between two cases (id, time)."""
+    alerts = case["alerts"]
+    assert isinstance(alerts, list)
+    return [{k: v for k, v in a.items() if k not in ("id", "created_at")} for a in alerts]
+
+
 def recorded(cli: Cli, ref: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     """Her recorded answers with their signals, and her alerts with theirs, read from the database file."""
     answers = look(
@@ -115,6 +122,9 @@ def test_a_cover_check_in_records_the_same_signals_and_alerts_as_a_direct_one(cl
         "callback",
         "anything_else",
     ]
+    said = alerts_shown(shown[cover])
+    assert said == alerts_shown(shown[direct])
+    assert [(a["severity"], a["signals"]) for a in said] == [("urgent", ["choking"])]
     direct_recorded, cover_recorded = recorded(cli, direct), recorded(cli, cover)
     assert cover_recorded == direct_recorded
     signals = {signal for row in cover_recorded[0] for signal in json.loads(str(row[2]))}  # a JSON list each
