@@ -12,7 +12,16 @@ from bot import commands
 from bot.channels.base import Outgoing
 from bot.channels.segments import segments
 from bot.channels.sms_channel import Unrecorded
-from tests.fakes.sms_harness import DUTY_PHONE, IDVA_PHONE, PUBLIC_URL, SURVIVOR, SmsWorld, sms_world
+from tests.fakes.sms_harness import (
+    DUTY_PHONE,
+    IDVA_PHONE,
+    ONBOARDING,
+    PUBLIC_URL,
+    SECRETS,
+    SURVIVOR,
+    SmsWorld,
+    sms_world,
+)
 from tests.fakes.twilio_api import Sent
 
 IDLE = "Thanks, got it. Reply HELP for options."
@@ -174,7 +183,8 @@ async def test_an_alert_undelivered_on_the_last_channel_climbs_the_ladder_at_onc
     ref, code = await commands.enrol(
         w.app, w.service_id, idva=solo, channel="sms", address=SURVIVOR, name="S", intake="high"
     )
-    for line in (code, "YES", "1 2 3", "pasta", "1", "blue kettle", "1", "SKIP"):
+    await commands.set_secrets(w.app, w.service_id, ref, SECRETS)  # her words, chosen in person
+    for line in (code, *ONBOARDING):
         await w.say(SURVIVOR, line)
     await w.say(SURVIVOR, "blue kettle")
     [alert] = w.fake.to("+447700900003")

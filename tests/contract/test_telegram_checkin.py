@@ -81,7 +81,8 @@ async def test_a_check_in_with_taps_and_typed_answers_edits_each_tapped_question
         assert w.fake.chats[chat][prompt.message_id].text == f"{PROMPT}\n\n✓ Yes"
         assert w.fake.chats[chat][prompt.message_id].reply_markup is None
         assert w.fake.calls_of("answerCallbackQuery")
-        answers = ["1", "typed:1", "1", "typed:1", "1", "typed:SKIP"]
+        # safe now, afraid, contact, incident, two rotating questions, callback, anything else
+        answers = ["1", "typed:1", "1", "typed:1", "1", "typed:1", "1", "typed:SKIP"]
         typed_at = 0
         for answer in answers:
             await w.deliver()

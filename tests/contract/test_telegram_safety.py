@@ -31,7 +31,7 @@ async def test_exit_button_deletes_the_whole_conversation_and_sends_nothing_else
         await commands.set_schedule(w.app, w.service_id, ref, "daily@10:00")
         w.clock.advance(timedelta(hours=1))
         await w.deliver()
-        assert len(w.fake.visible(chat)) > 10  # both sides of onboarding and the first question
+        assert len(w.fake.visible(chat)) == 9  # both sides of set-up (4 each) and the first question
         sends = len(w.fake.sent_to(chat))
 
         await w.tap(chat, w.fake.last_bot_message(chat).message_id, EXIT_DATA)
@@ -188,7 +188,8 @@ async def test_logs_hold_no_chat_ids_codes_words_or_token(tmp_path: Path, caplog
     async with telegram_world(tmp_path) as w:
         ida_chat = w.new_chat()
         await w.link_practitioner(w.idva, ida_chat)
-        _, code = await w.enrol()
+        # The one path where she types her words into the chat: Telegram with auto-delete, chosen at enrolment.
+        _, code = await w.enrol(secrets_autodelete=60)
         chat = w.new_chat()
         await w.say(chat, f"/start {code}")
         for line in ["YES", "1 2 3", "pasta", "1", "blue kettle", "1", "SKIP", "I'm fine, blue kettle"]:

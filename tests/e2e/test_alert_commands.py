@@ -14,7 +14,8 @@ from tests.fakes.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.e2e
 
-CHECKIN = "\n".join(["1", "yes", "2", "1", "1", "1", f"{FREE_TEXT}, {CODEWORD}"]) + "\n"
+# A calm check-in (two rotating questions before the call back) with the codeword in the free text at the end.
+CHECKIN = "\n".join(["1", "yes", "2", "1", "1", "1", "1", "1", f"{FREE_TEXT}, {CODEWORD}"]) + "\n"
 AT_TEN = "2026-11-23T10:00:30Z"
 
 

@@ -30,9 +30,11 @@ def test_cli_changes_are_audited_as_the_os_user_and_as_means_on_behalf_of(cli: C
         (me, "practitioner_added:idva"),
         (me, "invitation_created"),
         (me, "case_enrolled"),
+        (me, "checkin_mode_set"),  # how her check-ins read, chosen with her at enrolment
         (me, "case_viewed"),
     ]
     assert rows[2][2] == "roles=admin,manager"
+    assert rows[4][2] == "mode=direct theme=- secrets_on_channel=no"  # codes only
     assert rows[-1][2] == "on_behalf_of=practitioner:1"
     # Every command is on record, reads too, by name only (its arguments may hold personal data).
     commands = [(actor, detail) for actor, action, detail in _audit(cli) if action == "cli_command"]

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from flows.discretion import thread_problems
 from tests.e2e.conftest import Cli
 
 pytestmark = pytest.mark.e2e
@@ -16,10 +17,11 @@ NAME = "Jane Plantedname"
 EXIT_WORD = "pasta"
 CODEWORD = "blue kettle"
 FREE_TEXT = "my neighbour Zebedee saw everything"
+SERVICE_NAME = "Test IDVA service"
 
 
 def set_up_case(cli: Cli, idva_channels: str = "inbox,log") -> str:
-    cli.run("init", "--service-name", "Test IDVA service")
+    cli.run("init", "--service-name", SERVICE_NAME)
     ida = cli.run("practitioner", "add", "--name", "Ida Idva", "--role", "idva", "--channels", idva_channels)
     assert ida.stdout.strip() == "1"
     assert cli.run("practitioner", "add", "--name", "Dan Duty", "--role", "duty").stdout.strip() == "2"
@@ -30,10 +32,15 @@ def set_up_case(cli: Cli, idva_channels: str = "inbox,log") -> str:
     ref = re.search(r"case (C-\w+)", out)
     code = re.search(r"activation code (\S+)", out)
     assert ref and code
-    onboarding = "\n".join([code.group(1), "YES", "1", EXIT_WORD, "1", CODEWORD, "1", "SKIP"]) + "\n"
+    # Her words are chosen in person, on stdin (never an argument); the exit word pauses her for a day.
+    cli.run("case", "set-secrets", ref.group(1), "--exit-pause", "1d", stdin=f"{EXIT_WORD}\n{CODEWORD}\n\n\n")
+    onboarding = "\n".join([code.group(1), "YES", "1", "1"]) + "\n"  # code, consent, mornings, missed check-ins
     replies = cli.json_lines("simulate", "--case", ref.group(1), "--json", stdin=onboarding)
     assert {"type": "event", "event": "OnboardingCompleted"} in replies
-    assert any("call 999 and then press 55" in str(r.get("text")) for r in replies)
+    texts = [str(r["text"]) for r in replies if r["type"] == "reply"]
+    assert texts[-1].startswith("All set.")
+    for text in texts:  # set-up stays on her phone: no secret asked for, no 999 or 55, no service name
+        assert thread_problems(text, extra=[SERVICE_NAME]) == [], text
     return ref.group(1)
 
 
@@ -42,13 +49,15 @@ def test_codeword_in_scheduled_checkin_alerts_idva_escalates_to_duty_and_ack_sto
     assert "next check-in 2026-11-23T10:00:00+00:00" in cli.run("schedule", "set", ref, "daily@10:00").stdout
 
     # The check-in falls due at 10:00; the survivor answers and puts the codeword in free text.
-    answers = "\n".join(["1", "yes", "2", "1", "1", "1", f"{FREE_TEXT}, {CODEWORD.upper()}!"]) + "\n"
+    # talk, safe now, afraid (a little), contact, incident, two rotating questions, callback, free text
+    answers = "\n".join(["1", "yes", "2", "1", "1", "1", "1", "1", f"{FREE_TEXT}, {CODEWORD.upper()}!"]) + "\n"
     lines = cli.json_lines("simulate", "--case", ref, "--json", stdin=answers, now="2026-11-23T10:00:30Z")
     texts = [str(x["text"]) for x in lines if x["type"] == "reply"]
     assert texts[0].startswith("Hi, it's Alex. Is now a good time")
     assert texts[-1] == "Thanks, that's everything. Take care."  # the survivor's screen looks ordinary
     alerts = [x for x in lines if x.get("event") == "AlertRaised"]
-    assert alerts == [{"type": "event", "event": "AlertRaised", "severity": "urgent", "reason": "codeword"}]
+    codeword = {"type": "event", "event": "AlertRaised", "severity": "urgent", "reason": "codeword", "facts": "()"}
+    assert alerts == [codeword]  # no answer was urgent: the alert names no facts
 
     inbox = cli.json_lines("practitioner", "inbox", "1", "--json")
     assert [m["text"] for m in inbox] == [
@@ -82,7 +91,7 @@ def test_codeword_in_scheduled_checkin_alerts_idva_escalates_to_duty_and_ack_sto
 def test_database_and_wal_hold_no_planted_personal_data(cli: Cli) -> None:
     ref = set_up_case(cli)
     cli.run("schedule", "set", ref, "daily@10:00")
-    answers = "\n".join(["1", "yes", "2", "1", "1", "1", f"{FREE_TEXT} {CODEWORD}"]) + "\n"
+    answers = "\n".join(["1", "yes", "2", "1", "1", "1", "1", "1", f"{FREE_TEXT} {CODEWORD}"]) + "\n"
     cli.run("simulate", "--case", ref, stdin=answers, now="2026-11-23T10:00:30Z")
     cli.run("tick", now="2026-11-23T10:06:00Z")
     raw = b"".join(p.read_bytes() for p in cli.folder.glob("safecheck.db*"))

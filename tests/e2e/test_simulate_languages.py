@@ -11,12 +11,19 @@ from tests.e2e.conftest import Cli
 
 pytestmark = pytest.mark.e2e
 
+CODEWORD_ALERT = {"type": "event", "event": "AlertRaised", "severity": "urgent", "reason": "codeword", "facts": "()"}
+
 
 def enrol(cli: Cli, address: str) -> tuple[str, str]:
     out = cli.run("case", "enrol", "--idva", "1", "--address", address, "--intake", "standard").stdout
     ref, code = re.search(r"case (C-\w+)", out), re.search(r"activation code (\S+)", out)
     assert ref and code
     return ref.group(1), code.group(1)
+
+
+def set_secrets(cli: Cli, ref: str, exit_word: str, codeword: str, pin: str) -> None:
+    """Her words, chosen with her in person and typed on the IDVA's device: four lines on stdin."""
+    cli.run("case", "set-secrets", ref, stdin=f"{exit_word}\n{codeword}\n{pin}\n\n")
 
 
 def replies(lines: list[dict[str, object]]) -> list[str]:
@@ -40,7 +47,8 @@ def service(cli: Cli) -> Cli:
 def test_a_welsh_survivor_onboards_and_checks_in_in_welsh_and_the_codeword_alerts(service: Cli) -> None:
     cli = service
     ref, code = enrol(cli, "+447700900201")
-    onboarding = [code, "Cymraeg", "ie", "1 3", "bara brith", "1", "tebot glas", "ie", "1234", "sgip"]
+    set_secrets(cli, ref, "bara brith", "tebot glas", "1234")
+    onboarding = [code, "Cymraeg", "ie", "1 3", "ie"]
     lines = cli.json_lines("simulate", "--case", ref, "--json", stdin="\n".join(onboarding) + "\n")
     texts = replies(lines)
     assert texts[0].startswith("Hi, it's Alex.\nWhich language would you like?")  # the service default
@@ -51,7 +59,19 @@ def test_a_welsh_survivor_onboards_and_checks_in_in_welsh_and_the_codeword_alert
     assert events(lines, "OnboardingCompleted")
 
     cli.run("schedule", "set", ref, "daily@10:00")
-    checkin = ["ie", "1234", "na", "ychydig", "Negeseuon neu alwadau", "dim un o'r rhain", "na", "Mae'r TEBOT GLÂS yma"]
+    # "ydw" (I am) to "safe now?"; "na" to the two rotating questions and the call back.
+    checkin = [
+        "ie",
+        "1234",
+        "ydw",
+        "ychydig",
+        "Negeseuon neu alwadau",
+        "dim un o'r rhain",
+        "na",
+        "na",
+        "na",
+        "Mae'r TEBOT GLÂS yma",
+    ]
     lines = cli.json_lines(
         "simulate", "--case", ref, "--json", stdin="\n".join(checkin) + "\n", now="2026-11-23T10:00:30Z"
     )
@@ -59,22 +79,36 @@ def test_a_welsh_survivor_onboards_and_checks_in_in_welsh_and_the_codeword_alert
     assert texts[0] == "Helo, Alex sydd yma. Ydy nawr yn amser da am sgwrs fach?\n1 Ie\n2 Ddim nawr"
     assert texts[1] == "Diolch.\nAtebwch gyda'ch PIN."
     assert texts[-1] == "Diolch, dyna'r cyfan. Cymerwch ofal."
-    assert {"type": "event", "event": "AlertRaised", "severity": "urgent", "reason": "codeword"} in lines
+    assert events(lines, "AlertRaised") == [CODEWORD_ALERT]
     inbox = cli.json_lines("practitioner", "inbox", "1", "--json")
     assert any(f"[URGENT] Case {ref}: codeword" in str(m["text"]) for m in inbox)  # English for the IDVA
 
     shown = cli.json_lines("case", "show", ref, "--as", "1", "--json")[0]
     assert shown["language"] == "cy"  # the IDVA knows which language to call back in
     answers = {a["question"]: a for a in shown["checkins"][0]["answers"]}  # type: ignore[index]
-    assert answers["safe_now"]["options"] == ["no"] and answers["afraid"]["options"] == ["little"]
+    assert answers["safe_now"]["options"] == ["yes"] and answers["afraid"]["options"] == ["little"]
     assert answers["contact"]["options"] == ["remote"] and answers["incident"]["options"] == ["none"]
+    assert answers["separation"]["options"] == ["no"] and answers["stalking"]["options"] == ["no"]
+    assert answers["callback"]["options"] == ["no"]
+
+    # Next day, "na" to "safe now?" ends the check-in at once: one neutral Welsh line, the urgent alert.
+    checkin = ["ie", "1234", "na", "ychydig"]
+    lines = cli.json_lines(
+        "simulate", "--case", ref, "--json", stdin="\n".join(checkin) + "\n", now="2026-11-24T10:00:30Z"
+    )
+    texts = replies(lines)
+    idle = "Diolch, wedi'i gael. Atebwch CYMORTH i weld yr opsiynau."  # "ychydig" answers nothing: it has ended
+    assert texts[-2:] == ["Dim problem, siarad yn fuan.", idle]
+    [alert] = events(lines, "AlertRaised")
+    assert (alert["severity"], alert["reason"], alert["facts"]) == ("urgent", "risk_raised", "('not_safe_now',)")
 
 
 def test_an_urdu_survivor_uses_urdu_digits_an_urdu_codeword_and_the_exit_word(service: Cli) -> None:
     cli = service
     ref, code = enrol(cli, "+447700900202")
-    # Extended Arabic-Indic digits (Urdu keyboards) for the options and the PIN.
-    onboarding = [code, "۳", "ہاں", "۱ ۳", "آم", "۱", "نیلی کیتلی", "ہاں", "۱۲۳۴", "چھوڑیں"]
+    # Extended Arabic-Indic digits (Urdu keyboards) for the options, and for the PIN set in person.
+    set_secrets(cli, ref, "آم", "نیلی کیتلی", "۱۲۳۴")  # typed in person on an Urdu keyboard
+    onboarding = [code, "۳", "ہاں", "۱ ۳", "ہاں"]
     lines = cli.json_lines("simulate", "--case", ref, "--json", stdin="\n".join(onboarding) + "\n")
     texts = replies(lines)
     assert texts[1].startswith("ہیلو، میں Alex ہوں۔")
@@ -85,7 +119,7 @@ def test_an_urdu_survivor_uses_urdu_digits_an_urdu_codeword_and_the_exit_word(se
     cli.run("schedule", "set", ref, "daily@10:00")
     # The PIN in Arabic-Indic digits this time; the codeword typed on an Arabic keyboard (ي, ك)
     # inside the answer to a multi question, with right-to-left marks around it.
-    checkin = ["۱", "١٢٣٤", "ہاں", "تھوڑا", "۲ اور ۳", "\u200f۱ نيلي كيتلي\u200f", "نہیں", "کچھ نہیں"]
+    checkin = ["۱", "١٢٣٤", "ہاں", "تھوڑا", "۲ اور ۳", "\u200f۱ نيلي كيتلي\u200f", "نہیں", "نہیں", "نہیں", "کچھ نہیں"]
     lines = cli.json_lines(
         "simulate", "--case", ref, "--json", stdin="\n".join(checkin) + "\n", now="2026-11-23T10:00:30Z"
     )
@@ -93,13 +127,15 @@ def test_an_urdu_survivor_uses_urdu_digits_an_urdu_codeword_and_the_exit_word(se
     assert texts[0] == "ہیلو، میں Alex ہوں۔ کیا ابھی تھوڑی بات ہو سکتی ہے؟\n1 ہاں\n2 ابھی نہیں"
     assert texts[1] == "شکریہ۔\nبراہ کرم اپنا PIN لکھیں۔"
     assert texts[-1] == "شکریہ، بس اتنا ہی۔ اپنا خیال رکھیں۔"
-    assert {"type": "event", "event": "AlertRaised", "severity": "urgent", "reason": "codeword"} in lines
+    assert events(lines, "AlertRaised") == [CODEWORD_ALERT]
     assert not events(lines, "PinFailedTwice")
     shown = cli.json_lines("case", "show", ref, "--as", "1", "--json")[0]
     answers = {a["question"]: a for a in shown["checkins"][0]["answers"]}  # type: ignore[index]
     assert answers["safe_now"]["options"] == ["yes"] and answers["afraid"]["options"] == ["little"]
     assert answers["contact"]["options"] == ["remote", "in_person"]
     assert answers["incident"]["options"] == ["none"]  # the answer around the codeword still counts
+    assert answers["separation"]["options"] == ["no"] and answers["stalking"]["options"] == ["no"]
+    assert answers["callback"]["options"] == ["no"]
     assert answers["anything_else"]["text"] is None
 
     # The exit word, in Urdu script with a direction mark, ends the chat at once.
