@@ -38,6 +38,7 @@ from bot.alerting import acknowledge
 from bot.app import App
 from bot.bootstrap import open_app
 from bot.clock import FixedClock
+from bot.commands import case_mode
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.pipeline import InboundMessage, handle_inbound
@@ -71,8 +72,8 @@ INTAKE = ("high", "medium", "standard")
 COLOURS = ("blue", "green", "amber", "violet", "silver", "copper")
 THINGS = ("kettle", "teapot", "lantern")
 # One check-in's answers: talk now, safe now, afraid, contact, incident, call back, free text.
-CALM = ("1", "1", "1", "1", "1", "1", "SKIP")
-WORRIED = ("1", "1", "2", "2", "1", "1", "SKIP")
+CALM = ("1", "1", "1", "1", "1", "1", "1", "1", "SKIP")  # two rotating DASH questions before the call back
+WORRIED = ("1", "1", "2", "2", "1", "1", "1", "1", "SKIP")
 AFRAID = ("1", "3", "3", "2", "1", "2", "he has been outside the house twice this week")
 
 
@@ -142,7 +143,11 @@ async def seed(settings: Settings) -> Seeded:
             ref, code = await commands.enrol(
                 app, svc, idva=ida_id, channel="simulator", address=address, name=name, intake=INTAKE[i % 3]
             )
-            for text in (code, "YES", "1 2 3", "pasta", "1", codeword(i), "1", "SKIP"):
+            if i == 0:  # the case the screenshots open: cover questions, so the card shows her key
+                await case_mode.set_mode(app, svc, ref, "cover", "salon", actor="bench")
+            words = {"exit_word": "pasta", "codeword": codeword(i), "pin": "", "duress_pin": ""}
+            await commands.set_secrets(app, svc, ref, words, actor="bench")
+            for text in (code, "YES", "1 2 3", "1"):
                 await say(app, address, text)
             await commands.set_schedule(app, svc, ref, "daily@10:00")
             cases.append((ref, address))
@@ -206,6 +211,7 @@ class Shooter:
         self.page.get_by_label("How she gets her messages").select_option("simulator")
         self.page.get_by_label("Her mobile number").fill(address)
         self.page.get_by_label("DASH risk level at intake").select_option("high")
+        self.page.get_by_label(re.compile("^For direct questions: I have explained")).check()
         self.page.get_by_role("button", name="Create the case").click()
         self.page.wait_for_selector("#activation-code")
         self.page.screenshot(path=OUT / "enrolment-done.png")
@@ -274,12 +280,14 @@ def main() -> None:
                 new_ref = shoot.enrol("+447700900555")
                 if new_ref:
                     shoot.shot("secrets", f"/cases/{new_ref}/secrets", width=360, height=780)
+                shoot.shot("safety-card", f"/cases/{seeded.case_ref}/card")
                 shoot.shot("account", "/account")
                 shoot.sign_in(seeded.meg)
                 shoot.shot("manage", "/manage")
                 shoot.shot("manage-practitioners", "/manage/practitioners")
                 shoot.shot("manage-rota", "/manage/rota")
                 shoot.shot("manage-service", "/manage/service")
+                shoot.shot("manage-signposting", "/manage/service/signposting")
                 shoot.shot("audit", "/audit")
                 browser.close()
         finally:

@@ -50,7 +50,8 @@ from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
 PUBLIC = "https://safecheck.example.org"
 OUR_NUMBER = "+447700900000"
-ONBOARDING = ("YES", "1 2 3", "pasta", "1", "blue kettle", "1", "SKIP")
+ONBOARDING = ("YES", "1 2 3", "1")  # consent, times, missed check-ins: her words are set in person
+WORDS = {"exit_word": "pasta", "codeword": "blue kettle", "pin": "", "duress_pin": ""}
 TEXTS = ("hello", "all fine thanks 🙂", "ok", "Thanks, got it", "\u200fمرحبا", "PAUSE 2 days")
 
 
@@ -93,9 +94,10 @@ async def prepare(folder: Path, env: dict[str, str], survivors: int) -> None:
     async with open_app(settings, clock=FixedClock(START), transports=[SmsTransport(sms)]) as app:
         idva = await commands.add_practitioner(app, svc, "Ida", "idva", ["sms:+447700800001", "inbox"])
         for i in range(survivors):
-            _, code = await commands.enrol(
+            ref, code = await commands.enrol(
                 app, svc, idva=idva, channel="sms", address=number(i), name=None, intake="standard"
             )
+            await commands.set_secrets(app, svc, ref, WORDS, actor="bench")
             for k, line in enumerate((code, *ONBOARDING)):
                 await handle_inbound(app.core, InboundMessage("sms", number(i), line, f"SMsetup{i:08x}{k:022x}"))
         async with app.db.transaction() as tx:  # the onboarding replies are not part of the measurement

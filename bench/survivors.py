@@ -21,7 +21,8 @@ from storage.keys import create_key_file
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2026, 11, 23, 9, 0, tzinfo=LONDON)  # a Monday morning, before the 10:00 check-in
 SCHEDULE = "daily@10:00"
-ANSWERS = ("1", "yes", "1", "1", "1", "1")  # talk now, safe, not afraid, no contact, no incident, no call-back
+# Talk now, safe, not afraid, no contact, no incident, "no" to the two rotating DASH questions, no call-back.
+ANSWERS = ("1", "yes", "1", "1", "1", "1", "1", "1")
 REPLIES = len(ANSWERS) + 1  # messages per check-in: the answers above and a free text
 PLAIN_TEXT = "all fine, thanks"
 COLOURS = ("blue", "green", "amber", "violet", "silver", "copper", "olive", "coral")
@@ -70,12 +71,15 @@ async def deliver_all(dispatcher: Dispatcher, sim: SimulatorChannel) -> None:
 
 
 async def onboard(app: App, service_id: int, idva: int, i: int) -> Survivor:
-    """Enrol survivor `i`, activate and onboard them with 8 messages in order, and set the daily schedule."""
+    """Enrol survivor `i`, set their words in person, activate and set up with 4 messages in order, and
+    set the daily schedule."""
     address = f"+4477009{i:05d}"
     codeword = f"{COLOURS[i % len(COLOURS)]} {THINGS[(i // len(COLOURS)) % len(THINGS)]}"
     ref, code = await commands.enrol(app, service_id, idva=idva, channel="simulator", address=address,
                                      name=f"Survivor {i}", intake="medium")
-    for k, text in enumerate((code, "YES", "1 2 3", EXIT_WORD, "1", codeword, "1", "SKIP")):
+    words = {"exit_word": EXIT_WORD, "codeword": codeword, "pin": "", "duress_pin": ""}
+    await commands.set_secrets(app, service_id, ref, words, actor="bench")
+    for k, text in enumerate((code, "YES", "1 2 3", "1")):
         handled = await handle_inbound(app.core, InboundMessage("simulator", address, text, f"setup-{i}-{k}"))
         if handled.outcome is not Outcome.PROCESSED:
             raise SystemExit(f"setup: onboarding message {k} of survivor {i} was {handled.outcome.value}")

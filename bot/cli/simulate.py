@@ -49,6 +49,8 @@ def event_json(event: Event) -> dict[str, Any]:
             value = value.isoformat()
         elif isinstance(value, timedelta):
             value = int(value.total_seconds())
+        elif isinstance(value, tuple) and all(isinstance(item, str) for item in value):
+            value = list(value)  # codes, such as an alert's facts
         elif not isinstance(value, (str, int, bool)):
             value = str(value)
         out[f.name] = value

@@ -43,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "windows": "",
     "no_contact_order": False,
 }
-MODE_FIELDS = ("mode", "theme", "secrets_on_channel", "autodelete")
+MODE_FIELDS = ("mode", "theme", "secrets_on_channel", "autodelete", "thread_explained")
 
 
 def _channels(request: web.Request) -> list[tuple[str, str]]:
@@ -92,6 +92,7 @@ async def _form_page(
             "theme": service.default_cover_theme or "",
             "secrets_on_channel": False,
             "autodelete": "",
+            "thread_explained": False,
             **{k: v for k, v in values.items() if k in MODE_FIELDS},
         },
         "themes": mode_choice.theme_choices(app, service, service.languages),
@@ -125,9 +126,16 @@ async def create_case(request: web.Request) -> web.Response:
     values["no_contact_order"] = forms.text(form, "no_contact_order", 8) == "yes"
     chosen, shown = mode_choice.read(form, channel_choice=True)
     values |= shown
+    values["thread_explained"] = forms.text(form, "thread_explained", 4) == "yes"
     idva = _idva_choice(who, form)
     if idva is None:
         return await _form_page(request, values, {"idva": "Choose the IDVA for this case."}, 400)
+    async with app.db.reading() as tx:
+        default_mode = (await services.get(tx, who.service_id)).default_checkin_mode
+    if (chosen.mode or default_mode) == "direct" and not values["thread_explained"]:
+        # Plain questions stay readable in her thread: only when she chose them knowing that.
+        error = "Tick that you explained the thread stays readable, or choose cover questions."
+        return await _form_page(request, values, {"thread_explained": error}, 400)
     channel = values["channel"]
     try:
         ref, code = await enrol(

@@ -65,6 +65,7 @@ def test_enrolment_the_activation_code_and_her_secrets_screen_have_no_serious_vi
     page.get_by_label("How she gets her messages").select_option("simulator")
     page.get_by_label("Her mobile number").fill("+447700900999")
     page.get_by_label("DASH risk level at intake").select_option("high")
+    page.get_by_label(re.compile("^For direct questions: I have explained")).check()
     page.get_by_role("button", name="Create the case").click()
     expect(page.locator("#activation-code")).to_be_visible()
     axe_check(page)  # the activation code, shown once

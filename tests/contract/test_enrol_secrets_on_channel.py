@@ -55,7 +55,8 @@ async def test_without_the_tick_a_telegram_case_sets_her_words_in_person(w: TgWo
     ida = await person(w, "ida", ("idva",), practitioner_id=w.idva)  # type: ignore[arg-type]
     async with workspace(w) as client:  # type: ignore[arg-type]
         await login(client, w, ida)  # type: ignore[arg-type]
-        resp = await post_form(client, "/cases/new", {**TELEGRAM_CASE, "mode": "direct", "autodelete": "60"})
+        form = {**TELEGRAM_CASE, "mode": "direct", "autodelete": "60", "thread_explained": "yes"}
+        resp = await post_form(client, "/cases/new", form)
         assert resp.status == 200
     async with w.app.db.reading() as tx:
         [case] = await cases.list_for_service(tx, w.service_id)

@@ -74,6 +74,7 @@ async def test_secrets_set_in_person_stay_out_of_her_sms_thread_and_work_in_it(t
                     "intake": "high",
                     "idva": "1",
                     "timezone": "Europe/London",
+                    "thread_explained": "yes",
                 }
                 created = await (await post_form(web, "/cases/new", case)).text()  # type: ignore[arg-type]
                 ref = re.search(r"Case (C-[0-9A-Z]+) created", created)

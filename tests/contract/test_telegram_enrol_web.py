@@ -38,6 +38,7 @@ async def test_a_telegram_case_shows_its_code_once_with_a_qr_code_of_the_deep_li
         await login(client, w, ida)  # type: ignore[arg-type]
         # A number typed for Telegram is not taken as her chat: she is bound by the link.
         form = {"channel": "telegram", "address": "+447700900123", "intake": "medium", "timezone": "Europe/London"}
+        form["thread_explained"] = "yes"
         resp = await post_form(client, "/cases/new", form)
         page = await resp.text()
     assert resp.status == 200 and resp.headers["Cache-Control"] == "no-store"

@@ -56,7 +56,7 @@ def test_codeword_in_scheduled_checkin_alerts_idva_escalates_to_duty_and_ack_sto
     assert texts[0].startswith("Hi, it's Alex. Is now a good time")
     assert texts[-1] == "Thanks, that's everything. Take care."  # the survivor's screen looks ordinary
     alerts = [x for x in lines if x.get("event") == "AlertRaised"]
-    codeword = {"type": "event", "event": "AlertRaised", "severity": "urgent", "reason": "codeword", "facts": "()"}
+    codeword = {"type": "event", "event": "AlertRaised", "severity": "urgent", "reason": "codeword", "facts": []}
     assert alerts == [codeword]  # no answer was urgent: the alert names no facts
 
     inbox = cli.json_lines("practitioner", "inbox", "1", "--json")

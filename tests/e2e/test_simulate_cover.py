@@ -102,7 +102,7 @@ def test_a_cover_check_in_records_the_same_signals_and_alerts_as_a_direct_one(cl
     # The same digits mean the same answers: every event, alerts and their facts included, is the same.
     assert events(cover_lines) == events(direct_lines)
     alert = {"type": "event", "event": "AlertRaised", "severity": "urgent", "reason": "risk_raised"}
-    assert events(cover_lines, "AlertRaised") == [{**alert, "facts": "('choking',)"}]
+    assert events(cover_lines, "AlertRaised") == [{**alert, "facts": ["choking"]}]
     assert {"type": "event", "event": "CallbackRequested", "urgency": "today"} in cover_lines
 
     shown = {ref: cli.json_lines("case", "show", ref, "--as", "1", "--json")[0] for ref in (direct, cover)}
@@ -152,7 +152,7 @@ def test_a_cover_case_cancelling_her_appointment_ends_the_check_in_with_the_salo
     assert cover_texts == [salon_question("safe_to_talk"), salon_question("safe_now"), SALON["ended_line"]]
     assert replies(direct_lines)[-1] == "No problem, talk soon."
     alert = {"type": "event", "event": "AlertRaised", "severity": "urgent", "reason": "risk_raised"}
-    assert events(cover_lines, "AlertRaised") == [{**alert, "facts": "('not_safe_now',)"}]
+    assert events(cover_lines, "AlertRaised") == [{**alert, "facts": ["not_safe_now"]}]
     assert events(cover_lines) == events(direct_lines)
     assert recorded(cli, cover) == recorded(cli, direct)
     [checkin] = cli.json_lines("case", "show", cover, "--as", "1", "--json")[0]["checkins"]  # type: ignore[misc]

@@ -11,7 +11,7 @@ from tests.e2e.conftest import Cli
 
 pytestmark = pytest.mark.e2e
 
-CODEWORD_ALERT = {"type": "event", "event": "AlertRaised", "severity": "urgent", "reason": "codeword", "facts": "()"}
+CODEWORD_ALERT = {"type": "event", "event": "AlertRaised", "severity": "urgent", "reason": "codeword", "facts": []}
 
 
 def enrol(cli: Cli, address: str) -> tuple[str, str]:
@@ -100,7 +100,7 @@ def test_a_welsh_survivor_onboards_and_checks_in_in_welsh_and_the_codeword_alert
     idle = "Diolch, wedi'i gael. Atebwch CYMORTH i weld yr opsiynau."  # "ychydig" answers nothing: it has ended
     assert texts[-2:] == ["Dim problem, siarad yn fuan.", idle]
     [alert] = events(lines, "AlertRaised")
-    assert (alert["severity"], alert["reason"], alert["facts"]) == ("urgent", "risk_raised", "('not_safe_now',)")
+    assert (alert["severity"], alert["reason"], alert["facts"]) == ("urgent", "risk_raised", ["not_safe_now"])
 
 
 def test_an_urdu_survivor_uses_urdu_digits_an_urdu_codeword_and_the_exit_word(service: Cli) -> None:

@@ -7,6 +7,7 @@ import re
 import sqlite3
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
 from storage import services, signposting
@@ -23,6 +24,7 @@ CASE = {
     "intake": "high",
     "language": "en_GB",
     "timezone": "Europe/London",
+    "thread_explained": "yes",
 }
 REF = re.compile(r"Case (C-[0-9A-Z]+) created")
 
@@ -78,6 +80,24 @@ async def test_direct_needs_no_theme_and_a_theme_left_selected_is_ignored(world:
         resp = await post_form(client, "/cases/new", {**CASE, "mode": "direct", "theme": "salon"})
         assert resp.status == 200, await resp.text()
     assert rows(world, "SELECT checkin_mode, cover_theme FROM cases") == [("direct", None)]
+
+
+@pytest.mark.parametrize("mode", [{"mode": "direct"}, {}])  # chosen, or the service's default
+async def test_direct_questions_need_the_tick_that_she_was_told_the_thread_stays_readable(
+    world: World, mode: dict[str, str]
+) -> None:
+    untold = {k: v for k, v in CASE.items() if k != "thread_explained"} | mode
+    async with workspace(world) as client:
+        await login(client, world, await ida(world))
+        resp = await post_form(client, "/cases/new", untold)
+        page = await resp.text()
+        assert resp.status == 400 and 'id="thread-explained-error"' in page
+        assert "Tick that you explained the thread stays readable, or choose cover questions." in page
+        assert rows(world, "SELECT count(*) FROM cases") == [(0,)]
+        # Cover questions give nothing away: no tick needed.
+        resp = await post_form(client, "/cases/new", untold | {"mode": "cover", "theme": "salon"})
+        assert resp.status == 200, await resp.text()
+    assert rows(world, "SELECT checkin_mode FROM cases") == [("cover",)]
 
 
 async def test_the_pre_selection_follows_the_services_default(world: World) -> None:

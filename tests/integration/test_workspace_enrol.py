@@ -24,6 +24,7 @@ GOOD_CASE = {
     "language": "en_GB",
     "timezone": "Europe/London",
     "windows": "09:00-12:00,17:00-20:00",
+    "thread_explained": "yes",  # direct questions (the default mode), explained to her
 }
 # 8-digit PINs: the file scan below would find 4 digits by chance in a hex digest.
 SECRETS = {"exit_word": "Pasta", "codeword": "Blue Kettle", "pin": "24681357", "duress_pin": "97531864"}

@@ -78,6 +78,7 @@ async def test_a_workspace_day_logs_no_personal_data(world: World, caplog: pytes
             "language": "en_GB",
             "timezone": "Europe/London",
             "windows": "09:00-12:00",
+            "thread_explained": "yes",
         }
         created = await (await post_form(client, "/cases/new", case)).text()
         ref = re.search(r"Case (C-[0-9A-Z]+) created", created)
