@@ -11,11 +11,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.channels.base import Outgoing
+from flows.i18n_extract import optional
 from flows.model import Reply
 
 DOMAIN = "safecheck"
@@ -44,6 +45,10 @@ def _compile(catalog: Catalog) -> gettext.GNUTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+def _msgid(message: Message) -> str:
+    return str(message.id[0] if isinstance(message.id, (tuple, list)) else message.id)
+
+
 class Catalogs:
     """Every available language's translations, compiled at start-up so that a fresh clone works.
 
@@ -65,12 +70,14 @@ class Catalogs:
                 raise CatalogError(f"cannot read {po}: {exc}") from None
             messages = [m for m in catalog if m.id]
             done = {
-                str(m.id[0] if isinstance(m.id, (tuple, list)) else m.id)
+                _msgid(m)
                 for m in messages
                 if not m.fuzzy and all(m.string if isinstance(m.string, tuple) else (m.string,))
             }
             self._known[language] = frozenset(done)
-            self._untranslated[language] = len(messages) - len(done)
+            # A cover theme's texts are optional: without them the language simply offers no cover mode.
+            required = [m for m in messages if not optional(m.locations)]
+            self._untranslated[language] = sum(1 for m in required if str(_msgid(m)) not in done)
             self._translations[language] = _compile(catalog)
         if SOURCE_LANGUAGE not in self._translations:
             raise CatalogError(f"no {SOURCE_LANGUAGE} catalog under {directory}: the install is incomplete")

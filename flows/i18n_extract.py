@@ -1,4 +1,6 @@
-"""Babel extractor: every question text and option label of a question-set TOML is a msgid."""
+"""Babel extractors: every question text and option label of a question-set TOML is a msgid, and so is
+every text of a cover theme (optional to translate: cover mode is offered in a language once a whole
+theme is translated)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,17 @@ from typing import IO, Any
 # over-the-shoulder rule.
 LABEL_COMMENT = "option label"
 
+COVER_COMMENT = "cover theme"
+# A cover theme's texts are optional in every catalog: the catalog check and the untranslated count
+# skip a msgid found only in the themes' folder.
+COVER_FOLDER = "flows/questionsets/cover/"
+
 _ASSIGNMENT = re.compile(r"^\s*(text|label)\s*=")
+
+
+def optional(locations: Collection[tuple[str, int | None]]) -> bool:
+    """Whether a msgid found at these locations comes only from cover themes (its translation is optional)."""
+    return bool(locations) and all(filename.startswith(COVER_FOLDER) for filename, _ in locations)
 
 
 def _messages(data: Mapping[str, Any]) -> Iterator[tuple[str, list[str]]]:
@@ -52,3 +64,41 @@ def extract_questionset(
     for lineno, (message, comments) in zip(lines, messages, strict=True):
         if message:
             yield lineno, "", message, comments
+
+
+def _theme_messages(data: Mapping[str, Any]) -> Iterator[tuple[str, list[str]]]:
+    """Yield (msgid, comments) for each text of a cover theme, in file order."""
+    name = data.get("theme", "?")
+    lead = f"{COVER_COMMENT} {name} (optional: offered in a language once all of it is translated)"
+    whole = "every word passes the over-the-shoulder lint, not only line 1"
+    for key in ("pin_prompt", "ended_line"):
+        if isinstance(data.get(key), str):
+            yield data[key], [f"{lead}; {key}; {whole}"]
+    questions = data.get("questions", {})
+    for qid, table in (questions.items() if isinstance(questions, dict) else ()):
+        if not isinstance(table, dict):
+            continue
+        if isinstance(table.get("text"), str):
+            yield table["text"], [f"{lead}; question {qid}; {whole}"]
+        options = table.get("options", {})
+        for key, label in (options.items() if isinstance(options, dict) else ()):
+            if isinstance(label, str):
+                yield label, [f"{LABEL_COMMENT}, {lead}; question {qid}, option {key}"]
+
+
+def extract_cover_theme(
+    fileobj: IO[bytes],
+    keywords: Collection[str],
+    comment_tags: Collection[str],
+    options: Mapping[str, Any],
+) -> Iterator[tuple[int, str, str, list[str]]]:
+    """Yield (line, funcname, msgid, comments) for Babel from a cover theme (line 0: inline tables)."""
+    text = fileobj.read().decode(options.get("encoding", "utf-8"))
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        name = getattr(fileobj, "name", "cover theme")
+        raise ValueError(f"{name}: TOML syntax error: {error}") from None
+    for message, comments in _theme_messages(data):
+        if message:
+            yield 0, "", message, comments

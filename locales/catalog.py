@@ -31,8 +31,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
-from flows.discretion import first_line_problems
-from flows.i18n_extract import LABEL_COMMENT
+from flows.discretion import first_line_problems, thread_problems
+from flows.i18n_extract import LABEL_COMMENT, optional
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = "safecheck"
@@ -142,6 +142,12 @@ def update(root: Path = ROOT) -> list[str]:
         # Fuzzy guesses help a translator; in the source locale they would only copy an empty
         # msgstr and block `check` until someone cleared the flag.
         catalog.update(template, no_fuzzy_matching=source)
+        for message in _messages(catalog):
+            if message.fuzzy and optional(message.locations):
+                # A guess at an optional cover text would only block `check`: a theme is translated
+                # on purpose, whole, or not at all.
+                message.string = ""
+                message.flags.discard("fuzzy")
         if source:
             # An obsolete empty msgstr holds nothing worth keeping; a written override does.
             for key, message in list(catalog.obsolete.items()):
@@ -229,7 +235,13 @@ def _po_problems(path: Path, locale: str, fresh: Catalog, root: Path) -> Iterato
             yield f"{where} is no longer in the sources; run `python -m locales.catalog update`"
         if message.fuzzy:
             yield f"{where} is fuzzy; check the translation and remove the flag"
-        if not source and not all(_texts(message.string)):
+        origin = fresh.get(message.id, message.context) or message
+        if optional(origin.locations):
+            # A cover theme's text: optional, but a translation must pass on its whole body.
+            for text in _texts(message.string):
+                for problem in thread_problems(text, locale)[:1] if text else ():
+                    yield f"{where}: {problem}"
+        elif not source and not all(_texts(message.string)):
             yield f"{where} is not translated into {locale}"
         wanted: set[str] | None = set()
         for msgid in _texts(message.id):
@@ -311,10 +323,11 @@ def compile_all(out_dir: Path, root: Path = ROOT) -> tuple[list[str], list[str]]
         with target.open("wb") as fileobj:
             write_mo(fileobj, catalog)
         fallback = " (msgid used as written)" if locale == SOURCE_LOCALE else ""
-        untranslated = len(messages) - translated - fuzzy
+        left = [m for m in messages if not (all(_texts(m.string)) or m.fuzzy)]
+        cover_left = sum(1 for m in left if optional(m.locations))
         stats.append(
             f"{locale}: {len(messages)} messages, {translated} translated, {fuzzy} fuzzy, "
-            f"{untranslated} untranslated{fallback}"
+            f"{len(left) - cover_left} untranslated{fallback}, {cover_left} optional cover-theme texts untranslated"
         )
     return stats, errors
 
