@@ -13,8 +13,6 @@ from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
-from aiohttp import web
-
 from bot.core import Core
 from flows.events import Event
 from safety.normalise import normalise
@@ -142,5 +140,3 @@ class Host(Protocol):
 
     async def receive(self, msg: Inbound) -> Received: ...
 
-
-HOST_KEY = web.AppKey("safecheck.host", Host)  # the same, for webhooks on the web server

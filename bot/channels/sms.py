@@ -7,13 +7,15 @@ delivery reports arrive at /sms/inbound and /sms/status on `safecheck serve`'s w
 from __future__ import annotations
 
 import logging
-
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from bot.channels.base import Channel
 from bot.channels.sms_settings import SmsSettings, load_sms
 from bot.config import Settings
 from bot.inbound import Host
+
+if TYPE_CHECKING:
+    from aiohttp import web  # only serve's web server calls add_routes: other commands start faster
 
 log = logging.getLogger("safecheck.sms")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot import commands, instance_lock, pruning
 from bot.bootstrap import adopt_keys, configure_logging, make_clock, open_app
-from bot.cli import demo, keys, serve, simulate
+from bot.cli import keys, simulate
 from bot.cli.parser import build_parser, hoist_global_options
 from bot.commands import UserError, case_mode, signposting
 from bot.commands.cases import telegram_link
@@ -109,9 +109,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "db":
         await cmd_db(settings, args)
         return 0
+    # Imported here: they bring the web server, which no other command needs (each command starts faster).
     if args.command == "demo":
+        from bot.cli import demo
+
         return await demo.run(settings, args)
     if args.command == "serve":
+        from bot.cli import serve
+
         return await serve.run(settings)
     if args.command == "simulate":
         return await simulate.run(settings, args)
