@@ -32,21 +32,21 @@ def digests(cli: Cli, ref: str) -> tuple[object, ...]:
     return tuple(row)
 
 
-@pytest.mark.parametrize(
-    ("lines", "said"),
-    [
-        ("STOP\nred kite\n\n\n", "exit word: is a word replies or commands use"),
-        ("mango\nmango\n\n\n", "codeword: must differ from the other"),
-        ("mango\nred kite\n12\n\n", "pin: must be 4 to 8 digits"),
-        ("mango\nred kite\n\n1357\n", "duress pin: needs a first PIN"),
-    ],
-)
-def test_a_bad_word_is_one_line_and_nothing_is_stored(enrolled: tuple[Cli, str, str], lines: str, said: str) -> None:
+BAD = [
+    ("STOP\nred kite\n\n\n", "exit word: is a word replies or commands use"),
+    ("mango\nmango\n\n\n", "codeword: must differ from the other"),
+    ("mango\nred kite\n12\n\n", "pin: must be 4 to 8 digits"),
+    ("mango\nred kite\n\n1357\n", "duress pin: needs a first PIN"),
+]
+
+
+def test_a_bad_word_is_one_line_and_nothing_is_stored(enrolled: tuple[Cli, str, str]) -> None:
     cli, ref, _ = enrolled
-    result = cli.run("case", "set-secrets", ref, stdin=lines, ok=False)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and said in result.stderr, result.stderr
-    assert "Traceback" not in result.stderr and "mango" not in result.stderr
-    assert digests(cli, ref) == (None, None, None, None)
+    for lines, said in BAD:
+        result = cli.run("case", "set-secrets", ref, stdin=lines, ok=False)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1 and said in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and "mango" not in result.stderr
+        assert digests(cli, ref) == (None, None, None, None)
 
 
 def test_words_set_on_stdin_work_over_her_channel_and_set_up_never_asks_for_them(
