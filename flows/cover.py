@@ -49,7 +49,7 @@ class Text:
 @dataclass(frozen=True)
 class CoverTheme:
     name: str  # as stored on the case: "salon"
-    title: str  # for staff: "Salon booking"
+    title: str  # for staff: "A salon booking"
     questionset: str  # the id of the question set it rewords
     pin_prompt: Text  # how it asks for her PIN
     ended_line: Text  # the neutral line when she ends a check-in quietly ("not safe right now")

@@ -175,7 +175,7 @@ async def test_the_case_page_shows_the_mode_and_a_change_needs_the_in_person_tic
         resp = await post_form(client, f"/cases/{ref}/mode", {**change, "in_person": "yes"}, token_from=f"/cases/{ref}")
         assert (resp.status, resp.headers["Location"]) == (303, f"/cases/{ref}?done=mode#mode")
         page = await (await client.get(f"/cases/{ref}")).text()
-        assert re.search(r'<dd id="case-mode">cover: Salon booking</dd>', page)
+        assert re.search(r'<dd id="case-mode">cover: A salon booking</dd>', page)
     assert rows(world, "SELECT checkin_mode, cover_theme FROM cases") == [("cover", "salon")]
     [(actor, detail)] = rows(world, "SELECT actor, detail FROM audit_log WHERE action = 'checkin_mode_changed'")
     assert actor == f"practitioner:{world.idva}"
