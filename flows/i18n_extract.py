@@ -42,6 +42,16 @@ def _messages(data: Mapping[str, Any]) -> Iterator[tuple[str, list[str]]]:
                 yield option["label"], [f"{LABEL_COMMENT}, {where}"]
 
 
+def _load(fileobj: IO[bytes], options: Mapping[str, Any], what: str) -> tuple[str, dict[str, Any]]:
+    """The file's text and its TOML; a syntax error is one line naming the file."""
+    text = fileobj.read().decode(options.get("encoding", "utf-8"))
+    try:
+        return text, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        name = getattr(fileobj, "name", what)
+        raise ValueError(f"{name}: TOML syntax error: {error}") from None
+
+
 def extract_questionset(
     fileobj: IO[bytes],
     keywords: Collection[str],
@@ -49,12 +59,7 @@ def extract_questionset(
     options: Mapping[str, Any],
 ) -> Iterator[tuple[int, str, str, list[str]]]:
     """Yield (line, funcname, msgid, comments) for Babel; funcname is empty (no keyword applies)."""
-    text = fileobj.read().decode(options.get("encoding", "utf-8"))
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        name = getattr(fileobj, "name", "question set")
-        raise ValueError(f"{name}: TOML syntax error: {error}") from None
+    text, data = _load(fileobj, options, "question set")
     messages = list(_messages(data))
     # tomllib keeps no positions. In the usual layout each text/label sits on its own line in
     # file order, so pair them up; otherwise report line 0 rather than a wrong line.
@@ -93,12 +98,7 @@ def extract_cover_theme(
     options: Mapping[str, Any],
 ) -> Iterator[tuple[int, str, str, list[str]]]:
     """Yield (line, funcname, msgid, comments) for Babel from a cover theme (line 0: inline tables)."""
-    text = fileobj.read().decode(options.get("encoding", "utf-8"))
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        name = getattr(fileobj, "name", "cover theme")
-        raise ValueError(f"{name}: TOML syntax error: {error}") from None
+    _, data = _load(fileobj, options, "cover theme")
     for message, comments in _theme_messages(data):
         if message:
             yield 0, "", message, comments
