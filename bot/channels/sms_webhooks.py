@@ -25,7 +25,7 @@ from twilio.request_validator import (  # type: ignore[import-untyped]
 from bot.channels.sms_channel import SmsChannel
 from bot.channels.sms_settings import INBOUND_PATH, STATUS_PATH, SmsSettings
 from bot.inbound import DeliveryReport, Host, Inbound, Text
-from bot.web.keys import HOST_KEY
+from bot.web.host_key import HOST_KEY
 
 log = logging.getLogger("safecheck.sms.webhook")
 

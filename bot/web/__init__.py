@@ -11,7 +11,8 @@ from bot.app import App
 from bot.health import Heartbeat
 from bot.web import render
 from bot.web.health import health
-from bot.web.keys import APP_KEY, HOST_KEY, TIMERS_KEY, WORKSPACE_KEY, WORKSPACE_ROUTES_KEY, WorkspaceSettings
+from bot.web.host_key import HOST_KEY
+from bot.web.keys import APP_KEY, TIMERS_KEY, WORKSPACE_KEY, WORKSPACE_ROUTES_KEY, WorkspaceSettings
 from bot.web.pages import route_tables, setups
 from bot.web.security import security_headers
 from bot.web.sessions import workspace_session

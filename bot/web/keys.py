@@ -8,7 +8,6 @@ from aiohttp import web
 
 from bot.app import App
 from bot.health import Heartbeat
-from bot.inbound import Host
 
 
 @dataclass(frozen=True)
@@ -20,7 +19,6 @@ class WorkspaceSettings:
 
 
 APP_KEY = web.AppKey("safecheck", App)
-HOST_KEY = web.AppKey("safecheck.host", Host)  # the pipeline, for the providers' webhooks
 TIMERS_KEY = web.AppKey("safecheck.timers", Heartbeat)
 WORKSPACE_KEY = web.AppKey("safecheck.workspace", WorkspaceSettings)
 # The routes of the workspace: sessions and CSRF apply to them, not to the providers' signed webhooks.
