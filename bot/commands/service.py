@@ -11,6 +11,7 @@ from typing import Any
 from bot.app import App
 from bot.commands.common import UserError, check_sender_name, check_timezone, operator
 from flows import cover
+from flows.discretion import thread_problems
 from flows.loader import check_languages, parse_questionset
 from flows.questionset import QuestionSet
 from safety.lexicon import AUTONYMS, RTL
@@ -174,6 +175,11 @@ def plan_languages(
             raise UserError(f"the {code} catalog lacks {missing} translation(s): run `python -m locales.catalog check`")
     qs = app.questionset(s.questionset)
     check_languages(qs, languages, app.catalogs.lookup, f"question set {qs.id!r}")
+    for code in languages:
+        # Her HELP line must stay discreet in every language on offer, not only those it was checked in.
+        problems = thread_problems(s.help_line, code, extra=(s.name,)) if s.help_line else []
+        if problems:
+            raise UserError(f"the service's HELP line would reveal it in {code} ({problems[0]}): change it first")
     ordered = (new_default, *(code for code in languages if code != new_default))
     return LanguagePlan(ordered, new_default, used)
 
