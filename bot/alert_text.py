@@ -200,8 +200,41 @@ def render_digest(message: dict[str, Any]) -> str:
     )
 
 
+def share_message(
+    share_id: int, partner_ref: str | None, severity: str, reason: str, level: str | None, facts: Sequence[str], at: str
+) -> dict[str, Any]:
+    """What goes to a partner's person: their own reference, the level, the reason, the time. Never her
+    name, number or words (the agreement and her consent decide elsewhere whether more may go)."""
+    return {
+        "kind": "share",
+        "share_id": share_id,
+        "partner_ref": partner_ref or "",
+        "severity": severity,
+        "reason": reason,
+        "level": level,
+        "facts": ",".join(known_facts(facts)),
+        "at": at,
+    }
+
+
+def render_share(message: Mapping[str, Any]) -> str:
+    """One line for a partner: the share, their reference, what happened, and how to acknowledge."""
+    said = reason_words(str(message.get("reason") or ""), str(message.get("facts") or "").split(","))
+    level = f" (level {message['level']})" if message.get("level") else ""
+    ref = f" for your reference {message['partner_ref']}" if message.get("partner_ref") else ""
+    return (
+        f"[{str(message.get('severity') or 'alert').upper()}] Safecheck share S-{message['share_id']}{ref}: "
+        f"{said}{level}, {_utc(str(message.get('at') or ''))}. Acknowledge: reply ACK S-{message['share_id']}"
+    )
+
+
 def render_practitioner(message: dict[str, Any], practitioner_id: int | None = None) -> str:
-    return render_digest(message) if message.get("kind") == "digest" else render_alert(message, practitioner_id)
+    kind = message.get("kind")
+    if kind == "digest":
+        return render_digest(message)
+    if kind == "share":
+        return render_share(message)
+    return render_alert(message, practitioner_id)
 
 
 def render_email(text: str, meta: Mapping[str, str], details: str) -> tuple[str, str]:
@@ -211,6 +244,11 @@ def render_email(text: str, meta: Mapping[str, str], details: str) -> tuple[str,
     reference, a pseudonym that means nothing outside Safecheck; the reason stays in the body,
     away from notification previews. `details` says where to read the case (a link or a command).
     """
+    if meta.get("share_id"):  # a share to a partner: the line already says all that may go
+        subject = f"[{meta.get('severity', 'alert').upper()}] Safecheck share S-{meta['share_id']}"
+        # Partners acknowledge in the workspace or by a text from their registered phone, not by the CLI.
+        body = f"{text}\n\nReplying to this e-mail does not acknowledge it: sign in to Safecheck to do so.\n"
+        return subject, body
     alert = render(meta, text=text)  # the text was rendered for this recipient: its command carries their id
     if alert is None:  # a digest: counts only, already free of anything personal
         return "Safecheck daily summary", f"{text}\n\nDetails: {details}\n"

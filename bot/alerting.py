@@ -6,9 +6,11 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot import sharing
 from bot.alert_text import alert_message, known_facts
 from safety.model import AlertReason, Severity
 from safety.policy import Role
+from safety.sharing import kinds_of_alert
 from storage import alert_work, alerts, audit, cases, outbox, practitioners, rota, services, timers
 from storage.alert_work import Action, Outcome
 from storage.cases import Case
@@ -28,8 +30,13 @@ async def raise_alert(
     now: datetime,
     level: str | None = None,
     facts: Sequence[str] = (),
+    crypto: Crypto | None = None,
 ) -> int:
-    """Create the alert, tell the first rung now and set timers for the rest of the ladder.
+    """Create the alert, tell the first rung now and set timers for the rest of the ladder, and share it
+    with each linked partner whose agreement and her consent allow it (bot/sharing.py).
+
+    `crypto`: needed for an alert partners may receive (a risk rise, anything urgent); a caller that
+    raises one without it is a bug, refused here rather than a share silently skipped.
 
     `facts`: what happened, as fact codes (safety.signals.alert_facts), most serious first; kept on the
     alert so every rung's message says the same. Codes without a phrase are dropped, so nothing but our
@@ -56,6 +63,10 @@ async def raise_alert(
             )
     await audit.log(tx, now, "system", f"alert_raised:{severity.value}:{reason.value}", case.id, f"alert={alert_id}")
     log.info("alert raised alert=%s case=%s severity=%s reason=%s", alert_id, case.ref, severity.value, reason.value)
+    if kinds_of_alert(severity, reason):
+        if crypto is None:
+            raise ValueError(f"a {severity.value} {reason.value} alert may go to partners: pass crypto")
+        await sharing.share_alert(tx, crypto, case, alert_id, severity, reason, level, named, now)
     return alert_id
 
 

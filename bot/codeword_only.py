@@ -30,5 +30,5 @@ async def screen_in_unit(tx: Tx, core: Core, message_id: int, case: Case | None,
         return False
     await audit.log(tx, now, "survivor", "codeword_received", case.id)
     service = await services.get(tx, case.service_id)
-    await alerting.raise_alert(tx, service, case, Severity.URGENT, AlertReason.CODEWORD, now)
+    await alerting.raise_alert(tx, service, case, Severity.URGENT, AlertReason.CODEWORD, now, crypto=core.crypto)
     return True

@@ -177,7 +177,7 @@ class Dispatcher:
                     meta={
                         **{
                             k: str(item.message[k])
-                            for k in ("alert_id", "case_ref", "severity", "reason", "level", "facts")
+                            for k in ("alert_id", "case_ref", "severity", "reason", "level", "facts", "share_id")
                             if item.message.get(k) is not None
                         },
                         "at": item.created_at.isoformat(),  # when this practitioner was to be told

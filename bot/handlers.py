@@ -232,7 +232,9 @@ async def on_withdrawn(h: H, e: ConsentWithdrawn) -> None:
 
 
 async def on_alert(h: H, e: AlertRaised) -> None:
-    await alerting.raise_alert(h.tx, h.service, h.case, e.severity, e.reason, h.now, e.level, e.facts)
+    await alerting.raise_alert(
+        h.tx, h.service, h.case, e.severity, e.reason, h.now, e.level, e.facts, crypto=h.core.crypto
+    )
 
 
 Handler = Callable[[H, Any], Awaitable[None]]

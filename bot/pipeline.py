@@ -292,7 +292,8 @@ async def _keep_failed(tx: Tx, core: Core, msg: Inbound, words: str, now: dateti
     if case is not None:
         service = await services.get(tx, case.service_id)
         if codeword:
-            await alerting.raise_alert(tx, service, case, Severity.URGENT, AlertReason.CODEWORD, now)
+            urgent, codeword_reason = Severity.URGENT, AlertReason.CODEWORD
+            await alerting.raise_alert(tx, service, case, urgent, codeword_reason, now, crypto=core.crypto)
         await alerting.raise_alert(tx, service, case, Severity.HIGH, AlertReason.PROCESSING_FAILED, now)
     await tx.commit()
     return Received(Outcome.FAILED)

@@ -75,6 +75,7 @@ class Decision:
     basis: Basis
     consent: Consent | None = None
     override: Override | None = None
+    kind: Kind | None = None  # for a share by consent: the kind her consent was for
 
     @property
     def flagged(self) -> bool:
@@ -99,7 +100,7 @@ def automatic(kinds: frozenset[Kind], agreement: Agreement, consents: Mapping[Ki
     for kind in sorted(kinds, key=lambda k: k.value):  # a stable choice of the consent put on record
         consent = consents.get(kind)
         if kind in agreement.kinds and consent is not None and consent.agreed:
-            return Decision(Basis.CONSENT, consent=consent)
+            return Decision(Basis.CONSENT, consent=consent, kind=kind)
     return None
 
 

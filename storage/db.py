@@ -450,13 +450,29 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+# A migration that rebuilds a table (SQLite cannot change a CHECK in place) says so on its first line.
+# It runs with foreign keys off, as SQLite's own procedure asks, and commits only if every reference
+# still holds afterwards.
+REBUILDS_TABLES = "-- rebuilds tables"
+
+
 def _migrate(conn: sqlite3.Connection, version: int, sql: str) -> None:
+    rebuild = sql.startswith(REBUILDS_TABLES)
     try:
-        conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+        if rebuild:
+            conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set before BEGIN
+        conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};")
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall() if rebuild else []
+        if broken:
+            raise sqlite3.IntegrityError(f"{len(broken)} reference(s) broken, first in table {broken[0][0]}")
+        conn.execute("COMMIT")
     except sqlite3.Error as exc:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise StorageError(f"migration {version:04d} failed: {exc}") from None
+    finally:
+        if rebuild:
+            conn.execute("PRAGMA foreign_keys = ON")
 
 
 def _create_private(path: Path) -> None:

@@ -38,12 +38,22 @@ class Practitioner:
 
 
 async def add(
-    tx: Tx, crypto: Crypto, service_id: int, role: str, name: str, channels: list[ChannelAddress], now: datetime
+    tx: Tx,
+    crypto: Crypto,
+    service_id: int,
+    role: str,
+    name: str,
+    channels: list[ChannelAddress],
+    now: datetime,
+    partner_id: int | None = None,
+    partner_duty: bool = False,
 ) -> int:
+    """A practitioner, or with `partner_id` one of a partner agency's people (role 'partner')."""
     pid = await tx.next_id("practitioners")  # the name is bound to the row's id
     await tx.execute(
-        "INSERT INTO practitioners (id, service_id, role, name_enc, created_at) VALUES (?, ?, ?, ?, ?)",
-        (pid, service_id, role, crypto.encrypt(name, NAME.at(pid)), ts(now)),
+        "INSERT INTO practitioners (id, service_id, role, name_enc, created_at, partner_id, partner_duty) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (pid, service_id, role, crypto.encrypt(name, NAME.at(pid)), ts(now), partner_id, int(partner_duty)),
     )
     await tx.execute("INSERT INTO practitioner_roles (practitioner_id, role) VALUES (?, ?)", (pid, role))
     await tx.executemany(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import accounts, alert_work, cases, checkins, inbound, notes, outbox, practitioners
+from storage import accounts, alert_work, cases, checkins, inbound, notes, outbox, partners, practitioners
 from storage.crypto import Crypto, DecryptError, Field
 from storage.db import Tx
 
@@ -20,6 +20,9 @@ ENCRYPTED: tuple[Field, ...] = (
     accounts.ACCESS_REASON,
     alert_work.NOTE,
     notes.BODY,
+    partners.PARTNER_REF,
+    partners.JUSTIFICATION,
+    partners.ACTION_NOTE,
 )
 
 

@@ -51,7 +51,7 @@ def test_an_automatic_share_needs_a_kind_the_agreement_allows_and_she_agreed_to(
     if decision is not None:
         assert decision.basis is Basis.CONSENT and decision.override is None and not decision.flagged
         assert decision.consent is not None and decision.consent.agreed
-        assert decision.consent in [given_consents[k] for k in allowed]  # the consent on record is one that allows it
+        assert decision.kind in allowed and decision.consent == given_consents[decision.kind]  # the consent on record
 
 
 @given(override, st.frozensets(people))
@@ -99,5 +99,6 @@ def test_which_kinds_of_information_an_alert_is(severity: Severity, reason: Aler
 def test_a_withdrawn_consent_stops_the_automatic_share() -> None:
     terms = Agreement("ISA-7", Basis.CONSENT, frozenset({Kind.RISK_CHANGES}))
     yes, no = Consent(1, True, "v1"), Consent(2, False, "v1")
-    assert automatic(frozenset({Kind.RISK_CHANGES}), terms, {Kind.RISK_CHANGES: yes}) == Decision(Basis.CONSENT, yes)
-    assert automatic(frozenset({Kind.RISK_CHANGES}), terms, {Kind.RISK_CHANGES: no}) is None  # her latest answer
+    rise = frozenset({Kind.RISK_CHANGES})
+    assert automatic(rise, terms, {Kind.RISK_CHANGES: yes}) == Decision(Basis.CONSENT, yes, kind=Kind.RISK_CHANGES)
+    assert automatic(rise, terms, {Kind.RISK_CHANGES: no}) is None  # her latest answer

@@ -1,0 +1,74 @@
+"""Share with partner agencies what she consented to, the moment it happens (docs/sharing.md).
+
+Called inside the unit of work that raises an alert: the share, its record and its message to the
+partner's person commit together with the alert, so a share is never lost and never sent twice.
+The decision is safety/sharing.py's (pure); this module reads the case's links and consents, records
+the share and queues its message on the partner person's own channels.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.alert_text import known_facts, share_message
+from safety.model import AlertReason, Severity
+from safety.sharing import automatic, kinds_of_alert
+from storage import audit, outbox, partners, practitioners
+from storage.cases import Case
+from storage.crypto import Crypto
+from storage.db import Tx
+
+
+async def share_alert(
+    tx: Tx,
+    crypto: Crypto,
+    case: Case,
+    alert_id: int,
+    severity: Severity,
+    reason: AlertReason,
+    level: str | None,
+    facts: tuple[str, ...],
+    now: datetime,
+) -> list[int]:
+    """Share an alert with each linked partner person whose agreement and her consent allow it; the share ids."""
+    kinds = kinds_of_alert(severity, reason)
+    if not kinds:
+        return []
+    shared = []
+    for link in await partners.links(tx, crypto, case.id):
+        partner = await partners.get(tx, link.partner_id)
+        if partner is None:
+            continue
+        decision = automatic(kinds, partner.agreement, await partners.consents(tx, case.id, partner.id))
+        channels = await practitioners.channel_names(tx, link.contact_id)
+        if decision is None or not channels:
+            continue
+        named = list(known_facts(facts))
+        content = {"severity": severity.value, "reason": reason.value, "level": level, "facts": named}
+        share_id = await partners.record_share(
+            tx,
+            service_id=case.service_id,
+            case_id=case.id,
+            partner_id=partner.id,
+            contact_id=link.contact_id,
+            kind=decision.kind.value if decision.kind else "manual",
+            alert_id=alert_id,
+            decision=decision,
+            content={**content, "at": now.isoformat()},
+            now=now,
+        )
+        message = share_message(share_id, link.partner_ref, severity.value, reason.value, level, facts, now.isoformat())
+        await outbox.to_practitioner(
+            tx,
+            practitioner_id=link.contact_id,
+            alert_id=None,
+            channel=channels[0],
+            position=0,
+            message=message,
+            now=now,
+        )
+        consent_id = decision.consent.consent_id if decision.consent else None
+        detail = f"share={share_id} partner={partner.id} basis={decision.basis.value} consent={consent_id}"
+        await audit.log(tx, now, "system", "shared", case.id, detail)
+        shared.append(share_id)
+    return shared

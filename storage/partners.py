@@ -1,0 +1,203 @@
+"""Partner agencies, their agreements, a case's links to a partner's people, her consents, and shares.
+
+A partner's people are practitioners with the role 'partner' (storage/practitioners.py holds their
+names and channels); this module keeps what is particular to sharing. Shares are append-only records
+except for the acknowledgement and the action the partner records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from safety.sharing import Agreement, Basis, Consent, Decision, Kind
+from storage.crypto import Crypto, Field
+from storage.db import Row, Tx, parse_ts, ts
+
+PARTNER_REF = Field("case_partner_links", "partner_ref_enc")
+JUSTIFICATION = Field("shares", "justification_enc")
+ACTION_NOTE = Field("shares", "action_note_enc")
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: int
+    service_id: int
+    name: str
+    kind: str
+    agreement: Agreement
+    ack_minutes: int
+
+
+@dataclass(frozen=True)
+class Link:
+    """A case linked to one of a partner's people, under the partner's own reference."""
+
+    id: int
+    case_id: int
+    partner_id: int
+    contact_id: int
+    partner_ref: str | None
+
+
+def _partner(row: Row) -> Partner:
+    kinds = frozenset(Kind(k) for k in row["kinds"].split(",") if k)
+    agreement = Agreement(row["agreement_ref"], Basis(row["lawful_basis"]), kinds, bool(row["personal_details"]))
+    return Partner(row["id"], row["service_id"], row["name"], row["kind"], agreement, row["ack_minutes"])
+
+
+async def create(
+    tx: Tx, service_id: int, name: str, kind: str, agreement: Agreement, now: datetime, ack_minutes: int = 30
+) -> int:
+    return await tx.execute(
+        "INSERT INTO partners (service_id, name, kind, agreement_ref, lawful_basis, kinds, personal_details, "
+        "ack_minutes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            service_id,
+            name,
+            kind,
+            agreement.reference,
+            agreement.basis.value,
+            ",".join(sorted(k.value for k in agreement.kinds)),
+            int(agreement.personal_details),
+            ack_minutes,
+            ts(now),
+        ),
+    )
+
+
+async def get(tx: Tx, partner_id: int) -> Partner | None:
+    row = await tx.one("SELECT * FROM partners WHERE id = ?", (partner_id,))
+    return _partner(row) if row else None
+
+
+async def link(
+    tx: Tx, crypto: Crypto, case_id: int, partner_id: int, contact_id: int, partner_ref: str | None, actor: str,
+    now: datetime,
+) -> int:
+    """Link a case to one of a partner's people (the contact must be that partner's)."""
+    owner = await tx.scalar("SELECT partner_id FROM practitioners WHERE id = ? AND role = 'partner'", (contact_id,))
+    if owner != partner_id:
+        raise ValueError(f"practitioner {contact_id} is not one of partner {partner_id}'s people")
+    link_id = await tx.execute(
+        "INSERT INTO case_partner_links (case_id, partner_id, contact_id, linked_at, linked_by) VALUES (?, ?, ?, ?, ?)",
+        (case_id, partner_id, contact_id, ts(now), actor),
+    )
+    if partner_ref:
+        blob = crypto.encrypt(partner_ref, PARTNER_REF.at(link_id))
+        await tx.execute("UPDATE case_partner_links SET partner_ref_enc = ? WHERE id = ?", (blob, link_id))
+    return link_id
+
+
+async def links(tx: Tx, crypto: Crypto, case_id: int) -> list[Link]:
+    """The case's current links, oldest first."""
+    rows = await tx.all(
+        "SELECT * FROM case_partner_links WHERE case_id = ? AND unlinked_at IS NULL ORDER BY id", (case_id,)
+    )
+    return [
+        Link(
+            r["id"],
+            r["case_id"],
+            r["partner_id"],
+            r["contact_id"],
+            crypto.decrypt(r["partner_ref_enc"], PARTNER_REF.at(r["id"])) if r["partner_ref_enc"] else None,
+        )
+        for r in rows
+    ]
+
+
+async def record_consent(
+    tx: Tx, case_id: int, partner_id: int, kind: Kind | str, agreed: bool, text_version: str, how: str, actor: str,
+    now: datetime,
+) -> int:
+    """Append her answer for one partner and kind; the latest answer is the one that holds."""
+    value = kind.value if isinstance(kind, Kind) else kind
+    return await tx.execute(
+        "INSERT INTO partner_consents (case_id, partner_id, kind, agreed, text_version, how, at, recorded_by) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (case_id, partner_id, value, int(agreed), text_version, how, ts(now), actor),
+    )
+
+
+async def consents(tx: Tx, case_id: int, partner_id: int) -> Mapping[Kind, Consent]:
+    """Her latest answer per kind for this partner (kinds she never answered are absent)."""
+    rows = await tx.all(
+        "SELECT c.* FROM partner_consents c WHERE c.case_id = ? AND c.partner_id = ? AND c.id = "
+        "(SELECT max(id) FROM partner_consents d WHERE d.case_id = c.case_id AND d.partner_id = c.partner_id "
+        "AND d.kind = c.kind)",
+        (case_id, partner_id),
+    )
+    return {
+        Kind(r["kind"]): Consent(r["id"], bool(r["agreed"]), r["text_version"])
+        for r in rows
+        if r["kind"] in Kind._value2member_map_
+    }
+
+
+async def record_share(
+    tx: Tx,
+    *,
+    service_id: int,
+    case_id: int,
+    partner_id: int,
+    contact_id: int,
+    kind: str,
+    alert_id: int | None,
+    decision: Decision,
+    content: Mapping[str, object],
+    now: datetime,
+) -> int:
+    """Put a share on record: the basis and the consent or override it rests on, and what went."""
+    override = decision.override
+    return await tx.execute(
+        "INSERT INTO shares (service_id, case_id, partner_id, contact_id, kind, alert_id, basis, consent_id, "
+        "content, approved_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            service_id,
+            case_id,
+            partner_id,
+            contact_id,
+            kind,
+            alert_id,
+            decision.basis.value,
+            decision.consent.consent_id if decision.consent else None,
+            json.dumps(content, sort_keys=True),
+            override.approved_by if override else None,
+            ts(now),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Share:
+    id: int
+    case_id: int
+    partner_id: int
+    contact_id: int
+    kind: str
+    basis: str
+    consent_id: int | None
+    content: Mapping[str, object]
+    created_at: datetime
+    acknowledged_at: datetime | None
+
+
+async def shares_of_case(tx: Tx, case_id: int) -> list[Share]:
+    rows = await tx.all("SELECT * FROM shares WHERE case_id = ? ORDER BY id", (case_id,))
+    return [
+        Share(
+            r["id"],
+            r["case_id"],
+            r["partner_id"],
+            r["contact_id"],
+            r["kind"],
+            r["basis"],
+            r["consent_id"],
+            json.loads(r["content"]),
+            parse_ts(r["created_at"]),
+            parse_ts(r["acknowledged_at"]) if r["acknowledged_at"] else None,
+        )
+        for r in rows
+    ]
