@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import accounts, alert_work, cases, checkins, inbound, notes, outbox, practitioners
+from storage import accounts, alert_work, cases, checkins, dash, inbound, notes, outbox, practitioners
 from storage.crypto import Crypto, DecryptError, Field
 from storage.db import Tx
 
@@ -20,6 +20,8 @@ ENCRYPTED: tuple[Field, ...] = (
     accounts.ACCESS_REASON,
     alert_work.NOTE,
     notes.BODY,
+    dash.REASON,
+    dash.ACTIONS,
 )
 
 
