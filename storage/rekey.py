@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import accounts, alert_work, cases, checkins, inbound, notes, outbox, partners, practitioners
+from storage import accounts, alert_work, cases, checkins, dash, inbound, notes, outbox, partners, practitioners
 from storage.crypto import Crypto, DecryptError, Field
 from storage.db import Tx
 
@@ -23,6 +23,8 @@ ENCRYPTED: tuple[Field, ...] = (
     partners.PARTNER_REF,
     partners.JUSTIFICATION,
     partners.ACTION_NOTE,
+    dash.REASON,
+    dash.ACTIONS,
 )
 
 

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.alert_text import reason_words
 from bot.case_state import CLOSE_REASONS, PAUSE_REASONS, RESUME_REASONS
-from bot.web import access, forms, mode_choice
+from bot.web import access, dash_summary, forms, mode_choice
 from bot.web.access import Access
 from bot.web.alerts import OUTCOME_NAMES
 from bot.web.charts import chart_description, risk_chart, signal_words
@@ -40,6 +40,7 @@ NOTICES = {
     "closed": "The case is closed.",
     "reassigned": "The case has a new IDVA.",
     "mode": "How her check-ins read is saved: the next check-in reads that way.",
+    "dash": "DASH recorded: its level is now the case's intake level.",
 }
 
 
@@ -109,6 +110,7 @@ async def render_case(
         nxt = await timers.pending_for_case(tx, case.id, "checkin")
         exit_pause = await audit.paused_by_her_exit(tx, case.id) if case.status == "paused" else None
         idvas = await caseload.active_idvas(tx, app.crypto, case.service_id) if may_reassign(who) else {}
+        risk = await dash_summary.summary(tx, app.crypto, case.id, case.service_id, service.timezone, app.clock.now())
     if not audited:
         now = app.clock.now()
 
@@ -139,6 +141,8 @@ async def render_case(
         "when": shower(service.timezone),
         "today": app.clock.now().astimezone(UTC).date().isoformat(),
         "may_change": may_change(who, case),
+        "dash": risk,
+        "criterion_titles": dash_summary.CRITERION_TITLES,
         "exit_pause": exit_pause,
         "may_reassign": may_reassign(who),
         "other_idvas": {pid: n for pid, n in idvas.items() if pid != case.idva_id},

@@ -23,6 +23,7 @@ MODULES = (
     "bot.web.case_page",
     "bot.web.case_actions",
     "bot.web.case_mode",
+    "bot.web.dash_page",
     "bot.web.card",
     "bot.web.manage_signposting",
 )
