@@ -228,12 +228,22 @@ def render_share(message: Mapping[str, Any]) -> str:
     )
 
 
+def render_share_overdue(message: Mapping[str, Any]) -> str:
+    """One line for the IDVA service's managers: a partner has not acknowledged a share in time."""
+    return (
+        f"[{str(message.get('severity') or 'alert').upper()}] Case {message['case_ref']}: {message['partner']} "
+        f"has not acknowledged share S-{message['share_id']} sent {_utc(str(message.get('at') or ''))}."
+    )
+
+
 def render_practitioner(message: dict[str, Any], practitioner_id: int | None = None) -> str:
     kind = message.get("kind")
     if kind == "digest":
         return render_digest(message)
     if kind == "share":
         return render_share(message)
+    if kind == "share_overdue":
+        return render_share_overdue(message)
     return render_alert(message, practitioner_id)
 
 

@@ -160,6 +160,8 @@ async def acknowledge(tx: Tx, alert_id: int, practitioner_id: int, now: datetime
     who = await alerts.acknowledger(tx, practitioner_id)
     if who is None or who.service_id != alert.service_id:
         raise AckRefused(f"practitioner {practitioner_id} is not an active practitioner of this alert's service")
+    if "partner" in who.roles:  # a partner agency's person sees shares, never the case's alerts
+        raise AckRefused(f"practitioner {practitioner_id} is a partner's person: alerts are not theirs")
     if (
         not who.roles & ACK_ANY_ROLES
         and not await rota.is_on_duty(tx, practitioner_id, now)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot import alerting, identify
+from bot import alerting, identify, share_followup
 from bot.core import Core
 from bot.inbound import Outcome, Received
 from storage import alerts, cases, inbound, practitioners
@@ -25,6 +25,9 @@ log = logging.getLogger("safecheck.practitioners")
 
 ACK = re.compile(r"\s*ack(?:nowledge)?\s+(?P<ref>[a-z]-?[a-z0-9]{3,12})\s*[.!]?\s*", re.IGNORECASE)
 LINK = re.compile(r"\s*(?:/start\s+link-|link\s+)(?P<code>[a-z0-9-]{4,20})\s*", re.IGNORECASE)
+SHARE_ACK = re.compile(r"\s*ack(?:nowledge)?\s+(?:s-?)?(?P<id>\d{1,9})\s*[.!]?\s*", re.IGNORECASE)
+PARTNER_HELP = "Reply ACK S-<number> to acknowledge a share sent to you, e.g. ACK S-12."
+PARTNER_NO_ALERTS = "You can acknowledge only shares sent to you: reply ACK S-<number>."
 HELP = "Reply ACK <case ref> to acknowledge a case's open alerts, e.g. ACK C-4F7Q2."
 OLD_BUTTON = "This button is from before an update and no longer works: reply ACK <case ref> instead."
 
@@ -51,6 +54,10 @@ async def handle_text(
     practitioner = await identify.practitioner(tx, core, channel, address)
     if practitioner is None:
         return None
+    if share := SHARE_ACK.fullmatch(text):
+        return Answer(await _ack_share(tx, practitioner, int(share["id"]), now))
+    if practitioner.role == "partner":  # a partner's person acknowledges shares, never a case's alerts
+        return Answer(PARTNER_NO_ALERTS if ACK.fullmatch(text) else PARTNER_HELP)
     if ack := ACK.fullmatch(text):
         return Answer(await _ack_case(tx, practitioner, ack["ref"].upper(), arrived, now))
     return Answer(HELP)
@@ -98,6 +105,18 @@ async def _ack_case(tx: Tx, practitioner: Practitioner, ref: str, arrived: datet
     if not done:
         return f"No open alerts for {ref} had been sent to you."
     return f"Acknowledged {done} alert(s) for {ref}. Escalation stopped."
+
+
+async def _ack_share(tx: Tx, practitioner: Practitioner, share_id: int, now: datetime) -> str:
+    """A partner's person acknowledges a share sent to them; anyone else learns nothing about it."""
+    try:
+        first = await share_followup.acknowledge(tx, share_id, practitioner.id, now)
+    except share_followup.ShareRefused:
+        log.warning("share ack refused share=%s practitioner=%s", share_id, practitioner.id)
+        return f"No share S-{share_id} was sent to you."
+    if first:
+        return f"Acknowledged share S-{share_id}. Thank you."
+    return f"Share S-{share_id} was already acknowledged."
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import alerting, case_state, daily
+from bot import alerting, case_state, daily, share_followup
 from bot.core import Core
 from bot.handlers import Effects
 from bot.health import TIMERS_BOUND, Heartbeat
@@ -31,6 +31,7 @@ from storage.timers import Timer
 
 log = logging.getLogger("safecheck.scheduler")
 MAX_TIMER_FAILURES = 5
+ESCALATIONS = frozenset({"escalate", share_followup.ESCALATE})  # urgent, and retried for ever
 
 
 class TimerRunner:
@@ -44,6 +45,7 @@ class TimerRunner:
             "escalate": self._escalate,
             "resume": self._resume,
             "daily": self._daily,
+            share_followup.ESCALATE: self._share_escalate,
         }
 
     async def prepare(self) -> None:
@@ -83,7 +85,7 @@ class TimerRunner:
             return 1
 
         try:  # one call on the writer's thread
-            return await self.app.db.run(unit, urgent=timer.kind == "escalate")
+            return await self.app.db.run(unit, urgent=timer.kind in ESCALATIONS)
         except Exception as exc:  # one broken timer must never hold up the others (escalations above all)
             await self._failed(timer, exc, now)
             return 0
@@ -91,7 +93,7 @@ class TimerRunner:
     async def _failed(self, timer: Timer, exc: Exception, now: datetime) -> None:
         failures = int(timer.payload.get("failures", 0)) + 1
         # Escalations are retried for ever; anything else gives up after a few tries.
-        give_up = timer.kind != "escalate" and failures >= MAX_TIMER_FAILURES
+        give_up = timer.kind not in ESCALATIONS and failures >= MAX_TIMER_FAILURES
         log.error(
             "timer failed id=%s kind=%s failures=%d error=%s%s",
             timer.id,
@@ -179,6 +181,10 @@ class TimerRunner:
         case = await cases.get(tx, timer.case_id)
         service = await services.get(tx, case.service_id)
         await alerting.escalate(tx, service, case, timer.alert_id, int(timer.payload["step"]), now)
+
+    async def _share_escalate(self, tx: Tx, timer: Timer, now: datetime) -> None:
+        share_id, rung = int(timer.payload["share_id"]), int(timer.payload["rung"])
+        await share_followup.escalate(tx, self.app.crypto, share_id, rung, now)
 
     async def _daily(self, tx: Tx, timer: Timer, now: datetime) -> None:
         assert timer.service_id is not None

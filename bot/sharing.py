@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot import share_followup
 from bot.alert_text import known_facts, share_message
 from safety.model import AlertReason, Severity
 from safety.sharing import automatic, kinds_of_alert
@@ -67,6 +68,7 @@ async def share_alert(
             message=message,
             now=now,
         )
+        await share_followup.arm(tx, share_id, case.service_id, partner.ack_minutes, now)
         consent_id = decision.consent.consent_id if decision.consent else None
         detail = f"share={share_id} partner={partner.id} basis={decision.basis.value} consent={consent_id}"
         await audit.log(tx, now, "system", "shared", case.id, detail)

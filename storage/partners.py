@@ -201,3 +201,104 @@ async def shares_of_case(tx: Tx, case_id: int) -> list[Share]:
         )
         for r in rows
     ]
+
+
+# --- Acknowledgement, escalation and what the partner did (bot/share_followup.py decides who may) ---
+
+ACTION_CODES = (
+    "perpetrator_visited",
+    "bail_condition_enforced",
+    "marac_action_raised",
+    "safeguarding_referral",
+    "no_action_needed",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class ShareStatus:
+    """One share's follow-up: to whom it went, whether it was acknowledged, and what was done."""
+
+    id: int
+    service_id: int
+    case_id: int
+    partner_id: int
+    contact_id: int
+    alert_id: int | None
+    content: Mapping[str, object]
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: int | None
+    action: str | None
+    action_at: datetime | None
+
+
+async def share_status(tx: Tx, share_id: int) -> ShareStatus | None:
+    r = await tx.one("SELECT * FROM shares WHERE id = ?", (share_id,))
+    if r is None:
+        return None
+    return ShareStatus(
+        r["id"],
+        r["service_id"],
+        r["case_id"],
+        r["partner_id"],
+        r["contact_id"],
+        r["alert_id"],
+        json.loads(r["content"]),
+        parse_ts(r["created_at"]),
+        parse_ts(r["acknowledged_at"]) if r["acknowledged_at"] else None,
+        r["acknowledged_by"],
+        r["action"],
+        parse_ts(r["action_at"]) if r["action_at"] else None,
+    )
+
+
+async def duty_contacts(tx: Tx, partner_id: int) -> list[int]:
+    """The partner's active duty contacts: an unacknowledged share escalates to them first."""
+    rows = await tx.all(
+        "SELECT id FROM practitioners WHERE partner_id = ? AND partner_duty = 1 AND active = 1 ORDER BY id",
+        (partner_id,),
+    )
+    return [r["id"] for r in rows]
+
+
+async def partner_of(tx: Tx, practitioner_id: int) -> int | None:
+    """The partner an active partner's person works for; None for staff or an inactive person."""
+    value = await tx.scalar(
+        "SELECT partner_id FROM practitioners WHERE id = ? AND active = 1 AND role = 'partner'", (practitioner_id,)
+    )
+    return None if value is None else int(value)
+
+
+async def acknowledge_share(tx: Tx, share_id: int, practitioner_id: int, now: datetime) -> bool:
+    """Record the first acknowledgement; False if the share was acknowledged already."""
+    return (
+        await tx.changes(
+            "UPDATE shares SET acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND acknowledged_at IS NULL",
+            (ts(now), practitioner_id, share_id),
+        )
+        == 1
+    )
+
+
+async def record_action(
+    tx: Tx, crypto: Crypto, share_id: int, action_code: str, note: str | None, now: datetime
+) -> None:
+    """What the partner did about the share: a code from ACTION_CODES and an optional note (encrypted).
+
+    A later record replaces an earlier one (a partner may correct it); the audit keeps each.
+    """
+    if action_code not in ACTION_CODES:
+        raise ValueError(f"unknown action {action_code!r}: one of {', '.join(ACTION_CODES)}")
+    blob = crypto.encrypt(note, ACTION_NOTE.at(share_id)) if note and note.strip() else None
+    changed = await tx.changes(
+        "UPDATE shares SET action = ?, action_note_enc = ?, action_at = ? WHERE id = ?",
+        (action_code, blob, ts(now), share_id),
+    )
+    if changed != 1:
+        raise ValueError(f"no share {share_id}")
+
+
+async def action_note(tx: Tx, crypto: Crypto, share_id: int) -> str | None:
+    blob = await tx.scalar("SELECT action_note_enc FROM shares WHERE id = ?", (share_id,))
+    return crypto.decrypt(blob, ACTION_NOTE.at(share_id)) if blob else None

@@ -131,3 +131,20 @@ async def put(
         "ON CONFLICT (kind, key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload, done_at = NULL",
         (kind, key, case_id, ts(due_at), json.dumps(payload or {})),
     )
+
+
+async def fired(tx: Tx, kind: str, key: str) -> bool:
+    """Whether a timer went off (done at or after its due time), not merely cancelled before it."""
+    value = await tx.scalar(
+        "SELECT 1 FROM timers WHERE kind = ? AND key = ? AND done_at IS NOT NULL AND done_at >= due_at", (kind, key)
+    )
+    return value is not None
+
+
+async def cancel_keys(tx: Tx, now: datetime, kind: str, keys: tuple[str, ...]) -> None:
+    """Cancel the pending timers of one kind with these keys (e.g. a share's escalation rungs)."""
+    marks = ", ".join("?" for _ in keys)
+    await tx.execute(
+        f"UPDATE timers SET done_at = ? WHERE kind = ? AND done_at IS NULL AND key IN ({marks})",
+        (ts(now), kind, *keys),
+    )
