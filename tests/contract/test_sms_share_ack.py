@@ -35,8 +35,15 @@ async def shared_by_sms(w: SmsWorld) -> tuple[int, str, int]:
         drive = await partners.create(tx, w.service_id, "Drive West Mercia", "drive", agreement, now, ack_minutes=15)
         carl, dora = [
             await practitioners.add(
-                tx, w.app.crypto, w.service_id, "partner", name, [ChannelAddress("sms", number)], now,
-                partner_id=drive, partner_duty=duty,
+                tx,
+                w.app.crypto,
+                w.service_id,
+                "partner",
+                name,
+                [ChannelAddress("sms", number)],
+                now,
+                partner_id=drive,
+                partner_duty=duty,
             )
             for name, number, duty in (("Carl", CARL, False), ("Dora", DORA, True))
         ]
