@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from safety.sharing import Agreement, Basis, Consent, Decision, Kind
+from storage import practitioners
 from storage.crypto import Crypto, Field
 from storage.db import Row, Tx, parse_ts, ts
 
@@ -203,6 +204,101 @@ async def shares_of_case(tx: Tx, case_id: int) -> list[Share]:
     ]
 
 
+# --- for the workspace: a service's partners and their people, a case's consents and share status -------
+
+PARTNER_KINDS = ("drive", "marac", "police", "childrens_social_care", "probation", "other")
+CONSENT_KINDS = ("risk_changes", "urgent_alerts", "checkin_summaries", "personal_details")
+CONSENT_HOW = ("in_person", "through_idva")
+
+
+class NameTaken(ValueError):
+    """The service already has a partner of that name."""
+
+
+async def create_unique(
+    tx: Tx, service_id: int, name: str, kind: str, agreement: Agreement, now: datetime, ack_minutes: int
+) -> int:
+    """create(), or NameTaken when the service already has a partner of that name (read in the same unit)."""
+    if await tx.scalar("SELECT 1 FROM partners WHERE service_id = ? AND name = ?", (service_id, name)):
+        raise NameTaken(name)
+    return await create(tx, service_id, name, kind, agreement, now, ack_minutes)
+
+
+async def of_service(tx: Tx, service_id: int) -> list[Partner]:
+    """The service's active partners, by name."""
+    rows = await tx.all(
+        "SELECT * FROM partners WHERE service_id = ? AND active = 1 ORDER BY name, id", (service_id,)
+    )
+    return [_partner(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class Person:
+    """One of a partner's people: a practitioner row with the role 'partner'."""
+
+    id: int
+    partner_id: int
+    name: str
+    duty: bool
+    channels: tuple[str, ...]  # channel names only, in order
+
+
+async def people_of_service(tx: Tx, crypto: Crypto, service_id: int) -> list[Person]:
+    """The active people of the service's partners, by partner then id."""
+    rows = await tx.all(
+        "SELECT p.id, p.partner_id, p.partner_duty FROM practitioners p JOIN partners a ON a.id = p.partner_id "
+        "WHERE a.service_id = ? AND p.role = 'partner' AND p.active = 1 ORDER BY p.partner_id, p.id",
+        (service_id,),
+    )
+    out = []
+    for r in rows:
+        found = await practitioners.get(tx, crypto, r["id"])
+        name = found.name if found else f"#{r['id']}"
+        out.append(
+            Person(r["id"], r["partner_id"], name, bool(r["partner_duty"]),
+                   tuple(await practitioners.channel_names(tx, r["id"])))
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ConsentShown:
+    """Her latest answer for one partner and kind, as the case page shows it."""
+
+    id: int
+    partner_id: int
+    kind: str
+    agreed: bool
+    text_version: str
+    how: str
+    at: datetime
+    recorded_by: str
+
+
+async def latest_consents(tx: Tx, case_id: int) -> list[ConsentShown]:
+    """Her latest answer per partner and kind (personal details too), by partner and kind."""
+    rows = await tx.all(
+        "SELECT c.* FROM partner_consents c WHERE c.case_id = ? AND c.id = "
+        "(SELECT max(id) FROM partner_consents d WHERE d.case_id = c.case_id AND d.partner_id = c.partner_id "
+        "AND d.kind = c.kind) ORDER BY c.partner_id, c.kind",
+        (case_id,),
+    )
+    return [
+        ConsentShown(r["id"], r["partner_id"], r["kind"], bool(r["agreed"]), r["text_version"], r["how"],
+                     parse_ts(r["at"]), r["recorded_by"])
+        for r in rows
+    ]
+
+
+async def linked(tx: Tx, case_id: int, contact_id: int) -> bool:
+    """The case is already (still) linked to this person."""
+    return bool(
+        await tx.scalar(
+            "SELECT 1 FROM case_partner_links WHERE case_id = ? AND contact_id = ?", (case_id, contact_id)
+        )
+    )
+
+
 # --- Acknowledgement, escalation and what the partner did (bot/share_followup.py decides who may) ---
 
 ACTION_CODES = (
@@ -217,7 +313,7 @@ ACTION_CODES = (
 
 @dataclass(frozen=True)
 class ShareStatus:
-    """One share's follow-up: to whom it went, whether it was acknowledged, and what was done."""
+    """One share as it stands: to whom and on which basis it went, acknowledged or not, and what was done."""
 
     id: int
     service_id: int
@@ -225,6 +321,8 @@ class ShareStatus:
     partner_id: int
     contact_id: int
     alert_id: int | None
+    kind: str
+    basis: str
     content: Mapping[str, object]
     created_at: datetime
     acknowledged_at: datetime | None
@@ -235,21 +333,25 @@ class ShareStatus:
 
 async def share_status(tx: Tx, share_id: int) -> ShareStatus | None:
     r = await tx.one("SELECT * FROM shares WHERE id = ?", (share_id,))
-    if r is None:
-        return None
+    return _share_status(r) if r else None
+
+
+def _share_status(r: Row) -> ShareStatus:
     return ShareStatus(
-        r["id"],
-        r["service_id"],
-        r["case_id"],
-        r["partner_id"],
-        r["contact_id"],
-        r["alert_id"],
-        json.loads(r["content"]),
-        parse_ts(r["created_at"]),
-        parse_ts(r["acknowledged_at"]) if r["acknowledged_at"] else None,
-        r["acknowledged_by"],
-        r["action"],
-        parse_ts(r["action_at"]) if r["action_at"] else None,
+        id=r["id"],
+        service_id=r["service_id"],
+        case_id=r["case_id"],
+        partner_id=r["partner_id"],
+        contact_id=r["contact_id"],
+        alert_id=r["alert_id"],
+        kind=r["kind"],
+        basis=r["basis"],
+        content=json.loads(r["content"]),
+        created_at=parse_ts(r["created_at"]),
+        acknowledged_at=parse_ts(r["acknowledged_at"]) if r["acknowledged_at"] else None,
+        acknowledged_by=r["acknowledged_by"],
+        action=r["action"],
+        action_at=parse_ts(r["action_at"]) if r["action_at"] else None,
     )
 
 
@@ -302,3 +404,9 @@ async def record_action(
 async def action_note(tx: Tx, crypto: Crypto, share_id: int) -> str | None:
     blob = await tx.scalar("SELECT action_note_enc FROM shares WHERE id = ?", (share_id,))
     return crypto.decrypt(blob, ACTION_NOTE.at(share_id)) if blob else None
+
+
+async def share_statuses(tx: Tx, case_id: int) -> list[ShareStatus]:
+    """Every share of the case, newest first."""
+    rows = await tx.all("SELECT * FROM shares WHERE case_id = ? ORDER BY id DESC", (case_id,))
+    return [_share_status(r) for r in rows]

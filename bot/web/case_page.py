@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.alert_text import reason_words
 from bot.case_state import CLOSE_REASONS, PAUSE_REASONS, RESUME_REASONS
-from bot.web import access, dash_summary, forms, mode_choice
+from bot.web import access, case_partner_view, dash_summary, forms, mode_choice
 from bot.web.access import Access
 from bot.web.alerts import OUTCOME_NAMES
 from bot.web.charts import chart_description, risk_chart, signal_words
@@ -41,6 +41,8 @@ NOTICES = {
     "reassigned": "The case has a new IDVA.",
     "mode": "How her check-ins read is saved: the next check-in reads that way.",
     "dash": "DASH recorded: its level is now the case's intake level.",
+    "partner_linked": "Linked to the partner's person.",
+    "partner_consent": "Her answer is recorded: it holds from now on.",
 }
 
 
@@ -111,6 +113,7 @@ async def render_case(
         exit_pause = await audit.paused_by_her_exit(tx, case.id) if case.status == "paused" else None
         idvas = await caseload.active_idvas(tx, app.crypto, case.service_id) if may_reassign(who) else {}
         risk = await dash_summary.summary(tx, app.crypto, case.id, case.service_id, service.timezone, app.clock.now())
+        shared = await case_partner_view.context(tx, app, case)
     if not audited:
         now = app.clock.now()
 
@@ -155,6 +158,7 @@ async def render_case(
         "errors": errors or {},
         "note_text": "",
         **mode_choice.case_context(app, service, case),
+        **shared,
     }
     return render("case.html", request, context, status=status)
 

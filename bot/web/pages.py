@@ -26,6 +26,8 @@ MODULES = (
     "bot.web.dash_page",
     "bot.web.card",
     "bot.web.manage_signposting",
+    "bot.web.manage_partners",
+    "bot.web.case_partners",
 )
 
 

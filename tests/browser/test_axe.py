@@ -20,6 +20,22 @@ def test_axe_check_fails_on_a_page_with_a_serious_violation(page: Page) -> None:
         axe_check(page)
 
 
+def add_partner(page: Page) -> None:
+    """A partner and its person, through Manage → Partners as a manager would."""
+    page.goto("/manage/partners")
+    page.get_by_label("Name of the agency or team").fill("Drive West Mercia")
+    page.get_by_label("Kind").select_option("drive")
+    page.get_by_label("Information-sharing agreement reference").fill("ISA-2026-014")
+    page.get_by_label("Lawful basis").select_option("consent")
+    page.get_by_label("Risk-level changes").check()
+    page.get_by_role("button", name="Add the partner").click()
+    page.get_by_label("Partner", exact=True).select_option(label="Drive West Mercia")
+    page.get_by_label("Their name").fill("Carl Case-Manager")
+    page.get_by_label("How shares reach them, in order").fill("email:carl@drive.example.org")
+    page.get_by_role("button", name="Add the person").click()
+    expect(page.get_by_role("status")).to_have_text("Their person is saved.")
+
+
 def test_every_page_a_manager_and_an_idva_use_has_no_serious_violation_on_a_desk_or_a_phone(
     page: Page, site: Site
 ) -> None:
@@ -28,6 +44,7 @@ def test_every_page_a_manager_and_an_idva_use_has_no_serious_violation_on_a_desk
     ref = site.onboarded_case(ida, name="Axe Survivor")
     alert_id = site.codeword(ref)
     sign_in(page, site, meg)
+    add_partner(page)  # so the case page shows its partner forms too
     pages = (
         "/alerts",
         f"/alerts/{alert_id}",
@@ -40,6 +57,7 @@ def test_every_page_a_manager_and_an_idva_use_has_no_serious_violation_on_a_desk
         "/manage/rota",
         "/manage/service",
         "/manage/service/signposting",
+        "/manage/partners",
         "/audit",
         "/account",
     )

@@ -1,0 +1,51 @@
+"""The case page's "Partner agencies" section: the case's links (partner, person, their reference), her
+latest consent per partner and kind, and every share with its status (when, kind, basis, acknowledged or
+not, the partner's action). The forms that change it are in case_partners.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.app import App
+from storage import partners
+from storage.cases import Case
+from storage.db import Tx
+
+# The wording she is read before she agrees; a new wording gets a new version, recorded with each answer.
+CONSENT_TEXT_VERSION = "2026-12-partners-v1"
+CONSENT_TEXT = (
+    "You can choose what Safecheck tells this agency, and change your mind at any time by telling me. "
+    "If you say yes, it is sent as soon as it happens: their own reference, the level, the reason and the "
+    "time. Never your words, and your name and number only if you say yes to that too."
+)
+CONSENT_KINDS = {
+    "risk_changes": "Risk-level changes",
+    "urgent_alerts": "Urgent alerts",
+    "checkin_summaries": "Check-in summaries",
+    "personal_details": "Her name and number",
+}
+HOW = {"in_person": "In person", "through_idva": "Through the IDVA"}
+SHARE_KINDS = {**CONSENT_KINDS, "manual": "Shared from the workspace"}
+BASES = {"consent": "Consent", "vital_interests": "Vital interests", "public_task": "Public task",
+         "safeguarding": "Safeguarding"}
+
+
+async def context(tx: Tx, app: App, case: Case) -> dict[str, Any]:
+    """What the section shows; read in the page's reading unit."""
+    of_service = {p.id: p for p in await partners.of_service(tx, case.service_id)}
+    people = {p.id: p for p in await partners.people_of_service(tx, app.crypto, case.service_id)}
+    links = await partners.links(tx, app.crypto, case.id)
+    return {
+        "partners": of_service,
+        "partner_people": people,
+        "partner_links": links,
+        "linked_ids": {link.contact_id for link in links},
+        "partner_consents": await partners.latest_consents(tx, case.id),
+        "shares": await partners.share_statuses(tx, case.id),
+        "consent_version": CONSENT_TEXT_VERSION,
+        "consent_text": CONSENT_TEXT,
+        "consent_kinds": CONSENT_KINDS,
+        "consent_how": HOW,
+        "share_kinds": SHARE_KINDS,
+        "bases": BASES,
+    }

@@ -1,0 +1,228 @@
+"""Manage → Partners: the service's partner agencies, their information-sharing agreements, and their people.
+
+Managers only (not admins): a partner and its people decide where a survivor's information can go, which
+is as much a reading right as the roles only a manager gives. A partner's people are practitioners with the
+role 'partner' and reuse alert channels (storage.practitioners.add). Bad input is one line next to its field
+and nothing is saved; the audit detail holds ids and codes only, never a name, reference or address.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.commands.common import UserError
+from bot.commands.practitioners import parse_channel
+from bot.web import forms
+from bot.web.access import require_role
+from bot.web.keys import APP_KEY
+from bot.web.render import render
+from bot.web.viewer import Viewer, viewer
+from safety.sharing import Agreement, Basis, Kind
+from storage import audit, partners, practitioners
+from storage.db import Tx
+from storage.practitioners import ChannelAddress
+
+routes = web.RouteTableDef()
+PAGE = "/manage/partners"
+NAME_LIMIT = 80
+REF_LIMIT = 60
+MAX_CHANNELS = 5
+# Not "log" (the server's log is no way to reach another agency) nor "inbox" (their workspace login is set up
+# with the partner role elsewhere).
+PARTNER_CHANNELS = ("email", "sms", "telegram")
+ACK_RANGE = (5, 7 * 24 * 60)  # minutes: from five minutes to a week
+KIND_LABELS = {
+    "drive": "Drive (case management of the perpetrator)",
+    "marac": "Marac coordinator",
+    "police": "Police domestic abuse unit",
+    "childrens_social_care": "Children's social care",
+    "probation": "Probation",
+    "other": "Other",
+}
+BASIS_LABELS = {
+    "consent": "Consent",
+    "vital_interests": "Vital interests",
+    "public_task": "Public task",
+    "safeguarding": "Safeguarding",
+}
+SHARE_LABELS = {
+    "risk_changes": "Risk-level changes",
+    "urgent_alerts": "Urgent alerts",
+    "checkin_summaries": "Check-in summaries",
+}
+NOTICES = {"partner": "Partner saved.", "person": "Their person is saved."}
+
+
+def manager(request: web.Request) -> Viewer:
+    who = viewer(request)
+    require_role(who, "manager")
+    return who
+
+
+def _blank_partner() -> dict[str, Any]:
+    return {"name": "", "kind": "", "agreement_ref": "", "basis": "", "kinds": [], "personal": False, "ack": "30"}
+
+
+def _blank_person() -> dict[str, Any]:
+    return {"partner": "", "name": "", "channels": "", "duty": False}
+
+
+async def _page(request: web.Request, who: Viewer, status: int = 200, **extra: Any) -> web.Response:
+    app = request.app[APP_KEY]
+    async with app.db.reading() as tx:
+        found = await partners.of_service(tx, who.service_id)
+        people = await partners.people_of_service(tx, app.crypto, who.service_id)
+    context: dict[str, Any] = {
+        "partners": found,
+        "people": {p.id: [x for x in people if x.partner_id == p.id] for p in found},
+        "kind_labels": KIND_LABELS,
+        "basis_labels": BASIS_LABELS,
+        "share_labels": SHARE_LABELS,
+        "partner_form": _blank_partner(),
+        "person_form": _blank_person(),
+        "errors": {},
+        "notice": NOTICES.get(request.query.get("done", "")),
+    }
+    context.update(extra)
+    return render("manage_partners.html", request, context, status)
+
+
+@routes.get(PAGE)
+async def partners_page(request: web.Request) -> web.Response:
+    return await _page(request, manager(request))
+
+
+def _clean(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _text_problem(value: str, limit: int, missing: str) -> str | None:
+    if not value:
+        return missing
+    if len(value) > limit or not value.isprintable():
+        return f"Use at most {limit} printable characters."
+    return None
+
+
+@routes.post(PAGE)
+async def add_partner(request: web.Request) -> web.Response:
+    who = manager(request)
+    app = request.app[APP_KEY]
+    form = await request.post()
+    values: dict[str, Any] = {
+        "name": _clean(forms.text(form, "name", 200)),
+        "kind": forms.text(form, "kind", 40),
+        "agreement_ref": _clean(forms.text(form, "agreement_ref", 200)),
+        "basis": forms.text(form, "basis", 40),
+        "kinds": [k for k in form.getall("kinds", []) if isinstance(k, str)],
+        "personal": forms.text(form, "personal", 4) == "yes",
+        "ack": forms.text(form, "ack_minutes", 10).strip(),
+    }
+    errors: dict[str, str] = {}
+    problem = _text_problem(values["name"], NAME_LIMIT, "Give the partner's name.")
+    if problem:
+        errors["partner_name"] = problem
+    if values["kind"] not in KIND_LABELS:
+        errors["partner_kind"] = "Choose what kind of partner this is."
+    problem = _text_problem(values["agreement_ref"], REF_LIMIT, "Give the information-sharing agreement's reference.")
+    if problem:
+        errors["partner_agreement"] = problem
+    if values["basis"] not in BASIS_LABELS:
+        errors["partner_basis"] = "Choose the lawful basis the agreement gives."
+    if not set(values["kinds"]) <= set(SHARE_LABELS):
+        errors["partner_kinds"] = "Choose the kinds of information from the list."
+    low, high = ACK_RANGE
+    if not values["ack"].isdigit() or not low <= int(values["ack"]) <= high:
+        errors["partner_ack"] = f"Give a whole number of minutes from {low} to {high}."
+    if errors:
+        return await _page(request, who, 400, errors=errors, partner_form=values)
+    kinds = frozenset(Kind(k) for k in values["kinds"])
+    agreement = Agreement(values["agreement_ref"], Basis(values["basis"]), kinds, values["personal"])
+    now = app.clock.now()
+
+    async def unit(tx: Tx) -> bool:
+        try:
+            pid = await partners.create_unique(
+                tx, who.service_id, values["name"], values["kind"], agreement, now, int(values["ack"])
+            )
+        except partners.NameTaken:
+            return False
+        detail = (
+            f"partner={pid} kind={values['kind']} basis={agreement.basis.value} "
+            f"kinds={','.join(sorted(k.value for k in kinds)) or '-'} "
+            f"personal_details={int(agreement.personal_details)} "
+            f"ack_minutes={int(values['ack'])}"
+        )
+        await audit.log(tx, now, who.actor, "partner_added", None, detail, who.service_id)
+        await tx.commit()
+        return True
+
+    if not await app.db.run(unit):
+        errors = {"partner_name": "The service already has a partner of that name."}
+        return await _page(request, who, 400, errors=errors, partner_form=values)
+    raise web.HTTPSeeOther(f"{PAGE}?done=partner")
+
+
+def _channels(text: str) -> list[ChannelAddress]:
+    """One alert channel a line, as for practitioners ("email:x@y", "sms:+44...", "telegram"); UserError if bad."""
+    specs = [line.strip() for line in text.splitlines() if line.strip()]
+    if not specs:
+        raise UserError("Give at least one way to reach them, e.g. email:name@agency.example.")
+    if len(specs) > MAX_CHANNELS:
+        raise UserError(f"Give at most {MAX_CHANNELS} channels.")
+    channels = [parse_channel(spec) for spec in specs]
+    if any(c.channel not in PARTNER_CHANNELS for c in channels):
+        raise UserError(f"A partner's person is reached by {', '.join(PARTNER_CHANNELS)} only.")
+    return channels
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+@routes.post(PAGE + "/people")
+async def add_person(request: web.Request) -> web.Response:
+    who = manager(request)
+    app = request.app[APP_KEY]
+    form = await request.post()
+    values: dict[str, Any] = {
+        "partner": forms.text(form, "partner", 12),
+        "name": _clean(forms.text(form, "name", 200)),
+        "channels": forms.text(form, "channels", 1000),
+        "duty": forms.text(form, "duty", 4) == "yes",
+    }
+    async with app.db.reading() as tx:
+        ours = {p.id: p for p in await partners.of_service(tx, who.service_id)}
+    errors: dict[str, str] = {}
+    if not values["partner"].isdigit() or int(values["partner"]) not in ours:
+        errors["person_partner"] = "Choose one of the service's partners."
+    problem = _text_problem(values["name"], NAME_LIMIT, "Give the person's name.")
+    if problem:
+        errors["person_name"] = problem
+    channels: list[ChannelAddress] = []
+    try:
+        channels = _channels(values["channels"])
+    except UserError as exc:
+        errors["person_channels"] = _sentence(str(exc))
+    if errors:
+        return await _page(request, who, 400, errors=errors, person_form=values)
+    partner_id = int(values["partner"])
+    now = app.clock.now()
+
+    async def unit(tx: Tx) -> None:
+        pid = await practitioners.add(
+            tx, app.crypto, who.service_id, "partner", values["name"], channels, now,
+            partner_id=partner_id, partner_duty=values["duty"],
+        )
+        detail = (
+            f"practitioner={pid} partner={partner_id} duty={int(values['duty'])} "
+            f"channels={','.join(c.channel for c in channels)}"
+        )  # never the name or an address: personal data
+        await audit.log(tx, now, who.actor, "partner_person_added", None, detail, who.service_id)
+        await tx.commit()
+
+    await app.db.run(unit)
+    raise web.HTTPSeeOther(f"{PAGE}?done=person")
