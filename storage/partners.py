@@ -171,39 +171,6 @@ async def record_share(
     )
 
 
-@dataclass(frozen=True)
-class Share:
-    id: int
-    case_id: int
-    partner_id: int
-    contact_id: int
-    kind: str
-    basis: str
-    consent_id: int | None
-    content: Mapping[str, object]
-    created_at: datetime
-    acknowledged_at: datetime | None
-
-
-async def shares_of_case(tx: Tx, case_id: int) -> list[Share]:
-    rows = await tx.all("SELECT * FROM shares WHERE case_id = ? ORDER BY id", (case_id,))
-    return [
-        Share(
-            r["id"],
-            r["case_id"],
-            r["partner_id"],
-            r["contact_id"],
-            r["kind"],
-            r["basis"],
-            r["consent_id"],
-            json.loads(r["content"]),
-            parse_ts(r["created_at"]),
-            parse_ts(r["acknowledged_at"]) if r["acknowledged_at"] else None,
-        )
-        for r in rows
-    ]
-
-
 # --- for the workspace: a service's partners and their people, a case's consents and share status -------
 
 PARTNER_KINDS = ("drive", "marac", "police", "childrens_social_care", "probation", "other")
