@@ -17,7 +17,7 @@ from bot.web.access import require_role
 from bot.web.keys import APP_KEY, WORKSPACE_KEY
 from bot.web.render import render
 from bot.web.viewer import Viewer, viewer
-from storage import accounts, audit, practitioners
+from storage import accounts, audit, partners, practitioners
 from storage.db import Tx
 
 routes = web.RouteTableDef()
@@ -197,6 +197,9 @@ async def set_roles(request: web.Request) -> web.Response:
     now = app.clock.now()
 
     async def unit(tx: Tx) -> str | None:
+        if await partners.partner_of(tx, pid) is not None:
+            # A partner's person sees only what was shared with them: never a staff role.
+            return "A partner agency's person keeps the partner role only: see Manage → Partners."
         before = await accounts.roles_of(tx, pid)
         problem = grant_problem(who, before, after) or await removal_problem(tx, who.service_id, pid, after)
         if problem:

@@ -297,3 +297,18 @@ async def test_after_her_consent_a_risk_rise_shows_on_the_case_page_as_not_yet_a
     assert f"S-{share['id']}" in shares and "Drive West Mercia (Carl Case-Manager)" in row
     assert "Risk-level changes" in row and "Consent" in row and "not yet acknowledged" in row
     assert "none recorded" in row
+
+
+async def test_a_partners_person_cannot_be_given_a_staff_role(world: World) -> None:
+    meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
+    async with workspace(world) as client:
+        await signed_in(client, world, meg)
+        await add_drive(client)
+        [carl] = db_rows(world, "SELECT id FROM practitioners WHERE role = 'partner'")
+        resp = await post_form(client, f"/manage/practitioners/{carl['id']}/roles", {"role": "idva"},
+                               token_from="/manage/practitioners")
+        page = await resp.text()
+    assert resp.status == 400 and "keeps the partner role only" in page
+    assert db_rows(world, "SELECT role FROM practitioner_roles WHERE practitioner_id = ?", (carl["id"],)) == [
+        {"role": "partner"}
+    ]
