@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+CHECKIN_SUMMARY = "checkin_summary"  # the reason code of a shared check-in summary (not an alert)
+
 REASONS = {
+    CHECKIN_SUMMARY: "check-in summary",
     "codeword": "codeword",
     "duress_pin": "duress PIN used",
     "pin_failed": "PIN wrong twice: the phone may not be in the survivor's hands",
@@ -219,7 +222,11 @@ def share_message(
 
 def render_share(message: Mapping[str, Any]) -> str:
     """One line for a partner: the share, their reference, what happened, and how to acknowledge."""
-    said = reason_words(str(message.get("reason") or ""), str(message.get("facts") or "").split(","))
+    codes = str(message.get("facts") or "").split(",")
+    if message.get("reason") == CHECKIN_SUMMARY:  # what the check-in showed, or that it showed nothing
+        said = "check-in summary: " + ("; ".join(FACTS[c] for c in known_facts(codes)) or "nothing of concern")
+    else:
+        said = reason_words(str(message.get("reason") or ""), codes)
     level = f" (level {message['level']})" if message.get("level") else ""
     ref = f" for your reference {message['partner_ref']}" if message.get("partner_ref") else ""
     return (

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import alerting, case_state
+from bot import alerting, case_state, sharing
 from bot.core import Core
 from bot.planning import plan_next
 from flows.events import (
@@ -43,6 +43,7 @@ from flows.model import CaseStatus
 from flows.schedule import in_window
 from safety.model import AlertReason, Severity
 from safety.screening import pin_digest, secret_digest
+from safety.signals import alert_facts
 from storage import audit, cases, checkins, outbox, timers
 from storage.cases import Case, windows_to_json
 from storage.db import Tx
@@ -165,6 +166,8 @@ async def on_completed(h: H, e: CheckinCompleted) -> None:
     await checkins.add_assessment(h.tx, h.case.id, h.effects.checkin_id, e.assessment, e.change, e.complete, h.now)
     await h.close_checkin("completed" if e.complete else "partial")
     await h.log("checkin_completed", f"level={e.assessment.level.label} change={e.change.change.value}")
+    signals = alert_facts(e.assessment.signals, h.case.no_contact_order)
+    await sharing.share_checkin(h.tx, h.core.crypto, h.case, e.assessment.level.label, signals, h.now)
 
 
 async def on_missed(h: H, e: CheckinMissed) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import share_followup
-from bot.alert_text import known_facts, share_message
+from bot.alert_text import CHECKIN_SUMMARY, known_facts, share_message
 from safety.model import AlertReason, Severity
-from safety.sharing import automatic, kinds_of_alert
+from safety.sharing import Kind, automatic, kinds_of_alert
 from storage import audit, outbox, partners, practitioners
 from storage.cases import Case
 from storage.crypto import Crypto
@@ -35,6 +35,35 @@ async def share_alert(
     kinds = kinds_of_alert(severity, reason)
     if not kinds:
         return []
+    what = (severity.value, reason.value, level, facts)
+    return await _share(tx, crypto, case, kinds, alert_id, *what, now, escalate=True)
+
+
+async def share_checkin(
+    tx: Tx, crypto: Crypto, case: Case, level: str, signals: tuple[str, ...], now: datetime
+) -> list[int]:
+    """Share a finished check-in's summary (its level and what it showed, as codes) where her consent allows.
+
+    Summaries do not escalate when unacknowledged: one comes with every check-in, and an urgent one
+    is shared as an alert too, which does."""
+    kinds = frozenset({Kind.CHECKIN_SUMMARIES})
+    return await _share(tx, crypto, case, kinds, None, "summary", CHECKIN_SUMMARY, level, signals, now, escalate=False)
+
+
+async def _share(
+    tx: Tx,
+    crypto: Crypto,
+    case: Case,
+    kinds: frozenset[Kind],
+    alert_id: int | None,
+    severity: str,
+    reason: str,
+    level: str | None,
+    facts: tuple[str, ...],
+    now: datetime,
+    *,
+    escalate: bool,
+) -> list[int]:
     shared = []
     for link in await partners.links(tx, crypto, case.id):
         partner = await partners.get(tx, link.partner_id)
@@ -45,7 +74,7 @@ async def share_alert(
         if decision is None or not channels:
             continue
         named = list(known_facts(facts))
-        content = {"severity": severity.value, "reason": reason.value, "level": level, "facts": named}
+        content = {"severity": severity, "reason": reason, "level": level, "facts": named}
         share_id = await partners.record_share(
             tx,
             service_id=case.service_id,
@@ -58,7 +87,7 @@ async def share_alert(
             content={**content, "at": now.isoformat()},
             now=now,
         )
-        message = share_message(share_id, link.partner_ref, severity.value, reason.value, level, facts, now.isoformat())
+        message = share_message(share_id, link.partner_ref, severity, reason, level, facts, now.isoformat())
         await outbox.to_practitioner(
             tx,
             practitioner_id=link.contact_id,
@@ -68,7 +97,8 @@ async def share_alert(
             message=message,
             now=now,
         )
-        await share_followup.arm(tx, share_id, case.service_id, partner.ack_minutes, now)
+        if escalate:
+            await share_followup.arm(tx, share_id, case.service_id, partner.ack_minutes, now)
         consent_id = decision.consent.consent_id if decision.consent else None
         detail = f"share={share_id} partner={partner.id} basis={decision.basis.value} consent={consent_id}"
         await audit.log(tx, now, "system", "shared", case.id, detail)

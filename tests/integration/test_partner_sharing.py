@@ -125,3 +125,27 @@ async def test_a_withdrawn_consent_stops_the_next_share(w: World, smtp: SmtpServ
         await tx.commit()
     await strangulation_disclosed(w, ref)
     assert await rows(w.app, "SELECT id FROM shares") == [] and mails_to(smtp, CASE_MANAGER) == []
+
+
+async def test_a_check_in_summary_goes_only_where_she_agreed_to_summaries(w: World, smtp: SmtpServer) -> None:
+    partner_id, contact = await drive_case_manager(w, frozenset({Kind.RISK_CHANGES, Kind.CHECKIN_SUMMARIES}))
+    ref, case_id = await linked_case(w, partner_id, contact, consent=False)  # no to risk changes
+    async with w.app.db.transaction() as tx:
+        await partners.record_consent(
+            tx, case_id, partner_id, Kind.CHECKIN_SUMMARIES, True, CONSENT_TEXT, "in_person", "test", w.clock.now()
+        )
+        await tx.commit()
+    await commands.checkin_now(w.app, w.service_id, ref)
+    await w.deliver()
+    await answer_all(w, ["1", "1", "3", "2", "1", "1", "1", "1", "SKIP"])  # afraid a lot; messages or calls
+    await w.deliver()
+    [summary] = await rows(w.app, "SELECT * FROM shares")  # the summary, and only that
+    assert (summary["kind"], summary["basis"], summary["alert_id"]) == ("checkin_summaries", "consent", None)
+    [mail] = mails_to(smtp, CASE_MANAGER)
+    assert mail.startswith(
+        f"[SUMMARY] Safecheck share S-{summary['id']} for your reference {DRIVE_REF}: "
+        "check-in summary: very afraid; contact by phone, message or online"
+    )
+    assert PHONE not in mail and ref not in mail
+    # A summary is not chased: no escalation timers for it.
+    assert await rows(w.app, "SELECT id FROM timers WHERE kind = 'share_escalate'") == []
