@@ -31,6 +31,7 @@ REASONS = {
     "channel_dead": "messages can no longer be delivered to the survivor",
     "processing_failed": "a message from the survivor could not be processed: read the case now",
     "schedule_unfit": "no check-in time fits the survivor's safe times: set a schedule",
+    "step_failed": "a scheduled step failed repeatedly (a check-in may not have been sent): check the case",
     "resubscribe_requested": "the survivor texted START to get messages again",  # raised by versions before 0.2
 }
 

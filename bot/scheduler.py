@@ -25,6 +25,7 @@ from bot.planning import case_schedule, plan_next
 from bot.survivor_step import advance
 from flows.model import ConversationState, Expiry, StartCheckin, Timeout
 from flows.timers import Act, Slot, checkin_due, conversation_timer, slots_passed
+from safety.model import AlertReason, Severity
 from storage import audit, cases, checkins, outbox, services, timers
 from storage.db import Tx
 from storage.timers import Timer
@@ -106,6 +107,12 @@ class TimerRunner:
         async with self.app.db.transaction() as tx:
             await timers.postpone(tx, timer.id, now + delay, {**timer.payload, "failures": failures}, done=give_up)
             await audit.log(tx, now, "system", f"timer_failed:{timer.kind}", timer.case_id, type(exc).__name__)
+            if give_up and timer.case_id is not None:
+                # A case's step that will not be tried again (say, a check-in that cannot start): a log line
+                # alone would leave her without check-ins and nobody the wiser. Her IDVA is told.
+                case = await cases.get(tx, timer.case_id)
+                service = await services.get(tx, case.service_id)
+                await alerting.raise_alert(tx, service, case, Severity.HIGH, AlertReason.STEP_FAILED, now)
             await tx.commit()
 
     async def _checkin(self, tx: Tx, timer: Timer, now: datetime) -> None:

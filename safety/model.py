@@ -74,6 +74,7 @@ class AlertReason(str, Enum):
     CHANNEL_DEAD = "channel_dead"
     PROCESSING_FAILED = "processing_failed"
     SCHEDULE_UNFIT = "schedule_unfit"
+    STEP_FAILED = "step_failed"  # a scheduled step of the case (a check-in starting...) failed and was given up
     RESUBSCRIBE_REQUESTED = "resubscribe_requested"  # no longer raised (withdrawal erases her number); old alerts
 
 

@@ -15,6 +15,7 @@ from bot import commands
 from bot.app import App
 from bot.channels.base import Capabilities, Channel, Outgoing, SendError
 from bot.cli import simulate
+from bot.commands import case_mode
 from bot.dispatcher import Dispatcher
 from bot.pipeline import Outcome
 from bot.scheduler import MAX_TIMER_FAILURES, TimerRunner
@@ -132,6 +133,26 @@ async def test_a_failing_check_in_timer_backs_off_and_is_given_up_after_five_fai
     assert await later(world, timedelta(hours=2)) == []  # it never fires again
     failed = await audit_actions(world, "timer_failed:%")
     assert [a["action"] for a in failed] == ["timer_failed:checkin"] * MAX_TIMER_FAILURES
+    # Given up, it is not given up silently: her IDVA is told once.
+    assert [(a["severity"], a["reason"]) for a in await alerts(world)] == [("high", "step_failed")]
+
+
+async def test_a_cover_case_whose_theme_is_gone_gets_no_direct_question_and_her_idva_is_told(world: World) -> None:
+    ref = await world.onboard()
+    await case_mode.set_mode(world.app, world.service_id, ref, "cover", "salon", actor="test")
+    async with world.app.db.transaction() as tx:  # a theme removed by a later release
+        await tx.execute("UPDATE cases SET cover_theme = 'bakery' WHERE ref = ?", (ref,))
+        await tx.commit()
+    world.clock.set(utc(2026, 11, 23, 9, 1))
+    await commands.checkin_now(world.app, world.service_id, ref)
+    for _ in range(MAX_TIMER_FAILURES):
+        timer = await timer_row(world, "checkin", "%manual%")
+        world.clock.set(datetime.fromisoformat(str(timer["due_at"])))
+        assert await TimerRunner(world.app).run_due() == 0
+    assert await world.deliver() == []  # never the plain questions instead of her cover
+    [alert] = await alerts(world)
+    assert (alert["severity"], alert["reason"]) == ("high", "step_failed")
+    assert [m for m in await inbox(world, world.idva) if f"Case {ref}: a scheduled step failed" in m]
 
 
 async def test_a_failing_escalation_is_retried_beyond_five_failures_until_it_goes_through(world: World) -> None:
