@@ -8,7 +8,7 @@ import re
 import pytest
 
 from flows.discretion import thread_problems
-from tests.e2e.conftest import Cli
+from tests.e2e.conftest import Cli, Prepared, prepare
 
 pytestmark = pytest.mark.e2e
 
@@ -125,6 +125,17 @@ def test_quick_exit_pauses_and_sends_nothing_more(cli: Cli, case_ref: str) -> No
     assert "to survivor" not in cli.run("tick", now="2026-11-24T10:00:30Z").stdout
 
 
+@pytest.fixture(scope="module")
+def with_an_idva(tmp_path_factory: pytest.TempPathFactory) -> Prepared[None]:
+    """A service with one IDVA, set up once by the CLI for the bad-argument cases below."""
+
+    def set_up(cli: Cli) -> None:
+        cli.run("init")
+        cli.run("practitioner", "add", "--name", "Ida", "--role", "idva")
+
+    return prepare(tmp_path_factory, set_up)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -157,9 +168,10 @@ def test_quick_exit_pauses_and_sends_nothing_more(cli: Cli, case_ref: str) -> No
         ),
     ],
 )
-def test_bad_arguments_give_one_line_exit_2_and_change_nothing(cli: Cli, args: tuple[str, ...], message: str) -> None:
-    cli.run("init")
-    cli.run("practitioner", "add", "--name", "Ida", "--role", "idva")
+def test_bad_arguments_give_one_line_exit_2_and_change_nothing(
+    cli: Cli, with_an_idva: Prepared[None], args: tuple[str, ...], message: str
+) -> None:
+    with_an_idva.copy_to(cli)  # init; practitioner add Ida
     before = cli.run("case", "list", "--json").stdout
     proc = cli.run(*args, ok=False)
     assert proc.returncode == 2
