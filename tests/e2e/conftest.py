@@ -172,9 +172,9 @@ def add_service(cli: Cli, slug: str) -> None:
     asyncio.run(create())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # every test copies it: one set-up serves every module
 def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    """Set up once: an initialised service with an IDVA and one enrolled case (CLI processes are slow)."""
+    """Set up once per session: an initialised service with an IDVA and one enrolled case (CLI processes are slow)."""
     cli = Cli(tmp_path_factory.mktemp("template"))
     cli.run("init")
     cli.run("practitioner", "add", "--name", "Ida", "--role", "idva")
