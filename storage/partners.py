@@ -377,3 +377,43 @@ async def share_statuses(tx: Tx, case_id: int) -> list[ShareStatus]:
     """Every share of the case, newest first."""
     rows = await tx.all("SELECT * FROM shares WHERE case_id = ? ORDER BY id DESC", (case_id,))
     return [_share_status(r) for r in rows]
+
+
+# --- changing an agreement and a duty contact (Manage → Partners) ---------------------------------------
+
+
+async def update_agreement(tx: Tx, service_id: int, partner_id: int, agreement: Agreement, ack_minutes: int) -> bool:
+    """Change a partner's agreement (reference, basis, kinds, personal details) and its minutes before escalation.
+
+    False when the service has no such active partner. Shares already made keep what they went under: a
+    share's record holds its own basis and consent, and the report reads the agreement as it is now."""
+    return (
+        await tx.changes(
+            "UPDATE partners SET agreement_ref = ?, lawful_basis = ?, kinds = ?, personal_details = ?, "
+            "ack_minutes = ? WHERE id = ? AND service_id = ? AND active = 1",
+            (
+                agreement.reference,
+                agreement.basis.value,
+                ",".join(sorted(k.value for k in agreement.kinds)),
+                int(agreement.personal_details),
+                ack_minutes,
+                partner_id,
+                service_id,
+            ),
+        )
+        == 1
+    )
+
+
+async def set_duty(tx: Tx, service_id: int, practitioner_id: int, duty: bool) -> int | None:
+    """Mark or unmark one of the service's partner people as their partner's duty contact; their partner's id,
+    or None when the service has no such active person."""
+    partner_id = await tx.scalar(
+        "SELECT p.partner_id FROM practitioners p JOIN partners a ON a.id = p.partner_id "
+        "WHERE p.id = ? AND p.role = 'partner' AND p.active = 1 AND a.service_id = ?",
+        (practitioner_id, service_id),
+    )
+    if partner_id is None:
+        return None
+    await tx.execute("UPDATE practitioners SET partner_duty = ? WHERE id = ?", (int(duty), practitioner_id))
+    return int(partner_id)
