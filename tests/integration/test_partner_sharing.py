@@ -6,6 +6,7 @@ recorded as shared."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -149,3 +150,29 @@ async def test_a_check_in_summary_goes_only_where_she_agreed_to_summaries(w: Wor
     assert PHONE not in mail and ref not in mail
     # A summary is not chased: no escalation timers for it.
     assert await rows(w.app, "SELECT id FROM timers WHERE kind = 'share_escalate'") == []
+
+
+@pytest.mark.parametrize(
+    ("agreement_allows", "she_agreed", "shown"),
+    [(True, True, True), (True, False, False), (True, None, False), (False, True, False)],
+)
+async def test_her_name_and_number_are_marked_for_the_partner_only_when_both_the_agreement_and_she_allow(
+    w: World, smtp: SmtpServer, agreement_allows: bool, she_agreed: bool | None, shown: bool
+) -> None:
+    partner_id, contact = await drive_case_manager(w)
+    async with w.app.db.transaction() as tx:
+        await tx.execute("UPDATE partners SET personal_details = ? WHERE id = ?", (int(agreement_allows), partner_id))
+        await tx.commit()
+    ref, case_id = await linked_case(w, partner_id, contact, consent=True)
+    if she_agreed is not None:
+        async with w.app.db.transaction() as tx:
+            await partners.record_consent(
+                tx, case_id, partner_id, "personal_details", she_agreed, CONSENT_TEXT, "in_person", "test",
+                w.clock.now(),
+            )
+            await tx.commit()
+    await strangulation_disclosed(w, ref)
+    [share] = await rows(w.app, "SELECT content FROM shares")
+    assert json.loads(share["content"])["personal_details"] is shown
+    [mail] = mails_to(smtp, CASE_MANAGER)
+    assert PHONE not in mail and "Test Survivor" not in mail  # never in a message: the workspace shows them
