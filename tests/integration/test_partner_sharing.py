@@ -39,8 +39,14 @@ async def drive_case_manager(w: World, kinds: frozenset[Kind] = frozenset({Kind.
         agreement = Agreement("ISA-2026-014", Basis.CONSENT, kinds)
         partner_id = await partners.create(tx, w.service_id, "Drive West Mercia", "drive", agreement, now)
         contact = await practitioners.add(
-            tx, w.app.crypto, w.service_id, "partner", "Carl Case-Manager", [ChannelAddress("email", CASE_MANAGER)],
-            now, partner_id=partner_id,
+            tx,
+            w.app.crypto,
+            w.service_id,
+            "partner",
+            "Carl Case-Manager",
+            [ChannelAddress("email", CASE_MANAGER)],
+            now,
+            partner_id=partner_id,
         )
         await tx.commit()
     return partner_id, contact
@@ -93,8 +99,9 @@ async def test_a_risk_rise_reaches_the_linked_drive_case_manager_with_only_the_m
     for personal in (PHONE, "Test Survivor", ref):
         assert personal not in mail  # not her number, her name, nor even our case reference
     actions = await rows(w.app, "SELECT actor, detail FROM audit_log WHERE action = 'shared'")
-    assert actions == [{"actor": "system", "detail": f"share={share['id']} partner={partner_id} basis=consent "
-                                                     f"consent={consent['id']}"}]
+    assert actions == [
+        {"actor": "system", "detail": f"share={share['id']} partner={partner_id} basis=consent consent={consent['id']}"}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -167,7 +174,14 @@ async def test_her_name_and_number_are_marked_for_the_partner_only_when_both_the
     if she_agreed is not None:
         async with w.app.db.transaction() as tx:
             await partners.record_consent(
-                tx, case_id, partner_id, "personal_details", she_agreed, CONSENT_TEXT, "in_person", "test",
+                tx,
+                case_id,
+                partner_id,
+                "personal_details",
+                she_agreed,
+                CONSENT_TEXT,
+                "in_person",
+                "test",
                 w.clock.now(),
             )
             await tx.commit()
