@@ -75,7 +75,13 @@ async def get(tx: Tx, partner_id: int) -> Partner | None:
 
 
 async def link(
-    tx: Tx, crypto: Crypto, case_id: int, partner_id: int, contact_id: int, partner_ref: str | None, actor: str,
+    tx: Tx,
+    crypto: Crypto,
+    case_id: int,
+    partner_id: int,
+    contact_id: int,
+    partner_ref: str | None,
+    actor: str,
     now: datetime,
 ) -> int:
     """Link a case to one of a partner's people (the contact must be that partner's)."""
@@ -110,7 +116,14 @@ async def links(tx: Tx, crypto: Crypto, case_id: int) -> list[Link]:
 
 
 async def record_consent(
-    tx: Tx, case_id: int, partner_id: int, kind: Kind | str, agreed: bool, text_version: str, how: str, actor: str,
+    tx: Tx,
+    case_id: int,
+    partner_id: int,
+    kind: Kind | str,
+    agreed: bool,
+    text_version: str,
+    how: str,
+    actor: str,
     now: datetime,
 ) -> int:
     """Append her answer for one partner and kind; the latest answer is the one that holds."""
@@ -160,8 +173,14 @@ async def record_share(
     content: Mapping[str, object],
     now: datetime,
 ) -> int:
-    """Put a share on record: the basis and the consent or override it rests on, and what went."""
+    """Put a share on record: the basis and the consent or override it rests on, and what went.
+
+    The agreement it went under is copied in as it stands now: a later change to the agreement must not
+    change what past shares are reported to have rested on."""
     override = decision.override
+    row = await tx.one("SELECT agreement_ref, lawful_basis FROM partners WHERE id = ?", (partner_id,))
+    if row is not None:
+        content = {**content, "agreement_ref": row["agreement_ref"], "agreement_basis": row["lawful_basis"]}
     return await tx.execute(
         "INSERT INTO shares (service_id, case_id, partner_id, contact_id, kind, alert_id, basis, consent_id, "
         "content, approved_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -203,9 +222,7 @@ async def create_unique(
 
 async def of_service(tx: Tx, service_id: int) -> list[Partner]:
     """The service's active partners, by name."""
-    rows = await tx.all(
-        "SELECT * FROM partners WHERE service_id = ? AND active = 1 ORDER BY name, id", (service_id,)
-    )
+    rows = await tx.all("SELECT * FROM partners WHERE service_id = ? AND active = 1 ORDER BY name, id", (service_id,))
     return [_partner(r) for r in rows]
 
 
@@ -232,8 +249,13 @@ async def people_of_service(tx: Tx, crypto: Crypto, service_id: int) -> list[Per
         found = await practitioners.get(tx, crypto, r["id"])
         name = found.name if found else f"#{r['id']}"
         out.append(
-            Person(r["id"], r["partner_id"], name, bool(r["partner_duty"]),
-                   tuple(await practitioners.channel_names(tx, r["id"])))
+            Person(
+                r["id"],
+                r["partner_id"],
+                name,
+                bool(r["partner_duty"]),
+                tuple(await practitioners.channel_names(tx, r["id"])),
+            )
         )
     return out
 
@@ -261,8 +283,16 @@ async def latest_consents(tx: Tx, case_id: int) -> list[ConsentShown]:
         (case_id,),
     )
     return [
-        ConsentShown(r["id"], r["partner_id"], r["kind"], bool(r["agreed"]), r["text_version"], r["how"],
-                     parse_ts(r["at"]), r["recorded_by"])
+        ConsentShown(
+            r["id"],
+            r["partner_id"],
+            r["kind"],
+            bool(r["agreed"]),
+            r["text_version"],
+            r["how"],
+            parse_ts(r["at"]),
+            r["recorded_by"],
+        )
         for r in rows
     ]
 
@@ -270,9 +300,7 @@ async def latest_consents(tx: Tx, case_id: int) -> list[ConsentShown]:
 async def linked(tx: Tx, case_id: int, contact_id: int) -> bool:
     """The case is already (still) linked to this person."""
     return bool(
-        await tx.scalar(
-            "SELECT 1 FROM case_partner_links WHERE case_id = ? AND contact_id = ?", (case_id, contact_id)
-        )
+        await tx.scalar("SELECT 1 FROM case_partner_links WHERE case_id = ? AND contact_id = ?", (case_id, contact_id))
     )
 
 
@@ -396,7 +424,7 @@ async def update_agreement(tx: Tx, service_id: int, partner_id: int, agreement: 
     """Change a partner's agreement (reference, basis, kinds, personal details) and its minutes before escalation.
 
     False when the service has no such active partner. Shares already made keep what they went under: a
-    share's record holds its own basis and consent, and the report reads the agreement as it is now."""
+    share's record holds its own basis, consent and the agreement's reference and basis as they were."""
     return (
         await tx.changes(
             "UPDATE partners SET agreement_ref = ?, lawful_basis = ?, kinds = ?, personal_details = ?, "

@@ -119,8 +119,8 @@ async def _record(r: Row, crypto: Crypto, named: Namer) -> ShareRecord:
         raised_at=parse_ts(r["alert_at"]) if r["alert_at"] else created,
         alert_id=r["alert_id"],
         basis=r["basis"],
-        agreement_basis=r["agreement_basis"],
-        agreement_ref=r["agreement_ref"],
+        agreement_basis=str(content.get("agreement_basis", r["agreement_basis"])),  # as when it went
+        agreement_ref=str(content.get("agreement_ref", r["agreement_ref"])),
         consent_version=r["consent_version"],
         justification=justification,
         requested_by=r["requested_by"],

@@ -47,8 +47,14 @@ async def _partner(world: World, service_id: int, name: str, kind: str, person_n
         agreement = Agreement(f"ISA-{kind}", Basis.CONSENT, frozenset({Kind.RISK_CHANGES, Kind.CHECKIN_SUMMARIES}))
         pid = await partners.create(tx, service_id, name, kind, agreement, T0 - timedelta(days=30))
         contact = await practitioners.add(
-            tx, world.app.crypto, service_id, "partner", person_name, [ChannelAddress("email", "x@agency.example")],
-            T0 - timedelta(days=30), partner_id=pid,
+            tx,
+            world.app.crypto,
+            service_id,
+            "partner",
+            person_name,
+            [ChannelAddress("email", "x@agency.example")],
+            T0 - timedelta(days=30),
+            partner_id=pid,
         )
         await tx.commit()
         return pid, contact
@@ -57,9 +63,18 @@ async def _partner(world: World, service_id: int, name: str, kind: str, person_n
 
 
 async def _share(
-    world: World, service_id: int, case: int, partner_id: int, contact: int, at: datetime, *,
-    kind: str = "risk_changes", ack_after: timedelta | None = None, override: Override | None = None,
-    with_alert: bool = True, action: str | None = None,
+    world: World,
+    service_id: int,
+    case: int,
+    partner_id: int,
+    contact: int,
+    at: datetime,
+    *,
+    kind: str = "risk_changes",
+    ack_after: timedelta | None = None,
+    override: Override | None = None,
+    with_alert: bool = True,
+    action: str | None = None,
 ) -> int:
     # (the alert helper raises alerts in the world's service only)
     alert_id = await alert(world, case, at) if with_alert and service_id == world.service_id else None
@@ -72,14 +87,32 @@ async def _share(
             )
             consent = Consent(cid, True, "2026-12-partners-v1")
         decision = Decision(override.basis if override else Basis.CONSENT, consent, override)
-        content = {"severity": "high", "reason": "risk_raised", "level": "high", "facts": ["choking"],
-                   "at": at.isoformat()}
+        content = {
+            "severity": "high",
+            "reason": "risk_raised",
+            "level": "high",
+            "facts": ["choking"],
+            "at": at.isoformat(),
+        }
         if kind == "checkin_summaries":
-            content = {"severity": "summary", "reason": "checkin_summary", "level": "raised", "facts": [],
-                       "at": at.isoformat()}
+            content = {
+                "severity": "summary",
+                "reason": "checkin_summary",
+                "level": "raised",
+                "facts": [],
+                "at": at.isoformat(),
+            }
         sid = await partners.record_share(
-            tx, service_id=service_id, case_id=case, partner_id=partner_id, contact_id=contact, kind=kind,
-            alert_id=alert_id, decision=decision, content=content, now=at,
+            tx,
+            service_id=service_id,
+            case_id=case,
+            partner_id=partner_id,
+            contact_id=contact,
+            kind=kind,
+            alert_id=alert_id,
+            decision=decision,
+            content=content,
+            now=at,
         )
         if override is not None:
             blob = world.app.crypto.encrypt(JUSTIFICATION, partners.JUSTIFICATION.at(sid))
@@ -107,26 +140,54 @@ async def seeded(world: World) -> Seeded:
 
     await world.app.db.run(link)
     s = {
-        "old": await _share(world, world.service_id, case, drive, carl, T0 - timedelta(days=3),
-                            ack_after=timedelta(minutes=1)),
-        "a3": await _share(world, world.service_id, case, drive, carl, T0, ack_after=timedelta(minutes=3),
-                           action="perpetrator_visited"),
-        "a12": await _share(world, world.service_id, case, drive, carl, T0 + timedelta(hours=1),
-                            ack_after=timedelta(minutes=12)),
-        "a40": await _share(world, world.service_id, case, drive, carl, T0 + timedelta(hours=2),
-                            ack_after=timedelta(minutes=40, seconds=30)),
+        "old": await _share(
+            world, world.service_id, case, drive, carl, T0 - timedelta(days=3), ack_after=timedelta(minutes=1)
+        ),
+        "a3": await _share(
+            world, world.service_id, case, drive, carl, T0, ack_after=timedelta(minutes=3), action="perpetrator_visited"
+        ),
+        "a12": await _share(
+            world, world.service_id, case, drive, carl, T0 + timedelta(hours=1), ack_after=timedelta(minutes=12)
+        ),
+        "a40": await _share(
+            world,
+            world.service_id,
+            case,
+            drive,
+            carl,
+            T0 + timedelta(hours=2),
+            ack_after=timedelta(minutes=40, seconds=30),
+        ),
         "never": await _share(world, world.service_id, case, drive, carl, T0 + timedelta(hours=3)),
-        "summary": await _share(world, world.service_id, case, drive, carl, T0 + timedelta(hours=4),
-                                kind="checkin_summaries", with_alert=False, ack_after=timedelta(minutes=1)),
-        "police": await _share(world, world.service_id, case, police, pete, T0 + timedelta(hours=5), kind="manual",
-                               override=Override(world.idva, "x", Basis.SAFEGUARDING, world.manager),
-                               ack_after=timedelta(minutes=7)),
+        "summary": await _share(
+            world,
+            world.service_id,
+            case,
+            drive,
+            carl,
+            T0 + timedelta(hours=4),
+            kind="checkin_summaries",
+            with_alert=False,
+            ack_after=timedelta(minutes=1),
+        ),
+        "police": await _share(
+            world,
+            world.service_id,
+            case,
+            police,
+            pete,
+            T0 + timedelta(hours=5),
+            kind="manual",
+            override=Override(world.idva, "x", Basis.SAFEGUARDING, world.manager),
+            ack_after=timedelta(minutes=7),
+        ),
     }
     other_svc, _, other_ref = await other_service(world)
     other_partner, other_contact = await _partner(world, other_svc, "Elsewhere Drive", "drive", "Olga Other")
     other_case = await case_id(world, other_ref)
-    s["other"] = await _share(world, other_svc, other_case, other_partner, other_contact, T0,
-                              ack_after=timedelta(minutes=2))
+    s["other"] = await _share(
+        world, other_svc, other_case, other_partner, other_contact, T0, ack_after=timedelta(minutes=2)
+    )
     return Seeded(drive, police, carl, pete, ref, s)
 
 
@@ -138,7 +199,7 @@ def db_rows(world: World, sql: str) -> list[dict[str, Any]]:
 
 def row_of(page: str, element_id: str) -> str:
     start = page.index(f'id="{element_id}"')
-    return page[start:page.index("</tr>", start)]
+    return page[start : page.index("</tr>", start)]
 
 
 async def as_manager(client: TestClient, world: World) -> None:
@@ -165,7 +226,14 @@ async def test_the_page_shows_every_share_of_the_service_and_the_response_times(
     assert cells == ["5", "4", "12:00", "not reached", "2 (40%)", "3 (60%)", "3 (60%)", "4 (80%)"]
     police = row_of(page, f"times-{seed.police}")
     assert [c.split("<")[0] for c in police.split("<td>")[1:]] == [
-        "1", "1", "7:00", "7:00", "0 (0%)", "1 (100%)", "1 (100%)", "1 (100%)"
+        "1",
+        "1",
+        "7:00",
+        "7:00",
+        "0 (0%)",
+        "1 (100%)",
+        "1 (100%)",
+        "1 (100%)",
     ]
     overall = [c.split("<")[0] for c in row_of(page, "times-all").split("<td>")[1:]]
     assert overall == ["6", "5", "7:00", "not reached", "2 (33%)", "4 (67%)", "4 (67%)", "5 (83%)"]
@@ -200,7 +268,10 @@ async def test_filters_by_partner_and_by_period(world: World) -> None:
     assert f'id="times-{seed.drive}"' not in police_only
     assert f'id="share-{s["old"]}"' not in recent and f'id="share-{s["a3"]}"' in recent
     assert [c.split("<")[0] for c in row_of(recent, f"times-{seed.drive}").split("<td>")[1:]][:4] == [
-        "4", "3", "12:00", "not reached"
+        "4",
+        "3",
+        "12:00",
+        "not reached",
     ]
     assert bad.status == 400 and 'id="from-error" role="alert">Give the date as YYYY-MM-DD.' in bad_text
     assert 'id="to-error" role="alert">The end date is before the start date.' in backwards
@@ -225,23 +296,56 @@ async def test_the_csv_holds_the_shares_and_the_response_times_and_is_audited(wo
     table = list(csv.DictReader(io.StringIO(shares_part)))
     assert [r["share"] for r in table] == [f"S-{s[k]}" for k in ("a3", "a12", "a40", "never", "summary", "police")]
     a3 = table[0]
-    assert {k: a3[k] for k in ("created_utc", "risk_change_utc", "case_ref", "partner", "person", "kind", "level",
-                               "reason", "basis", "without_consent", "agreement_basis", "consent_version",
-                               "acknowledged_utc", "acknowledged_by", "minutes_to_acknowledge", "action")} == {
-        "created_utc": "2026-11-23 09:00:00", "risk_change_utc": "2026-11-23 09:00:00", "case_ref": seed.ref,
-        "partner": "Drive West Mercia", "person": "Carl Case-Manager", "kind": "risk_changes", "level": "high",
-        "reason": "strangulation disclosed", "basis": "consent", "without_consent": "no",
-        "agreement_basis": "consent", "consent_version": "2026-12-partners-v1",
-        "acknowledged_utc": "2026-11-23 09:03:00", "acknowledged_by": "Carl Case-Manager",
-        "minutes_to_acknowledge": "3:00", "action": "perpetrator_visited",
+    assert {
+        k: a3[k]
+        for k in (
+            "created_utc",
+            "risk_change_utc",
+            "case_ref",
+            "partner",
+            "person",
+            "kind",
+            "level",
+            "reason",
+            "basis",
+            "without_consent",
+            "agreement_basis",
+            "consent_version",
+            "acknowledged_utc",
+            "acknowledged_by",
+            "minutes_to_acknowledge",
+            "action",
+        )
+    } == {
+        "created_utc": "2026-11-23 09:00:00",
+        "risk_change_utc": "2026-11-23 09:00:00",
+        "case_ref": seed.ref,
+        "partner": "Drive West Mercia",
+        "person": "Carl Case-Manager",
+        "kind": "risk_changes",
+        "level": "high",
+        "reason": "strangulation disclosed",
+        "basis": "consent",
+        "without_consent": "no",
+        "agreement_basis": "consent",
+        "consent_version": "2026-12-partners-v1",
+        "acknowledged_utc": "2026-11-23 09:03:00",
+        "acknowledged_by": "Carl Case-Manager",
+        "minutes_to_acknowledge": "3:00",
+        "action": "perpetrator_visited",
     }
     police = table[-1]
-    assert (police["without_consent"], police["basis"], police["justification_recorded"]) == ("yes", "safeguarding",
-                                                                                              "yes")
+    assert (police["without_consent"], police["basis"], police["justification_recorded"]) == (
+        "yes",
+        "safeguarding",
+        "yes",
+    )
     assert table[3]["acknowledged_utc"] == "" and table[3]["minutes_to_acknowledge"] == ""
     summary = list(csv.DictReader(io.StringIO(summary_part)))
-    assert [(r["partner"], r["shares_of_risk_changes"], r["median_m_ss"], r["p90_m_ss"], r["within_15_min"])
-            for r in summary] == [
+    assert [
+        (r["partner"], r["shares_of_risk_changes"], r["median_m_ss"], r["p90_m_ss"], r["within_15_min"])
+        for r in summary
+    ] == [
         ("Drive West Mercia", "4", "12:00", "not reached", "2 (50%)"),
         ("Police DA Unit", "1", "7:00", "7:00", "1 (100%)"),
         ("All partners", "5", "12:00", "not reached", "3 (60%)"),
@@ -271,3 +375,21 @@ async def test_only_a_manager_sees_the_shares(world: World, roles: tuple[str, ..
         assert (await client.get(PAGE)).status == 403
         assert (await client.get("/manage/shares.csv")).status == 403
     assert db_rows(world, "SELECT id FROM audit_log WHERE action IN ('shares_viewed', 'shares_exported')") == []
+
+
+async def test_a_share_is_reported_under_the_agreement_it_went_under_after_the_agreement_changes(
+    world: World,
+) -> None:
+    seed = await seeded(world)
+
+    async def change(tx: Tx) -> None:
+        agreement = Agreement("ISA-drive-v2", Basis.PUBLIC_TASK, frozenset({Kind.RISK_CHANGES}))
+        assert await partners.update_agreement(tx, world.service_id, seed.drive, agreement, 30)
+        await tx.commit()
+
+    await world.app.db.run(change)
+    async with workspace(world) as client:
+        await as_manager(client, world)
+        page = await (await client.get(PAGE)).text()
+    first = row_of(page, f"share-{seed.shares['a3']}")
+    assert "ISA-drive (consent)" in first and "ISA-drive-v2" not in first
