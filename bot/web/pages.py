@@ -28,6 +28,8 @@ MODULES = (
     "bot.web.manage_signposting",
     "bot.web.manage_partners",
     "bot.web.case_partners",
+    "bot.web.case_share",
+    "bot.web.manage_overrides",
 )
 
 
