@@ -14,7 +14,7 @@ from datetime import datetime
 from bot import share_followup
 from bot.alert_text import CHECKIN_SUMMARY, known_facts, share_message
 from safety.model import AlertReason, Severity
-from safety.sharing import Decision, Kind, automatic, kinds_of_alert
+from safety.sharing import Decision, Kind, automatic, kinds_of_alert, shows_personal_details
 from storage import audit, outbox, partners, practitioners
 from storage.cases import Case
 from storage.crypto import Crypto
@@ -108,8 +108,14 @@ async def deliver(
     caller has checked they have one); arm its escalation if it is chased. Automatic shares and shares
     made from the workspace both go this way. Returns the share id."""
     channels = await practitioners.channel_names(tx, link.contact_id)
+    # Her name and number are never put in a message (phones and mailboxes keep copies): where both the
+    # agreement and her consent allow them, the share says so and the partner's workspace view shows them.
+    # Never on an override (safety.sharing.shows_personal_details).
+    details = shows_personal_details(
+        decision, partner.agreement, await partners.consented_to_details(tx, case.id, partner.id)
+    )
     content = {"severity": what.severity, "reason": what.reason, "level": what.level,
-               "facts": list(known_facts(what.facts))}
+               "facts": list(known_facts(what.facts)), "personal_details": details}
     share_id = await partners.record_share(
         tx,
         service_id=case.service_id,

@@ -47,7 +47,10 @@ def shares_and_queue(world: World) -> tuple[list[dict[str, Any]], list[dict[str,
 
 
 async def drive_case(
-    world: World, kinds: frozenset[Kind] = ALL_KINDS, consent: tuple[Kind, ...] = (Kind.RISK_CHANGES,)
+    world: World,
+    kinds: frozenset[Kind] = ALL_KINDS,
+    consent: tuple[Kind, ...] = (Kind.RISK_CHANGES,),
+    details: bool = False,
 ) -> tuple[str, int, int, int]:
     """Drive (an agreement covering `kinds`) and its case manager, linked to a case of the world's IDVA,
     with her consent for `consent`: (case ref, case id, partner id, contact id)."""
@@ -55,7 +58,8 @@ async def drive_case(
     now = world.clock.now()
     async with world.app.db.transaction() as tx:
         partner_id = await partners.create(
-            tx, world.service_id, "Drive West Mercia", "drive", Agreement("ISA-2026-014", Basis.CONSENT, kinds), now
+            tx, world.service_id, "Drive West Mercia", "drive",
+            Agreement("ISA-2026-014", Basis.CONSENT, kinds, personal_details=details), now,
         )
         contact = await practitioners.add(
             tx, world.app.crypto, world.service_id, "partner", "Carl Case-Manager",
@@ -65,6 +69,9 @@ async def drive_case(
         for kind in consent:
             await partners.record_consent(tx, case_id, partner_id, kind, True, "2026-12-partners-v1", "in_person",
                                           "test", now)
+        if details:  # her name and number may go with consented shares: never with one without consent
+            await partners.record_consent(tx, case_id, partner_id, "personal_details", True, "2026-12-partners-v1",
+                                          "in_person", "test", now)
         await tx.commit()
     return ref, case_id, partner_id, contact
 
@@ -261,9 +268,9 @@ async def test_a_bad_request_without_consent_is_one_line_and_records_nothing(
     assert db_rows(world, "SELECT id FROM audit_log WHERE action = 'share_override_requested'") == []
 
 
-async def pending_request(world: World, asker: Person) -> tuple[str, int, int, int]:
+async def pending_request(world: World, asker: Person, details: bool = False) -> tuple[str, int, int, int]:
     """A request without consent by `asker`: (case ref, case id, contact, request id)."""
-    ref, case_id, _, contact = await drive_case(world, consent=())
+    ref, case_id, _, contact = await drive_case(world, consent=(), details=details)
     async with workspace(world) as client:
         await signed_in(client, world, asker)
         assert (await ask_override(world, client, ref, contact)).status == 303
@@ -290,7 +297,7 @@ async def test_the_manager_who_asked_cannot_approve_it(world: World) -> None:
 
 
 async def test_a_second_manager_approves_it_and_it_goes_flagged_with_both_on_record(world: World) -> None:
-    ref, case_id, contact, request_id = await pending_request(world, await ida(world))
+    ref, case_id, contact, request_id = await pending_request(world, await ida(world), details=True)
     max_ = await person(world, "max", ("manager",), practitioner_id=world.manager)
     async with workspace(world) as client:
         await signed_in(client, world, max_)
@@ -313,6 +320,7 @@ async def test_a_second_manager_approves_it_and_it_goes_flagged_with_both_on_rec
     message = json.loads(queued["message"])
     assert (queued["practitioner_id"], message["share_id"], message["reason"]) == (contact, share["id"], "risk_now")
     assert "Amy" not in queued["message"] and "+4477" not in queued["message"]  # never her name or number
+    assert json.loads(share["content"])["personal_details"] is False  # though agreement and consent allow them
     [logged] = db_rows(world, "SELECT actor, detail FROM audit_log WHERE action = 'share_override_approved'")
     assert logged["actor"] == f"practitioner:{world.manager}"
     assert logged["detail"] == (f"request={request_id} share={share['id']} partner={share['partner_id']} "
