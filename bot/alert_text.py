@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 CHECKIN_SUMMARY = "checkin_summary"  # the reason code of a shared check-in summary (not an alert)
+RISK_NOW = "risk_now"  # the reason code of a share of her risk level now, made from the workspace
 
 REASONS = {
     CHECKIN_SUMMARY: "check-in summary",
+    RISK_NOW: "risk level now",
     "codeword": "codeword",
     "duress_pin": "duress PIN used",
     "pin_failed": "PIN wrong twice: the phone may not be in the survivor's hands",

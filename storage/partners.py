@@ -172,8 +172,12 @@ async def record_share(
     decision: Decision,
     content: Mapping[str, object],
     now: datetime,
+    crypto: Crypto | None = None,
+    justification: str | None = None,
+    requested_by: str | None = None,
 ) -> int:
-    """Put a share on record: the basis and the consent or override it rests on, and what went.
+    """Put a share on record: the basis and the consent or override it rests on, and what went. A share from
+    the workspace also keeps who asked for it (an audit actor) and why (encrypted: it needs `crypto`).
 
     The agreement it went under is copied in as it stands now: a later change to the agreement must not
     change what past shares are reported to have rested on."""
@@ -181,9 +185,9 @@ async def record_share(
     row = await tx.one("SELECT agreement_ref, lawful_basis FROM partners WHERE id = ?", (partner_id,))
     if row is not None:
         content = {**content, "agreement_ref": row["agreement_ref"], "agreement_basis": row["lawful_basis"]}
-    return await tx.execute(
+    share_id = await tx.execute(
         "INSERT INTO shares (service_id, case_id, partner_id, contact_id, kind, alert_id, basis, consent_id, "
-        "content, approved_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "content, approved_by, requested_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             service_id,
             case_id,
@@ -195,9 +199,22 @@ async def record_share(
             decision.consent.consent_id if decision.consent else None,
             json.dumps(content, sort_keys=True),
             override.approved_by if override else None,
+            requested_by,
             ts(now),
         ),
     )
+    if justification:
+        if crypto is None:
+            raise ValueError("a justification is stored encrypted: pass crypto")
+        blob = crypto.encrypt(justification, JUSTIFICATION.at(share_id))
+        await tx.execute("UPDATE shares SET justification_enc = ? WHERE id = ?", (blob, share_id))
+    return share_id
+
+
+async def justification(tx: Tx, crypto: Crypto, share_id: int) -> str | None:
+    """Why a share from the workspace was made, decrypted."""
+    blob = await tx.scalar("SELECT justification_enc FROM shares WHERE id = ?", (share_id,))
+    return crypto.decrypt(blob, JUSTIFICATION.at(share_id)) if blob else None
 
 
 # --- for the workspace: a service's partners and their people, a case's consents and share status -------
@@ -334,6 +351,13 @@ class ShareStatus:
     acknowledged_by: int | None
     action: str | None
     action_at: datetime | None
+    requested_by: str | None = None  # an audit actor, for a share made from the workspace
+    approved_by: int | None = None  # the second manager, for a share without her consent (flagged)
+
+    @property
+    def flagged(self) -> bool:
+        """It went without her consent: reports flag it."""
+        return self.basis != "consent"
 
 
 async def share_status(tx: Tx, share_id: int) -> ShareStatus | None:
@@ -357,6 +381,8 @@ def _share_status(r: Row) -> ShareStatus:
         acknowledged_by=r["acknowledged_by"],
         action=r["action"],
         action_at=parse_ts(r["action_at"]) if r["action_at"] else None,
+        requested_by=r["requested_by"],
+        approved_by=r["approved_by"],
     )
 
 

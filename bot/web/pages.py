@@ -29,6 +29,8 @@ MODULES = (
     "bot.web.manage_partners",
     "bot.web.share_report",
     "bot.web.case_partners",
+    "bot.web.case_share",
+    "bot.web.manage_overrides",
 )
 
 
