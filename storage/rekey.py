@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import accounts, alert_work, cases, checkins, dash, inbound, notes, outbox, partners, practitioners
+from storage import accounts, alert_work, cases, checkins, dash, inbound, marac, notes, outbox, partners, practitioners
 from storage.crypto import Crypto, DecryptError, Field
 from storage.db import Tx
 
@@ -25,6 +25,8 @@ ENCRYPTED: tuple[Field, ...] = (
     partners.ACTION_NOTE,
     dash.REASON,
     dash.ACTIONS,
+    marac.REASON,
+    marac.VIEWS,
 )
 
 
