@@ -137,6 +137,16 @@ async def consents(tx: Tx, case_id: int, partner_id: int) -> Mapping[Kind, Conse
     }
 
 
+async def consented_to_details(tx: Tx, case_id: int, partner_id: int) -> bool:
+    """Her latest answer on whether her name and number may go to this partner (no answer is no)."""
+    agreed = await tx.scalar(
+        "SELECT agreed FROM partner_consents WHERE case_id = ? AND partner_id = ? AND kind = 'personal_details' "
+        "ORDER BY id DESC LIMIT 1",
+        (case_id, partner_id),
+    )
+    return bool(agreed)
+
+
 async def record_share(
     tx: Tx,
     *,
