@@ -21,11 +21,13 @@ from aiohttp.test_utils import TestClient
 from bot import commands
 from flows.model import Answer
 from safety.sharing import Agreement, Basis, Kind
-from storage import checkins, partners, practitioners
+from storage import checkins, marac, partners, practitioners
 from storage.db import Tx
+from storage.keys import load_keys
 from storage.practitioners import ChannelAddress
 from tests.caseload_data import alert, checkin, enrol, other_service
 from tests.conftest import START, World
+from tests.forensics import recoverable
 from tests.webtools import login, person, post_form, workspace
 
 NAME = "Amy Able"
@@ -281,3 +283,20 @@ async def test_a_heard_marac_recorded_makes_a_later_incident_a_repeat(world: Wor
         ("meeting=1 heard=0",), ("meeting=2 heard=1",)
     ]
     assert date(2026, 10, 24) == (START - timedelta(days=30)).date()
+
+
+async def test_her_withdrawal_erases_her_views_and_the_reason(world: World) -> None:
+    ref = await world.onboard(PHONE)
+    [(case_id,)] = rows(world, "SELECT id FROM cases WHERE ref = ?", (ref,))
+
+    async def unit(tx: Tx) -> None:
+        await marac.save_idva_fields(tx, world.app.crypto, case_id, REASON, VIEWS, world.idva, world.clock.now())
+        await tx.commit()
+
+    await world.app.db.run(unit)
+    keys = load_keys({}, world.settings.key_file)
+    assert len(recoverable(world.settings.db_path, keys, [REASON, VIEWS])) == 2  # the scan finds them
+    await world.say(PHONE, "STOP")
+    await world.deliver()
+    assert rows(world, "SELECT reason_enc, views_enc FROM marac_referrals") == [(None, None)]
+    assert recoverable(world.settings.db_path, keys, [REASON, VIEWS]) == []
