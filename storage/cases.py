@@ -311,6 +311,7 @@ async def erase(tx: Tx, case_id: int) -> None:
         "DELETE FROM schedules WHERE case_id = ?",
         "DELETE FROM telegram_messages WHERE case_id = ?",
         "DELETE FROM telegram_prefs WHERE case_id = ?",
+        "UPDATE marac_referrals SET reason_enc = NULL, views_enc = NULL WHERE case_id = ?",
     ):
         await tx.execute(sql, (case_id,))
 

@@ -9,6 +9,7 @@ from storage import (
     checkins,
     dash,
     inbound,
+    marac,
     notes,
     outbox,
     partners,
@@ -39,6 +40,8 @@ ENCRYPTED: tuple[Field, ...] = (
     share_requests.REFUSAL,
     dash.REASON,
     dash.ACTIONS,
+    marac.REASON,
+    marac.VIEWS,
 )
 
 
