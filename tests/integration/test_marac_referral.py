@@ -20,8 +20,9 @@ from aiohttp.test_utils import TestClient
 
 from bot import commands
 from flows.model import Answer
+from safety.dash import Answer as DashAnswer
 from safety.sharing import Agreement, Basis, Kind
-from storage import checkins, marac, partners, practitioners
+from storage import checkins, dash, marac, partners, practitioners
 from storage.db import Tx
 from storage.keys import load_keys
 from storage.practitioners import ChannelAddress
@@ -36,6 +37,7 @@ HER_WORDS = "He waited by the bins with the kitchen knife"
 NOTE = "Neighbour Jo keeps the spare key"
 DRIVE_REF = "DRV-889"
 REASON = "Three incidents since October and she is more afraid"
+JUDGEMENT = "Her brother says he bought a shotgun"
 VIEWS = "=She wants the police told\nShe does not want to move"
 
 
@@ -74,8 +76,14 @@ async def drive_link(world: World, case_id: int) -> int:
         agreement = Agreement("ISA-2026-014", Basis.CONSENT, frozenset({Kind.RISK_CHANGES}))
         partner_id = await partners.create(tx, world.service_id, "Drive West Mercia", "drive", agreement, now)
         contact = await practitioners.add(
-            tx, world.app.crypto, world.service_id, "partner", "Carl Case-Manager",
-            [ChannelAddress("email", "cm@drive.example.org")], now, partner_id=partner_id,
+            tx,
+            world.app.crypto,
+            world.service_id,
+            "partner",
+            "Carl Case-Manager",
+            [ChannelAddress("email", "cm@drive.example.org")],
+            now,
+            partner_id=partner_id,
         )
         await partners.link(tx, world.app.crypto, case_id, partner_id, contact, DRIVE_REF, "test", now)
         await tx.commit()
@@ -126,12 +134,18 @@ async def test_the_draft_shows_what_the_case_holds_and_the_idva_adds_her_part(wo
         assert "Visible high risk: 14 of 24 DASH ticks" in text
         assert "Potential escalation: 3 incidents in the last 12 months (threshold 3)" in text
         for held in (
-            "Intake 2026-11-23", "DASH recorded 2026-11-23", "Last check-in answered 2026-11-13",
-            "Previous Marac none", "1 Current incident resulted in injury Yes",
+            "Intake 2026-11-23",
+            "DASH recorded 2026-11-23",
+            "Last check-in answered 2026-11-13",
+            "Previous Marac none",
+            "1 Current incident resulted in injury Yes",
             "15 Strangling, choking, suffocating or drowning No",
             "24 Abuser has a criminal history Not known",
-            "Threats made: 2", "Strangulation disclosed: 1", "2026-10-24: raised (check-in)",
-            "2026-11-13: high (check-in)", "2026-11-23: high (DASH)",
+            "Threats made: 2",
+            "Strangulation disclosed: 1",
+            "2026-10-24: raised (check-in)",
+            "2026-11-13: high (check-in)",
+            "2026-11-23: high (DASH)",
             f"Drive West Mercia, Carl Case-Manager: their reference {DRIVE_REF}",
         ):
             assert held in text, held
@@ -161,8 +175,16 @@ async def test_the_pdf_json_and_csv_carry_the_same_referral_and_are_audited(worl
             got[fmt] = await resp.read()
     text = pdf_text(got["pdf"])
     for held in (
-        f"Marac referral, case {ref}", NAME, "14 of 24", "Level high", "Strangling, choking, suffocating or drowning",
-        "Threats made: 2", "Strangulation disclosed: 1", DRIVE_REF, REASON, "She does not want to move",
+        f"Marac referral, case {ref}",
+        NAME,
+        "14 of 24",
+        "Level high",
+        "Strangling, choking, suffocating or drowning",
+        "Threats made: 2",
+        "Strangulation disclosed: 1",
+        DRIVE_REF,
+        REASON,
+        "She does not want to move",
         "Visible high risk",
     ):
         assert held in text, held
@@ -280,23 +302,28 @@ async def test_a_heard_marac_recorded_makes_a_later_incident_a_repeat(world: Wor
     assert data["marac_meetings"] == [{"date": "2026-09-10", "heard": False}, {"date": "2026-10-08", "heard": True}]
     assert b"Police flag on the address" not in world.settings.db_path.read_bytes()
     assert rows(world, "SELECT detail FROM audit_log WHERE action = 'marac_meeting_recorded' ORDER BY id") == [
-        ("meeting=1 heard=0",), ("meeting=2 heard=1",)
+        ("meeting=1 heard=0",),
+        ("meeting=2 heard=1",),
     ]
     assert date(2026, 10, 24) == (START - timedelta(days=30)).date()
 
 
-async def test_her_withdrawal_erases_her_views_and_the_reason(world: World) -> None:
+async def test_her_withdrawal_erases_her_views_the_reason_and_her_dash_answers(world: World) -> None:
     ref = await world.onboard(PHONE)
     [(case_id,)] = rows(world, "SELECT id FROM cases WHERE ref = ?", (ref,))
 
     async def unit(tx: Tx) -> None:
         await marac.save_idva_fields(tx, world.app.crypto, case_id, REASON, VIEWS, world.idva, world.clock.now())
+        answers = {n: DashAnswer.YES for n in range(1, 15)}
+        await dash.add(tx, world.app.crypto, case_id, world.idva, answers, None, JUDGEMENT, world.clock.now())
         await tx.commit()
 
     await world.app.db.run(unit)
     keys = load_keys({}, world.settings.key_file)
-    assert len(recoverable(world.settings.db_path, keys, [REASON, VIEWS])) == 2  # the scan finds them
+    assert len(recoverable(world.settings.db_path, keys, [REASON, VIEWS, JUDGEMENT])) == 3  # the scan finds them
     await world.say(PHONE, "STOP")
     await world.deliver()
     assert rows(world, "SELECT reason_enc, views_enc FROM marac_referrals") == [(None, None)]
-    assert recoverable(world.settings.db_path, keys, [REASON, VIEWS]) == []
+    assert recoverable(world.settings.db_path, keys, [REASON, VIEWS, JUDGEMENT]) == []
+    # Her DASH answers go too; the count and the level stay, as her check-ins' levels do.
+    assert rows(world, "SELECT answers, reason_enc, ticks, level FROM dash_assessments") == [("{}", None, 14, "high")]
