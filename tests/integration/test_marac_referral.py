@@ -314,7 +314,7 @@ async def test_her_withdrawal_erases_her_views_the_reason_and_her_dash_answers(w
 
     async def unit(tx: Tx) -> None:
         await marac.save_idva_fields(tx, world.app.crypto, case_id, REASON, VIEWS, world.idva, world.clock.now())
-        answers = {n: DashAnswer.YES for n in range(1, 15)}
+        answers = {n: DashAnswer.YES if n <= 14 else DashAnswer.NO for n in range(1, 25)}
         await dash.add(tx, world.app.crypto, case_id, world.idva, answers, None, JUDGEMENT, world.clock.now())
         await tx.commit()
 
