@@ -28,6 +28,7 @@ MODULES = (
     "bot.web.manage_signposting",
     "bot.web.manage_partners",
     "bot.web.case_partners",
+    "bot.web.shares",
 )
 
 
