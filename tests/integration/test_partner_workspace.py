@@ -263,3 +263,14 @@ async def test_the_share_message_links_to_the_share_when_the_public_url_is_set(w
     else:
         assert sent.endswith(f"Acknowledge: reply ACK S-{share} or at {url}/shares/S-{share}")
     assert len(sent) <= 306  # two SMS segments at most
+
+
+async def test_an_admin_cannot_reset_a_partners_person_to_sign_in_as_them(world: World) -> None:
+    _, carl, _, _ = await shared_case(world)
+    await partner_account(world, carl, "carl")
+    ada = await person(world, "ada", ("admin",))
+    async with workspace(world) as client:
+        await login(client, world, ada)
+        resp = await post_form(client, f"/manage/practitioners/{carl}/reset", {}, token_from="/manage/practitioners")
+        assert resp.status == 400 and "Only a manager can reset a partner agency&#39;s person." in await resp.text()
+    assert await rows(world.app, "SELECT id FROM invitations") == []
