@@ -13,7 +13,7 @@ from datetime import datetime
 from bot import share_followup
 from bot.alert_text import CHECKIN_SUMMARY, known_facts, share_message
 from safety.model import AlertReason, Severity
-from safety.sharing import Kind, automatic, kinds_of_alert
+from safety.sharing import Kind, automatic, kinds_of_alert, shows_personal_details
 from storage import audit, outbox, partners, practitioners
 from storage.cases import Case
 from storage.crypto import Crypto
@@ -74,7 +74,12 @@ async def _share(
         if decision is None or not channels:
             continue
         named = list(known_facts(facts))
-        content = {"severity": severity, "reason": reason, "level": level, "facts": named}
+        # Her name and number are never put in a message (phones and mailboxes keep copies): where both the
+        # agreement and her consent allow them, the share says so and the partner's workspace view shows them.
+        details = shows_personal_details(
+            decision, partner.agreement, await partners.consented_to_details(tx, case.id, partner.id)
+        )
+        content = {"severity": severity, "reason": reason, "level": level, "facts": named, "personal_details": details}
         share_id = await partners.record_share(
             tx,
             service_id=case.service_id,

@@ -137,6 +137,16 @@ async def consents(tx: Tx, case_id: int, partner_id: int) -> Mapping[Kind, Conse
     }
 
 
+async def consented_to_details(tx: Tx, case_id: int, partner_id: int) -> bool:
+    """Her latest answer on whether her name and number may go to this partner (no answer is no)."""
+    agreed = await tx.scalar(
+        "SELECT agreed FROM partner_consents WHERE case_id = ? AND partner_id = ? AND kind = 'personal_details' "
+        "ORDER BY id DESC LIMIT 1",
+        (case_id, partner_id),
+    )
+    return bool(agreed)
+
+
 async def record_share(
     tx: Tx,
     *,
@@ -390,3 +400,43 @@ async def partner_ref_of(tx: Tx, crypto: Crypto, case_id: int, partner_id: int, 
     found = [k for k in await links(tx, crypto, case_id) if k.partner_id == partner_id]
     mine = [k for k in found if k.contact_id == contact_id]
     return next((k.partner_ref for k in mine + found if k.partner_ref), None)
+
+
+# --- changing an agreement and a duty contact (Manage → Partners) ---------------------------------------
+
+
+async def update_agreement(tx: Tx, service_id: int, partner_id: int, agreement: Agreement, ack_minutes: int) -> bool:
+    """Change a partner's agreement (reference, basis, kinds, personal details) and its minutes before escalation.
+
+    False when the service has no such active partner. Shares already made keep what they went under: a
+    share's record holds its own basis and consent, and the report reads the agreement as it is now."""
+    return (
+        await tx.changes(
+            "UPDATE partners SET agreement_ref = ?, lawful_basis = ?, kinds = ?, personal_details = ?, "
+            "ack_minutes = ? WHERE id = ? AND service_id = ? AND active = 1",
+            (
+                agreement.reference,
+                agreement.basis.value,
+                ",".join(sorted(k.value for k in agreement.kinds)),
+                int(agreement.personal_details),
+                ack_minutes,
+                partner_id,
+                service_id,
+            ),
+        )
+        == 1
+    )
+
+
+async def set_duty(tx: Tx, service_id: int, practitioner_id: int, duty: bool) -> int | None:
+    """Mark or unmark one of the service's partner people as their partner's duty contact; their partner's id,
+    or None when the service has no such active person."""
+    partner_id = await tx.scalar(
+        "SELECT p.partner_id FROM practitioners p JOIN partners a ON a.id = p.partner_id "
+        "WHERE p.id = ? AND p.role = 'partner' AND p.active = 1 AND a.service_id = ?",
+        (practitioner_id, service_id),
+    )
+    if partner_id is None:
+        return None
+    await tx.execute("UPDATE practitioners SET partner_duty = ? WHERE id = ?", (int(duty), practitioner_id))
+    return int(partner_id)

@@ -27,6 +27,7 @@ MODULES = (
     "bot.web.card",
     "bot.web.manage_signposting",
     "bot.web.manage_partners",
+    "bot.web.share_report",
     "bot.web.case_partners",
     "bot.web.shares",
 )
