@@ -23,7 +23,7 @@ from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer, viewer
-from storage import audit, partners, practitioners, services
+from storage import audit, cases, partners, practitioners, services
 from storage.db import Tx
 from storage.partners import ShareStatus
 
@@ -96,6 +96,31 @@ async def _shown(tx: Tx, request: web.Request, share: ShareStatus) -> Shown:
     )
 
 
+@dataclass(frozen=True)
+class Details:
+    """Her name and number, for a share whose record says they may be shown (agreement and consent)."""
+
+    name: str | None
+    number: str | None
+
+
+async def _details(tx: Tx, request: web.Request, share: ShareStatus) -> Details | None:
+    """Her details where the share was made with them allowed and both still allow them now: a later
+    withdrawal of her consent, or a narrower agreement, hides them on old shares too. Never in a message."""
+    if share.content.get("personal_details") is not True:
+        return None
+    app = request.app[APP_KEY]
+    partner = await partners.get(tx, share.partner_id)
+    if partner is None or not partner.agreement.personal_details:
+        return None
+    if not await partners.consented_to_details(tx, share.case_id, share.partner_id):
+        return None
+    case = await cases.get(tx, share.case_id)
+    name = cases.name_of(app.crypto, case)
+    number = cases.address_of(app.crypto, case) if case.channel in ("sms", "simulator") else None
+    return Details(name, number) if name or number else None  # erased on withdrawal: nothing left to show
+
+
 async def _audit(request: web.Request, who: Viewer, action: str, case_id: int | None, detail: str) -> None:
     app = request.app[APP_KEY]
     now = app.clock.now()
@@ -135,11 +160,13 @@ async def _page(request: web.Request, who: Viewer, share: ShareStatus, status: i
     app = request.app[APP_KEY]
     async with app.db.reading() as tx:
         shown = await _shown(tx, request, share)
+        details = extra.pop("details") if "details" in extra else await _details(tx, request, share)
         note = await partners.action_note(tx, app.crypto, share.id)  # their own words, shown back to them
         service = await services.get(tx, who.service_id)
     context: dict[str, Any] = {
         "share": shown,
         "note": note,
+        "details": details,
         "actions": ACTION_LABELS,
         "values": {"action": "", "note": ""},
         "errors": {},
@@ -154,8 +181,12 @@ async def _page(request: web.Request, who: Viewer, share: ShareStatus, status: i
 async def share_page(request: web.Request) -> web.Response:
     who = partner(request)
     share = await _one(request, who, "view")
-    await _audit(request, who, "share_viewed", share.case_id, f"share={share.id}")
-    return await _page(request, who, share)
+    app = request.app[APP_KEY]
+    async with app.db.reading() as tx:
+        details = await _details(tx, request, share)
+    flag = " personal_details=1" if details else ""  # that her details were shown, never what they are
+    await _audit(request, who, "share_viewed", share.case_id, f"share={share.id}{flag}")
+    return await _page(request, who, share, details=details)
 
 
 @routes.post(ONE + "/ack")

@@ -15,12 +15,13 @@ from datetime import timedelta
 import pyotp
 import pytest
 
+from bot import commands
 from bot.web.passwords import hash_password, new_totp_secret
 from bot.web.shares import ACTION_LABELS
 from storage import accounts, partners
 from storage.db import Tx
 from tests.conftest import World
-from tests.integration.conftest import PHONE, inbox, later, rows
+from tests.integration.conftest import PHONE, answer_all, inbox, later, rows
 from tests.integration.test_share_escalation import ACK_MINUTES, POLLY, partner_with_people, shared_case
 from tests.webtools import PASSWORD, Person, csrf_of, invitation_form, login, person, post_form, workspace
 
@@ -274,3 +275,47 @@ async def test_an_admin_cannot_reset_a_partners_person_to_sign_in_as_them(world:
         resp = await post_form(client, f"/manage/practitioners/{carl}/reset", {}, token_from="/manage/practitioners")
         assert resp.status == 400 and "Only a manager can reset a partner agency&#39;s person." in await resp.text()
     assert await rows(world.app, "SELECT id FROM invitations") == []
+
+
+async def shared_with_details(world: World) -> tuple[int, int, str, int, int]:
+    """As shared_case, but Drive's agreement and her consent allow her name and number: share, carl, ref,
+    case id, partner id."""
+    drive, [carl] = await partner_with_people(world, "Drive West Mercia", "drive", [("Carl", "+447700900301", False)])
+    ref = await world.onboard(PHONE)
+    [case] = await rows(world.app, "SELECT id FROM cases WHERE ref = ?", (ref,))
+    now = world.clock.now()
+    async with world.app.db.transaction() as tx:
+        await tx.execute("UPDATE partners SET personal_details = 1 WHERE id = ?", (drive,))
+        await partners.link(tx, world.app.crypto, case["id"], drive, carl, "DRV-889", "test", now)
+        for kind in ("risk_changes", "personal_details"):
+            await partners.record_consent(tx, case["id"], drive, kind, True, "v1", "in_person", "test", now)
+        await tx.commit()
+    await commands.checkin_now(world.app, world.service_id, ref)
+    await world.deliver()
+    await answer_all(world, ["1", "1", "1", "1", "5"])  # the incident question: choking
+    [share] = await rows(world.app, "SELECT id FROM shares")
+    return share["id"], carl, ref, case["id"], drive
+
+
+async def test_her_name_and_number_show_on_the_share_only_while_the_agreement_and_her_consent_allow(
+    world: World,
+) -> None:
+    share, carl, ref, case_id, drive = await shared_with_details(world)
+    [sent] = await inbox(world, carl)
+    assert SURVIVOR not in sent and PHONE not in sent  # never in a message
+    cm = await partner_account(world, carl, "carl")
+    async with workspace(world) as client:
+        await login(client, world, cm)
+        one = await (await client.get(f"/shares/S-{share}")).text()
+        listing = await (await client.get("/shares")).text()
+        assert SURVIVOR in one.split('id="share-name"')[1] and PHONE in one.split('id="share-number"')[1]
+        assert ref not in one and SURVIVOR not in listing and PHONE not in listing  # the list stays minimal
+        async with world.app.db.transaction() as tx:  # she withdraws that consent through her IDVA
+            await partners.record_consent(
+                tx, case_id, drive, "personal_details", False, "v1", "through_idva", "test", world.clock.now()
+            )
+            await tx.commit()
+        again = await (await client.get(f"/shares/S-{share}")).text()
+    assert SURVIVOR not in again and PHONE not in again
+    viewed = await rows(world.app, "SELECT detail FROM audit_log WHERE action = 'share_viewed' ORDER BY id")
+    assert [v["detail"] for v in viewed] == [f"share={share} personal_details=1", f"share={share}"]
