@@ -443,6 +443,19 @@ async def share_statuses(tx: Tx, case_id: int) -> list[ShareStatus]:
     return [_share_status(r) for r in rows]
 
 
+async def shares_to_partner(tx: Tx, partner_id: int, limit: int = 500) -> list[ShareStatus]:
+    """The shares sent to one partner, newest first (who of its people may see each is bot/share_followup's)."""
+    rows = await tx.all("SELECT * FROM shares WHERE partner_id = ? ORDER BY id DESC LIMIT ?", (partner_id, limit))
+    return [_share_status(r) for r in rows]
+
+
+async def partner_ref_of(tx: Tx, crypto: Crypto, case_id: int, partner_id: int, contact_id: int) -> str | None:
+    """The partner's own reference for a shared case: the link to this person, else any link to the partner."""
+    found = [k for k in await links(tx, crypto, case_id) if k.partner_id == partner_id]
+    mine = [k for k in found if k.contact_id == contact_id]
+    return next((k.partner_ref for k in mine + found if k.partner_ref), None)
+
+
 # --- changing an agreement and a duty contact (Manage → Partners) ---------------------------------------
 
 

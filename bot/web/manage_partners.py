@@ -16,11 +16,11 @@ from bot.commands.common import UserError
 from bot.commands.practitioners import parse_channel
 from bot.web import forms
 from bot.web.access import require_role
-from bot.web.keys import APP_KEY
+from bot.web.keys import APP_KEY, WORKSPACE_KEY
 from bot.web.render import render
 from bot.web.viewer import Viewer, viewer
 from safety.sharing import Agreement, Basis, Kind
-from storage import audit, partners, practitioners
+from storage import accounts, audit, partners, practitioners
 from storage.db import Tx
 from storage.practitioners import ChannelAddress
 
@@ -79,7 +79,10 @@ async def _page(request: web.Request, who: Viewer, status: int = 200, **extra: A
     async with app.db.reading() as tx:
         found = await partners.of_service(tx, who.service_id)
         people = await partners.people_of_service(tx, app.crypto, who.service_id)
+        with_account = {x.id for x in people if await accounts.get_account(tx, app.crypto, x.id) is not None}
     context: dict[str, Any] = {
+        "with_account": with_account,
+        "link": None,
         "partners": found,
         "people": {p.id: [x for x in people if x.partner_id == p.id] for p in found},
         "kind_labels": KIND_LABELS,
@@ -244,6 +247,37 @@ async def add_person(request: web.Request) -> web.Response:
 
     await app.db.run(unit)
     raise web.HTTPSeeOther(f"{PAGE}?done=person")
+
+
+@routes.post(PAGE + r"/people/{pid:\d{1,12}}/invite")
+async def invite_person(request: web.Request) -> web.Response:
+    """A one-time link (3 days) with which a partner's person makes their workspace account: the staff
+    invitation, keyed by their existing practitioner row, so the same password rules and second factor."""
+    who = manager(request)
+    app = request.app[APP_KEY]
+    pid = int(request.match_info["pid"])
+    now = app.clock.now()
+
+    async def unit(tx: Tx) -> str | None:
+        people = await partners.people_of_service(tx, app.crypto, who.service_id)
+        if pid not in {x.id for x in people}:
+            return None
+        token = await accounts.invite_existing(tx, app.crypto, pid, who.actor, now)
+        if token is None:
+            return ""
+        await audit.log(tx, now, who.actor, "invitation_created", None, f"practitioner={pid} roles=partner",
+                        who.service_id)
+        await tx.commit()
+        return token
+
+    token = await app.db.run(unit)
+    if token is None:
+        raise web.HTTPNotFound(text="No such partner's person.")
+    if not token:
+        return await _page(request, who, 400, errors={"invite": "They already have a workspace account."})
+    link = f"{request.app[WORKSPACE_KEY].origin}/invite/{token}"
+    notice = "Invitation created. Give them the link now: it is shown only once and works once, for 3 days."
+    return await _page(request, who, link=link, notice=notice)
 
 
 # --- changing a partner's agreement, and who is its duty contact ------------------------------------------

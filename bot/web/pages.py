@@ -32,6 +32,7 @@ MODULES = (
     "bot.web.case_partners",
     "bot.web.case_share",
     "bot.web.manage_overrides",
+    "bot.web.shares",
 )
 
 
