@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.alert_text import ACTION_LABELS
 from bot.app import App
 from storage import partners, share_requests
 from storage.cases import Case
@@ -49,6 +50,7 @@ async def context(tx: Tx, app: App, case: Case) -> dict[str, Any]:
         "linked_ids": {link.contact_id for link in links},
         "partner_consents": await partners.latest_consents(tx, case.id),
         "shares": await partners.share_statuses(tx, case.id),
+        "action_labels": ACTION_LABELS,
         "share_requests": await share_requests.of_case(tx, app.crypto, case.id),
         "share_request_states": REQUEST_STATES,
         "override_bases": {b: BASES[b] for b in ("vital_interests", "safeguarding", "public_task")},

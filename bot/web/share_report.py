@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.alert_text import reason_words
+from bot.alert_text import ACTION_LABELS, reason_words
 from bot.web.access import require_role
 from bot.web.keys import APP_KEY
 from bot.web.render import render
@@ -130,7 +130,7 @@ async def _audited(request: web.Request, who: Viewer, action: str, report: Repor
 
 
 def action_words(code: str | None) -> str:
-    return code.replace("_", " ").capitalize() if code else ""
+    return ACTION_LABELS.get(code, code) if code else ""
 
 
 def percent(part: int, whole: int) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from bot import share_followup
-from bot.alert_text import share_words
+from bot.alert_text import ACTION_LABELS, share_words
 from bot.web import forms
 from bot.web.keys import APP_KEY
 from bot.web.render import render
@@ -30,14 +30,6 @@ from storage.partners import ShareStatus
 routes = web.RouteTableDef()
 ONE = r"/shares/S-{share_id:\d{1,12}}"
 NOTE_LIMIT = 500
-ACTION_LABELS = {
-    "perpetrator_visited": "Perpetrator visited",
-    "bail_condition_enforced": "Bail condition enforced",
-    "marac_action_raised": "Marac action raised",
-    "safeguarding_referral": "Safeguarding referral made",
-    "no_action_needed": "No action needed",
-    "other": "Other (say what in the note)",
-}
 KIND_LABELS = {
     "risk_changes": "Risk-level change",
     "urgent_alerts": "Urgent alert",

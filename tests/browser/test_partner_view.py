@@ -131,4 +131,5 @@ def test_a_partner_signs_in_sees_only_their_share_acknowledges_it_and_records_an
     page.goto(f"/cases/{ref}")
     shared = page.locator(f"#share-{ours}")
     expect(shared).not_to_contain_text("not yet acknowledged")
-    expect(shared).to_contain_text("perpetrator_visited")
+    expect(shared).to_contain_text("Perpetrator visited")
+    expect(shared).to_contain_text("Carl Casemanager")

@@ -157,7 +157,7 @@ async def test_the_action_is_recorded_with_an_encrypted_note_and_shows_on_the_id
         await login(client, world, ida)
         case = await (await client.get(f"/cases/{ref}")).text()
     shares = case.split(f'id="share-{share}"')[1].split("</tr>")[0]
-    assert "not yet acknowledged" not in shares and "perpetrator_visited" in shares
+    assert "not yet acknowledged" not in shares and "Perpetrator visited" in shares and "(Carl)" in shares
 
 
 def test_the_action_list_is_the_one_storage_accepts() -> None:
