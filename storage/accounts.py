@@ -346,24 +346,7 @@ async def reset_link(tx: Tx, crypto: Crypto, practitioner_id: int, created_by: s
     )
     if row is None:
         return None
-    name = crypto.decrypt(row["name_enc"], practitioners.NAME.at(practitioner_id))
-    token = new_token()
-    iid = await tx.next_id("invitations")
-    await tx.execute(
-        "INSERT INTO invitations (id, service_id, token_hash, roles, name_enc, created_by, created_at, expires_at,"
-        " reset_of) VALUES (?, ?, ?, '[]', ?, ?, ?, ?, ?)",
-        (
-            iid,
-            row["service_id"],
-            token_hash(token),
-            crypto.encrypt(name, INVITEE_NAME.at(iid)),
-            created_by,
-            ts(now),
-            ts(now + RESET_VALID_FOR),
-            practitioner_id,
-        ),
-    )
-    return token
+    return await _link_for(tx, crypto, practitioner_id, row, created_by, now, "[]", "reset_of", RESET_VALID_FOR)
 
 
 async def invite_existing(tx: Tx, crypto: Crypto, practitioner_id: int, created_by: str, now: datetime) -> str | None:
@@ -378,21 +361,39 @@ async def invite_existing(tx: Tx, crypto: Crypto, practitioner_id: int, created_
     )
     if row is None:
         return None
+    roles = json.dumps([row["role"]])
+    valid_for = INVITATION_VALID_FOR
+    return await _link_for(tx, crypto, practitioner_id, row, created_by, now, roles, "practitioner_id", valid_for)
+
+
+async def _link_for(
+    tx: Tx,
+    crypto: Crypto,
+    practitioner_id: int,
+    row: Row,
+    created_by: str,
+    now: datetime,
+    roles: str,
+    column: str,
+    valid_for: timedelta,
+) -> str:
+    """An invitation naming an existing person in `column` (reset_of or practitioner_id); its token."""
+    assert column in ("reset_of", "practitioner_id")  # a column name, never input
     name = crypto.decrypt(row["name_enc"], practitioners.NAME.at(practitioner_id))
     token = new_token()
     iid = await tx.next_id("invitations")
     await tx.execute(
         "INSERT INTO invitations (id, service_id, token_hash, roles, name_enc, created_by, created_at, expires_at,"
-        " practitioner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f" {column}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             iid,
             row["service_id"],
             token_hash(token),
-            json.dumps([row["role"]]),
+            roles,
             crypto.encrypt(name, INVITEE_NAME.at(iid)),
             created_by,
             ts(now),
-            ts(now + INVITATION_VALID_FOR),
+            ts(now + valid_for),
             practitioner_id,
         ),
     )

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.alert_text import ACTION_LABELS, reason_words
+from bot.web import forms
 from bot.web.access import require_role
 from bot.web.keys import APP_KEY
 from bot.web.render import render
@@ -60,16 +61,6 @@ class Report:
     overall: ResponseTimes
 
 
-def _day(text: str, field: str, errors: dict[str, str]) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        errors[field] = "Give the date as YYYY-MM-DD."
-        return None
-
-
 def timed(record: ShareRecord) -> bool:
     """A share of a risk change or an urgent alert: the response times count it (summaries are not chased)."""
     return record.alert_id is not None and record.kind != "checkin_summaries"
@@ -87,17 +78,19 @@ async def _report(request: web.Request, who: Viewer) -> tuple[Report, dict[str, 
         if raw["partner"] and partner_id not in names:
             errors["partner"] = "Choose one of the service's partners."
             partner_id = None
-        since, until = _day(raw["from"], "from", errors), _day(raw["to"], "to", errors)
-        if since and until and until < since:
-            errors["to"] = "The end date is before the start date."
+        since, until = forms.period(raw["from"], raw["to"], errors)
         zone = ZoneInfo(service.timezone)
-        found = [] if errors else await share_report.of_service(
-            tx,
-            app.crypto,
-            who.service_id,
-            partner_id=partner_id,
-            since=datetime.combine(since, time(0), tzinfo=zone) if since else None,
-            until=datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone) if until else None,
+        found = (
+            []
+            if errors
+            else await share_report.of_service(
+                tx,
+                app.crypto,
+                who.service_id,
+                partner_id=partner_id,
+                since=datetime.combine(since, time(0), tzinfo=zone) if since else None,
+                until=datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone) if until else None,
+            )
         )
     for r in found:  # a partner made inactive since still names its shares
         names.setdefault(r.partner_id, r.partner_name)
@@ -161,12 +154,34 @@ async def shares_page(request: web.Request) -> web.Response:
 
 
 SHARE_COLUMNS = (
-    "share", "created_utc", "risk_change_utc", "case_ref", "partner", "person", "kind", "level", "reason",
-    "basis", "without_consent", "agreement_ref", "agreement_basis", "consent_version", "justification_recorded",
-    "approved_by", "acknowledged_utc", "acknowledged_by", "minutes_to_acknowledge", "action", "action_utc",
+    "share",
+    "created_utc",
+    "risk_change_utc",
+    "case_ref",
+    "partner",
+    "person",
+    "kind",
+    "level",
+    "reason",
+    "basis",
+    "without_consent",
+    "agreement_ref",
+    "agreement_basis",
+    "consent_version",
+    "justification_recorded",
+    "approved_by",
+    "acknowledged_utc",
+    "acknowledged_by",
+    "minutes_to_acknowledge",
+    "action",
+    "action_utc",
 )
 SUMMARY_COLUMNS = (
-    "partner", "shares_of_risk_changes", "acknowledged", "median_m_ss", "p90_m_ss",
+    "partner",
+    "shares_of_risk_changes",
+    "acknowledged",
+    "median_m_ss",
+    "p90_m_ss",
     *(f"within_{m}_min" for m in BOUNDS_MINUTES),
 )
 
@@ -182,8 +197,14 @@ def _cell(value: str) -> str:
 
 def _summary_row(label: str, times: ResponseTimes) -> list[str]:
     within = [f"{times.within[m]} ({percent(times.within[m], times.count)})" for m in BOUNDS_MINUTES]
-    return [label, str(times.count), str(times.acknowledged), minutes_text(times.median), minutes_text(times.p90),
-            *within]
+    return [
+        label,
+        str(times.count),
+        str(times.acknowledged),
+        minutes_text(times.median),
+        minutes_text(times.p90),
+        *within,
+    ]
 
 
 def report_csv(report: Report) -> str:
@@ -193,13 +214,34 @@ def report_csv(report: Report) -> str:
     writer.writerow(SHARE_COLUMNS)
     for r in report.shares:
         wait = wait_of(r)
-        writer.writerow([_cell(v) for v in (
-            f"S-{r.id}", _utc(r.created_at), _utc(r.raised_at), r.case_ref, r.partner_name, r.contact_name, r.kind,
-            r.level or "", reason_words(r.reason, r.facts), r.basis, "yes" if r.without_consent else "no",
-            r.agreement_ref, r.agreement_basis, r.consent_version or "", "yes" if r.justification else "no",
-            r.approved_by or "", _utc(r.acknowledged_at), r.acknowledged_by or "",
-            minutes_text(wait) if wait is not None else "", r.action or "", _utc(r.action_at),
-        )])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    f"S-{r.id}",
+                    _utc(r.created_at),
+                    _utc(r.raised_at),
+                    r.case_ref,
+                    r.partner_name,
+                    r.contact_name,
+                    r.kind,
+                    r.level or "",
+                    reason_words(r.reason, r.facts),
+                    r.basis,
+                    "yes" if r.without_consent else "no",
+                    r.agreement_ref,
+                    r.agreement_basis,
+                    r.consent_version or "",
+                    "yes" if r.justification else "no",
+                    r.approved_by or "",
+                    _utc(r.acknowledged_at),
+                    r.acknowledged_by or "",
+                    minutes_text(wait) if wait is not None else "",
+                    r.action or "",
+                    _utc(r.action_at),
+                )
+            ]
+        )
     writer.writerow([])
     writer.writerow(SUMMARY_COLUMNS)
     for pid, times in report.times.items():
