@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.alert_text import FACTS
-from bot.web import dash_summary
+from bot.web import dash_summary, spreadsheet
 from safety.dash import ITEMS, YEAR, Answer, incidents_by_type, level_for_ticks
 from safety.signals import DASH_QUESTIONS
 from storage import caseload, cases, dash, marac, partners, services
@@ -26,8 +26,6 @@ from storage.crypto import Crypto
 from storage.db import Tx
 
 FORMAT = "safecheck-marac-referral-1"
-# A spreadsheet runs a cell that starts with one of these as a formula: such text gets a leading '.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 Referral = dict[str, Any]
 
@@ -83,13 +81,14 @@ async def gather(tx: Tx, crypto: Crypto, case: Case, now: datetime) -> Referral:
             "level": latest.level.value,
             "judgement": latest.judgement.value if latest.judgement else None,
             "judgement_reason": latest.reason,
-            "items": [
-                {"item": n, "question": DASH_QUESTIONS[n], "answer": _answer(latest.answers, n)} for n in ITEMS
-            ],
+            "items": [{"item": n, "question": DASH_QUESTIONS[n], "answer": _answer(latest.answers, n)} for n in ITEMS],
         },
         "criteria": [
-            {"criterion": met.criterion.value, "title": dash_summary.CRITERION_TITLES[met.criterion.value],
-             "reason": met.reason}
+            {
+                "criterion": met.criterion.value,
+                "title": dash_summary.CRITERION_TITLES[met.criterion.value],
+                "reason": met.reason,
+            }
             for met in summary.criteria
         ],
         "trajectory": trajectory,
@@ -129,8 +128,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return spreadsheet.cell(str(value))
 
 
 def to_csv(referral: Referral) -> str:

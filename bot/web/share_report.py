@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot.alert_text import ACTION_LABELS, reason_words
-from bot.web import forms
+from bot.web import forms, spreadsheet
 from bot.web.access import require_role
 from bot.web.keys import APP_KEY
 from bot.web.render import render
@@ -190,11 +190,6 @@ def _utc(value: datetime | None) -> str:
     return value.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
-def _cell(value: str) -> str:
-    """No cell may start a formula when a spreadsheet opens the file."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _summary_row(label: str, times: ResponseTimes) -> list[str]:
     within = [f"{times.within[m]} ({percent(times.within[m], times.count)})" for m in BOUNDS_MINUTES]
     return [
@@ -216,7 +211,7 @@ def report_csv(report: Report) -> str:
         wait = wait_of(r)
         writer.writerow(
             [
-                _cell(v)
+                spreadsheet.cell(v)
                 for v in (
                     f"S-{r.id}",
                     _utc(r.created_at),
@@ -245,7 +240,7 @@ def report_csv(report: Report) -> str:
     writer.writerow([])
     writer.writerow(SUMMARY_COLUMNS)
     for pid, times in report.times.items():
-        writer.writerow([_cell(v) for v in _summary_row(report.partner_names.get(pid, f"#{pid}"), times)])
+        writer.writerow([spreadsheet.cell(v) for v in _summary_row(report.partner_names.get(pid, f"#{pid}"), times)])
     writer.writerow(_summary_row("All partners", report.overall))
     return out.getvalue()
 
