@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 CHECKIN_SUMMARY = "checkin_summary"  # the reason code of a shared check-in summary (not an alert)
+RISK_NOW = "risk_now"  # the reason code of a share of her risk level now, made from the workspace
 
 REASONS = {
     CHECKIN_SUMMARY: "check-in summary",
+    RISK_NOW: "risk level now",
     "codeword": "codeword",
     "duress_pin": "duress PIN used",
     "pin_failed": "PIN wrong twice: the phone may not be in the survivor's hands",
@@ -204,6 +206,17 @@ def render_digest(message: dict[str, Any]) -> str:
     )
 
 
+# What a partner did about a share (storage.partners.ACTION_CODES), in words for pages and reports.
+ACTION_LABELS = {
+    "perpetrator_visited": "Perpetrator visited",
+    "bail_condition_enforced": "Bail condition enforced",
+    "marac_action_raised": "Marac action raised",
+    "safeguarding_referral": "Safeguarding referral made",
+    "no_action_needed": "No action needed",
+    "other": "Other (say what in the note)",
+}
+
+
 def share_message(
     share_id: int, partner_ref: str | None, severity: str, reason: str, level: str | None, facts: Sequence[str], at: str
 ) -> dict[str, Any]:
@@ -221,18 +234,29 @@ def share_message(
     }
 
 
-def render_share(message: Mapping[str, Any]) -> str:
-    """One line for a partner: the share, their reference, what happened, and how to acknowledge."""
-    codes = str(message.get("facts") or "").split(",")
-    if message.get("reason") == CHECKIN_SUMMARY:  # what the check-in showed, or that it showed nothing
-        said = "check-in summary: " + ("; ".join(FACTS[c] for c in known_facts(codes)) or "nothing of concern")
-    else:
-        said = reason_words(str(message.get("reason") or ""), codes)
+def share_words(reason: str, facts: Sequence[str]) -> str:
+    """What a share says happened, in the alert's words (a check-in summary names what the check-in showed)."""
+    if reason == CHECKIN_SUMMARY:  # what the check-in showed, or that it showed nothing
+        return "check-in summary: " + ("; ".join(FACTS[c] for c in known_facts(facts)) or "nothing of concern")
+    return reason_words(reason, facts)
+
+
+def share_link(workspace_url: str | None, share_id: object) -> str | None:
+    """Where a partner's person opens the share in the workspace, if the workspace's public URL is set."""
+    return f"{workspace_url.rstrip('/')}/shares/S-{share_id}" if workspace_url else None
+
+
+def render_share(message: Mapping[str, Any], workspace_url: str | None = None) -> str:
+    """One line for a partner: the share, their reference, what happened, and how to acknowledge (by reply,
+    or in the workspace at the link when its public URL is configured). Short enough for a text."""
+    said = share_words(str(message.get("reason") or ""), str(message.get("facts") or "").split(","))
     level = f" (level {message['level']})" if message.get("level") else ""
     ref = f" for your reference {message['partner_ref']}" if message.get("partner_ref") else ""
+    link = share_link(workspace_url, message["share_id"])
     return (
         f"[{str(message.get('severity') or 'alert').upper()}] Safecheck share S-{message['share_id']}{ref}: "
         f"{said}{level}, {_utc(str(message.get('at') or ''))}. Acknowledge: reply ACK S-{message['share_id']}"
+        + (f" or at {link}" if link else "")
     )
 
 
@@ -244,12 +268,14 @@ def render_share_overdue(message: Mapping[str, Any]) -> str:
     )
 
 
-def render_practitioner(message: dict[str, Any], practitioner_id: int | None = None) -> str:
+def render_practitioner(
+    message: dict[str, Any], practitioner_id: int | None = None, workspace_url: str | None = None
+) -> str:
     kind = message.get("kind")
     if kind == "digest":
         return render_digest(message)
     if kind == "share":
-        return render_share(message)
+        return render_share(message, workspace_url)
     if kind == "share_overdue":
         return render_share_overdue(message)
     return render_alert(message, practitioner_id)

@@ -173,7 +173,7 @@ class Dispatcher:
                     raise SendError(f"no practitioner channel {item.channel}", retryable=False)
                 address = await self._practitioner_address(item)
                 message = Outgoing(
-                    render_practitioner(item.message, item.practitioner_id),
+                    render_practitioner(item.message, item.practitioner_id, app.workspace_url),
                     meta={
                         **{
                             k: str(item.message[k])

@@ -61,6 +61,23 @@ async def _allowed(tx: Tx, share: ShareStatus, practitioner_id: int) -> bool:
     )
 
 
+async def shares_for(tx: Tx, practitioner_id: int) -> list[ShareStatus]:
+    """The shares this partner's person may see and act on, newest first: those sent to them, and those that
+    escalated to them as the partner's duty contact. The same rule as acknowledging by reply."""
+    partner_id = await partners.partner_of(tx, practitioner_id)
+    if partner_id is None:
+        return []
+    return [s for s in await partners.shares_to_partner(tx, partner_id) if await _allowed(tx, s, practitioner_id)]
+
+
+async def share_for(tx: Tx, share_id: int, practitioner_id: int) -> ShareStatus | None:
+    """The share if this person may see it; None alike whether it does not exist or is not theirs."""
+    try:
+        return await _share_for(tx, share_id, practitioner_id)
+    except ShareRefused:
+        return None
+
+
 async def _share_for(tx: Tx, share_id: int, practitioner_id: int) -> ShareStatus:
     share = await partners.share_status(tx, share_id)
     if share is None or not await _allowed(tx, share, practitioner_id):

@@ -8,12 +8,13 @@ the share and queues its message on the partner person's own channels.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot import share_followup
 from bot.alert_text import CHECKIN_SUMMARY, known_facts, share_message
 from safety.model import AlertReason, Severity
-from safety.sharing import Kind, automatic, kinds_of_alert
+from safety.sharing import Decision, Kind, automatic, kinds_of_alert, shows_personal_details
 from storage import audit, outbox, partners, practitioners
 from storage.cases import Case
 from storage.crypto import Crypto
@@ -70,37 +71,82 @@ async def _share(
         if partner is None:
             continue
         decision = automatic(kinds, partner.agreement, await partners.consents(tx, case.id, partner.id))
-        channels = await practitioners.channel_names(tx, link.contact_id)
-        if decision is None or not channels:
+        if decision is None or not await practitioners.channel_names(tx, link.contact_id):
             continue
-        named = list(known_facts(facts))
-        content = {"severity": severity, "reason": reason, "level": level, "facts": named}
-        share_id = await partners.record_share(
-            tx,
-            service_id=case.service_id,
-            case_id=case.id,
-            partner_id=partner.id,
-            contact_id=link.contact_id,
-            kind=decision.kind.value if decision.kind else "manual",
-            alert_id=alert_id,
-            decision=decision,
-            content={**content, "at": now.isoformat()},
-            now=now,
-        )
-        message = share_message(share_id, link.partner_ref, severity, reason, level, facts, now.isoformat())
-        await outbox.to_practitioner(
-            tx,
-            practitioner_id=link.contact_id,
-            alert_id=None,
-            channel=channels[0],
-            position=0,
-            message=message,
-            now=now,
-        )
-        if escalate:
-            await share_followup.arm(tx, share_id, case.service_id, partner.ack_minutes, now)
-        consent_id = decision.consent.consent_id if decision.consent else None
-        detail = f"share={share_id} partner={partner.id} basis={decision.basis.value} consent={consent_id}"
-        await audit.log(tx, now, "system", "shared", case.id, detail)
-        shared.append(share_id)
+        what = Sent(decision.kind.value if decision.kind else "manual", severity, reason, level, facts, alert_id)
+        shared.append(await deliver(tx, crypto, case, link, partner, decision, what, now, escalate=escalate))
     return shared
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What one share carries: its kind, and how it reads (codes only; bot/alert_text words them)."""
+
+    kind: str
+    severity: str
+    reason: str
+    level: str | None
+    facts: tuple[str, ...]
+    alert_id: int | None = None
+
+
+async def deliver(
+    tx: Tx,
+    crypto: Crypto,
+    case: Case,
+    link: partners.Link,
+    partner: partners.Partner,
+    decision: Decision,
+    what: Sent,
+    now: datetime,
+    *,
+    escalate: bool,
+    justification: str | None = None,
+    requested_by: str | None = None,
+) -> int:
+    """Record one share the gate allowed and queue its message to the linked person's first channel (the
+    caller has checked they have one); arm its escalation if it is chased. Automatic shares and shares
+    made from the workspace both go this way. Returns the share id."""
+    channels = await practitioners.channel_names(tx, link.contact_id)
+    # Her name and number are never put in a message (phones and mailboxes keep copies): where both the
+    # agreement and her consent allow them, the share says so and the partner's workspace view shows them.
+    # Never on an override (safety.sharing.shows_personal_details).
+    details = shows_personal_details(
+        decision, partner.agreement, await partners.consented_to_details(tx, case.id, partner.id)
+    )
+    content = {"severity": what.severity, "reason": what.reason, "level": what.level,
+               "facts": list(known_facts(what.facts)), "personal_details": details}
+    share_id = await partners.record_share(
+        tx,
+        service_id=case.service_id,
+        case_id=case.id,
+        partner_id=partner.id,
+        contact_id=link.contact_id,
+        kind=what.kind,
+        alert_id=what.alert_id,
+        decision=decision,
+        content={**content, "at": now.isoformat()},
+        now=now,
+        crypto=crypto,
+        justification=justification,
+        requested_by=requested_by,
+    )
+    message = share_message(share_id, link.partner_ref, what.severity, what.reason, what.level, what.facts,
+                            now.isoformat())
+    await outbox.to_practitioner(
+        tx,
+        practitioner_id=link.contact_id,
+        alert_id=None,
+        channel=channels[0],
+        position=0,
+        message=message,
+        now=now,
+    )
+    if escalate:
+        await share_followup.arm(tx, share_id, case.service_id, partner.ack_minutes, now)
+    consent_id = decision.consent.consent_id if decision.consent else None
+    detail = f"share={share_id} partner={partner.id} basis={decision.basis.value} consent={consent_id}"
+    if decision.override is not None:
+        detail += f" requested_by={decision.override.requested_by} approved_by={decision.override.approved_by}"
+    await audit.log(tx, now, "system", "shared", case.id, detail)
+    return share_id

@@ -157,3 +157,14 @@ def marac_criteria(
                 )
             )
     return tuple(met)
+
+
+def incidents_by_type(checkins: Iterable[tuple[date, Iterable[str]]], today: date) -> dict[str, int]:
+    """How many check-ins in the last 12 months reported each kind of incident, most frequent first
+    (a check-in reporting threats and choking counts once under each)."""
+    counts: dict[str, int] = {}
+    for day, signals in checkins:
+        if today - YEAR <= day <= today:
+            for signal in sorted(INCIDENT_SIGNALS.intersection(signals)):
+                counts[signal] = counts.get(signal, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

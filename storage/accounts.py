@@ -290,6 +290,7 @@ class Invitation:
     roles: frozenset[str]
     name: str
     reset_of: int | None = None  # set: this link resets an existing person's password and second factor
+    account_for: int | None = None  # set: a first account for an existing person (a partner agency's)
 
 
 async def invite(
@@ -330,6 +331,8 @@ async def open_invitation(tx: Tx, crypto: Crypto, token: str, now: datetime) -> 
         frozenset(json.loads(row["roles"])),
         crypto.decrypt(row["name_enc"], INVITEE_NAME.at(row["id"])),
         row["reset_of"],
+        # An unused invitation names a practitioner only when made for an existing one (invite_existing).
+        row["practitioner_id"],
     )
 
 
@@ -343,20 +346,54 @@ async def reset_link(tx: Tx, crypto: Crypto, practitioner_id: int, created_by: s
     )
     if row is None:
         return None
+    return await _link_for(tx, crypto, practitioner_id, row, created_by, now, "[]", "reset_of", RESET_VALID_FOR)
+
+
+async def invite_existing(tx: Tx, crypto: Crypto, practitioner_id: int, created_by: str, now: datetime) -> str | None:
+    """A one-time link with which an existing person without an account (a partner agency's person, made in
+    Manage → Partners) makes theirs: login name, password, second factor, as any invitee. The invitation
+    row names them from the start (practitioner_id), so accepting it adds no practitioner and no role.
+    None if they are inactive or already have an account."""
+    row = await tx.one(
+        "SELECT p.service_id, p.name_enc, p.role FROM practitioners p LEFT JOIN accounts a ON a.practitioner_id = p.id"
+        " WHERE p.id = ? AND p.active = 1 AND a.practitioner_id IS NULL",
+        (practitioner_id,),
+    )
+    if row is None:
+        return None
+    roles = json.dumps([row["role"]])
+    valid_for = INVITATION_VALID_FOR
+    return await _link_for(tx, crypto, practitioner_id, row, created_by, now, roles, "practitioner_id", valid_for)
+
+
+async def _link_for(
+    tx: Tx,
+    crypto: Crypto,
+    practitioner_id: int,
+    row: Row,
+    created_by: str,
+    now: datetime,
+    roles: str,
+    column: str,
+    valid_for: timedelta,
+) -> str:
+    """An invitation naming an existing person in `column` (reset_of or practitioner_id); its token."""
+    assert column in ("reset_of", "practitioner_id")  # a column name, never input
     name = crypto.decrypt(row["name_enc"], practitioners.NAME.at(practitioner_id))
     token = new_token()
     iid = await tx.next_id("invitations")
     await tx.execute(
         "INSERT INTO invitations (id, service_id, token_hash, roles, name_enc, created_by, created_at, expires_at,"
-        " reset_of) VALUES (?, ?, ?, '[]', ?, ?, ?, ?, ?)",
+        f" {column}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             iid,
             row["service_id"],
             token_hash(token),
+            roles,
             crypto.encrypt(name, INVITEE_NAME.at(iid)),
             created_by,
             ts(now),
-            ts(now + RESET_VALID_FOR),
+            ts(now + valid_for),
             practitioner_id,
         ),
     )

@@ -311,6 +311,8 @@ async def erase(tx: Tx, case_id: int) -> None:
         "DELETE FROM schedules WHERE case_id = ?",
         "DELETE FROM telegram_messages WHERE case_id = ?",
         "DELETE FROM telegram_prefs WHERE case_id = ?",
+        "UPDATE marac_referrals SET reason_enc = NULL, views_enc = NULL WHERE case_id = ?",
+        "UPDATE dash_assessments SET answers = '{}', reason_enc = NULL WHERE case_id = ?",  # ticks and level stay
     ):
         await tx.execute(sql, (case_id,))
 

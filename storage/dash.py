@@ -38,6 +38,7 @@ class MaracMeeting:
     actions: str | None
     recorded_by: int
     recorded_at: datetime
+    heard: bool = True  # False: deferred, her case was not heard that day
 
 
 async def add(
@@ -102,13 +103,20 @@ async def history(tx: Tx, crypto: Crypto, case_id: int) -> list[DashRecord]:
 
 
 async def add_meeting(
-    tx: Tx, crypto: Crypto, case_id: int, meeting_date: date, actions: str | None, recorded_by: int, now: datetime
+    tx: Tx,
+    crypto: Crypto,
+    case_id: int,
+    meeting_date: date,
+    actions: str | None,
+    recorded_by: int,
+    now: datetime,
+    heard: bool = True,
 ) -> int:
-    """Record a Marac meeting the case went to, with what it agreed."""
+    """Record a Marac meeting the case was listed at: whether it was heard, and what it agreed."""
     meeting_id = await tx.next_id("marac_meetings")
     await tx.execute(
-        "INSERT INTO marac_meetings (id, case_id, meeting_date, actions_enc, recorded_by, recorded_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO marac_meetings (id, case_id, meeting_date, actions_enc, recorded_by, recorded_at, heard) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
             meeting_id,
             case_id,
@@ -116,6 +124,7 @@ async def add_meeting(
             crypto.encrypt_optional(actions, ACTIONS.at(meeting_id)),
             recorded_by,
             ts(now),
+            int(heard),
         ),
     )
     return meeting_id
@@ -132,14 +141,17 @@ async def meetings(tx: Tx, crypto: Crypto, case_id: int) -> list[MaracMeeting]:
             crypto.decrypt_optional(r["actions_enc"], ACTIONS.at(r["id"])),
             r["recorded_by"],
             parse_ts(r["recorded_at"]),
+            bool(r["heard"]),
         )
         for r in rows
     ]
 
 
 async def last_meeting_date(tx: Tx, case_id: int) -> date | None:
-    """The date of the case's latest Marac, or None."""
-    value = await tx.scalar("SELECT MAX(meeting_date) FROM marac_meetings WHERE case_id = ?", (case_id,))
+    """The date of the latest Marac that heard the case (the "repeat" criterion counts from it), or None."""
+    value = await tx.scalar(
+        "SELECT MAX(meeting_date) FROM marac_meetings WHERE case_id = ? AND heard = 1", (case_id,)
+    )
     return date.fromisoformat(value) if value else None
 
 

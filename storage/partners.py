@@ -75,7 +75,13 @@ async def get(tx: Tx, partner_id: int) -> Partner | None:
 
 
 async def link(
-    tx: Tx, crypto: Crypto, case_id: int, partner_id: int, contact_id: int, partner_ref: str | None, actor: str,
+    tx: Tx,
+    crypto: Crypto,
+    case_id: int,
+    partner_id: int,
+    contact_id: int,
+    partner_ref: str | None,
+    actor: str,
     now: datetime,
 ) -> int:
     """Link a case to one of a partner's people (the contact must be that partner's)."""
@@ -110,7 +116,14 @@ async def links(tx: Tx, crypto: Crypto, case_id: int) -> list[Link]:
 
 
 async def record_consent(
-    tx: Tx, case_id: int, partner_id: int, kind: Kind | str, agreed: bool, text_version: str, how: str, actor: str,
+    tx: Tx,
+    case_id: int,
+    partner_id: int,
+    kind: Kind | str,
+    agreed: bool,
+    text_version: str,
+    how: str,
+    actor: str,
     now: datetime,
 ) -> int:
     """Append her answer for one partner and kind; the latest answer is the one that holds."""
@@ -137,6 +150,16 @@ async def consents(tx: Tx, case_id: int, partner_id: int) -> Mapping[Kind, Conse
     }
 
 
+async def consented_to_details(tx: Tx, case_id: int, partner_id: int) -> bool:
+    """Her latest answer on whether her name and number may go to this partner (no answer is no)."""
+    agreed = await tx.scalar(
+        "SELECT agreed FROM partner_consents WHERE case_id = ? AND partner_id = ? AND kind = 'personal_details' "
+        "ORDER BY id DESC LIMIT 1",
+        (case_id, partner_id),
+    )
+    return bool(agreed)
+
+
 async def record_share(
     tx: Tx,
     *,
@@ -149,12 +172,22 @@ async def record_share(
     decision: Decision,
     content: Mapping[str, object],
     now: datetime,
+    crypto: Crypto | None = None,
+    justification: str | None = None,
+    requested_by: str | None = None,
 ) -> int:
-    """Put a share on record: the basis and the consent or override it rests on, and what went."""
+    """Put a share on record: the basis and the consent or override it rests on, and what went. A share from
+    the workspace also keeps who asked for it (an audit actor) and why (encrypted: it needs `crypto`).
+
+    The agreement it went under is copied in as it stands now: a later change to the agreement must not
+    change what past shares are reported to have rested on."""
     override = decision.override
-    return await tx.execute(
+    row = await tx.one("SELECT agreement_ref, lawful_basis FROM partners WHERE id = ?", (partner_id,))
+    if row is not None:
+        content = {**content, "agreement_ref": row["agreement_ref"], "agreement_basis": row["lawful_basis"]}
+    share_id = await tx.execute(
         "INSERT INTO shares (service_id, case_id, partner_id, contact_id, kind, alert_id, basis, consent_id, "
-        "content, approved_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "content, approved_by, requested_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             service_id,
             case_id,
@@ -166,9 +199,22 @@ async def record_share(
             decision.consent.consent_id if decision.consent else None,
             json.dumps(content, sort_keys=True),
             override.approved_by if override else None,
+            requested_by,
             ts(now),
         ),
     )
+    if justification:
+        if crypto is None:
+            raise ValueError("a justification is stored encrypted: pass crypto")
+        blob = crypto.encrypt(justification, JUSTIFICATION.at(share_id))
+        await tx.execute("UPDATE shares SET justification_enc = ? WHERE id = ?", (blob, share_id))
+    return share_id
+
+
+async def justification(tx: Tx, crypto: Crypto, share_id: int) -> str | None:
+    """Why a share from the workspace was made, decrypted."""
+    blob = await tx.scalar("SELECT justification_enc FROM shares WHERE id = ?", (share_id,))
+    return crypto.decrypt(blob, JUSTIFICATION.at(share_id)) if blob else None
 
 
 # --- for the workspace: a service's partners and their people, a case's consents and share status -------
@@ -193,9 +239,7 @@ async def create_unique(
 
 async def of_service(tx: Tx, service_id: int) -> list[Partner]:
     """The service's active partners, by name."""
-    rows = await tx.all(
-        "SELECT * FROM partners WHERE service_id = ? AND active = 1 ORDER BY name, id", (service_id,)
-    )
+    rows = await tx.all("SELECT * FROM partners WHERE service_id = ? AND active = 1 ORDER BY name, id", (service_id,))
     return [_partner(r) for r in rows]
 
 
@@ -222,8 +266,13 @@ async def people_of_service(tx: Tx, crypto: Crypto, service_id: int) -> list[Per
         found = await practitioners.get(tx, crypto, r["id"])
         name = found.name if found else f"#{r['id']}"
         out.append(
-            Person(r["id"], r["partner_id"], name, bool(r["partner_duty"]),
-                   tuple(await practitioners.channel_names(tx, r["id"])))
+            Person(
+                r["id"],
+                r["partner_id"],
+                name,
+                bool(r["partner_duty"]),
+                tuple(await practitioners.channel_names(tx, r["id"])),
+            )
         )
     return out
 
@@ -251,8 +300,16 @@ async def latest_consents(tx: Tx, case_id: int) -> list[ConsentShown]:
         (case_id,),
     )
     return [
-        ConsentShown(r["id"], r["partner_id"], r["kind"], bool(r["agreed"]), r["text_version"], r["how"],
-                     parse_ts(r["at"]), r["recorded_by"])
+        ConsentShown(
+            r["id"],
+            r["partner_id"],
+            r["kind"],
+            bool(r["agreed"]),
+            r["text_version"],
+            r["how"],
+            parse_ts(r["at"]),
+            r["recorded_by"],
+        )
         for r in rows
     ]
 
@@ -260,9 +317,7 @@ async def latest_consents(tx: Tx, case_id: int) -> list[ConsentShown]:
 async def linked(tx: Tx, case_id: int, contact_id: int) -> bool:
     """The case is already (still) linked to this person."""
     return bool(
-        await tx.scalar(
-            "SELECT 1 FROM case_partner_links WHERE case_id = ? AND contact_id = ?", (case_id, contact_id)
-        )
+        await tx.scalar("SELECT 1 FROM case_partner_links WHERE case_id = ? AND contact_id = ?", (case_id, contact_id))
     )
 
 
@@ -296,6 +351,13 @@ class ShareStatus:
     acknowledged_by: int | None
     action: str | None
     action_at: datetime | None
+    requested_by: str | None = None  # an audit actor, for a share made from the workspace
+    approved_by: int | None = None  # the second manager, for a share without her consent (flagged)
+
+    @property
+    def flagged(self) -> bool:
+        """It went without her consent: reports flag it."""
+        return self.basis != "consent"
 
 
 async def share_status(tx: Tx, share_id: int) -> ShareStatus | None:
@@ -319,6 +381,8 @@ def _share_status(r: Row) -> ShareStatus:
         acknowledged_by=r["acknowledged_by"],
         action=r["action"],
         action_at=parse_ts(r["action_at"]) if r["action_at"] else None,
+        requested_by=r["requested_by"],
+        approved_by=r["approved_by"],
     )
 
 
@@ -377,3 +441,56 @@ async def share_statuses(tx: Tx, case_id: int) -> list[ShareStatus]:
     """Every share of the case, newest first."""
     rows = await tx.all("SELECT * FROM shares WHERE case_id = ? ORDER BY id DESC", (case_id,))
     return [_share_status(r) for r in rows]
+
+
+async def shares_to_partner(tx: Tx, partner_id: int, limit: int = 500) -> list[ShareStatus]:
+    """The shares sent to one partner, newest first (who of its people may see each is bot/share_followup's)."""
+    rows = await tx.all("SELECT * FROM shares WHERE partner_id = ? ORDER BY id DESC LIMIT ?", (partner_id, limit))
+    return [_share_status(r) for r in rows]
+
+
+async def partner_ref_of(tx: Tx, crypto: Crypto, case_id: int, partner_id: int, contact_id: int) -> str | None:
+    """The partner's own reference for a shared case: the link to this person, else any link to the partner."""
+    found = [k for k in await links(tx, crypto, case_id) if k.partner_id == partner_id]
+    mine = [k for k in found if k.contact_id == contact_id]
+    return next((k.partner_ref for k in mine + found if k.partner_ref), None)
+
+
+# --- changing an agreement and a duty contact (Manage → Partners) ---------------------------------------
+
+
+async def update_agreement(tx: Tx, service_id: int, partner_id: int, agreement: Agreement, ack_minutes: int) -> bool:
+    """Change a partner's agreement (reference, basis, kinds, personal details) and its minutes before escalation.
+
+    False when the service has no such active partner. Shares already made keep what they went under: a
+    share's record holds its own basis, consent and the agreement's reference and basis as they were."""
+    return (
+        await tx.changes(
+            "UPDATE partners SET agreement_ref = ?, lawful_basis = ?, kinds = ?, personal_details = ?, "
+            "ack_minutes = ? WHERE id = ? AND service_id = ? AND active = 1",
+            (
+                agreement.reference,
+                agreement.basis.value,
+                ",".join(sorted(k.value for k in agreement.kinds)),
+                int(agreement.personal_details),
+                ack_minutes,
+                partner_id,
+                service_id,
+            ),
+        )
+        == 1
+    )
+
+
+async def set_duty(tx: Tx, service_id: int, practitioner_id: int, duty: bool) -> int | None:
+    """Mark or unmark one of the service's partner people as their partner's duty contact; their partner's id,
+    or None when the service has no such active person."""
+    partner_id = await tx.scalar(
+        "SELECT p.partner_id FROM practitioners p JOIN partners a ON a.id = p.partner_id "
+        "WHERE p.id = ? AND p.role = 'partner' AND p.active = 1 AND a.service_id = ?",
+        (practitioner_id, service_id),
+    )
+    if partner_id is None:
+        return None
+    await tx.execute("UPDATE practitioners SET partner_duty = ? WHERE id = ?", (int(duty), practitioner_id))
+    return int(partner_id)

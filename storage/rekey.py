@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from storage import accounts, alert_work, cases, checkins, dash, inbound, notes, outbox, partners, practitioners
+from storage import (
+    accounts,
+    alert_work,
+    cases,
+    checkins,
+    dash,
+    inbound,
+    marac,
+    notes,
+    outbox,
+    partners,
+    practitioners,
+    share_requests,
+)
 from storage.crypto import Crypto, DecryptError, Field
 from storage.db import Tx
 
@@ -23,8 +36,12 @@ ENCRYPTED: tuple[Field, ...] = (
     partners.PARTNER_REF,
     partners.JUSTIFICATION,
     partners.ACTION_NOTE,
+    share_requests.REASON,
+    share_requests.REFUSAL,
     dash.REASON,
     dash.ACTIONS,
+    marac.REASON,
+    marac.VIEWS,
 )
 
 

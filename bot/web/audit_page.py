@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bot.web import forms
 from bot.web.access import require_role
 from bot.web.keys import APP_KEY
 from bot.web.render import render
@@ -34,16 +35,6 @@ class Shown:
     action: str
     case_ref: str | None
     detail: str
-
-
-def _day(text: str, field: str, errors: dict[str, str]) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        errors[field] = "Give the date as YYYY-MM-DD."
-        return None
 
 
 def _start_of(day: date, tz: ZoneInfo) -> datetime:
@@ -70,9 +61,7 @@ async def audit_page(request: web.Request) -> web.Response:
     async with app.db.reading() as tx:
         service = await services.get(tx, who.service_id)
         tz = ZoneInfo(service.timezone)
-        since, until = _day(query["from"], "from", errors), _day(query["to"], "to", errors)
-        if since and until and until < since:
-            errors["to"] = "The end date is before the start date."
+        since, until = forms.period(query["from"], query["to"], errors)
         case_id = None
         if query["case"]:
             case = await cases.by_ref(tx, query["case"].upper())

@@ -201,6 +201,8 @@ async def home(request: web.Request) -> web.Response:
     who = viewer(request)
     if who.sees_cases:
         raise web.HTTPSeeOther("/alerts")
+    if who.is_partner:
+        raise web.HTTPSeeOther("/shares")
     return render("home.html", request, {})
 
 
@@ -299,6 +301,8 @@ async def invite_submit(request: web.Request) -> web.Response:
     async def accept(tx: Tx) -> list[str] | None:
         if found.reset_of is not None:
             return await _reset(tx, found.reset_of)
+        if found.account_for is not None:
+            return await _existing(tx, found.account_for)
         roles = sorted(found.roles)
         # Alerts reach them in the workspace ("inbox") until they add a phone channel of their own.
         inbox = [practitioners.ChannelAddress("inbox", None)]
@@ -306,6 +310,21 @@ async def invite_submit(request: web.Request) -> web.Response:
         if not await accounts.mark_invitation_used(tx, found.id, pid, now):
             raise _InvitationRace
         await accounts.set_roles(tx, pid, frozenset(roles))
+        await accounts.create_account(tx, app.crypto, pid, login, hashed, secret, now)
+        codes = await accounts.new_recovery_codes(tx, pid)
+        await audit.log(
+            tx, now, f"practitioner:{pid}", "invitation_accepted", None, f"invitation={found.id}", found.service_id
+        )
+        await tx.commit()
+        return codes
+
+    async def _existing(tx: Tx, pid: int) -> list[str]:
+        # A partner agency's person already exists (with their role and channels): only the account is new.
+        taken = await accounts.get_account(tx, app.crypto, pid) is not None
+        if taken or await practitioners.active_service(tx, pid) is None:
+            raise _InvitationRace
+        if not await accounts.mark_invitation_used(tx, found.id, pid, now):
+            raise _InvitationRace
         await accounts.create_account(tx, app.crypto, pid, login, hashed, secret, now)
         codes = await accounts.new_recovery_codes(tx, pid)
         await audit.log(

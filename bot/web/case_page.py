@@ -43,6 +43,8 @@ NOTICES = {
     "dash": "DASH recorded: its level is now the case's intake level.",
     "partner_linked": "Linked to the partner's person.",
     "partner_consent": "Her answer is recorded: it holds from now on.",
+    "shared": "Shared: it is on its way to the partner's person, with your justification on record.",
+    "override_requested": "Asked: nothing is sent unless another manager approves it.",
 }
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.alert_text import ACTION_LABELS
 from bot.app import App
-from storage import partners
+from storage import partners, share_requests
 from storage.cases import Case
 from storage.db import Tx
 
@@ -26,6 +27,13 @@ CONSENT_KINDS = {
 }
 HOW = {"in_person": "In person", "through_idva": "Through the IDVA"}
 SHARE_KINDS = {**CONSENT_KINDS, "manual": "Shared from the workspace"}
+# What a share from the workspace sends, per kind (bot/share_content.py).
+SHARE_NOW_KINDS = {
+    "risk_changes": "Her risk level now",
+    "checkin_summaries": "Her latest check-in summary",
+    "urgent_alerts": "The case's current urgent alert",
+}
+REQUEST_STATES = {"pending": "waiting for a second manager", "approved": "approved and sent", "refused": "refused"}
 BASES = {"consent": "Consent", "vital_interests": "Vital interests", "public_task": "Public task",
          "safeguarding": "Safeguarding"}
 
@@ -42,6 +50,11 @@ async def context(tx: Tx, app: App, case: Case) -> dict[str, Any]:
         "linked_ids": {link.contact_id for link in links},
         "partner_consents": await partners.latest_consents(tx, case.id),
         "shares": await partners.share_statuses(tx, case.id),
+        "action_labels": ACTION_LABELS,
+        "share_requests": await share_requests.of_case(tx, app.crypto, case.id),
+        "share_request_states": REQUEST_STATES,
+        "override_bases": {b: BASES[b] for b in ("vital_interests", "safeguarding", "public_task")},
+        "share_now_kinds": SHARE_NOW_KINDS,
         "consent_version": CONSENT_TEXT_VERSION,
         "consent_text": CONSENT_TEXT,
         "consent_kinds": CONSENT_KINDS,

@@ -24,7 +24,8 @@ CRITERION_TITLES = {
 class DashSummary:
     latest: DashRecord | None
     criteria: tuple[CriterionMet, ...]
-    last_marac: date | None
+    last_marac: date | None  # the latest Marac that heard the case
+    meetings: tuple[dash.MaracMeeting, ...] = ()  # every Marac it was listed at, earliest first
 
 
 async def summary(tx: Tx, crypto: Crypto, case_id: int, service_id: int, timezone: str, now: datetime) -> DashSummary:
@@ -44,4 +45,4 @@ async def summary(tx: Tx, crypto: Crypto, case_id: int, service_id: int, timezon
         last_marac=last_marac,
         escalation_incidents=await dash.escalation_incidents(tx, service_id),
     )
-    return DashSummary(latest, met, last_marac)
+    return DashSummary(latest, met, last_marac, tuple(await dash.meetings(tx, crypto, case_id)))

@@ -229,6 +229,9 @@ async def reset(request: web.Request) -> web.Response:
     async def unit(tx: Tx) -> tuple[str | None, str | None]:
         # Whoever resets a person can sign in as them: only someone who could give all their roles may.
         problem = rights_problem(who, frozenset(), await accounts.roles_of(tx, pid))
+        if await partners.partner_of(tx, pid) is not None and "manager" not in who.roles:
+            # A partner's person reads what was shared about cases: a manager's to let in, as in Manage → Partners.
+            problem = "Only a manager can reset a partner agency's person."
         if problem:
             return None, problem
         token = await accounts.reset_link(tx, app.crypto, pid, who.actor, now)

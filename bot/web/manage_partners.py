@@ -16,11 +16,11 @@ from bot.commands.common import UserError
 from bot.commands.practitioners import parse_channel
 from bot.web import forms
 from bot.web.access import require_role
-from bot.web.keys import APP_KEY
+from bot.web.keys import APP_KEY, WORKSPACE_KEY
 from bot.web.render import render
 from bot.web.viewer import Viewer, viewer
 from safety.sharing import Agreement, Basis, Kind
-from storage import audit, partners, practitioners
+from storage import accounts, audit, partners, practitioners
 from storage.db import Tx
 from storage.practitioners import ChannelAddress
 
@@ -52,7 +52,12 @@ SHARE_LABELS = {
     "urgent_alerts": "Urgent alerts",
     "checkin_summaries": "Check-in summaries",
 }
-NOTICES = {"partner": "Partner saved.", "person": "Their person is saved."}
+NOTICES = {
+    "partner": "Partner saved.",
+    "person": "Their person is saved.",
+    "agreement": "The agreement is changed.",
+    "duty": "The duty contact is changed.",
+}
 
 
 def manager(request: web.Request) -> Viewer:
@@ -74,7 +79,10 @@ async def _page(request: web.Request, who: Viewer, status: int = 200, **extra: A
     async with app.db.reading() as tx:
         found = await partners.of_service(tx, who.service_id)
         people = await partners.people_of_service(tx, app.crypto, who.service_id)
+        with_account = {x.id for x in people if await accounts.get_account(tx, app.crypto, x.id) is not None}
     context: dict[str, Any] = {
+        "with_account": with_account,
+        "link": None,
         "partners": found,
         "people": {p.id: [x for x in people if x.partner_id == p.id] for p in found},
         "kind_labels": KIND_LABELS,
@@ -83,6 +91,7 @@ async def _page(request: web.Request, who: Viewer, status: int = 200, **extra: A
         "partner_form": _blank_partner(),
         "person_form": _blank_person(),
         "errors": {},
+        "edit_forms": {},
         "notice": NOTICES.get(request.query.get("done", "")),
     }
     context.update(extra)
@@ -106,14 +115,9 @@ def _text_problem(value: str, limit: int, missing: str) -> str | None:
     return None
 
 
-@routes.post(PAGE)
-async def add_partner(request: web.Request) -> web.Response:
-    who = manager(request)
-    app = request.app[APP_KEY]
-    form = await request.post()
+def agreement_values(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The agreement's fields from a form (the add form, or a partner's edit form) and one line per bad field."""
     values: dict[str, Any] = {
-        "name": _clean(forms.text(form, "name", 200)),
-        "kind": forms.text(form, "kind", 40),
         "agreement_ref": _clean(forms.text(form, "agreement_ref", 200)),
         "basis": forms.text(form, "basis", 40),
         "kinds": [k for k in form.getall("kinds", []) if isinstance(k, str)],
@@ -121,25 +125,42 @@ async def add_partner(request: web.Request) -> web.Response:
         "ack": forms.text(form, "ack_minutes", 10).strip(),
     }
     errors: dict[str, str] = {}
+    problem = _text_problem(values["agreement_ref"], REF_LIMIT, "Give the information-sharing agreement's reference.")
+    if problem:
+        errors["agreement"] = problem
+    if values["basis"] not in BASIS_LABELS:
+        errors["basis"] = "Choose the lawful basis the agreement gives."
+    if not set(values["kinds"]) <= set(SHARE_LABELS):
+        errors["kinds"] = "Choose the kinds of information from the list."
+    low, high = ACK_RANGE
+    if not values["ack"].isdigit() or not low <= int(values["ack"]) <= high:
+        errors["ack"] = f"Give a whole number of minutes from {low} to {high}."
+    return values, errors
+
+
+def agreement_of(values: dict[str, Any]) -> Agreement:
+    kinds = frozenset(Kind(k) for k in values["kinds"])
+    return Agreement(values["agreement_ref"], Basis(values["basis"]), kinds, values["personal"])
+
+
+@routes.post(PAGE)
+async def add_partner(request: web.Request) -> web.Response:
+    who = manager(request)
+    app = request.app[APP_KEY]
+    form = await request.post()
+    values, problems = agreement_values(form)
+    values.update(name=_clean(forms.text(form, "name", 200)), kind=forms.text(form, "kind", 40))
+    errors: dict[str, str] = {}
     problem = _text_problem(values["name"], NAME_LIMIT, "Give the partner's name.")
     if problem:
         errors["partner_name"] = problem
     if values["kind"] not in KIND_LABELS:
         errors["partner_kind"] = "Choose what kind of partner this is."
-    problem = _text_problem(values["agreement_ref"], REF_LIMIT, "Give the information-sharing agreement's reference.")
-    if problem:
-        errors["partner_agreement"] = problem
-    if values["basis"] not in BASIS_LABELS:
-        errors["partner_basis"] = "Choose the lawful basis the agreement gives."
-    if not set(values["kinds"]) <= set(SHARE_LABELS):
-        errors["partner_kinds"] = "Choose the kinds of information from the list."
-    low, high = ACK_RANGE
-    if not values["ack"].isdigit() or not low <= int(values["ack"]) <= high:
-        errors["partner_ack"] = f"Give a whole number of minutes from {low} to {high}."
+    errors.update({f"partner_{field}": line for field, line in problems.items()})
     if errors:
         return await _page(request, who, 400, errors=errors, partner_form=values)
-    kinds = frozenset(Kind(k) for k in values["kinds"])
-    agreement = Agreement(values["agreement_ref"], Basis(values["basis"]), kinds, values["personal"])
+    agreement = agreement_of(values)
+    kinds = agreement.kinds
     now = app.clock.now()
 
     async def unit(tx: Tx) -> bool:
@@ -226,3 +247,104 @@ async def add_person(request: web.Request) -> web.Response:
 
     await app.db.run(unit)
     raise web.HTTPSeeOther(f"{PAGE}?done=person")
+
+
+@routes.post(PAGE + r"/people/{pid:\d{1,12}}/invite")
+async def invite_person(request: web.Request) -> web.Response:
+    """A one-time link (3 days) with which a partner's person makes their workspace account: the staff
+    invitation, keyed by their existing practitioner row, so the same password rules and second factor."""
+    who = manager(request)
+    app = request.app[APP_KEY]
+    pid = int(request.match_info["pid"])
+    now = app.clock.now()
+
+    async def unit(tx: Tx) -> str | None:
+        people = await partners.people_of_service(tx, app.crypto, who.service_id)
+        if pid not in {x.id for x in people}:
+            return None
+        token = await accounts.invite_existing(tx, app.crypto, pid, who.actor, now)
+        if token is None:
+            return ""
+        await audit.log(tx, now, who.actor, "invitation_created", None, f"practitioner={pid} roles=partner",
+                        who.service_id)
+        await tx.commit()
+        return token
+
+    token = await app.db.run(unit)
+    if token is None:
+        raise web.HTTPNotFound(text="No such partner's person.")
+    if not token:
+        return await _page(request, who, 400, errors={"invite": "They already have a workspace account."})
+    link = f"{request.app[WORKSPACE_KEY].origin}/invite/{token}"
+    notice = "Invitation created. Give them the link now: it is shown only once and works once, for 3 days."
+    return await _page(request, who, link=link, notice=notice)
+
+
+# --- changing a partner's agreement, and who is its duty contact ------------------------------------------
+
+
+def _partner_id(request: web.Request, name: str) -> int:
+    text = request.match_info[name]
+    if not text.isdigit() or len(text) > 12:
+        raise web.HTTPNotFound()
+    return int(text)
+
+
+@routes.post(PAGE + "/{partner:[0-9]+}/agreement")
+async def change_agreement(request: web.Request) -> web.Response:
+    """A new reference, basis, kinds, personal details or minutes; what was shared before stays as recorded."""
+    who = manager(request)
+    app = request.app[APP_KEY]
+    partner_id = _partner_id(request, "partner")
+    values, problems = agreement_values(await request.post())
+    async with app.db.reading() as tx:
+        ours = {p.id for p in await partners.of_service(tx, who.service_id)}
+    if partner_id not in ours:
+        raise web.HTTPNotFound()
+    if problems:
+        errors = {f"edit_{partner_id}_{field}": line for field, line in problems.items()}
+        return await _page(request, who, 400, errors=errors, edit_forms={partner_id: values})
+    agreement = agreement_of(values)
+    now = app.clock.now()
+
+    async def unit(tx: Tx) -> bool:
+        if not await partners.update_agreement(tx, who.service_id, partner_id, agreement, int(values["ack"])):
+            return False
+        detail = (
+            f"partner={partner_id} basis={agreement.basis.value} "
+            f"kinds={','.join(sorted(k.value for k in agreement.kinds)) or '-'} "
+            f"personal_details={int(agreement.personal_details)} ack_minutes={int(values['ack'])}"
+        )
+        await audit.log(tx, now, who.actor, "partner_agreement_changed", None, detail, who.service_id)
+        await tx.commit()
+        return True
+
+    if not await app.db.run(unit):
+        raise web.HTTPNotFound()
+    raise web.HTTPSeeOther(f"{PAGE}?done=agreement#partner-{partner_id}")
+
+
+@routes.post(PAGE + "/people/{person:[0-9]+}/duty")
+async def change_duty(request: web.Request) -> web.Response:
+    """Mark (duty=yes) or unmark (duty=no) one of the service's partner people as the partner's duty contact."""
+    who = manager(request)
+    app = request.app[APP_KEY]
+    person_id = _partner_id(request, "person")
+    choice = forms.text(await request.post(), "duty", 4)
+    if choice not in ("yes", "no"):
+        return await _page(request, who, 400, errors={f"duty_{person_id}": "Choose to mark or unmark them."})
+    now = app.clock.now()
+
+    async def unit(tx: Tx) -> int | None:
+        partner_id = await partners.set_duty(tx, who.service_id, person_id, choice == "yes")
+        if partner_id is None:
+            return None
+        detail = f"practitioner={person_id} partner={partner_id} duty={int(choice == 'yes')}"
+        await audit.log(tx, now, who.actor, "partner_duty_changed", None, detail, who.service_id)
+        await tx.commit()
+        return partner_id
+
+    partner_id = await app.db.run(unit)
+    if partner_id is None:
+        raise web.HTTPNotFound()
+    raise web.HTTPSeeOther(f"{PAGE}?done=duty#partner-{partner_id}")

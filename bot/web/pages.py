@@ -24,10 +24,15 @@ MODULES = (
     "bot.web.case_actions",
     "bot.web.case_mode",
     "bot.web.dash_page",
+    "bot.web.marac_page",
     "bot.web.card",
     "bot.web.manage_signposting",
     "bot.web.manage_partners",
+    "bot.web.share_report",
     "bot.web.case_partners",
+    "bot.web.case_share",
+    "bot.web.manage_overrides",
+    "bot.web.shares",
 )
 
 

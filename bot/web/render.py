@@ -21,7 +21,8 @@ NAV = (
     ("New case", "/cases/new", ("idva", "manager")),
     ("Manage", "/manage", ("manager", "admin")),
     ("Audit log", "/audit", ("manager",)),
-    ("Account", "/account", ("idva", "duty", "manager", "admin")),
+    ("Shares", "/shares", ("partner",)),
+    ("Account", "/account", ("idva", "duty", "manager", "admin", "partner")),
 )
 
 

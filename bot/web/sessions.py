@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.web.keys import APP_KEY, WORKSPACE_KEY, WORKSPACE_ROUTES_KEY, WorkspaceSettings
-from bot.web.viewer import VIEWER, Viewer
-from storage import accounts, rota
+from bot.web.viewer import VIEWER, Viewer, partner_may_open
+from storage import accounts, audit, rota
 from storage.db import Tx
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -110,7 +110,9 @@ async def workspace_session(request: web.Request, handler: Handler) -> web.Strea
         if needs == "full" and live.session.stage != "full":
             raise web.HTTPSeeOther("/login/second")
         if live.session.stage == "full":
-            request[VIEWER] = await _viewer(request, live.session)
+            request[VIEWER] = who = await _viewer(request, live.session)
+            if who.is_partner and needs == "full" and not partner_may_open(request.path):
+                await _refuse_partner(request, who)
         if not getattr(target, "safecheck_passive", False):
             await _touch(request, live.session)
     response = await handler(request)
@@ -163,6 +165,21 @@ async def _viewer(request: web.Request, session: accounts.Session) -> Viewer:
         on_duty=on_duty,  # the rota decides
         session_id=session.id,
     )
+
+
+async def _refuse_partner(request: web.Request, who: Viewer) -> None:
+    """A partner's person asked for a staff page: refused before its handler reads anything, and audited
+    with the route's pattern (never the path itself, which may hold a case reference)."""
+    app = request.app[APP_KEY]
+    now = app.clock.now()
+    detail = f"route={request.match_info.route.resource.canonical if request.match_info.route.resource else '-'}"
+
+    async def refused(tx: Tx) -> None:
+        await audit.log(tx, now, who.actor, "partner_refused", None, detail, who.service_id)
+        await tx.commit()
+
+    await app.db.run(refused)
+    raise web.HTTPForbidden(text="A partner agency's account opens only the shares sent to it.")
 
 
 async def _touch(request: web.Request, session: accounts.Session) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -27,6 +28,20 @@ class Viewer:
     def sees_cases(self) -> bool:
         """Admin alone configures and sees no case content."""
         return self.has("idva", "duty", "manager")
+
+    @property
+    def is_partner(self) -> bool:
+        """A partner agency's person: they see the shares sent to them, and nothing else."""
+        return "partner" in self.roles
+
+
+# The only workspace pages a partner's person may open (the session middleware refuses every other one):
+# their shares, their own account, the home page that sends them to their shares, the session check, logout.
+PARTNER_PATHS = re.compile(r"/(shares(/.*)?|account(/.*)?|session|logout|)")
+
+
+def partner_may_open(path: str) -> bool:
+    return PARTNER_PATHS.fullmatch(path) is not None
 
 
 VIEWER = web.RequestKey("safecheck.viewer", Viewer)

@@ -36,6 +36,20 @@ def add_partner(page: Page) -> None:
     expect(page.get_by_role("status")).to_have_text("Their person is saved.")
 
 
+def ask_to_share_without_consent(page: Page, ref: str) -> None:
+    """Link the case to the partner's person, and ask to share her risk level without her consent."""
+    page.goto(f"/cases/{ref}")
+    page.locator("#link-contact").select_option(label="Carl Case-Manager (Drive West Mercia)")
+    page.get_by_label("The partner's own reference for this case").fill("DRV-889")
+    page.get_by_role("button", name="Link").click()
+    page.get_by_label("Who would receive it").select_option(label="Carl Case-Manager (Drive West Mercia)")
+    page.get_by_label("What would go").select_option("risk_changes")
+    page.get_by_label("Lawful basis other than consent").select_option("vital_interests")
+    page.get_by_label("Why it must go without her consent").fill("Seen near her home with a weapon.")
+    page.get_by_role("button", name="Ask a manager to approve").click()
+    expect(page.get_by_role("status")).to_have_text("Asked: nothing is sent unless another manager approves it.")
+
+
 def test_every_page_a_manager_and_an_idva_use_has_no_serious_violation_on_a_desk_or_a_phone(
     page: Page, site: Site
 ) -> None:
@@ -45,6 +59,7 @@ def test_every_page_a_manager_and_an_idva_use_has_no_serious_violation_on_a_desk
     alert_id = site.codeword(ref)
     sign_in(page, site, meg)
     add_partner(page)  # so the case page shows its partner forms too
+    ask_to_share_without_consent(page, ref)  # so the case page lists it, and Manage shows it to decide
     pages = (
         "/alerts",
         f"/alerts/{alert_id}",
@@ -58,6 +73,8 @@ def test_every_page_a_manager_and_an_idva_use_has_no_serious_violation_on_a_desk
         "/manage/service",
         "/manage/service/signposting",
         "/manage/partners",
+        "/manage/shares",
+        "/manage/overrides",
         "/audit",
         "/account",
     )

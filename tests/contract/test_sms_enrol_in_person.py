@@ -38,7 +38,7 @@ async def until(found: Callable[[], list[Sent]], what: str) -> list[Sent]:
 async def test_secrets_set_in_person_stay_out_of_her_sms_thread_and_work_in_it(tmp_path: Path) -> None:
     async with FakeTwilio() as fake:
         port = free_port()
-        cli = sms_cli(tmp_path, TWILIO_API_BASE_URL=fake.base_url)
+        cli = sms_cli(tmp_path, TWILIO_API_BASE_URL=fake.base_url, TWILIO_RATE="1000")  # pacing: its own tests
         fake.proxy[PUBLIC] = f"http://127.0.0.1:{port}"
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # serve runs on real time: so must the invitation
         invited = cli.run("invite", "--name", "Meg", "--role", "manager", now=now).stdout

@@ -14,7 +14,7 @@ from bot import commands
 from safety.sharing import Agreement, Basis, Kind
 from storage import partners, practitioners
 from storage.practitioners import ChannelAddress
-from tests.fakes.sms_harness import SURVIVOR, SmsWorld, sms_world
+from tests.fakes.sms_harness import PUBLIC_URL, SURVIVOR, SmsWorld, sms_world
 
 CARL = "+447700900301"
 DORA = "+447700900302"
@@ -62,7 +62,9 @@ async def test_ack_by_sms_from_the_case_manager_stops_the_escalation(w: SmsWorld
     share, ref, _ = await shared_by_sms(w)
     [to_carl] = w.fake.to(CARL)
     assert to_carl.body.startswith(f"[URGENT] Safecheck share S-{share} for your reference DRV-889: ")
-    assert to_carl.body.endswith(f"Acknowledge: reply ACK S-{share}") and ref not in to_carl.body
+    # SAFECHECK_PUBLIC_URL is set (SMS needs it), so the text links to the share in the workspace too.
+    assert to_carl.body.endswith(f"Acknowledge: reply ACK S-{share} or at {PUBLIC_URL}/shares/S-{share}")
+    assert ref not in to_carl.body and len(to_carl.body) <= 306  # two SMS segments at most
 
     status, _, answer = await w.text(CARL, f"ack s-{share}")
     assert status == 200

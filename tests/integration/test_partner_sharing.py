@@ -6,6 +6,7 @@ recorded as shared."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -38,8 +39,14 @@ async def drive_case_manager(w: World, kinds: frozenset[Kind] = frozenset({Kind.
         agreement = Agreement("ISA-2026-014", Basis.CONSENT, kinds)
         partner_id = await partners.create(tx, w.service_id, "Drive West Mercia", "drive", agreement, now)
         contact = await practitioners.add(
-            tx, w.app.crypto, w.service_id, "partner", "Carl Case-Manager", [ChannelAddress("email", CASE_MANAGER)],
-            now, partner_id=partner_id,
+            tx,
+            w.app.crypto,
+            w.service_id,
+            "partner",
+            "Carl Case-Manager",
+            [ChannelAddress("email", CASE_MANAGER)],
+            now,
+            partner_id=partner_id,
         )
         await tx.commit()
     return partner_id, contact
@@ -92,8 +99,9 @@ async def test_a_risk_rise_reaches_the_linked_drive_case_manager_with_only_the_m
     for personal in (PHONE, "Test Survivor", ref):
         assert personal not in mail  # not her number, her name, nor even our case reference
     actions = await rows(w.app, "SELECT actor, detail FROM audit_log WHERE action = 'shared'")
-    assert actions == [{"actor": "system", "detail": f"share={share['id']} partner={partner_id} basis=consent "
-                                                     f"consent={consent['id']}"}]
+    assert actions == [
+        {"actor": "system", "detail": f"share={share['id']} partner={partner_id} basis=consent consent={consent['id']}"}
+    ]
 
 
 @pytest.mark.parametrize(
@@ -149,3 +157,36 @@ async def test_a_check_in_summary_goes_only_where_she_agreed_to_summaries(w: Wor
     assert PHONE not in mail and ref not in mail
     # A summary is not chased: no escalation timers for it.
     assert await rows(w.app, "SELECT id FROM timers WHERE kind = 'share_escalate'") == []
+
+
+@pytest.mark.parametrize(
+    ("agreement_allows", "she_agreed", "shown"),
+    [(True, True, True), (True, False, False), (True, None, False), (False, True, False)],
+)
+async def test_her_name_and_number_are_marked_for_the_partner_only_when_both_the_agreement_and_she_allow(
+    w: World, smtp: SmtpServer, agreement_allows: bool, she_agreed: bool | None, shown: bool
+) -> None:
+    partner_id, contact = await drive_case_manager(w)
+    async with w.app.db.transaction() as tx:
+        await tx.execute("UPDATE partners SET personal_details = ? WHERE id = ?", (int(agreement_allows), partner_id))
+        await tx.commit()
+    ref, case_id = await linked_case(w, partner_id, contact, consent=True)
+    if she_agreed is not None:
+        async with w.app.db.transaction() as tx:
+            await partners.record_consent(
+                tx,
+                case_id,
+                partner_id,
+                "personal_details",
+                she_agreed,
+                CONSENT_TEXT,
+                "in_person",
+                "test",
+                w.clock.now(),
+            )
+            await tx.commit()
+    await strangulation_disclosed(w, ref)
+    [share] = await rows(w.app, "SELECT content FROM shares")
+    assert json.loads(share["content"])["personal_details"] is shown
+    [mail] = mails_to(smtp, CASE_MANAGER)
+    assert PHONE not in mail and "Test Survivor" not in mail  # never in a message: the workspace shows them

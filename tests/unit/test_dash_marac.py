@@ -12,6 +12,7 @@ from safety.dash import (
     Criterion,
     DashError,
     answers_to_json,
+    incidents_by_type,
     is_incident,
     level,
     marac_criteria,
@@ -182,3 +183,17 @@ def test_each_criterion_met_says_why_in_one_line() -> None:
 def test_a_threshold_below_one_is_refused() -> None:
     with pytest.raises(DashError, match="at least 1 incident"):
         marac_criteria(answers=None, judgement=None, checkins=[], today=TODAY, escalation_incidents=0)
+
+
+def test_incidents_by_type_count_the_last_12_months_most_frequent_first() -> None:
+    year = timedelta(days=365)
+    checkins = [
+        (TODAY, {"threats", "choking"}),
+        (TODAY - timedelta(days=3), {"threats", "fear_a_lot"}),
+        (TODAY - year, {"weapons"}),  # exactly 12 months back: counts
+        (TODAY - year - timedelta(days=1), {"threats", "sexual_abuse"}),  # too old
+        (TODAY - timedelta(days=9), {"fear_a_lot"}),  # not an incident
+    ]
+    counts = incidents_by_type(checkins, TODAY)
+    assert counts == {"threats": 2, "choking": 1, "weapons": 1}
+    assert list(counts) == ["threats", "choking", "weapons"]

@@ -1,0 +1,162 @@
+"""Manage → Shares without consent: the requests waiting for a second manager, who approves or refuses each.
+
+Managers only, and never the person who asked (safety.sharing.overridden decides). On approval the share
+goes exactly as the request fixed it, the way every share goes (bot/sharing.deliver), on the override's
+basis with the requester and the approver on record, and reports flag it. Deciding is one guarded update,
+so a request is decided once. Her name and number are never on an override. Bad input is one line at the
+top of the list and changes nothing; the audit detail holds ids and codes only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from bot import sharing
+from bot.alert_text import fact_codes, reason_words
+from bot.web.case_partner_view import BASES, SHARE_KINDS
+from bot.web.case_share import Refused, target, why_of
+from bot.web.keys import APP_KEY
+from bot.web.manage_partners import manager
+from bot.web.render import render
+from bot.web.timefmt import shower
+from bot.web.viewer import Viewer
+from safety.sharing import Basis, Kind, Override, overridden
+from storage import audit, cases, partners, services, share_requests
+from storage.caseload import names_of_service
+from storage.db import Tx
+
+routes = web.RouteTableDef()
+PAGE = "/manage/overrides"
+NOTICES = {"approved": "Approved: the share has gone.", "refused": "Refused: nothing was shared."}
+
+
+async def _page(request: web.Request, who: Viewer, status: int = 200, error: str | None = None) -> web.Response:
+    app = request.app[APP_KEY]
+    async with app.db.reading() as tx:
+        pending = await share_requests.pending_of_service(tx, app.crypto, who.service_id)
+        names = await names_of_service(tx, app.crypto, who.service_id)
+        of_service = {p.id: p for p in await partners.of_service(tx, who.service_id)}
+        people = {p.id: p for p in await partners.people_of_service(tx, app.crypto, who.service_id)}
+        service = await services.get(tx, who.service_id)
+    context: dict[str, Any] = {
+        "pending": pending,
+        "names": names,
+        "partners": of_service,
+        "partner_people": people,
+        "share_kinds": SHARE_KINDS,
+        "bases": BASES,
+        "when": shower(service.timezone),
+        "says": {q.id: _says(q.content) for q in pending},
+        "errors": {"override": error} if error else {},
+        "notice": NOTICES.get(request.query.get("done", "")),
+    }
+    return render("manage_overrides.html", request, context, status)
+
+
+def _says(content: Mapping[str, object]) -> str:
+    """What would go, in the alerts' words."""
+    said = reason_words(str(content.get("reason") or ""), fact_codes(content.get("facts")))
+    return f"{said} (level {content['level']})" if content.get("level") else said
+
+
+@routes.get(PAGE)
+async def overrides_page(request: web.Request) -> web.Response:
+    return await _page(request, manager(request))
+
+
+def _pending(found: share_requests.Request | None, who: Viewer) -> share_requests.Request:
+    if found is None or found.service_id != who.service_id:
+        raise web.HTTPNotFound(text="No such request.")
+    if found.status != "pending":
+        raise Refused(f"Request R-{found.id} was already {found.status}.")
+    if found.requested_by == who.practitioner_id:
+        raise Refused(f"You asked for R-{found.id}: another manager must decide it.")
+    return found
+
+
+async def _managers(tx: Tx, service_id: int) -> frozenset[int]:
+    rows = await tx.all(
+        "SELECT p.id FROM practitioners p JOIN practitioner_roles r ON r.practitioner_id = p.id "
+        "WHERE p.service_id = ? AND p.active = 1 AND r.role = 'manager'",
+        (service_id,),
+    )
+    return frozenset(r["id"] for r in rows)
+
+
+@routes.post(PAGE + "/{id:[0-9]{1,12}}/approve")
+async def approve(request: web.Request) -> web.StreamResponse:
+    who = manager(request)
+    app = request.app[APP_KEY]
+    request_id = int(request.match_info["id"])
+    now = app.clock.now()
+
+    async def unit(tx: Tx) -> str | None:
+        try:
+            asked = _pending(await share_requests.get(tx, app.crypto, request_id), who)
+            basis = Basis(asked.basis)
+            gate = Override(asked.requested_by, asked.reason, basis, approved_by=who.practitioner_id)
+            decision = overridden(gate, await _managers(tx, who.service_id))
+            if decision is None:
+                raise Refused("Only a second person with the manager role can approve it.")
+            case = await cases.get(tx, asked.case_id)
+            link, partner = await target(tx, app.crypto, case, asked.contact_id, Kind(asked.kind))
+        except Refused as refused:
+            await tx.commit()  # nothing was written
+            return str(refused)
+        c = asked.content
+        what = sharing.Sent(
+            asked.kind, str(c.get("severity") or ""), str(c.get("reason") or ""),
+            str(c["level"]) if c.get("level") else None, fact_codes(c.get("facts")),
+            alert_id=asked.alert_id,
+        )
+        share_id = await sharing.deliver(
+            tx, app.crypto, case, link, partner, decision, what, now,
+            escalate=asked.kind != Kind.CHECKIN_SUMMARIES.value,
+            justification=asked.reason, requested_by=f"practitioner:{asked.requested_by}",
+        )
+        if not await share_requests.approve(tx, asked.id, who.practitioner_id, share_id, now):
+            raise RuntimeError(f"request {asked.id} changed inside its own unit")  # rolled back: nothing sent
+        detail = (f"request={asked.id} share={share_id} partner={partner.id} kind={asked.kind} basis={basis.value} "
+                  f"requested_by={asked.requested_by} approved_by={who.practitioner_id}")
+        await audit.log(tx, now, who.actor, "share_override_approved", case.id, detail)
+        await tx.commit()
+        return None
+
+    line = await app.db.run(unit)
+    if line:
+        return await _page(request, who, 400, line)
+    raise web.HTTPSeeOther(f"{PAGE}?done=approved")
+
+
+@routes.post(PAGE + "/{id:[0-9]{1,12}}/refuse")
+async def refuse(request: web.Request) -> web.StreamResponse:
+    who = manager(request)
+    app = request.app[APP_KEY]
+    request_id = int(request.match_info["id"])
+    form = await request.post()
+    now = app.clock.now()
+    try:
+        why = why_of(form, "why", f"Say why you refuse R-{request_id}.")
+    except Refused as refused:
+        return await _page(request, who, 400, str(refused))
+
+    async def unit(tx: Tx) -> str | None:
+        try:
+            asked = _pending(await share_requests.get(tx, app.crypto, request_id), who)
+        except Refused as refused:
+            await tx.commit()
+            return str(refused)
+        if not await share_requests.refuse(tx, app.crypto, asked.id, who.practitioner_id, why, now):
+            raise RuntimeError(f"request {asked.id} changed inside its own unit")
+        detail = f"request={asked.id} requested_by={asked.requested_by} refused_by={who.practitioner_id}"
+        await audit.log(tx, now, who.actor, "share_override_refused", asked.case_id, detail)
+        await tx.commit()
+        return None
+
+    line = await app.db.run(unit)
+    if line:
+        return await _page(request, who, 400, line)
+    raise web.HTTPSeeOther(f"{PAGE}?done=refused")
