@@ -10,8 +10,16 @@ Playwright, as the browser tests do) against a real `safecheck serve` on localho
   check-ins with answers that vary, so the caseload's sparklines and the case's chart have a shape;
 - on the last day one survivor puts her codeword in a message (an open urgent alert) and an earlier
   alert is acknowledged;
+- a Drive team (bench/screenshot_partners.py) whose case manager is linked to the first survivor with
+  her consent: the pipeline shares her risk rises with him, and he acknowledges all but the last day's;
 - serve starts with its clock just after that, and the browser signs in (password, then TOTP) as the
-  IDVA, then as the manager, and saves the top of each page at 1280 x 900 (the queue also at 360 px).
+  IDVA, then as the manager, and saves the top of each page at 1280 x 900 (the queue also at 360 px);
+  the IDVA records a DASH on its page first, and a section of a long page (the case's partner agencies,
+  part of the Marac referral) is cut out whole;
+- last, the manager invites the case manager from Manage → Partners, he sets up his account from the
+  one-time link, signs in and his own Shares pages are saved.
+
+About 15 seconds on 2 shared cores.
 
 A page that does not exist yet (404) is reported and skipped. Run it after a change to a page's look.
 """
