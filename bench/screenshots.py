@@ -10,8 +10,16 @@ Playwright, as the browser tests do) against a real `safecheck serve` on localho
   check-ins with answers that vary, so the caseload's sparklines and the case's chart have a shape;
 - on the last day one survivor puts her codeword in a message (an open urgent alert) and an earlier
   alert is acknowledged;
+- a Drive team (bench/screenshot_partners.py) whose case manager is linked to the first survivor with
+  her consent: the pipeline shares her risk rises with him, and he acknowledges all but the last day's;
 - serve starts with its clock just after that, and the browser signs in (password, then TOTP) as the
-  IDVA, then as the manager, and saves the top of each page at 1280 x 900 (the queue also at 360 px).
+  IDVA, then as the manager, and saves the top of each page at 1280 x 900 (the queue also at 360 px);
+  the IDVA records a DASH on its page first, and a section of a long page (the case's partner agencies,
+  part of the Marac referral) is cut out whole;
+- last, the manager invites the case manager from Manage → Partners, he sets up his account from the
+  one-time link, signs in and his own Shares pages are saved.
+
+About 15 seconds on 2 shared cores.
 
 A page that does not exist yet (404) is reported and skipped. Run it after a change to a page's look.
 """
@@ -33,6 +41,7 @@ from pathlib import Path
 import pyotp
 from playwright.sync_api import Page, sync_playwright
 
+from bench.screenshot_partners import acknowledge_today, drive_team
 from bot import commands
 from bot.alerting import acknowledge
 from bot.app import App
@@ -74,7 +83,9 @@ THINGS = ("kettle", "teapot", "lantern")
 # One check-in's answers: talk now, safe now, afraid, contact, incident, call back, free text.
 CALM = ("1", "1", "1", "1", "1", "1", "1", "1", "SKIP")  # two rotating DASH questions before the call back
 WORRIED = ("1", "1", "2", "2", "1", "1", "1", "1", "SKIP")
-AFRAID = ("1", "3", "3", "2", "1", "2", "he has been outside the house twice this week")
+# The DASH her IDVA records for the first survivor (items ticked yes): 15 ticks, high risk, so a Marac case.
+DASH_TICKS = frozenset({2, 3, 4, 5, 6, 8, 10, 11, 12, 14, 16, 21, 22, 23, 24})
+AFRAID = ("1", "3", "3", "2", "1", "1", "1", "2", "he has been outside the house twice this week")
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,8 @@ class Seeded:
     meg: Person
     case_ref: str
     alert_id: int
+    partner_person: int  # the Drive case manager's practitioner id
+    open_share: int  # a risk rise shared with him that he has not acknowledged yet
     serve_from: datetime
 
 
@@ -151,6 +164,7 @@ async def seed(settings: Settings) -> Seeded:
                 await say(app, address, text)
             await commands.set_schedule(app, svc, ref, "daily@10:00")
             cases.append((ref, address))
+        carl = await drive_team(app, svc, cases[0][0])  # linked before her check-ins: her risk rises get shared
         runner, dispatcher = TimerRunner(app.core), Dispatcher(app)
         first_alert = None
         for day in range(DAYS):
@@ -173,13 +187,19 @@ async def seed(settings: Settings) -> Seeded:
                     await tx.commit()
 
                 await app.db.run(ack)
+            if day < DAYS - 1:  # the last day's share stays open
+                await acknowledge_today(app, clock, runner, carl)
         clock.advance(timedelta(minutes=20))
         ref, address = cases[0]
         await say(app, address, f"{codeword(0)} please")  # the open urgent alert at the top of the queue
         await dispatcher.drain()
         async with app.db.reading() as tx:
             alert = await tx.scalar("SELECT max(id) FROM alerts")
-        return Seeded(people["ida"][1], people["meg"][1], ref, int(alert), clock.now() + timedelta(minutes=2))
+            share = await tx.scalar(
+                "SELECT max(id) FROM shares WHERE acknowledged_at IS NULL AND kind = 'risk_changes'"
+            )
+        serve_from = clock.now() + timedelta(minutes=2)
+        return Seeded(people["ida"][1], people["meg"][1], ref, int(alert), carl, int(share), serve_from)
 
 
 class Shooter:
@@ -187,6 +207,7 @@ class Shooter:
         self.page, self.base, self.started, self.serve_from = page, base, started, serve_from
         self.saved: list[str] = []
         self.skipped: list[str] = []
+        self.steps: dict[str, int] = {}  # each person's last TOTP step used
 
     def serve_now(self) -> float:
         return self.serve_from.timestamp() + (time.monotonic() - self.started)
@@ -198,7 +219,7 @@ class Shooter:
         self.page.fill("#password", PASSWORD)
         self.page.get_by_role("button", name="Continue").click()
         self.page.wait_for_url(re.compile(r"/login/second$"))
-        self.page.fill("#code", pyotp.TOTP(who.secret).at(self.serve_now()))
+        self.page.fill("#code", self.code(who))
         self.page.locator("form[action='/login/second']").get_by_role("button", name="Sign in").click()
         self.page.wait_for_url(re.compile(r"^(?!.*/login)"))
 
@@ -218,6 +239,53 @@ class Shooter:
         self.saved.append("enrolment-done")
         found = re.search(r"C-\w+", self.page.get_by_role("heading", level=1).inner_text())
         return found.group(0) if found else None
+
+    def code(self, who: Person) -> str:
+        """A TOTP code serve takes now: each 30-second step once (serve also takes the next step)."""
+        step = max(int(self.serve_now() // 30), self.steps.get(who.login, -1) + 1)
+        self.steps[who.login] = step
+        return pyotp.TOTP(who.secret).at(step * 30)
+
+    def section(self, name: str, path: str, first: str, last: str, width: int = 1280) -> None:
+        """From the element `first` to the end of `last` on the page (the page has no one element for a
+        section), across the main column, however far down it is."""
+        self.page.set_viewport_size({"width": width, "height": 900})
+        response = self.page.goto(self.base + path)
+        if response is None or response.status != 200:
+            self.skipped.append(f"{name} ({path}: {response.status if response else 'no answer'})")
+            return
+        top, bottom, main = (self.page.locator(s).first.bounding_box() for s in (first, last, "main"))
+        assert top is not None and bottom is not None and main is not None, f"{name}: {first} to {last} not shown"
+        y, x = top["y"] - 12, main["x"]
+        clip = {"x": x, "y": y, "width": main["width"], "height": bottom["y"] + bottom["height"] + 6 - y}
+        self.page.screenshot(path=OUT / f"{name}.png", clip=clip, full_page=True)  # type: ignore[arg-type]
+        self.saved.append(name)
+
+    def record_dash(self, ref: str, ticked: frozenset[int]) -> None:
+        """Answer the DASH on its page: yes to `ticked`, not known to question 20, no to the rest."""
+        self.page.goto(f"{self.base}/cases/{ref}/dash")
+        for n in range(1, 25):
+            answer = "yes" if n in ticked else "not_known" if n == 20 else "no"
+            self.page.check(f"#q{n}-{answer}")
+        self.page.get_by_role("button", name="Record the DASH").click()
+        self.page.wait_for_url(re.compile(rf"/cases/{ref}\?done=dash"))
+
+    def invite(self, person_id: int, login: str) -> Person:
+        """As a manager on Manage → Partners: invite the partner's person; then, as them, open the one-time
+        link, choose a password and set up the authenticator. Their account."""
+        self.page.goto(self.base + "/manage/partners")
+        self.page.locator(f"#invite-person-{person_id}").click()
+        link = self.page.locator("#invitation-link").inner_text().strip()
+        self.page.context.clear_cookies()
+        self.page.goto(self.base + "/invite/" + link.rsplit("/invite/", 1)[1])
+        who = Person(login, self.page.locator("#totp-secret").inner_text().strip())
+        self.page.fill("#login", login)
+        self.page.fill("#password", PASSWORD)
+        self.page.fill("#password_again", PASSWORD)
+        self.page.fill("#code", self.code(who))
+        self.page.get_by_role("button", name="Create my account").click()
+        self.page.wait_for_selector("#recovery-codes li")
+        return who
 
     def shot(self, name: str, path: str, width: int = 1280, height: int = 900) -> None:
         """The top of the page, as a screen shows it (a whole long page would be too small to read)."""
@@ -275,6 +343,8 @@ def main() -> None:
                 shoot.shot("alerts-phone", "/alerts", width=360, height=780)
                 shoot.shot("alert", f"/alerts/{seeded.alert_id}")
                 shoot.shot("caseload", "/cases")
+                shoot.shot("dash", f"/cases/{seeded.case_ref}/dash")
+                shoot.record_dash(seeded.case_ref, DASH_TICKS)  # before the case page: it shows the criteria met
                 shoot.shot("case", f"/cases/{seeded.case_ref}")
                 shoot.shot("enrolment", "/cases/new")
                 new_ref = shoot.enrol("+447700900555")
@@ -282,13 +352,23 @@ def main() -> None:
                     shoot.shot("secrets", f"/cases/{new_ref}/secrets", width=360, height=780)
                 shoot.shot("safety-card", f"/cases/{seeded.case_ref}/card")
                 shoot.shot("account", "/account")
+                shoot.section("case-partners", f"/cases/{seeded.case_ref}", "#partners", "#shares")
+                shoot.shot("marac", f"/cases/{seeded.case_ref}/marac")
+                marac = f"/cases/{seeded.case_ref}/marac"
+                shoot.section("marac-history", marac, "#referral-incidents", "#referral-partners + ul")
                 shoot.sign_in(seeded.meg)
                 shoot.shot("manage", "/manage")
                 shoot.shot("manage-practitioners", "/manage/practitioners")
                 shoot.shot("manage-rota", "/manage/rota")
                 shoot.shot("manage-service", "/manage/service")
                 shoot.shot("manage-signposting", "/manage/service/signposting")
+                shoot.shot("manage-partners", "/manage/partners")
+                shoot.shot("manage-shares", "/manage/shares")
                 shoot.shot("audit", "/audit")
+                carl = shoot.invite(seeded.partner_person, "carl@drive.example.org")
+                shoot.sign_in(carl)
+                shoot.shot("partner-shares", "/shares")
+                shoot.shot("partner-share", f"/shares/S-{seeded.open_share}")
                 browser.close()
         finally:
             proc.terminate()
