@@ -8,6 +8,7 @@ the share and queues its message on the partner person's own channels.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from storage.cases import Case
 from storage.crypto import Crypto
 from storage.db import Tx
 
+log = logging.getLogger("safecheck.sharing")
 
 async def share_alert(
     tx: Tx,
@@ -69,6 +71,11 @@ async def _share(
     for link in await partners.links(tx, crypto, case.id):
         partner = await partners.get(tx, link.partner_id)
         if partner is None:
+            continue
+        if await partners.partner_of(tx, link.contact_id) != partner.id:
+            # They left (deactivated): a link outlives its person, and their addresses stay on record.
+            log.warning("share skipped: linked contact inactive case=%s partner=%s contact=%s",
+                        case.ref, partner.id, link.contact_id)
             continue
         decision = automatic(kinds, partner.agreement, await partners.consents(tx, case.id, partner.id))
         if decision is None or not await practitioners.channel_names(tx, link.contact_id):
