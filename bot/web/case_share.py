@@ -82,7 +82,7 @@ async def target(
 
 def contact_of(form: Mapping[str, object]) -> int:
     value = forms.text(form, "contact", 12)
-    if not value.isdigit():
+    if not forms.is_number(value):
         raise Refused("Choose one of the people this case is linked to.")
     return int(value)
 
