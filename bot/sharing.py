@@ -78,7 +78,12 @@ async def _share(
                         case.ref, partner.id, link.contact_id)
             continue
         decision = automatic(kinds, partner.agreement, await partners.consents(tx, case.id, partner.id))
-        if decision is None or not await practitioners.channel_names(tx, link.contact_id):
+        if decision is None:
+            continue
+        if not await practitioners.channel_names(tx, link.contact_id):
+            # She agreed and it is due, but there is no way to reach them: loud, never a silent skip.
+            log.error("share not sent: linked contact has no channel case=%s partner=%s contact=%s",
+                      case.ref, partner.id, link.contact_id)
             continue
         what = Sent(decision.kind.value if decision.kind else "manual", severity, reason, level, facts, alert_id)
         shared.append(await deliver(tx, crypto, case, link, partner, decision, what, now, escalate=escalate))

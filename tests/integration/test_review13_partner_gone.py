@@ -70,3 +70,23 @@ async def test_an_escalation_that_reaches_nobody_says_so_loudly(world: World, ca
         await later(world, timedelta(minutes=ACK_MINUTES))
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR and r.name == "safecheck.sharing"]
     assert any(f"share={share}" in line and "nobody" in line for line in errors), errors
+
+
+async def test_a_due_share_to_a_person_with_no_channel_is_logged_as_an_error(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    # She agreed; the linked person was added (e.g. by the CLI) without any way to reach them.
+    _, carl, _, ref = await shared_case(world)
+    async with world.app.db.transaction() as tx:
+        await tx.execute("DELETE FROM practitioner_channels WHERE practitioner_id = ?", (carl,))
+        found = await cases.by_ref(tx, ref)
+        assert found is not None
+        with caplog.at_level(logging.ERROR, logger="safecheck.sharing"):
+            urgent_rise = Severity.URGENT, AlertReason.RISK_RAISED
+            made = await sharing.share_alert(
+                tx, world.app.crypto, found, 1, *urgent_rise, "high", ("strangulation",), world.clock.now()
+            )
+        await tx.commit()
+    assert made == []
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("no channel" in line and f"contact={carl}" in line for line in errors), errors
