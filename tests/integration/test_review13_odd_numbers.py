@@ -62,3 +62,18 @@ async def test_older_pages_refuse_an_odd_number_too(world: World) -> None:
         audit = await client.get("/audit", params={"before": "²"})
         moved = await post_form(client, f"/cases/{ref}/reassign", {"idva": "²"}, token_from=f"/cases/{ref}")
         assert (case.status, audit.status, moved.status) == (200, 200, 409)  # 409: the form says why
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "²", "20261301", "9999-12-31", "0001-01-01x", "-1"])
+async def test_marac_and_dash_forms_take_odd_input_as_one_line(world: World, day: str) -> None:
+    ref, _, _, _ = await drive_case(world)
+    path = f"/cases/{ref}/marac"
+    async with workspace(world) as client:
+        await login(client, world, await ida(world))
+        meeting = await post_form(client, f"{path}/meetings", {"meeting_date": day, "heard": "yes", "actions": "x\x00"},
+                                  token_from=path)
+        fields = await post_form(client, path, {"reason": "\x00" * 3, "views": day})
+        dash = await post_form(client, f"/cases/{ref}/dash", {"q1": day, "judgement": day})
+        downloads = [await client.get(f"/cases/{ref}/marac.{fmt}") for fmt in ("json", "csv")]
+    assert meeting.status == 400 and dash.status == 400, (meeting.status, dash.status)
+    assert fields.status in (303, 400) and all(d.status == 200 for d in downloads)
