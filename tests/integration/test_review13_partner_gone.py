@@ -20,6 +20,7 @@ from storage import cases, practitioners
 from tests.conftest import World
 from tests.integration.conftest import inbox, later, rows
 from tests.integration.test_share_escalation import ACK_MINUTES, shared_case
+from tests.webtools import login, person, workspace
 
 
 async def _deactivate(w: World, person: int) -> None:
@@ -90,3 +91,14 @@ async def test_a_due_share_to_a_person_with_no_channel_is_logged_as_an_error(
     assert made == []
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert any("no channel" in line and f"contact={carl}" in line for line in errors), errors
+
+
+async def test_the_case_page_says_a_linked_person_has_left(world: World) -> None:
+
+    _, carl, _, ref = await shared_case(world)
+    await _deactivate(world, carl)
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    async with workspace(world) as client:
+        await login(client, world, ida)
+        page = await (await client.get(f"/cases/{ref}")).text()
+    assert "no longer active: nothing is sent to them" in page
