@@ -94,7 +94,6 @@ async def test_a_due_share_to_a_person_with_no_channel_is_logged_as_an_error(
 
 
 async def test_the_case_page_says_a_linked_person_has_left(world: World) -> None:
-
     _, carl, _, ref = await shared_case(world)
     await _deactivate(world, carl)
     ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
