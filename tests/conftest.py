@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +86,19 @@ class World:
             await self.say(address, line)
         await self.deliver()
         return ref
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Let the CLI and serve subprocesses cache their bytecode, once per session and outside the tree.
+
+    With PYTHONDONTWRITEBYTECODE set, every `safecheck` process compiled ~120 modules from source again:
+    a third of each command's start-up, hundreds of times over in the e2e and browser tests.
+    """
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+        env.setenv("PYTHONPYCACHEPREFIX", str(tmp_path_factory.mktemp("pycache")))
+        yield
 
 
 @pytest.fixture

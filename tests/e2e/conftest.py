@@ -12,11 +12,11 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pytest
 
@@ -25,6 +25,7 @@ from storage.db import Database
 from tests.fakes.telegram_world import free_port
 
 COMMAND = [sys.executable, "-m", "bot.cli.main"]
+T = TypeVar("T")
 
 
 @dataclass
@@ -171,9 +172,9 @@ def add_service(cli: Cli, slug: str) -> None:
     asyncio.run(create())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # every test copies it: one set-up serves every module
 def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    """Set up once: an initialised service with an IDVA and one enrolled case (CLI processes are slow)."""
+    """Set up once per session: an initialised service with an IDVA and one enrolled case (CLI processes are slow)."""
     cli = Cli(tmp_path_factory.mktemp("template"))
     cli.run("init")
     cli.run("practitioner", "add", "--name", "Ida", "--role", "idva")
@@ -189,3 +190,40 @@ def enrolled(template: tuple[Path, str], tmp_path: Path) -> tuple[Cli, str]:
     folder, ref = template
     shutil.copytree(folder, tmp_path / "service")
     return Cli(tmp_path / "service"), ref
+
+
+@dataclass(frozen=True)
+class Prepared(Generic[T]):
+    """A service folder the real CLI set up once, what setting it up returned, and the settings it ran with."""
+
+    folder: Path
+    made: T
+    env: dict[str, str]
+
+    def copy_to(self, cli: Cli) -> T:
+        """Give `cli` its own copy of the files (database, key file) and settings; the set-up's result."""
+        shutil.copytree(self.folder, cli.folder, dirs_exist_ok=True)
+        cli.env.update(self.env)
+        return self.made
+
+
+def prepare(factory: pytest.TempPathFactory, set_up: Callable[[Cli], T]) -> Prepared[T]:
+    """Run `set_up` once against a fresh folder: tests that only need its result copy the folder, as
+    running the same few CLI processes again before every test made the e2e tests the slowest part."""
+    cli = Cli(factory.mktemp("prepared"))
+    made = set_up(cli)
+    return Prepared(cli.folder, made, dict(cli.env))
+
+
+@pytest.fixture(scope="session")
+def scenario_case(tmp_path_factory: pytest.TempPathFactory) -> Prepared[str]:
+    """`set_up_case` (init, IDVA, duty, manager, an onboarded case), run and checked once per session."""
+    from tests.e2e.test_cli_scenario import set_up_case  # that module imports this one
+
+    return prepare(tmp_path_factory, set_up_case)
+
+
+@pytest.fixture
+def case_ref(cli: Cli, scenario_case: Prepared[str]) -> str:
+    """`cli` holding its own copy of the set-up case, as `set_up_case(cli)` would leave it; her reference."""
+    return scenario_case.copy_to(cli)

@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import Cli
-from tests.e2e.test_cli_scenario import CODEWORD, set_up_case
+from tests.e2e.test_cli_scenario import CODEWORD
 
 pytestmark = pytest.mark.e2e
 
 
-def test_alerts_ack_as_a_practitioner_it_was_not_sent_to_is_refused_and_changes_nothing(cli: Cli) -> None:
-    ref = set_up_case(cli)
+def test_alerts_ack_as_a_practitioner_it_was_not_sent_to_is_refused_and_changes_nothing(
+    cli: Cli, case_ref: str
+) -> None:
+    ref = case_ref  # set_up_case(cli), copied
     cli.run("simulate", "--case", ref, stdin=f"{CODEWORD}\n")
     assert cli.run("practitioner", "add", "--name", "Ivy Idva", "--role", "idva").stdout.strip() == "4"
 

@@ -28,8 +28,8 @@ def run_as_printed(cli: Cli, text: str, after: str, now: str) -> str:
     return cli.run(*words[1:], now=now).stdout.strip()
 
 
-def test_each_inbox_alert_carries_its_recipients_own_command_and_it_acknowledges(cli: Cli) -> None:
-    ref = set_up_case(cli)
+def test_each_inbox_alert_carries_its_recipients_own_command_and_it_acknowledges(cli: Cli, case_ref: str) -> None:
+    ref = case_ref  # set_up_case(cli), copied
     cli.run("schedule", "set", ref, "daily@10:00")
     cli.run("simulate", "--case", ref, stdin=CHECKIN, now=AT_TEN)
     cli.run("tick", now="2026-11-23T10:06:00Z")  # nobody acknowledged: the duty IDVA is told too
@@ -46,8 +46,8 @@ def test_each_inbox_alert_carries_its_recipients_own_command_and_it_acknowledges
     assert alert["acknowledged_by"] == 2
 
 
-def test_acknowledging_with_another_service_chosen_is_refused(cli: Cli) -> None:
-    ref = set_up_case(cli)
+def test_acknowledging_with_another_service_chosen_is_refused(cli: Cli, case_ref: str) -> None:
+    ref = case_ref
     cli.run("schedule", "set", ref, "daily@10:00")
     cli.run("simulate", "--case", ref, stdin=CHECKIN, now=AT_TEN)
     add_service(cli, "other")

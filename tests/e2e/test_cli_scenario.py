@@ -8,7 +8,7 @@ import re
 import pytest
 
 from flows.discretion import thread_problems
-from tests.e2e.conftest import Cli
+from tests.e2e.conftest import Cli, Prepared, prepare
 
 pytestmark = pytest.mark.e2e
 
@@ -44,8 +44,8 @@ def set_up_case(cli: Cli, idva_channels: str = "inbox,log") -> str:
     return ref.group(1)
 
 
-def test_codeword_in_scheduled_checkin_alerts_idva_escalates_to_duty_and_ack_stops_it(cli: Cli) -> None:
-    ref = set_up_case(cli)
+def test_codeword_in_scheduled_checkin_alerts_idva_escalates_to_duty_and_ack_stops_it(cli: Cli, case_ref: str) -> None:
+    ref = case_ref  # set_up_case(cli), copied
     assert "next check-in 2026-11-23T10:00:00+00:00" in cli.run("schedule", "set", ref, "daily@10:00").stdout
 
     # The check-in falls due at 10:00; the survivor answers and puts the codeword in free text.
@@ -88,8 +88,8 @@ def test_codeword_in_scheduled_checkin_alerts_idva_escalates_to_duty_and_ack_sto
     assert any(a["text"] == f"{FREE_TEXT}, {CODEWORD.upper()}!" for a in checkin["answers"])
 
 
-def test_database_and_wal_hold_no_planted_personal_data(cli: Cli) -> None:
-    ref = set_up_case(cli)
+def test_database_and_wal_hold_no_planted_personal_data(cli: Cli, case_ref: str) -> None:
+    ref = case_ref
     cli.run("schedule", "set", ref, "daily@10:00")
     answers = "\n".join(["1", "yes", "2", "1", "1", "1", "1", "1", f"{FREE_TEXT} {CODEWORD}"]) + "\n"
     cli.run("simulate", "--case", ref, stdin=answers, now="2026-11-23T10:00:30Z")
@@ -114,8 +114,8 @@ def test_database_and_wal_hold_no_planted_personal_data(cli: Cli) -> None:
             assert encoded not in raw, f"{planted!r} found in the database file"
 
 
-def test_quick_exit_pauses_and_sends_nothing_more(cli: Cli) -> None:
-    ref = set_up_case(cli)
+def test_quick_exit_pauses_and_sends_nothing_more(cli: Cli, case_ref: str) -> None:
+    ref = case_ref
     cli.run("schedule", "set", ref, "daily@10:00")
     lines = cli.json_lines("simulate", "--case", ref, "--json", stdin="1\n  Pasta! \n", now="2026-11-23T10:00:30Z")
     after_exit = lines[next(i for i, x in enumerate(lines) if x.get("event") == "QuickExitUsed") :]
@@ -123,6 +123,17 @@ def test_quick_exit_pauses_and_sends_nothing_more(cli: Cli) -> None:
     assert cli.json_lines("case", "list", "--json")[0]["status"] == "paused"
     # The next day's slot falls inside the chosen one-day pause: no prompt is sent.
     assert "to survivor" not in cli.run("tick", now="2026-11-24T10:00:30Z").stdout
+
+
+@pytest.fixture(scope="module")
+def with_an_idva(tmp_path_factory: pytest.TempPathFactory) -> Prepared[None]:
+    """A service with one IDVA, set up once by the CLI for the bad-argument cases below."""
+
+    def set_up(cli: Cli) -> None:
+        cli.run("init")
+        cli.run("practitioner", "add", "--name", "Ida", "--role", "idva")
+
+    return prepare(tmp_path_factory, set_up)
 
 
 @pytest.mark.parametrize(
@@ -157,9 +168,10 @@ def test_quick_exit_pauses_and_sends_nothing_more(cli: Cli) -> None:
         ),
     ],
 )
-def test_bad_arguments_give_one_line_exit_2_and_change_nothing(cli: Cli, args: tuple[str, ...], message: str) -> None:
-    cli.run("init")
-    cli.run("practitioner", "add", "--name", "Ida", "--role", "idva")
+def test_bad_arguments_give_one_line_exit_2_and_change_nothing(
+    cli: Cli, with_an_idva: Prepared[None], args: tuple[str, ...], message: str
+) -> None:
+    with_an_idva.copy_to(cli)  # init; practitioner add Ida
     before = cli.run("case", "list", "--json").stdout
     proc = cli.run(*args, ok=False)
     assert proc.returncode == 2
@@ -173,8 +185,8 @@ def test_commands_before_init_say_to_run_init(cli: Cli) -> None:
     assert proc.returncode == 2 and "safecheck init" in proc.stderr
 
 
-def test_bad_schedule_spec_is_one_line(cli: Cli) -> None:
-    ref = set_up_case(cli)
+def test_bad_schedule_spec_is_one_line(cli: Cli, case_ref: str) -> None:
+    ref = case_ref
     proc = cli.run("schedule", "set", ref, "whenever", ok=False)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     proc = cli.run("schedule", "set", ref, "daily@23:00", ok=False)  # outside the chosen morning window

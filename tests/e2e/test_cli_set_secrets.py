@@ -9,19 +9,30 @@ import sqlite3
 
 import pytest
 
-from tests.e2e.conftest import Cli
+from tests.e2e.conftest import Cli, Prepared, prepare
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def enrolled(cli: Cli) -> tuple[Cli, str, str]:
+def enrol_one(cli: Cli) -> tuple[str, str]:
     cli.run("init", "--service-name", "Test IDVA service")
     cli.run("practitioner", "add", "--name", "Ida Idva", "--role", "idva")
     out = cli.run("case", "enrol", "--idva", "1", "--address", "+447700900201", "--intake", "standard").stdout
     ref, code = re.search(r"case (C-\w+)", out), re.search(r"activation code (\S+)", out)
     assert ref and code and f"safecheck case set-secrets {ref.group(1)}" in out
-    return cli, ref.group(1), code.group(1)
+    return ref.group(1), code.group(1)
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory: pytest.TempPathFactory) -> Prepared[tuple[str, str]]:
+    return prepare(tmp_path_factory, enrol_one)
+
+
+@pytest.fixture
+def enrolled(cli: Cli, prepared: Prepared[tuple[str, str]]) -> tuple[Cli, str, str]:
+    """`cli` with its own copy of an enrolled case (set up once by the CLI), her reference and code."""
+    ref, code = prepared.copy_to(cli)
+    return cli, ref, code
 
 
 def digests(cli: Cli, ref: str) -> tuple[object, ...]:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from storage.rekey import ENCRYPTED
-from tests.e2e.conftest import Cli
-from tests.e2e.test_cli_scenario import NAME, set_up_case
+from tests.e2e.conftest import Cli, Prepared, prepare
+from tests.e2e.test_cli_scenario import NAME
 
 pytestmark = pytest.mark.e2e
 
@@ -27,8 +27,8 @@ def key_ids(cli: Cli) -> set[str]:
     return found
 
 
-def test_rotating_keys_moves_every_value_to_the_new_key_and_keeps_it_readable(cli: Cli) -> None:
-    ref = set_up_case(cli)
+def test_rotating_keys_moves_every_value_to_the_new_key_and_keeps_it_readable(cli: Cli, case_ref: str) -> None:
+    ref = case_ref  # set_up_case(cli), copied
     key_file = cli.folder / "safecheck.key"
     assert key_ids(cli) == {json.loads(key_file.read_text())["current"]}
 
@@ -40,8 +40,8 @@ def test_rotating_keys_moves_every_value_to_the_new_key_and_keeps_it_readable(cl
     assert cli.json_lines("case", "show", ref, "--as", "1", "--json")[0]["name"] == NAME
 
 
-def test_rotation_refuses_keys_from_the_environment(cli: Cli) -> None:
-    cli.run("init")
+def test_rotation_refuses_keys_from_the_environment(cli: Cli, initialised: Prepared[None]) -> None:
+    initialised.copy_to(cli)  # cli.run("init"), copied
     cli.env["SAFECHECK_KEY"] = (cli.folder / "safecheck.key").read_text()
     proc = cli.run("keys", "rotate", ok=False)
     assert proc.returncode == 2 and "SAFECHECK_KEY" in proc.stderr and "Traceback" not in proc.stderr
@@ -56,6 +56,25 @@ def another_installation(tmp_path: Path) -> Cli:
     other = Cli(tmp_path / "other")
     other.folder.mkdir()
     other.run("init")
+    return other
+
+
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Prepared[None]:
+    """A freshly initialised installation, made once: tests that need one but do not test init copy it."""
+
+    def init(cli: Cli) -> None:
+        cli.run("init")
+
+    return prepare(tmp_path_factory, init)
+
+
+@pytest.fixture
+def stranger(tmp_path: Path, initialised: Prepared[None]) -> Cli:
+    """`another_installation(tmp_path)`: this test's own copy of an installation with keys of its own."""
+    other = Cli(tmp_path / "other")
+    other.folder.mkdir()
+    initialised.copy_to(other)
     return other
 
 
@@ -76,32 +95,32 @@ COMMANDS = [
 ]
 
 
+@pytest.mark.usefixtures("case_ref")  # set_up_case(cli), copied
 def test_a_key_file_from_another_installation_is_refused_by_every_command_and_nothing_changes(
-    cli: Cli, tmp_path: Path
+    cli: Cli, tmp_path: Path, stranger: Cli
 ) -> None:
-    set_up_case(cli)
     before = dump(cli)
-    stranger = another_installation(tmp_path).folder / "safecheck.key"
-    cli.env["SAFECHECK_KEY_FILE"] = str(stranger)
+    their_key = stranger.folder / "safecheck.key"
+    cli.env["SAFECHECK_KEY_FILE"] = str(their_key)
     for command in COMMANDS:
         line = refused_in_one_line(cli.run(*command, ok=False))
-        assert f"key file {stranger} does not belong to the database" in line, command
+        assert f"key file {their_key} does not belong to the database" in line, command
     assert dump(cli) == before
-    assert stranger.read_text() == (tmp_path / "other" / "safecheck.key").read_text()
+    assert their_key.read_text() == (tmp_path / "other" / "safecheck.key").read_text()
 
 
-def test_keys_from_another_installation_in_the_environment_are_refused_too(cli: Cli, tmp_path: Path) -> None:
-    set_up_case(cli)
+@pytest.mark.usefixtures("case_ref")  # set_up_case(cli), copied
+def test_keys_from_another_installation_in_the_environment_are_refused_too(cli: Cli, stranger: Cli) -> None:
     before = dump(cli)
-    cli.env["SAFECHECK_KEY"] = (another_installation(tmp_path).folder / "safecheck.key").read_text()
+    cli.env["SAFECHECK_KEY"] = (stranger.folder / "safecheck.key").read_text()
     line = refused_in_one_line(cli.run("case", "list", ok=False))
     assert "SAFECHECK_KEY does not belong to the database" in line
     assert dump(cli) == before
 
 
-def test_serve_refuses_a_key_from_another_installation_before_it_listens(cli: Cli, tmp_path: Path) -> None:
-    set_up_case(cli)
-    cli.env["SAFECHECK_KEY_FILE"] = str(another_installation(tmp_path).folder / "safecheck.key")
+@pytest.mark.usefixtures("case_ref")  # set_up_case(cli), copied
+def test_serve_refuses_a_key_from_another_installation_before_it_listens(cli: Cli, stranger: Cli) -> None:
+    cli.env["SAFECHECK_KEY_FILE"] = str(stranger.folder / "safecheck.key")
     with socket.socket() as probe:  # a free port: were the key not refused, serve would listen there
         probe.bind(("127.0.0.1", 0))
         cli.env["SAFECHECK_PORT"] = str(probe.getsockname()[1])
@@ -116,8 +135,8 @@ def test_two_installations_never_share_a_key_id(cli: Cli, tmp_path: Path) -> Non
     assert mine != theirs
 
 
+@pytest.mark.usefixtures("case_ref")  # set_up_case(cli), copied
 def test_a_rotation_that_fails_changes_neither_the_key_file_nor_the_database(cli: Cli) -> None:
-    set_up_case(cli)
     key_file = cli.folder / "safecheck.key"
     keys_before = key_file.read_bytes()
     with sqlite3.connect(cli.folder / "safecheck.db") as conn:  # the database refuses the rewrite half-way
@@ -134,8 +153,8 @@ def test_a_rotation_that_fails_changes_neither_the_key_file_nor_the_database(cli
     cli.run("case", "list")  # the old keys still open the database
 
 
-def test_an_interrupted_rotation_names_the_file_that_finishes_it(cli: Cli) -> None:
-    ref = set_up_case(cli)
+def test_an_interrupted_rotation_names_the_file_that_finishes_it(cli: Cli, case_ref: str) -> None:
+    ref = case_ref  # set_up_case(cli), copied
     key_file = cli.folder / "safecheck.key"
     old_keys = key_file.read_text()
     cli.run("keys", "rotate")
@@ -149,8 +168,8 @@ def test_an_interrupted_rotation_names_the_file_that_finishes_it(cli: Cli) -> No
     assert cli.json_lines("case", "show", ref, "--as", "1", "--json")[0]["name"] == NAME
 
 
-def test_retiring_old_keys_leaves_one_key_and_the_old_key_file_is_refused(cli: Cli) -> None:
-    ref = set_up_case(cli)
+def test_retiring_old_keys_leaves_one_key_and_the_old_key_file_is_refused(cli: Cli, case_ref: str) -> None:
+    ref = case_ref  # set_up_case(cli), copied
     key_file = cli.folder / "safecheck.key"
     old_keys = key_file.read_text()
     out = cli.run("keys", "rotate", "--retire-old").stdout
@@ -164,8 +183,8 @@ def test_retiring_old_keys_leaves_one_key_and_the_old_key_file_is_refused(cli: C
     assert new["current"] in refused_in_one_line(cli.run("case", "list", ok=False))
 
 
-def test_a_new_lookup_key_still_finds_every_survivor_by_her_number(cli: Cli) -> None:
-    ref = set_up_case(cli)
+def test_a_new_lookup_key_still_finds_every_survivor_by_her_number(cli: Cli, case_ref: str) -> None:
+    ref = case_ref  # set_up_case(cli), copied
     before = json.loads((cli.folder / "safecheck.key").read_text())["lookup"]
     cli.run("keys", "rotate", "--new-lookup-key")
     assert json.loads((cli.folder / "safecheck.key").read_text())["lookup"] != before

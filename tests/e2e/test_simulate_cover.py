@@ -14,7 +14,7 @@ import pytest
 
 import flows
 from flows.discretion import thread_problems
-from tests.e2e.conftest import Cli, look
+from tests.e2e.conftest import Cli, Prepared, look, prepare
 
 pytestmark = pytest.mark.e2e
 
@@ -64,6 +64,18 @@ def two_cases(cli: Cli) -> tuple[str, str, list[str]]:
     return direct, cover, cover_setup
 
 
+@pytest.fixture(scope="module")
+def prepared_cases(tmp_path_factory: pytest.TempPathFactory) -> Prepared[tuple[str, str, list[str]]]:
+    return prepare(tmp_path_factory, two_cases)
+
+
+@pytest.fixture
+def cases(cli: Cli, prepared_cases: Prepared[tuple[str, str, list[str]]]) -> tuple[str, str, list[str]]:
+    """`two_cases(cli)`: `cli` with its own copy of the two cases, set up once by the CLI."""
+    direct, cover, cover_setup = prepared_cases.copy_to(cli)
+    return direct, cover, list(cover_setup)
+
+
 def salon_question(question: str) -> str:
     """The salon's wording of a question of the standard set, as sent: its text, then numbered options."""
     theme = SALON["questions"][question]
@@ -93,8 +105,10 @@ def recorded(cli: Cli, ref: str) -> tuple[list[tuple[object, ...]], list[tuple[o
     return answers, alerts
 
 
-def test_a_cover_check_in_records_the_same_signals_and_alerts_as_a_direct_one(cli: Cli) -> None:
-    direct, cover, cover_setup = two_cases(cli)
+def test_a_cover_check_in_records_the_same_signals_and_alerts_as_a_direct_one(
+    cli: Cli, cases: tuple[str, str, list[str]]
+) -> None:
+    direct, cover, cover_setup = cases
     stdin = "\n".join(CHECKIN) + "\n"
     direct_lines = cli.json_lines("simulate", "--case", direct, "--json", stdin=stdin, now="2026-11-23T10:00:30Z")
     cover_lines = cli.json_lines("simulate", "--case", cover, "--json", stdin=stdin, now="2026-11-23T11:00:30Z")
@@ -142,8 +156,10 @@ def test_a_cover_check_in_records_the_same_signals_and_alerts_as_a_direct_one(cl
         assert thread_problems(text, extra=[SERVICE_NAME]) == [], text
 
 
-def test_a_cover_case_cancelling_her_appointment_ends_the_check_in_with_the_salons_line(cli: Cli) -> None:
-    direct, cover, _ = two_cases(cli)
+def test_a_cover_case_cancelling_her_appointment_ends_the_check_in_with_the_salons_line(
+    cli: Cli, cases: tuple[str, str, list[str]]
+) -> None:
+    direct, cover, _ = cases
     # "2" to "Is your next appointment still OK?" is "No" to "Are you safe right now?".
     direct_lines = cli.json_lines("simulate", "--case", direct, "--json", stdin="1\n2\n", now="2026-11-23T10:00:30Z")
     cover_lines = cli.json_lines("simulate", "--case", cover, "--json", stdin="1\n2\n", now="2026-11-23T11:00:30Z")

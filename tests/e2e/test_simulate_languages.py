@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import Cli
+from tests.e2e.conftest import Cli, Prepared, prepare
 
 pytestmark = pytest.mark.e2e
 
@@ -34,13 +34,23 @@ def events(lines: list[dict[str, object]], name: str) -> list[dict[str, object]]
     return [line for line in lines if line.get("event") == name]
 
 
-@pytest.fixture
-def service(cli: Cli) -> Cli:
+def set_up_service(cli: Cli) -> None:
     cli.run("init", "--service-name", "Test IDVA service")
     cli.run("practitioner", "add", "--name", "Ida Idva", "--role", "idva")
     cli.run("practitioner", "add", "--name", "Dan Duty", "--role", "duty")
     out = cli.run("service", "languages", "--enable", "cy,ur").stdout
     assert out.splitlines()[0] == "languages: en_GB, cy, ur (default en_GB)"
+
+
+@pytest.fixture(scope="module")
+def prepared_service(tmp_path_factory: pytest.TempPathFactory) -> Prepared[None]:
+    return prepare(tmp_path_factory, set_up_service)
+
+
+@pytest.fixture
+def service(cli: Cli, prepared_service: Prepared[None]) -> Cli:
+    """`cli` with its own copy of a service offering Welsh and Urdu (set up once by the CLI)."""
+    prepared_service.copy_to(cli)
     return cli
 
 

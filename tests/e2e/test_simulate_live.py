@@ -18,7 +18,7 @@ from flows import replies as R
 from flows.model import Reply
 from storage import cases, outbox
 from tests.contract.test_sms_cli import TWILIO_ENV
-from tests.e2e.conftest import Background, Cli, look, refused
+from tests.e2e.conftest import Background, Cli, Prepared, look, prepare, refused
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +33,17 @@ def sms_case(cli: Cli) -> tuple[str, str]:
     ref, code = re.search(r"case (C-\w+)", out), re.search(r"activation code (\S+)", out)
     assert ref and code
     return ref.group(1), code.group(1)
+
+
+@pytest.fixture(scope="module")
+def prepared_sms_case(tmp_path_factory: pytest.TempPathFactory) -> Prepared[tuple[str, str]]:
+    return prepare(tmp_path_factory, sms_case)
+
+
+@pytest.fixture
+def sms(cli: Cli, prepared_sms_case: Prepared[tuple[str, str]]) -> tuple[str, str]:
+    """`sms_case(cli)`: `cli` with its own copy of the SMS case and its settings, set up once by the CLI."""
+    return prepared_sms_case.copy_to(cli)
 
 
 def queue_a_text_for_her(cli: Cli, ref: str) -> int:
@@ -60,8 +71,10 @@ def queue_a_text_for_her(cli: Cli, ref: str) -> int:
     return asyncio.run(queue())
 
 
-def test_simulate_on_an_sms_case_needs_force_and_never_marks_her_queued_text_as_sent(cli: Cli) -> None:
-    ref, code = sms_case(cli)
+def test_simulate_on_an_sms_case_needs_force_and_never_marks_her_queued_text_as_sent(
+    cli: Cli, sms: tuple[str, str]
+) -> None:
+    ref, code = sms
     queued = queue_a_text_for_her(cli, ref)
     row = f"SELECT * FROM outbox WHERE id = {queued}"
     before = look(cli, row)
@@ -84,8 +97,10 @@ def test_simulate_on_an_sms_case_needs_force_and_never_marks_her_queued_text_as_
     ]
 
 
-def test_a_forced_simulate_refuses_while_serve_runs(cli: Cli, background: list[Background]) -> None:
-    ref, code = sms_case(cli)
+def test_a_forced_simulate_refuses_while_serve_runs(
+    cli: Cli, sms: tuple[str, str], background: list[Background]
+) -> None:
+    ref, code = sms
     serve = cli.start("serve")
     background.append(serve)
     serve.wait_for("started;")
