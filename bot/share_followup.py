@@ -139,6 +139,10 @@ async def escalate(tx: Tx, crypto: Crypto, share_id: int, rung: int, now: dateti
         log.warning("share has no partner duty contact share=%s partner=%s", share.id, share.partner_id)
         await timers.cancel_keys(tx, now, ESCALATE, (_key(share.id, MANAGER),))
     told = await _to_managers(tx, share, now)
+    if not told:
+        # The last rung: nobody is left to chase the partner. Loud, so the service's monitoring sees it.
+        log.error("share escalation reached nobody share=%s partner=%s: no manager with a channel",
+                  share.id, share.partner_id)
     await audit.log(tx, now, "system", "share_escalated:manager", share.case_id, f"share={share.id}")
     return told
 

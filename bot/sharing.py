@@ -8,6 +8,7 @@ the share and queues its message on the partner person's own channels.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from storage.cases import Case
 from storage.crypto import Crypto
 from storage.db import Tx
 
+log = logging.getLogger("safecheck.sharing")
 
 async def share_alert(
     tx: Tx,
@@ -70,8 +72,18 @@ async def _share(
         partner = await partners.get(tx, link.partner_id)
         if partner is None:
             continue
+        if await partners.partner_of(tx, link.contact_id) != partner.id:
+            # They left (deactivated): a link outlives its person, and their addresses stay on record.
+            log.warning("share skipped: linked contact inactive case=%s partner=%s contact=%s",
+                        case.ref, partner.id, link.contact_id)
+            continue
         decision = automatic(kinds, partner.agreement, await partners.consents(tx, case.id, partner.id))
-        if decision is None or not await practitioners.channel_names(tx, link.contact_id):
+        if decision is None:
+            continue
+        if not await practitioners.channel_names(tx, link.contact_id):
+            # She agreed and it is due, but there is no way to reach them: loud, never a silent skip.
+            log.error("share not sent: linked contact has no channel case=%s partner=%s contact=%s",
+                      case.ref, partner.id, link.contact_id)
             continue
         what = Sent(decision.kind.value if decision.kind else "manual", severity, reason, level, facts, alert_id)
         shared.append(await deliver(tx, crypto, case, link, partner, decision, what, now, escalate=escalate))

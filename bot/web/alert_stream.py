@@ -16,6 +16,7 @@ import logging
 
 from aiohttp import web
 
+from bot.web import forms
 from bot.web.alert_view import queue_for, signature
 from bot.web.keys import APP_KEY
 from bot.web.security import secure_stream
@@ -62,7 +63,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     since = request.query.get("v", "")
     response = secure_stream(web.StreamResponse(headers={"Content-Type": "text/event-stream"}))
     response.headers["X-Accel-Buffering"] = "no"
-    page_version = int(since) if since.isdigit() else -1  # the version the page was rendered at
+    page_version = int(since) if forms.is_number(since) else -1  # the version the page was rendered at
     seen_version, seen = -1, None
     ticks = 0
     try:

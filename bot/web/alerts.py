@@ -8,7 +8,7 @@ from aiohttp import web
 
 from bot import alerting
 from bot.web.alert_view import Scope, Wording, duration, may_see, queue_for, scope_of
-from bot.web.forms import text
+from bot.web.forms import is_number, text
 from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.viewer import Viewer, viewer
@@ -74,7 +74,7 @@ async def queue_fragment(request: web.Request) -> web.Response:
 
 def _alert_id(request: web.Request) -> int:
     raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 18:
+    if not is_number(raw) or len(raw) > 18:
         raise web.HTTPNotFound(text="No such alert.")
     return int(raw)
 

@@ -56,7 +56,7 @@ async def audit_page(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
     query = {name: request.query.get(name, "").strip()[:64] for name in FIELDS}
     before_text = request.query.get("before", "")
-    before = int(before_text) if before_text.isdigit() and len(before_text) < 16 else None
+    before = int(before_text) if forms.is_number(before_text) and len(before_text) < 16 else None
     errors: dict[str, str] = {}
     async with app.db.reading() as tx:
         service = await services.get(tx, who.service_id)
@@ -114,7 +114,7 @@ def _labeller(names: dict[int, str]) -> Callable[[str], str]:
 
     def label(actor: str) -> str:
         kind, _, rest = actor.partition(":")
-        if kind == "practitioner" and rest.isdigit() and int(rest) in names:
+        if kind == "practitioner" and forms.is_number(rest) and int(rest) in names:
             return f"{names[int(rest)]} (practitioner {rest})"
         if kind == "os":
             return f"operator {rest} (command line)"

@@ -189,7 +189,7 @@ async def reassign(request: web.Request) -> web.StreamResponse:
             raise CannotChange(f"The case is {fresh.status}: there is nobody to reassign it to.")
         # Only an active IDVA of this same service, and read now, not when the form was drawn.
         idvas = await caseload.active_idvas(tx, app.crypto, fresh.service_id)
-        if not chosen.isdigit() or int(chosen) not in idvas or int(chosen) == fresh.idva_id:
+        if not forms.is_number(chosen) or int(chosen) not in idvas or int(chosen) == fresh.idva_id:
             raise CannotChange("Choose another active IDVA of this service.")
         await cases.update(tx, fresh.id, idva_id=int(chosen))
         return f"idva=practitioner:{fresh.idva_id}->practitioner:{chosen}"

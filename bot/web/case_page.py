@@ -99,7 +99,7 @@ async def render_case(
     kind = request.query.get("show", "all")
     kind = kind if kind in KINDS else "all"
     wanted = request.query.get("events", "")
-    limit = min(MAX_EVENTS, max(PAGE_EVENTS, int(wanted))) if wanted.isdigit() else PAGE_EVENTS
+    limit = min(MAX_EVENTS, max(PAGE_EVENTS, int(wanted))) if forms.is_number(wanted) else PAGE_EVENTS
     async with app.db.reading() as tx:
         service = await services.get(tx, case.service_id)
         # Each check-in is one event: no more of them than events shown are needed.

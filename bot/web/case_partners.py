@@ -49,7 +49,7 @@ async def link(request: web.Request) -> web.StreamResponse:
         return await _refuse(request, case, "partner_link", f"The case is {case.status}: nothing more is shared.")
     async with app.db.reading() as tx:
         people = {p.id: p for p in await partners.people_of_service(tx, app.crypto, case.service_id)}
-    if not chosen.isdigit() or int(chosen) not in people:
+    if not forms.is_number(chosen) or int(chosen) not in people:
         return await _refuse(request, case, "partner_link", "Choose one of the partners' people.")
     if not reference:
         return await _refuse(request, case, "partner_link", "Give the partner's own reference for this case.")
@@ -88,7 +88,7 @@ async def consent(request: web.Request) -> web.StreamResponse:
     async with app.db.reading() as tx:
         ours = {p.id for p in await partners.of_service(tx, case.service_id)}
     line = None
-    if not chosen.isdigit() or int(chosen) not in ours:
+    if not forms.is_number(chosen) or int(chosen) not in ours:
         line = "Choose one of the service's partners."
     elif kind not in CONSENT_KINDS:
         line = "Choose what kind of information her answer is about."

@@ -71,6 +71,8 @@ async def target(
     partner = await partners.get(tx, found[0].partner_id) if found else None
     if not found or partner is None:
         raise Refused("Choose one of the people this case is linked to.")
+    if await partners.partner_of(tx, contact_id) != partner.id:
+        raise Refused("That person no longer works with the partner: link the case to someone who does.")
     if kind not in partner.agreement.kinds:
         raise Refused(f"The agreement with {partner.name} does not allow that kind of information.")
     if not await practitioners.channel_names(tx, contact_id):
@@ -80,7 +82,7 @@ async def target(
 
 def contact_of(form: Mapping[str, object]) -> int:
     value = forms.text(form, "contact", 12)
-    if not value.isdigit():
+    if not forms.is_number(value):
         raise Refused("Choose one of the people this case is linked to.")
     return int(value)
 

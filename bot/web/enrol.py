@@ -113,7 +113,7 @@ def _idva_choice(who: Viewer, form: dict[str, Any]) -> int | None:
     if not who.has("manager"):
         return who.practitioner_id
     chosen = forms.text(form, "idva", 12).strip()
-    return int(chosen) if chosen.isdigit() else None
+    return int(chosen) if forms.is_number(chosen) else None
 
 
 @routes.post("/cases/new")

@@ -27,3 +27,8 @@ def _day(text: str, field: str, errors: dict[str, str]) -> date | None:
     except ValueError:
         errors[field] = "Give the date as YYYY-MM-DD."
         return None
+
+
+def is_number(value: str) -> bool:
+    """Plain ASCII digits: str.isdigit() also says yes to "²" and "①", which int() refuses (a 500)."""
+    return value.isascii() and value.isdigit()

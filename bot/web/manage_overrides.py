@@ -33,7 +33,9 @@ PAGE = "/manage/overrides"
 NOTICES = {"approved": "Approved: the share has gone.", "refused": "Refused: nothing was shared."}
 
 
-async def _page(request: web.Request, who: Viewer, status: int = 200, error: str | None = None) -> web.Response:
+async def _page(
+    request: web.Request, who: Viewer, status: int = 200, error: str | None = None, *, viewed: bool = False
+) -> web.Response:
     app = request.app[APP_KEY]
     async with app.db.reading() as tx:
         pending = await share_requests.pending_of_service(tx, app.crypto, who.service_id)
@@ -41,6 +43,15 @@ async def _page(request: web.Request, who: Viewer, status: int = 200, error: str
         of_service = {p.id: p for p in await partners.of_service(tx, who.service_id)}
         people = {p.id: p for p in await partners.people_of_service(tx, app.crypto, who.service_id)}
         service = await services.get(tx, who.service_id)
+    if viewed:  # case references and the requesters' reasons: audited as the alert queue is (ids only)
+        now = app.clock.now()
+        detail = f"requests={','.join(str(q.id) for q in pending) or '-'}"
+
+        async def log(tx: Tx) -> None:
+            await audit.log(tx, now, who.actor, "share_requests_viewed", None, detail, who.service_id)
+            await tx.commit()
+
+        await app.db.run(log)
     context: dict[str, Any] = {
         "pending": pending,
         "names": names,
@@ -64,7 +75,7 @@ def _says(content: Mapping[str, object]) -> str:
 
 @routes.get(PAGE)
 async def overrides_page(request: web.Request) -> web.Response:
-    return await _page(request, manager(request))
+    return await _page(request, manager(request), viewed=True)
 
 
 def _pending(found: share_requests.Request | None, who: Viewer) -> share_requests.Request:

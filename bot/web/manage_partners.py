@@ -133,7 +133,7 @@ def agreement_values(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
     if not set(values["kinds"]) <= set(SHARE_LABELS):
         errors["kinds"] = "Choose the kinds of information from the list."
     low, high = ACK_RANGE
-    if not values["ack"].isdigit() or not low <= int(values["ack"]) <= high:
+    if not forms.is_number(values["ack"]) or not low <= int(values["ack"]) <= high:
         errors["ack"] = f"Give a whole number of minutes from {low} to {high}."
     return values, errors
 
@@ -218,7 +218,7 @@ async def add_person(request: web.Request) -> web.Response:
     async with app.db.reading() as tx:
         ours = {p.id: p for p in await partners.of_service(tx, who.service_id)}
     errors: dict[str, str] = {}
-    if not values["partner"].isdigit() or int(values["partner"]) not in ours:
+    if not forms.is_number(values["partner"]) or int(values["partner"]) not in ours:
         errors["person_partner"] = "Choose one of the service's partners."
     problem = _text_problem(values["name"], NAME_LIMIT, "Give the person's name.")
     if problem:
@@ -285,7 +285,7 @@ async def invite_person(request: web.Request) -> web.Response:
 
 def _partner_id(request: web.Request, name: str) -> int:
     text = request.match_info[name]
-    if not text.isdigit() or len(text) > 12:
+    if not forms.is_number(text) or len(text) > 12:
         raise web.HTTPNotFound()
     return int(text)
 

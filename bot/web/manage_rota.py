@@ -62,7 +62,7 @@ def parse_shift(day_text: str, start_text: str, end_text: str, tz: ZoneInfo) -> 
 
 def parse_weeks(text: str) -> int:
     value = text.strip() or "1"
-    if not value.isdigit() or not 1 <= int(value) <= MAX_WEEKS:
+    if not forms.is_number(value) or not 1 <= int(value) <= MAX_WEEKS:
         raise RotaInputError("weeks", f"Repeat for 1 to {MAX_WEEKS} weeks.")
     return int(value)
 
@@ -132,7 +132,7 @@ async def add_shift(request: web.Request) -> web.Response:
     async with app.db.reading() as tx:
         tz = ZoneInfo((await services.get(tx, who.service_id)).timezone)
     try:
-        pid = int(values["practitioner"]) if values["practitioner"].isdigit() else 0
+        pid = int(values["practitioner"]) if forms.is_number(values["practitioner"]) else 0
         starts, ends = parse_shift(values["day"], values["start"], values["end"], tz)
         weeks = parse_weeks(values["weeks"])
         if ends <= now:
@@ -165,7 +165,7 @@ async def add_shift(request: web.Request) -> web.Response:
 async def remove_shift(request: web.Request) -> web.Response:
     who = configurer(request)
     app = request.app[APP_KEY]
-    shift_id = int(request.match_info["shift_id"]) if request.match_info["shift_id"].isdigit() else 0
+    shift_id = int(request.match_info["shift_id"]) if forms.is_number(request.match_info["shift_id"]) else 0
     now = app.clock.now()
 
     async def unit(tx: Tx) -> bool:

@@ -152,7 +152,7 @@ def _shown(name: str, value: object) -> object:
 
 
 def _whole(text: str, name: str) -> int:
-    if not text.strip().isdigit():
+    if not forms.is_number(text.strip()):
         raise UserError(f"{name} must be a whole number of days")
     return int(text.strip())
 
@@ -194,7 +194,7 @@ def _sentence(message: str) -> str:
 
 def _number(text: str) -> int | float:
     text = text.strip()
-    return int(text) if text.isdigit() else float(text)
+    return int(text) if forms.is_number(text) else float(text)
 
 
 @routes.post(PAGE + "/ladder")
@@ -274,7 +274,7 @@ async def save_schedule(request: web.Request) -> web.Response:
     values = {name: forms.text(form, name, 120).strip() for name in ("default_schedule", "default_jitter")}
     spec = " ".join(values["default_schedule"].split())
     jitter_text = values["default_jitter"] or "0"
-    if not jitter_text.isdigit():
+    if not forms.is_number(jitter_text):
         return await _page(
             request, who, 400, errors={"default_jitter": "Give the jitter in whole minutes."}, schedule=values
         )

@@ -55,7 +55,7 @@ def read(form: Mapping[str, object], *, channel_choice: bool) -> tuple[Chosen, d
         minutes = forms.text(form, "autodelete", 6).strip()
         shown |= {"secrets_on_channel": wanted, "autodelete": minutes}
         if wanted:
-            autodelete = int(minutes) if minutes.isdigit() else 0
+            autodelete = int(minutes) if forms.is_number(minutes) else 0
     # A theme picked before switching back to direct is not an error: the radio button decides.
     return Chosen(mode, theme if mode == "cover" else None, autodelete), shown
 

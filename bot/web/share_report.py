@@ -74,7 +74,7 @@ async def _report(request: web.Request, who: Viewer) -> tuple[Report, dict[str, 
     async with app.db.reading() as tx:
         service = await services.get(tx, who.service_id)
         names = {p.id: p.name for p in await partners.of_service(tx, who.service_id)}
-        partner_id = int(raw["partner"]) if raw["partner"].isdigit() and len(raw["partner"]) < 12 else None
+        partner_id = int(raw["partner"]) if forms.is_number(raw["partner"]) and len(raw["partner"]) < 12 else None
         if raw["partner"] and partner_id not in names:
             errors["partner"] = "Choose one of the service's partners."
             partner_id = None
