@@ -88,21 +88,46 @@ async def link(
     owner = await tx.scalar("SELECT partner_id FROM practitioners WHERE id = ? AND role = 'partner'", (contact_id,))
     if owner != partner_id:
         raise ValueError(f"practitioner {contact_id} is not one of partner {partner_id}'s people")
-    link_id = await tx.execute(
-        "INSERT INTO case_partner_links (case_id, partner_id, contact_id, linked_at, linked_by) VALUES (?, ?, ?, ?, ?)",
-        (case_id, partner_id, contact_id, ts(now), actor),
+    ended = await tx.scalar(
+        "SELECT id FROM case_partner_links WHERE case_id = ? AND contact_id = ? AND unlinked_at IS NOT NULL",
+        (case_id, contact_id),
     )
+    if ended is not None:  # linked again after an unlink: the same row, under the reference given now
+        link_id = int(ended)
+        await tx.execute(
+            "UPDATE case_partner_links SET unlinked_at = NULL, partner_ref_enc = NULL, linked_at = ?, linked_by = ? "
+            "WHERE id = ?",
+            (ts(now), actor, link_id),
+        )
+    else:
+        link_id = await tx.execute(
+            "INSERT INTO case_partner_links (case_id, partner_id, contact_id, linked_at, linked_by) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (case_id, partner_id, contact_id, ts(now), actor),
+        )
     if partner_ref:
         blob = crypto.encrypt(partner_ref, PARTNER_REF.at(link_id))
         await tx.execute("UPDATE case_partner_links SET partner_ref_enc = ? WHERE id = ?", (blob, link_id))
     return link_id
 
 
-async def links(tx: Tx, crypto: Crypto, case_id: int) -> list[Link]:
-    """The case's current links, oldest first."""
-    rows = await tx.all(
-        "SELECT * FROM case_partner_links WHERE case_id = ? AND unlinked_at IS NULL ORDER BY id", (case_id,)
+async def unlink(tx: Tx, case_id: int, contact_id: int, now: datetime) -> int | None:
+    """End the case's current link to this person (nothing more goes to them about it); the link's id, or
+    None when there was none. The row stays, with its reference, so past shares still show under it."""
+    link_id = await tx.scalar(
+        "SELECT id FROM case_partner_links WHERE case_id = ? AND contact_id = ? AND unlinked_at IS NULL",
+        (case_id, contact_id),
     )
+    if link_id is None:
+        return None
+    await tx.execute("UPDATE case_partner_links SET unlinked_at = ? WHERE id = ?", (ts(now), link_id))
+    return int(link_id)
+
+
+async def links(tx: Tx, crypto: Crypto, case_id: int, *, ended_too: bool = False) -> list[Link]:
+    """The case's current links (with `ended_too`, also those since unlinked), oldest first."""
+    current = "" if ended_too else " AND unlinked_at IS NULL"
+    rows = await tx.all(f"SELECT * FROM case_partner_links WHERE case_id = ?{current} ORDER BY id", (case_id,))
     return [
         Link(
             r["id"],
@@ -315,9 +340,12 @@ async def latest_consents(tx: Tx, case_id: int) -> list[ConsentShown]:
 
 
 async def linked(tx: Tx, case_id: int, contact_id: int) -> bool:
-    """The case is already (still) linked to this person."""
+    """The case is (still) linked to this person."""
     return bool(
-        await tx.scalar("SELECT 1 FROM case_partner_links WHERE case_id = ? AND contact_id = ?", (case_id, contact_id))
+        await tx.scalar(
+            "SELECT 1 FROM case_partner_links WHERE case_id = ? AND contact_id = ? AND unlinked_at IS NULL",
+            (case_id, contact_id),
+        )
     )
 
 
@@ -451,7 +479,7 @@ async def shares_to_partner(tx: Tx, partner_id: int, limit: int = 500) -> list[S
 
 async def partner_ref_of(tx: Tx, crypto: Crypto, case_id: int, partner_id: int, contact_id: int) -> str | None:
     """The partner's own reference for a shared case: the link to this person, else any link to the partner."""
-    found = [k for k in await links(tx, crypto, case_id) if k.partner_id == partner_id]
+    found = [k for k in await links(tx, crypto, case_id, ended_too=True) if k.partner_id == partner_id]
     mine = [k for k in found if k.contact_id == contact_id]
     return next((k.partner_ref for k in mine + found if k.partner_ref), None)
 

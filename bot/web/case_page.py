@@ -42,6 +42,7 @@ NOTICES = {
     "mode": "How her check-ins read is saved: the next check-in reads that way.",
     "dash": "DASH recorded: its level is now the case's intake level.",
     "partner_linked": "Linked to the partner's person.",
+    "partner_unlinked": "The link has ended: nothing more is shared with that person about this case.",
     "partner_consent": "Her answer is recorded: it holds from now on.",
     "shared": "Shared: it is on its way to the partner's person, with your justification on record.",
     "override_requested": "Asked: nothing is sent unless another manager approves it.",

@@ -74,6 +74,28 @@ async def link(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/cases/{case.ref}?done=partner_linked#partners")
 
 
+@routes.post(REF + "/partners/unlink")
+async def unlink(request: web.Request) -> web.StreamResponse:
+    """End a link (the Drive case closed, the person moved on): nothing more is shared with them about it.
+    Shares already made stay on record, under the reference they went with."""
+    case = await _changer(request)
+    who = viewer(request)
+    app = request.app[APP_KEY]
+    chosen = forms.text(await request.post(), "contact", 12)
+    now = app.clock.now()
+
+    async def unit(tx: Tx) -> int | None:
+        link_id = await partners.unlink(tx, case.id, int(chosen), now) if forms.is_number(chosen) else None
+        if link_id is not None:
+            await audit.log(tx, now, who.actor, "case_partner_unlinked", case.id, f"link={link_id} contact={chosen}")
+        await tx.commit()
+        return link_id
+
+    if await app.db.run(unit) is None:
+        return await _refuse(request, case, "partner_link", "The case is not linked to that person.")
+    raise web.HTTPSeeOther(f"/cases/{case.ref}?done=partner_unlinked#partners")
+
+
 @routes.post(REF + "/partners/consent")
 async def consent(request: web.Request) -> web.StreamResponse:
     case = await _changer(request)

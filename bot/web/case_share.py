@@ -21,7 +21,7 @@ from bot.web.case_page import REF, may_change, render_case
 from bot.web.keys import APP_KEY
 from bot.web.viewer import viewer
 from safety.sharing import OVERRIDE_BASES, Basis, Kind, automatic
-from storage import audit, partners, practitioners, share_requests
+from storage import audit, cases, partners, practitioners, share_requests
 from storage.cases import Case
 from storage.crypto import Crypto
 from storage.db import Tx
@@ -65,8 +65,9 @@ async def target(
 ) -> tuple[partners.Link, partners.Partner]:
     """The case's current link to that person and their partner, if that partner may be sent this kind at all
     and the person can be reached; otherwise Refused."""
-    if case.status in ENDED:
-        raise Refused(f"The case is {case.status}: nothing more is shared.")
+    status = (await cases.get(tx, case.id)).status  # read in the writing unit: a withdrawal just now counts
+    if status in ENDED:
+        raise Refused(f"The case is {status}: nothing more is shared.")
     found = [link for link in await partners.links(tx, crypto, case.id) if link.contact_id == contact_id]
     partner = await partners.get(tx, found[0].partner_id) if found else None
     if not found or partner is None:

@@ -312,3 +312,49 @@ async def test_a_partners_person_cannot_be_given_a_staff_role(world: World) -> N
     assert db_rows(world, "SELECT role FROM practitioner_roles WHERE practitioner_id = ?", (carl["id"],)) == [
         {"role": "partner"}
     ]
+
+
+async def test_ending_a_link_stops_the_next_share_keeps_the_past_and_a_new_link_starts_again(
+    mw: World, smtp: SmtpServer
+) -> None:
+    world = mw
+    meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    ref = await world.onboard()
+    case_path = f"/cases/{ref}"
+    async with workspace(world) as client:
+        await signed_in(client, world, meg)
+        partner_id = await add_drive(client)
+    [cm] = db_rows(world, "SELECT id FROM practitioners WHERE role = 'partner'")
+    link = {"contact": str(cm["id"]), "partner_ref": DRIVE_REF}
+    async with workspace(world) as client:
+        await signed_in(client, world, ida)
+        assert (await post_form(client, f"{case_path}/partners/link", link, token_from=case_path)).status == 303
+        consent = {"partner": str(partner_id), "kind": "risk_changes", "agreed": "yes", "how": "in_person",
+                   "text_version": "2026-12-partners-v1"}
+        assert (await post_form(client, f"{case_path}/partners/consent", consent, token_from=case_path)).status == 303
+        unlink = {"contact": str(cm["id"])}
+        resp = await post_form(client, f"{case_path}/partners/unlink", unlink, token_from=case_path)
+        assert resp.status == 303 and resp.headers["Location"] == f"{case_path}?done=partner_unlinked#partners"
+        again = await post_form(client, f"{case_path}/partners/unlink", unlink, token_from=case_path)
+        assert again.status == 400 and "The case is not linked to that person." in await again.text()
+        odd = await post_form(client, f"{case_path}/partners/unlink", {"contact": "²"}, token_from=case_path)
+        assert odd.status == 400
+        page = await (await client.get(case_path)).text()
+    assert "Not linked to any partner." in page.split('id="partner-links"')[1].split("</table>")[0]
+    [row] = db_rows(world, "SELECT id, unlinked_at FROM case_partner_links")
+    audit = db_rows(world, "SELECT detail FROM audit_log WHERE action = 'case_partner_unlinked'")
+    assert row["unlinked_at"] is not None and audit == [{"detail": f"link={row['id']} contact={cm['id']}"}]
+
+    await strangulation_disclosed(world, ref)  # her consent still stands, but the link has ended
+    assert db_rows(world, "SELECT id FROM shares") == [] and not any(CM_MAIL in r.rcpt_tos for r in smtp.received)
+
+    world.clock.advance(timedelta(minutes=1))  # a fresh authenticator code: the last one was used
+    async with workspace(world) as client:
+        await signed_in(client, world, ida)
+        relink = {"contact": str(cm["id"]), "partner_ref": "DRV-900"}
+        assert (await post_form(client, f"{case_path}/partners/link", relink, token_from=case_path)).status == 303
+        page = await (await client.get(case_path)).text()
+    links = page.split('id="partner-links"')[1].split("</table>")[0]
+    assert "DRV-900" in links and DRIVE_REF not in links
+    assert len(db_rows(world, "SELECT id FROM case_partner_links WHERE unlinked_at IS NULL")) == 1
