@@ -15,6 +15,7 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.alert_text import share_message
+from safety.sharing import Kind
 from storage import audit, cases, outbox, partners, practitioners, timers
 from storage.crypto import Crypto
 from storage.db import Tx
@@ -131,27 +132,41 @@ async def escalate(tx: Tx, crypto: Crypto, share_id: int, rung: int, now: dateti
     if share is None or share.acknowledged_at is not None:
         return []
     if rung == DUTY:
-        told = await _to_duty_contacts(tx, crypto, share, now)
-        if told:
-            await audit.log(tx, now, "system", "share_escalated:partner_duty", share.case_id, f"share={share.id}")
-            return told
-        # No duty contact to reach: the managers are told now rather than after another period.
-        log.warning("share has no partner duty contact share=%s partner=%s", share.id, share.partner_id)
+        if await _may_go_further(tx, share):
+            told = await _to_duty_contacts(tx, crypto, share, now)
+            if told:
+                await audit.log(tx, now, "system", "share_escalated:partner_duty", share.case_id, f"share={share.id}")
+                return told
+            # No duty contact to reach: the managers are told now rather than after another period.
+            log.warning("share has no partner duty contact share=%s partner=%s", share.id, share.partner_id)
+        else:
+            log.info("share not re-sent to the partner's duty contact: consent withdrawn share=%s", share.id)
         await timers.cancel_keys(tx, now, ESCALATE, (_key(share.id, MANAGER),))
     told = await _to_managers(tx, share, now)
     if not told:
         # The last rung: nobody is left to chase the partner. Loud, so the service's monitoring sees it.
-        log.error("share escalation reached nobody share=%s partner=%s: no manager with a channel",
-                  share.id, share.partner_id)
+        log.error(
+            "share escalation reached nobody share=%s partner=%s: no manager with a channel", share.id, share.partner_id
+        )
     await audit.log(tx, now, "system", "share_escalated:manager", share.case_id, f"share={share.id}")
     return told
 
 
+async def _may_go_further(tx: Tx, share: ShareStatus) -> bool:
+    """Re-sending a share to the duty contact is a new disclosure: a share made on her consent goes further
+    only while that consent still stands and her case is not withdrawn. (Her IDVA's managers are told in
+    any case: that discloses nothing to the partner.)"""
+    if share.basis != "consent":
+        return True  # an approved override: its reason holds for the partner's duty contact too
+    if (await cases.get(tx, share.case_id)).status == "withdrawn":
+        return False
+    kind = Kind._value2member_map_.get(share.kind)
+    consent = (await partners.consents(tx, share.case_id, share.partner_id)).get(kind) if kind else None
+    return consent is not None and consent.agreed
+
+
 async def _to_duty_contacts(tx: Tx, crypto: Crypto, share: ShareStatus, now: datetime) -> list[int]:
-    ref = next(
-        (k.partner_ref for k in await partners.links(tx, crypto, share.case_id) if k.partner_id == share.partner_id),
-        None,
-    )
+    ref = await partners.partner_ref_of(tx, crypto, share.case_id, share.partner_id, share.contact_id)
     c = share.content
     listed = c.get("facts")
     facts = [str(f) for f in listed] if isinstance(listed, list) else []

@@ -196,3 +196,18 @@ async def test_an_action_from_anyone_else_or_an_unknown_code_changes_nothing(wor
         await tx.commit()
     [row] = await rows(world.app, "SELECT action, acknowledged_at FROM shares")
     assert row == {"action": None, "acknowledged_at": None}
+
+
+async def test_after_she_withdraws_her_consent_the_share_is_not_re_sent_to_the_duty_contact(world: World) -> None:
+    share, _, dora, ref = await shared_case(world)
+    [case] = await rows(world.app, "SELECT case_id, partner_id FROM shares")
+    async with world.app.db.transaction() as tx:  # she withdraws it through her IDVA, before anyone acknowledged
+        await partners.record_consent(
+            tx, case["case_id"], case["partner_id"], Kind.RISK_CHANGES, False, "v1",
+            "through_idva", "test", world.clock.now(),
+        )
+        await tx.commit()
+    await later(world, timedelta(minutes=ACK_MINUTES))
+    assert await inbox(world, dora) == []  # re-sending it would be a new disclosure: not without her consent
+    [line] = overdue(await inbox(world, world.manager))  # her IDVA's managers are told at once instead
+    assert f"S-{share}" in line and ref in line
