@@ -160,8 +160,9 @@ async def _may_go_further(tx: Tx, share: ShareStatus) -> bool:
         return True  # an approved override: its reason holds for the partner's duty contact too
     if (await cases.get(tx, share.case_id)).status == "withdrawn":
         return False
-    kind = Kind._value2member_map_.get(share.kind)
-    consent = (await partners.consents(tx, share.case_id, share.partner_id)).get(kind) if kind else None
+    if share.kind not in Kind._value2member_map_:
+        return False
+    consent = (await partners.consents(tx, share.case_id, share.partner_id)).get(Kind(share.kind))
     return consent is not None and consent.agreed
 
 
