@@ -55,6 +55,7 @@ class Service:
     help_line: str | None = None  # a discreet line HELP adds on the channel
     helplines: tuple[Helpline, ...] = ()  # local helplines for the printed card
     safety_card: str = ""  # the service's safety-planning advice for the printed card
+    marac_escalation_incidents: int = 3  # incidents in 12 months that make "potential escalation" (Marac)
 
 
 def _service(row: Row) -> Service:
@@ -84,6 +85,7 @@ def _service(row: Row) -> Service:
         help_line=row["help_line"],
         helplines=tuple(Helpline(**h) for h in json.loads(row["helplines"])),
         safety_card=row["safety_card"],
+        marac_escalation_incidents=row["marac_escalation_incidents"],
     )
 
 
@@ -125,6 +127,7 @@ SETTABLE = frozenset(
         "sent_content_days",
         "default_schedule",
         "default_jitter",
+        "marac_escalation_incidents",
     }
 )
 

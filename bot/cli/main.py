@@ -344,7 +344,15 @@ async def _service_languages(app: Any, svc: int, a: argparse.Namespace) -> None:
 
 async def _service_set(app: Any, svc: int, a: argparse.Namespace) -> None:
     if a.help_line is not None:
-        others = ("sender_name", "timezone", "digest_hour", "retention_days", "sent_content_days", "cover_line")
+        others = (
+            "sender_name",
+            "timezone",
+            "digest_hour",
+            "retention_days",
+            "sent_content_days",
+            "cover_line",
+            "marac_incidents",
+        )
         if any(getattr(a, name) is not None for name in (*others, "questionset", "alert_policy", "missed_policy")):
             raise UserError("give --help-line on its own: it is checked and saved by itself")
         print(await signposting.set_help_line(app, svc, a.help_line))
@@ -359,6 +367,7 @@ async def _service_set(app: Any, svc: int, a: argparse.Namespace) -> None:
             retention_days=a.retention_days,
             sent_content_days=a.sent_content_days,
             cover_line=a.cover_line,
+            marac_incidents=a.marac_incidents,
             questionset=a.questionset,
             alert_policy=a.alert_policy,
             missed_policy=a.missed_policy,

@@ -173,6 +173,9 @@ def build_parser() -> Parser:
         "--sent-content-days", type=int, help="days a sent message keeps its text; then only its delivery record stays"
     )
     st.add_argument("--cover-line", choices=["on", "off"], help="send an innocuous line after a quick exit")
+    st.add_argument(
+        "--marac-incidents", type=int, help="incidents in 12 months that meet Marac's potential escalation (1-20)"
+    )
     st.add_argument("--questionset", help="a question-set TOML file, or 'default'")
     st.add_argument("--alert-policy", help="a JSON file with the escalation ladders, or 'default'")
     st.add_argument("--missed-policy", help="a JSON file with the missed check-in policy, or 'default'")

@@ -60,6 +60,17 @@ def check_retention_days(days: int, name: str = "--retention-days") -> int:
     return days
 
 
+MARAC_INCIDENTS_RANGE = (1, 20)
+
+
+def check_marac_incidents(count: int, name: str = "--marac-incidents") -> int:
+    """Local Marac thresholds vary (SafeLives suggests 3 incidents in 12 months): a whole number 1-20."""
+    low, high = MARAC_INCIDENTS_RANGE
+    if not low <= count <= high:
+        raise UserError(f"{name} must be between {low} and {high}")
+    return count
+
+
 def check_sent_content_days(days: int, name: str = "--sent-content-days") -> int:
     low, high = services.SENT_CONTENT_DAYS_RANGE
     if not low <= days <= high:
@@ -97,6 +108,8 @@ async def configure_service(app: App, svc: int, actor: str | None = None, **opts
         fields["retention_days"] = check_retention_days(opts["retention_days"])
     if opts.get("sent_content_days") is not None:
         fields["sent_content_days"] = check_sent_content_days(opts["sent_content_days"])
+    if opts.get("marac_incidents") is not None:
+        fields["marac_escalation_incidents"] = check_marac_incidents(opts["marac_incidents"])
     if opts.get("cover_line") is not None:
         fields["cover_line"] = int(opts["cover_line"] == "on")
     if opts.get("questionset") is not None:
@@ -257,6 +270,7 @@ async def show_service(app: App, svc: int) -> dict[str, Any]:
         "digest_hour": s.digest_hour,
         "retention_days": s.retention_days,
         "sent_content_days": s.sent_content_days,
+        "marac_escalation_incidents": s.marac_escalation_incidents,
         "cover_line": s.cover_line,
         "alert_policy": alert_policy_to_json(s.alert_policy),
         "missed_policy": missed_policy_to_json(s.missed_policy),

@@ -57,6 +57,7 @@ def _settings_of(s: Service) -> dict[str, str]:
         "retention_days": str(s.retention_days),
         "sent_content_days": str(s.sent_content_days),
         "digest_hour": "off" if s.digest_hour is None else str(s.digest_hour),
+        "marac_escalation_incidents": str(s.marac_escalation_incidents),
     }
 
 
@@ -157,12 +158,19 @@ def _whole(text: str, name: str) -> int:
     return int(text.strip())
 
 
+def _count(text: str, name: str) -> int:
+    if not forms.is_number(text.strip()):
+        raise UserError(f"{name} must be a whole number")
+    return int(text.strip())
+
+
 @routes.post(PAGE + "/settings")
 async def save_settings(request: web.Request) -> web.Response:
     who = configurer(request)
     form = await request.post()
     values = {name: forms.text(form, name, 64) for name in ("sender_name", "timezone", "retention_days")}
     values |= {name: forms.text(form, name, 64) for name in ("sent_content_days", "digest_hour", "cover_line")}
+    values["marac_escalation_incidents"] = forms.text(form, "marac_escalation_incidents", 64)
     checks: dict[str, Callable[[str], object]] = {
         "sender_name": check_sender_name,
         "timezone": lambda v: check_timezone(v.strip()),
@@ -171,6 +179,9 @@ async def save_settings(request: web.Request) -> web.Response:
             _whole(v, "Sent message text"), "Sent message text"
         ),
         "digest_hour": lambda v: service_commands.check_digest_hour(v.strip().lower(), "The digest hour"),
+        "marac_escalation_incidents": lambda v: service_commands.check_marac_incidents(
+            _count(v, "The Marac incident threshold"), "The Marac incident threshold"
+        ),
     }
     fields: dict[str, object] = {}
     errors: dict[str, str] = {}

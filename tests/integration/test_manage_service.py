@@ -21,6 +21,7 @@ SETTINGS = {
     "retention_days": "90",
     "sent_content_days": "7",
     "digest_hour": "off",
+    "marac_escalation_incidents": "3",
 }
 
 
@@ -124,6 +125,8 @@ async def test_settings_are_saved_and_audited_with_only_what_changed(world: Worl
         ("retention_days", "a year", "Retention must be a whole number of days."),
         ("sent_content_days", "1", "Sent message text must be between 2 and 365"),
         ("digest_hour", "25", "The digest hour must be an hour 0-23, or off."),
+        ("marac_escalation_incidents", "0", "The Marac incident threshold must be between 1 and 20."),
+        ("marac_escalation_incidents", "three", "The Marac incident threshold must be a whole number."),
     ],
 )
 async def test_a_bad_setting_is_one_line_next_to_its_field_and_nothing_is_saved(
@@ -139,6 +142,22 @@ async def test_a_bad_setting_is_one_line_next_to_its_field_and_nothing_is_saved(
         assert f'id="{field}-error" role="alert">{message}' in page
     async with world.app.db.reading() as tx:
         assert (await services.get(tx, world.service_id)).retention_days == 90  # the good field is not saved either
+
+
+async def test_the_marac_incident_threshold_is_the_services_own(world: World) -> None:
+    meg = await as_manager(world)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        page = await (await client.get(PAGE)).text()
+        assert 'name="marac_escalation_incidents" type="number" min="1" max="20" value="3"' in page
+        form = {**SETTINGS, "marac_escalation_incidents": "4"}
+        assert (await post_form(client, f"{PAGE}/settings", form, token_from=PAGE)).status == 303
+    async with world.app.db.reading() as tx:
+        assert (await services.get(tx, world.service_id)).marac_escalation_incidents == 4
+    [row] = await rows(world.app, "SELECT detail FROM audit_log WHERE action = 'service_configured'")
+    assert json.loads(row["detail"]) == {
+        "before": {"marac_escalation_incidents": 3}, "after": {"marac_escalation_incidents": 4}
+    }
 
 
 async def test_missed_check_in_rules_use_the_policy_checks(world: World) -> None:

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from bot import commands
 from flows.model import Answer
-from storage import checkins, dash
+from storage import checkins, dash, services
 from storage.db import Tx
 from tests.caseload_data import alert, enrol, other_service
 from tests.conftest import START, World
@@ -228,7 +228,7 @@ async def test_the_escalation_threshold_is_the_services_own(world: World) -> Non
     ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
     await incident_checkins(world, case_id, [10, 20], ("other_incident",))
     async with world.app.db.transaction() as tx:
-        await tx.execute("UPDATE services SET marac_escalation_incidents = 2 WHERE id = ?", (world.service_id,))
+        await services.update(tx, world.service_id, marac_escalation_incidents=2)
         await tx.commit()
     async with workspace(world) as client:
         await signed_in(client, world, ida)
