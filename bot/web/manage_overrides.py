@@ -24,7 +24,7 @@ from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer
 from safety.sharing import Basis, Kind, Override, overridden
-from storage import audit, cases, partners, services, share_requests
+from storage import audit, cases, partners, practitioners, services, share_requests
 from storage.caseload import names_of_service
 from storage.db import Tx
 
@@ -88,15 +88,6 @@ def _pending(found: share_requests.Request | None, who: Viewer) -> share_request
     return found
 
 
-async def _managers(tx: Tx, service_id: int) -> frozenset[int]:
-    rows = await tx.all(
-        "SELECT p.id FROM practitioners p JOIN practitioner_roles r ON r.practitioner_id = p.id "
-        "WHERE p.service_id = ? AND p.active = 1 AND r.role = 'manager'",
-        (service_id,),
-    )
-    return frozenset(r["id"] for r in rows)
-
-
 @routes.post(PAGE + "/{id:[0-9]{1,12}}/approve")
 async def approve(request: web.Request) -> web.StreamResponse:
     who = manager(request)
@@ -109,7 +100,7 @@ async def approve(request: web.Request) -> web.StreamResponse:
             asked = _pending(await share_requests.get(tx, app.crypto, request_id), who)
             basis = Basis(asked.basis)
             gate = Override(asked.requested_by, asked.reason, basis, approved_by=who.practitioner_id)
-            decision = overridden(gate, await _managers(tx, who.service_id))
+            decision = overridden(gate, frozenset(await practitioners.ids_with_role(tx, who.service_id, "manager")))
             if decision is None:
                 raise Refused("Only a second person with the manager role can approve it.")
             case = await cases.get(tx, asked.case_id)
