@@ -265,10 +265,9 @@ async def mw(tmp_path: Path, smtp: SmtpServer) -> AsyncIterator[World]:
         yield world
 
 
-async def test_after_her_consent_a_risk_rise_shows_on_the_case_page_as_not_yet_acknowledged(
-    mw: World, smtp: SmtpServer
-) -> None:
-    world = mw
+async def linked_with_her_consent(world: World) -> tuple[str, Person, dict[str, Any]]:
+    """Her onboarded case linked by her IDVA in the workspace to Drive's case manager (added by the manager),
+    with her consent to risk changes: (case ref, the IDVA, the case manager's row)."""
     meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
     ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
     ref = await world.onboard()
@@ -283,8 +282,16 @@ async def test_after_her_consent_a_risk_rise_shows_on_the_case_page_as_not_yet_a
         assert (await post_form(client, f"{case_path}/partners/link", link, token_from=case_path)).status == 303
         consent = {"partner": str(partner_id), "kind": "risk_changes", "agreed": "yes", "how": "in_person",
                    "text_version": "2026-12-partners-v1"}
-        resp = await post_form(client, f"{case_path}/partners/consent", consent, token_from=case_path)
-        assert resp.status == 303
+        assert (await post_form(client, f"{case_path}/partners/consent", consent, token_from=case_path)).status == 303
+    return ref, ida, cm
+
+
+async def test_after_her_consent_a_risk_rise_shows_on_the_case_page_as_not_yet_acknowledged(
+    mw: World, smtp: SmtpServer
+) -> None:
+    world = mw
+    ref, ida, _ = await linked_with_her_consent(world)
+    case_path = f"/cases/{ref}"
     await strangulation_disclosed(world, ref)
     [share] = db_rows(world, "SELECT id FROM shares")
     assert any(CM_MAIL in r.rcpt_tos for r in smtp.received)
@@ -318,21 +325,11 @@ async def test_ending_a_link_stops_the_next_share_keeps_the_past_and_a_new_link_
     mw: World, smtp: SmtpServer
 ) -> None:
     world = mw
-    meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
-    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
-    ref = await world.onboard()
+    ref, ida, cm = await linked_with_her_consent(world)
     case_path = f"/cases/{ref}"
-    async with workspace(world) as client:
-        await signed_in(client, world, meg)
-        partner_id = await add_drive(client)
-    [cm] = db_rows(world, "SELECT id FROM practitioners WHERE role = 'partner'")
-    link = {"contact": str(cm["id"]), "partner_ref": DRIVE_REF}
+    world.clock.advance(timedelta(minutes=1))  # a fresh authenticator code: the last one was used
     async with workspace(world) as client:
         await signed_in(client, world, ida)
-        assert (await post_form(client, f"{case_path}/partners/link", link, token_from=case_path)).status == 303
-        consent = {"partner": str(partner_id), "kind": "risk_changes", "agreed": "yes", "how": "in_person",
-                   "text_version": "2026-12-partners-v1"}
-        assert (await post_form(client, f"{case_path}/partners/consent", consent, token_from=case_path)).status == 303
         unlink = {"contact": str(cm["id"])}
         resp = await post_form(client, f"{case_path}/partners/unlink", unlink, token_from=case_path)
         assert resp.status == 303 and resp.headers["Location"] == f"{case_path}?done=partner_unlinked#partners"
