@@ -140,7 +140,7 @@ async def escalate(tx: Tx, crypto: Crypto, share_id: int, rung: int, now: dateti
             # No duty contact to reach: the managers are told now rather than after another period.
             log.warning("share has no partner duty contact share=%s partner=%s", share.id, share.partner_id)
         else:
-            log.info("share not re-sent to the partner's duty contact: consent withdrawn share=%s", share.id)
+            log.info("share not re-sent to the partner's duty contact: consent or agreement ended share=%s", share.id)
         await timers.cancel_keys(tx, now, ESCALATE, (_key(share.id, MANAGER),))
     told = await _to_managers(tx, share, now)
     if not told:
@@ -156,6 +156,9 @@ async def _may_go_further(tx: Tx, share: ShareStatus) -> bool:
     """Re-sending a share to the duty contact is a new disclosure: a share made on her consent goes further
     only while that consent still stands and her case is not withdrawn. (Her IDVA's managers are told in
     any case: that discloses nothing to the partner.)"""
+    partner = await partners.get(tx, share.partner_id)
+    if partner is None or not partner.active:
+        return False  # the agreement has ended
     if share.basis != "consent":
         return True  # an approved override: its reason holds for the partner's duty contact too
     if (await cases.get(tx, share.case_id)).status == "withdrawn":

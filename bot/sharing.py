@@ -72,6 +72,9 @@ async def _share(
         partner = await partners.get(tx, link.partner_id)
         if partner is None:
             continue
+        if not partner.active:
+            log.info("share skipped: the agreement with the partner has ended case=%s partner=%s", case.ref, partner.id)
+            continue
         if await partners.partner_of(tx, link.contact_id) != partner.id:
             # They left (deactivated): a link outlives its person, and their addresses stay on record.
             log.warning("share skipped: linked contact inactive case=%s partner=%s contact=%s",

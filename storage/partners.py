@@ -30,6 +30,7 @@ class Partner:
     kind: str
     agreement: Agreement
     ack_minutes: int
+    active: bool = True  # False once the service ended the agreement: nothing more goes to them
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,9 @@ class Link:
 def _partner(row: Row) -> Partner:
     kinds = frozenset(Kind(k) for k in row["kinds"].split(",") if k)
     agreement = Agreement(row["agreement_ref"], Basis(row["lawful_basis"]), kinds, bool(row["personal_details"]))
-    return Partner(row["id"], row["service_id"], row["name"], row["kind"], agreement, row["ack_minutes"])
+    return Partner(
+        row["id"], row["service_id"], row["name"], row["kind"], agreement, row["ack_minutes"], bool(row["active"])
+    )
 
 
 async def create(
@@ -485,6 +488,17 @@ async def partner_ref_of(tx: Tx, crypto: Crypto, case_id: int, partner_id: int, 
 
 
 # --- changing an agreement and a duty contact (Manage → Partners) ---------------------------------------
+
+
+async def end_agreement(tx: Tx, service_id: int, partner_id: int) -> bool:
+    """The service ends its agreement with a partner: nothing more is shared with them, automatically or
+    from the workspace. What was shared stays on record. False when the service has no such active partner."""
+    return (
+        await tx.changes(
+            "UPDATE partners SET active = 0 WHERE id = ? AND service_id = ? AND active = 1", (partner_id, service_id)
+        )
+        > 0
+    )
 
 
 async def update_agreement(tx: Tx, service_id: int, partner_id: int, agreement: Agreement, ack_minutes: int) -> bool:

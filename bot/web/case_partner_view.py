@@ -43,6 +43,10 @@ async def context(tx: Tx, app: App, case: Case) -> dict[str, Any]:
     of_service = {p.id: p for p in await partners.of_service(tx, case.service_id)}
     people = {p.id: p for p in await partners.people_of_service(tx, app.crypto, case.service_id)}
     links = await partners.links(tx, app.crypto, case.id)
+    for ended in {link.partner_id for link in links} - of_service.keys():  # its agreement ended: still named
+        found = await partners.get(tx, ended)
+        if found is not None:
+            of_service[ended] = found
     return {
         "partners": of_service,
         "partner_people": people,

@@ -48,7 +48,9 @@ async def link(request: web.Request) -> web.StreamResponse:
     if case.status in ENDED:
         return await _refuse(request, case, "partner_link", f"The case is {case.status}: nothing more is shared.")
     async with app.db.reading() as tx:
-        people = {p.id: p for p in await partners.people_of_service(tx, app.crypto, case.service_id)}
+        current = {p.id for p in await partners.of_service(tx, case.service_id)}  # agreements not ended
+        everyone = await partners.people_of_service(tx, app.crypto, case.service_id)
+        people = {p.id: p for p in everyone if p.partner_id in current}
     if not forms.is_number(chosen) or int(chosen) not in people:
         return await _refuse(request, case, "partner_link", "Choose one of the partners' people.")
     if not reference:

@@ -72,6 +72,8 @@ async def target(
     partner = await partners.get(tx, found[0].partner_id) if found else None
     if not found or partner is None:
         raise Refused("Choose one of the people this case is linked to.")
+    if not partner.active:
+        raise Refused(f"The service's agreement with {partner.name} has ended: nothing more is shared with them.")
     if await partners.partner_of(tx, contact_id) != partner.id:
         raise Refused("That person no longer works with the partner: link the case to someone who does.")
     if kind not in partner.agreement.kinds:

@@ -56,6 +56,7 @@ NOTICES = {
     "partner": "Partner saved.",
     "person": "Their person is saved.",
     "agreement": "The agreement is changed.",
+    "ended": "The agreement has ended: nothing more is shared with that partner. What was shared stays on record.",
     "duty": "The duty contact is changed.",
 }
 
@@ -322,6 +323,29 @@ async def change_agreement(request: web.Request) -> web.Response:
     if not await app.db.run(unit):
         raise web.HTTPNotFound()
     raise web.HTTPSeeOther(f"{PAGE}?done=agreement#partner-{partner_id}")
+
+
+@routes.post(PAGE + "/{partner:[0-9]+}/end")
+async def end_agreement(request: web.Request) -> web.Response:
+    """End the agreement with a partner (it was withdrawn or replaced): nothing more goes to them."""
+    who = manager(request)
+    app = request.app[APP_KEY]
+    partner_id = _partner_id(request, "partner")
+    if forms.text(await request.post(), "confirm", 4) != "yes":
+        errors = {f"end_{partner_id}": "Tick the box to confirm that the agreement has ended."}
+        return await _page(request, who, 400, errors=errors)
+    now = app.clock.now()
+
+    async def unit(tx: Tx) -> bool:
+        if not await partners.end_agreement(tx, who.service_id, partner_id):
+            return False
+        await audit.log(tx, now, who.actor, "partner_agreement_ended", None, f"partner={partner_id}", who.service_id)
+        await tx.commit()
+        return True
+
+    if not await app.db.run(unit):
+        raise web.HTTPNotFound()
+    raise web.HTTPSeeOther(f"{PAGE}?done=ended")
 
 
 @routes.post(PAGE + "/people/{person:[0-9]+}/duty")

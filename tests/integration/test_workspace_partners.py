@@ -265,9 +265,9 @@ async def mw(tmp_path: Path, smtp: SmtpServer) -> AsyncIterator[World]:
         yield world
 
 
-async def linked_with_her_consent(world: World) -> tuple[str, Person, dict[str, Any]]:
+async def linked_with_her_consent(world: World) -> tuple[str, Person, dict[str, Any], Person]:
     """Her onboarded case linked by her IDVA in the workspace to Drive's case manager (added by the manager),
-    with her consent to risk changes: (case ref, the IDVA, the case manager's row)."""
+    with her consent to risk changes: (case ref, the IDVA, the case manager's row, the manager)."""
     meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
     ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
     ref = await world.onboard()
@@ -283,14 +283,14 @@ async def linked_with_her_consent(world: World) -> tuple[str, Person, dict[str, 
         consent = {"partner": str(partner_id), "kind": "risk_changes", "agreed": "yes", "how": "in_person",
                    "text_version": "2026-12-partners-v1"}
         assert (await post_form(client, f"{case_path}/partners/consent", consent, token_from=case_path)).status == 303
-    return ref, ida, cm
+    return ref, ida, cm, meg
 
 
 async def test_after_her_consent_a_risk_rise_shows_on_the_case_page_as_not_yet_acknowledged(
     mw: World, smtp: SmtpServer
 ) -> None:
     world = mw
-    ref, ida, _ = await linked_with_her_consent(world)
+    ref, ida, _, _ = await linked_with_her_consent(world)
     case_path = f"/cases/{ref}"
     await strangulation_disclosed(world, ref)
     [share] = db_rows(world, "SELECT id FROM shares")
@@ -325,7 +325,7 @@ async def test_ending_a_link_stops_the_next_share_keeps_the_past_and_a_new_link_
     mw: World, smtp: SmtpServer
 ) -> None:
     world = mw
-    ref, ida, cm = await linked_with_her_consent(world)
+    ref, ida, cm, _ = await linked_with_her_consent(world)
     case_path = f"/cases/{ref}"
     world.clock.advance(timedelta(minutes=1))  # a fresh authenticator code: the last one was used
     async with workspace(world) as client:
@@ -355,3 +355,36 @@ async def test_ending_a_link_stops_the_next_share_keeps_the_past_and_a_new_link_
     links = page.split('id="partner-links"')[1].split("</table>")[0]
     assert "DRV-900" in links and DRIVE_REF not in links
     assert len(db_rows(world, "SELECT id FROM case_partner_links WHERE unlinked_at IS NULL")) == 1
+
+
+async def test_once_the_agreement_ends_nothing_more_is_shared_with_the_partner(mw: World, smtp: SmtpServer) -> None:
+    world = mw
+    ref, ida, cm, meg = await linked_with_her_consent(world)
+    case_path = f"/cases/{ref}"
+    [partner] = db_rows(world, "SELECT id FROM partners")
+    end = f"{PAGE}/{partner['id']}/end"
+    world.clock.advance(timedelta(minutes=1))  # a fresh authenticator code: the last one was used
+    async with workspace(world) as client:
+        await signed_in(client, world, meg)
+        unconfirmed = await post_form(client, end, {}, token_from=PAGE)
+        assert unconfirmed.status == 400
+        assert "Tick the box to confirm that the agreement has ended." in await unconfirmed.text()
+        assert db_rows(world, "SELECT active FROM partners") == [{"active": 1}]
+        resp = await post_form(client, end, {"confirm": "yes"}, token_from=PAGE)
+        assert resp.status == 303 and resp.headers["Location"] == f"{PAGE}?done=ended"
+        assert (await post_form(client, end, {"confirm": "yes"}, token_from=PAGE)).status == 404  # ended already
+        assert "Drive West Mercia" not in await (await client.get(PAGE)).text()
+    audit = db_rows(world, "SELECT detail FROM audit_log WHERE action = 'partner_agreement_ended'")
+    assert audit == [{"detail": f"partner={partner['id']}"}]
+
+    await strangulation_disclosed(world, ref)  # her consent stands, the link stands: the agreement does not
+    assert db_rows(world, "SELECT id FROM shares") == [] and not any(CM_MAIL in r.rcpt_tos for r in smtp.received)
+    async with workspace(world) as client:
+        await signed_in(client, world, ida)
+        page = await (await client.get(case_path)).text()
+        manual = {"contact": str(cm["id"]), "kind": "risk_changes", "justification": "She asked us to"}
+        refused = await post_form(client, f"{case_path}/partners/share", manual, token_from=case_path)
+        assert refused.status == 400
+        assert "agreement with Drive West Mercia has ended" in await refused.text()
+    assert 'agreement ended: nothing is sent' in page.split('id="partner-links"')[1].split("</table>")[0]
+    assert db_rows(world, "SELECT id FROM shares") == []
