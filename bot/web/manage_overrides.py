@@ -43,6 +43,8 @@ async def _page(
         of_service = {p.id: p for p in await partners.of_service(tx, who.service_id)}
         people = {p.id: p for p in await partners.people_of_service(tx, app.crypto, who.service_id)}
         service = await services.get(tx, who.service_id)
+        # Her answer now for that partner and kind: she may have been asked since the request was made.
+        answers = {q.id: await _her_answer(tx, q) for q in pending}
     if viewed:  # case references and the requesters' reasons: audited as the alert queue is (ids only)
         now = app.clock.now()
         detail = f"requests={','.join(str(q.id) for q in pending) or '-'}"
@@ -54,6 +56,7 @@ async def _page(
         await app.db.run(log)
     context: dict[str, Any] = {
         "pending": pending,
+        "her_answers": answers,
         "names": names,
         "partners": of_service,
         "partner_people": people,
@@ -65,6 +68,15 @@ async def _page(
         "notice": NOTICES.get(request.query.get("done", "")),
     }
     return render("manage_overrides.html", request, context, status)
+
+
+async def _her_answer(tx: Tx, asked: share_requests.Request) -> str:
+    if asked.kind not in Kind._value2member_map_:
+        return "not asked"
+    consent = (await partners.consents(tx, asked.case_id, asked.partner_id)).get(Kind(asked.kind))
+    if consent is None:
+        return "not asked"
+    return "agreed: share it with her consent instead" if consent.agreed else "said no"
 
 
 def _says(content: Mapping[str, object]) -> str:

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient
 
 from safety.sharing import Agreement, Basis, Kind
 from storage import alerts, partners, practitioners, share_requests
+from storage.db import Tx
 from storage.practitioners import ChannelAddress
 from tests.caseload_data import alert, checkin, enrol, other_service
 from tests.conftest import World
@@ -303,6 +304,7 @@ async def test_a_second_manager_approves_it_and_it_goes_flagged_with_both_on_rec
         await signed_in(client, world, max_)
         page = await (await client.get("/manage/overrides")).text()
         assert OVERRIDE_WHY in page and "risk level now (level high)" in page and "Amy Able" not in page
+        assert f'id="request-{request_id}-consent">not asked<' in page  # the approver sees her answer now
         resp = await post_form(client, f"/manage/overrides/{request_id}/approve", {}, token_from="/manage/overrides")
         assert resp.status == 303 and resp.headers["Location"] == "/manage/overrides?done=approved"
         again = await post_form(client, f"/manage/overrides/{request_id}/approve", {}, token_from="/manage/overrides")
@@ -379,3 +381,22 @@ async def test_another_services_manager_cannot_see_or_decide_it(world: World) ->
         resp = await post_form(client, f"/manage/overrides/{request_id}/approve", {}, token_from="/manage/overrides")
         assert resp.status == 404
     assert shares_and_queue(world) == ([], [])
+
+
+async def test_the_approver_sees_that_she_agreed_since_the_request_was_made(world: World) -> None:
+    _, case_id, contact, request_id = await pending_request(world, await ida(world))
+    [partner] = db_rows(world, "SELECT partner_id FROM practitioners WHERE id = ?", (contact,))
+
+    async def she_agrees(tx: Tx) -> None:
+        await partners.record_consent(
+            tx, case_id, partner["partner_id"], "risk_changes", True, "2026-12-partners-v1", "in_person", "test",
+            world.clock.now(),
+        )
+        await tx.commit()
+
+    await world.app.db.run(she_agrees)
+    max_ = await person(world, "max", ("manager",), practitioner_id=world.manager)
+    async with workspace(world) as client:
+        await signed_in(client, world, max_)
+        page = await (await client.get("/manage/overrides")).text()
+    assert f'id="request-{request_id}-consent">agreed: share it with her consent instead<' in page
