@@ -45,6 +45,32 @@ def _compile(catalog: Catalog) -> gettext.GNUTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+Read = tuple[gettext.GNUTranslations, frozenset[str], int]  # compiled, msgids translated, required missing
+# Parsed once per process and file version: every open_app (each CLI command, each test's world) builds
+# Catalogs, and parsing the .po files was a fifth of a command's start-up. An edited file is read again.
+_READ: dict[tuple[str, str, int, int], Read] = {}
+
+
+def _read(po: Path, language: str) -> Read:
+    stat = po.stat()
+    key = (str(po), language, stat.st_mtime_ns, stat.st_size)
+    if key not in _READ:
+        try:
+            with po.open("rb") as handle:
+                catalog = read_po(handle, locale=language)
+        except Exception as exc:  # a broken file is named, in one line
+            raise CatalogError(f"cannot read {po}: {exc}") from None
+        messages = [m for m in catalog if m.id]
+        done = {
+            _msgid(m) for m in messages if not m.fuzzy and all(m.string if isinstance(m.string, tuple) else (m.string,))
+        }
+        # A cover theme's texts are optional: without them the language simply offers no cover mode.
+        required = [m for m in messages if not optional(m.locations)]
+        untranslated = sum(1 for m in required if str(_msgid(m)) not in done)
+        _READ[key] = (_compile(catalog), frozenset(done), untranslated)
+    return _READ[key]
+
+
 def _msgid(message: Message) -> str:
     return str(message.id[0] if isinstance(message.id, (tuple, list)) else message.id)
 
@@ -63,22 +89,10 @@ class Catalogs:
         self._known: dict[str, frozenset[str]] = {}  # msgids each catalog really translates
         for po in sorted(directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
             language = po.parent.parent.name
-            try:
-                with po.open("rb") as handle:
-                    catalog = read_po(handle, locale=language)
-            except Exception as exc:  # a broken file is named, in one line
-                raise CatalogError(f"cannot read {po}: {exc}") from None
-            messages = [m for m in catalog if m.id]
-            done = {
-                _msgid(m)
-                for m in messages
-                if not m.fuzzy and all(m.string if isinstance(m.string, tuple) else (m.string,))
-            }
-            self._known[language] = frozenset(done)
-            # A cover theme's texts are optional: without them the language simply offers no cover mode.
-            required = [m for m in messages if not optional(m.locations)]
-            self._untranslated[language] = sum(1 for m in required if str(_msgid(m)) not in done)
-            self._translations[language] = _compile(catalog)
+            translations, known, untranslated = _read(po, language)
+            self._translations[language] = translations
+            self._known[language] = known
+            self._untranslated[language] = untranslated
         if SOURCE_LANGUAGE not in self._translations:
             raise CatalogError(f"no {SOURCE_LANGUAGE} catalog under {directory}: the install is incomplete")
         self._untranslated[SOURCE_LANGUAGE] = 0  # msgids are the source text
