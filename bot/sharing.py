@@ -9,8 +9,10 @@ the share and queues its message on the partner person's own channels.
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot import share_followup
 from bot.alert_text import CHECKIN_SUMMARY, known_facts, share_message
@@ -22,6 +24,7 @@ from storage.crypto import Crypto
 from storage.db import Tx
 
 log = logging.getLogger("safecheck.sharing")
+
 
 async def share_alert(
     tx: Tx,
@@ -39,7 +42,7 @@ async def share_alert(
     if not kinds:
         return []
     what = (severity.value, reason.value, level, facts)
-    return await _share(tx, crypto, case, kinds, alert_id, *what, now, escalate=True)
+    return await _apart(tx, case, now, _share(tx, crypto, case, kinds, alert_id, *what, now, escalate=True))
 
 
 async def share_checkin(
@@ -50,7 +53,25 @@ async def share_checkin(
     Summaries do not escalate when unacknowledged: one comes with every check-in, and an urgent one
     is shared as an alert too, which does."""
     kinds = frozenset({Kind.CHECKIN_SUMMARIES})
-    return await _share(tx, crypto, case, kinds, None, "summary", CHECKIN_SUMMARY, level, signals, now, escalate=False)
+    sharing = _share(tx, crypto, case, kinds, None, "summary", CHECKIN_SUMMARY, level, signals, now, escalate=False)
+    return await _apart(tx, case, now, sharing)
+
+
+async def _apart(tx: Tx, case: Case, now: datetime, sharing: Coroutine[Any, Any, list[int]]) -> list[int]:
+    """Run the sharing in its own savepoint: if it fails, it is undone and said loudly, and the unit that
+    raised the alert (or finished the check-in) still commits. Her IDVA is never left untold because a
+    partner could not be."""
+    await tx.execute("SAVEPOINT sharing")
+    try:
+        shared = await sharing
+    except Exception as exc:
+        await tx.execute("ROLLBACK TO sharing")
+        await tx.execute("RELEASE sharing")
+        log.error("sharing failed; nothing was shared case=%s error=%s", case.ref, type(exc).__name__)
+        await audit.log(tx, now, "system", "share_failed", case.id, type(exc).__name__)
+        return []
+    await tx.execute("RELEASE sharing")
+    return shared
 
 
 async def _share(

@@ -190,3 +190,23 @@ async def test_her_name_and_number_are_marked_for_the_partner_only_when_both_the
     assert json.loads(share["content"])["personal_details"] is shown
     [mail] = mails_to(smtp, CASE_MANAGER)
     assert PHONE not in mail and "Test Survivor" not in mail  # never in a message: the workspace shows them
+
+
+async def test_a_share_that_cannot_be_stored_is_said_loudly_and_her_idva_is_still_alerted(
+    w: World, smtp: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    partner_id, contact = await drive_case_manager(w)
+    ref, case_id = await linked_case(w, partner_id, contact, consent=True)
+    async with w.app.db.transaction() as tx:  # e.g. a constraint a migration got wrong: the share fails
+        await tx.execute("CREATE TRIGGER refuse_share BEFORE INSERT ON shares BEGIN SELECT RAISE(ABORT, 'no'); END")
+        await tx.commit()
+    await strangulation_disclosed(w, ref)
+    [alert] = await rows(w.app, "SELECT reason FROM alerts")
+    assert alert["reason"] == "risk_raised"  # the IDVA's alert stands, and is delivered
+    assert await rows(w.app, "SELECT id FROM outbox WHERE recipient = 'practitioner' AND practitioner_id = ?",
+                      (w.idva,))
+    assert await rows(w.app, "SELECT id FROM shares") == [] and mails_to(smtp, CASE_MANAGER) == []
+    assert await rows(w.app, "SELECT id FROM timers WHERE kind = 'share_escalate'") == []  # undone whole
+    [failed] = await rows(w.app, "SELECT case_id, detail FROM audit_log WHERE action = 'share_failed'")
+    assert failed == {"case_id": case_id, "detail": "IntegrityError"}
+    assert "sharing failed; nothing was shared" in caplog.text
