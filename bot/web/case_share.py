@@ -83,6 +83,14 @@ async def target(
     return found[0], partner
 
 
+async def _now(tx: Tx, case: Case, kind: Kind) -> sharing.Sent:
+    """What that kind of share would carry now; Refused when the case has nothing of that kind."""
+    what = await share_content.current(tx, case, kind)
+    if what is None:
+        raise Refused(share_content.NOTHING[kind])
+    return what
+
+
 def contact_of(form: Mapping[str, object]) -> int:
     value = forms.text(form, "contact", 12)
     if not forms.is_number(value):
@@ -117,9 +125,7 @@ async def share(request: web.Request) -> web.StreamResponse:
                     f"She has not agreed to share this with {partner.name}: record her consent, "
                     "or ask for a share without her consent."
                 )
-            what = await share_content.current(tx, case, kind)
-            if what is None:
-                raise Refused(share_content.NOTHING[kind])
+            what = await _now(tx, case, kind)
         except Refused as refused:
             await tx.commit()  # nothing was written
             return str(refused)
@@ -163,9 +169,7 @@ async def override(request: web.Request) -> web.StreamResponse:
             link, partner = await target(tx, app.crypto, case, contact_id, kind)
             if automatic(frozenset({kind}), partner.agreement, await partners.consents(tx, case.id, partner.id)):
                 raise Refused(f"She has agreed to share this with {partner.name}: share it with her consent.")
-            what = await share_content.current(tx, case, kind)
-            if what is None:
-                raise Refused(share_content.NOTHING[kind])
+            what = await _now(tx, case, kind)
         except Refused as refused:
             await tx.commit()  # nothing was written
             return str(refused)
