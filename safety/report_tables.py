@@ -1,0 +1,88 @@
+"""The shape of a manager's report: sections of count tables and figures, before and after suppression.
+
+Pure data, shared by the figures (storage/report_figures.py), the suppression of small counts
+(safety/disclosure.py), the page, the CSV and the PDF. A count table has rows and count columns and,
+unless told otherwise, a total row and a total column, which the page and exports show; suppression
+treats every row, every column and the totals as lines that must not give a hidden cell away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+HIDDEN = "<5"  # what a suppressed count shows
+
+
+@dataclass(frozen=True)
+class Table:
+    """Counts: one row per label, one value per column. Rows and columns are in display order."""
+
+    key: str  # stable, for CSV and tests: "engagement.checkins_by_channel"
+    title: str
+    row_heading: str  # what the rows are: "Channel"
+    columns: tuple[str, ...]  # what is counted: ("Sent", "Completed", ...)
+    rows: tuple[tuple[str, tuple[int, ...]], ...]
+    totals: bool = True  # show a total row and a total column (only where adding up makes sense)
+    note: str = ""  # how to read it, shown under the table
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A count as published: its value, or hidden (shown as "<5")."""
+
+    value: int
+    hidden: bool = False
+
+    def __str__(self) -> str:
+        return HIDDEN if self.hidden else str(self.value)
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """A table after suppression: every cell, total included, is a Cell; totals are None without totals."""
+
+    table: Table
+    cells: tuple[tuple[Cell, ...], ...]  # [row][column]
+    row_totals: tuple[Cell, ...] | None
+    column_totals: tuple[Cell, ...] | None
+    grand_total: Cell | None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A single derived number (a rate, a percentile), with the count it rests on.
+
+    `value` is already worded ("83%", "4 min"); it is withheld when `base` is under 5, since a rate of a
+    handful of cases can point at one survivor."""
+
+    key: str
+    label: str
+    value: str
+    base: int
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str  # "engagement", "response", "risk", "outcomes", "sharing"
+    title: str
+    tables: tuple[Table, ...] = ()
+    figures: tuple[Figure, ...] = ()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the report covers: a period of local dates (end exclusive) and optional narrowing."""
+
+    start: date
+    end: date
+    idva_id: int | None = None
+    channel: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    service_name: str
+    filters: Filters
+    sections: tuple[Section, ...] = field(default_factory=tuple)
