@@ -9,7 +9,7 @@ treats every row, every column and the totals as lines that must not give a hidd
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, tzinfo
 
 HIDDEN = "<5"  # what a suppressed count shows
 
@@ -86,3 +86,10 @@ class Report:
     service_name: str
     filters: Filters
     sections: tuple[Section, ...] = field(default_factory=tuple)
+
+
+def period_bounds(filters: Filters, tz: tzinfo) -> tuple[datetime, datetime]:
+    """The period as UTC instants: from local midnight of `start` to local midnight of `end`."""
+    start = datetime.combine(filters.start, time(), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(filters.end, time(), tzinfo=tz).astimezone(UTC)
+    return start, end
