@@ -6,8 +6,8 @@ ended; response rates; the IDVA, channel and language filters; the period's edge
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
