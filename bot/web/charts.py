@@ -164,7 +164,8 @@ def bar_chart(published: PublishedTable, chart_id: str) -> Markup:
     scale = max([*shown, 1])
     parts = [
         Markup(
-            '<svg class="chart report-chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="{i}-title {i}-desc">'
+            '<svg class="chart report-chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="{i}-title"'
+            ' aria-describedby="{i}-desc">'
             '<title id="{i}-title">{title}</title><desc id="{i}-desc">{desc}</desc>'
         ).format(w=width, h=height, i=chart_id, title=table.title, desc=bars_description(published))
     ]

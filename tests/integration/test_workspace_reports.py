@@ -28,7 +28,7 @@ from bot.pdf import MISSING
 from bot.web.report_view import csv_rows, view
 from bot.web.reports import SECTIONS_KEY
 from safety.report_tables import HIDDEN, Figure, Filters, Report, Section, Table
-from storage import partners, practitioners
+from storage import partners, practitioners, report_cases
 from storage.db import Tx
 from storage.report_figures import SectionBuilder, build
 from tests.caseload_data import other_service
@@ -38,6 +38,7 @@ from tests.webtools import login, person, workspace
 PAGE = "/manage/reports"
 LAST_MONTH = Filters(date(2026, 10, 1), date(2026, 11, 1))  # the world's clock is in November 2026
 SERVICE_NAME = "Test service"
+CHART = "table-engagement-checkins-by-channel-chart"
 
 
 class Known:
@@ -110,7 +111,7 @@ async def test_a_manager_sees_last_months_report_with_tables_charts_and_hidden_c
     assert "<td>40</td>" in table and "<td>&lt;5</td>" in table and "<td>3</td>" not in table
     # One chart, for the table with rows to compare; named by its title and described in words.
     charts = re.findall(r'<svg class="chart report-chart"[^>]*role="img"[^>]*>', page)
-    assert len(charts) == 1 and 'aria-labelledby="table-engagement-checkins-by-channel-chart-title' in charts[0]
+    assert len(charts) == 1 and f'aria-labelledby="{CHART}-title" aria-describedby="{CHART}-desc"' in charts[0]
     assert "telegram: Sent 27, Completed &lt;5" in page  # the chart's <desc>
     assert '<dd id="figure-engagement-response_rate">76%</dd>' in page
     assert "67%" not in page  # a rate of 3 cases is withheld
@@ -294,3 +295,21 @@ async def test_without_weasyprint_the_pdf_is_one_line_on_the_page(
         or MISSING.split(":")[0] in page
     )
     assert audit_rows(world, ("report_export",)) == []
+
+
+async def test_the_interim_cases_section_counts_enrolments_in_the_period_by_intake_level(world: World) -> None:
+    await world.enrol("+447700900201", intake="high")
+    await world.enrol("+447700900202", intake="high")
+    await world.enrol("+447700900203", intake="medium")
+    november = Filters(date(2026, 11, 1), date(2026, 12, 1))
+    zone = ZoneInfo("Europe/London")
+    async with world.app.db.reading() as tx:
+        now = await report_cases.section(tx, world.service_id, november, zone)
+        before = await report_cases.section(tx, world.service_id, LAST_MONTH, zone)
+        others = await report_cases.section(
+            tx, world.service_id, Filters(november.start, november.end, world.duty), zone
+        )
+    assert now.tables[0].rows == (("High", (2, 0)), ("Medium", (1, 0)), ("Standard", (0, 0)))
+    assert (
+        before.tables[0].rows == others.tables[0].rows == (("High", (0, 0)), ("Medium", (0, 0)), ("Standard", (0, 0)))
+    )
