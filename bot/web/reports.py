@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot import pdf, report_pdf
-from bot.web import forms
+from bot.web import forms, report_mailing
 from bot.web.access import require_role
 from bot.web.keys import APP_KEY
 from bot.web.render import render
@@ -158,7 +158,7 @@ async def _audited(request: web.Request, asked: Asked, action: str, fmt: str) ->
     await app.db.run(unit)
 
 
-def _page(request: web.Request, asked: Asked, status: int, **errors: str) -> web.Response:
+def _page(request: web.Request, asked: Asked, status: int, mailing: bool | None = None, **errors: str) -> web.Response:
     query = urlencode(query_of(asked.filters, asked.raw)) if asked.filters else ""
     context: dict[str, Any] = {
         "asked": asked,
@@ -169,6 +169,9 @@ def _page(request: web.Request, asked: Asked, status: int, **errors: str) -> web
         "rule": SUPPRESSION_RULE,
         "csv_link": f"{PAGE}.csv?{query}",
         "pdf_link": f"{PAGE}.pdf?{query}",
+        "mailing": mailing,  # whether this manager gets it monthly; None: not asked (a failed download)
+        "mailing_done": request.query.get("mailing", ""),
+        "no_email": report_mailing.NO_EMAIL,
     }
     return render("manage_reports.html", request, context, status)
 
@@ -178,7 +181,8 @@ async def reports_page(request: web.Request) -> web.Response:
     asked = await _asked(request)
     if asked.filters is not None:
         await _audited(request, asked, "report_viewed", "page")
-    return _page(request, asked, 400 if asked.errors else 200)
+    mailing = await report_mailing.subscribed(request, asked.who)
+    return _page(request, asked, 400 if asked.errors else 200, mailing)
 
 
 def _download(body: bytes, content_type: str, filters: Filters, ext: str) -> web.Response:
