@@ -12,7 +12,7 @@ from datetime import tzinfo
 from typing import Protocol
 
 from safety.report_tables import Filters, Report, Section
-from storage import report_cases
+from storage import report_cases, report_response, report_risk
 from storage.db import Tx
 
 
@@ -21,7 +21,7 @@ class SectionBuilder(Protocol):
 
 
 # The report's sections, in the order they are shown (the lead adds the real builders at merge).
-SECTIONS: tuple[SectionBuilder, ...] = (report_cases.section,)
+SECTIONS: tuple[SectionBuilder, ...] = (report_cases.section, report_response.section, report_risk.section)
 
 
 async def build(
