@@ -138,11 +138,18 @@ class Tx:
         return None if row is None else row[0]
 
     async def next_id(self, table: str) -> int:
-        """The id the next row of `table` takes (SQLite's own rule, max + 1), for a value bound to its row.
+        """The id the next row of `table` takes (SQLite's own rule: max + 1, and above every id an
+        AUTOINCREMENT table ever had), for a value bound to its row.
 
         Safe only inside a write transaction: the one writer makes the read and the insert one step.
         """
-        return int(await self.scalar(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
+        return int(
+            await self.scalar(
+                f"SELECT max(COALESCE(MAX(id), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0)) + 1"
+                f" FROM {table}",
+                (table,),
+            )
+        )
 
     async def commit(self) -> None:
         """Keep this unit's work. It is durable once the `async with` that opened it has exited."""
