@@ -34,14 +34,14 @@ BEGIN
     SELECT RAISE(ABORT, 'the audit anchor is append-only');
 END;
 
-DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER IF EXISTS audit_log_no_delete;  -- IF EXISTS: a tampered file must reach the check and be refused there
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 WHEN OLD.id > COALESCE((SELECT MAX(last_id) FROM audit_anchor), 0)
 BEGIN
     SELECT RAISE(ABORT, 'the audit log is append-only: only rows up to the retention anchor may go');
 END;
 
-DROP TRIGGER audit_log_no_update;
+DROP TRIGGER IF EXISTS audit_log_no_update;
 -- step: storage.audit.join_chain
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN
