@@ -43,13 +43,12 @@ async def _last_removable(tx: Tx, now: datetime) -> tuple[int, int]:
     expired = 0
     while expired < len(months) and months[expired]["kept"] == 0:
         expired += 1
-    if expired == len(months):
-        expired -= 1  # never the whole log: the newest month stays (it is about to hold this round's entry)
-    if expired <= 0:
+    if expired == 0:
         return 0, 0
     # Rows are in id order and nearly always in time order too; should a clock have stepped back, a month
-    # is removed only if all its rows lie below every kept month's rows.
-    last = min(m["first"] for m in months[expired:]) - 1
+    # is removed only if all its rows lie below every kept month's rows. (All of it may go: the round's own
+    # entry, written next, chains from the anchor.)
+    last = min((m["first"] for m in months[expired:]), default=months[expired - 1]["last"] + 1) - 1
     whole = [m for m in months[:expired] if m["last"] <= last]
     return (max(m["last"] for m in whole), len(whole)) if whole else (0, 0)
 
