@@ -26,7 +26,8 @@ def test_tick_keeps_the_chain_verifiable_and_an_edited_file_fails_verify(cli: Cl
     cli.run("tick", now="2028-01-15T09:00:00Z")  # November 2026 is more than a year old: it goes
     verified = cli.run("audit", "verify", now="2028-01-15T09:05:00Z").stdout
     assert re.fullmatch(
-        r"audit log intact: \d+ rows chained from the anchor after row \d+ \(\d+ removed by retention on 2028-01-15\)\n",
+        r"audit log intact: \d+ rows chained from the anchor after row \d+ "
+        r"\(\d+ removed by retention on 2028-01-15\)\n",
         verified,
     )
     with sqlite3.connect(cli.folder / "safecheck.db") as conn:
