@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from bot import daily
 from bot.clock import FixedClock
 from storage import audit, audit_retention, services
 from storage.db import Database, Tx
+from tests.conftest import World
 
 JAN = datetime(2020, 1, 10, 12, 0, tzinfo=UTC)
 
@@ -158,3 +160,19 @@ async def test_verify_finds_rows_or_the_anchor_changed_behind_the_databases_back
         conn.execute(tamper)
     check = await audit.verify(db)
     assert check.broken_at == broken_at and check.problem
+
+
+async def test_the_daily_round_removes_expired_audit_months_and_says_how_many(world: World) -> None:
+    world.clock.advance(timedelta(days=2200))  # past the default six years
+    now = world.clock.now()
+
+    async def unit(tx: Tx) -> None:
+        await daily.run(tx, await services.get(tx, world.service_id), now)
+        await tx.commit()
+
+    await world.app.db.run(unit)
+    check = await audit.verify(world.app.db)
+    assert check.broken_at is None and check.anchor is not None and check.anchor.removed > 0
+    with sqlite3.connect(world.settings.db_path) as conn:
+        [(detail,)] = conn.execute("SELECT detail FROM audit_log WHERE action = 'audit_retention'").fetchall()
+    assert detail == audit.witness(check.anchor)
