@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot import monthly_report
+
 CHECKIN_SUMMARY = "checkin_summary"  # the reason code of a shared check-in summary (not an alert)
 RISK_NOW = "risk_now"  # the reason code of a share of her risk level now, made from the workspace
 
@@ -278,6 +280,8 @@ def render_practitioner(
         return render_share(message, workspace_url)
     if kind == "share_overdue":
         return render_share_overdue(message)
+    if kind == monthly_report.KIND:
+        return monthly_report.render_line(message, workspace_url)
     return render_alert(message, practitioner_id)
 
 
@@ -293,6 +297,8 @@ def render_email(text: str, meta: Mapping[str, str], details: str) -> tuple[str,
         # Partners acknowledge in the workspace or by a text from their registered phone, not by the CLI.
         body = f"{text}\n\nReplying to this e-mail does not acknowledge it: sign in to Safecheck to do so.\n"
         return subject, body
+    if meta.get("kind") == monthly_report.KIND:  # figures only, small counts suppressed: the PDF is attached
+        return f"Safecheck monthly report {meta.get('period', '')}", f"{text}\n\nThe report is attached as a PDF.\n"
     alert = render(meta, text=text)  # the text was rendered for this recipient: its command carries their id
     if alert is None:  # a digest: counts only, already free of anything personal
         return "Safecheck daily summary", f"{text}\n\nDetails: {details}\n"

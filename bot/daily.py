@@ -1,10 +1,12 @@
-"""The daily round per service: retention purge, and the IDVAs' digest where the service wants one."""
+"""The daily round per service: retention purge, the IDVAs' digest where the service wants one, and the
+monthly report for the managers who asked for it."""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot import monthly_report
 from storage import audit, audit_retention, checkins, outbox, practitioners, reports, timers
 from storage.db import Tx
 from storage.services import Service
@@ -48,4 +50,5 @@ async def run(tx: Tx, service: Service, now: datetime) -> None:
                 await outbox.to_practitioner(
                     tx, practitioner_id=idva, alert_id=None, channel=channels[0], position=0, message=message, now=now
                 )
+    await monthly_report.queue_due(tx, service, now)
     await ensure_scheduled(tx, service, now + timedelta(minutes=1))

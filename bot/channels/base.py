@@ -28,6 +28,15 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with an e-mail (the monthly report's PDF); other channels never get one."""
+
+    filename: str
+    content_type: str  # "application/pdf"
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """A rendered message: text plus option labels a channel may show as buttons."""
 
@@ -37,6 +46,7 @@ class Outgoing:
     # Asked from durable state at the last moment before the provider call: False once a quick exit
     # or a withdrawal has cancelled the message, however long it waited for its turn.
     still_wanted: Callable[[], Awaitable[bool]] | None = field(default=None, compare=False, repr=False)
+    attachments: tuple[Attachment, ...] = ()
 
     async def confirm(self) -> None:
         """Raise Silenced if the message must no longer go out. Channels call it right before sending."""

@@ -69,6 +69,9 @@ class EmailChannel:
         if message.meta.get("severity") == "urgent":
             mail["Importance"] = "high"
         mail.set_content(body)
+        for file in message.attachments:
+            maintype, _, subtype = file.content_type.partition("/")
+            mail.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=file.filename)
         return mail
 
     async def send(self, address: str, message: Outgoing) -> str:
