@@ -21,6 +21,10 @@ from storage.db import Row, Tx, ts
 # still covers "what exactly did she get?" about the last weekly check-in. Then only the record stays.
 SENT_CONTENT_DAYS = 7
 SENT_CONTENT_DAYS_RANGE = (2, 365)  # below 2, a quick exit on Telegram could no longer delete the bot's messages
+# Audit entries: 6 years by default, the limitation period for most civil claims in England and Wales
+# (Limitation Act 1980, ss. 2 and 5), so the record of who did what outlasts any claim about it.
+AUDIT_RETENTION_DAYS = 2190
+AUDIT_RETENTION_DAYS_RANGE = (365, 7300)  # at least a year (a complaint's investigation), at most 20
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Service:
     helplines: tuple[Helpline, ...] = ()  # local helplines for the printed card
     safety_card: str = ""  # the service's safety-planning advice for the printed card
     marac_escalation_incidents: int = 3  # incidents in 12 months that make "potential escalation" (Marac)
+    audit_retention_days: int = AUDIT_RETENTION_DAYS  # audit entries are kept at least this long
 
 
 def _service(row: Row) -> Service:
@@ -86,6 +91,7 @@ def _service(row: Row) -> Service:
         helplines=tuple(Helpline(**h) for h in json.loads(row["helplines"])),
         safety_card=row["safety_card"],
         marac_escalation_incidents=row["marac_escalation_incidents"],
+        audit_retention_days=row["audit_retention_days"],
     )
 
 
@@ -128,6 +134,7 @@ SETTABLE = frozenset(
         "default_schedule",
         "default_jitter",
         "marac_escalation_incidents",
+        "audit_retention_days",
     }
 )
 

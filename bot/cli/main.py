@@ -26,9 +26,9 @@ from flows.loader import QuestionSetError
 from flows.schedule import ScheduleError
 from safety.policy import PolicyError
 from safety.secret_rules import FIELDS
-from storage import audit, services
+from storage import audit, audit_retention, services
 from storage.crypto import DecryptError
-from storage.db import Database, StorageError
+from storage.db import Database, StorageError, Tx
 from storage.keys import ENV_VAR, KeyConfigError, create_key_file, load_keys
 
 USER_ERRORS = (
@@ -162,6 +162,12 @@ async def _tick(app: Any, svc: int, args: argparse.Namespace) -> None:
     fired = await runner.run_due()
     await Dispatcher(app).drain()
     await pruning.prune(app.db, app.clock)  # cron runs tick instead of serve: sent content goes here then
+
+    async def audit_months(tx: Tx) -> None:  # and the audit log's expired months, as the daily round does
+        await audit_retention.run(tx, app.clock.now(), svc)
+        await tx.commit()
+
+    await app.db.run(audit_months)
     # cron mails what a command prints: the simulator's messages are counted, never shown with their number
     delivered = app.survivor_channels["simulator"].take()
     if delivered:
@@ -314,14 +320,13 @@ async def _alerts_ack(app: Any, svc: int, a: argparse.Namespace) -> None:
 
 
 async def _audit_verify(app: Any, svc: int, a: argparse.Namespace) -> None:
-    async with app.db.reading() as tx:
-        check = await audit.verify_chain(tx)
+    check = await audit.verify(app.db)
     if check.broken_at is not None:
         raise UserError(
-            f"the audit log's chain breaks at row {check.broken_at}: a row was changed, removed or added after "
-            "it was written; keep this file as evidence and restore the database from a backup"
+            f"the audit log's chain breaks at row {check.broken_at}: {check.problem} (a row or the anchor was "
+            "changed, removed or added after it was written); keep this file as evidence and restore from a backup"
         )
-    print(f"audit log intact: {check.rows} rows chained")
+    print(f"audit log intact: {check.rows} rows chained from {audit.describe_start(check.anchor)}")
 
 
 async def _service_show(app: Any, svc: int, a: argparse.Namespace) -> None:
@@ -350,6 +355,7 @@ async def _service_set(app: Any, svc: int, a: argparse.Namespace) -> None:
             "digest_hour",
             "retention_days",
             "sent_content_days",
+            "audit_retention_days",
             "cover_line",
             "marac_incidents",
         )
@@ -366,6 +372,7 @@ async def _service_set(app: Any, svc: int, a: argparse.Namespace) -> None:
             digest_hour=a.digest_hour,
             retention_days=a.retention_days,
             sent_content_days=a.sent_content_days,
+            audit_retention_days=a.audit_retention_days,
             cover_line=a.cover_line,
             marac_incidents=a.marac_incidents,
             questionset=a.questionset,

@@ -159,7 +159,9 @@ def build_parser() -> Parser:
     )
 
     au = sub.add_parser("audit", help="the audit log").add_subparsers(dest="action", required=True, parser_class=Parser)
-    au.add_parser("verify", help="recompute the audit log's hash chain: a row changed after the fact breaks it")
+    au.add_parser(
+        "verify", help="recompute the audit log's hash chain from its anchor: a row changed, removed or added breaks it"
+    )
     sv = sub.add_parser("service", help="the service's settings").add_subparsers(
         dest="action", required=True, parser_class=Parser
     )
@@ -171,6 +173,11 @@ def build_parser() -> Parser:
     st.add_argument("--retention-days", type=int, help="days free text is kept before it is purged")
     st.add_argument(
         "--sent-content-days", type=int, help="days a sent message keeps its text; then only its delivery record stays"
+    )
+    st.add_argument(
+        "--audit-retention-days",
+        type=int,
+        help="days audit entries are kept (365-7300); whole old months then go, behind the chain's anchor",
     )
     st.add_argument("--cover-line", choices=["on", "off"], help="send an innocuous line after a quick exit")
     st.add_argument(

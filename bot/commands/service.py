@@ -71,6 +71,13 @@ def check_marac_incidents(count: int, name: str = "--marac-incidents") -> int:
     return count
 
 
+def check_audit_retention_days(days: int, name: str = "--audit-retention-days") -> int:
+    low, high = services.AUDIT_RETENTION_DAYS_RANGE
+    if not low <= days <= high:
+        raise UserError(f"{name} must be between {low} and {high} (days audit entries are kept)")
+    return days
+
+
 def check_sent_content_days(days: int, name: str = "--sent-content-days") -> int:
     low, high = services.SENT_CONTENT_DAYS_RANGE
     if not low <= days <= high:
@@ -108,6 +115,8 @@ async def configure_service(app: App, svc: int, actor: str | None = None, **opts
         fields["retention_days"] = check_retention_days(opts["retention_days"])
     if opts.get("sent_content_days") is not None:
         fields["sent_content_days"] = check_sent_content_days(opts["sent_content_days"])
+    if opts.get("audit_retention_days") is not None:
+        fields["audit_retention_days"] = check_audit_retention_days(opts["audit_retention_days"])
     if opts.get("marac_incidents") is not None:
         fields["marac_escalation_incidents"] = check_marac_incidents(opts["marac_incidents"])
     if opts.get("cover_line") is not None:
@@ -270,6 +279,7 @@ async def show_service(app: App, svc: int) -> dict[str, Any]:
         "digest_hour": s.digest_hour,
         "retention_days": s.retention_days,
         "sent_content_days": s.sent_content_days,
+        "audit_retention_days": s.audit_retention_days,
         "marac_escalation_incidents": s.marac_escalation_incidents,
         "cover_line": s.cover_line,
         "alert_policy": alert_policy_to_json(s.alert_policy),

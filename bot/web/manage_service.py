@@ -56,6 +56,7 @@ def _settings_of(s: Service) -> dict[str, str]:
         "cover_line": "on" if s.cover_line else "",
         "retention_days": str(s.retention_days),
         "sent_content_days": str(s.sent_content_days),
+        "audit_retention_days": str(s.audit_retention_days),
         "digest_hour": "off" if s.digest_hour is None else str(s.digest_hour),
         "marac_escalation_incidents": str(s.marac_escalation_incidents),
     }
@@ -171,12 +172,16 @@ async def save_settings(request: web.Request) -> web.Response:
     values = {name: forms.text(form, name, 64) for name in ("sender_name", "timezone", "retention_days")}
     values |= {name: forms.text(form, name, 64) for name in ("sent_content_days", "digest_hour", "cover_line")}
     values["marac_escalation_incidents"] = forms.text(form, "marac_escalation_incidents", 64)
+    values["audit_retention_days"] = forms.text(form, "audit_retention_days", 64)
     checks: dict[str, Callable[[str], object]] = {
         "sender_name": check_sender_name,
         "timezone": lambda v: check_timezone(v.strip()),
         "retention_days": lambda v: service_commands.check_retention_days(_whole(v, "Retention"), "Retention"),
         "sent_content_days": lambda v: service_commands.check_sent_content_days(
             _whole(v, "Sent message text"), "Sent message text"
+        ),
+        "audit_retention_days": lambda v: service_commands.check_audit_retention_days(
+            _whole(v, "Audit retention"), "Audit retention"
         ),
         "digest_hour": lambda v: service_commands.check_digest_hour(v.strip().lower(), "The digest hour"),
         "marac_escalation_incidents": lambda v: service_commands.check_marac_incidents(
