@@ -8,8 +8,8 @@ so every section sees the same data. Which builders a service's report has is `S
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import tzinfo
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from safety.report_tables import Filters, Report, Section
 from storage import report_cases, report_response, report_risk
@@ -17,7 +17,7 @@ from storage.db import Tx
 
 
 class SectionBuilder(Protocol):
-    async def __call__(self, tx: Tx, service_id: int, filters: Filters, tz: tzinfo) -> Section: ...
+    async def __call__(self, tx: Tx, service_id: int, filters: Filters, tz: ZoneInfo) -> Section: ...
 
 
 # The report's sections, in the order they are shown (the lead adds the real builders at merge).
@@ -28,7 +28,7 @@ async def build(
     tx: Tx,
     service_id: int,
     service_name: str,
-    tz: tzinfo,
+    tz: ZoneInfo,
     filters: Filters,
     sections: Sequence[SectionBuilder] = SECTIONS,
 ) -> Report:
