@@ -22,6 +22,16 @@ from storage.db import Row, Tx, ts
 SENT_CONTENT_DAYS = 7
 SENT_CONTENT_DAYS_RANGE = (2, 365)  # below 2, a quick exit on Telegram could no longer delete the bot's messages
 
+# A year after closing, a closed or withdrawn case's personal data is erased (storage/erasure.py). A year,
+# because a repeat Marac referral and the "potential escalation" count look back 12 months: if she comes
+# back within the year her history helps; after it, the service's own case file (under its own retention)
+# is the record, and Safecheck is only the channel. Reports keep their figures: levels, dates, statuses.
+CLOSED_CASE_DAYS = 365
+# Delivery records (no content: who, channel, status, times) feed the engagement and response figures:
+# 13 months keeps a full year to compare against, and the month a report about it goes out.
+DELIVERY_RECORD_DAYS = 400
+RETENTION_RANGE = (30, 3650)  # as migration 0025 checks
+
 
 @dataclass(frozen=True)
 class Helpline:
@@ -56,6 +66,8 @@ class Service:
     helplines: tuple[Helpline, ...] = ()  # local helplines for the printed card
     safety_card: str = ""  # the service's safety-planning advice for the printed card
     marac_escalation_incidents: int = 3  # incidents in 12 months that make "potential escalation" (Marac)
+    closed_case_days: int = CLOSED_CASE_DAYS  # a closed case's personal data is erased this long after closing
+    delivery_record_days: int = DELIVERY_RECORD_DAYS  # delivery records are removed this long after queueing
 
 
 def _service(row: Row) -> Service:
@@ -86,6 +98,8 @@ def _service(row: Row) -> Service:
         helplines=tuple(Helpline(**h) for h in json.loads(row["helplines"])),
         safety_card=row["safety_card"],
         marac_escalation_incidents=row["marac_escalation_incidents"],
+        closed_case_days=row["closed_case_days"],
+        delivery_record_days=row["delivery_record_days"],
     )
 
 
@@ -128,6 +142,8 @@ SETTABLE = frozenset(
         "default_schedule",
         "default_jitter",
         "marac_escalation_incidents",
+        "closed_case_days",
+        "delivery_record_days",
     }
 )
 
