@@ -125,31 +125,31 @@ async def remove_delivery_records(
     finished outbox rows. Records that belong to no service (an unknown sender's one line, an SMS without a
     case) go after `unowned_before`, the shortest period of any service."""
     mine = (
-        "(case_id IN (SELECT id FROM cases WHERE service_id = ?1) "
-        "OR practitioner_id IN (SELECT id FROM practitioners WHERE service_id = ?1))"
+        "(case_id IN (SELECT id FROM cases WHERE service_id = ?) "
+        "OR practitioner_id IN (SELECT id FROM practitioners WHERE service_id = ?))"
     )
-    cut = (service_id, ts(before), int(before.timestamp()))
+    svc, text, epoch = service_id, ts(before), int(before.timestamp())
     counts = {
-        "delivery_records": await tx.changes(f"DELETE FROM deliveries WHERE queued_at < ?3 AND {mine}", cut),
+        "delivery_records": await tx.changes(
+            f"DELETE FROM deliveries WHERE queued_at < ? AND {mine}", (epoch, svc, svc)
+        ),
         "sms_records": await tx.changes(
-            "DELETE FROM sms_deliveries WHERE sent_at < ?2 AND case_id IN (SELECT id FROM cases WHERE service_id = ?1)",
-            cut,
+            "DELETE FROM sms_deliveries WHERE sent_at < ? AND case_id IN (SELECT id FROM cases WHERE service_id = ?)",
+            (text, svc),
         ),
         "finished_outbox": await tx.changes(
-            f"DELETE FROM outbox WHERE status != 'pending' AND created_at < ?2 AND {mine}", cut
+            f"DELETE FROM outbox WHERE status != 'pending' AND created_at < ? AND {mine}", (text, svc, svc)
         ),
     }
-    unowned = (ts(unowned_before), int(unowned_before.timestamp()))
+    nobody = "case_id IS NULL AND practitioner_id IS NULL"
     counts["delivery_records"] += await tx.changes(
-        "DELETE FROM deliveries WHERE queued_at < ?2 AND case_id IS NULL AND practitioner_id IS NULL", unowned
+        f"DELETE FROM deliveries WHERE queued_at < ? AND {nobody}", (int(unowned_before.timestamp()),)
     )
     counts["sms_records"] += await tx.changes(
-        "DELETE FROM sms_deliveries WHERE sent_at < ?1 AND case_id IS NULL", unowned
+        "DELETE FROM sms_deliveries WHERE sent_at < ? AND case_id IS NULL", (ts(unowned_before),)
     )
     counts["finished_outbox"] += await tx.changes(
-        "DELETE FROM outbox WHERE status != 'pending' AND created_at < ?1 AND case_id IS NULL "
-        "AND practitioner_id IS NULL",
-        unowned,
+        f"DELETE FROM outbox WHERE status != 'pending' AND created_at < ? AND {nobody}", (ts(unowned_before),)
     )
     return counts
 

@@ -22,6 +22,8 @@ SETTINGS = {
     "sent_content_days": "7",
     "digest_hour": "off",
     "marac_escalation_incidents": "3",
+    "closed_case_days": "365",
+    "delivery_record_days": "400",
 }
 
 
