@@ -17,6 +17,7 @@ from bot.bootstrap import adopt_keys, configure_logging, make_clock, open_app
 from bot.cli import keys, simulate
 from bot.cli.parser import build_parser, hoist_global_options
 from bot.commands import UserError, case_mode, signposting
+from bot.commands import erasure as erasure_commands
 from bot.commands.cases import telegram_link
 from bot.config import ConfigError, Settings, load
 from bot.dispatcher import Dispatcher
@@ -269,6 +270,12 @@ async def _case_status(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await commands.set_status(app, svc, a.ref, a.action, getattr(a, "days", None)))
 
 
+async def _case_erase(app: Any, svc: int, a: argparse.Namespace) -> None:
+    done = await erasure_commands.erase(app, svc, a.ref, a.reason)
+    removed = ", ".join(f"{kind}={n}" for kind, n in sorted(done.counts.items()) if n)
+    print(f"{done.ref} erased (purge {done.purge_id}): {removed}")
+
+
 async def _case_set_mode(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await case_mode.set_mode(app, svc, a.ref, a.mode, a.theme))
 
@@ -356,6 +363,8 @@ async def _service_set(app: Any, svc: int, a: argparse.Namespace) -> None:
             "retention_days",
             "sent_content_days",
             "audit_retention_days",
+            "closed_case_days",
+            "delivery_record_days",
             "cover_line",
             "marac_incidents",
         )
@@ -373,6 +382,8 @@ async def _service_set(app: Any, svc: int, a: argparse.Namespace) -> None:
             retention_days=a.retention_days,
             sent_content_days=a.sent_content_days,
             audit_retention_days=a.audit_retention_days,
+            closed_case_days=a.closed_case_days,
+            delivery_record_days=a.delivery_record_days,
             cover_line=a.cover_line,
             marac_incidents=a.marac_incidents,
             questionset=a.questionset,
@@ -395,6 +406,7 @@ _HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("case", "pause"): _case_status,
     ("case", "resume"): _case_status,
     ("case", "close"): _case_status,
+    ("case", "erase"): _case_erase,
     ("case", "set-autodelete"): _case_autodelete,
     ("case", "set-mode"): _case_set_mode,
     ("case", "set-secrets"): _case_secrets,

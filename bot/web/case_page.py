@@ -15,6 +15,8 @@ from aiohttp import web
 
 from bot.alert_text import reason_words
 from bot.case_state import CLOSE_REASONS, PAUSE_REASONS, RESUME_REASONS
+from bot.commands.erasure import LABELS as ERASE_LABELS
+from bot.commands.erasure import REASONS as ERASE_REASONS
 from bot.web import access, case_partner_view, dash_summary, forms, mode_choice
 from bot.web.access import Access
 from bot.web.alerts import OUTCOME_NAMES
@@ -46,6 +48,7 @@ NOTICES = {
     "partner_consent": "Her answer is recorded: it holds from now on.",
     "shared": "Shared: it is on its way to the partner's person, with your justification on record.",
     "override_requested": "Asked: nothing is sent unless another manager approves it.",
+    "erased": "Her personal data is erased. The purge report (Manage → Purges) says what went.",
 }
 
 
@@ -154,6 +157,8 @@ async def render_case(
         "other_idvas": {pid: n for pid, n in idvas.items() if pid != case.idva_id},
         "alert_said": reason_words,
         "close_reasons": CLOSE_REASONS,
+        "erase_reasons": ERASE_REASONS,
+        "erase_labels": ERASE_LABELS,
         "pause_reasons": PAUSE_REASONS,
         "resume_reasons": RESUME_REASONS,
         "outcomes": OUTCOME_NAMES,

@@ -35,6 +35,8 @@ MODULES = (
     "bot.web.case_share",
     "bot.web.manage_overrides",
     "bot.web.shares",
+    "bot.web.case_erase",
+    "bot.web.manage_purges",
 )
 
 

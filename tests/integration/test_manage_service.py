@@ -23,6 +23,8 @@ SETTINGS = {
     "digest_hour": "off",
     "marac_escalation_incidents": "3",
     "audit_retention_days": "2190",
+    "closed_case_days": "365",
+    "delivery_record_days": "400",
 }
 
 
