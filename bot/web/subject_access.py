@@ -200,7 +200,13 @@ def readable(value: Any) -> str:
     return f"{found.group(1)} {found.group(2)}" if found else text
 
 
+LABELS = {"idva": "IDVA", "checkin_mode": "Check-in mode", "sms_reports": "SMS delivery reports",
+          "missed_checkin_alerts_agreed": "Alerts on missed check-ins agreed"}
+
+
 def label(key: Any) -> str:
     """A JSON key as a heading: "acknowledged_at" reads "Acknowledged at"."""
+    if key in LABELS:
+        return LABELS[key]
     text = str(key).replace("_", " ")
     return text[:1].upper() + text[1:]
