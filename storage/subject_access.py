@@ -52,7 +52,7 @@ INCLUDED = frozenset({
     "cases", "consents", "schedules", "telegram_prefs", "checkins", "answers", "assessments", "alerts",
     "alert_notifications", "outbox", "deliveries", "sms_deliveries", "inbound_messages", "case_notes",
     "case_partner_links", "partner_consents", "shares", "share_requests", "dash_assessments", "marac_meetings",
-    "marac_referrals", "access_reasons", "audit_log",
+    "marac_referrals", "access_reasons", "audit_log", "case_outcomes",
 })
 NOT_INCLUDED: Mapping[str, str] = {
     "conversations": "the flow's internal position",
@@ -142,6 +142,7 @@ async def gather(
                      for r in await tx.all("SELECT topic, agreed, text_version, how, at FROM consents "
                                            "WHERE case_id = ? ORDER BY id", (case_id,))],
         "schedule": await _schedule(tx, b, case_id),
+        "outcome_at_closure": await _outcome(tx, b, case_id),
         "checkins": await _checkins(tx, b, case_id),
         "alerts": await _alerts(tx, b, case_id),
         "messages_to_her": await _sent(tx, b, case_id, render),
@@ -175,9 +176,10 @@ async def gather(
 
 
 async def _case(tx: Tx, b: _Builder, case: cases.Case) -> dict[str, Any]:
-    row = await tx.one("SELECT created_at, closed_at FROM cases WHERE id = ?", (case.id,))
+    row = await tx.one("SELECT * FROM cases WHERE id = ?", (case.id,))
     prefs = await tx.one("SELECT autodelete_minutes FROM telegram_prefs WHERE case_id = ?", (case.id,))
     assert row is not None
+    columns = set(row.keys())  # a sqlite3.Row's `in` looks at its values, not its column names
 
     def at(value: datetime | None) -> str | None:
         return value.astimezone(b.zone).isoformat() if value else None
@@ -205,7 +207,20 @@ async def _case(tx: Tx, b: _Builder, case: cases.Case) -> dict[str, Any]:
         "onboarded_at": at(case.onboarded_at),
         "paused_until": at(case.paused_until),
         "closed_at": b.when(row["closed_at"]),
+        # Erasure on request (migration 0025): when her personal data went, and why (a code).
+        "erased_at": b.when(row["erased_at"]) if "erased_at" in columns else None,
+        "erase_reason": row["erase_reason"] if "erase_reason" in columns else None,
     }
+
+
+async def _outcome(tx: Tx, b: _Builder, case_id: int) -> dict[str, Any] | None:
+    """The outcome recorded at closure (codes only), where the database has outcomes (migration 0024)."""
+    if await tx.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'case_outcomes'") is None:
+        return None
+    row = await tx.one("SELECT * FROM case_outcomes WHERE case_id = ?", (case_id,))
+    if row is None:
+        return None
+    return dict(row) | {"recorded_at": b.when(row["recorded_at"]), "recorded_by": b.who(row["recorded_by"])}
 
 
 async def _schedule(tx: Tx, b: _Builder, case_id: int) -> dict[str, Any] | None:

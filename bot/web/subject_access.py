@@ -43,6 +43,7 @@ PARTS = {
     "case": "Her case record",
     "consents": "Her consents",
     "schedule": "Check-in schedule",
+    "outcome_at_closure": "Outcome recorded when her case closed",
     "checkins": "Check-ins: questions, answers and her words",
     "alerts": "Alerts, who was told, and how each ended",
     "messages_to_her": "Messages sent to her",
