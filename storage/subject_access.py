@@ -220,7 +220,8 @@ async def _outcome(tx: Tx, b: _Builder, case_id: int) -> dict[str, Any] | None:
     row = await tx.one("SELECT * FROM case_outcomes WHERE case_id = ?", (case_id,))
     if row is None:
         return None
-    return dict(row) | {"recorded_at": b.when(row["recorded_at"]), "recorded_by": b.who(row["recorded_by"])}
+    found = {k: v for k, v in dict(row).items() if k != "case_id"}
+    return found | {"recorded_at": b.when(row["recorded_at"]), "recorded_by": b.who(row["recorded_by"])}
 
 
 async def _schedule(tx: Tx, b: _Builder, case_id: int) -> dict[str, Any] | None:
