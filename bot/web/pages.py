@@ -25,6 +25,7 @@ MODULES = (
     "bot.web.case_mode",
     "bot.web.dash_page",
     "bot.web.marac_page",
+    "bot.web.subject_access",
     "bot.web.card",
     "bot.web.manage_signposting",
     "bot.web.manage_partners",
