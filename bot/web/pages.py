@@ -29,6 +29,8 @@ MODULES = (
     "bot.web.manage_signposting",
     "bot.web.manage_partners",
     "bot.web.share_report",
+    "bot.web.reports",
+    "bot.web.report_mailing",
     "bot.web.case_partners",
     "bot.web.case_share",
     "bot.web.manage_overrides",
