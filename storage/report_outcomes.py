@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from zoneinfo import ZoneInfo
+from datetime import tzinfo
 
 from safety.closure_outcomes import ABUSE_TYPES, CESSATION, CHANGE, CLOSE_REASONS
 from safety.report_tables import Figure, Filters, Section, Table, period_bounds
@@ -21,7 +21,7 @@ from storage.report_scope import cases_in_scope
 NOT_RECORDED = "Not recorded"
 
 
-async def section(tx: Tx, service_id: int, filters: Filters, tz: ZoneInfo) -> Section:
+async def section(tx: Tx, service_id: int, filters: Filters, tz: tzinfo) -> Section:
     start, end = period_bounds(filters, tz)
     where, params = cases_in_scope(service_id, filters)
     closed = await tx.all(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
+from datetime import tzinfo
 
 from safety.report_tables import Figure, Filters, Section, Table, period_bounds
 from safety.share_times import BOUNDS_MINUTES, Sample, minutes_text, percentile, summarise
@@ -47,7 +47,7 @@ PERCENTILES = (50.0, 80.0, 98.5)
 assert set(ACTIONS) == set(ACTION_CODES), "every partner action needs its words here"
 
 
-async def section(tx: Tx, service_id: int, filters: Filters, tz: ZoneInfo) -> Section:
+async def section(tx: Tx, service_id: int, filters: Filters, tz: tzinfo) -> Section:
     start, end = period_bounds(filters, tz)
     where, params = cases_in_scope(service_id, filters)
     shares = await tx.all(
