@@ -12,7 +12,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from safety.report_tables import Filters, Report, Section
-from storage import report_cases, report_response, report_risk
+from storage import report_cases, report_outcomes, report_response, report_risk, report_sharing
 from storage.db import Tx
 
 
@@ -21,7 +21,13 @@ class SectionBuilder(Protocol):
 
 
 # The report's sections, in the order they are shown (the lead adds the real builders at merge).
-SECTIONS: tuple[SectionBuilder, ...] = (report_cases.section, report_response.section, report_risk.section)
+SECTIONS: tuple[SectionBuilder, ...] = (
+    report_cases.section,
+    report_response.section,
+    report_risk.section,
+    report_outcomes.section,
+    report_sharing.section,
+)
 
 
 async def build(
