@@ -9,35 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import monthly_report
+from safety.alert_reasons import REASONS
 
 CHECKIN_SUMMARY = "checkin_summary"  # the reason code of a shared check-in summary (not an alert)
 RISK_NOW = "risk_now"  # the reason code of a share of her risk level now, made from the workspace
-
-REASONS = {
-    CHECKIN_SUMMARY: "check-in summary",
-    RISK_NOW: "risk level now",
-    "codeword": "codeword",
-    "duress_pin": "duress PIN used",
-    "pin_failed": "PIN wrong twice: the phone may not be in the survivor's hands",
-    "risk_raised": "risk level rose",
-    "fear_rising": "fear rising over 3 check-ins",
-    "missed_checkin": "check-in missed",
-    "missed_twice": "two check-ins missed in a row",
-    "callback_today": "call back requested today",
-    "callback_urgent": "urgent call back requested",
-    "consent_withdrawn": "consent withdrawn: no more messages will be sent",
-    "withdrawn_in_onboarding": (
-        "consent withdrawn during set-up (a stop word at a set-up step, perhaps meant as her exit word): "
-        "no more messages will be sent; check with her in person"
-    ),
-    "quick_exit": "quick exit used: check-ins paused",
-    "exit_in_onboarding": "quick exit used during set-up: set-up stopped, check-ins paused",
-    "channel_dead": "messages can no longer be delivered to the survivor",
-    "processing_failed": "a message from the survivor could not be processed: read the case now",
-    "schedule_unfit": "no check-in time fits the survivor's safe times: set a schedule",
-    "step_failed": "a scheduled step failed repeatedly (a check-in may not have been sent): check the case",
-    "resubscribe_requested": "the survivor texted START to get messages again",  # raised by versions before 0.2
-}
 
 # What happened, per fact code (safety.signals.alert_facts): every signal in the catalog, and in-person
 # contact despite a no-contact order. Phrases name what she disclosed, in a practitioner's words: codes

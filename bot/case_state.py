@@ -7,7 +7,8 @@ import random
 from datetime import datetime
 
 from bot.planning import plan_next
-from storage import cases, outbox, timers
+from safety.closure_outcomes import CLOSE_REASONS, Outcome
+from storage import cases, outbox, outcomes, timers
 from storage.cases import Case
 from storage.db import Tx
 
@@ -42,8 +43,8 @@ def _still_open(case: Case, action: str) -> None:
         raise CannotChange(f"case {case.ref} is {case.status}: nothing to {action}")
 
 
-# Why a practitioner paused or resumed check-ins: fixed lists, like closing's, so the audit log holds no
-# free text (a note can say more).
+# Why a practitioner paused or resumed check-ins: fixed lists, like closing's (safety/closure_outcomes.py),
+# so the audit log holds no free text (a note can say more).
 PAUSE_REASONS = {
     "her_request": "She asked for a break",
     "safe_place": "She is in a refuge or other safe place",
@@ -86,23 +87,25 @@ async def resume_by_practitioner(
     return nxt, detail + (f" reason={reason}" if reason else "")
 
 
-# Why a case was closed: a fixed list, so the audit log holds no free text (a note can say more).
-CLOSE_REASONS = {
-    "support_ended": "Support ended as planned",
-    "risk_reduced": "Risk reduced",
-    "transferred": "Moved or transferred to another service",
-    "not_engaging": "No longer engaging",
-    "her_choice": "She asked to stop",
-    "other": "Other (see notes)",
-}
+async def close(
+    tx: Tx, case: Case, now: datetime, reason: str | None = None, outcome: Outcome | None = None, by: int | None = None
+) -> str:
+    """End a case on the service's side: nothing more is sent or planned; returns the audit detail.
 
-
-async def close(tx: Tx, case: Case, now: datetime, reason: str | None = None) -> str:
-    """End a case on the service's side: nothing more is sent or planned; returns the audit detail."""
+    From the workspace the IDVA records the outcome at closure (`outcome`, by practitioner `by`), stored
+    in this same unit; the CLI closes without one, and the report counts that case as not recorded."""
+    if outcome is not None:
+        reason = outcome.close_reason
     if reason is not None and reason not in CLOSE_REASONS:
         raise CannotChange("choose a reason for closing the case from the list")
     _still_open(case, "close")
     await outbox.cancel_for_survivor(tx, case.id)
     await timers.cancel_all(tx, now, case.id)
     await cases.update(tx, case.id, status="closed", closed_at=now)
-    return f"status={case.status}->closed" + (f" reason={reason}" if reason else "")
+    detail = f"status={case.status}->closed" + (f" reason={reason}" if reason else "")
+    if outcome is not None:
+        if by is None:
+            raise ValueError("an outcome is recorded by a practitioner")
+        await outcomes.record(tx, case.id, outcome, by, now)
+        detail += " " + outcome.detail()
+    return detail

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import monthly_report
-from storage import audit, checkins, outbox, practitioners, reports, timers
+from bot import monthly_report, retention
+from storage import audit, audit_retention, checkins, outbox, practitioners, reports, timers
 from storage.db import Tx
 from storage.services import Service
 
@@ -34,6 +34,8 @@ async def run(tx: Tx, service: Service, now: datetime) -> None:
     if purged:
         tx.erasing()  # purged words must not live on in the WAL
     await audit.log(tx, now, "system", "retention_purge", None, f"service={service.id} values={purged}")
+    await audit_retention.run(tx, now, service.id)  # whole expired months of the audit log, behind its anchor
+    await retention.run(tx, service, now)  # closed cases' personal data and old delivery records (a purge row)
     if service.digest_hour is not None:
         for idva in await practitioners.ids_with_role(tx, service.id, "idva"):
             day = await reports.caseload(tx, idva, now - timedelta(days=1), now)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import alerting
+from bot import alerting, monthly_mail, monthly_report
 from bot.alert_text import render_practitioner
 from bot.app import App
 from bot.channels.base import Outgoing, SendError, Silenced
@@ -172,6 +172,10 @@ class Dispatcher:
                 if channel is None:
                     raise SendError(f"no practitioner channel {item.channel}", retryable=False)
                 address = await self._practitioner_address(item)
+                if item.message.get("kind") == monthly_report.KIND and item.channel == "email":
+                    return Result(
+                        item, provider_id=await channel.send(address, await monthly_mail.outgoing(app, item.message))
+                    )
                 message = Outgoing(
                     render_practitioner(item.message, item.practitioner_id, app.workspace_url),
                     meta={

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.db import Row, Tx, parse_ts, ts
+from storage.db import Database, Row, StorageError, Tx, parse_ts, ts
 
 
 async def log(
@@ -30,6 +30,8 @@ async def log(
             (case_id, person),
         )
     last = await tx.one("SELECT id, row_hash FROM audit_log ORDER BY id DESC LIMIT 1")
+    if last is None:  # empty, or emptied by retention: the next row chains from the anchor
+        last = await tx.one("SELECT last_id AS id, last_hash AS row_hash FROM audit_anchor ORDER BY id DESC LIMIT 1")
     row_id = (last["id"] if last else 0) + 1
     at = ts(now)
     digest = chain_hash(last["row_hash"] if last else None, (row_id, at, actor, action, case_id, detail, service_id))
@@ -46,27 +48,102 @@ def chain_hash(previous: bytes | None, fields: tuple[object, ...]) -> bytes:
     return hashlib.sha256(encoded.encode()).digest()
 
 
+def _fields(row: Row) -> tuple[object, ...]:
+    return (row["id"], row["at"], row["actor"], row["action"], row["case_id"], row["detail"], row["service_id"])
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where retention cut the log: the last row removed, its hash, when, and how many rows went."""
+
+    id: int
+    last_id: int
+    last_hash: bytes
+    at: datetime
+    removed: int
+
+
+async def anchor(tx: Tx) -> Anchor | None:
+    row = await tx.one("SELECT * FROM audit_anchor ORDER BY id DESC LIMIT 1")
+    if row is None:
+        return None
+    return Anchor(row["id"], row["last_id"], row["last_hash"], parse_ts(row["at"]), row["removed"])
+
+
+def witness(a: Anchor) -> str:
+    """The detail of the audit_retention row written with an anchor: the chain then vouches for the anchor."""
+    return json.dumps({"anchor": a.id, "last_row": a.last_id, "removed": a.removed}, sort_keys=True)
+
+
 @dataclass(frozen=True)
 class ChainCheck:
-    rows: int  # rows checked (those written before the chain began are not counted)
-    broken_at: int | None  # the first row whose hash does not follow from its fields and the row before
+    rows: int  # rows checked
+    broken_at: int | None  # the first row whose hash does not follow from its fields and the row (or anchor) before
+    anchor: Anchor | None = None  # where the chain starts, if retention has removed its beginning
+    problem: str = ""  # what is wrong at broken_at, in a few words
 
 
-async def verify_chain(tx: Tx) -> ChainCheck:
-    """Recompute the chain from its first hashed row; a changed, removed or inserted row breaks it."""
+CHUNK = 2_000  # rows read at a time: memory stays flat, and other tasks get the event loop between chunks
+
+
+async def verify_chain(tx: Tx, legacy: bool = False) -> ChainCheck:
+    """Recompute the chain from the anchor (or the first row); a changed, removed or inserted row breaks it,
+    and so does a changed anchor. `legacy`: rows before the first hashed one (before 0018) are skipped."""
+    start = await anchor(tx) if not legacy else None
+    if start is not None:
+        below = await tx.scalar("SELECT MIN(id) FROM audit_log WHERE id <= ?", (start.last_id,))
+        if below is not None:
+            return ChainCheck(0, int(below), start, "it is at or below the retention anchor")
+    previous = start.last_hash if start else None
+    expected_id = start.last_id + 1 if start else None
+    checked, after = 0, start.last_id if start else -1
+    started, vouched = not legacy, start is None
+    while rows := await tx.all("SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?", (after, CHUNK)):
+        for row in rows:
+            after = row["id"]
+            if row["row_hash"] is None and not started:
+                continue  # written before the chain began (only while migrating)
+            started = True
+            if expected_id is not None and row["id"] != expected_id:
+                return ChainCheck(checked, row["id"], start, "a row is missing before it")
+            if row["row_hash"] != chain_hash(previous, _fields(row)):
+                what = "it does not chain from the retention anchor" if start and not checked else "its hash differs"
+                return ChainCheck(checked, row["id"], start, what)
+            if start and row["action"] == "audit_retention" and row["detail"] == witness(start):
+                vouched = vouched or row["at"] == ts(start.at)
+            previous, expected_id, checked = row["row_hash"], row["id"] + 1, checked + 1
+    if start is not None and not vouched:
+        return ChainCheck(checked, start.last_id, start, "the retention anchor differs from its audit_retention entry")
+    return ChainCheck(checked, None, start)
+
+
+async def verify(db: Database) -> ChainCheck:
+    """`verify_chain` on one snapshot of the database, so a retention running meanwhile cannot look like tampering."""
+    async with db.reading() as tx:
+        await tx.execute("BEGIN")
+        try:
+            return await verify_chain(tx)
+        finally:
+            await tx.execute("COMMIT")
+
+
+async def join_chain(tx: Tx) -> None:
+    """Migration 0026: check the chain as it stands, then chain every row from the first.
+
+    Refuses (nothing changed) if the chain is already broken: re-hashing would launder the tampering."""
+    check = await verify_chain(tx, legacy=True)
+    if check.broken_at is not None:
+        raise StorageError(
+            f"the audit log's chain already breaks at row {check.broken_at} ({check.problem}): not upgrading, so "
+            "the evidence stays as it is; keep this file and restore the database from a backup"
+        )
     previous: bytes | None = None
-    started, checked = False, 0
-    expected_id: int | None = None
-    for row in await tx.all("SELECT * FROM audit_log ORDER BY id"):
-        if row["row_hash"] is None and not started:
-            continue  # written before the chain began
-        started = True
-        fields = (row["id"], row["at"], row["actor"], row["action"], row["case_id"], row["detail"], row["service_id"])
-        gap = expected_id is not None and row["id"] != expected_id
-        if gap or row["row_hash"] != chain_hash(previous, fields):
-            return ChainCheck(checked, row["id"])
-        previous, expected_id, checked = row["row_hash"], row["id"] + 1, checked + 1
-    return ChainCheck(checked, None)
+    after = -1
+    while rows := await tx.all("SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?", (after, CHUNK)):
+        for row in rows:
+            previous = chain_hash(previous, _fields(row))
+            await tx.execute("UPDATE audit_log SET row_hash = ? WHERE id = ?", (previous, row["id"]))
+            after = row["id"]
 
 
 async def for_case(tx: Tx, case_id: int) -> list[Row]:
@@ -161,3 +238,11 @@ async def actors(tx: Tx, service_id: int) -> list[str]:
     """The distinct actors in a service's log."""
     rows = await tx.all("SELECT DISTINCT actor FROM audit_log WHERE service_id = ? ORDER BY actor", (service_id,))
     return [r["actor"] for r in rows]
+
+
+def describe_start(start: Anchor | None) -> str:
+    """Where the chain starts, in words: the first row, or the anchor retention left."""
+    if start is None:
+        return "the first row"
+    day = start.at.date().isoformat()
+    return f"the anchor after row {start.last_id} ({start.removed} removed by retention on {day})"

@@ -57,6 +57,8 @@ class Case:
     checkin_mode: str = "direct"  # direct, or cover: the same questions dressed as an ordinary exchange
     cover_theme: str | None = None  # the cover theme's name, in cover mode
     secrets_on_channel: bool = False  # she may set her secrets over Telegram with auto-delete on
+    erased_at: datetime | None = None  # her personal data was erased (storage/erasure.py), and why (a code)
+    erase_reason: str | None = None
 
 
 def _case(row: Row) -> Case:
@@ -89,6 +91,8 @@ def _case(row: Row) -> Case:
         checkin_mode=row["checkin_mode"],
         cover_theme=row["cover_theme"],
         secrets_on_channel=bool(row["secrets_on_channel"]),
+        erased_at=parse_ts(row["erased_at"]) if row["erased_at"] else None,
+        erase_reason=row["erase_reason"],
     )
 
 

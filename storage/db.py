@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -138,11 +140,18 @@ class Tx:
         return None if row is None else row[0]
 
     async def next_id(self, table: str) -> int:
-        """The id the next row of `table` takes (SQLite's own rule, max + 1), for a value bound to its row.
+        """The id the next row of `table` takes (SQLite's own rule: max + 1, and above every id an
+        AUTOINCREMENT table ever had), for a value bound to its row.
 
         Safe only inside a write transaction: the one writer makes the read and the insert one step.
         """
-        return int(await self.scalar(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"))
+        return int(
+            await self.scalar(
+                f"SELECT max(COALESCE(MAX(id), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0)) + 1"
+                f" FROM {table}",
+                (table,),
+            )
+        )
 
     async def commit(self) -> None:
         """Keep this unit's work. It is durable once the `async with` that opened it has exited."""
@@ -222,12 +231,13 @@ class Database:
         async with self._lock:
             return await self._writer.call(lambda: int(self._writer.conn.execute("PRAGMA user_version").fetchone()[0]))
 
-    async def upgrade(self) -> list[int]:
-        """Apply pending migrations, each in its own transaction; return the versions applied."""
+    async def upgrade(self, to: int | None = None) -> list[int]:
+        """Apply pending migrations (up to version `to`, for tests of an upgrade), each in its own transaction;
+        return the versions applied."""
         applied = []
         current = await self.version()
         for version, sql in migrations():
-            if version <= current:
+            if version <= current or (to is not None and version > to):
                 continue
             async with self._lock:
                 # executescript commits implicitly, so wrap the script itself in BEGIN/COMMIT.
@@ -456,12 +466,25 @@ def _connect(path: Path) -> sqlite3.Connection:
 REBUILDS_TABLES = "-- rebuilds tables"
 
 
+# What SQL cannot do (SHA-256, say) a migration hands to Python with a line `-- step: package.module.function`:
+# the SQL above it runs, then the function (an `async def f(tx: Tx)` that awaits only `tx`), then the SQL
+# below it, all in the migration's one transaction.
+STEP = re.compile(r"^-- step: ([\w.]+)\.(\w+)[ \t]*$", re.MULTILINE)
+
+
 def _migrate(conn: sqlite3.Connection, version: int, sql: str) -> None:
     rebuild = sql.startswith(REBUILDS_TABLES)
+    step = STEP.search(sql)
+    before, after = (sql[: step.start()], sql[step.end() :]) if step else (sql, "")
     try:
         if rebuild:
             conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set before BEGIN
-        conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};")
+        conn.executescript(f"BEGIN IMMEDIATE;\n{before}")
+        if step:
+            _drive(getattr(importlib.import_module(step[1]), step[2])(Tx(conn)))
+        # executescript would commit first: the rest goes one statement at a time
+        for statement in _statements(f"{after}\nPRAGMA user_version = {version};"):
+            conn.execute(statement)
         broken = conn.execute("PRAGMA foreign_key_check").fetchall() if rebuild else []
         if broken:
             raise sqlite3.IntegrityError(f"{len(broken)} reference(s) broken, first in table {broken[0][0]}")
@@ -470,9 +493,26 @@ def _migrate(conn: sqlite3.Connection, version: int, sql: str) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise StorageError(f"migration {version:04d} failed: {exc}") from None
+    except BaseException:  # a step's refusal (a StorageError, one line): nothing of the migration stays
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
     finally:
         if rebuild:
             conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _statements(script: str) -> list[str]:
+    """A script's statements (sqlite3.complete_statement knows a trigger's body from its end)."""
+    found, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            found.append(pending)
+            pending = ""
+    if pending.strip() and not all(part.strip().startswith("--") or not part.strip() for part in pending.splitlines()):
+        raise sqlite3.OperationalError(f"incomplete statement at the end of a migration: {pending.strip()[:40]}")
+    return found
 
 
 def _create_private(path: Path) -> None:

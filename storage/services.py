@@ -21,6 +21,20 @@ from storage.db import Row, Tx, ts
 # still covers "what exactly did she get?" about the last weekly check-in. Then only the record stays.
 SENT_CONTENT_DAYS = 7
 SENT_CONTENT_DAYS_RANGE = (2, 365)  # below 2, a quick exit on Telegram could no longer delete the bot's messages
+# Audit entries: 6 years by default, the limitation period for most civil claims in England and Wales
+# (Limitation Act 1980, ss. 2 and 5), so the record of who did what outlasts any claim about it.
+AUDIT_RETENTION_DAYS = 2190
+AUDIT_RETENTION_DAYS_RANGE = (365, 7300)  # at least a year (a complaint's investigation), at most 20
+
+# A year after closing, a closed or withdrawn case's personal data is erased (storage/erasure.py). A year,
+# because a repeat Marac referral and the "potential escalation" count look back 12 months: if she comes
+# back within the year her history helps; after it, the service's own case file (under its own retention)
+# is the record, and Safecheck is only the channel. Reports keep their figures: levels, dates, statuses.
+CLOSED_CASE_DAYS = 365
+# Delivery records (no content: who, channel, status, times) feed the engagement and response figures:
+# 13 months keeps a full year to compare against, and the month a report about it goes out.
+DELIVERY_RECORD_DAYS = 400
+RETENTION_RANGE = (30, 3650)  # as migration 0025 checks
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,9 @@ class Service:
     helplines: tuple[Helpline, ...] = ()  # local helplines for the printed card
     safety_card: str = ""  # the service's safety-planning advice for the printed card
     marac_escalation_incidents: int = 3  # incidents in 12 months that make "potential escalation" (Marac)
+    audit_retention_days: int = AUDIT_RETENTION_DAYS  # audit entries are kept at least this long
+    closed_case_days: int = CLOSED_CASE_DAYS  # a closed case's personal data is erased this long after closing
+    delivery_record_days: int = DELIVERY_RECORD_DAYS  # delivery records are removed this long after queueing
 
 
 def _service(row: Row) -> Service:
@@ -86,6 +103,9 @@ def _service(row: Row) -> Service:
         helplines=tuple(Helpline(**h) for h in json.loads(row["helplines"])),
         safety_card=row["safety_card"],
         marac_escalation_incidents=row["marac_escalation_incidents"],
+        audit_retention_days=row["audit_retention_days"],
+        closed_case_days=row["closed_case_days"],
+        delivery_record_days=row["delivery_record_days"],
     )
 
 
@@ -128,6 +148,9 @@ SETTABLE = frozenset(
         "default_schedule",
         "default_jitter",
         "marac_escalation_incidents",
+        "audit_retention_days",
+        "closed_case_days",
+        "delivery_record_days",
     }
 )
 

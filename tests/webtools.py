@@ -9,13 +9,13 @@ password and a TOTP code computed from the same secret (the test's authenticator
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
-from aiohttp import ClientResponse, CookieJar
+from aiohttp import ClientResponse, CookieJar, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.web import make_web_app, workspace_settings
@@ -84,9 +84,18 @@ async def person(
 
 
 @asynccontextmanager
-async def workspace(world: World, idle_minutes: int = 15, absolute_hours: int = 8) -> AsyncIterator[TestClient]:
+async def workspace(
+    world: World,
+    idle_minutes: int = 15,
+    absolute_hours: int = 8,
+    setup: Callable[[web.Application], None] | None = None,
+) -> AsyncIterator[TestClient]:
+    """`setup` may put app keys of its own (e.g. a report's test sections) before the server starts."""
     settings = workspace_settings("http://127.0.0.1", idle_minutes, absolute_hours)
-    server = TestServer(make_web_app(world.app, workspace=settings), host="127.0.0.1")
+    web_app = make_web_app(world.app, workspace=settings)
+    if setup is not None:
+        setup(web_app)
+    server = TestServer(web_app, host="127.0.0.1")
     await server.start_server()
     jar = CookieJar(unsafe=True, treat_as_secure_origin=str(server.make_url("/")))
     client = TestClient(server, cookie_jar=jar)

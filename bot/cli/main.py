@@ -17,6 +17,7 @@ from bot.bootstrap import adopt_keys, configure_logging, make_clock, open_app
 from bot.cli import keys, simulate
 from bot.cli.parser import build_parser, hoist_global_options
 from bot.commands import UserError, case_mode, signposting
+from bot.commands import erasure as erasure_commands
 from bot.commands.cases import telegram_link
 from bot.config import ConfigError, Settings, load
 from bot.dispatcher import Dispatcher
@@ -26,9 +27,9 @@ from flows.loader import QuestionSetError
 from flows.schedule import ScheduleError
 from safety.policy import PolicyError
 from safety.secret_rules import FIELDS
-from storage import audit, services
+from storage import audit, audit_retention, services
 from storage.crypto import DecryptError
-from storage.db import Database, StorageError
+from storage.db import Database, StorageError, Tx
 from storage.keys import ENV_VAR, KeyConfigError, create_key_file, load_keys
 
 USER_ERRORS = (
@@ -162,6 +163,12 @@ async def _tick(app: Any, svc: int, args: argparse.Namespace) -> None:
     fired = await runner.run_due()
     await Dispatcher(app).drain()
     await pruning.prune(app.db, app.clock)  # cron runs tick instead of serve: sent content goes here then
+
+    async def audit_months(tx: Tx) -> None:  # and the audit log's expired months, as the daily round does
+        await audit_retention.run(tx, app.clock.now(), svc)
+        await tx.commit()
+
+    await app.db.run(audit_months)
     # cron mails what a command prints: the simulator's messages are counted, never shown with their number
     delivered = app.survivor_channels["simulator"].take()
     if delivered:
@@ -263,6 +270,12 @@ async def _case_status(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await commands.set_status(app, svc, a.ref, a.action, getattr(a, "days", None)))
 
 
+async def _case_erase(app: Any, svc: int, a: argparse.Namespace) -> None:
+    done = await erasure_commands.erase(app, svc, a.ref, a.reason)
+    removed = ", ".join(f"{kind}={n}" for kind, n in sorted(done.counts.items()) if n)
+    print(f"{done.ref} erased (purge {done.purge_id}): {removed}")
+
+
 async def _case_set_mode(app: Any, svc: int, a: argparse.Namespace) -> None:
     print(await case_mode.set_mode(app, svc, a.ref, a.mode, a.theme))
 
@@ -314,14 +327,13 @@ async def _alerts_ack(app: Any, svc: int, a: argparse.Namespace) -> None:
 
 
 async def _audit_verify(app: Any, svc: int, a: argparse.Namespace) -> None:
-    async with app.db.reading() as tx:
-        check = await audit.verify_chain(tx)
+    check = await audit.verify(app.db)
     if check.broken_at is not None:
         raise UserError(
-            f"the audit log's chain breaks at row {check.broken_at}: a row was changed, removed or added after "
-            "it was written; keep this file as evidence and restore the database from a backup"
+            f"the audit log's chain breaks at row {check.broken_at}: {check.problem} (a row or the anchor was "
+            "changed, removed or added after it was written); keep this file as evidence and restore from a backup"
         )
-    print(f"audit log intact: {check.rows} rows chained")
+    print(f"audit log intact: {check.rows} rows chained from {audit.describe_start(check.anchor)}")
 
 
 async def _service_show(app: Any, svc: int, a: argparse.Namespace) -> None:
@@ -350,6 +362,9 @@ async def _service_set(app: Any, svc: int, a: argparse.Namespace) -> None:
             "digest_hour",
             "retention_days",
             "sent_content_days",
+            "audit_retention_days",
+            "closed_case_days",
+            "delivery_record_days",
             "cover_line",
             "marac_incidents",
         )
@@ -366,6 +381,9 @@ async def _service_set(app: Any, svc: int, a: argparse.Namespace) -> None:
             digest_hour=a.digest_hour,
             retention_days=a.retention_days,
             sent_content_days=a.sent_content_days,
+            audit_retention_days=a.audit_retention_days,
+            closed_case_days=a.closed_case_days,
+            delivery_record_days=a.delivery_record_days,
             cover_line=a.cover_line,
             marac_incidents=a.marac_incidents,
             questionset=a.questionset,
@@ -388,6 +406,7 @@ _HANDLERS: dict[tuple[str, str | None], Handler] = {
     ("case", "pause"): _case_status,
     ("case", "resume"): _case_status,
     ("case", "close"): _case_status,
+    ("case", "erase"): _case_erase,
     ("case", "set-autodelete"): _case_autodelete,
     ("case", "set-mode"): _case_set_mode,
     ("case", "set-secrets"): _case_secrets,

@@ -119,6 +119,9 @@ def build_parser() -> Parser:
     pa.add_argument("--days", type=int, default=7)
     cs.add_parser("resume").add_argument("ref")
     cs.add_parser("close").add_argument("ref")
+    er = cs.add_parser("erase", help="erase her personal data and everything written about her (closes the case)")
+    er.add_argument("ref")
+    er.add_argument("--reason", required=True, help="her_request (Article 17), not_needed or other")
     sm = cs.add_parser("set-mode", help="change how her check-ins read (chosen with her in person)")
     sm.add_argument("ref")
     sm.add_argument("mode", help="direct or cover")
@@ -159,7 +162,9 @@ def build_parser() -> Parser:
     )
 
     au = sub.add_parser("audit", help="the audit log").add_subparsers(dest="action", required=True, parser_class=Parser)
-    au.add_parser("verify", help="recompute the audit log's hash chain: a row changed after the fact breaks it")
+    au.add_parser(
+        "verify", help="recompute the audit log's hash chain from its anchor: a row changed, removed or added breaks it"
+    )
     sv = sub.add_parser("service", help="the service's settings").add_subparsers(
         dest="action", required=True, parser_class=Parser
     )
@@ -171,6 +176,17 @@ def build_parser() -> Parser:
     st.add_argument("--retention-days", type=int, help="days free text is kept before it is purged")
     st.add_argument(
         "--sent-content-days", type=int, help="days a sent message keeps its text; then only its delivery record stays"
+    )
+    st.add_argument(
+        "--audit-retention-days",
+        type=int,
+        help="days audit entries are kept (365-7300); whole old months then go, behind the chain's anchor",
+    )
+    st.add_argument(
+        "--closed-case-days", type=int, help="days after closing that a case's personal data is erased (30-3650)"
+    )
+    st.add_argument(
+        "--delivery-record-days", type=int, help="days delivery records are kept before they are removed (30-3650)"
     )
     st.add_argument("--cover-line", choices=["on", "off"], help="send an innocuous line after a quick exit")
     st.add_argument(

@@ -1,7 +1,8 @@
 """GET /audit: the audit log of the manager's own service, newest first, filtered, 50 to a page.
 
 Rows carry their service (storage.audit), so another service's rows never show. Dates are days on
-the service's clock. Reading the log is itself recorded: who looked at who looked at what.
+the service's clock. Reading the log is itself recorded: who looked at who looked at what. The top of the
+page says whether the hash chain holds (checked afresh from its anchor at each view), loudly if not.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ async def audit_page(request: web.Request) -> web.Response:
     before_text = request.query.get("before", "")
     before = int(before_text) if forms.is_number(before_text) and len(before_text) < 16 else None
     errors: dict[str, str] = {}
+    chain = await audit.verify(app.db)  # the whole chain, every service's rows: it is one chain
     async with app.db.reading() as tx:
         service = await services.get(tx, who.service_id)
         tz = ZoneInfo(service.timezone)
@@ -96,6 +98,8 @@ async def audit_page(request: web.Request) -> web.Response:
     await app.db.run(viewed)
     base = {k: v for k, v in query.items() if v}
     context = {
+        "chain": chain,
+        "chain_start": chain.anchor.at.astimezone(tz).strftime("%Y-%m-%d") if chain.anchor else None,
         "entries": entries,
         "query": query,
         "errors": errors,

@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bot import case_state
-from bot.case_state import CLOSE_REASONS, CannotChange
+from bot.case_state import CannotChange
 from bot.web import access, forms
 from bot.web.access import Access
 from bot.web.case_page import REF, may_change, may_reassign, render_case
 from bot.web.keys import APP_KEY
 from bot.web.viewer import viewer
+from safety import closure_outcomes
 from storage import audit, caseload, cases, notes
 from storage.cases import Case
 from storage.db import Tx
@@ -161,16 +162,25 @@ async def resume(request: web.Request) -> web.StreamResponse:
 
 @routes.post(REF + "/close")
 async def close(request: web.Request) -> web.StreamResponse:
+    """Close the case with its outcome at closure (every question answered; "not known" is an answer)."""
     case = await case_to_act_on(request)
-    _forbidden_unless(may_change(viewer(request), case))
-    reason = forms.text(await request.post(), "reason", 40)
-    if reason not in CLOSE_REASONS:
-        error = "Choose why the case is closing."
-        return await render_case(request, case, errors={"case_close": error}, status=400, audited=False)
+    who = viewer(request)
+    _forbidden_unless(may_change(who, case))
+    form = await request.post()
+    answers = {name: forms.text(form, name, 40) for name in closure_outcomes.FIELDS}
+    reason = forms.text(form, "reason", 40)
+    outcome, problems = closure_outcomes.parse(answers, reason)
+    if outcome is None:
+        # The reason's line keeps its old place (case_close); each outcome question gets its own line.
+        errors = {("case_close" if k == "close_reason" else f"close_{k}"): v for k, v in problems.items()}
+        return await render_case(
+            request, case, errors=errors, status=400, audited=False, close_answers={**answers, "reason": reason}
+        )
     now = request.app[APP_KEY].clock.now()
+    by = who.practitioner_id
 
     async def change(tx: Tx, fresh: Case) -> str:
-        return await case_state.close(tx, fresh, now, reason)
+        return await case_state.close(tx, fresh, now, outcome=outcome, by=by)
 
     return await _change(request, case, "case_close", change, "closed")
 

@@ -14,7 +14,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.alert_text import reason_words
-from bot.case_state import CLOSE_REASONS, PAUSE_REASONS, RESUME_REASONS
+from bot.case_state import PAUSE_REASONS, RESUME_REASONS
+from bot.commands.erasure import LABELS as ERASE_LABELS
+from bot.commands.erasure import REASONS as ERASE_REASONS
 from bot.web import access, case_partner_view, dash_summary, forms, mode_choice
 from bot.web.access import Access
 from bot.web.alerts import OUTCOME_NAMES
@@ -23,7 +25,8 @@ from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer, viewer
-from storage import audit, caseload, cases, deliveries, notes, schedules, services, timers
+from safety import closure_outcomes
+from storage import audit, caseload, cases, deliveries, notes, outcomes, schedules, services, timers
 from storage.cases import Case
 from storage.db import Tx, parse_ts
 
@@ -46,6 +49,7 @@ NOTICES = {
     "partner_consent": "Her answer is recorded: it holds from now on.",
     "shared": "Shared: it is on its way to the partner's person, with your justification on record.",
     "override_requested": "Asked: nothing is sent unless another manager approves it.",
+    "erased": "Her personal data is erased. The purge report (Manage → Purges) says what went.",
 }
 
 
@@ -93,6 +97,7 @@ async def render_case(
     errors: dict[str, str] | None = None,
     status: int = 200,
     audited: bool = True,
+    close_answers: dict[str, str] | None = None,
 ) -> web.Response:
     """The case page. `audited`: the view was already audited (by case_for); if not, it is audited here."""
     who = viewer(request)
@@ -117,6 +122,7 @@ async def render_case(
         idvas = await caseload.active_idvas(tx, app.crypto, case.service_id) if may_reassign(who) else {}
         risk = await dash_summary.summary(tx, app.crypto, case.id, case.service_id, service.timezone, app.clock.now())
         shared = await case_partner_view.context(tx, app, case)
+        closure = await outcomes.get(tx, case.id) if case.status == "closed" else None
     if not audited:
         now = app.clock.now()
 
@@ -153,7 +159,13 @@ async def render_case(
         "may_reassign": may_reassign(who),
         "other_idvas": {pid: n for pid, n in idvas.items() if pid != case.idva_id},
         "alert_said": reason_words,
-        "close_reasons": CLOSE_REASONS,
+        "erase_reasons": ERASE_REASONS,
+        "erase_labels": ERASE_LABELS,
+        "close_reasons": closure_outcomes.CLOSE_REASONS,
+        "closure": closure,
+        "closure_fields": closure_outcomes.FIELDS,
+        "abuse_types": closure_outcomes.ABUSE_TYPES,
+        "close_answers": close_answers or {},
         "pause_reasons": PAUSE_REASONS,
         "resume_reasons": RESUME_REASONS,
         "outcomes": OUTCOME_NAMES,

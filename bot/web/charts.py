@@ -12,6 +12,7 @@ from datetime import datetime
 
 from markupsafe import Markup
 
+from safety.report_tables import Cell, PublishedTable
 from storage.caseload import RiskPoint
 
 LEVELS = ("standard", "raised", "high", "urgent")
@@ -123,5 +124,95 @@ def risk_chart(points: Sequence[RiskPoint], chart_id: str = "risk-chart") -> Mar
                     x=at_x, y=height - 8, a=anchor, d=_day(when)
                 )
             )
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+# --- a report table as bars (bot/web/report_view.py) ---------------------------------------------
+
+SERIES_FILLS = ("#1d5fa8", "#b35900", "#2e7d32", "#6a3d9a")  # also fill attributes, for the PDF
+
+
+def _cell_words(cell: Cell) -> str:
+    return str(cell)
+
+
+def bars_description(published: PublishedTable) -> str:
+    """The chart in words: every bar's label and published value (so "<5" where a count is hidden)."""
+    table = published.table
+    parts = []
+    for (label, _), cells in zip(table.rows, published.cells, strict=True):
+        values = ", ".join(f"{col} {_cell_words(c)}" for col, c in zip(table.columns, cells, strict=True))
+        parts.append(f"{label}: {values}")
+    return "; ".join(parts) + ". Counts under 5 are shown as <5 and not drawn."
+
+
+def bar_chart(published: PublishedTable, chart_id: str) -> Markup:
+    """A table's counts as horizontal bars, one group per row and one bar per column.
+
+    Only published values are drawn, scaled to the largest one shown: a hidden cell has no bar, just
+    "<5", so neither its length nor the scale gives its true value away."""
+    table = published.table
+    series = len(table.columns)
+    bar_h, gap, left, right, top = 14, 10, 170, 60, 8
+    legend_h = 20 if series > 1 else 0
+    group_h = series * bar_h + gap
+    width = 640
+    height = top + legend_h + group_h * len(table.rows) + 4
+    inner_w = width - left - right
+    shown = [c.value for row in published.cells for c in row if not c.hidden]
+    scale = max([*shown, 1])
+    parts = [
+        Markup(
+            '<svg class="chart report-chart" viewBox="0 0 {w} {h}" role="img" aria-labelledby="{i}-title"'
+            ' aria-describedby="{i}-desc">'
+            '<title id="{i}-title">{title}</title><desc id="{i}-desc">{desc}</desc>'
+        ).format(w=width, h=height, i=chart_id, title=table.title, desc=bars_description(published))
+    ]
+    if series > 1:
+        x = left
+        for n, column in enumerate(table.columns):
+            parts.append(
+                Markup(
+                    '<rect class="bar-{n}" fill="{fill}" x="{x}" y="{y}" width="10" height="10"/>'
+                    '<text class="axis" x="{tx}" y="{ty}">{label}</text>'
+                ).format(
+                    n=n % len(SERIES_FILLS),
+                    fill=SERIES_FILLS[n % len(SERIES_FILLS)],
+                    x=x,
+                    y=top,
+                    tx=x + 14,
+                    ty=top + 9,
+                    label=column,
+                )
+            )
+            x += 24 + 7 * len(column)
+    y = top + legend_h
+    for (label, _), cells in zip(table.rows, published.cells, strict=True):
+        parts.append(
+            Markup('<text class="axis" x="{x}" y="{y}" text-anchor="end">{label}</text>').format(
+                x=left - 8, y=y + series * bar_h / 2 + 4, label=label
+            )
+        )
+        for n, cell in enumerate(cells):
+            top_of_bar = y + n * bar_h
+            length = 0.0 if cell.hidden else inner_w * cell.value / scale
+            if length > 0:
+                parts.append(
+                    Markup('<rect class="bar-{n}" fill="{fill}" x="{x}" y="{y}" width="{w:.1f}" height="{h}"/>').format(
+                        n=n % len(SERIES_FILLS),
+                        fill=SERIES_FILLS[n % len(SERIES_FILLS)],
+                        x=left,
+                        y=top_of_bar + 1,
+                        w=length,
+                        h=bar_h - 2,
+                    )
+                )
+            parts.append(
+                Markup('<text class="bar-value" x="{x:.1f}" y="{y}">{v}</text>').format(
+                    x=left + length + 4, y=top_of_bar + bar_h - 3, v=str(cell)
+                )
+            )
+        y += group_h
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)

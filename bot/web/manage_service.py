@@ -39,6 +39,7 @@ PAGE = "/manage/service"
 LADDER_ROWS = 5
 SEVERITIES = (Severity.URGENT, Severity.HIGH, Severity.RAISED)
 ROLE_CHOICES = (("idva", "Assigned IDVA"), ("duty", "Duty (the rota)"), ("manager", "Managers"))
+RETENTION_FIELDS = {"closed_case_days": "Closed cases' data", "delivery_record_days": "Delivery records"}
 NOTICES = {
     "settings": "Settings saved.",
     "ladder": "Alert ladders saved: new alerts follow them.",
@@ -56,6 +57,9 @@ def _settings_of(s: Service) -> dict[str, str]:
         "cover_line": "on" if s.cover_line else "",
         "retention_days": str(s.retention_days),
         "sent_content_days": str(s.sent_content_days),
+        "audit_retention_days": str(s.audit_retention_days),
+        "closed_case_days": str(s.closed_case_days),
+        "delivery_record_days": str(s.delivery_record_days),
         "digest_hour": "off" if s.digest_hour is None else str(s.digest_hour),
         "marac_escalation_incidents": str(s.marac_escalation_incidents),
     }
@@ -171,6 +175,8 @@ async def save_settings(request: web.Request) -> web.Response:
     values = {name: forms.text(form, name, 64) for name in ("sender_name", "timezone", "retention_days")}
     values |= {name: forms.text(form, name, 64) for name in ("sent_content_days", "digest_hour", "cover_line")}
     values["marac_escalation_incidents"] = forms.text(form, "marac_escalation_incidents", 64)
+    values["audit_retention_days"] = forms.text(form, "audit_retention_days", 64)
+    values |= {name: forms.text(form, name, 64) for name in RETENTION_FIELDS}
     checks: dict[str, Callable[[str], object]] = {
         "sender_name": check_sender_name,
         "timezone": lambda v: check_timezone(v.strip()),
@@ -178,11 +184,16 @@ async def save_settings(request: web.Request) -> web.Response:
         "sent_content_days": lambda v: service_commands.check_sent_content_days(
             _whole(v, "Sent message text"), "Sent message text"
         ),
+        "audit_retention_days": lambda v: service_commands.check_audit_retention_days(
+            _whole(v, "Audit retention"), "Audit retention"
+        ),
         "digest_hour": lambda v: service_commands.check_digest_hour(v.strip().lower(), "The digest hour"),
         "marac_escalation_incidents": lambda v: service_commands.check_marac_incidents(
             _count(v, "The Marac incident threshold"), "The Marac incident threshold"
         ),
     }
+    for name, label in RETENTION_FIELDS.items():
+        checks[name] = _retention_check(label)
     fields: dict[str, object] = {}
     errors: dict[str, str] = {}
     for name, check in checks.items():
@@ -195,6 +206,10 @@ async def save_settings(request: web.Request) -> web.Response:
         return await _page(request, who, 400, errors=errors, settings=values)
     await _save(request, who, "service_configured", fields)
     raise web.HTTPSeeOther(f"{PAGE}?done=settings")
+
+
+def _retention_check(label: str) -> Callable[[str], object]:
+    return lambda v: service_commands.check_retention_period(_whole(v, label), label)
 
 
 def _sentence(message: str) -> str:

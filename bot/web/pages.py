@@ -25,14 +25,19 @@ MODULES = (
     "bot.web.case_mode",
     "bot.web.dash_page",
     "bot.web.marac_page",
+    "bot.web.subject_access",
     "bot.web.card",
     "bot.web.manage_signposting",
     "bot.web.manage_partners",
     "bot.web.share_report",
+    "bot.web.reports",
+    "bot.web.report_mailing",
     "bot.web.case_partners",
     "bot.web.case_share",
     "bot.web.manage_overrides",
     "bot.web.shares",
+    "bot.web.case_erase",
+    "bot.web.manage_purges",
 )
 
 

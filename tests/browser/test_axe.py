@@ -74,6 +74,7 @@ def test_every_page_a_manager_and_an_idva_use_has_no_serious_violation_on_a_desk
         "/manage/service/signposting",
         "/manage/partners",
         "/manage/shares",
+        "/manage/reports",
         "/manage/overrides",
         "/audit",
         "/account",

@@ -54,7 +54,7 @@ def test_an_invitation_with_no_role_or_name_is_refused_in_one_line(cli: Cli) -> 
 def test_audit_verify_says_whether_the_chain_holds_in_one_line(cli: Cli) -> None:
     cli.run("init")
     cli.run("practitioner", "add", "--name", "Ida", "--role", "idva")
-    assert re.fullmatch(r"audit log intact: \d+ rows chained\n", cli.run("audit", "verify").stdout)
+    assert re.fullmatch(r"audit log intact: \d+ rows chained from the first row\n", cli.run("audit", "verify").stdout)
     with sqlite3.connect(cli.folder / "safecheck.db") as conn:
         conn.execute("DROP TRIGGER audit_log_no_update")
         conn.execute("UPDATE audit_log SET actor = 'os:someone-else' WHERE id = 1")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 import re
+import sqlite3
 from datetime import timedelta
 
-from storage import audit, cases, services
+from storage import audit, audit_retention, cases, services
 from storage.db import Tx
 from tests.conftest import World
 from tests.webtools import login, person, workspace
@@ -106,3 +107,42 @@ async def test_an_admin_who_is_not_a_manager_cannot_read_the_log(world: World) -
         await login(client, world, ada)
         assert (await client.get("/audit")).status == 403
         assert (await client.get("/manage/practitioners")).status == 200  # configuration is theirs
+
+
+def chain_state(page: str) -> str:
+    return html.unescape(page.split('id="chain-state"')[1].split(">", 1)[1].split("</p>")[0])
+
+
+async def test_the_top_of_the_page_says_whether_the_chain_holds_and_warns_loudly_when_not(world: World) -> None:
+    meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        page = await (await client.get("/audit")).text()
+        assert re.fullmatch(r"Chain intact: \d+ entries since the first\.", chain_state(page))
+        assert 'role="status"' in page.split('id="chain-state"')[1].split(">")[0]
+        with sqlite3.connect(world.settings.db_path) as conn:
+            conn.execute("DROP TRIGGER audit_log_no_update")
+            conn.execute("UPDATE audit_log SET detail = 'edited' WHERE id = 2")
+        resp = await client.get("/audit")
+        page = await resp.text()
+    assert resp.status == 200  # the log is still there to read, with the warning on top
+    assert 'role="alert"' in page.split('id="chain-state"')[1].split(">")[0]
+    assert chain_state(page).startswith("Warning: the audit log's chain is broken at entry 2 (its hash differs).")
+
+
+async def test_after_retention_the_chain_is_intact_since_its_anchor(world: World) -> None:
+    world.clock.advance(timedelta(days=2200))  # past the default six years: the first months go
+
+    async def unit(tx: Tx) -> None:
+        await audit_retention.run(tx, world.clock.now(), world.service_id)
+        await tx.commit()
+
+    await world.app.db.run(unit)
+    meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        page = await (await client.get("/audit")).text()
+    day = world.clock.now().strftime("%Y-%m-%d")
+    assert re.fullmatch(
+        rf"Chain intact: \d+ entries since the retention anchor of {day} \(after entry \d+\)\.", chain_state(page)
+    )

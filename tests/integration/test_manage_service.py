@@ -22,6 +22,9 @@ SETTINGS = {
     "sent_content_days": "7",
     "digest_hour": "off",
     "marac_escalation_incidents": "3",
+    "audit_retention_days": "2190",
+    "closed_case_days": "365",
+    "delivery_record_days": "400",
 }
 
 
@@ -127,6 +130,8 @@ async def test_settings_are_saved_and_audited_with_only_what_changed(world: Worl
         ("digest_hour", "25", "The digest hour must be an hour 0-23, or off."),
         ("marac_escalation_incidents", "0", "The Marac incident threshold must be between 1 and 20."),
         ("marac_escalation_incidents", "three", "The Marac incident threshold must be a whole number."),
+        ("audit_retention_days", "364", "Audit retention must be between 365 and 7300 (days audit entries are kept)."),
+        ("audit_retention_days", "six years", "Audit retention must be a whole number of days."),
     ],
 )
 async def test_a_bad_setting_is_one_line_next_to_its_field_and_nothing_is_saved(
@@ -158,6 +163,21 @@ async def test_the_marac_incident_threshold_is_the_services_own(world: World) ->
     assert json.loads(row["detail"]) == {
         "before": {"marac_escalation_incidents": 3}, "after": {"marac_escalation_incidents": 4}
     }
+
+
+async def test_audit_retention_is_the_services_own_and_audited(world: World) -> None:
+    meg = await as_manager(world)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        page = await (await client.get(PAGE)).text()
+        assert 'name="audit_retention_days" type="number" min="365" max="7300" value="2190"' in page
+        form = {**SETTINGS, "audit_retention_days": "3650"}
+        assert (await post_form(client, f"{PAGE}/settings", form, token_from=PAGE)).status == 303
+    async with world.app.db.reading() as tx:
+        assert (await services.get(tx, world.service_id)).audit_retention_days == 3650
+    [row] = await rows(world.app, "SELECT detail FROM audit_log WHERE action = 'service_configured'")
+    change = {"before": {"audit_retention_days": 2190}, "after": {"audit_retention_days": 3650}}
+    assert json.loads(row["detail"]) == change
 
 
 async def test_missed_check_in_rules_use_the_policy_checks(world: World) -> None:

@@ -109,3 +109,17 @@ async def test_the_serve_loop_prunes_until_stopped(world: World) -> None:
         stop.set()
         await asyncio.wait_for(running, timeout=5)
     assert await scalar(world.app, "SELECT count(*) FROM deliveries") > 0
+
+
+async def test_after_the_newest_message_is_pruned_the_next_gets_an_id_of_its_own(world: World) -> None:
+    """A delivery record keeps its message's id: a new message must never take it (the next pass failed)."""
+    case_id = await sent_with_planted_words(world)
+    world.clock.advance(timedelta(days=8))
+    assert await pruning.prune(world.app.db, world.clock) > 0
+    assert await scalar(world.app, "SELECT count(*) FROM outbox") == 0  # the newest row went too
+    await queue_neutral(world, case_id, PHONE, {"note": "again"})
+    await world.deliver()
+    newest = await scalar(world.app, "SELECT max(id) FROM outbox")
+    assert newest > await scalar(world.app, "SELECT max(id) FROM deliveries")
+    world.clock.advance(timedelta(days=8))
+    assert await pruning.prune(world.app.db, world.clock) == 1

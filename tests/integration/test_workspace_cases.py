@@ -19,6 +19,16 @@ from tests.conftest import START, World
 from tests.webtools import Person, login, person, post_form, workspace
 
 NAME_A, NAME_B = "Amy Able", "Bo Brown"
+# The outcome at closure the close form asks for (tests/integration/test_closure_outcomes.py tests it).
+OUTCOME = {
+    "safety": "improved",
+    "physical": "ceased",
+    "sexual": "not_present",
+    "harassment_stalking": "reduced",
+    "jealous_controlling": "not_known",
+    "quality_of_life": "no_change",
+}
+OUTCOME_DETAIL = " ".join(f"{k}={v}" for k, v in OUTCOME.items())
 
 
 def audit_rows(world: World, action: str | None = None) -> list[dict[str, Any]]:
@@ -246,7 +256,8 @@ async def test_pause_until_a_date_then_resume_then_close_are_applied_and_audited
         assert resp.status == 409 and "not paused: nothing to resume" in await resp.text()
         resp = await post_form(client, f"{page_path}/close", {"reason": ""}, token_from=page_path)
         assert resp.status == 400 and "Choose why the case is closing." in await resp.text()
-        resp = await post_form(client, f"{page_path}/close", {"reason": "support_ended"}, token_from=page_path)
+        form = {"reason": "support_ended", **OUTCOME}
+        resp = await post_form(client, f"{page_path}/close", form, token_from=page_path)
         assert resp.headers["Location"] == f"{page_path}?done=closed"
         assert (await case_status(world, ref))[0] == "closed"
     done = [(r["action"], r["detail"]) for r in audit_rows(world) if r["actor"] == f"practitioner:{world.idva}"]
@@ -254,7 +265,7 @@ async def test_pause_until_a_date_then_resume_then_close_are_applied_and_audited
     assert changes == [
         ("case_pause", "status=active->paused until=2026-12-01T00:00:00+00:00 reason=safe_place"),
         ("case_resume", "status=paused->active reason=break_over"),
-        ("case_close", "status=active->closed reason=support_ended"),
+        ("case_close", f"status=active->closed reason=support_ended {OUTCOME_DETAIL}"),
     ]
     with sqlite3.connect(world.settings.db_path) as conn:
         left = conn.execute(

@@ -6,10 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from bot.alert_text import FACTS, REASONS, alert_message, reason_words, render, render_email, render_practitioner
+from bot.alert_text import FACTS, alert_message, reason_words, render, render_email, render_practitioner
 from bot.channels.base import Outgoing
 from bot.channels.sms_channel import practitioner_text
 from bot.channels.telegram_ui import alert_text
+from safety.alert_reasons import REASONS
 from safety.model import AlertReason
 from safety.signals import SIGNALS, alert_facts
 
