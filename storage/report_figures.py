@@ -12,7 +12,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from safety.report_tables import Filters, Report, Section
-from storage import report_cases, report_outcomes, report_response, report_risk, report_sharing
+from storage import report_engagement, report_outcomes, report_response, report_risk, report_sharing
 from storage.db import Tx
 
 
@@ -20,9 +20,9 @@ class SectionBuilder(Protocol):
     async def __call__(self, tx: Tx, service_id: int, filters: Filters, tz: ZoneInfo) -> Section: ...
 
 
-# The report's sections, in the order they are shown (the lead adds the real builders at merge).
+# The report's sections, in the order they are shown.
 SECTIONS: tuple[SectionBuilder, ...] = (
-    report_cases.section,
+    report_engagement.section,
     report_response.section,
     report_risk.section,
     report_outcomes.section,

@@ -28,7 +28,7 @@ from bot.pdf import MISSING
 from bot.web.report_view import csv_rows, view
 from bot.web.reports import SECTIONS_KEY
 from safety.report_tables import HIDDEN, Figure, Filters, Report, Section, Table
-from storage import partners, practitioners, report_cases
+from storage import partners, practitioners
 from storage.db import Tx
 from storage.report_figures import SectionBuilder, build
 from tests.caseload_data import other_service
@@ -296,21 +296,3 @@ async def test_without_weasyprint_the_pdf_is_one_line_on_the_page(
         or MISSING.split(":")[0] in page
     )
     assert audit_rows(world, ("report_export",)) == []
-
-
-async def test_the_interim_cases_section_counts_enrolments_in_the_period_by_intake_level(world: World) -> None:
-    await world.enrol("+447700900201", intake="high")
-    await world.enrol("+447700900202", intake="high")
-    await world.enrol("+447700900203", intake="medium")
-    november = Filters(date(2026, 11, 1), date(2026, 12, 1))
-    zone = ZoneInfo("Europe/London")
-    async with world.app.db.reading() as tx:
-        now = await report_cases.section(tx, world.service_id, november, zone)
-        before = await report_cases.section(tx, world.service_id, LAST_MONTH, zone)
-        others = await report_cases.section(
-            tx, world.service_id, Filters(november.start, november.end, world.duty), zone
-        )
-    assert now.tables[0].rows == (("High", (2, 0)), ("Medium", (1, 0)), ("Standard", (0, 0)))
-    assert (
-        before.tables[0].rows == others.tables[0].rows == (("High", (0, 0)), ("Medium", (0, 0)), ("Standard", (0, 0)))
-    )
