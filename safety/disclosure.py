@@ -30,9 +30,9 @@ A figure (a rate, a percentile) is withheld when the count it rests on is under 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
-from safety.report_tables import Cell, Figure, PublishedTable, Table
+from safety.report_tables import TOTAL, Cell, CellRef, Figure, PublishedTable, Table
 
 THRESHOLD = 5  # counts from 1 to THRESHOLD - 1 are hidden
 WITHHELD = "withheld (fewer than 5)"  # a figure's value when its base is under THRESHOLD
@@ -44,9 +44,32 @@ def is_small(count: int) -> bool:
     return 0 < count < THRESHOLD
 
 
-def figure_value(figure: Figure) -> str:
-    """The figure as published: its value, or WITHHELD when it rests on fewer than 5."""
-    return figure.value if figure.base >= THRESHOLD else WITHHELD
+def figure_value(figure: Figure, hidden: Container[CellRef] = frozenset()) -> str:
+    """The figure as published: its value, or WITHHELD when it rests on fewer than 5 or on a hidden cell."""
+    if figure.base < THRESHOLD or any(ref in hidden for ref in figure.rests_on):
+        return WITHHELD
+    return figure.value
+
+
+def hidden_cells(published: PublishedTable) -> set[CellRef]:
+    """Every hidden cell of a published table, totals included, by its labels."""
+    table = published.table
+    labels = [label for label, _ in table.rows]
+    found = {
+        CellRef(table.key, labels[i], table.columns[j])
+        for i, row in enumerate(published.cells)
+        for j, cell in enumerate(row)
+        if cell.hidden
+    }
+    for i, cell in enumerate(published.row_totals or ()):
+        if cell.hidden:
+            found.add(CellRef(table.key, labels[i], TOTAL))
+    for j, cell in enumerate(published.column_totals or ()):
+        if cell.hidden:
+            found.add(CellRef(table.key, TOTAL, table.columns[j]))
+    if published.grand_total is not None and published.grand_total.hidden:
+        found.add(CellRef(table.key, TOTAL, TOTAL))
+    return found
 
 
 def publish(table: Table) -> PublishedTable:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, tzinfo
 
 HIDDEN = "<5"  # what a suppressed count shows
+TOTAL = "Total"  # the row or column label of a table's totals
 
 
 @dataclass(frozen=True)
@@ -50,16 +51,27 @@ class PublishedTable:
 
 
 @dataclass(frozen=True)
+class CellRef:
+    """A cell of one of the section's tables, by labels: TOTAL names a total row or column."""
+
+    table: str  # the Table's key
+    row: str
+    column: str
+
+
+@dataclass(frozen=True)
 class Figure:
     """A single derived number (a rate, a percentile), with the count it rests on.
 
     `value` is already worded ("83%", "4 min"); it is withheld when `base` is under 5, since a rate of a
-    handful of cases can point at one survivor."""
+    handful of cases can point at one survivor, and when a cell of `rests_on` is hidden, since the rate
+    and its base would give that count back."""
 
     key: str
     label: str
     value: str
     base: int
+    rests_on: tuple[CellRef, ...] = ()
 
 
 @dataclass(frozen=True)

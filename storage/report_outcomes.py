@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 
 from safety.closure_outcomes import ABUSE_TYPES, CESSATION, CHANGE, CLOSE_REASONS
-from safety.report_tables import Figure, Filters, Section, Table, period_bounds
+from safety.report_tables import TOTAL, CellRef, Figure, Filters, Section, Table, period_bounds
 from storage.db import Row, Tx, ts
 from storage.report_scope import cases_in_scope
 
@@ -52,12 +52,17 @@ async def section(tx: Tx, service_id: int, filters: Filters, tz: tzinfo) -> Sect
             "Increased safety at closure (share of closures with an outcome recorded)",
             share_text(sum(1 for r in recorded if r["safety"] == "improved"), base),
             base,
+            (CellRef("outcomes.safety", CHANGE["improved"], "Cases"), CellRef("outcomes.safety", TOTAL, "Cases")),
         ),
         Figure(
             "outcomes.quality_of_life_improved",
             "Improved quality of life at closure (share of closures with an outcome recorded)",
             share_text(sum(1 for r in recorded if r["quality_of_life"] == "improved"), base),
             base,
+            (
+                CellRef("outcomes.quality_of_life", CHANGE["improved"], "Cases"),
+                CellRef("outcomes.quality_of_life", TOTAL, "Cases"),
+            ),
         ),
     )
     return Section("outcomes", "Outcomes at closure", tables, figures)

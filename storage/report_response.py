@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from safety.alert_reasons import REASONS, reason_label
-from safety.report_tables import Figure, Filters, Section, Table, period_bounds
+from safety.report_tables import TOTAL, CellRef, Figure, Filters, Section, Table, period_bounds
 from safety.share_times import percentile
 from storage.db import Tx, parse_ts, ts
 from storage.report_scope import cases_in_scope
@@ -256,8 +256,10 @@ def _figures(
     bounds: tuple[int, ...],
 ) -> list[Figure]:
     groups = [("all", "all", alerts)] + [(s, s, [a for a in alerts if a.severity == s]) for s in SEVERITIES]
+    table = f"response.time_to_{'acknowledge' if key == 'ack' else key}"
     out: list[Figure] = []
     for group, word, members in groups:
+        column = TOTAL if group == "all" else group.capitalize()
         waits = [wait(a) for a in members]
         base = len(waits)
         which = "alerts" if group == "all" else f"{word} alerts"
@@ -269,6 +271,7 @@ def _figures(
                     f"Share of {which} {done} within {duration_text(timedelta(minutes=minutes))}",
                     share_text(within, base),
                     base,
+                    tuple(CellRef(table, row, column) for row in rows_within(minutes)),
                 )
             )
         for p in PERCENTILES:
@@ -281,6 +284,16 @@ def _figures(
                 )
             )
     return out
+
+
+def rows_within(minutes: int) -> list[str]:
+    """The distribution rows a count "within `minutes`" adds up: every bucket up to the one it ends in."""
+    rows = []
+    for bound, label in BUCKETS:
+        rows.append(label)
+        if minutes <= bound:
+            return rows
+    return [*rows, OVER]
 
 
 def share_text(part: int, whole: int) -> str:

@@ -15,15 +15,15 @@ from datetime import date, timedelta
 from markupsafe import Markup
 
 from bot.web import charts, spreadsheet
-from safety.disclosure import figure_value, publish
-from safety.report_tables import Figure, Filters, PublishedTable, Report, Section, Table
+from safety.disclosure import figure_value, hidden_cells, publish
+from safety.report_tables import TOTAL, Figure, Filters, PublishedTable, Report, Section, Table
 
 SUPPRESSION_RULE = (
-    "Counts from 1 to 4 are shown as <5, and other counts are hidden where a total or a difference would "
-    "give a hidden one away. A rate or time resting on fewer than 5 cases is withheld."
+    "Counts from 1 to 4 are hidden, and so are other counts where a total or a difference would give a hidden "
+    "one away; every hidden count is shown as <5, whatever its size. A rate or time resting on fewer than 5, "
+    "or on a hidden count, is withheld."
 )
 CSV_COLUMNS = ("section", "table", "row", "column", "value")
-TOTAL = "Total"
 MAX_CHART_SERIES = 4  # more bars to a row than this is harder to read than the table
 
 
@@ -91,15 +91,13 @@ def about(report: Report, idva_name: str | None) -> tuple[tuple[str, str], ...]:
 
 def view(report: Report, idva_name: str | None = None) -> ReportView:
     """The report as published; `idva_name` names the IDVA filter, if any."""
-    sections = tuple(
-        SectionView(
-            s,
-            tuple(_table(t) for t in s.tables),
-            tuple(FigureView(fig, figure_value(fig)) for fig in s.figures),
-        )
-        for s in report.sections
-    )
-    return ReportView(report, about(report, idva_name), sections)
+    return ReportView(report, about(report, idva_name), tuple(_section(s) for s in report.sections))
+
+
+def _section(section: Section) -> SectionView:
+    tables = tuple(_table(t) for t in section.tables)
+    hidden = set().union(*(hidden_cells(t.published) for t in tables))
+    return SectionView(section, tables, tuple(FigureView(fig, figure_value(fig, hidden)) for fig in section.figures))
 
 
 def csv_rows(shown: ReportView) -> list[tuple[str, str, str, str, str]]:

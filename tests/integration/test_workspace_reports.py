@@ -267,7 +267,7 @@ async def test_the_pdf_states_the_service_period_filters_and_rule_and_holds_the_
     assert resp.headers["Cache-Control"] == "no-store"
     text = pdf_text(body)
     first = " ".join(pypdf.PdfReader(io.BytesIO(body)).pages[0].extract_text().split())
-    for said in ("1 October 2026 to 31 October 2026", "Channel All", "Counts from 1 to 4 are shown as <5"):
+    for said in ("1 October 2026 to 31 October 2026", "Channel All", "every hidden count is shown as <5"):
         assert said in first, (said, first)
     assert "Check-ins by channel" in text and "40" in text and "76%" in text and HIDDEN in text
     assert "67%" not in text

@@ -6,12 +6,15 @@ adding up to what is shown) and needs two different values for that entry."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safety.disclosure import WITHHELD, figure_value, publish
-from safety.report_tables import Figure, PublishedTable, Table
+from bot.web.report_view import view
+from safety.disclosure import WITHHELD, figure_value, hidden_cells, publish
+from safety.report_tables import TOTAL, CellRef, Figure, Filters, PublishedTable, Report, Section, Table
 
 H = None  # a hidden entry, in the expected grids below
 
@@ -190,3 +193,23 @@ def test_no_hidden_entry_can_be_worked_out(rows: list[list[int]]) -> None:
                 assert truth > 0  # a 0 is never hidden
             if truth is not None and 0 < truth < 5:
                 assert v is None  # every small count is hidden
+
+
+def test_a_figure_resting_on_a_hidden_cell_is_withheld_on_the_published_report() -> None:
+    """17 of 20 answered, with 15 completed shown, would give a hidden 2 back: the rate goes too."""
+    table = Table("t", "T", "Channel", ("Completed", "Partly"), (("sms", (15, 2)), ("telegram", (30, 10))))
+    rests = (CellRef("t", "sms", "Partly"), CellRef("t", "sms", TOTAL))
+    leaning = Figure("t.rate.sms", "Answered, sms", "100%", 17, rests)
+    free = Figure("t.rate.telegram", "Answered, telegram", "100%", 40, (CellRef("t", "telegram", TOTAL),))
+    shown = view(
+        Report("S", Filters(date(2026, 10, 1), date(2026, 11, 1)), (Section("s", "S", (table,), (leaning, free)),))
+    )
+    values = {f.figure.key: f.value for f in shown.sections[0].figures}
+    assert values == {"t.rate.sms": WITHHELD, "t.rate.telegram": "100%"}
+    assert CellRef("t", "sms", "Partly") in hidden_cells(publish(table))
+
+
+def test_hidden_cells_name_hidden_totals_too() -> None:
+    table = Table("t", "T", "Row", ("A", "B"), (("x", (3, 0)), ("y", (9, 9))))
+    hidden = hidden_cells(publish(table))
+    assert CellRef("t", "x", "A") in hidden and CellRef("t", "x", TOTAL) in hidden  # a row of 3 and 0: its total goes
