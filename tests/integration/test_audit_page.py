@@ -118,11 +118,17 @@ async def test_the_top_of_the_page_says_whether_the_chain_holds_and_warns_loudly
     async with workspace(world) as client:
         await login(client, world, meg)
         page = await (await client.get("/audit")).text()
-        assert re.fullmatch(r"Chain intact: \d+ entries since the first\.", chain_state(page))
+        assert re.match(
+            r"Chain intact: \d+ entries since the first\. Checked in full at 2026-11-23 09:00,", chain_state(page)
+        )
         assert 'role="status"' in page.split('id="chain-state"')[1].split(">")[0]
         with sqlite3.connect(world.settings.db_path) as conn:
             conn.execute("DROP TRIGGER audit_log_no_update")
             conn.execute("UPDATE audit_log SET detail = 'edited' WHERE id = 2")
+        # Between full checks a view checks only the entries written since: the edit shows at the next one.
+        assert chain_state(await (await client.get("/audit")).text()).startswith("Chain intact")
+        world.clock.advance(timedelta(days=1))
+        await login(client, world, meg)
         resp = await client.get("/audit")
         page = await resp.text()
     assert resp.status == 200  # the log is still there to read, with the warning on top
@@ -143,6 +149,21 @@ async def test_after_retention_the_chain_is_intact_since_its_anchor(world: World
         await login(client, world, meg)
         page = await (await client.get("/audit")).text()
     day = world.clock.now().strftime("%Y-%m-%d")
-    assert re.fullmatch(
+    assert re.match(
         rf"Chain intact: \d+ entries since the retention anchor of {day} \(after entry \d+\)\.", chain_state(page)
     )
+
+
+async def test_a_forged_entry_written_after_a_view_is_caught_at_the_next_view(world: World) -> None:
+    meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
+    async with workspace(world) as client:
+        await login(client, world, meg)
+        assert chain_state(await (await client.get("/audit")).text()).startswith("Chain intact")
+        with sqlite3.connect(world.settings.db_path) as conn:
+            newest = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+            conn.execute(
+                "INSERT INTO audit_log (id, at, actor, action, detail, row_hash) VALUES (?, ?, 'system', 'x', '', ?)",
+                (newest + 1, "2026-11-23T09:00:00+00:00", b"\0" * 32),
+            )
+        page = await (await client.get("/audit")).text()
+    assert chain_state(page).startswith(f"Warning: the audit log's chain is broken at entry {newest + 1}")

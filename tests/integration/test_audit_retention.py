@@ -73,9 +73,10 @@ async def test_whole_expired_months_go_and_the_rest_verifies_from_the_anchor(db:
     assert await _months(db) == ["2020-03", "2020-04", "2021-03"]  # whole months, and this round's entry
     check = await audit.verify(db)
     assert (check.broken_at, check.anchor) == (None, done.anchor) and check.rows == 5
-    # A second round the same day removes nothing and leaves the anchor where it was.
+    # A second round the same day removes nothing, leaves the anchor where it was, and writes no entry.
     again = await _retain(db, clock, north)
     assert (again.rows, again.anchor) == (0, None)
+    assert await _months(db) == ["2020-03", "2020-04", "2021-03"] and (await audit.verify(db)).rows == 5
     assert (await audit.verify(db)).anchor == done.anchor
     # A month half expired stays whole: on 2021-03-15 March 2020's first entry (the 10th) is over, not its 20th.
     clock.set(datetime(2021, 3, 15, tzinfo=UTC))
