@@ -41,7 +41,8 @@ async def set_schedule(app: App, svc: int, ref: str, spec: str, jitter: int = 0,
         anchor = interval_anchor(schedule, local_now) if schedule.kind == "interval" else None
         await schedules.put(tx, case.id, schedules.StoredSchedule(spec, jitter, anchor), now)
         nxt = await plan_next(tx, app.rand, case, now) if case.status == "active" else None
-        await audit.log(tx, now, actor or operator(), "schedule_set", case.id, spec)
+        # Her days and times say when it is safe to reach her: the log keeps only the kind of schedule.
+        await audit.log(tx, now, actor or operator(), "schedule_set", case.id, f"kind={schedule.kind} jitter={jitter}")
         await tx.commit()
     return f"{case.ref} schedule {spec!r}; next check-in {nxt.isoformat() if nxt else 'after onboarding'}"
 

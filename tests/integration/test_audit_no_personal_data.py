@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from bot import commands
 from safety.sharing import Agreement, Basis, Kind
 from storage import cases, partners, practitioners
 from storage.practitioners import ChannelAddress
@@ -23,7 +24,9 @@ ALERT_NOTE = "Rang Quokkaville police station"
 WHY = "Pangolin-velvet risk: he is out on bail"
 CONTACT_NAME = "Carla Tangerine-Drive"
 CONTACT_MAIL = "carla.tangerine@drive.example.org"
+CHECKIN_TIME = "10:37"  # her schedule: when it is safe to message her
 PLANTED = (
+    CHECKIN_TIME,
     *(PHONE, PHONE.removeprefix("+44"), NAME, "Quillfeather", WORDS, "marmalade", CODEWORD, "violet"),
     *(NOTE, "Xylophone", ALERT_NOTE, "Quokkaville", WHY, "Pangolin", CONTACT_NAME, "Tangerine", CONTACT_MAIL),
 )
@@ -34,6 +37,7 @@ async def test_a_busy_case_leaves_no_planted_value_in_any_audit_column(world: Wo
     await world.say(PHONE, f"all fine, {WORDS} on the windowsill")
     await world.say(PHONE, f"I'm fine, {CODEWORD}")  # raises an urgent alert, silently
     await world.deliver()
+    await commands.set_schedule(world.app, world.service_id, ref, f"mon,thu@{CHECKIN_TIME}")
     now = world.clock.now()
     async with world.app.db.transaction() as tx:
         case = await cases.by_ref(tx, ref)
@@ -65,7 +69,7 @@ async def test_a_busy_case_leaves_no_planted_value_in_any_audit_column(world: Wo
         actions = {row[0] for row in conn.execute("SELECT action FROM audit_log")}
         cells = [str(v) for row in conn.execute("SELECT * FROM audit_log") for v in row if v is not None]
     busy = {"case_enrolled", "secrets_set_in_person", "codeword_received", "alert_raised:urgent:codeword",
-            "case_note_added", "shared", "alert_resolved", "case_viewed"}  # fmt: skip
+            "case_note_added", "shared", "alert_resolved", "case_viewed", "schedule_set"}  # fmt: skip
     assert busy <= actions
     leaks = sorted({p for p in PLANTED for cell in cells if p.lower() in cell.lower()})
     assert leaks == []
