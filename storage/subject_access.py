@@ -179,7 +179,6 @@ async def _case(tx: Tx, b: _Builder, case: cases.Case) -> dict[str, Any]:
     row = await tx.one("SELECT * FROM cases WHERE id = ?", (case.id,))
     prefs = await tx.one("SELECT autodelete_minutes FROM telegram_prefs WHERE case_id = ?", (case.id,))
     assert row is not None
-    columns = set(row.keys())  # a sqlite3.Row's `in` looks at its values, not its column names
 
     def at(value: datetime | None) -> str | None:
         return value.astimezone(b.zone).isoformat() if value else None
@@ -207,16 +206,14 @@ async def _case(tx: Tx, b: _Builder, case: cases.Case) -> dict[str, Any]:
         "onboarded_at": at(case.onboarded_at),
         "paused_until": at(case.paused_until),
         "closed_at": b.when(row["closed_at"]),
-        # Erasure on request (migration 0025): when her personal data went, and why (a code).
-        "erased_at": b.when(row["erased_at"]) if "erased_at" in columns else None,
-        "erase_reason": row["erase_reason"] if "erase_reason" in columns else None,
+        # Erasure on request: when her personal data went, and why (a code).
+        "erased_at": b.when(row["erased_at"]),
+        "erase_reason": row["erase_reason"],
     }
 
 
 async def _outcome(tx: Tx, b: _Builder, case_id: int) -> dict[str, Any] | None:
-    """The outcome recorded at closure (codes only), where the database has outcomes (migration 0024)."""
-    if await tx.scalar("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'case_outcomes'") is None:
-        return None
+    """The outcome recorded at closure (codes only)."""
     row = await tx.one("SELECT * FROM case_outcomes WHERE case_id = ?", (case_id,))
     if row is None:
         return None
