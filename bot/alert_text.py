@@ -184,14 +184,6 @@ def render_digest(message: dict[str, Any]) -> str:
 
 
 # What a partner did about a share (storage.partners.ACTION_CODES), in words for pages and reports.
-ACTION_LABELS = {
-    "perpetrator_visited": "Perpetrator visited",
-    "bail_condition_enforced": "Bail condition enforced",
-    "marac_action_raised": "Marac action raised",
-    "safeguarding_referral": "Safeguarding referral made",
-    "no_action_needed": "No action needed",
-    "other": "Other (say what in the note)",
-}
 
 
 def share_message(

@@ -27,6 +27,22 @@ class Kind(str, Enum):
     CHECKIN_SUMMARIES = "checkin_summaries"  # a check-in's level and signals
 
 
+# The words for the kinds and for what a partner did: one list for the workspace, the messages and reports.
+KIND_LABELS = {
+    Kind.RISK_CHANGES.value: "Risk-level changes",
+    Kind.URGENT_ALERTS.value: "Urgent alerts",
+    Kind.CHECKIN_SUMMARIES.value: "Check-in summaries",
+}
+ACTION_LABELS = {
+    "perpetrator_visited": "Perpetrator visited",
+    "bail_condition_enforced": "Bail condition enforced",
+    "marac_action_raised": "Marac action raised",
+    "safeguarding_referral": "Safeguarding referral made",
+    "no_action_needed": "No action needed",
+    "other": "Other (say what in the note)",
+}
+
+
 class Basis(str, Enum):
     """The lawful basis a share rests on (UK GDPR art. 6 and the agreement's own wording)."""
 

@@ -16,31 +16,19 @@ from datetime import tzinfo
 
 from safety.report_tables import Figure, Filters, Section, Table, period_bounds
 from safety.share_times import BOUNDS_MINUTES, Sample, minutes_text, percentile, summarise
+from safety.sharing import ACTION_LABELS, KIND_LABELS
 from storage.db import Row, Tx, parse_ts, ts
 from storage.partners import ACTION_CODES
 from storage.report_scope import cases_in_scope
 
-# Words for the codes (storage cannot read bot/'s labels; these match the workspace's).
-KINDS = {
-    "risk_changes": "Risk-level changes",
-    "urgent_alerts": "Urgent alerts",
-    "checkin_summaries": "Check-in summaries",
-    "manual": "Shared by her adviser",
-}
+KINDS = {**KIND_LABELS, "manual": "Shared by her adviser"}
 BASES = {
     "consent": "Her consent",
     "vital_interests": "Vital interests (without consent)",
     "public_task": "Public task (without consent)",
     "safeguarding": "Safeguarding (without consent)",
 }
-ACTIONS = {
-    "perpetrator_visited": "Perpetrator visited",
-    "bail_condition_enforced": "Bail condition enforced",
-    "marac_action_raised": "Marac action raised",
-    "safeguarding_referral": "Safeguarding referral made",
-    "no_action_needed": "No action needed",
-    "other": "Other",
-}
+ACTIONS = {**ACTION_LABELS, "other": "Other"}
 NO_ACTION_YET = "Acknowledged, no action recorded yet"
 NOT_ACKNOWLEDGED = "Not acknowledged"
 PERCENTILES = (50.0, 80.0, 98.5)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.alert_text import ACTION_LABELS
 from bot.app import App
+from safety.sharing import ACTION_LABELS
 from storage import partners, share_requests
 from storage.cases import Case
 from storage.db import Tx

@@ -19,6 +19,7 @@ from bot.web.access import require_role
 from bot.web.keys import APP_KEY, WORKSPACE_KEY
 from bot.web.render import render
 from bot.web.viewer import Viewer, viewer
+from safety.sharing import KIND_LABELS as SHARE_LABELS
 from safety.sharing import Agreement, Basis, Kind
 from storage import accounts, audit, partners, practitioners
 from storage.db import Tx
@@ -46,11 +47,6 @@ BASIS_LABELS = {
     "vital_interests": "Vital interests",
     "public_task": "Public task",
     "safeguarding": "Safeguarding",
-}
-SHARE_LABELS = {
-    "risk_changes": "Risk-level changes",
-    "urgent_alerts": "Urgent alerts",
-    "checkin_summaries": "Check-in summaries",
 }
 NOTICES = {
     "partner": "Partner saved.",

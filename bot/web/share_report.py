@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from bot.alert_text import ACTION_LABELS, reason_words
+from bot.alert_text import reason_words
 from bot.web import forms, spreadsheet
 from bot.web.access import require_role
 from bot.web.keys import APP_KEY
@@ -30,6 +30,7 @@ from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer, viewer
 from safety.share_times import BOUNDS_MINUTES, ResponseTimes, Sample, by_partner, minutes_text, summarise
+from safety.sharing import ACTION_LABELS
 from storage import audit, partners, services, share_report
 from storage.db import Tx
 from storage.share_report import ShareRecord

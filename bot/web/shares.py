@@ -17,12 +17,13 @@ from typing import Any
 from aiohttp import web
 
 from bot import share_followup
-from bot.alert_text import ACTION_LABELS, share_words
+from bot.alert_text import share_words
 from bot.web import forms
 from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer, viewer
+from safety.sharing import ACTION_LABELS
 from storage import audit, cases, partners, practitioners, services
 from storage.db import Tx
 from storage.partners import ShareStatus

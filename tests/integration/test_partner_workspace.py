@@ -17,7 +17,7 @@ import pytest
 
 from bot import commands
 from bot.web.passwords import hash_password, new_totp_secret
-from bot.web.shares import ACTION_LABELS
+from safety.sharing import ACTION_LABELS
 from storage import accounts, partners
 from storage.db import Tx
 from tests.conftest import World
