@@ -8,8 +8,9 @@ treats every row, every column and the totals as lines that must not give a hidd
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 HIDDEN = "<5"  # what a suppressed count shows
 TOTAL = "Total"  # the row or column label of a table's totals
@@ -105,3 +106,30 @@ def period_bounds(filters: Filters, tz: tzinfo) -> tuple[datetime, datetime]:
     start = datetime.combine(filters.start, time(), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(filters.end, time(), tzinfo=tz).astimezone(UTC)
     return start, end
+
+
+def share_text(part: int, whole: int, none: str) -> str:
+    """A share rounded down to a tenth of a percent, so 79.96% never reads as meeting an 80% target;
+    `none` says there was nothing to take a share of ("no alerts")."""
+    if whole == 0:
+        return none
+    tenths = math.floor(part * 1000 / whole)
+    return f"{tenths // 10}%" if tenths % 10 == 0 else f"{tenths / 10:.1f}%"
+
+
+def duration_text(wait: timedelta | None) -> str:
+    """A wait in plain words ("45 s", "4 min 5 s", "2 h 10 min", "3 d 4 h"), or "not reached" when a
+    percentile falls on one not done yet."""
+    if wait is None:
+        return "not reached"
+    seconds = int(wait.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"

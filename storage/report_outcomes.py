@@ -9,12 +9,20 @@ is counted by reason as "Not recorded" and is left out of every outcome table an
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 
 from safety.closure_outcomes import ABUSE_TYPES, CESSATION, CHANGE, CLOSE_REASONS
-from safety.report_tables import TOTAL, CellRef, Figure, Filters, Section, Table, period_bounds
+from safety.report_tables import (
+    TOTAL,
+    CellRef,
+    Figure,
+    Filters,
+    Section,
+    Table,
+    period_bounds,
+    share_text,
+)
 from storage.db import Row, Tx, ts
 from storage.report_scope import cases_in_scope
 
@@ -50,14 +58,14 @@ async def section(tx: Tx, service_id: int, filters: Filters, tz: tzinfo) -> Sect
         Figure(
             "outcomes.safety_improved",
             "Increased safety at closure (share of closures with an outcome recorded)",
-            share_text(sum(1 for r in recorded if r["safety"] == "improved"), base),
+            share_text(sum(1 for r in recorded if r["safety"] == "improved"), base, "no outcomes recorded"),
             base,
             (CellRef("outcomes.safety", CHANGE["improved"], "Cases"), CellRef("outcomes.safety", TOTAL, "Cases")),
         ),
         Figure(
             "outcomes.quality_of_life_improved",
             "Improved quality of life at closure (share of closures with an outcome recorded)",
-            share_text(sum(1 for r in recorded if r["quality_of_life"] == "improved"), base),
+            share_text(sum(1 for r in recorded if r["quality_of_life"] == "improved"), base, "no outcomes recorded"),
             base,
             (
                 CellRef("outcomes.quality_of_life", CHANGE["improved"], "Cases"),
@@ -111,11 +119,3 @@ def _abuse_types(recorded: Sequence[Row]) -> Table:
         totals=False,  # every closure answers for every type: adding the types up counts cases four times
         note="Cases closed in the period with an outcome recorded; each row adds up to that number of cases.",
     )
-
-
-def share_text(part: int, whole: int) -> str:
-    """A share rounded down to a tenth of a percent, so 79.96% never reads as meeting an 80% target."""
-    if whole == 0:
-        return "no outcomes recorded"
-    tenths = math.floor(part * 1000 / whole)
-    return f"{tenths // 10}%" if tenths % 10 == 0 else f"{tenths / 10:.1f}%"

@@ -9,14 +9,23 @@ share and percentile (safety.share_times.percentile), so a slow tail is never le
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from safety.alert_reasons import REASONS, reason_label
-from safety.report_tables import TOTAL, CellRef, Figure, Filters, Section, Table, period_bounds
+from safety.report_tables import (
+    TOTAL,
+    CellRef,
+    Figure,
+    Filters,
+    Section,
+    Table,
+    duration_text,
+    period_bounds,
+    share_text,
+)
 from safety.share_times import percentile
 from storage.db import Tx, parse_ts, ts
 from storage.report_scope import cases_in_scope
@@ -269,7 +278,7 @@ def _figures(
                 Figure(
                     f"response.{key}.{group}.within_{minutes}m",
                     f"Share of {which} {done} within {duration_text(timedelta(minutes=minutes))}",
-                    share_text(within, base),
+                    share_text(within, base, "no alerts"),
                     base,
                     tuple(CellRef(table, row, column) for row in rows_within(minutes)),
                 )
@@ -294,29 +303,3 @@ def rows_within(minutes: int) -> list[str]:
         if minutes <= bound:
             return rows
     return [*rows, OVER]
-
-
-def share_text(part: int, whole: int) -> str:
-    """A share rounded down to a tenth of a percent, so 79.96% never reads as meeting an 80% target."""
-    if whole == 0:
-        return "no alerts"
-    tenths = math.floor(part * 1000 / whole)
-    return f"{tenths // 10}%" if tenths % 10 == 0 else f"{tenths / 10:.1f}%"
-
-
-def duration_text(wait: timedelta | None) -> str:
-    """A wait in plain words ("45 s", "4 min 5 s", "2 h 10 min", "3 d 4 h"), or "not reached" when the
-    percentile falls on an alert not yet done."""
-    if wait is None:
-        return "not reached"
-    seconds = int(wait.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    return f"{secs} s"

@@ -10,12 +10,11 @@ in every base and within no bound (safety.share_times).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import tzinfo
 
-from safety.report_tables import Figure, Filters, Section, Table, period_bounds
-from safety.share_times import BOUNDS_MINUTES, Sample, minutes_text, percentile, summarise
+from safety.report_tables import Figure, Filters, Section, Table, duration_text, period_bounds, share_text
+from safety.share_times import BOUNDS_MINUTES, Sample, percentile, summarise
 from safety.sharing import ACTION_LABELS, KIND_LABELS
 from storage.db import Row, Tx, parse_ts, ts
 from storage.partners import ACTION_CODES
@@ -119,7 +118,7 @@ def _ack_figures(shares: Sequence[Row]) -> list[Figure]:
                 Figure(
                     f"sharing.ack.{key}.within_{minutes}m",
                     f"Shares to {who} acknowledged within {minutes} min",
-                    share_text(times.within[minutes], times.count),
+                    share_text(times.within[minutes], times.count, "no shares"),
                     times.count,
                 )
             )
@@ -128,17 +127,9 @@ def _ack_figures(shares: Sequence[Row]) -> list[Figure]:
             out.append(
                 Figure(
                     f"sharing.ack.{key}.p" + f"{p:g}".replace(".", "_"),
-                    f"Time within which {p:g}% of shares to {who} were acknowledged (min:s)",
-                    minutes_text(percentile(waits, p)) if waits else "no shares",
+                    f"Time within which {p:g}% of shares to {who} were acknowledged",
+                    duration_text(percentile(waits, p)) if waits else "no shares",
                     times.count,
                 )
             )
     return out
-
-
-def share_text(part: int, whole: int) -> str:
-    """A share rounded down to a tenth of a percent, so 79.96% never reads as meeting an 80% target."""
-    if whole == 0:
-        return "no shares"
-    tenths = math.floor(part * 1000 / whole)
-    return f"{tenths // 10}%" if tenths % 10 == 0 else f"{tenths / 10:.1f}%"

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import commands
-from safety.report_tables import Figure, Filters, Section, Table
+from safety.report_tables import Figure, Filters, Section, Table, duration_text, share_text
 from storage import alert_work, alerts, deliveries, outbox
 from storage.alert_work import Outcome
 from storage.db import Tx
-from storage.report_response import bucket, duration_text, section, share_text
+from storage.report_response import bucket, section
 from tests.caseload_data import case_id, enrol, other_service
 from tests.conftest import World
 
@@ -344,7 +344,7 @@ def test_bucket_edges_belong_to_the_lower_row(wait: timedelta | None, row: str) 
     [(0, 0, "no alerts"), (4, 5, "80%"), (797, 1000, "79.7%"), (7999, 10000, "79.9%"), (197, 200, "98.5%")],
 )
 def test_shares_round_down(part: int, whole: int, text: str) -> None:
-    assert share_text(part, whole) == text
+    assert share_text(part, whole, "no alerts") == text
 
 
 @pytest.mark.parametrize(
