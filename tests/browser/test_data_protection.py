@@ -162,20 +162,23 @@ def test_a_manager_produces_the_months_report_a_subject_access_export_and_an_era
     mo = site.person("mo", "manager")
     ivy = site.person("ivy", "idva")
     asked = report_data(site, ivy, "Nora Needs-Access")
-    report_data(site, ivy, "Other Case")
+    closed = report_data(site, ivy, "Other Case")
     leaving = site.onboarded_case(ivy, name="Lena Leaving")
-    # On into the 2nd of next month, at noon: the cases above are last month's.
-    local = site.now().astimezone(LONDON)
-    first = (local.replace(day=1) + timedelta(days=32)).replace(day=2)
-    target = datetime.combine(first.date(), time(12), LONDON)
-    month = local.strftime("%Y-%m")
-    site.move_clock(target - site.now())
-
     context = browser.new_context(base_url=site.base, accept_downloads=True)
     context.set_default_timeout(10_000)
     try:
         page = context.new_page()
         sign_in(page, site, mo)
+        close_with_outcome(page, closed)  # her outcome at closure, for last month's report
+        expect(page.locator("#closure-outcome")).to_be_visible()
+        # On into the 2nd of next month, at noon: the cases above are last month's.
+        local = site.now().astimezone(LONDON)
+        first = (local.replace(day=1) + timedelta(days=32)).replace(day=2)
+        target = datetime.combine(first.date(), time(12), LONDON)
+        month = local.strftime("%Y-%m")
+        site.move_clock(target - site.now())
+
+        sign_in(page, site, mo)  # (the session may have run out in the month)
         add_note(page, asked, NOTE)
 
         # Last month's report, as PDF and CSV.
