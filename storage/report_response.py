@@ -103,6 +103,7 @@ async def section(tx: Tx, service_id: int, filters: Filters, tz: ZoneInfo) -> Se
     ):
         statuses.setdefault(r["alert_id"], set()).add(r["status"])
 
+    by_rung, rung_figures = _ack_time_by_rung(found, told)
     tables = (
         _by_reason(found),
         _distribution(
@@ -116,11 +117,13 @@ async def section(tx: Tx, service_id: int, filters: Filters, tz: ZoneInfo) -> Se
             "response.time_to_resolve", "Time to resolve", found, lambda a: a.wait(a.resolved_at), "resolved"
         ),
         _ack_rung(found, told),
+        by_rung,
         _highest_rung(found, told),
         _delivery(found, statuses),
     )
     figures = (
         *_figures("ack", "acknowledged", found, lambda a: a.wait(a.acknowledged_at), ACK_BOUNDS_MINUTES),
+        *rung_figures,
         *_figures("resolve", "resolved", found, lambda a: a.wait(a.resolved_at), RESOLVE_BOUNDS_MINUTES),
     )
     return Section("response", "Response to alerts", tables, figures)
@@ -184,17 +187,58 @@ def _rung_label(step: int) -> str:
     return f"Rung {step + 1}"
 
 
+BEFORE_ANYONE = "Before anyone was told"
+
+
+def _rung_at_ack(alert: _Alert, told: dict[int, list[tuple[int, datetime]]]) -> str | None:
+    """The highest rung told by the time the alert was acknowledged; None if it is not acknowledged."""
+    if alert.acknowledged_at is None:
+        return None
+    steps = [step for step, at in told.get(alert.id, []) if at <= alert.acknowledged_at]
+    return _rung_label(max(steps)) if steps else BEFORE_ANYONE
+
+
+def _ack_time_by_rung(alerts: list[_Alert], told: dict[int, list[tuple[int, datetime]]]) -> tuple[Table, list[Figure]]:
+    """Time to acknowledge, per rung that had been reached: how long each step of the ladder takes."""
+    rung_of = {a.id: rung for a in alerts if (rung := _rung_at_ack(a, told)) is not None}
+    top = max((s for pairs in told.values() for s, _ in pairs), default=0)
+    rungs = [_rung_label(s) for s in range(top + 1)] + ([BEFORE_ANYONE] if BEFORE_ANYONE in rung_of.values() else [])
+    labels = [label for _, label in BUCKETS] + [OVER]
+    counts = {label: [0] * len(rungs) for label in labels}
+    for a in alerts:
+        if a.id in rung_of:
+            counts[bucket(a.wait(a.acknowledged_at))][rungs.index(rung_of[a.id])] += 1
+    table = Table(
+        "response.time_to_acknowledge_by_rung",
+        "Time to acknowledge, by the rung reached",
+        "Time from the alert",
+        tuple(rungs),
+        tuple((label, tuple(row)) for label, row in counts.items()),
+        note="Acknowledged alerts only, counted under the rung the ladder had reached when one was acknowledged.",
+    )
+    figures = []
+    for rung in rungs:
+        waits = [a.wait(a.acknowledged_at) for a in alerts if rung_of.get(a.id) == rung]
+        for p in PERCENTILES:
+            figures.append(
+                Figure(
+                    f"response.ack.rung_{rung.removeprefix('Rung ').lower().replace(' ', '_')}.p"
+                    + f"{p:g}".replace(".", "_"),
+                    f"Time within which {p:g}% of alerts acknowledged at {rung.lower()} were acknowledged",
+                    duration_text(percentile(waits, p)) if waits else "no alerts",
+                    len(waits),
+                )
+            )
+    return table, figures
+
+
 def _ack_rung(alerts: list[_Alert], told: dict[int, list[tuple[int, datetime]]]) -> Table:
     """The highest rung told by the time the alert was acknowledged: who the ladder had reached."""
-    before_anyone = "Before anyone was told"
+    before_anyone = BEFORE_ANYONE
     not_acked = "Not acknowledged"
 
     def row(alert: _Alert) -> str:
-        if alert.acknowledged_at is None:
-            return not_acked
-        done = alert.acknowledged_at
-        steps = [step for step, at in told.get(alert.id, []) if at <= done]
-        return _rung_label(max(steps)) if steps else before_anyone
+        return _rung_at_ack(alert, told) or not_acked
 
     rows = {row(a) for a in alerts}
     top = max((s for pairs in told.values() for s, _ in pairs), default=0)

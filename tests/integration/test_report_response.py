@@ -282,7 +282,8 @@ async def test_distribution_rows_add_up_to_the_alerts(world: World) -> None:
     per_severity = [sum(col) for col in zip(*_table(sec, "response.alerts_by_reason").values(), strict=True)]
     assert per_severity == [2, 2, 1]
     for table in sec.tables:
-        assert [sum(col) for col in zip(*dict(table.rows).values(), strict=True)] == per_severity, table.key
+        if table.columns == ("Urgent", "High", "Raised"):  # the per-rung table counts acknowledged alerts by rung
+            assert [sum(col) for col in zip(*dict(table.rows).values(), strict=True)] == per_severity, table.key
 
 
 # (key, value, base): BS 8484-shaped figures, worked out by hand from the waits in the module docstring.
@@ -377,3 +378,22 @@ async def test_the_rung_that_acknowledged_is_the_highest_told_by_then(world: Wor
     sec = await _section(world, NOVEMBER)
     assert _table(sec, "response.acknowledged_at_rung")["Rung 1"] == (0, 1, 0)
     assert _table(sec, "response.escalations")["Escalated to rung 2"] == (0, 1, 0)
+
+
+async def test_time_to_acknowledge_per_rung_reached(world: World) -> None:
+    """Alerts 1 and 5 were acknowledged at rung 1 (30 s, 3 min), 2 at rung 2 (8 min), 3 at rung 3 (50 min)."""
+    await seed(world)
+    sec = await _section(world, NOVEMBER)
+    [table] = [t for t in sec.tables if t.key == "response.time_to_acknowledge_by_rung"]
+    assert table.columns == ("Rung 1", "Rung 2", "Rung 3")
+    assert dict(table.rows) == {
+        "Within 1 min": (1, 0, 0),
+        "1–5 min": (1, 0, 0),
+        "5–15 min": (0, 1, 0),
+        "15–60 min": (0, 0, 1),
+        "Over 1 hour": (0, 0, 0),
+    }
+    figures = _figures(sec)
+    assert (figures["response.ack.rung_1.p50"].value, figures["response.ack.rung_1.p50"].base) == ("30 s", 2)
+    assert figures["response.ack.rung_1.p80"].value == "3 min"
+    assert (figures["response.ack.rung_3.p98_5"].value, figures["response.ack.rung_3.p98_5"].base) == ("50 min", 1)
