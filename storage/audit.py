@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from storage.db import Database, Row, StorageError, Tx, parse_ts, ts
@@ -81,7 +81,8 @@ class ChainCheck:
     broken_at: int | None  # the first row whose hash does not follow from its fields and the row (or anchor) before
     anchor: Anchor | None = None  # where the chain starts, if retention has removed its beginning
     problem: str = ""  # what is wrong at broken_at, in a few words
-    last: tuple[int, bytes] | None = None  # the newest row found intact (id, hash): later checks may start there
+    # The newest row found intact (id, hash): a later check may start there. Bookkeeping, not the result.
+    last: tuple[int, bytes] | None = field(default=None, compare=False)
 
 
 CHUNK = 2_000  # rows read at a time: memory stays flat, and other tasks get the event loop between chunks
