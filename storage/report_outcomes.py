@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 
 from safety.closure_outcomes import ABUSE_TYPES, CESSATION, CHANGE, CLOSE_REASONS
+from safety.disclosure import THRESHOLD, WITHHELD, publish
 from safety.report_tables import Figure, Filters, Section, Table, period_bounds
 from storage.db import Row, Tx, ts
 from storage.report_scope import cases_in_scope
@@ -47,20 +48,31 @@ async def section(tx: Tx, service_id: int, filters: Filters, tz: tzinfo) -> Sect
         ),
     )
     figures = (
-        Figure(
+        _improved_share(
             "outcomes.safety_improved",
             "Increased safety at closure (share of closures with an outcome recorded)",
-            share_text(sum(1 for r in recorded if r["safety"] == "improved"), base),
+            tables[1],
             base,
         ),
-        Figure(
+        _improved_share(
             "outcomes.quality_of_life_improved",
             "Improved quality of life at closure (share of closures with an outcome recorded)",
-            share_text(sum(1 for r in recorded if r["quality_of_life"] == "improved"), base),
+            tables[3],
             base,
         ),
     )
     return Section("outcomes", "Outcomes at closure", tables, figures)
+
+
+def _improved_share(key: str, label: str, table: Table, base: int) -> Figure:
+    """The share "Improved" of a one-column table. Withheld where the table hides that count or the total:
+    the share times its base (the table's total) would give the hidden count back. (Under THRESHOLD the
+    publisher withholds it anyway: safety.disclosure.figure_value.)"""
+    published = publish(table)
+    improved = list(CHANGE).index("improved")
+    total = published.grand_total
+    hides = base >= THRESHOLD and (published.cells[improved][0].hidden or (total is not None and total.hidden))
+    return Figure(key, label, WITHHELD if hides else share_text(table.rows[improved][1][0], base), base)
 
 
 def _by_reason(closed: Sequence[Row]) -> Table:

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from safety.alert_reasons import REASONS, reason_label
-from safety.report_tables import Figure, Filters, Section, Table, period_bounds
+from safety.disclosure import THRESHOLD, WITHHELD, publish
+from safety.report_tables import Cell, Figure, Filters, Section, Table, period_bounds
 from safety.share_times import percentile
 from storage.db import Tx, parse_ts, ts
 from storage.report_scope import cases_in_scope
@@ -94,25 +95,20 @@ async def section(tx: Tx, service_id: int, filters: Filters, tz: ZoneInfo) -> Se
     ):
         statuses.setdefault(r["alert_id"], set()).add(r["status"])
 
-    tables = (
-        _by_reason(found),
-        _distribution(
-            "response.time_to_acknowledge",
-            "Time to acknowledge",
-            found,
-            lambda a: a.wait(a.acknowledged_at),
-            "acknowledged",
-        ),
-        _distribution(
-            "response.time_to_resolve", "Time to resolve", found, lambda a: a.wait(a.resolved_at), "resolved"
-        ),
-        _ack_rung(found, told),
-        _highest_rung(found, told),
-        _delivery(found, statuses),
+    to_ack = _distribution(
+        "response.time_to_acknowledge", "Time to acknowledge", found, lambda a: a.wait(a.acknowledged_at),
+        "acknowledged",
     )
+    to_resolve = _distribution(
+        "response.time_to_resolve", "Time to resolve", found, lambda a: a.wait(a.resolved_at), "resolved"
+    )
+    tables = (_by_reason(found), to_ack, to_resolve, _ack_rung(found, told), _highest_rung(found, told),
+              _delivery(found, statuses))  # fmt: skip
     figures = (
-        *_figures("ack", "acknowledged", found, lambda a: a.wait(a.acknowledged_at), ACK_BOUNDS_MINUTES),
-        *_figures("resolve", "resolved", found, lambda a: a.wait(a.resolved_at), RESOLVE_BOUNDS_MINUTES),
+        *_figures("ack", "acknowledged", found, lambda a: a.wait(a.acknowledged_at), ACK_BOUNDS_MINUTES, to_ack),
+        *_figures(
+            "resolve", "resolved", found, lambda a: a.wait(a.resolved_at), RESOLVE_BOUNDS_MINUTES, to_resolve
+        ),
     )
     return Section("response", "Response to alerts", tables, figures)
 
@@ -254,20 +250,29 @@ def _figures(
     alerts: list[_Alert],
     wait: Callable[[_Alert], timedelta | None],
     bounds: tuple[int, ...],
+    distribution: Table,
 ) -> list[Figure]:
     groups = [("all", "all", alerts)] + [(s, s, [a for a in alerts if a.severity == s]) for s in SEVERITIES]
+    published = publish(distribution)
+    assert published.row_totals is not None and published.column_totals is not None
     out: list[Figure] = []
     for group, word, members in groups:
         waits = [wait(a) for a in members]
         base = len(waits)
         which = "alerts" if group == "all" else f"{word} alerts"
+        if group == "all":
+            column, total = list(published.row_totals), published.grand_total
+        else:
+            j = SEVERITIES.index(group)
+            column, total = [row[j] for row in published.cells], published.column_totals[j]
         for minutes in bounds:
             within = sum(1 for w in waits if w is not None and w <= timedelta(minutes=minutes))
+            hides = base >= THRESHOLD and _gives_back(column, total, minutes)
             out.append(
                 Figure(
                     f"response.{key}.{group}.within_{minutes}m",
                     f"Share of {which} {done} within {duration_text(timedelta(minutes=minutes))}",
-                    share_text(within, base),
+                    WITHHELD if hides else share_text(within, base),
                     base,
                 )
             )
@@ -281,6 +286,21 @@ def _figures(
                 )
             )
     return out
+
+
+def _gives_back(column: Sequence[Cell], total: Cell | None, minutes: int) -> bool:
+    """Whether a share within `minutes` would tell more than the distribution's column shows.
+
+    The share times its base is the count of the rows up to that time. Where every row up to it is shown,
+    or every row after it and the total are, that count is known already; where a hidden count lies on
+    either side, it would give a hidden count back (or narrow it). A row the time falls inside (24 h in
+    "Over 1 hour") lies on both sides."""
+    ends = [m for m, _ in BUCKETS]
+    before = [c for end, c in zip(ends, column, strict=False) if end <= minutes]
+    after = [*column[len(before):], *([total] if total is not None else [])]
+    return (any(c.hidden for c in before) and any(c.hidden for c in after)) or (
+        minutes not in ends and any(c.hidden for c in column[len(before):len(before) + 1])
+    )
 
 
 def share_text(part: int, whole: int) -> str:
