@@ -294,10 +294,12 @@ def _gives_back(column: Sequence[Cell], total: Cell | None, minutes: int) -> boo
     The share times its base is the count of the rows up to that time. Where every row up to it is shown,
     or every row after it and the total are, that count is known already; where a hidden count lies on
     either side, it would give a hidden count back (or narrow it). A row the time falls inside (24 h in
-    "Over 1 hour") lies on both sides."""
+    "Over 1 hour") lies on both sides. A hidden total is the share's base: never with a share."""
     ends = [m for m, _ in BUCKETS]
     before = [c for end, c in zip(ends, column, strict=False) if end <= minutes]
     after = [*column[len(before):], *([total] if total is not None else [])]
+    if total is not None and total.hidden:  # the base itself: a known count over the share gives it back
+        return True
     return (any(c.hidden for c in before) and any(c.hidden for c in after)) or (
         minutes not in ends and any(c.hidden for c in column[len(before):len(before) + 1])
     )

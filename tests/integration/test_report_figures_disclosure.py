@@ -9,8 +9,9 @@ import io
 from datetime import UTC, datetime, timedelta
 
 from safety.closure_outcomes import Outcome
-from safety.report_tables import HIDDEN
+from safety.report_tables import HIDDEN, Cell
 from storage.db import Tx, ts
+from storage.report_response import _gives_back
 from tests.caseload_data import alert, enrol
 from tests.conftest import World
 from tests.integration.test_report_outcomes import _close
@@ -69,3 +70,12 @@ async def test_a_share_acknowledged_within_a_time_does_not_give_back_a_hidden_co
     assert shares, "no share within 5 min published"
     # 72.7% of 11 is 8, and 8 - 6 shown within a minute is the hidden 2 (and 11 - 8 the hidden 3).
     assert all(v != "72.7%" for v in shares.values()), shares
+
+
+def test_a_share_over_a_hidden_total_is_withheld_even_when_the_rows_up_to_its_time_are_shown() -> None:
+    shown, hidden = Cell(6), Cell(2, hidden=True)
+    column = [shown, Cell(0), Cell(0), Cell(0), Cell(0), hidden]  # 6 within a minute, 2 not yet
+    # 6 of a hidden total: 75% would say the total is 8.
+    assert _gives_back(column, Cell(8, hidden=True), 5)
+    assert not _gives_back(column, Cell(8), 5)  # the total shown: 6 of 8 is known already
+    assert _gives_back([Cell(6), hidden, Cell(0), Cell(0), hidden, Cell(0)], Cell(10), 5)  # hidden on both sides
