@@ -324,7 +324,7 @@ def _figures(
                     f"Share of {which} {done} within {duration_text(timedelta(minutes=minutes))}",
                     share_text(within, base, "no alerts"),
                     base,
-                    tuple(CellRef(table, row, column) for row in rows_within(minutes)),
+                    (*(CellRef(table, row, column) for row in rows_within(minutes)), CellRef(table, TOTAL, column)),
                 )
             )
         for p in PERCENTILES:

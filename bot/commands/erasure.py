@@ -41,6 +41,8 @@ async def erase(app: App, svc: int, ref: str, reason: str, actor: str | None = N
 
     async def unit(tx: Tx) -> Erased:
         case = await case_by_ref(tx, ref, svc)
+        if case.erased_at is not None:  # a second erasure would rewrite when and why, and count her twice
+            raise UserError(f"case {case.ref} is already erased ({case.erased_at:%Y-%m-%d})")
         counts = await erasure.erase_case(tx, case.id, now, reason)
         counts["cases_erased"] = 1
         purge_id = await erasure.record(tx, svc, now, "request", who, counts, [case.ref], reason)

@@ -12,7 +12,7 @@ from bot.web.forms import is_number, text
 from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.viewer import Viewer, viewer
-from storage import alert_work, audit
+from storage import alert_work, audit, cases
 from storage.alert_work import Action, Outcome, QueuedAlert
 from storage.db import Tx
 
@@ -200,6 +200,11 @@ async def resolve(request: web.Request) -> web.StreamResponse:
         "note": text(posted, "note", NOTE_LIMIT + 1).strip(),
     }
     errors, outcome, action = _read_resolution(form)
+    if form["note"] and "note" not in errors:
+        async with request.app[APP_KEY].db.reading() as tx:
+            erased = (await cases.get(tx, alert.case_id)).erased_at is not None
+        if erased:  # retention passes over erased cases: a note written now would stay for ever
+            errors["note"] = "Her personal data is erased: resolve the alert without a note."
     if errors or outcome is None:
         return await _alert_page(request, who, alert, status=400, errors=errors, values=form)
     app = request.app[APP_KEY]

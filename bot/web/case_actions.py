@@ -29,15 +29,23 @@ routes = web.RouteTableDef()
 MAX_PAUSE = timedelta(days=90)  # as on the CLI; longer than that is "until resumed"
 
 
+ERASED = "Her personal data is erased: nothing more can be recorded or changed on this case."
+
+
 async def case_to_act_on(request: web.Request) -> Case:
-    """The case of this request if this person may read it; otherwise the refusal, audited."""
+    """The case of this request if this person may read it; otherwise the refusal, audited. A case whose
+    personal data is erased takes no action (409)."""
     who = viewer(request)
     app = request.app[APP_KEY]
     ref = request.match_info["ref"]
     async with app.db.reading() as tx:
         case, found = await access.case_access(tx, who, ref)
     if case is None or found is not Access.ALLOWED:
-        return await access.case_for(request, ref)  # raises 403/404 and audits, unless access was just granted
+        case = await access.case_for(request, ref)  # raises 403/404 and audits, unless access was just granted
+    if case.erased_at is not None:
+        # Retention passes over erased cases: anything written now would stay for ever (and a second erasure
+        # would rewrite when and why she was erased).
+        raise web.HTTPConflict(text=ERASED)
     return case
 
 
