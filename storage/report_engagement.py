@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
@@ -125,6 +126,7 @@ def _time_of_day(due: datetime, tz: ZoneInfo) -> str:
     return next(label for label, starts in reversed(TIMES_OF_DAY) if hour >= starts)
 
 
+@cache
 def _language(code: str) -> str:
     try:
         return str(Locale.parse(code).get_display_name("en"))
