@@ -116,6 +116,8 @@ def _abuse_types(recorded: Sequence[Row]) -> Table:
         "Type of abuse",
         tuple(CESSATION.values()),
         rows,
-        totals=False,  # every closure answers for every type: adding the types up counts cases four times
-        note="Cases closed in the period with an outcome recorded; each row adds up to that number of cases.",
+        # With totals, so suppression sees that each row adds up to the closures (shown in the other tables): a
+        # lone hidden cell in a row would otherwise be that number less the row's shown cells.
+        note="Cases closed in the period with an outcome recorded; each row adds up to that number of cases. The "
+        "total row counts answers across the four types, so each case is in it four times.",
     )

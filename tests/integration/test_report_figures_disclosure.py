@@ -49,6 +49,23 @@ async def test_the_share_with_safety_improved_does_not_give_back_a_hidden_count(
     assert "withheld" in share
 
 
+async def test_a_lone_small_answer_for_one_abuse_type_is_not_given_back_by_the_number_of_closures(
+    world: World,
+) -> None:
+    """Physical abuse ceased for 5 and continued for 1 of 6 closures: with 6 shown elsewhere, a lone "<5"
+    in that row would be 6 - 5. Another cell of the row (or its total) is hidden with it."""
+    for n in range(6):
+        _, case = await enrol(world, f"+4477009003{n:02d}", f"Case {n}")
+        physical = "continued" if n == 0 else "ceased"
+        found = Outcome("support_ended", "improved", physical, "ceased", "ceased", "ceased", "improved")
+        await _close(world, case, OCTOBER + timedelta(days=n), found, world.idva)
+    rows = await report_csv(world)
+    table = "Each type of abuse at closure"
+    physical = [r[4] for r in rows if r[1] == table and r[2] == "Physical abuse"]
+    assert value(rows, table, "Physical abuse", "Continued") == HIDDEN
+    assert physical.count(HIDDEN) >= 2, physical
+
+
 async def test_a_share_acknowledged_within_a_time_does_not_give_back_a_hidden_count(world: World) -> None:
     _, case = await enrol(world, "+447700900200", "Alerts")
     waits = [timedelta(seconds=30)] * 6 + [timedelta(minutes=3)] * 2 + [timedelta(minutes=10)] * 3
