@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import alerting, monthly_mail, monthly_report
+from bot import alerting, monthly_report
 from bot.alert_text import render_practitioner
 from bot.app import App
 from bot.channels.base import Outgoing, SendError, Silenced
@@ -173,6 +173,10 @@ class Dispatcher:
                     raise SendError(f"no practitioner channel {item.channel}", retryable=False)
                 address = await self._practitioner_address(item)
                 if item.message.get("kind") == monthly_report.KIND and item.channel == "email":
+                    from bot import (
+                        monthly_mail,
+                    )  # the report's PDF stack: loaded only once a month, not by every CLI run
+
                     return Result(
                         item, provider_id=await channel.send(address, await monthly_mail.outgoing(app, item.message))
                     )
