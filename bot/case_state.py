@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.planning import plan_next
 from safety.closure_outcomes import CLOSE_REASONS, Outcome
-from storage import cases, outbox, outcomes, timers
+from storage import cases, outcomes, timers
 from storage.cases import Case
 from storage.db import Tx
 
@@ -99,9 +99,7 @@ async def close(
     if reason is not None and reason not in CLOSE_REASONS:
         raise CannotChange("choose a reason for closing the case from the list")
     _still_open(case, "close")
-    await outbox.cancel_for_survivor(tx, case.id)
-    await timers.cancel_all(tx, now, case.id)
-    await cases.update(tx, case.id, status="closed", closed_at=now)
+    await cases.close(tx, case.id, now)
     detail = f"status={case.status}->closed" + (f" reason={reason}" if reason else "")
     if outcome is not None:
         if by is None:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from flows.events import SafeWindow
 from safety.model import History, IntakeLevel, Level
+from storage import outbox, timers
 from storage.crypto import Crypto, Field, new_case_ref
 from storage.db import Row, Tx, parse_ts, ts
 
@@ -290,6 +291,13 @@ async def history(tx: Tx, case: Case, depth: int = 3) -> History:
         recent_fear=tuple(int(r["fear"]) for r in assessed),
         consecutive_missed=missed,
     )
+
+
+async def close(tx: Tx, case_id: int, now: datetime) -> None:
+    """Close a case: nothing queued for her goes out, nothing planned fires (bot/case_state.close, erasure)."""
+    await outbox.cancel_for_survivor(tx, case_id)
+    await timers.cancel_all(tx, now, case_id)
+    await update(tx, case_id, status="closed", closed_at=now)
 
 
 async def erase(tx: Tx, case_id: int) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage import cases, deliveries, outbox, timers
+from storage import cases, deliveries
 from storage.db import Row, Tx, parse_ts, ts
 
 REASONS = ("her_request", "not_needed", "other")  # asked for in the workspace or on the CLI
@@ -30,12 +30,9 @@ async def _count(tx: Tx, sql: str, case_id: int) -> int:
 
 
 async def _close_if_open(tx: Tx, case: cases.Case, now: datetime) -> bool:
-    """As bot/case_state.close does: nothing more is sent to her or planned, and the case is closed."""
     if case.status in ("closed", "withdrawn"):
         return False
-    await outbox.cancel_for_survivor(tx, case.id)
-    await timers.cancel_all(tx, now, case.id)
-    await cases.update(tx, case.id, status="closed", closed_at=now)
+    await cases.close(tx, case.id, now)
     return True
 
 
