@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gettext
 from typing import Any
 
 import aiohttp_jinja2
@@ -13,6 +12,7 @@ from markupsafe import Markup, escape
 from bot.web.keys import APP_KEY
 from bot.web.sessions import SESSION, csrf_token
 from bot.web.viewer import VIEWER
+from bot.web.words import TRANSLATIONS
 
 # (label, path, roles that see it): the navigation, by role.
 NAV = (
@@ -34,8 +34,8 @@ def setup(app: web.Application) -> None:
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
     )
-    # English now; a catalogue per language can be installed here later.
-    env.install_gettext_translations(gettext.NullTranslations(), newstyle=True)  # type: ignore[attr-defined]
+    # The same translations as the Python side (bot.web.words): English until a catalogue is installed.
+    env.install_gettext_translations(TRANSLATIONS, newstyle=True)  # type: ignore[attr-defined]
 
 
 def _page_context(request: web.Request) -> dict[str, Any]:
