@@ -17,18 +17,19 @@ from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.sessions import clear_session_cookie
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import N_, _
 from storage import accounts, audit, practitioners, services, webauthn_creds
 from storage.db import Tx, parse_ts
 
 routes = web.RouteTableDef()
 NOTICES = {
-    "password": "Your password was changed. Your other sessions were ended.",
-    "passkey-added": "The passkey was added. You can use it at the second step when you sign in.",
-    "passkey-removed": "The passkey was removed.",
-    "passkey-renamed": "The passkey was renamed.",
-    "session-ended": "That session was ended.",
+    "password": N_("Your password was changed. Your other sessions were ended."),
+    "passkey-added": N_("The passkey was added. You can use it at the second step when you sign in."),
+    "passkey-removed": N_("The passkey was removed."),
+    "passkey-renamed": N_("The passkey was renamed."),
+    "session-ended": N_("That session was ended."),
 }
-WRONG_CONFIRM = "That is not your password or a current code from your authenticator app."
+WRONG_CONFIRM = N_("That is not your password or a current code from your authenticator app.")
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ async def confirm(request: web.Request, who: Viewer, answer: str, action: str, *
         return Confirmed(False, WRONG_CONFIRM)
     if wait.total_seconds() > 0:
         return Confirmed(
-            False, f"Too many attempts. Wait {max(1, round(wait.total_seconds()))} seconds, then try again."
+            False,
+            _("Too many attempts. Wait {n} seconds, then try again.").format(n=max(1, round(wait.total_seconds()))),
         )
     step = passwords.totp_step(account.totp_secret, answer, now) if code_too else None
     by_password = step is None and bool(answer) and await passwords.check_password(account.password_hash, answer)
@@ -124,7 +126,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         return await account_page(request, {"password": problem}, 400)
     confirmed = await confirm(request, who, current, "password_change", code_too=False)
     if not confirmed.ok:
-        wrong = confirmed.error if confirmed.error != WRONG_CONFIRM else "That is not your current password."
+        wrong = confirmed.error if confirmed.error != WRONG_CONFIRM else _("That is not your current password.")
         return await account_page(request, {"password": wrong or ""}, 400)
     hashed = await passwords.hash_password(new)
     now = app.clock.now()
@@ -176,7 +178,7 @@ async def end_session(request: web.Request) -> web.StreamResponse:
         return True
 
     if not await app.db.run(end):
-        raise web.HTTPNotFound(text="That session is not one of yours, or it has ended already.")
+        raise web.HTTPNotFound(text=_("That session is not one of yours, or it has ended already."))
     if target == who.session_id:
         response = web.HTTPSeeOther("/login?ended=out")
         clear_session_cookie(response)

@@ -9,10 +9,10 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
 
+from bot.web import words
 from bot.web.keys import APP_KEY
 from bot.web.sessions import SESSION, csrf_token
 from bot.web.viewer import VIEWER
-from bot.web import words
 from bot.web.words import N_
 
 # (label, path, roles that see it): the navigation, by role.
