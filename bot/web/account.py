@@ -17,7 +17,7 @@ from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.sessions import clear_session_cookie
 from bot.web.viewer import Viewer, viewer
-from bot.web.words import N_, _
+from bot.web.words import N_, _, maybe
 from storage import accounts, audit, practitioners, services, webauthn_creds
 from storage.db import Tx, parse_ts
 
@@ -66,7 +66,7 @@ async def account_page(request: web.Request, errors: dict[str, str] | None = Non
         "codes_left": codes_left,
         "sessions": sessions,
         "errors": errors or {},
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
     }
     return render("account.html", request, context, status)
 
@@ -89,7 +89,7 @@ async def confirm(request: web.Request, who: Viewer, answer: str, action: str, *
         wait = await accounts.wait_before_login(tx, key, now)
         account = await accounts.get_account(tx, app.crypto, who.practitioner_id)
     if account is None:
-        return Confirmed(False, WRONG_CONFIRM)
+        return Confirmed(False, _(WRONG_CONFIRM))
     if wait.total_seconds() > 0:
         return Confirmed(
             False,
@@ -110,7 +110,7 @@ async def confirm(request: web.Request, who: Viewer, answer: str, action: str, *
         return ok
 
     ok = await app.db.run(settle)
-    return Confirmed(ok, None if ok else WRONG_CONFIRM)
+    return Confirmed(ok, None if ok else _(WRONG_CONFIRM))
 
 
 @routes.post("/account/password")
@@ -126,7 +126,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         return await account_page(request, {"password": problem}, 400)
     confirmed = await confirm(request, who, current, "password_change", code_too=False)
     if not confirmed.ok:
-        wrong = confirmed.error if confirmed.error != WRONG_CONFIRM else _("That is not your current password.")
+        wrong = confirmed.error if confirmed.error != _(WRONG_CONFIRM) else _("That is not your current password.")
         return await account_page(request, {"password": wrong or ""}, 400)
     hashed = await passwords.hash_password(new)
     now = app.clock.now()
@@ -148,7 +148,7 @@ async def new_recovery_codes(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     confirmed = await confirm(request, who, forms.text(form, "confirm", passwords.MAX_LENGTH + 1), "recovery_codes")
     if not confirmed.ok:
-        return await account_page(request, {"codes": confirmed.error or WRONG_CONFIRM}, 400)
+        return await account_page(request, {"codes": confirmed.error or _(WRONG_CONFIRM)}, 400)
     now = app.clock.now()
 
     async def replace(tx: Tx) -> list[str]:

@@ -28,7 +28,7 @@ from bot.web.sessions import (
     set_session_cookie,
 )
 from bot.web.viewer import viewer
-from bot.web.words import N_, _
+from bot.web.words import N_, _, maybe
 from storage import accounts, audit, practitioners, webauthn_creds
 from storage.db import Tx
 
@@ -49,7 +49,7 @@ def _wait_text(seconds: float) -> str:
 @routes.get("/login")
 @public
 async def login_page(request: web.Request) -> web.Response:
-    ended = ENDED.get(request.query.get("ended", ""))
+    ended = maybe(ENDED.get(request.query.get("ended", "")))
     return render("login.html", request, {"error": None, "notice": ended, "login": ""})
 
 
@@ -86,7 +86,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             await tx.commit()
 
         await app.db.run(failed)
-        return render("login.html", request, {"error": NO_MATCH, "notice": None, "login": login}, 401)
+        return render("login.html", request, {"error": _(NO_MATCH), "notice": None, "login": login}, 401)
     old = current_session(request)
     found = account
 

@@ -14,7 +14,7 @@ from bot.web import access
 from bot.web.case_page import REF
 from bot.web.keys import APP_KEY
 from bot.web.render import render
-from bot.web.words import N_, _
+from bot.web.words import N_
 from flows import cover
 from storage import services
 
@@ -45,7 +45,7 @@ async def safety_card(request: web.Request) -> web.Response:
         theme = cover.theme_for(case.checkin_mode, case.cover_theme, qs)
         problem = None
     except cover.CoverThemeError:  # the theme is gone or no longer fits her service's questions
-        theme, problem = None, _("Her cover theme cannot be used with the service's questions: change her mode first.")
+        theme, problem = None, N_("Her cover theme cannot be used with the service's questions: change her mode first.")
     key = cover.key(theme, qs, case.language, app.catalogs.gettext, service.sender_name) if theme else ()
     context = {
         "theme_problem": problem,

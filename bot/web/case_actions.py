@@ -46,7 +46,7 @@ async def case_to_act_on(request: web.Request) -> Case:
     if case.erased_at is not None:
         # Retention passes over erased cases: anything written now would stay for ever (and a second erasure
         # would rewrite when and why she was erased).
-        raise web.HTTPConflict(text=ERASED)
+        raise web.HTTPConflict(text=_(ERASED))
     return case
 
 

@@ -25,7 +25,7 @@ from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer, viewer
-from bot.web.words import N_, _
+from bot.web.words import N_, _, maybe
 from safety import closure_outcomes
 from storage import audit, caseload, cases, deliveries, notes, outcomes, schedules, services, timers
 from storage.cases import Case
@@ -186,7 +186,7 @@ async def case_page(request: web.Request) -> web.Response:
         case = await access.case_for(request, ref)
     except access.NeedsReason:
         return render("case_reason.html", request, {"ref": ref.upper(), "error": None}, status=403)
-    return await render_case(request, case, notice=NOTICES.get(request.query.get("done", "")))
+    return await render_case(request, case, notice=maybe(NOTICES.get(request.query.get("done", ""))))
 
 
 @routes.post(REF + "/reason")

@@ -84,7 +84,7 @@ async def dash_form(request: web.Request) -> web.Response:
     except access.NeedsReason:
         return render("case_reason.html", request, {"ref": ref.upper(), "error": None}, status=403)
     if not may_change(viewer(request), case):
-        raise web.HTTPForbidden(text=NOT_ALLOWED)
+        raise web.HTTPForbidden(text=_(NOT_ALLOWED))
     return render("dash.html", request, _page(case, {}, {}))
 
 
@@ -94,7 +94,7 @@ async def dash_submit(request: web.Request) -> web.StreamResponse:
     app = request.app[APP_KEY]
     case = await case_to_act_on(request)
     if not may_change(who, case):
-        raise web.HTTPForbidden(text=NOT_ALLOWED)
+        raise web.HTTPForbidden(text=_(NOT_ALLOWED))
     values, answers, judgement, reason, errors = read_form(await request.post())
     if case.status in ENDED:
         errors = {"form": _("The case is {status}: a DASH can no longer be recorded.").format(status=case.status)}

@@ -203,7 +203,7 @@ ENDED = ("closed", "withdrawn")
 
 
 def _secret_error(field: str, code: str) -> str:
-    return SAME_AS_OTHER[field] if code == "same_as_other" else SECRET_ERRORS[code]
+    return _(SAME_AS_OTHER[field] if code == "same_as_other" else SECRET_ERRORS[code])
 
 
 async def _secrets_case(request: web.Request, action: str) -> Case:

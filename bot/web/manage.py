@@ -17,7 +17,7 @@ from bot.web.access import require_role
 from bot.web.keys import APP_KEY, WORKSPACE_KEY
 from bot.web.render import render
 from bot.web.viewer import Viewer, viewer
-from bot.web.words import N_, _
+from bot.web.words import N_, _, maybe
 from storage import accounts, audit, partners, practitioners
 from storage.db import Tx
 
@@ -141,7 +141,7 @@ NOTICES = {
 @routes.get("/manage/practitioners")
 async def practitioners_page(request: web.Request) -> web.Response:
     who = configurer(request)
-    return await _page(request, who, notice=NOTICES.get(request.query.get("done", "")))
+    return await _page(request, who, notice=maybe(NOTICES.get(request.query.get("done", ""))))
 
 
 def _chosen_roles(form: object, prefix: str = "role") -> frozenset[str]:

@@ -23,7 +23,7 @@ from bot.web.manage_partners import manager
 from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer
-from bot.web.words import N_, _
+from bot.web.words import N_, _, maybe
 from safety.sharing import Basis, Kind, Override, overridden
 from storage import audit, cases, partners, practitioners, services, share_requests
 from storage.caseload import names_of_service
@@ -66,7 +66,7 @@ async def _page(
         "when": shower(service.timezone),
         "says": {q.id: _says(q.content) for q in pending},
         "errors": {"override": error} if error else {},
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
     }
     return render("manage_overrides.html", request, context, status)
 

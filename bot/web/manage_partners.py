@@ -19,7 +19,7 @@ from bot.web.access import require_role
 from bot.web.keys import APP_KEY, WORKSPACE_KEY
 from bot.web.render import render
 from bot.web.viewer import Viewer, viewer
-from bot.web.words import N_, _
+from bot.web.words import N_, _, maybe
 from safety.sharing import KIND_LABELS as SHARE_LABELS
 from safety.sharing import Agreement, Basis, Kind
 from storage import accounts, audit, partners, practitioners
@@ -90,7 +90,7 @@ async def _page(request: web.Request, who: Viewer, status: int = 200, **extra: A
         "person_form": _blank_person(),
         "errors": {},
         "edit_forms": {},
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
     }
     context.update(extra)
     return render("manage_partners.html", request, context, status)

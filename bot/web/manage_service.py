@@ -20,7 +20,7 @@ from bot.web.keys import APP_KEY
 from bot.web.manage import configurer
 from bot.web.render import render
 from bot.web.viewer import Viewer
-from bot.web.words import N_, _
+from bot.web.words import N_, _, maybe
 from flows.schedule import ScheduleError
 from safety.lexicon import AUTONYMS
 from safety.model import Severity
@@ -104,7 +104,7 @@ async def _page(request: web.Request, who: Viewer, status: int = 200, **extra: o
         "default_language": s.default_language,
         "schedule": {"default_schedule": s.default_schedule or "", "default_jitter": str(s.default_jitter)},
         "errors": {},
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
     }
     context.update(extra)
     return render("manage_service.html", request, context, status)

@@ -18,7 +18,7 @@ from bot.web.keys import APP_KEY
 from bot.web.manage import configurer
 from bot.web.render import render
 from bot.web.viewer import Viewer
-from bot.web.words import N_
+from bot.web.words import N_, maybe
 from storage import audit, services, signposting
 from storage.case_mode import CaseMode
 from storage.db import Tx
@@ -43,7 +43,7 @@ async def _page(request: web.Request, who: Viewer, status: int = 200, **extra: A
         "helplines": checks.helplines_text(s.helplines),
         "safety_card": s.safety_card,
         "errors": {},
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
     }
     context.update(extra)
     return render("manage_signposting.html", request, context, status)

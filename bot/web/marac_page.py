@@ -25,7 +25,7 @@ from bot.web.case_page import REF, may_change
 from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.viewer import viewer
-from bot.web.words import N_, _
+from bot.web.words import N_, _, maybe
 from safety.dash import Answer
 from storage import audit, marac
 from storage import dash as dash_store
@@ -49,7 +49,7 @@ async def referral_case(request: web.Request, action: str, detail: str = "") -> 
         case, found = await access.case_access(tx, who, ref)
     if case is None or found is not Access.ALLOWED:
         await access.case_for(request, ref)  # audits the refusal and raises
-        raise web.HTTPForbidden(text=NOT_ALLOWED)
+        raise web.HTTPForbidden(text=_(NOT_ALLOWED))
     allowed = may_change(who, case)
     now = app.clock.now()
 
@@ -62,7 +62,7 @@ async def referral_case(request: web.Request, action: str, detail: str = "") -> 
 
     await app.db.run(log)
     if not allowed:
-        raise web.HTTPForbidden(text=NOT_ALLOWED)
+        raise web.HTTPForbidden(text=_(NOT_ALLOWED))
     return case
 
 
@@ -92,7 +92,7 @@ async def _page(
         "open": case.status not in ENDED,
         "max_text": marac.MAX_TEXT,
         "today": r["prepared_on"],
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
     }
     return render("marac.html", request, context, status=status)
 
@@ -106,7 +106,7 @@ async def referral_page(request: web.Request) -> web.Response:
 async def _case_to_change(request: web.Request) -> Case:
     case = await case_to_act_on(request)
     if not may_change(viewer(request), case):
-        raise web.HTTPForbidden(text=NOT_ALLOWED)
+        raise web.HTTPForbidden(text=_(NOT_ALLOWED))
     return case
 
 

@@ -131,7 +131,7 @@ async def register(request: web.Request) -> web.Response:
             await tx.commit()
 
         await app.db.run(refused)
-        return _json_error(NOT_ADDED, 400)
+        return _json_error(_(NOT_ADDED), 400)
 
     async def keep(tx: Tx) -> int | None:
         key_id = await webauthn_creds.add(
@@ -151,7 +151,7 @@ async def register(request: web.Request) -> web.Response:
         return key_id
 
     if await app.db.run(keep) is None:
-        return _json_error(ALREADY, 409)
+        return _json_error(_(ALREADY), 409)
     return web.json_response({"ok": True, "redirect": "/account?done=passkey-added"})
 
 
@@ -220,7 +220,7 @@ async def login_options(request: web.Request) -> web.Response:
     if wait.total_seconds() > 0:
         return _wait_error(wait.total_seconds())
     if not allowed:
-        return _json_error(NO_PASSKEY, 404)
+        return _json_error(_(NO_PASSKEY), 404)
     pending = new_pending(LOGIN, now)
     await _set_challenge(request, session.id, pending.encode())
     return _options(authentication_options(relying_party(request), allowed, pending))
@@ -265,7 +265,7 @@ async def login(request: web.Request) -> web.Response:
             await tx.commit()
 
         await app.db.run(failed)
-        return _json_error(NOT_SIGNED_IN, 401)
+        return _json_error(_(NOT_SIGNED_IN), 401)
     used = found
 
     async def succeed(tx: Tx) -> str | None:
@@ -283,7 +283,7 @@ async def login(request: web.Request) -> web.Response:
 
     token = await app.db.run(succeed)
     if token is None:
-        return _json_error(NOT_SIGNED_IN, 401)
+        return _json_error(_(NOT_SIGNED_IN), 401)
     done = web.json_response({"ok": True, "redirect": "/"})
     set_session_cookie(done, token)
     return done

@@ -167,12 +167,12 @@ def _page(request: web.Request, asked: Asked, status: int, mailing: bool | None 
         "errors": {**asked.errors, **errors},
         "query": asked.raw,
         "default_month": monthly_reports.previous_month(asked.today),
-        "rule": SUPPRESSION_RULE,
+        "rule": _(SUPPRESSION_RULE),
         "csv_link": f"{PAGE}.csv?{query}",
         "pdf_link": f"{PAGE}.pdf?{query}",
         "mailing": mailing,  # whether this manager gets it monthly; None: not asked (a failed download)
         "mailing_done": request.query.get("mailing", ""),
-        "no_email": report_mailing.NO_EMAIL,
+        "no_email": _(report_mailing.NO_EMAIL),
     }
     return render("manage_reports.html", request, context, status)
 

@@ -23,7 +23,7 @@ from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer, viewer
-from bot.web.words import N_, _
+from bot.web.words import N_, _, maybe
 from safety.sharing import ACTION_LABELS
 from storage import audit, cases, partners, practitioners, services
 from storage.db import Tx
@@ -164,7 +164,7 @@ async def _page(request: web.Request, who: Viewer, share: ShareStatus, status: i
         "actions": ACTION_LABELS,
         "values": {"action": "", "note": ""},
         "errors": {},
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
         "when": shower(service.timezone),
     }
     context.update(extra)

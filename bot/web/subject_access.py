@@ -81,7 +81,7 @@ async def export_case(request: web.Request) -> Case:
             await tx.commit()
 
         await app.db.run(refused)
-        raise web.HTTPForbidden(text=NOT_ALLOWED)
+        raise web.HTTPForbidden(text=_(NOT_ALLOWED))
     async with app.db.reading() as tx:
         case, allowed = await access.case_access(tx, who, ref)
     if case is None or allowed is not Access.ALLOWED:
