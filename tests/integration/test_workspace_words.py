@@ -67,30 +67,46 @@ _LETTER = re.compile(r"[^\W\d_]")
 _SPOKEN = ("aria-label", "title", "placeholder", "alt")
 # Not words of the interface: a <time> shows a date, <code> a code as recorded (e.g. an audit action),
 # a <textarea> the text being edited (e.g. a question set's TOML).
+# An element marked translate="no" is data too (the HTML attribute that says so).
 _DATA_TAGS = ("script", "style", "time", "code", "textarea")
+_INLINE = ("a", "span", "strong", "em", "b", "i", "abbr", "small", "time", "code")
 
 
 class _Texts(HTMLParser):
+    """The page's texts, a block at a time: a message may hold an inline element (e.g. a <time>)."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.texts: list[str] = []
-        self._hidden = 0
+        self._block: list[str] = []
+        self._hidden: list[str] = []
+
+    def _flush(self) -> None:
+        self.texts.append("".join(self._block))
+        self._block = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _DATA_TAGS:
-            self._hidden += 1
+        named = dict(attrs)
+        if self._hidden or tag in _DATA_TAGS or named.get("translate") == "no":
+            self._hidden.append(tag)
+            return
+        if tag not in _INLINE:
+            self._flush()
         self.texts.extend(value for name, value in attrs if name in _SPOKEN and value)
-        kind = dict(attrs).get("type")
-        if tag == "input" and kind in ("submit", "button"):
-            self.texts.append(dict(attrs).get("value") or "")
+        if tag == "input" and named.get("type") in ("submit", "button"):
+            self.texts.append(named.get("value") or "")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _DATA_TAGS:
-            self._hidden -= 1
+        if self._hidden:
+            if tag == self._hidden[-1]:
+                self._hidden.pop()
+            return
+        if tag not in _INLINE:
+            self._flush()
 
     def handle_data(self, data: str) -> None:
         if not self._hidden:
-            self.texts.append(data)
+            self._block.append(data)
 
 
 def unwrapped(html: str) -> list[str]:
@@ -168,5 +184,8 @@ async def test_every_word_on_the_main_pages_goes_through_gettext(world: World, p
 
 
 def test_the_check_finds_an_unwrapped_word() -> None:
-    html = "<p>⟦Hello⟧ C-AB12</p><p title='Hi'>⟦⟦Case⟧ %d⟧</p><time>Mon 23 Nov 2026 09:00</time><p>Tue 24</p>"
-    assert unwrapped(html) == ["Hi", "Tue 24"]
+    html = (
+        "<p>⟦Hello⟧ C-AB12</p><p title='Hi'>⟦⟦Case⟧ 3⟧</p><p>⟦set on <time>Mon 23 Nov 2026 09:00</time>⟧</p>"
+        "<select><option translate='no'>case_viewed</option><option>Any</option></select><p>Tue 24</p>"
+    )
+    assert unwrapped(html) == ["Hi", "Any", "Tue 24"]
