@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.web import words
@@ -124,7 +125,7 @@ def unwrapped(html: str) -> list[str]:
     return found
 
 
-async def _page(client: TestClient, path: str) -> str:
+async def _page(client: TestClient[web.Request, web.Application], path: str) -> str:
     resp = await client.get(path)
     assert resp.status == 200, (path, resp.status)
     return await resp.text()
