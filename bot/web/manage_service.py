@@ -194,7 +194,7 @@ async def save_settings(request: web.Request) -> web.Response:
         ),
     }
     for name, label in RETENTION_FIELDS.items():
-        checks[name] = _retention_check(label)
+        checks[name] = _retention_check(_(label))
     fields: dict[str, object] = {}
     errors: dict[str, str] = {}
     for name, check in checks.items():

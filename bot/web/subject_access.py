@@ -217,6 +217,6 @@ LABELS = {
 def label(key: Any) -> str:
     """A JSON key as a heading: "acknowledged_at" reads "Acknowledged at"."""
     if key in LABELS:
-        return LABELS[key]
+        return _(LABELS[key])
     text = str(key).replace("_", " ")
     return text[:1].upper() + text[1:]
