@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.web.keys import APP_KEY
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import _
 from storage import accounts, alert_work, audit, cases
 from storage.cases import Case
 from storage.db import Tx
@@ -41,7 +42,7 @@ def decide(who: Viewer, case: Case, *, open_alert: bool, reason_given: bool) -> 
 
 def require_role(who: Viewer, *roles: str) -> None:
     if not who.has(*roles):
-        raise web.HTTPForbidden(text="Your role does not include this page.")
+        raise web.HTTPForbidden(text=_("Your role does not include this page."))
 
 
 class NeedsReason(web.HTTPForbidden):
@@ -76,10 +77,10 @@ async def case_for(request: web.Request, ref: str, action: str = "case_viewed") 
 
         await app.db.run(refused)
         if access is Access.NEEDS_REASON:
-            raise NeedsReason(text="Give a reason to open this case.")
+            raise NeedsReason(text=_("Give a reason to open this case."))
         if access is Access.DENIED:
-            raise web.HTTPForbidden(text="This case is not in your caseload.")
-        raise web.HTTPNotFound(text="No such case.")
+            raise web.HTTPForbidden(text=_("This case is not in your caseload."))
+        raise web.HTTPNotFound(text=_("No such case."))
     found = case
 
     async def viewed(tx: Tx) -> None:

@@ -17,18 +17,19 @@ from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.sessions import clear_session_cookie
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import N_, _, maybe
 from storage import accounts, audit, practitioners, services, webauthn_creds
 from storage.db import Tx, parse_ts
 
 routes = web.RouteTableDef()
 NOTICES = {
-    "password": "Your password was changed. Your other sessions were ended.",
-    "passkey-added": "The passkey was added. You can use it at the second step when you sign in.",
-    "passkey-removed": "The passkey was removed.",
-    "passkey-renamed": "The passkey was renamed.",
-    "session-ended": "That session was ended.",
+    "password": N_("Your password was changed. Your other sessions were ended."),
+    "passkey-added": N_("The passkey was added. You can use it at the second step when you sign in."),
+    "passkey-removed": N_("The passkey was removed."),
+    "passkey-renamed": N_("The passkey was renamed."),
+    "session-ended": N_("That session was ended."),
 }
-WRONG_CONFIRM = "That is not your password or a current code from your authenticator app."
+WRONG_CONFIRM = N_("That is not your password or a current code from your authenticator app.")
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ async def account_page(request: web.Request, errors: dict[str, str] | None = Non
         "codes_left": codes_left,
         "sessions": sessions,
         "errors": errors or {},
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
     }
     return render("account.html", request, context, status)
 
@@ -88,10 +89,11 @@ async def confirm(request: web.Request, who: Viewer, answer: str, action: str, *
         wait = await accounts.wait_before_login(tx, key, now)
         account = await accounts.get_account(tx, app.crypto, who.practitioner_id)
     if account is None:
-        return Confirmed(False, WRONG_CONFIRM)
+        return Confirmed(False, _(WRONG_CONFIRM))
     if wait.total_seconds() > 0:
         return Confirmed(
-            False, f"Too many attempts. Wait {max(1, round(wait.total_seconds()))} seconds, then try again."
+            False,
+            _("Too many attempts. Wait {n} seconds, then try again.").format(n=max(1, round(wait.total_seconds()))),
         )
     step = passwords.totp_step(account.totp_secret, answer, now) if code_too else None
     by_password = step is None and bool(answer) and await passwords.check_password(account.password_hash, answer)
@@ -108,7 +110,7 @@ async def confirm(request: web.Request, who: Viewer, answer: str, action: str, *
         return ok
 
     ok = await app.db.run(settle)
-    return Confirmed(ok, None if ok else WRONG_CONFIRM)
+    return Confirmed(ok, None if ok else _(WRONG_CONFIRM))
 
 
 @routes.post("/account/password")
@@ -124,7 +126,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         return await account_page(request, {"password": problem}, 400)
     confirmed = await confirm(request, who, current, "password_change", code_too=False)
     if not confirmed.ok:
-        wrong = confirmed.error if confirmed.error != WRONG_CONFIRM else "That is not your current password."
+        wrong = confirmed.error if confirmed.error != _(WRONG_CONFIRM) else _("That is not your current password.")
         return await account_page(request, {"password": wrong or ""}, 400)
     hashed = await passwords.hash_password(new)
     now = app.clock.now()
@@ -146,7 +148,7 @@ async def new_recovery_codes(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     confirmed = await confirm(request, who, forms.text(form, "confirm", passwords.MAX_LENGTH + 1), "recovery_codes")
     if not confirmed.ok:
-        return await account_page(request, {"codes": confirmed.error or WRONG_CONFIRM}, 400)
+        return await account_page(request, {"codes": confirmed.error or _(WRONG_CONFIRM)}, 400)
     now = app.clock.now()
 
     async def replace(tx: Tx) -> list[str]:
@@ -176,7 +178,7 @@ async def end_session(request: web.Request) -> web.StreamResponse:
         return True
 
     if not await app.db.run(end):
-        raise web.HTTPNotFound(text="That session is not one of yours, or it has ended already.")
+        raise web.HTTPNotFound(text=_("That session is not one of yours, or it has ended already."))
     if target == who.session_id:
         response = web.HTTPSeeOther("/login?ended=out")
         clear_session_cookie(response)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.alert_text import reason_words
 from bot.web.viewer import Viewer
+from bot.web.words import N_, _, ngettext
 from safety.model import Severity
 from safety.policy import AlertPolicy
 from storage import alert_work, practitioners, services
@@ -16,7 +17,16 @@ from storage.alert_work import QueuedAlert
 from storage.crypto import Crypto
 from storage.db import Tx
 
-ROLE_NAMES = {"idva": "IDVA", "duty": "duty", "manager": "manager"}
+ROLE_NAMES = {"idva": N_("IDVA"), "duty": N_("duty"), "manager": N_("manager")}
+# Shown as they are stored (templates translate them): marked here so extraction finds them.
+WORDS_SHOWN_AS_STORED = (
+    N_("urgent"),
+    N_("high"),
+    N_("raised"),  # severities
+    N_("idva"),
+    N_("admin"),
+    N_("partner"),  # roles (account page)
+)
 
 
 class Scope(Enum):
@@ -82,12 +92,12 @@ def duration(delta: timedelta) -> str:
     """A short, rounded-down length of time: '3 min', '2 h 5 min', '1 day 4 h'."""
     minutes = max(0, int(delta.total_seconds() // 60))
     if minutes < 1:
-        return "under a minute"
+        return _("under a minute")
     hours, mins = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
     if days:
-        return f"{days} day{'s' if days > 1 else ''} {hours} h"
-    return f"{hours} h {mins} min" if hours else f"{mins} min"
+        return ngettext("{days} day {hours} h", "{days} days {hours} h", days).format(days=days, hours=hours)
+    return _("{hours} h {mins} min").format(hours=hours, mins=mins) if hours else _("{mins} min").format(mins=mins)
 
 
 class Wording:
@@ -108,34 +118,43 @@ class Wording:
         return local.strftime("%H:%M") if local.date() == today else local.strftime("%d %b %H:%M")
 
     def name(self, practitioner_id: int | None) -> str:
-        return self.names.get(practitioner_id or 0, "someone no longer listed")
+        return self.names.get(practitioner_id or 0, _("someone no longer listed"))
 
     def _role_at(self, severity: str, step: int) -> str:
         ladder = self.policy.ladder(Severity(severity))
-        return ROLE_NAMES.get(ladder[step].role.value, ladder[step].role.value) if step < len(ladder) else "manager"
+        return _(ROLE_NAMES.get(ladder[step].role.value, ladder[step].role.value) if step < len(ladder) else "manager")
 
     def show(self, a: QueuedAlert) -> Shown:
         ladder_size = len(self.policy.ladder(Severity(a.severity)))
         told = tuple(
-            f"{self.name(t.practitioner_id)} ({ROLE_NAMES.get(t.role, t.role)}) at {self.at(t.at)}" for t in a.told
+            _("{name} ({role}) at {time}").format(
+                name=self.name(t.practitioner_id), role=_(ROLE_NAMES.get(t.role, t.role)), time=self.at(t.at)
+            )
+            for t in a.told
         )
         rung = (
-            "nobody told yet"
+            _("nobody told yet")
             if a.rung is None
-            else f"rung {a.rung + 1} of {ladder_size}: {self._role_at(a.severity, a.rung)}"
+            else _("rung {rung} of {rungs}: {role}").format(
+                rung=a.rung + 1, rungs=ladder_size, role=self._role_at(a.severity, a.rung)
+            )
         )
         if a.acknowledged_at is not None:
-            next_rung = "none: acknowledged, the ladder has stopped"
+            next_rung = _("none: acknowledged, the ladder has stopped")
         elif a.next_rung is None:
-            next_rung = "none: the last rung has been told"
+            next_rung = _("none: the last rung has been told")
         else:
             wait = a.next_rung.due_at - self.now
-            when = f"in {duration(wait)}" if wait > timedelta(0) else "due now"
-            next_rung = f"{self._role_at(a.severity, a.next_rung.step)} {when} ({self.at(a.next_rung.due_at)})"
+            when = _("in {duration}").format(duration=duration(wait)) if wait > timedelta(0) else _("due now")
+            next_rung = _("{role} {when} ({time})").format(
+                role=self._role_at(a.severity, a.next_rung.step), when=when, time=self.at(a.next_rung.due_at)
+            )
         acknowledged = ""
         if a.acknowledged_at is not None:
             took = duration(a.acknowledged_at - a.created_at)
-            acknowledged = f"by {self.name(a.acknowledged_by)} at {self.at(a.acknowledged_at)}, after {took}"
+            acknowledged = _("by {name} at {time}, after {took}").format(
+                name=self.name(a.acknowledged_by), time=self.at(a.acknowledged_at), took=took
+            )
         return Shown(
             id=a.id,
             severity=a.severity,

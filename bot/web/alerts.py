@@ -12,6 +12,7 @@ from bot.web.forms import is_number, text
 from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import N_, _
 from storage import alert_work, audit, cases
 from storage.alert_work import Action, Outcome, QueuedAlert
 from storage.db import Tx
@@ -20,19 +21,19 @@ routes = web.RouteTableDef()
 
 # The fixed lists a resolution is chosen from, in the order the form offers them.
 OUTCOMES = (
-    (Outcome.SAFE, "Spoke to her: safe"),
-    (Outcome.ACTION, "Spoke to her: action taken"),
-    (Outcome.NOT_REACHED, "Could not reach her"),
-    (Outcome.FALSE_ALARM, "False alarm"),
-    (Outcome.MARAC, "Referred to Marac"),
+    (Outcome.SAFE, N_("Spoke to her: safe")),
+    (Outcome.ACTION, N_("Spoke to her: action taken")),
+    (Outcome.NOT_REACHED, N_("Could not reach her")),
+    (Outcome.FALSE_ALARM, N_("False alarm")),
+    (Outcome.MARAC, N_("Referred to Marac")),
 )
 ACTIONS = (
-    (Action.POLICE, "Police called"),
+    (Action.POLICE, N_("Police called")),
     (Action.REFUGE, "Refuge"),
-    (Action.SAFETY_PLAN, "Safety plan updated"),
-    (Action.OTHER, "Other (say what in the note)"),
+    (Action.SAFETY_PLAN, N_("Safety plan updated")),
+    (Action.OTHER, N_("Other (say what in the note)")),
 )
-OUTCOME_NAMES = dict(OUTCOMES) | {"unrecorded": "Closed before outcomes were recorded"}
+OUTCOME_NAMES = dict(OUTCOMES) | {"unrecorded": N_("Closed before outcomes were recorded")}
 NOTE_LIMIT = 2000
 
 
@@ -75,7 +76,7 @@ async def queue_fragment(request: web.Request) -> web.Response:
 def _alert_id(request: web.Request) -> int:
     raw = request.match_info["id"]
     if not is_number(raw) or len(raw) > 18:
-        raise web.HTTPNotFound(text="No such alert.")
+        raise web.HTTPNotFound(text=_("No such alert."))
     return int(raw)
 
 
@@ -97,8 +98,8 @@ async def _reachable(request: web.Request, who: Viewer, alert_id: int, action: s
 
     await app.db.run(refused)
     if allowed is False:
-        raise web.HTTPForbidden(text="This alert is not in your queue.")
-    raise web.HTTPNotFound(text="No such alert.")
+        raise web.HTTPForbidden(text=_("This alert is not in your queue."))
+    raise web.HTTPNotFound(text=_("No such alert."))
 
 
 async def _alert_page(
@@ -161,7 +162,9 @@ async def acknowledge(request: web.Request) -> web.StreamResponse:
         except alerting.AckRefused:
             await audit.log(tx, now, who.actor, "alert_ack_refused", alert.case_id, f"alert={alert.id}")
             await tx.commit()
-            return "Only those the alert was sent to, the case's IDVA, the duty IDVA and a manager may acknowledge it."
+            return _(
+                "Only those the alert was sent to, the case's IDVA, the duty IDVA and a manager may acknowledge it."
+            )
         await tx.commit()
         return None
 
@@ -177,15 +180,15 @@ def _read_resolution(form: dict[str, str]) -> tuple[dict[str, str], Outcome | No
     outcome = next((o for o, _ in OUTCOMES if o.value == form["outcome"]), None)
     action = next((a for a, _ in ACTIONS if a.value == form["action"]), None)
     if outcome is None:
-        errors["outcome"] = "Choose an outcome."
+        errors["outcome"] = _("Choose an outcome.")
     elif outcome is Outcome.ACTION and action is None:
-        errors["action"] = "Choose the action taken."
+        errors["action"] = _("Choose the action taken.")
     if outcome is not Outcome.ACTION:
         action = None
     if action is Action.OTHER and not form["note"]:
-        errors["note"] = "Say in the note what action was taken."
+        errors["note"] = _("Say in the note what action was taken.")
     elif len(form["note"]) > NOTE_LIMIT:
-        errors["note"] = f"Keep the note under {NOTE_LIMIT:,} characters."
+        errors["note"] = _("Keep the note under {note_limit:,} characters.").format(note_limit=NOTE_LIMIT)
     return errors, outcome, action
 
 
@@ -204,7 +207,7 @@ async def resolve(request: web.Request) -> web.StreamResponse:
         async with request.app[APP_KEY].db.reading() as tx:
             erased = (await cases.get(tx, alert.case_id)).erased_at is not None
         if erased:  # retention passes over erased cases: a note written now would stay for ever
-            errors["note"] = "Her personal data is erased: resolve the alert without a note."
+            errors["note"] = _("Her personal data is erased: resolve the alert without a note.")
     if errors or outcome is None:
         return await _alert_page(request, who, alert, status=400, errors=errors, values=form)
     app = request.app[APP_KEY]
@@ -219,9 +222,11 @@ async def resolve(request: web.Request) -> web.StreamResponse:
         except alerting.AckRefused:
             await audit.log(tx, now, who.actor, "alert_ack_refused", alert.case_id, f"alert={alert.id}")
             await tx.commit()
-            return 403, "Only those the alert was sent to, the case's IDVA, the duty IDVA and a manager may resolve it."
+            return 403, _(
+                "Only those the alert was sent to, the case's IDVA, the duty IDVA and a manager may resolve it."
+            )
         await tx.commit()
-        return None if done else (409, "This alert was already resolved.")
+        return None if done else (409, _("This alert was already resolved."))
 
     problem = await app.db.run(unit, urgent=True)
     if problem:

@@ -23,6 +23,7 @@ from bot.web.access import require_role
 from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.viewer import viewer
+from bot.web.words import N_, _
 from storage import audit, cases, practitioners, services
 from storage.db import Tx
 
@@ -144,15 +145,19 @@ async def audit_page(request: web.Request) -> web.Response:
     return render("audit.html", request, context, 400 if errors else 200)
 
 
+# Actors that are not a person in the workspace.
+PLAIN_ACTORS = {"survivor": N_("survivor"), "system": N_("system")}
+
+
 def _labeller(names: dict[int, str]) -> Callable[[str], str]:
     """How an actor reads on the page: a colleague by name, the command line as its operator."""
 
     def label(actor: str) -> str:
-        kind, _, rest = actor.partition(":")
+        kind, _sep, rest = actor.partition(":")
         if kind == "practitioner" and forms.is_number(rest) and int(rest) in names:
-            return f"{names[int(rest)]} (practitioner {rest})"
+            return _("{name} (practitioner {id})").format(name=names[int(rest)], id=rest)
         if kind == "os":
-            return f"operator {rest} (command line)"
-        return actor
+            return _("operator {user} (command line)").format(user=rest)
+        return _(PLAIN_ACTORS[actor]) if actor in PLAIN_ACTORS else actor
 
     return label

@@ -28,27 +28,28 @@ from bot.web.sessions import (
     set_session_cookie,
 )
 from bot.web.viewer import viewer
+from bot.web.words import N_, _, maybe
 from storage import accounts, audit, practitioners, webauthn_creds
 from storage.db import Tx
 
 log = logging.getLogger("safecheck.web.auth")
 routes = web.RouteTableDef()
-NO_MATCH = "That login name and password do not match. Check both and try again."
+NO_MATCH = N_("That login name and password do not match. Check both and try again.")
 ENDED = {
-    "idle": "You were signed out after a time without activity. Sign in again to go on.",
-    "absolute": "Your session reached its time limit. Sign in again to go on.",
-    "out": "You have signed out.",
+    "idle": N_("You were signed out after a time without activity. Sign in again to go on."),
+    "absolute": N_("Your session reached its time limit. Sign in again to go on."),
+    "out": N_("You have signed out."),
 }
 
 
 def _wait_text(seconds: float) -> str:
-    return f"Too many attempts. Wait {max(1, round(seconds))} seconds, then try again."
+    return _("Too many attempts. Wait {n} seconds, then try again.").format(n=max(1, round(seconds)))
 
 
 @routes.get("/login")
 @public
 async def login_page(request: web.Request) -> web.Response:
-    ended = ENDED.get(request.query.get("ended", ""))
+    ended = maybe(ENDED.get(request.query.get("ended", "")))
     return render("login.html", request, {"error": None, "notice": ended, "login": ""})
 
 
@@ -85,7 +86,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             await tx.commit()
 
         await app.db.run(failed)
-        return render("login.html", request, {"error": NO_MATCH, "notice": None, "login": login}, 401)
+        return render("login.html", request, {"error": _(NO_MATCH), "notice": None, "login": login}, 401)
     old = current_session(request)
     found = account
 
@@ -93,7 +94,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         if old is not None:
             await accounts.end_session(tx, old.id, "replaced", now)
         await accounts.login_succeeded(tx, key)
-        token, _ = await accounts.new_session(tx, found.practitioner_id, "password", now)
+        token, _session_id = await accounts.new_session(tx, found.practitioner_id, "password", now)
         await tx.commit()
         return token
 
@@ -156,7 +157,7 @@ async def second_submit(request: web.Request) -> web.StreamResponse:
     token = await app.db.run(attempt)
     if token is None:
         context = {
-            "error": "That code is not right, or was used already.",
+            "error": _("That code is not right, or was used already."),
             "has_passkeys": await _has_passkeys(request),
         }
         return render("login_second.html", request, context, 401)
@@ -171,7 +172,7 @@ async def complete_login(
     """Swap the password-only session for a full one (a new token: no fixation) and audit the login."""
     await accounts.end_session(tx, half_session, "second_factor", now)
     await accounts.login_succeeded(tx, key)
-    token, _ = await accounts.new_session(tx, practitioner_id, "full", now)
+    token, _session_id = await accounts.new_session(tx, practitioner_id, "full", now)
     await audit.log(tx, now, f"practitioner:{practitioner_id}", "login", None, method, service_id)
     return token
 
@@ -233,7 +234,7 @@ async def session_extend(request: web.Request) -> web.StreamResponse:
 
 
 def _qr_svg(uri: str) -> Markup:
-    svg = segno.make(uri, error="m").svg_inline(scale=4, title="QR code for your authenticator app")
+    svg = segno.make(uri, error="m").svg_inline(scale=4, title=_("QR code for your authenticator app"))
     return Markup(svg)  # made by segno from our own URI: no user markup inside
 
 
@@ -281,15 +282,15 @@ async def invite_submit(request: web.Request) -> web.Response:
     if len(secret) != 32 or not secret.isalnum():
         secret = passwords.new_totp_secret()  # tampered with: start the authenticator step again
     error = (
-        "Choose a login name (your work e-mail address is a good one)."
+        _("Choose a login name (your work e-mail address is a good one).")
         if not login
-        else "That login name is taken: choose another."
+        else _("That login name is taken: choose another.")
         if taken
         else passwords.password_problem(password, again, login)
         or (
             None
             if passwords.totp_step(secret, code, now) is not None
-            else "That code does not match: add the key to your authenticator app and type the code it shows now."
+            else _("That code does not match: add the key to your authenticator app and type the code it shows now.")
         )
     )
     if error:

@@ -14,6 +14,7 @@ from bot.web import access
 from bot.web.case_page import REF
 from bot.web.keys import APP_KEY
 from bot.web.render import render
+from bot.web.words import N_
 from flows import cover
 from storage import services
 
@@ -21,11 +22,11 @@ routes = web.RouteTableDef()
 
 # The commands she can send, as the card explains them (the English words work in every language).
 COMMANDS = (
-    ("HELP", "A reminder of what you can send."),
-    ("PAUSE", "No messages for a week. PAUSE 3 DAYS for a shorter break."),
-    ("RESUME", "Start the check-ins again after a pause."),
-    ("LANGUAGE", "Choose another language."),
-    ("WITHDRAW", "Stop for good: no more messages, and what you told us is erased."),
+    ("HELP", N_("A reminder of what you can send.")),
+    ("PAUSE", N_("No messages for a week. PAUSE 3 DAYS for a shorter break.")),
+    ("RESUME", N_("Start the check-ins again after a pause.")),
+    ("LANGUAGE", N_("Choose another language.")),
+    ("WITHDRAW", N_("Stop for good: no more messages, and what you told us is erased.")),
 )
 
 
@@ -44,7 +45,7 @@ async def safety_card(request: web.Request) -> web.Response:
         theme = cover.theme_for(case.checkin_mode, case.cover_theme, qs)
         problem = None
     except cover.CoverThemeError:  # the theme is gone or no longer fits her service's questions
-        theme, problem = None, "Her cover theme cannot be used with the service's questions: change her mode first."
+        theme, problem = None, N_("Her cover theme cannot be used with the service's questions: change her mode first.")
     key = cover.key(theme, qs, case.language, app.catalogs.gettext, service.sender_name) if theme else ()
     context = {
         "theme_problem": problem,

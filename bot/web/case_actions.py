@@ -20,6 +20,7 @@ from bot.web.access import Access
 from bot.web.case_page import REF, may_change, may_reassign, render_case
 from bot.web.keys import APP_KEY
 from bot.web.viewer import viewer
+from bot.web.words import N_, _
 from safety import closure_outcomes
 from storage import audit, caseload, cases, notes
 from storage.cases import Case
@@ -29,7 +30,7 @@ routes = web.RouteTableDef()
 MAX_PAUSE = timedelta(days=90)  # as on the CLI; longer than that is "until resumed"
 
 
-ERASED = "Her personal data is erased: nothing more can be recorded or changed on this case."
+ERASED = N_("Her personal data is erased: nothing more can be recorded or changed on this case.")
 
 
 async def case_to_act_on(request: web.Request) -> Case:
@@ -45,7 +46,7 @@ async def case_to_act_on(request: web.Request) -> Case:
     if case.erased_at is not None:
         # Retention passes over erased cases: anything written now would stay for ever (and a second erasure
         # would rewrite when and why she was erased).
-        raise web.HTTPConflict(text=ERASED)
+        raise web.HTTPConflict(text=_(ERASED))
     return case
 
 
@@ -83,10 +84,10 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     body = forms.text(await request.post(), "body", notes.MAX_LENGTH + 1).strip()
     if not body:
         return await render_case(
-            request, case, errors={"note": "Write the note before saving it."}, status=400, audited=False
+            request, case, errors={"note": _("Write the note before saving it.")}, status=400, audited=False
         )
     if len(body) > notes.MAX_LENGTH:
-        error = f"A note can be at most {notes.MAX_LENGTH} characters: split it in two."
+        error = _("A note can be at most {limit} characters: split it in two.").format(limit=notes.MAX_LENGTH)
         return await render_case(request, case, errors={"note": error}, status=400, audited=False)
     now = app.clock.now()
 
@@ -101,7 +102,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
 
 def _forbidden_unless(allowed: bool) -> None:
     if not allowed:
-        raise web.HTTPForbidden(text="Only the case's IDVA or a manager can change its status.")
+        raise web.HTTPForbidden(text=_("Only the case's IDVA or a manager can change its status."))
 
 
 def pause_until(form_length: str, form_date: str, case: Case, now: datetime) -> datetime | None:
@@ -109,17 +110,17 @@ def pause_until(form_length: str, form_date: str, case: Case, now: datetime) -> 
     if form_length == "indefinite":
         return None
     if not form_date:
-        raise CannotChange("Choose the date check-ins start again, or pause until resumed.")
+        raise CannotChange(_("Choose the date check-ins start again, or pause until resumed."))
     try:
         day = date.fromisoformat(form_date)
     except ValueError:
-        raise CannotChange("Give the date as year-month-day, for example 2026-12-24.") from None
+        raise CannotChange(_("Give the date as year-month-day, for example 2026-12-24.")) from None
     # Check-ins start again at the beginning of that day where she lives.
     until = datetime.combine(day, time(0), ZoneInfo(case.timezone)).astimezone(UTC)
     if until <= now:
-        raise CannotChange("Choose a date after today.")
+        raise CannotChange(_("Choose a date after today."))
     if until - now > MAX_PAUSE:
-        raise CannotChange("Choose a date at most 90 days ahead, or pause until resumed.")
+        raise CannotChange(_("Choose a date at most 90 days ahead, or pause until resumed."))
     return until
 
 
@@ -132,7 +133,7 @@ async def pause(request: web.Request) -> web.StreamResponse:
     reason = forms.text(form, "reason", 40)
     try:
         if reason not in case_state.PAUSE_REASONS:
-            raise CannotChange("Choose why check-ins pause.")
+            raise CannotChange(_("Choose why check-ins pause."))
         until = pause_until(forms.text(form, "length", 20), forms.text(form, "until", 20).strip(), case, now)
     except CannotChange as exc:
         return await render_case(request, case, errors={"case_pause": str(exc)}, status=400, audited=False)
@@ -152,17 +153,17 @@ async def resume(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     reason = forms.text(form, "reason", 40)
     if reason not in case_state.RESUME_REASONS:
-        error = {"case_resume": "Choose why check-ins start again."}
+        error = {"case_resume": _("Choose why check-ins start again.")}
         return await render_case(request, case, errors=error, status=400, audited=False)
     async with app.db.reading() as tx:
         by_her_exit = await audit.paused_by_her_exit(tx, case.id)
     if by_her_exit is not None and forms.text(form, "confirm", 2) != "1":
         # A message arriving now may be read by whoever made her use the exit word.
-        error = {"case_resume": "She paused with her exit word: tick that she has asked you to restart."}
+        error = {"case_resume": _("She paused with her exit word: tick that she has asked you to restart.")}
         return await render_case(request, case, errors=error, status=400, audited=False)
 
     async def change(tx: Tx, fresh: Case) -> str:
-        _, detail = await case_state.resume_by_practitioner(tx, app.rand, fresh, now, reason)
+        _resumed, detail = await case_state.resume_by_practitioner(tx, app.rand, fresh, now, reason)
         return detail
 
     return await _change(request, case, "case_resume", change, "resumed")
@@ -198,17 +199,19 @@ async def reassign(request: web.Request) -> web.StreamResponse:
     case = await case_to_act_on(request)
     who = viewer(request)
     if not may_reassign(who):
-        raise web.HTTPForbidden(text="Only a manager can give a case to another IDVA.")
+        raise web.HTTPForbidden(text=_("Only a manager can give a case to another IDVA."))
     app = request.app[APP_KEY]
     chosen = forms.text(await request.post(), "idva", 12)
 
     async def change(tx: Tx, fresh: Case) -> str:
         if fresh.status in ("closed", "withdrawn"):
-            raise CannotChange(f"The case is {fresh.status}: there is nobody to reassign it to.")
+            raise CannotChange(
+                _("The case is {status}: there is nobody to reassign it to.").format(status=fresh.status)
+            )
         # Only an active IDVA of this same service, and read now, not when the form was drawn.
         idvas = await caseload.active_idvas(tx, app.crypto, fresh.service_id)
         if not forms.is_number(chosen) or int(chosen) not in idvas or int(chosen) == fresh.idva_id:
-            raise CannotChange("Choose another active IDVA of this service.")
+            raise CannotChange(_("Choose another active IDVA of this service."))
         await cases.update(tx, fresh.id, idva_id=int(chosen))
         return f"idva=practitioner:{fresh.idva_id}->practitioner:{chosen}"
 

@@ -11,6 +11,7 @@ from bot.web.case_actions import case_to_act_on
 from bot.web.case_page import REF, render_case
 from bot.web.keys import APP_KEY
 from bot.web.viewer import viewer
+from bot.web.words import _
 
 routes = web.RouteTableDef()
 
@@ -20,15 +21,15 @@ async def erase(request: web.Request) -> web.StreamResponse:
     case = await case_to_act_on(request)  # another service's case does not exist; a refusal is audited
     who = viewer(request)
     if "manager" not in who.roles:
-        raise web.HTTPForbidden(text="Only a manager can erase her personal data.")
+        raise web.HTTPForbidden(text=_("Only a manager can erase her personal data."))
     form = await request.post()
     reason = forms.text(form, "reason", 40)
     typed = forms.text(form, "confirm", 40).strip().upper()
     problem = None
     if reason not in erasure_commands.REASONS:
-        problem = "Choose why her personal data is erased."
+        problem = _("Choose why her personal data is erased.")
     elif typed != case.ref:
-        problem = f"Type the case reference {case.ref} exactly to confirm: nothing was erased."
+        problem = _("Type the case reference {ref} exactly to confirm: nothing was erased.").format(ref=case.ref)
     if problem:
         return await render_case(request, case, errors={"case_erase": problem}, status=400, audited=False)
     await erasure_commands.erase(request.app[APP_KEY], case.service_id, case.ref, reason, who.actor)

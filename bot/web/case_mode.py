@@ -12,6 +12,7 @@ from bot.web.case_actions import case_to_act_on
 from bot.web.case_page import REF, may_change, render_case
 from bot.web.keys import APP_KEY
 from bot.web.viewer import viewer
+from bot.web.words import _
 from storage import services
 
 routes = web.RouteTableDef()
@@ -24,15 +25,15 @@ async def change_mode(request: web.Request) -> web.StreamResponse:
     app = request.app[APP_KEY]
     case = await case_to_act_on(request)
     if not may_change(who, case):
-        raise web.HTTPForbidden(text="Only the case's IDVA or a manager can change how her check-ins read.")
+        raise web.HTTPForbidden(text=_("Only the case's IDVA or a manager can change how her check-ins read."))
     if case.status in ENDED:
-        error = {"mode": f"The case is {case.status}: nothing more is sent to her."}
+        error = {"mode": _("The case is {status}: nothing more is sent to her.").format(status=case.status)}
         return await render_case(request, case, errors=error, status=409, audited=False)
     form = await request.post()
-    chosen, _ = mode_choice.read(form, channel_choice=False)
+    chosen, _unused = mode_choice.read(form, channel_choice=False)
     if forms.text(form, "in_person", 4) != "yes":
         # What reaches her phone changes: only as she chose it, with her, in person.
-        error = {"in_person": "Tick that she chose this with you in person."}
+        error = {"in_person": _("Tick that she chose this with you in person.")}
         return await render_case(request, case, errors=error, status=400, audited=False)
     async with app.db.reading() as tx:
         service = await services.get(tx, case.service_id)

@@ -25,6 +25,7 @@ from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import N_, _, maybe
 from safety import closure_outcomes
 from storage import audit, caseload, cases, deliveries, notes, outcomes, schedules, services, timers
 from storage.cases import Case
@@ -37,19 +38,19 @@ KINDS = {"all": "Everything", "checkins": "Check-ins", "alerts": "Alerts", "mess
 PAGE_EVENTS = 100  # timeline events per step of "show older"
 MAX_EVENTS = 5000
 NOTICES = {
-    "note": "Note saved.",
-    "paused": "Check-ins are paused.",
-    "resumed": "Check-ins have resumed.",
-    "closed": "The case is closed.",
-    "reassigned": "The case has a new IDVA.",
-    "mode": "How her check-ins read is saved: the next check-in reads that way.",
-    "dash": "DASH recorded: its level is now the case's intake level.",
-    "partner_linked": "Linked to the partner's person.",
-    "partner_unlinked": "The link has ended: nothing more is shared with that person about this case.",
-    "partner_consent": "Her answer is recorded: it holds from now on.",
-    "shared": "Shared: it is on its way to the partner's person, with your justification on record.",
-    "override_requested": "Asked: nothing is sent unless another manager approves it.",
-    "erased": "Her personal data is erased. The purge report (Manage → Purges) says what went.",
+    "note": N_("Note saved."),
+    "paused": N_("Check-ins are paused."),
+    "resumed": N_("Check-ins have resumed."),
+    "closed": N_("The case is closed."),
+    "reassigned": N_("The case has a new IDVA."),
+    "mode": N_("How her check-ins read is saved: the next check-in reads that way."),
+    "dash": N_("DASH recorded: its level is now the case's intake level."),
+    "partner_linked": N_("Linked to the partner's person."),
+    "partner_unlinked": N_("The link has ended: nothing more is shared with that person about this case."),
+    "partner_consent": N_("Her answer is recorded: it holds from now on."),
+    "shared": N_("Shared: it is on its way to the partner's person, with your justification on record."),
+    "override_requested": N_("Asked: nothing is sent unless another manager approves it."),
+    "erased": N_("Her personal data is erased. The purge report (Manage → Purges) says what went."),
 }
 
 
@@ -185,7 +186,7 @@ async def case_page(request: web.Request) -> web.Response:
         case = await access.case_for(request, ref)
     except access.NeedsReason:
         return render("case_reason.html", request, {"ref": ref.upper(), "error": None}, status=403)
-    return await render_case(request, case, notice=NOTICES.get(request.query.get("done", "")))
+    return await render_case(request, case, notice=maybe(NOTICES.get(request.query.get("done", ""))))
 
 
 @routes.post(REF + "/reason")
@@ -203,7 +204,7 @@ async def reason_submit(request: web.Request) -> web.StreamResponse:
         raise web.HTTPForbidden()
     if found is Access.NEEDS_REASON:
         if not reason:
-            error = "Say why you need to open this case."
+            error = _("Say why you need to open this case.")
             return render("case_reason.html", request, {"ref": case.ref, "error": error}, status=400)
         await access.give_reason(request, case, reason)
     raise web.HTTPSeeOther(f"/cases/{case.ref}")

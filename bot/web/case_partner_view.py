@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.app import App
+from bot.web.words import N_
 from safety.sharing import ACTION_LABELS
 from storage import partners, share_requests
 from storage.cases import Case
@@ -14,28 +15,32 @@ from storage.db import Tx
 
 # The wording she is read before she agrees; a new wording gets a new version, recorded with each answer.
 CONSENT_TEXT_VERSION = "2026-12-partners-v1"
-CONSENT_TEXT = (
+CONSENT_TEXT = N_(
     "You can choose what Safecheck tells this agency, and change your mind at any time by telling me. "
     "If you say yes, it is sent as soon as it happens: their own reference, the level, the reason and the "
     "time. Never your words, and your name and number only if you say yes to that too."
 )
 CONSENT_KINDS = {
-    "risk_changes": "Risk-level changes",
-    "urgent_alerts": "Urgent alerts",
-    "checkin_summaries": "Check-in summaries",
-    "personal_details": "Her name and number",
+    "risk_changes": N_("Risk-level changes"),
+    "urgent_alerts": N_("Urgent alerts"),
+    "checkin_summaries": N_("Check-in summaries"),
+    "personal_details": N_("Her name and number"),
 }
-HOW = {"in_person": "In person", "through_idva": "Through the IDVA"}
-SHARE_KINDS = {**CONSENT_KINDS, "manual": "Shared from the workspace"}
+HOW = {"in_person": N_("In person"), "through_idva": N_("Through the IDVA")}
+SHARE_KINDS = {**CONSENT_KINDS, "manual": N_("Shared from the workspace")}
 # What a share from the workspace sends, per kind (bot/share_content.py).
 SHARE_NOW_KINDS = {
-    "risk_changes": "Her risk level now",
-    "checkin_summaries": "Her latest check-in summary",
-    "urgent_alerts": "The case's current urgent alert",
+    "risk_changes": N_("Her risk level now"),
+    "checkin_summaries": N_("Her latest check-in summary"),
+    "urgent_alerts": N_("The case's current urgent alert"),
 }
 REQUEST_STATES = {"pending": "waiting for a second manager", "approved": "approved and sent", "refused": "refused"}
-BASES = {"consent": "Consent", "vital_interests": "Vital interests", "public_task": "Public task",
-         "safeguarding": "Safeguarding"}
+BASES = {
+    "consent": N_("Consent"),
+    "vital_interests": N_("Vital interests"),
+    "public_task": N_("Public task"),
+    "safeguarding": N_("Safeguarding"),
+}
 
 
 async def context(tx: Tx, app: App, case: Case) -> dict[str, Any]:

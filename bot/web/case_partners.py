@@ -17,6 +17,7 @@ from bot.web.case_page import REF, may_change, render_case
 from bot.web.case_partner_view import CONSENT_KINDS, CONSENT_TEXT_VERSION, HOW
 from bot.web.keys import APP_KEY
 from bot.web.viewer import viewer
+from bot.web.words import _
 from storage import audit, partners
 from storage.cases import Case
 from storage.db import Tx
@@ -29,7 +30,7 @@ ENDED = ("closed", "withdrawn")
 async def _changer(request: web.Request) -> Case:
     case = await case_to_act_on(request)
     if not may_change(viewer(request), case):
-        raise web.HTTPForbidden(text="Only the case's IDVA or a manager can link partners or record her consent.")
+        raise web.HTTPForbidden(text=_("Only the case's IDVA or a manager can link partners or record her consent."))
     return case
 
 
@@ -46,33 +47,38 @@ async def link(request: web.Request) -> web.StreamResponse:
     chosen = forms.text(form, "contact", 12)
     reference = " ".join(forms.text(form, "partner_ref", 200).split())
     if case.status in ENDED:
-        return await _refuse(request, case, "partner_link", f"The case is {case.status}: nothing more is shared.")
+        return await _refuse(
+            request, case, "partner_link", _("The case is {status}: nothing more is shared.").format(status=case.status)
+        )
     async with app.db.reading() as tx:
         current = {p.id for p in await partners.of_service(tx, case.service_id)}  # agreements not ended
         everyone = await partners.people_of_service(tx, app.crypto, case.service_id)
         people = {p.id: p for p in everyone if p.partner_id in current}
     if not forms.is_number(chosen) or int(chosen) not in people:
-        return await _refuse(request, case, "partner_link", "Choose one of the partners' people.")
+        return await _refuse(request, case, "partner_link", _("Choose one of the partners' people."))
     if not reference:
-        return await _refuse(request, case, "partner_link", "Give the partner's own reference for this case.")
+        return await _refuse(request, case, "partner_link", _("Give the partner's own reference for this case."))
     if len(reference) > REF_LIMIT or not reference.isprintable():
-        return await _refuse(request, case, "partner_link", f"Use at most {REF_LIMIT} printable characters.")
+        return await _refuse(
+            request,
+            case,
+            "partner_link",
+            _("Use at most {ref_limit} printable characters.").format(ref_limit=REF_LIMIT),
+        )
     person = people[int(chosen)]
     now = app.clock.now()
 
     async def unit(tx: Tx) -> bool:
         if await partners.linked(tx, case.id, person.id):
             return False
-        link_id = await partners.link(
-            tx, app.crypto, case.id, person.partner_id, person.id, reference, who.actor, now
-        )
+        link_id = await partners.link(tx, app.crypto, case.id, person.partner_id, person.id, reference, who.actor, now)
         detail = f"link={link_id} partner={person.partner_id} contact={person.id}"  # never the reference
         await audit.log(tx, now, who.actor, "case_partner_linked", case.id, detail)
         await tx.commit()
         return True
 
     if not await app.db.run(unit):
-        return await _refuse(request, case, "partner_link", "The case is already linked to that person.")
+        return await _refuse(request, case, "partner_link", _("The case is already linked to that person."))
     raise web.HTTPSeeOther(f"/cases/{case.ref}?done=partner_linked#partners")
 
 
@@ -94,7 +100,7 @@ async def unlink(request: web.Request) -> web.StreamResponse:
         return link_id
 
     if await app.db.run(unit) is None:
-        return await _refuse(request, case, "partner_link", "The case is not linked to that person.")
+        return await _refuse(request, case, "partner_link", _("The case is not linked to that person."))
     raise web.HTTPSeeOther(f"/cases/{case.ref}?done=partner_unlinked#partners")
 
 
@@ -113,17 +119,17 @@ async def consent(request: web.Request) -> web.StreamResponse:
         ours = {p.id for p in await partners.of_service(tx, case.service_id)}
     line = None
     if not forms.is_number(chosen) or int(chosen) not in ours:
-        line = "Choose one of the service's partners."
+        line = _("Choose one of the service's partners.")
     elif kind not in CONSENT_KINDS:
-        line = "Choose what kind of information her answer is about."
+        line = _("Choose what kind of information her answer is about.")
     elif agreed not in ("yes", "no"):
-        line = "Choose yes or no: what she said."
+        line = _("Choose yes or no: what she said.")
     elif how not in HOW:
-        line = "Choose how she gave her answer."
+        line = _("Choose how she gave her answer.")
     elif version != CONSENT_TEXT_VERSION:
-        line = "The consent wording has changed: reload the page and read her the current wording."
+        line = _("The consent wording has changed: reload the page and read her the current wording.")
     elif agreed == "yes" and case.status in ENDED:
-        line = f"The case is {case.status}: nothing more is shared."
+        line = _("The case is {status}: nothing more is shared.").format(status=case.status)
     if line:
         return await _refuse(request, case, "partner_consent", line)
     partner_id = int(chosen)

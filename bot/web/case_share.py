@@ -20,6 +20,7 @@ from bot.web.case_actions import case_to_act_on
 from bot.web.case_page import REF, may_change, render_case
 from bot.web.keys import APP_KEY
 from bot.web.viewer import viewer
+from bot.web.words import _
 from safety.sharing import OVERRIDE_BASES, Basis, Kind, automatic
 from storage import audit, cases, partners, practitioners, share_requests
 from storage.cases import Case
@@ -38,7 +39,7 @@ class Refused(Exception):
 async def _changer(request: web.Request) -> Case:
     case = await case_to_act_on(request)
     if not may_change(viewer(request), case):
-        raise web.HTTPForbidden(text="Only the case's IDVA or a manager can share with partners.")
+        raise web.HTTPForbidden(text=_("Only the case's IDVA or a manager can share with partners."))
     return case
 
 
@@ -49,14 +50,14 @@ def why_of(form: Mapping[str, object], name: str, missing: str) -> str:
     if not value:
         raise Refused(missing)
     if len(raw) > WHY_LIMIT or not value.isprintable():
-        raise Refused(f"Use at most {WHY_LIMIT} printable characters.")
+        raise Refused(_("Use at most {why_limit} printable characters.").format(why_limit=WHY_LIMIT))
     return value
 
 
 def kind_of(form: Mapping[str, object]) -> Kind:
     value = forms.text(form, "kind", 40)
     if value not in Kind._value2member_map_:
-        raise Refused("Choose what kind of information to share.")
+        raise Refused(_("Choose what kind of information to share."))
     return Kind(value)
 
 
@@ -67,19 +68,23 @@ async def target(
     and the person can be reached; otherwise Refused."""
     status = (await cases.get(tx, case.id)).status  # read in the writing unit: a withdrawal just now counts
     if status in ENDED:
-        raise Refused(f"The case is {status}: nothing more is shared.")
+        raise Refused(_("The case is {status}: nothing more is shared.").format(status=status))
     found = [link for link in await partners.links(tx, crypto, case.id) if link.contact_id == contact_id]
     partner = await partners.get(tx, found[0].partner_id) if found else None
     if not found or partner is None:
-        raise Refused("Choose one of the people this case is linked to.")
+        raise Refused(_("Choose one of the people this case is linked to."))
     if not partner.active:
-        raise Refused(f"The service's agreement with {partner.name} has ended: nothing more is shared with them.")
+        raise Refused(
+            _("The service's agreement with {name} has ended: nothing more is shared with them.").format(
+                name=partner.name
+            )
+        )
     if await partners.partner_of(tx, contact_id) != partner.id:
-        raise Refused("That person no longer works with the partner: link the case to someone who does.")
+        raise Refused(_("That person no longer works with the partner: link the case to someone who does."))
     if kind not in partner.agreement.kinds:
-        raise Refused(f"The agreement with {partner.name} does not allow that kind of information.")
+        raise Refused(_("The agreement with {name} does not allow that kind of information.").format(name=partner.name))
     if not await practitioners.channel_names(tx, contact_id):
-        raise Refused("That person has no way to be reached: ask a manager to add one.")
+        raise Refused(_("That person has no way to be reached: ask a manager to add one."))
     return found[0], partner
 
 
@@ -94,7 +99,7 @@ async def _now(tx: Tx, case: Case, kind: Kind) -> sharing.Sent:
 def contact_of(form: Mapping[str, object]) -> int:
     value = forms.text(form, "contact", 12)
     if not forms.is_number(value):
-        raise Refused("Choose one of the people this case is linked to.")
+        raise Refused(_("Choose one of the people this case is linked to."))
     return int(value)
 
 
@@ -111,7 +116,7 @@ async def share(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     try:
         contact_id, kind = contact_of(form), kind_of(form)
-        justification = why_of(form, "justification", "Say why you are sharing this now.")
+        justification = why_of(form, "justification", _("Say why you are sharing this now."))
     except Refused as refused:
         return await _refuse(request, case, "partner_share", str(refused))
     now = app.clock.now()
@@ -122,17 +127,27 @@ async def share(request: web.Request) -> web.StreamResponse:
             decision = automatic(frozenset({kind}), partner.agreement, await partners.consents(tx, case.id, partner.id))
             if decision is None:
                 raise Refused(
-                    f"She has not agreed to share this with {partner.name}: record her consent, "
-                    "or ask for a share without her consent."
+                    _(
+                        "She has not agreed to share this with {name}: record her consent, "
+                        "or ask for a share without her consent."
+                    ).format(name=partner.name)
                 )
             what = await _now(tx, case, kind)
         except Refused as refused:
             await tx.commit()  # nothing was written
             return str(refused)
         share_id = await sharing.deliver(
-            tx, app.crypto, case, link, partner, decision, what, now,
+            tx,
+            app.crypto,
+            case,
+            link,
+            partner,
+            decision,
+            what,
+            now,
             escalate=kind is not Kind.CHECKIN_SUMMARIES,  # as automatic shares: summaries are not chased
-            justification=justification, requested_by=who.actor,
+            justification=justification,
+            requested_by=who.actor,
         )
         consent_id = decision.consent.consent_id if decision.consent else None
         detail = f"share={share_id} partner={partner.id} contact={contact_id} kind={kind.value} consent={consent_id}"
@@ -157,8 +172,8 @@ async def override(request: web.Request) -> web.StreamResponse:
     try:
         contact_id, kind = contact_of(form), kind_of(form)
         if basis_value not in {b.value for b in OVERRIDE_BASES}:
-            raise Refused("Choose the lawful basis for sharing without her consent.")
-        reason = why_of(form, "reason", "Say why this must be shared without her consent.")
+            raise Refused(_("Choose the lawful basis for sharing without her consent."))
+        reason = why_of(form, "reason", _("Say why this must be shared without her consent."))
     except Refused as refused:
         return await _refuse(request, case, "partner_override", str(refused))
     basis = Basis(basis_value)
@@ -168,17 +183,27 @@ async def override(request: web.Request) -> web.StreamResponse:
         try:
             link, partner = await target(tx, app.crypto, case, contact_id, kind)
             if automatic(frozenset({kind}), partner.agreement, await partners.consents(tx, case.id, partner.id)):
-                raise Refused(f"She has agreed to share this with {partner.name}: share it with her consent.")
+                raise Refused(
+                    _("She has agreed to share this with {name}: share it with her consent.").format(name=partner.name)
+                )
             what = await _now(tx, case, kind)
         except Refused as refused:
             await tx.commit()  # nothing was written
             return str(refused)
         request_id = await share_requests.create(
-            tx, app.crypto, service_id=case.service_id, case_id=case.id, partner_id=partner.id,
-            contact_id=link.contact_id, kind=kind.value, basis=basis.value, alert_id=what.alert_id,
-            content={"severity": what.severity, "reason": what.reason, "level": what.level,
-                     "facts": list(what.facts)},
-            reason=reason, requested_by=who.practitioner_id, now=now,
+            tx,
+            app.crypto,
+            service_id=case.service_id,
+            case_id=case.id,
+            partner_id=partner.id,
+            contact_id=link.contact_id,
+            kind=kind.value,
+            basis=basis.value,
+            alert_id=what.alert_id,
+            content={"severity": what.severity, "reason": what.reason, "level": what.level, "facts": list(what.facts)},
+            reason=reason,
+            requested_by=who.practitioner_id,
+            now=now,
         )
         detail = f"request={request_id} partner={partner.id} contact={contact_id} kind={kind.value} basis={basis.value}"
         await audit.log(tx, now, who.actor, "share_override_requested", case.id, detail)

@@ -24,6 +24,7 @@ from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import N_
 from storage import audit, cases, services
 from storage.caseload import CaseSummary, Scope, caseload
 from storage.db import Tx
@@ -32,7 +33,7 @@ routes = web.RouteTableDef()
 
 OPEN_STATUSES = ("pending", "onboarding", "active", "paused")
 STATUSES = ("open", "all", *OPEN_STATUSES, "closed", "withdrawn")
-STATUS_LABELS = {"open": "Open (not closed)", "all": "All, closed too"}
+STATUS_LABELS = {"open": N_("Open (not closed)"), "all": N_("All, closed too")}
 RISKS = ("any", "standard", "raised", "high", "urgent")
 INTAKE_RANK = {"standard": 0, "medium": 1, "high": 2}
 _NEVER = datetime.max.timestamp()
@@ -40,12 +41,12 @@ _NEVER = datetime.max.timestamp()
 # Sort keys: (column label, key); None values sort last whichever the direction.
 SORTS: dict[str, tuple[str, Callable[[CaseSummary], Any]]] = {
     "ref": ("Reference", lambda c: c.ref),
-    "intake": ("Risk at intake", lambda c: INTAKE_RANK.get(c.intake, -1)),
-    "now": ("Risk now", lambda c: rank(c.now)),
-    "last": ("Last check-in", lambda c: c.last_checkin.timestamp() if c.last_checkin else None),
+    "intake": (N_("Risk at intake"), lambda c: INTAKE_RANK.get(c.intake, -1)),
+    "now": (N_("Risk now"), lambda c: rank(c.now)),
+    "last": (N_("Last check-in"), lambda c: c.last_checkin.timestamp() if c.last_checkin else None),
     "missed": ("Missed", lambda c: c.missed),
-    "alerts": ("Open alerts", lambda c: c.open_alerts),
-    "next": ("Next check-in", lambda c: c.next_checkin.timestamp() if c.next_checkin else None),
+    "alerts": (N_("Open alerts"), lambda c: c.open_alerts),
+    "next": (N_("Next check-in"), lambda c: c.next_checkin.timestamp() if c.next_checkin else None),
     "status": ("Status", lambda c: c.status),
 }
 DEFAULT_SORT, DEFAULT_DIR = "alerts", "desc"
@@ -167,7 +168,7 @@ async def _caseload(request: web.Request, query: Query) -> web.Response:
             "rows": [(c, sparkline(c.trend)) for c in shown],
             "total": len(rows),
             "query": query,
-            "sorts": {k: label for k, (label, _) in SORTS.items()},
+            "sorts": {k: label for k, (label, _key) in SORTS.items()},
             "statuses": [(s, STATUS_LABELS.get(s, s)) for s in STATUSES],
             "risks": RISKS,
             "sees_cases": who.sees_cases,

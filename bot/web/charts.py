@@ -12,6 +12,7 @@ from datetime import datetime
 
 from markupsafe import Markup
 
+from bot.web.words import _
 from safety.report_tables import Cell, PublishedTable
 from storage.caseload import RiskPoint
 
@@ -25,8 +26,10 @@ def rank(level: str | None) -> int:
 
 def describe_trend(levels: Sequence[str]) -> str:
     if not levels:
-        return "No check-ins assessed yet"
-    return f"Risk at the last {len(levels)} check-ins, oldest first: {', '.join(levels)}"
+        return _("No check-ins assessed yet")
+    return _("Risk at the last {count} check-ins, oldest first: {levels}").format(
+        count=len(levels), levels=", ".join(levels)
+    )
 
 
 def sparkline(levels: Sequence[str], width: int = 84, height: int = 22) -> Markup:
@@ -63,14 +66,14 @@ def signal_words(signals: Sequence[str]) -> str:
 def chart_description(points: Sequence[RiskPoint]) -> str:
     """The chart in words: its span, its highest point and its latest."""
     if not points:
-        return "No check-in has been assessed yet."
+        return _("No check-in has been assessed yet.")
     top = max(points, key=lambda p: rank(p.level))
     last = points[-1]
     parts = [
         f"{len(points)} assessed check-ins from {_day(points[0].at)} to {_day(last.at)}.",
-        f"Highest: {top.level} on {_day(top.at)}"
+        _("Highest: {level} on {day}").format(level=top.level, day=_day(top.at))
         + (f" ({signal_words(top.signals)})." if top.signals and rank(top.level) > 0 else "."),
-        f"Latest: {last.level} on {_day(last.at)}.",
+        _("Latest: {level} on {day}.").format(level=last.level, day=_day(last.at)),
     ]
     return " ".join(parts)
 
@@ -141,7 +144,7 @@ def bars_description(published: PublishedTable) -> str:
     """The chart in words: every bar's label and published value (so "<5" where a count is hidden)."""
     table = published.table
     parts = []
-    for (label, _), cells in zip(table.rows, published.cells, strict=True):
+    for (label, _key), cells in zip(table.rows, published.cells, strict=True):
         values = ", ".join(f"{col} {_cell_words(c)}" for col, c in zip(table.columns, cells, strict=True))
         parts.append(f"{label}: {values}")
     return "; ".join(parts) + ". Counts under 5 are shown as <5 and not drawn."
@@ -188,7 +191,7 @@ def bar_chart(published: PublishedTable, chart_id: str) -> Markup:
             )
             x += 24 + 7 * len(column)
     y = top + legend_h
-    for (label, _), cells in zip(table.rows, published.cells, strict=True):
+    for (label, _key), cells in zip(table.rows, published.cells, strict=True):
         parts.append(
             Markup('<text class="axis" x="{x}" y="{y}" text-anchor="end">{label}</text>').format(
                 x=left - 8, y=y + series * bar_h / 2 + 4, label=label

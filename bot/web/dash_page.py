@@ -16,6 +16,7 @@ from bot.web.case_page import REF, may_change
 from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.viewer import viewer
+from bot.web.words import N_, _
 from safety import dash
 from safety.dash import ITEMS, Answer, DashError
 from safety.model import IntakeLevel
@@ -28,8 +29,8 @@ from storage.db import Tx
 routes = web.RouteTableDef()
 ENDED = ("closed", "withdrawn")
 MAX_REASON = 1000
-NOT_ALLOWED = "Only the case's IDVA or a manager can record a DASH."
-JUDGEMENTS = {"": "No: the count stands", "medium": "Raise to medium", "high": "Raise to high"}
+NOT_ALLOWED = N_("Only the case's IDVA or a manager can record a DASH.")
+JUDGEMENTS = {"": N_("No: the count stands"), "medium": N_("Raise to medium"), "high": N_("Raise to high")}
 
 
 def _page(case: Case, values: Mapping[str, str], errors: dict[str, str]) -> dict[str, Any]:
@@ -57,19 +58,21 @@ def read_form(form: Mapping[str, Any]) -> Posted:
         try:
             answers[n] = Answer(values[f"q{n}"])
         except ValueError:
-            errors[f"q{n}"] = f"Question {n}: choose yes, no or not known."
+            errors[f"q{n}"] = _("Question {n}: choose yes, no or not known.").format(n=n)
     judgement = None
     if values["judgement"] not in JUDGEMENTS:
-        errors["judgement"] = "Choose whether your professional judgement raises the level."
+        errors["judgement"] = _("Choose whether your professional judgement raises the level.")
     elif values["judgement"]:
         judgement = IntakeLevel(values["judgement"])
         if not values["reason"]:
-            errors["reason"] = "Say why your professional judgement raises the level."
+            errors["reason"] = _("Say why your professional judgement raises the level.")
         elif len(values["reason"]) > MAX_REASON:
-            errors["reason"] = f"The reason can be at most {MAX_REASON} characters."
+            errors["reason"] = _("The reason can be at most {max_reason} characters.").format(max_reason=MAX_REASON)
         elif len(answers) == len(ITEMS) and not dash.raises(answers, judgement):
             counted = dash.level_for_ticks(dash.ticks(answers)).value
-            errors["judgement"] = f"Judgement can only raise the level: the count already gives {counted}."
+            errors["judgement"] = _("Judgement can only raise the level: the count already gives {counted}.").format(
+                counted=counted
+            )
     return values, answers, judgement, values["reason"], errors
 
 
@@ -81,7 +84,7 @@ async def dash_form(request: web.Request) -> web.Response:
     except access.NeedsReason:
         return render("case_reason.html", request, {"ref": ref.upper(), "error": None}, status=403)
     if not may_change(viewer(request), case):
-        raise web.HTTPForbidden(text=NOT_ALLOWED)
+        raise web.HTTPForbidden(text=_(NOT_ALLOWED))
     return render("dash.html", request, _page(case, {}, {}))
 
 
@@ -91,10 +94,10 @@ async def dash_submit(request: web.Request) -> web.StreamResponse:
     app = request.app[APP_KEY]
     case = await case_to_act_on(request)
     if not may_change(who, case):
-        raise web.HTTPForbidden(text=NOT_ALLOWED)
+        raise web.HTTPForbidden(text=_(NOT_ALLOWED))
     values, answers, judgement, reason, errors = read_form(await request.post())
     if case.status in ENDED:
-        errors = {"form": f"The case is {case.status}: a DASH can no longer be recorded."}
+        errors = {"form": _("The case is {status}: a DASH can no longer be recorded.").format(status=case.status)}
         return render("dash.html", request, _page(case, values, errors), status=409)
     if errors:
         return render("dash.html", request, _page(case, values, errors), status=400)

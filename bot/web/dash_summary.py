@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.web.words import N_
 from safety.dash import YEAR, CriterionMet, marac_criteria
 from storage import dash
 from storage.crypto import Crypto
@@ -13,9 +14,9 @@ from storage.dash import DashRecord
 from storage.db import Tx
 
 CRITERION_TITLES = {
-    "visible_high_risk": "Visible high risk",
-    "potential_escalation": "Potential escalation",
-    "professional_judgement": "Professional judgement",
+    "visible_high_risk": N_("Visible high risk"),
+    "potential_escalation": N_("Potential escalation"),
+    "professional_judgement": N_("Professional judgement"),
     "repeat": "Repeat",
 }
 

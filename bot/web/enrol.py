@@ -12,7 +12,7 @@ from typing import Any
 
 import segno
 from aiohttp import web
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from bot.commands import secrets
 from bot.commands.cases import enrol, telegram_link
@@ -22,6 +22,7 @@ from bot.web.access import case_for, require_role
 from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import N_, _
 from flows.onboarding import PAUSE_BY_KEY
 from safety.lexicon import AUTONYMS
 from safety.secret_rules import FIELDS, vet_in_person
@@ -31,7 +32,7 @@ from storage.db import Tx
 
 routes = web.RouteTableDef()
 
-CHANNEL_LABELS = {"sms": "SMS (text message)", "telegram": "Telegram", "simulator": "Simulator (practice only)"}
+CHANNEL_LABELS = {"sms": N_("SMS (text message)"), "telegram": "Telegram", "simulator": N_("Simulator (practice only)")}
 CHANNEL_ORDER = ("sms", "telegram", "simulator")
 INTAKE_LEVELS = (("standard", "Standard"), ("medium", "Medium"), ("high", "High"))
 DEFAULTS: dict[str, Any] = {
@@ -129,12 +130,12 @@ async def create_case(request: web.Request) -> web.Response:
     values["thread_explained"] = forms.text(form, "thread_explained", 4) == "yes"
     idva = _idva_choice(who, form)
     if idva is None:
-        return await _form_page(request, values, {"idva": "Choose the IDVA for this case."}, 400)
+        return await _form_page(request, values, {"idva": _("Choose the IDVA for this case.")}, 400)
     async with app.db.reading() as tx:
         default_mode = (await services.get(tx, who.service_id)).default_checkin_mode
     if (chosen.mode or default_mode) == "direct" and not values["thread_explained"]:
         # Plain questions stay readable in her thread: only when she chose them knowing that.
-        error = "Tick that you explained the thread stays readable, or choose cover questions."
+        error = _("Tick that you explained the thread stays readable, or choose cover questions.")
         return await _form_page(request, values, {"thread_explained": error}, 400)
     channel = values["channel"]
     try:
@@ -175,39 +176,41 @@ async def create_case(request: web.Request) -> web.Response:
 def _qr_svg(link: str) -> Markup:
     """The link as a QR code, inline SVG (no image request, nothing the CSP has to allow)."""
     qr = segno.make(link, error="m")
-    svg = qr.svg_inline(scale=1, omitsize=True, dark="#000", light="#fff", title="QR code of her Telegram link")
-    return Markup(svg.replace("<svg ", '<svg role="img" aria-label="QR code of her Telegram link" ', 1))
+    svg = qr.svg_inline(scale=1, omitsize=True, dark="#000", light="#fff", title=_("QR code of her Telegram link"))
+    return Markup(
+        svg.replace("<svg ", '<svg role="img" aria-label="{}" '.format(escape(_("QR code of her Telegram link"))), 1)
+    )
 
 
 # ---- the survivor's own screen, on the practitioner's device in the meeting ----
 
-PAUSES = (("1d", "One day"), ("3d", "Three days"), ("7d", "One week"))
+PAUSES = (("1d", N_("One day")), ("3d", N_("Three days")), ("7d", N_("One week")))
 SECRET_ERRORS = {
-    "mismatch": "The two entries are not the same. Please type it again in both boxes.",
-    "empty": "Please choose a word.",
-    "too_long": "Please use up to 4 words, 40 letters at most.",
-    "reserved": "That could be mistaken for an ordinary reply (like YES, STOP or a number). Please choose another.",
-    "command": "That starts or ends with a command word (like STOP, PAUSE or HELP). Please choose another.",
-    "not_digits": "Please use digits only.",
-    "length": "Please use 4 to 8 digits.",
-    "needs_pin": "Choose a first PIN before a second one, or leave both empty.",
+    "mismatch": N_("The two entries are not the same. Please type it again in both boxes."),
+    "empty": N_("Please choose a word."),
+    "too_long": N_("Please use up to 4 words, 40 letters at most."),
+    "reserved": N_("That could be mistaken for an ordinary reply (like YES, STOP or a number). Please choose another."),
+    "command": N_("That starts or ends with a command word (like STOP, PAUSE or HELP). Please choose another."),
+    "not_digits": N_("Please use digits only."),
+    "length": N_("Please use 4 to 8 digits."),
+    "needs_pin": N_("Choose a first PIN before a second one, or leave both empty."),
 }
 SAME_AS_OTHER = {
-    "codeword": "Please choose a word different from your exit word.",
-    "duress_pin": "Please choose a PIN different from your first PIN.",
+    "codeword": N_("Please choose a word different from your exit word."),
+    "duress_pin": N_("Please choose a PIN different from your first PIN."),
 }
 ENDED = ("closed", "withdrawn")
 
 
 def _secret_error(field: str, code: str) -> str:
-    return SAME_AS_OTHER[field] if code == "same_as_other" else SECRET_ERRORS[code]
+    return _(SAME_AS_OTHER[field] if code == "same_as_other" else SECRET_ERRORS[code])
 
 
 async def _secrets_case(request: web.Request, action: str) -> Case:
     """Her case, through the per-record check (audited); an ended case takes no new secrets."""
     case = await case_for(request, request.match_info["ref"], action)
     if case.status in ENDED:
-        raise web.HTTPConflict(text="This case has ended: nothing can be set.")
+        raise web.HTTPConflict(text=_("This case has ended: nothing can be set."))
     return case
 
 
@@ -244,7 +247,7 @@ async def set_secrets(request: web.Request) -> web.StreamResponse:
     chosen, problems = vet_in_person(first, again, app.crypto.secret_hasher(case.salt))
     errors = {field: _secret_error(field, code) for field, code in problems.items()}
     if pause not in PAUSE_BY_KEY:
-        errors["exit_pause"] = "Please choose how long to wait."
+        errors["exit_pause"] = _("Please choose how long to wait.")
     if chosen is None or errors:
         return _secrets_page(request, case, errors, pause if pause in PAUSE_BY_KEY else "1d", 400)
     now = app.clock.now()

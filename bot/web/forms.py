@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from bot.web.words import _
+
 
 def text(form: Mapping[str, object], name: str, limit: int = 512) -> str:
     value = form.get(name)
@@ -15,7 +17,7 @@ def period(since_text: str, until_text: str, errors: dict[str, str]) -> tuple[da
     """A report's "from" and "to" days (either may be empty); a bad one is a one-line error on its field."""
     since, until = _day(since_text, "from", errors), _day(until_text, "to", errors)
     if since and until and until < since:
-        errors["to"] = "The end date is before the start date."
+        errors["to"] = _("The end date is before the start date.")
     return since, until
 
 
@@ -25,7 +27,7 @@ def _day(text: str, field: str, errors: dict[str, str]) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        errors[field] = "Give the date as YYYY-MM-DD."
+        errors[field] = _("Give the date as YYYY-MM-DD.")
         return None
 
 

@@ -17,6 +17,7 @@ from bot.web.access import require_role
 from bot.web.keys import APP_KEY, WORKSPACE_KEY
 from bot.web.render import render
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import N_, _, maybe
 from storage import accounts, audit, partners, practitioners
 from storage.db import Tx
 
@@ -49,9 +50,9 @@ async def index(request: web.Request) -> web.Response:
 def grant_problem(who: Viewer, before: frozenset[str], after: frozenset[str]) -> str | None:
     """Why this person may not turn `before` into `after` (one line), or None."""
     if not after:
-        return "Choose at least one role."
+        return _("Choose at least one role.")
     if not after <= set(accounts.ROLES):
-        return "Choose roles from the list."
+        return _("Choose roles from the list.")
     return rights_problem(who, before, after)
 
 
@@ -61,7 +62,9 @@ def rights_problem(who: Viewer, before: frozenset[str], after: frozenset[str]) -
         granter = GRANTED_BY[role]
         if (role in before) != (role in after) and granter not in who.roles:
             article = "an" if granter[0] in "aeiou" else "a"
-            return f"Only {article} {granter} can give or take away the {ROLE_LABELS[role].lower()} role."
+            return _("Only {article} {granter} can give or take away the {n} role.").format(
+                article=article, granter=granter, n=ROLE_LABELS[role].lower()
+            )
     return None
 
 
@@ -70,11 +73,15 @@ async def removal_problem(tx: Tx, service_id: int, pid: int, after: frozenset[st
     for role in GUARDED:
         holders = await practitioners.ids_with_role(tx, service_id, role)
         if role not in after and holders == [pid]:
-            return f"This is the service's last {ROLE_LABELS[role].lower()}: give someone else that role first."
+            return _("This is the service's last {n}: give someone else that role first.").format(
+                n=ROLE_LABELS[role].lower()
+            )
     if "idva" not in after:
         open_cases = await practitioners.open_case_count(tx, pid)
         if open_cases:
-            return f"They are the assigned IDVA of {open_cases} open case(s): reassign those cases first."
+            return _("They are the assigned IDVA of {open_cases} open case(s): reassign those cases first.").format(
+                open_cases=open_cases
+            )
     return None
 
 
@@ -126,15 +133,15 @@ async def _page(request: web.Request, who: Viewer, status: int = 200, **extra: o
 
 
 NOTICES = {
-    "roles": "Roles saved.",
-    "deactivated": "Deactivated: their sessions have ended and they can no longer sign in.",
+    "roles": N_("Roles saved."),
+    "deactivated": N_("Deactivated: their sessions have ended and they can no longer sign in."),
 }
 
 
 @routes.get("/manage/practitioners")
 async def practitioners_page(request: web.Request) -> web.Response:
     who = configurer(request)
-    return await _page(request, who, notice=NOTICES.get(request.query.get("done", "")))
+    return await _page(request, who, notice=maybe(NOTICES.get(request.query.get("done", ""))))
 
 
 def _chosen_roles(form: object, prefix: str = "role") -> frozenset[str]:
@@ -152,9 +159,9 @@ async def invite(request: web.Request) -> web.Response:
     roles = _chosen_roles(form)
     errors: dict[str, str] = {}
     if not name:
-        errors["invite_name"] = "Give the person's name."
+        errors["invite_name"] = _("Give the person's name.")
     elif len(name) > NAME_LIMIT or not name.isprintable():
-        errors["invite_name"] = f"Use at most {NAME_LIMIT} printable characters."
+        errors["invite_name"] = _("Use at most {name_limit} printable characters.").format(name_limit=NAME_LIMIT)
     problem = grant_problem(who, frozenset(), roles)
     if problem:
         errors["invite_roles"] = problem
@@ -171,7 +178,9 @@ async def invite(request: web.Request) -> web.Response:
 
     token = await app.db.run(unit)
     link = f"{request.app[WORKSPACE_KEY].origin}/invite/{token}"
-    return await _page(request, who, link=link, notice="Invitation created. Copy the link now: it is shown only once.")
+    return await _page(
+        request, who, link=link, notice=_("Invitation created. Copy the link now: it is shown only once.")
+    )
 
 
 async def _target(request: web.Request, who: Viewer) -> int:
@@ -180,11 +189,11 @@ async def _target(request: web.Request, who: Viewer) -> int:
     try:
         pid = int(request.match_info["pid"])
     except ValueError:
-        raise web.HTTPNotFound(text="No such practitioner.") from None
+        raise web.HTTPNotFound(text=_("No such practitioner.")) from None
     async with app.db.reading() as tx:
         service_id = await practitioners.active_service(tx, pid)
     if service_id != who.service_id:
-        raise web.HTTPNotFound(text="No such practitioner, or they were deactivated.")
+        raise web.HTTPNotFound(text=_("No such practitioner, or they were deactivated."))
     return pid
 
 
@@ -199,7 +208,7 @@ async def set_roles(request: web.Request) -> web.Response:
     async def unit(tx: Tx) -> str | None:
         if await partners.partner_of(tx, pid) is not None:
             # A partner's person sees only what was shared with them: never a staff role.
-            return "A partner agency's person keeps the partner role only: see Manage → Partners."
+            return _("A partner agency's person keeps the partner role only: see Manage → Partners.")
         before = await accounts.roles_of(tx, pid)
         problem = grant_problem(who, before, after) or await removal_problem(tx, who.service_id, pid, after)
         if problem:
@@ -231,12 +240,12 @@ async def reset(request: web.Request) -> web.Response:
         problem = rights_problem(who, frozenset(), await accounts.roles_of(tx, pid))
         if await partners.partner_of(tx, pid) is not None and "manager" not in who.roles:
             # A partner's person reads what was shared about cases: a manager's to let in, as in Manage → Partners.
-            problem = "Only a manager can reset a partner agency's person."
+            problem = _("Only a manager can reset a partner agency's person.")
         if problem:
             return None, problem
         token = await accounts.reset_link(tx, app.crypto, pid, who.actor, now)
         if token is None:
-            return None, "They have no workspace account: invite them."
+            return None, _("They have no workspace account: invite them.")
         await audit.log(tx, now, who.actor, "account_reset_link", None, f"practitioner={pid}", who.service_id)
         await tx.commit()
         return token, None
@@ -245,7 +254,9 @@ async def reset(request: web.Request) -> web.Response:
     if token is None:
         return await _page(request, who, 400, errors={f"reset-{pid}": problem or ""})
     link = f"{request.app[WORKSPACE_KEY].origin}/invite/{token}"
-    notice = "Reset link created. Give it to them in person or by phone: it is shown only once and works for 24 hours."
+    notice = _(
+        "Reset link created. Give it to them in person or by phone: it is shown only once and works for 24 hours."
+    )
     return await _page(request, who, link=link, notice=notice)
 
 
@@ -255,7 +266,9 @@ async def deactivate(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
     pid = await _target(request, who)
     if pid == who.practitioner_id:
-        return await _page(request, who, 400, errors={f"deactivate-{pid}": "You cannot deactivate your own account."})
+        return await _page(
+            request, who, 400, errors={f"deactivate-{pid}": _("You cannot deactivate your own account.")}
+        )
     now = app.clock.now()
 
     async def unit(tx: Tx) -> str | None:

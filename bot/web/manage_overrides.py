@@ -23,6 +23,7 @@ from bot.web.manage_partners import manager
 from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer
+from bot.web.words import N_, _, maybe
 from safety.sharing import Basis, Kind, Override, overridden
 from storage import audit, cases, partners, practitioners, services, share_requests
 from storage.caseload import names_of_service
@@ -30,7 +31,7 @@ from storage.db import Tx
 
 routes = web.RouteTableDef()
 PAGE = "/manage/overrides"
-NOTICES = {"approved": "Approved: the share has gone.", "refused": "Refused: nothing was shared."}
+NOTICES = {"approved": N_("Approved: the share has gone."), "refused": N_("Refused: nothing was shared.")}
 
 
 async def _page(
@@ -65,7 +66,7 @@ async def _page(
         "when": shower(service.timezone),
         "says": {q.id: _says(q.content) for q in pending},
         "errors": {"override": error} if error else {},
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
     }
     return render("manage_overrides.html", request, context, status)
 
@@ -92,11 +93,11 @@ async def overrides_page(request: web.Request) -> web.Response:
 
 def _pending(found: share_requests.Request | None, who: Viewer) -> share_requests.Request:
     if found is None or found.service_id != who.service_id:
-        raise web.HTTPNotFound(text="No such request.")
+        raise web.HTTPNotFound(text=_("No such request."))
     if found.status != "pending":
-        raise Refused(f"Request R-{found.id} was already {found.status}.")
+        raise Refused(_("Request R-{id} was already {status}.").format(id=found.id, status=found.status))
     if found.requested_by == who.practitioner_id:
-        raise Refused(f"You asked for R-{found.id}: another manager must decide it.")
+        raise Refused(_("You asked for R-{id}: another manager must decide it.").format(id=found.id))
     return found
 
 
@@ -114,7 +115,7 @@ async def approve(request: web.Request) -> web.StreamResponse:
             gate = Override(asked.requested_by, asked.reason, basis, approved_by=who.practitioner_id)
             decision = overridden(gate, frozenset(await practitioners.ids_with_role(tx, who.service_id, "manager")))
             if decision is None:
-                raise Refused("Only a second person with the manager role can approve it.")
+                raise Refused(_("Only a second person with the manager role can approve it."))
             case = await cases.get(tx, asked.case_id)
             link, partner = await target(tx, app.crypto, case, asked.contact_id, Kind(asked.kind))
         except Refused as refused:
@@ -122,19 +123,32 @@ async def approve(request: web.Request) -> web.StreamResponse:
             return str(refused)
         c = asked.content
         what = sharing.Sent(
-            asked.kind, str(c.get("severity") or ""), str(c.get("reason") or ""),
-            str(c["level"]) if c.get("level") else None, fact_codes(c.get("facts")),
+            asked.kind,
+            str(c.get("severity") or ""),
+            str(c.get("reason") or ""),
+            str(c["level"]) if c.get("level") else None,
+            fact_codes(c.get("facts")),
             alert_id=asked.alert_id,
         )
         share_id = await sharing.deliver(
-            tx, app.crypto, case, link, partner, decision, what, now,
+            tx,
+            app.crypto,
+            case,
+            link,
+            partner,
+            decision,
+            what,
+            now,
             escalate=asked.kind != Kind.CHECKIN_SUMMARIES.value,
-            justification=asked.reason, requested_by=f"practitioner:{asked.requested_by}",
+            justification=asked.reason,
+            requested_by=f"practitioner:{asked.requested_by}",
         )
         if not await share_requests.approve(tx, asked.id, who.practitioner_id, share_id, now):
             raise RuntimeError(f"request {asked.id} changed inside its own unit")  # rolled back: nothing sent
-        detail = (f"request={asked.id} share={share_id} partner={partner.id} kind={asked.kind} basis={basis.value} "
-                  f"requested_by={asked.requested_by} approved_by={who.practitioner_id}")
+        detail = (
+            f"request={asked.id} share={share_id} partner={partner.id} kind={asked.kind} basis={basis.value} "
+            f"requested_by={asked.requested_by} approved_by={who.practitioner_id}"
+        )
         await audit.log(tx, now, who.actor, "share_override_approved", case.id, detail)
         await tx.commit()
         return None
@@ -153,7 +167,7 @@ async def refuse(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     now = app.clock.now()
     try:
-        why = why_of(form, "why", f"Say why you refuse R-{request_id}.")
+        why = why_of(form, "why", _("Say why you refuse R-{request_id}.").format(request_id=request_id))
     except Refused as refused:
         return await _page(request, who, 400, str(refused))
 

@@ -19,6 +19,7 @@ from bot.web.access import require_role
 from bot.web.keys import APP_KEY, WORKSPACE_KEY
 from bot.web.render import render
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import N_, _, maybe
 from safety.sharing import KIND_LABELS as SHARE_LABELS
 from safety.sharing import Agreement, Basis, Kind
 from storage import accounts, audit, partners, practitioners
@@ -35,25 +36,25 @@ MAX_CHANNELS = 5
 PARTNER_CHANNELS = ("email", "sms", "telegram")
 ACK_RANGE = (5, 7 * 24 * 60)  # minutes: from five minutes to a week
 KIND_LABELS = {
-    "drive": "Drive (case management of the perpetrator)",
-    "marac": "Marac coordinator",
-    "police": "Police domestic abuse unit",
-    "childrens_social_care": "Children's social care",
+    "drive": N_("Drive (case management of the perpetrator)"),
+    "marac": N_("Marac coordinator"),
+    "police": N_("Police domestic abuse unit"),
+    "childrens_social_care": N_("Children's social care"),
     "probation": "Probation",
     "other": "Other",
 }
 BASIS_LABELS = {
     "consent": "Consent",
-    "vital_interests": "Vital interests",
-    "public_task": "Public task",
+    "vital_interests": N_("Vital interests"),
+    "public_task": N_("Public task"),
     "safeguarding": "Safeguarding",
 }
 NOTICES = {
-    "partner": "Partner saved.",
-    "person": "Their person is saved.",
-    "agreement": "The agreement is changed.",
-    "ended": "The agreement has ended: nothing more is shared with that partner. What was shared stays on record.",
-    "duty": "The duty contact is changed.",
+    "partner": N_("Partner saved."),
+    "person": N_("Their person is saved."),
+    "agreement": N_("The agreement is changed."),
+    "ended": N_("The agreement has ended: nothing more is shared with that partner. What was shared stays on record."),
+    "duty": N_("The duty contact is changed."),
 }
 
 
@@ -89,7 +90,7 @@ async def _page(request: web.Request, who: Viewer, status: int = 200, **extra: A
         "person_form": _blank_person(),
         "errors": {},
         "edit_forms": {},
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
     }
     context.update(extra)
     return render("manage_partners.html", request, context, status)
@@ -108,7 +109,7 @@ def _text_problem(value: str, limit: int, missing: str) -> str | None:
     if not value:
         return missing
     if len(value) > limit or not value.isprintable():
-        return f"Use at most {limit} printable characters."
+        return _("Use at most {limit} printable characters.").format(limit=limit)
     return None
 
 
@@ -122,16 +123,18 @@ def agreement_values(form: Any) -> tuple[dict[str, Any], dict[str, str]]:
         "ack": forms.text(form, "ack_minutes", 10).strip(),
     }
     errors: dict[str, str] = {}
-    problem = _text_problem(values["agreement_ref"], REF_LIMIT, "Give the information-sharing agreement's reference.")
+    problem = _text_problem(
+        values["agreement_ref"], REF_LIMIT, _("Give the information-sharing agreement's reference.")
+    )
     if problem:
         errors["agreement"] = problem
     if values["basis"] not in BASIS_LABELS:
-        errors["basis"] = "Choose the lawful basis the agreement gives."
+        errors["basis"] = _("Choose the lawful basis the agreement gives.")
     if not set(values["kinds"]) <= set(SHARE_LABELS):
-        errors["kinds"] = "Choose the kinds of information from the list."
+        errors["kinds"] = _("Choose the kinds of information from the list.")
     low, high = ACK_RANGE
     if not forms.is_number(values["ack"]) or not low <= int(values["ack"]) <= high:
-        errors["ack"] = f"Give a whole number of minutes from {low} to {high}."
+        errors["ack"] = _("Give a whole number of minutes from {low} to {high}.").format(low=low, high=high)
     return values, errors
 
 
@@ -148,11 +151,11 @@ async def add_partner(request: web.Request) -> web.Response:
     values, problems = agreement_values(form)
     values.update(name=_clean(forms.text(form, "name", 200)), kind=forms.text(form, "kind", 40))
     errors: dict[str, str] = {}
-    problem = _text_problem(values["name"], NAME_LIMIT, "Give the partner's name.")
+    problem = _text_problem(values["name"], NAME_LIMIT, _("Give the partner's name."))
     if problem:
         errors["partner_name"] = problem
     if values["kind"] not in KIND_LABELS:
-        errors["partner_kind"] = "Choose what kind of partner this is."
+        errors["partner_kind"] = _("Choose what kind of partner this is.")
     errors.update({f"partner_{field}": line for field, line in problems.items()})
     if errors:
         return await _page(request, who, 400, errors=errors, partner_form=values)
@@ -178,7 +181,7 @@ async def add_partner(request: web.Request) -> web.Response:
         return True
 
     if not await app.db.run(unit):
-        errors = {"partner_name": "The service already has a partner of that name."}
+        errors = {"partner_name": _("The service already has a partner of that name.")}
         return await _page(request, who, 400, errors=errors, partner_form=values)
     raise web.HTTPSeeOther(f"{PAGE}?done=partner")
 
@@ -187,12 +190,14 @@ def _channels(text: str) -> list[ChannelAddress]:
     """One alert channel a line, as for practitioners ("email:x@y", "sms:+44...", "telegram"); UserError if bad."""
     specs = [line.strip() for line in text.splitlines() if line.strip()]
     if not specs:
-        raise UserError("Give at least one way to reach them, e.g. email:name@agency.example.")
+        raise UserError(_("Give at least one way to reach them, e.g. email:name@agency.example."))
     if len(specs) > MAX_CHANNELS:
-        raise UserError(f"Give at most {MAX_CHANNELS} channels.")
+        raise UserError(_("Give at most {max_channels} channels.").format(max_channels=MAX_CHANNELS))
     channels = [parse_channel(spec) for spec in specs]
     if any(c.channel not in PARTNER_CHANNELS for c in channels):
-        raise UserError(f"A partner's person is reached by {', '.join(PARTNER_CHANNELS)} only.")
+        raise UserError(
+            _("A partner's person is reached by {channels} only.").format(channels=", ".join(PARTNER_CHANNELS))
+        )
     return channels
 
 
@@ -216,8 +221,8 @@ async def add_person(request: web.Request) -> web.Response:
         ours = {p.id: p for p in await partners.of_service(tx, who.service_id)}
     errors: dict[str, str] = {}
     if not forms.is_number(values["partner"]) or int(values["partner"]) not in ours:
-        errors["person_partner"] = "Choose one of the service's partners."
-    problem = _text_problem(values["name"], NAME_LIMIT, "Give the person's name.")
+        errors["person_partner"] = _("Choose one of the service's partners.")
+    problem = _text_problem(values["name"], NAME_LIMIT, _("Give the person's name."))
     if problem:
         errors["person_name"] = problem
     channels: list[ChannelAddress] = []
@@ -232,8 +237,15 @@ async def add_person(request: web.Request) -> web.Response:
 
     async def unit(tx: Tx) -> None:
         pid = await practitioners.add(
-            tx, app.crypto, who.service_id, "partner", values["name"], channels, now,
-            partner_id=partner_id, partner_duty=values["duty"],
+            tx,
+            app.crypto,
+            who.service_id,
+            "partner",
+            values["name"],
+            channels,
+            now,
+            partner_id=partner_id,
+            partner_duty=values["duty"],
         )
         detail = (
             f"practitioner={pid} partner={partner_id} duty={int(values['duty'])} "
@@ -262,18 +274,19 @@ async def invite_person(request: web.Request) -> web.Response:
         token = await accounts.invite_existing(tx, app.crypto, pid, who.actor, now)
         if token is None:
             return ""
-        await audit.log(tx, now, who.actor, "invitation_created", None, f"practitioner={pid} roles=partner",
-                        who.service_id)
+        await audit.log(
+            tx, now, who.actor, "invitation_created", None, f"practitioner={pid} roles=partner", who.service_id
+        )
         await tx.commit()
         return token
 
     token = await app.db.run(unit)
     if token is None:
-        raise web.HTTPNotFound(text="No such partner's person.")
+        raise web.HTTPNotFound(text=_("No such partner's person."))
     if not token:
-        return await _page(request, who, 400, errors={"invite": "They already have a workspace account."})
+        return await _page(request, who, 400, errors={"invite": _("They already have a workspace account.")})
     link = f"{request.app[WORKSPACE_KEY].origin}/invite/{token}"
-    notice = "Invitation created. Give them the link now: it is shown only once and works once, for 3 days."
+    notice = _("Invitation created. Give them the link now: it is shown only once and works once, for 3 days.")
     return await _page(request, who, link=link, notice=notice)
 
 
@@ -328,7 +341,7 @@ async def end_agreement(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
     partner_id = _partner_id(request, "partner")
     if forms.text(await request.post(), "confirm", 4) != "yes":
-        errors = {f"end_{partner_id}": "Tick the box to confirm that the agreement has ended."}
+        errors = {f"end_{partner_id}": _("Tick the box to confirm that the agreement has ended.")}
         return await _page(request, who, 400, errors=errors)
     now = app.clock.now()
 
@@ -352,7 +365,7 @@ async def change_duty(request: web.Request) -> web.Response:
     person_id = _partner_id(request, "person")
     choice = forms.text(await request.post(), "duty", 4)
     if choice not in ("yes", "no"):
-        return await _page(request, who, 400, errors={f"duty_{person_id}": "Choose to mark or unmark them."})
+        return await _page(request, who, 400, errors={f"duty_{person_id}": _("Choose to mark or unmark them.")})
     now = app.clock.now()
 
     async def unit(tx: Tx) -> int | None:

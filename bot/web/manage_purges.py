@@ -15,6 +15,7 @@ from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import N_, _
 from storage import audit, erasure, services
 from storage.db import Tx
 
@@ -23,24 +24,24 @@ PAGE = "/manage/purges"
 
 # What each count is, in a manager's words (a kind not named here shows as its code).
 KIND_WORDS = {
-    "cases_erased": "Cases whose personal data was erased",
-    "cases_closed": "Open cases closed by the erasure",
-    "answers": "Her check-in answers",
-    "messages_from_her": "Messages she sent (their text)",
-    "notes": "Case notes",
-    "access_reasons": "Duty staff's reasons for opening the case",
-    "alert_notes": "Notes on alerts",
-    "share_texts": "Share justifications and partners' action notes",
-    "share_request_texts": "Reasons for shares without consent, and refusals",
-    "marac_actions": "Marac meeting actions",
+    "cases_erased": N_("Cases whose personal data was erased"),
+    "cases_closed": N_("Open cases closed by the erasure"),
+    "answers": N_("Her check-in answers"),
+    "messages_from_her": N_("Messages she sent (their text)"),
+    "notes": N_("Case notes"),
+    "access_reasons": N_("Duty staff's reasons for opening the case"),
+    "alert_notes": N_("Notes on alerts"),
+    "share_texts": N_("Share justifications and partners' action notes"),
+    "share_request_texts": N_("Reasons for shares without consent, and refusals"),
+    "marac_actions": N_("Marac meeting actions"),
     "partner_refs": "Partners' references for her case",
-    "inbox_items": "Practitioner inbox items about her",
-    "sent_messages": "Sent messages (their text; a delivery record stays)",
-    "delivery_records": "Delivery records",
-    "sms_records": "SMS delivery records",
-    "finished_outbox": "Finished messages past the delivery-record period",
+    "inbox_items": N_("Practitioner inbox items about her"),
+    "sent_messages": N_("Sent messages (their text; a delivery record stays)"),
+    "delivery_records": N_("Delivery records"),
+    "sms_records": N_("SMS delivery records"),
+    "finished_outbox": N_("Finished messages past the delivery-record period"),
 }
-KIND_LABELS = {"request": "Erasure on request", "retention": "Retention"}
+KIND_LABELS = {"request": N_("Erasure on request"), "retention": "Retention"}
 
 
 def _manager(request: web.Request) -> Viewer:
@@ -85,6 +86,6 @@ async def purge_page(request: web.Request) -> web.Response:
         service = await services.get(tx, who.service_id)
         found = await erasure.get(tx, who.service_id, int(raw)) if forms.is_number(raw) and len(raw) < 12 else None
     if found is None:
-        raise web.HTTPNotFound(text="No such purge record in this service.")
+        raise web.HTTPNotFound(text=_("No such purge record in this service."))
     await _viewed(request, who, f"purge={found.id}")
     return render("manage_purge.html", request, _context(service.timezone) | {"p": found, "service": service})

@@ -20,6 +20,7 @@ from bot.web.manage import configurer
 from bot.web.preview import MAX_REPLIES, Line, run_preview
 from bot.web.render import render
 from bot.web.viewer import Viewer
+from bot.web.words import _
 from flows.loader import DEFAULT_RESOURCE, QuestionSetError
 from storage import audit, case_mode, services
 from storage.db import Tx
@@ -85,7 +86,7 @@ def _check(
 ) -> str | None:
     """The CLI's check of a question set; the one-line problem, or None."""
     if len(text) > MAX_TEXT:
-        return f"The question set is larger than {MAX_TEXT // 1024} KiB."
+        return _("The question set is larger than {n} KiB.").format(n=MAX_TEXT // 1024)
     try:
         service_commands.check_questionset(request.app[APP_KEY], text, source, languages, themes or ())
     except (QuestionSetError, UserError) as exc:
@@ -170,7 +171,9 @@ async def preview(request: web.Request) -> web.Response:
     try:
         conversation: list[Line] = await run_preview(app, s, text, replies)
     except UserError as exc:  # e.g. a time zone in which the practice check-in cannot start
-        return await _page(request, who, 400, errors={"text": f"The preview could not run: {exc}"}, text=text)
+        return await _page(
+            request, who, 400, errors={"text": _("The preview could not run: {exc}").format(exc=exc)}, text=text
+        )
     now = app.clock.now()
 
     async def previewed(tx: Tx) -> None:

@@ -17,6 +17,7 @@ from bot.web.keys import APP_KEY
 from bot.web.manage import configurer
 from bot.web.render import render
 from bot.web.viewer import Viewer
+from bot.web.words import _
 from storage import audit, practitioners, rota, services
 from storage.db import Tx
 
@@ -37,7 +38,7 @@ def _local(day: date, at: time, tz: ZoneInfo, field: str) -> datetime:
     wall = datetime.combine(day, at, tzinfo=tz)
     back = wall.astimezone(UTC).astimezone(tz)
     if (back.date(), back.time()) != (day, at):  # a time skipped when the clocks go forward
-        raise RotaInputError(field, "That time does not exist on that day (the clocks change): choose another.")
+        raise RotaInputError(field, _("That time does not exist on that day (the clocks change): choose another."))
     return wall
 
 
@@ -46,15 +47,15 @@ def parse_shift(day_text: str, start_text: str, end_text: str, tz: ZoneInfo) -> 
     try:
         day = date.fromisoformat(day_text.strip())
     except ValueError:
-        raise RotaInputError("day", "Give the date as YYYY-MM-DD.") from None
+        raise RotaInputError("day", _("Give the date as YYYY-MM-DD.")) from None
     try:
         start = time.fromisoformat(start_text.strip())
     except ValueError:
-        raise RotaInputError("start", "Give the start time as HH:MM.") from None
+        raise RotaInputError("start", _("Give the start time as HH:MM.")) from None
     try:
         end = time.fromisoformat(end_text.strip())
     except ValueError:
-        raise RotaInputError("end", "Give the end time as HH:MM.") from None
+        raise RotaInputError("end", _("Give the end time as HH:MM.")) from None
     starts = _local(day, start, tz, "start")
     ends = _local(day + timedelta(days=1) if end <= start else day, end, tz, "end")
     return starts, ends
@@ -63,7 +64,7 @@ def parse_shift(day_text: str, start_text: str, end_text: str, tz: ZoneInfo) -> 
 def parse_weeks(text: str) -> int:
     value = text.strip() or "1"
     if not forms.is_number(value) or not 1 <= int(value) <= MAX_WEEKS:
-        raise RotaInputError("weeks", f"Repeat for 1 to {MAX_WEEKS} weeks.")
+        raise RotaInputError("weeks", _("Repeat for 1 to {max_weeks} weeks.").format(max_weeks=MAX_WEEKS))
     return int(value)
 
 
@@ -136,14 +137,14 @@ async def add_shift(request: web.Request) -> web.Response:
         starts, ends = parse_shift(values["day"], values["start"], values["end"], tz)
         weeks = parse_weeks(values["weeks"])
         if ends <= now:
-            raise RotaInputError("day", "That shift has already ended.")
+            raise RotaInputError("day", _("That shift has already ended."))
     except RotaInputError as exc:
         return await _page(request, who, 400, errors={exc.field: str(exc)}, values=values)
 
     async def unit(tx: Tx) -> str | None:
         # Only the service's active duty-role holders go on its rota.
         if pid not in await practitioners.ids_with_role(tx, who.service_id, "duty"):
-            return "Choose someone who holds the duty role."
+            return _("Choose someone who holds the duty role.")
         for week in range(weeks):
             # Aware arithmetic keeps the wall clock: across a clock change the UTC times move, not the shift.
             start, end = starts + timedelta(weeks=week), ends + timedelta(weeks=week)
@@ -184,5 +185,5 @@ async def remove_shift(request: web.Request) -> web.Response:
         return True
 
     if not await app.db.run(unit):
-        raise web.HTTPNotFound(text="No such shift.")
+        raise web.HTTPNotFound(text=_("No such shift."))
     raise web.HTTPSeeOther(f"{PAGE}?done=removed")

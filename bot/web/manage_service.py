@@ -20,6 +20,7 @@ from bot.web.keys import APP_KEY
 from bot.web.manage import configurer
 from bot.web.render import render
 from bot.web.viewer import Viewer
+from bot.web.words import N_, _, maybe
 from flows.schedule import ScheduleError
 from safety.lexicon import AUTONYMS
 from safety.model import Severity
@@ -38,14 +39,14 @@ routes = web.RouteTableDef()
 PAGE = "/manage/service"
 LADDER_ROWS = 5
 SEVERITIES = (Severity.URGENT, Severity.HIGH, Severity.RAISED)
-ROLE_CHOICES = (("idva", "Assigned IDVA"), ("duty", "Duty (the rota)"), ("manager", "Managers"))
-RETENTION_FIELDS = {"closed_case_days": "Closed cases' data", "delivery_record_days": "Delivery records"}
+ROLE_CHOICES = (("idva", N_("Assigned IDVA")), ("duty", N_("Duty (the rota)")), ("manager", "Managers"))
+RETENTION_FIELDS = {"closed_case_days": N_("Closed cases' data"), "delivery_record_days": N_("Delivery records")}
 NOTICES = {
-    "settings": "Settings saved.",
-    "ladder": "Alert ladders saved: new alerts follow them.",
-    "missed": "Missed check-in rules saved.",
-    "languages": "Languages saved.",
-    "schedule": "Default schedule saved: it applies to cases without a schedule of their own.",
+    "settings": N_("Settings saved."),
+    "ladder": N_("Alert ladders saved: new alerts follow them."),
+    "missed": N_("Missed check-in rules saved."),
+    "languages": N_("Languages saved."),
+    "schedule": N_("Default schedule saved: it applies to cases without a schedule of their own."),
 }
 
 
@@ -103,7 +104,7 @@ async def _page(request: web.Request, who: Viewer, status: int = 200, **extra: o
         "default_language": s.default_language,
         "schedule": {"default_schedule": s.default_schedule or "", "default_jitter": str(s.default_jitter)},
         "errors": {},
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
     }
     context.update(extra)
     return render("manage_service.html", request, context, status)
@@ -182,18 +183,18 @@ async def save_settings(request: web.Request) -> web.Response:
         "timezone": lambda v: check_timezone(v.strip()),
         "retention_days": lambda v: service_commands.check_retention_days(_whole(v, "Retention"), "Retention"),
         "sent_content_days": lambda v: service_commands.check_sent_content_days(
-            _whole(v, "Sent message text"), "Sent message text"
+            _whole(v, _("Sent message text")), _("Sent message text")
         ),
         "audit_retention_days": lambda v: service_commands.check_audit_retention_days(
-            _whole(v, "Audit retention"), "Audit retention"
+            _whole(v, _("Audit retention")), _("Audit retention")
         ),
-        "digest_hour": lambda v: service_commands.check_digest_hour(v.strip().lower(), "The digest hour"),
+        "digest_hour": lambda v: service_commands.check_digest_hour(v.strip().lower(), _("The digest hour")),
         "marac_escalation_incidents": lambda v: service_commands.check_marac_incidents(
-            _count(v, "The Marac incident threshold"), "The Marac incident threshold"
+            _count(v, _("The Marac incident threshold")), _("The Marac incident threshold")
         ),
     }
     for name, label in RETENTION_FIELDS.items():
-        checks[name] = _retention_check(label)
+        checks[name] = _retention_check(_(label))
     fields: dict[str, object] = {}
     errors: dict[str, str] = {}
     for name, check in checks.items():
@@ -247,7 +248,7 @@ async def save_ladder(request: web.Request) -> web.Response:
             try:
                 steps.append({"after_minutes": _number(row["after"]), "role": row["role"]})
             except ValueError:
-                errors[name] = f"Step {number}: give the minutes as a number."
+                errors[name] = _("Step {number}: give the minutes as a number.").format(number=number)
                 break
         if name in errors:
             continue
@@ -278,7 +279,7 @@ async def save_missed(request: web.Request) -> web.Response:
         try:
             raw[name] = _number(values[name])
         except ValueError:
-            errors[name] = "Give a number of minutes."
+            errors[name] = _("Give a number of minutes.")
     if not errors:
         try:
             stored = service_commands.policy_json(
@@ -302,7 +303,7 @@ async def save_schedule(request: web.Request) -> web.Response:
     jitter_text = values["default_jitter"] or "0"
     if not forms.is_number(jitter_text):
         return await _page(
-            request, who, 400, errors={"default_jitter": "Give the jitter in whole minutes."}, schedule=values
+            request, who, 400, errors={"default_jitter": _("Give the jitter in whole minutes.")}, schedule=values
         )
     try:
         if spec:  # without one, cases keep the built-in default and the jitter does not apply

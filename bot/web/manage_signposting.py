@@ -18,6 +18,7 @@ from bot.web.keys import APP_KEY
 from bot.web.manage import configurer
 from bot.web.render import render
 from bot.web.viewer import Viewer
+from bot.web.words import N_, maybe
 from storage import audit, services, signposting
 from storage.case_mode import CaseMode
 from storage.db import Tx
@@ -25,9 +26,9 @@ from storage.db import Tx
 routes = web.RouteTableDef()
 PAGE = "/manage/service/signposting"
 NOTICES = {
-    "mode": "The default check-in mode is saved: the enrolment screen pre-selects it.",
-    "help": "The HELP line is saved.",
-    "card": "The safety card is saved.",
+    "mode": N_("The default check-in mode is saved: the enrolment screen pre-selects it."),
+    "help": N_("The HELP line is saved."),
+    "card": N_("The safety card is saved."),
 }
 
 
@@ -42,7 +43,7 @@ async def _page(request: web.Request, who: Viewer, status: int = 200, **extra: A
         "helplines": checks.helplines_text(s.helplines),
         "safety_card": s.safety_card,
         "errors": {},
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
     }
     context.update(extra)
     return render("manage_signposting.html", request, context, status)

@@ -25,6 +25,7 @@ from bot.web.case_page import REF, may_change
 from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.viewer import viewer
+from bot.web.words import N_, _, maybe
 from safety.dash import Answer
 from storage import audit, marac
 from storage import dash as dash_store
@@ -33,9 +34,9 @@ from storage.db import Tx
 
 routes = web.RouteTableDef()
 ENDED = ("closed", "withdrawn")
-NOT_ALLOWED = "Only the case's IDVA or a manager can prepare a Marac referral."
+NOT_ALLOWED = N_("Only the case's IDVA or a manager can prepare a Marac referral.")
 ANSWER_LABELS = {a.value: a.label for a in Answer}
-NOTICES = {"saved": "Your part of the referral is saved.", "meeting": "The Marac meeting is recorded."}
+NOTICES = {"saved": N_("Your part of the referral is saved."), "meeting": N_("The Marac meeting is recorded.")}
 TYPES = {"pdf": "application/pdf", "json": "application/json", "csv": "text/csv"}
 
 
@@ -48,7 +49,7 @@ async def referral_case(request: web.Request, action: str, detail: str = "") -> 
         case, found = await access.case_access(tx, who, ref)
     if case is None or found is not Access.ALLOWED:
         await access.case_for(request, ref)  # audits the refusal and raises
-        raise web.HTTPForbidden(text=NOT_ALLOWED)
+        raise web.HTTPForbidden(text=_(NOT_ALLOWED))
     allowed = may_change(who, case)
     now = app.clock.now()
 
@@ -61,7 +62,7 @@ async def referral_case(request: web.Request, action: str, detail: str = "") -> 
 
     await app.db.run(log)
     if not allowed:
-        raise web.HTTPForbidden(text=NOT_ALLOWED)
+        raise web.HTTPForbidden(text=_(NOT_ALLOWED))
     return case
 
 
@@ -72,7 +73,10 @@ async def _referral(request: web.Request, case: Case) -> marac_referral.Referral
 
 
 async def _page(
-    request: web.Request, case: Case, values: Mapping[str, str] | None = None, errors: dict[str, str] | None = None,
+    request: web.Request,
+    case: Case,
+    values: Mapping[str, str] | None = None,
+    errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> web.Response:
     r = await _referral(request, case)
@@ -88,7 +92,7 @@ async def _page(
         "open": case.status not in ENDED,
         "max_text": marac.MAX_TEXT,
         "today": r["prepared_on"],
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
     }
     return render("marac.html", request, context, status=status)
 
@@ -102,7 +106,7 @@ async def referral_page(request: web.Request) -> web.Response:
 async def _case_to_change(request: web.Request) -> Case:
     case = await case_to_act_on(request)
     if not may_change(viewer(request), case):
-        raise web.HTTPForbidden(text=NOT_ALLOWED)
+        raise web.HTTPForbidden(text=_(NOT_ALLOWED))
     return case
 
 
@@ -120,9 +124,12 @@ async def save_fields(request: web.Request) -> web.StreamResponse:
     app = request.app[APP_KEY]
     form = await request.post()
     errors: dict[str, str] = {}
-    values = {"reason": _text(form, "reason", "The reason", errors), "views": _text(form, "views", "Her views", errors)}
+    values = {
+        "reason": _text(form, "reason", _("The reason"), errors),
+        "views": _text(form, "views", _("Her views"), errors),
+    }
     if case.status in ENDED:
-        errors["fields"] = f"The case is {case.status}: its referral can no longer be changed."
+        errors["fields"] = _("The case is {status}: its referral can no longer be changed.").format(status=case.status)
     if errors:
         return await _page(request, case, values, errors, 409 if "fields" in errors else 400)
     now = app.clock.now()
@@ -148,21 +155,23 @@ async def record_meeting(request: web.Request) -> web.StreamResponse:
     values = {
         "meeting_date": forms.text(form, "meeting_date", 32).strip(),
         "heard": forms.text(form, "heard", 8),
-        "actions": _text(form, "actions", "The actions", errors),
+        "actions": _text(form, "actions", _("The actions"), errors),
     }
     meeting_date = None
     try:
         meeting_date = date.fromisoformat(values["meeting_date"]) if values["meeting_date"] else None
     except ValueError:
-        errors["meeting_date"] = "Give the Marac's date as a date, like 2026-11-23."
+        errors["meeting_date"] = _("Give the Marac's date as a date, like 2026-11-23.")
     if meeting_date is None and "meeting_date" not in errors:
-        errors["meeting_date"] = "Give the date of the Marac."
+        errors["meeting_date"] = _("Give the date of the Marac.")
     elif meeting_date is not None and meeting_date > today:
-        errors["meeting_date"] = "Record a Marac once it has met: the date is in the future."
+        errors["meeting_date"] = _("Record a Marac once it has met: the date is in the future.")
     if values["heard"] not in ("yes", "no"):
-        errors["heard"] = "Say whether her case was heard."
+        errors["heard"] = _("Say whether her case was heard.")
     if case.status in ENDED:
-        errors = {"meeting": f"The case is {case.status}: a Marac meeting can no longer be recorded."}
+        errors = {
+            "meeting": _("The case is {status}: a Marac meeting can no longer be recorded.").format(status=case.status)
+        }
     if errors or meeting_date is None:
         return await _page(request, case, values, errors, 409 if "meeting" in errors else 400)
     heard = values["heard"] == "yes"

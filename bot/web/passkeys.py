@@ -32,14 +32,15 @@ from bot.web.passkey_ceremony import (
 )
 from bot.web.sessions import current_session, second_factor, set_session_cookie
 from bot.web.viewer import viewer
+from bot.web.words import N_, _
 from storage import accounts, audit, practitioners, webauthn_creds
 from storage.db import Tx
 
 routes = web.RouteTableDef()
-NOT_ADDED = "The passkey was not added. Try again, and finish the step your device asks for."
-ALREADY = "That passkey is added already."
-NOT_SIGNED_IN = "That passkey did not work here. Try again, or use the code from your authenticator app."
-NO_PASSKEY = "You have not added a passkey yet. Use the code from your authenticator app."
+NOT_ADDED = N_("The passkey was not added. Try again, and finish the step your device asks for.")
+ALREADY = N_("That passkey is added already.")
+NOT_SIGNED_IN = N_("That passkey did not work here. Try again, or use the code from your authenticator app.")
+NO_PASSKEY = N_("You have not added a passkey yet. Use the code from your authenticator app.")
 
 
 def relying_party(request: web.Request) -> RelyingParty:
@@ -130,7 +131,7 @@ async def register(request: web.Request) -> web.Response:
             await tx.commit()
 
         await app.db.run(refused)
-        return _json_error(NOT_ADDED, 400)
+        return _json_error(_(NOT_ADDED), 400)
 
     async def keep(tx: Tx) -> int | None:
         key_id = await webauthn_creds.add(
@@ -150,7 +151,7 @@ async def register(request: web.Request) -> web.Response:
         return key_id
 
     if await app.db.run(keep) is None:
-        return _json_error(ALREADY, 409)
+        return _json_error(_(ALREADY), 409)
     return web.json_response({"ok": True, "redirect": "/account?done=passkey-added"})
 
 
@@ -170,7 +171,7 @@ async def rename(request: web.Request) -> web.StreamResponse:
         return True
 
     if not await app.db.run(change):
-        raise web.HTTPNotFound(text="That passkey is not one of yours.")
+        raise web.HTTPNotFound(text=_("That passkey is not one of yours."))
     raise web.HTTPSeeOther("/account?done=passkey-renamed")
 
 
@@ -183,7 +184,7 @@ async def remove(request: web.Request) -> web.StreamResponse:
     async with app.db.reading() as tx:
         mine = any(k.id == key_id for k in await webauthn_creds.list_for(tx, who.practitioner_id))
     if not mine:
-        raise web.HTTPNotFound(text="That passkey is not one of yours.")
+        raise web.HTTPNotFound(text=_("That passkey is not one of yours."))
     confirmed = await confirm(request, who, answer, "passkey_remove")
     if not confirmed.ok:
         return await account_page(request, {f"remove-{key_id}": confirmed.error or ""}, 400)
@@ -202,7 +203,7 @@ async def remove(request: web.Request) -> web.StreamResponse:
 
 
 def _wait_error(seconds: float) -> web.Response:
-    return _json_error(f"Too many attempts. Wait {max(1, round(seconds))} seconds, then try again.", 429)
+    return _json_error(_("Too many attempts. Wait {n} seconds, then try again.").format(n=max(1, round(seconds))), 429)
 
 
 @routes.post("/login/passkey/options")
@@ -219,7 +220,7 @@ async def login_options(request: web.Request) -> web.Response:
     if wait.total_seconds() > 0:
         return _wait_error(wait.total_seconds())
     if not allowed:
-        return _json_error(NO_PASSKEY, 404)
+        return _json_error(_(NO_PASSKEY), 404)
     pending = new_pending(LOGIN, now)
     await _set_challenge(request, session.id, pending.encode())
     return _options(authentication_options(relying_party(request), allowed, pending))
@@ -240,7 +241,7 @@ async def login(request: web.Request) -> web.Response:
         wait = await accounts.wait_before_login(tx, key, now)
         account = await accounts.get_account(tx, app.crypto, pid)
     if account is None or not account.active:
-        return _json_error("Sign in again.", 403)
+        return _json_error(_("Sign in again."), 403)
     if wait.total_seconds() > 0:
         return _wait_error(wait.total_seconds())
     response = _credential(body)
@@ -264,7 +265,7 @@ async def login(request: web.Request) -> web.Response:
             await tx.commit()
 
         await app.db.run(failed)
-        return _json_error(NOT_SIGNED_IN, 401)
+        return _json_error(_(NOT_SIGNED_IN), 401)
     used = found
 
     async def succeed(tx: Tx) -> str | None:
@@ -282,7 +283,7 @@ async def login(request: web.Request) -> web.Response:
 
     token = await app.db.run(succeed)
     if token is None:
-        return _json_error(NOT_SIGNED_IN, 401)
+        return _json_error(_(NOT_SIGNED_IN), 401)
     done = web.json_response({"ok": True, "redirect": "/"})
     set_session_cookie(done, token)
     return done

@@ -9,20 +9,21 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
 
+from bot.web import words
 from bot.web.keys import APP_KEY
 from bot.web.sessions import SESSION, csrf_token
 from bot.web.viewer import VIEWER
-from bot.web.words import TRANSLATIONS
+from bot.web.words import N_
 
 # (label, path, roles that see it): the navigation, by role.
 NAV = (
-    ("Alerts", "/alerts", ("idva", "duty", "manager")),
-    ("Cases", "/cases", ("idva", "duty", "manager")),
-    ("New case", "/cases/new", ("idva", "manager")),
-    ("Manage", "/manage", ("manager", "admin")),
-    ("Audit log", "/audit", ("manager",)),
-    ("Shares", "/shares", ("partner",)),
-    ("Account", "/account", ("idva", "duty", "manager", "admin", "partner")),
+    (N_("Alerts"), "/alerts", ("idva", "duty", "manager")),
+    (N_("Cases"), "/cases", ("idva", "duty", "manager")),
+    (N_("New case"), "/cases/new", ("idva", "manager")),
+    (N_("Manage"), "/manage", ("manager", "admin")),
+    (N_("Audit log"), "/audit", ("manager",)),
+    (N_("Shares"), "/shares", ("partner",)),
+    (N_("Account"), "/account", ("idva", "duty", "manager", "admin", "partner")),
 )
 
 
@@ -34,8 +35,11 @@ def setup(app: web.Application) -> None:
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
     )
-    # The same translations as the Python side (bot.web.words): English until a catalogue is installed.
-    env.install_gettext_translations(TRANSLATIONS, newstyle=True)  # type: ignore[attr-defined]
+    # The same gettext as the Python side (bot.web.words), looked up on every call, so installing a
+    # catalogue there (words.TRANSLATIONS) translates both: English until one is installed.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=words._, ngettext=words.ngettext, newstyle=True
+    )
 
 
 def _page_context(request: web.Request) -> dict[str, Any]:

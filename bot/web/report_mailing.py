@@ -11,12 +11,13 @@ from aiohttp import web
 from bot.web.access import require_role
 from bot.web.keys import APP_KEY
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import N_
 from storage import audit, monthly_reports, practitioners
 from storage.db import Tx
 
 routes = web.RouteTableDef()
 PATH = "/manage/reports/monthly"
-NO_EMAIL = "Add an e-mail address to your alert channels (Account) first: the report goes there."
+NO_EMAIL = N_("Add an e-mail address to your alert channels (Account) first: the report goes there.")
 
 
 async def subscribed(request: web.Request, who: Viewer) -> bool:

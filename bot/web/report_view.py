@@ -15,10 +15,11 @@ from datetime import date, timedelta
 from markupsafe import Markup
 
 from bot.web import charts, spreadsheet
+from bot.web.words import N_
 from safety.disclosure import figure_value, hidden_cells, publish
 from safety.report_tables import TOTAL, Figure, Filters, PublishedTable, Report, Section, Table
 
-SUPPRESSION_RULE = (
+SUPPRESSION_RULE = N_(
     "Counts from 1 to 4 are hidden, and so are other counts where a total or a difference would give a hidden "
     "one away; every hidden count is shown as <5, whatever its size. A rate or time resting on fewer than 5, "
     "or on a hidden count, is withheld."
@@ -106,7 +107,7 @@ def csv_rows(shown: ReportView) -> list[tuple[str, str, str, str, str]]:
     for s in shown.sections:
         for tv in s.tables:
             p, t = tv.published, tv.published.table
-            for r, (label, _) in enumerate(t.rows):
+            for r, (label, _key) in enumerate(t.rows):
                 rows.extend(
                     (s.section.title, t.title, label, col, str(c)) for col, c in zip(t.columns, p.cells[r], strict=True)
                 )

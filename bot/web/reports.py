@@ -25,6 +25,7 @@ from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.report_view import SUPPRESSION_RULE, ReportView, csv_text, view
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import _
 from safety.report_tables import Filters
 from storage import audit, monthly_reports, practitioners, report_figures, services
 from storage.db import Tx
@@ -51,7 +52,7 @@ class Choices:
 def _month(text: str, errors: dict[str, str]) -> tuple[date, date] | None:
     found = MONTH.match(text)
     if not found or int(found[1]) not in YEARS or not 1 <= int(found[2]) <= 12:
-        errors["month"] = "Choose a month, as YYYY-MM."
+        errors["month"] = _("Choose a month, as YYYY-MM.")
         return None
     return monthly_reports.month_bounds(text)
 
@@ -60,9 +61,9 @@ def _dates(raw: dict[str, str], errors: dict[str, str]) -> tuple[date, date] | N
     since, until = forms.period(raw["from"], raw["to"], errors)
     for name, day in (("from", since), ("to", until)):
         if name not in errors and day is None:
-            errors[name] = "Give both dates, or clear both to report on the month."
+            errors[name] = _("Give both dates, or clear both to report on the month.")
         elif day is not None and day.year not in YEARS:
-            errors[name] = "Give a date between 2000 and 2099."
+            errors[name] = _("Give a date between 2000 and 2099.")
     if errors or since is None or until is None:
         return None
     return since, until + timedelta(days=1)  # "to" is included; a Filters' end is not
@@ -79,11 +80,11 @@ def parse(raw: dict[str, str], today: date, choices: Choices) -> tuple[Filters |
         period = _month(raw["month"] or monthly_reports.previous_month(today), errors)
     idva = int(raw["idva"]) if forms.is_number(raw["idva"]) and len(raw["idva"]) < 12 else None
     if raw["idva"] and idva not in choices.idvas:
-        errors["idva"] = "Choose one of the service's IDVAs."
+        errors["idva"] = _("Choose one of the service's IDVAs.")
     if raw["channel"] and raw["channel"] not in choices.channels:
-        errors["channel"] = "Choose one of the channels listed."
+        errors["channel"] = _("Choose one of the channels listed.")
     if raw["language"] and raw["language"] not in choices.languages:
-        errors["language"] = "Choose one of the languages listed."
+        errors["language"] = _("Choose one of the languages listed.")
     if errors or period is None:
         return None, errors
     return Filters(period[0], period[1], idva, raw["channel"] or None, raw["language"] or None), {}
@@ -166,12 +167,12 @@ def _page(request: web.Request, asked: Asked, status: int, mailing: bool | None 
         "errors": {**asked.errors, **errors},
         "query": asked.raw,
         "default_month": monthly_reports.previous_month(asked.today),
-        "rule": SUPPRESSION_RULE,
+        "rule": _(SUPPRESSION_RULE),
         "csv_link": f"{PAGE}.csv?{query}",
         "pdf_link": f"{PAGE}.pdf?{query}",
         "mailing": mailing,  # whether this manager gets it monthly; None: not asked (a failed download)
         "mailing_done": request.query.get("mailing", ""),
-        "no_email": report_mailing.NO_EMAIL,
+        "no_email": _(report_mailing.NO_EMAIL),
     }
     return render("manage_reports.html", request, context, status)
 

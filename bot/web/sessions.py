@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.web.keys import APP_KEY, WORKSPACE_KEY, WORKSPACE_ROUTES_KEY, WorkspaceSettings
 from bot.web.viewer import VIEWER, Viewer, partner_may_open
+from bot.web.words import _
 from storage import accounts, audit, rota
 from storage.db import Tx
 
@@ -179,7 +180,7 @@ async def _refuse_partner(request: web.Request, who: Viewer) -> None:
         await tx.commit()
 
     await app.db.run(refused)
-    raise web.HTTPForbidden(text="A partner agency's account opens only the shares sent to it.")
+    raise web.HTTPForbidden(text=_("A partner agency's account opens only the shares sent to it."))
 
 
 async def _touch(request: web.Request, session: accounts.Session) -> None:
@@ -200,17 +201,17 @@ async def _check_csrf(request: web.Request) -> None:
     # Our own origin: the one configured (behind a proxy the Host header may be an inner name) or the Host.
     ours = {request.host, urlsplit(request.app[WORKSPACE_KEY].origin).netloc}
     if origin and origin != "null" and urlsplit(origin).netloc not in ours:
-        raise web.HTTPForbidden(text="This request came from another site and was refused.")
+        raise web.HTTPForbidden(text=_("This request came from another site and was refused."))
     sent = request.headers.get("X-CSRF-Token")
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
             form = await request.post()  # read once here; handlers get the same parsed form
         except (UnicodeDecodeError, ValueError):
-            raise web.HTTPBadRequest(text="This form could not be read: send it again from the page.") from None
+            raise web.HTTPBadRequest(text=_("This form could not be read: send it again from the page.")) from None
         value = form.get("_csrf")
         sent = sent if sent is not None else value if isinstance(value, str) else None
     expected = csrf_token(request)
     if not sent or not expected or not secrets.compare_digest(sent, expected):
         raise web.HTTPForbidden(
-            text="This form has expired or did not come from this site. Go back, reload and try again."
+            text=_("This form has expired or did not come from this site. Go back, reload and try again.")
         )

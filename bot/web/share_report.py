@@ -29,6 +29,7 @@ from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import _
 from safety.share_times import BOUNDS_MINUTES, ResponseTimes, Sample, by_partner, minutes_text, summarise
 from safety.sharing import ACTION_LABELS
 from storage import audit, partners, services, share_report
@@ -77,7 +78,7 @@ async def _report(request: web.Request, who: Viewer) -> tuple[Report, dict[str, 
         names = {p.id: p.name for p in await partners.of_service(tx, who.service_id)}
         partner_id = int(raw["partner"]) if forms.is_number(raw["partner"]) and len(raw["partner"]) < 12 else None
         if raw["partner"] and partner_id not in names:
-            errors["partner"] = "Choose one of the service's partners."
+            errors["partner"] = _("Choose one of the service's partners.")
             partner_id = None
         since, until = forms.period(raw["from"], raw["to"], errors)
         zone = ZoneInfo(service.timezone)
@@ -102,7 +103,7 @@ async def _report(request: web.Request, who: Viewer) -> tuple[Report, dict[str, 
         names,
         found,
         by_partner(samples),
-        summarise(s for _, s in samples),
+        summarise(s for _when, s in samples),
     )
     return report, errors, raw
 
@@ -242,7 +243,7 @@ def report_csv(report: Report) -> str:
     writer.writerow(SUMMARY_COLUMNS)
     for pid, times in report.times.items():
         writer.writerow([spreadsheet.cell(v) for v in _summary_row(report.partner_names.get(pid, f"#{pid}"), times)])
-    writer.writerow(_summary_row("All partners", report.overall))
+    writer.writerow(_summary_row(_("All partners"), report.overall))
     return out.getvalue()
 
 
@@ -250,7 +251,7 @@ def report_csv(report: Report) -> str:
 async def shares_csv(request: web.Request) -> web.Response:
     who = viewer(request)
     require_role(who, "manager")
-    report, errors, _ = await _report(request, who)
+    report, errors, _rest = await _report(request, who)
     if errors:
         raise web.HTTPBadRequest(text=next(iter(errors.values())))
     await _audited(request, who, "shares_exported", report)

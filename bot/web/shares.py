@@ -23,6 +23,7 @@ from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.timefmt import shower
 from bot.web.viewer import Viewer, viewer
+from bot.web.words import N_, _, maybe
 from safety.sharing import ACTION_LABELS
 from storage import audit, cases, partners, practitioners, services
 from storage.db import Tx
@@ -32,19 +33,19 @@ routes = web.RouteTableDef()
 ONE = r"/shares/S-{share_id:\d{1,12}}"
 NOTE_LIMIT = 500
 KIND_LABELS = {
-    "risk_changes": "Risk-level change",
-    "urgent_alerts": "Urgent alert",
-    "checkin_summaries": "Check-in summary",
-    "manual": "Shared by her adviser",
+    "risk_changes": N_("Risk-level change"),
+    "urgent_alerts": N_("Urgent alert"),
+    "checkin_summaries": N_("Check-in summary"),
+    "manual": N_("Shared by her adviser"),
 }
-NOTICES = {"ack": "Acknowledged. Thank you.", "action": "What you did is recorded."}
+NOTICES = {"ack": N_("Acknowledged. Thank you."), "action": N_("What you did is recorded.")}
 
 
 def partner(request: web.Request) -> Viewer:
     """The partner's person; staff have their own pages and never act on a partner's behalf."""
     who = viewer(request)
     if not who.is_partner:
-        raise web.HTTPForbidden(text="Shares are for partner agencies' accounts.")
+        raise web.HTTPForbidden(text=_("Shares are for partner agencies' accounts."))
     return who
 
 
@@ -145,7 +146,7 @@ async def _one(request: web.Request, who: Viewer, tried: str) -> ShareStatus:
         share = await share_followup.share_for(tx, share_id, who.practitioner_id)
     if share is None:
         await _audit(request, who, "share_view_denied", None, f"share={share_id} tried={tried}")
-        raise web.HTTPNotFound(text="No such share.")
+        raise web.HTTPNotFound(text=_("No such share."))
     return share
 
 
@@ -163,7 +164,7 @@ async def _page(request: web.Request, who: Viewer, share: ShareStatus, status: i
         "actions": ACTION_LABELS,
         "values": {"action": "", "note": ""},
         "errors": {},
-        "notice": NOTICES.get(request.query.get("done", "")),
+        "notice": maybe(NOTICES.get(request.query.get("done", ""))),
         "when": shower(service.timezone),
     }
     context.update(extra)
@@ -207,9 +208,9 @@ async def record_action(request: web.Request) -> web.Response:
     values = {"action": forms.text(form, "action", 40), "note": forms.text(form, "note", 4 * NOTE_LIMIT).strip()}
     errors: dict[str, str] = {}
     if values["action"] not in ACTION_LABELS:
-        errors["action"] = "Choose what you did from the list."
+        errors["action"] = _("Choose what you did from the list.")
     if len(values["note"]) > NOTE_LIMIT or not values["note"].replace("\n", " ").replace("\r", "").isprintable():
-        errors["note"] = f"Keep the note to {NOTE_LIMIT} printable characters."
+        errors["note"] = _("Keep the note to {note_limit} printable characters.").format(note_limit=NOTE_LIMIT)
     if errors:
         return await _page(request, who, share, 400, values=values, errors=errors)
     now = app.clock.now()

@@ -31,34 +31,35 @@ from bot.web.case_page import REF
 from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.viewer import viewer
+from bot.web.words import N_, _
 from storage import audit, cases
 from storage import subject_access as sar
 from storage.cases import Case
 from storage.db import Tx
 
 routes = web.RouteTableDef()
-NOT_ALLOWED = "Only a manager can prepare a subject access export."
+NOT_ALLOWED = N_("Only a manager can prepare a subject access export.")
 TYPES = {"pdf": "application/pdf", "json": "application/json"}
 PARTS = {
-    "case": "Her case record",
-    "consents": "Her consents",
-    "schedule": "Check-in schedule",
-    "outcome_at_closure": "Outcome recorded when her case closed",
-    "checkins": "Check-ins: questions, answers and her words",
-    "alerts": "Alerts, who was told, and how each ended",
-    "messages_to_her": "Messages sent to her",
-    "messages_from_her": "Messages she sent",
-    "case_notes": "Case notes",
-    "partner_links": "Partner agencies linked to her case",
-    "partner_consents": "Her consents to sharing with partners",
-    "shares": "Information shared with partners",
-    "share_requests": "Requests to share without her consent",
-    "dash_assessments": "DASH risk assessments",
-    "marac_meetings": "Marac meetings",
-    "marac_referral": "Marac referral",
-    "access_reasons": "Reasons staff gave for opening her case",
-    "audit": "Audit entries about her case",
-    "withheld": "Items withheld",
+    "case": N_("Her case record"),
+    "consents": N_("Her consents"),
+    "schedule": N_("Check-in schedule"),
+    "outcome_at_closure": N_("Outcome recorded when her case closed"),
+    "checkins": N_("Check-ins: questions, answers and her words"),
+    "alerts": N_("Alerts, who was told, and how each ended"),
+    "messages_to_her": N_("Messages sent to her"),
+    "messages_from_her": N_("Messages she sent"),
+    "case_notes": N_("Case notes"),
+    "partner_links": N_("Partner agencies linked to her case"),
+    "partner_consents": N_("Her consents to sharing with partners"),
+    "shares": N_("Information shared with partners"),
+    "share_requests": N_("Requests to share without her consent"),
+    "dash_assessments": N_("DASH risk assessments"),
+    "marac_meetings": N_("Marac meetings"),
+    "marac_referral": N_("Marac referral"),
+    "access_reasons": N_("Reasons staff gave for opening her case"),
+    "audit": N_("Audit entries about her case"),
+    "withheld": N_("Items withheld"),
 }
 LOCAL_TIME = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d)(:\d\d(\.\d+)?)?[+-]\d\d:\d\d")
 
@@ -80,12 +81,12 @@ async def export_case(request: web.Request) -> Case:
             await tx.commit()
 
         await app.db.run(refused)
-        raise web.HTTPForbidden(text=NOT_ALLOWED)
+        raise web.HTTPForbidden(text=_(NOT_ALLOWED))
     async with app.db.reading() as tx:
         case, allowed = await access.case_access(tx, who, ref)
     if case is None or allowed is not Access.ALLOWED:
         await access.case_for(request, ref)  # audits the refusal and raises
-        raise web.HTTPNotFound(text="No such case.")
+        raise web.HTTPNotFound(text=_("No such case."))
     return case
 
 
@@ -103,8 +104,12 @@ async def _export(request: web.Request, case: Case, withheld: Mapping[str, str] 
 
 
 async def _page(
-    request: web.Request, case: Case, choices: Mapping[str, str] | None = None, errors: dict[str, str] | None = None,
-    new: frozenset[str] = frozenset(), status: int = 200,
+    request: web.Request,
+    case: Case,
+    choices: Mapping[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    new: frozenset[str] = frozenset(),
+    status: int = 200,
 ) -> web.Response:
     export = await _export(request, case)
     context = {
@@ -149,15 +154,15 @@ async def download(request: web.Request) -> web.StreamResponse:
     current = (await _export(request, case)).reviewed
     choices = {item.id: forms.text(form, field_id(item.id), 32) for item in current}
     errors = {
-        field_id(item): "Choose to release it or a reason to withhold it."
+        field_id(item): _("Choose to release it or a reason to withhold it.")
         for item, choice in choices.items()
         if choice and choice not in sar.WITHHOLD_REASONS
     }
     if fmt not in TYPES:
-        errors["format"] = "Choose PDF or JSON."
+        errors["format"] = _("Choose PDF or JSON.")
     new = frozenset(item.id for item in current) - seen
     if new:
-        errors["new"] = "Something was added to her case since this page was opened: review the marked items."
+        errors["new"] = _("Something was added to her case since this page was opened: review the marked items.")
     if errors:
         return await _page(request, case, choices, errors, new, 409 if new else 400)
     withheld = {item: choice for item, choice in choices.items() if choice}
@@ -201,13 +206,17 @@ def readable(value: Any) -> str:
     return f"{found.group(1)} {found.group(2)}" if found else text
 
 
-LABELS = {"idva": "IDVA", "checkin_mode": "Check-in mode", "sms_reports": "SMS delivery reports",
-          "missed_checkin_alerts_agreed": "Alerts on missed check-ins agreed"}
+LABELS = {
+    "idva": "IDVA",
+    "checkin_mode": N_("Check-in mode"),
+    "sms_reports": N_("SMS delivery reports"),
+    "missed_checkin_alerts_agreed": N_("Alerts on missed check-ins agreed"),
+}
 
 
 def label(key: Any) -> str:
     """A JSON key as a heading: "acknowledged_at" reads "Acknowledged at"."""
     if key in LABELS:
-        return LABELS[key]
+        return _(LABELS[key])
     text = str(key).replace("_", " ")
     return text[:1].upper() + text[1:]

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from bot.web.words import _
+
 
 def shower(timezone: str) -> Callable[[datetime | None], Markup]:
     """A function that shows a time as the service's staff read it ("none" for no time)."""
@@ -15,7 +17,7 @@ def shower(timezone: str) -> Callable[[datetime | None], Markup]:
 
     def show(value: datetime | None) -> Markup:
         if value is None:
-            return Markup('<span class="hint">none</span>')
+            return Markup('<span class="hint">{}</span>').format(_("none"))
         local = value.astimezone(zone)
         return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), local.strftime("%a %d %b %Y %H:%M"))
 

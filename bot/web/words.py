@@ -24,3 +24,8 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Marks a module-level label for extraction; it is translated where it is shown (`_()` or a template)."""
     return message
+
+
+def maybe(message: str | None) -> str | None:
+    """`_(message)` for a label looked up in a table that may have none (e.g. a notice by query code)."""
+    return None if message is None else TRANSLATIONS.gettext(message)
