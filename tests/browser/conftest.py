@@ -53,6 +53,7 @@ from bot.config import load as load_settings
 from bot.pipeline import InboundMessage, handle_inbound
 from storage import services
 from storage.db import Database
+from tests.browser.axe_coverage import AXE_CHECKED, FITS_CHECKED, Look
 from tests.fakes.telegram_world import free_port
 
 COMMAND = [sys.executable, "-m", "bot.cli.main"]
@@ -61,14 +62,21 @@ PASSWORD = "correct horse battery staple"
 OTHER_SERVICE = "other"
 EXIT_WORD = "pasta"
 CODEWORD = "blue kettle"  # a second service in the same database, for the isolation tests
+GUARD = "test_zz_axe_coverage.py"
 
 
+@pytest.hookimpl(trylast=True)  # after any other plugin's reordering: the guard below must stay last
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last. Playwright's sync API keeps an event loop marked running in the main thread
     from its first use until the session ends, and pytest-asyncio cannot start a loop for a later test
-    while it is ("Runner.run() cannot be called from a running event loop")."""
+    while it is ("Runner.run() cannot be called from a running event loop").
+
+    Last of all, the axe coverage guard (test_zz_axe_coverage.py): it counts the pages every other browser
+    test ran axe-core on, so it must run after all of them (it also checks that it did)."""
     here = Path(__file__).parent
     ours = [item for item in items if here in item.path.parents]
+    guard = [item for item in ours if item.path.name == GUARD]
+    ours = [item for item in ours if item.path.name != GUARD] + guard
     items[:] = [item for item in items if here not in item.path.parents] + ours
 
 
@@ -465,3 +473,15 @@ def axe_check(page: Page) -> None:
         f"{v['impact']}: {v['id']} ({v['help']}) at {', '.join(str(n['target']) for n in v['nodes'][:5])}" for v in bad
     ]
     assert not bad, f"axe-core on {page.url}:\n" + "\n".join(lines)
+    AXE_CHECKED.append(Look(page.url, _width(page)))
+
+
+def no_sideways_scroll(page: Page) -> None:
+    """Usable on a phone: nothing wider than the screen makes the page scroll sideways."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, (page.url, _width(page), overflow)
+    FITS_CHECKED.append(Look(page.url, _width(page)))
+
+
+def _width(page: Page) -> int:
+    return (page.viewport_size or {"width": 0})["width"]

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Download, Page, expect
 from pypdf import PdfReader
 
 from bot import commands
-from tests.browser.conftest import Person, Site, axe_check, close_site, open_site, sign_in
+from tests.browser.conftest import Person, Site, axe_check, close_site, no_sideways_scroll, open_site, sign_in
 from tests.browser.test_partner_view import partner_linked_to
 
 pytestmark = pytest.mark.browser
@@ -120,8 +120,7 @@ def test_the_data_protection_pages_have_no_serious_violation_on_a_desk_or_a_phon
             assert response is not None and response.status == 200, (path, response and response.status)
             expect(page.get_by_role("heading", level=1)).to_be_visible()
             axe_check(page)
-            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert overflow <= 0, (path, width, overflow)
+            no_sideways_scroll(page)
     page.goto(f"/cases/{reviewed}/subject-access")
     expect(page.locator("#review-items")).to_contain_text(NOTE)
     page.goto(report)

@@ -149,6 +149,7 @@ def _day(page: Page, site: Site, twilio: ThreadedTwilio, ivy: Person, ref: str) 
     page.get_by_label("One week").check()
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Thank you, your words are saved")
+    axe_check(page)  # what she sees before handing the device back
     page.get_by_role("link", name="Adviser: back to the case").click()
     expect(page.locator("main")).to_contain_text("set in person on")
     assert code not in page.content()  # shown once, on the page that made it
