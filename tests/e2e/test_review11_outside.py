@@ -1,0 +1,395 @@
+"""Outside review of issue 11: the workspace probed as an independent tester would, over real HTTP
+against a real `safecheck serve` (its own process, its clock moved through `--clock-file`, logging at
+DEBUG). Accounts are made through their invitation links and signed in with TOTP codes (pyotp as the
+authenticator app); nothing reaches into serve's process.
+
+Set-up the tests are not about (invitations, enrolments, her onboarding, a codeword alert) goes through
+the same command functions on an App of our own over the same database and clock file, as
+tests/browser/conftest.py does: each CLI process costs about a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pyotp
+import pytest
+
+from bot import commands
+from bot.bootstrap import open_app
+from bot.config import load as load_settings
+from bot.pipeline import InboundMessage, handle_inbound
+from safety.sharing import Agreement, Basis, Kind
+from storage import accounts, partners, practitioners, services
+from storage.cases import by_ref
+from storage.db import Tx
+from storage.practitioners import ChannelAddress
+from tests.fakes.telegram_world import free_port
+
+pytestmark = pytest.mark.e2e
+
+COMMAND = [sys.executable, "-m", "bot.cli.main"]
+PASSWORD = "correct horse battery staple"
+EXIT_WORD = "pasta"
+CODEWORD = "blue kettle"
+HER_NAME = "Zelphine Quarrowby"  # distinctive: found in a log only if it leaked there
+NOTE_TEXT = "Xanthorrhoea note: she moved to her sister's flat"
+
+
+# --- the running serve, and a plain HTTP client ---------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        found = [v for k, v in self.headers if k.lower() == name.lower()]
+        return found[-1] if found else None
+
+    def all(self, name: str) -> list[str]:
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+@dataclass
+class Browser:
+    """Cookies kept the way a browser keeps them (host-only, by name), sent on every request."""
+
+    port: int
+    cookies: dict[str, str] = field(default_factory=dict)
+    origin: str | None = None  # sent as Origin on unsafe requests when set
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        conn = http.client.HTTPConnection("localhost", self.port, timeout=30)
+        sent = dict(headers or {})
+        if self.cookies:
+            sent.setdefault("Cookie", "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        if self.origin and method not in ("GET", "HEAD"):
+            sent.setdefault("Origin", self.origin)
+        try:
+            conn.request(method, path, body=body, headers=sent)
+            raw = conn.getresponse()
+            reply = Reply(raw.status, raw.getheaders(), raw.read())
+        finally:
+            conn.close()
+        for line in reply.all("Set-Cookie"):
+            jar: SimpleCookie = SimpleCookie()
+            jar.load(line)
+            for name, morsel in jar.items():
+                if morsel["max-age"] == "0" or (morsel["expires"] and "1970" in morsel["expires"]):
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+        return reply
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Reply:
+        return self.request("GET", path, headers=headers)
+
+    def post(self, path: str, fields: dict[str, str] | None = None, csrf: str | None = "page") -> Reply:
+        """A form post; `csrf="page"` takes the token from the last page this browser was shown."""
+        data = dict(fields or {})
+        if csrf == "page":
+            data["_csrf"] = self.csrf
+        elif csrf is not None:
+            data["_csrf"] = csrf
+        body = urlencode(data).encode()
+        return self.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+
+    @property
+    def csrf(self) -> str:
+        """The token a page of this browser's session carries (fetched from a page that always has one)."""
+        page = self.get("/login" if "__Host-safecheck" not in self.cookies else "/account")
+        if page.status == 303:
+            page = self.get("/login")
+        found = re.search(r'name="_csrf" value="([^"]+)"', page.text)
+        assert found, (page.status, page.text[:500])
+        return found.group(1)
+
+
+@dataclass
+class Person:
+    key: str
+    login: str
+    secret: str
+    codes: list[str]
+    practitioner_id: int
+    last_step: int = 0
+
+
+@dataclass
+class Serve:
+    folder: Path
+    port: int
+    clock_file: Path
+    proc: subprocess.Popen[bytes] | None = None
+    offset: float = 0.0
+    people: dict[str, Person] = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)
+    alerts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def db_path(self) -> Path:
+        return self.folder / "safecheck.db"
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "serve.log"
+
+    def environ(self) -> dict[str, str]:
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("SAFECHECK_")}
+        return {
+            **inherited,
+            "SAFECHECK_DB": str(self.db_path),
+            "SAFECHECK_HOST": "localhost",
+            "SAFECHECK_PORT": str(self.port),
+            "SAFECHECK_CLOCK_FILE": str(self.clock_file),
+            "SAFECHECK_LOG_LEVEL": "DEBUG",
+        }
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*COMMAND, *args], capture_output=True, text=True, env=self.environ(), timeout=120, cwd=self.folder
+        )
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
+
+    def move_clock(self, delta: timedelta) -> None:
+        self.offset += delta.total_seconds()
+        tmp = self.clock_file.with_suffix(".tmp")
+        tmp.write_text(f"{self.offset:.3f}\n")
+        tmp.replace(self.clock_file)
+
+    def look(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True) as db:
+            return db.execute(sql, params).fetchall()
+
+    def serve_log(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def browser(self) -> Browser:
+        return Browser(self.port)
+
+    def totp(self, who: Person) -> str:
+        """A code serve accepts now: each 30-second step once, in order (the clock moves on if both are used)."""
+        while True:
+            step = int(self.now().timestamp() // 30)
+            want = max(step, who.last_step + 1)
+            if want <= step + 1:
+                who.last_step = want
+                return pyotp.TOTP(who.secret).at(want * 30)
+            self.move_clock(timedelta(seconds=30))
+
+    def accept(self, key: str, token: str) -> Person:
+        """Open the invitation link, read the key the page shows, set a password and the first code."""
+        b = self.browser()
+        page = b.get(f"/invite/{token}")
+        assert page.status == 200, page.text
+        secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', page.text)
+        csrf = re.search(r'name="_csrf" value="([^"]+)"', page.text)
+        assert secret and csrf
+        made = Person(key, f"{key}@example.org", secret.group(1), [], 0)
+        done = b.post(
+            f"/invite/{token}",
+            {
+                "login": made.login,
+                "password": PASSWORD,
+                "password_again": PASSWORD,
+                "secret": made.secret,
+                "code": self.totp(made),
+            },
+            csrf=csrf.group(1),
+        )
+        assert done.status == 200, done.text
+        made.codes = re.findall(r"<li><code>([0-9a-f-]{19})</code></li>", done.text)
+        assert len(made.codes) == accounts.RECOVERY_CODES, done.text
+        [(actor,)] = self.look(
+            "SELECT actor FROM audit_log WHERE action = 'invitation_accepted' ORDER BY id DESC LIMIT 1"
+        )
+        made.practitioner_id = int(str(actor).removeprefix("practitioner:"))
+        self.people[key] = made
+        return made
+
+    def login(self, who: Person, b: Browser | None = None) -> Browser:
+        """A full sign-in (password, then a TOTP code) in a fresh browser (or `b`)."""
+        b = b or self.browser()
+        first = b.post("/login", {"login": who.login, "password": PASSWORD})
+        assert first.status == 303 and first.header("Location") == "/login/second", (first.status, first.text)
+        second = b.post("/login/second", {"code": self.totp(who)})
+        assert second.status == 303 and second.header("Location") == "/", (second.status, second.text)
+        return b
+
+
+def _start(folder: Path) -> Serve:
+    clock = folder / "clock"
+    clock.write_text("0\n")
+    found = Serve(folder, free_port(), clock)
+    init = found.cli("init", "--service-name", "Review service")
+    assert init.returncode == 0, init.stderr
+    with found.log.open("w") as err:
+        found.proc = subprocess.Popen(
+            [*COMMAND, "serve", "--clock-file", str(clock)],
+            stdin=subprocess.DEVNULL,
+            stdout=err,  # stdout and stderr both: neither may hold personal data
+            stderr=subprocess.STDOUT,
+            env=found.environ(),
+            cwd=folder,
+        )
+    deadline = time.monotonic() + 60
+    while "started;" not in found.serve_log():
+        if found.proc.poll() is not None or time.monotonic() > deadline:
+            found.proc.kill()
+            raise AssertionError(f"serve did not start: {found.serve_log()}")
+        time.sleep(0.05)
+    return found
+
+
+async def _set_up(serve: Serve) -> dict[str, str]:
+    """Another service, invitations for everyone, cases (one onboarded, with a codeword alert), partners."""
+    settings = load_settings(env=serve.environ())
+    tokens: dict[str, str] = {}
+    async with open_app(settings) as app:
+        now = app.clock.now()
+
+        async def other(tx: Tx) -> None:
+            await services.create(tx, "other", "Other service", now)
+            await tx.commit()
+
+        await app.db.run(other)
+        async with app.db.reading() as tx:
+            home = await commands.service_id(tx, None)
+            away = await commands.service_id(tx, "other")
+        wanted = {
+            "idva_a": (home, {"idva"}),
+            "idva_b": (home, {"idva"}),
+            "duty": (home, {"duty"}),
+            "manager": (home, {"manager"}),
+            "admin": (home, {"admin"}),
+            "idva_x": (away, {"idva"}),
+            "manager_x": (away, {"manager"}),
+        }
+        for key, (svc, roles) in wanted.items():
+            tokens[key] = await commands.invite(app, svc, frozenset(roles), key.replace("_", " ").title())
+        # Two partner agencies' people (accounts made later through their links).
+        for key, kind in (("partner_p", "police"), ("partner_q", "drive")):
+
+            async def partner(tx: Tx, key: str = key, kind: str = kind) -> str:
+                agreement = Agreement(f"ISA-{kind}", Basis.CONSENT, frozenset({Kind.URGENT_ALERTS}))
+                partner_id = await partners.create(tx, home, f"Agency {kind}", kind, agreement, now)
+                pid = await practitioners.add(
+                    tx, app.crypto, home, "partner", key.title(), [ChannelAddress("inbox", None)], now,
+                    partner_id=partner_id,
+                )
+                token = await accounts.invite_existing(tx, app.crypto, pid, "test", now)
+                assert token is not None
+                await tx.commit()
+                return f"{pid}:{partner_id}:{token}"
+
+            tokens[key] = await app.db.run(partner)
+    return tokens
+
+
+async def _cases(serve: Serve) -> None:
+    """Cases of idva_a, idva_b (home) and idva_x (other service); each onboarded, each with a codeword alert;
+    partner_p linked to case_a with consent to urgent alerts (so the alert made a share for them)."""
+    settings = load_settings(env=serve.environ())
+    async with open_app(settings) as app:
+        for n, (key, owner, slug) in enumerate(
+            (("case_a", "idva_a", None), ("case_b", "idva_b", None), ("case_x", "idva_x", "other"))
+        ):
+            async with app.db.reading() as tx:
+                svc = await commands.service_id(tx, slug)
+            address = f"+4477009{n:05d}"
+            ref, code = await commands.enrol(
+                app, svc, idva=serve.people[owner].practitioner_id, channel="simulator", address=address,
+                name=HER_NAME, intake="high",
+            )
+            serve.refs[key] = ref
+            words = {"exit_word": EXIT_WORD, "codeword": CODEWORD, "pin": "", "duress_pin": ""}
+            await commands.set_secrets(app, svc, ref, words)
+            for text in (code, "YES", "1", "1"):
+                await handle_inbound(app.core, InboundMessage("simulator", address, text, uuid.uuid4().hex))
+            if key == "case_a":
+                pid, partner_id = (int(x) for x in serve.refs["partner_p"].split(":"))
+
+                async def link(tx: Tx, ref: str = ref, pid: int = pid, partner_id: int = partner_id) -> None:
+                    case = await by_ref(tx, ref)
+                    assert case is not None
+                    await partners.link(tx, app.crypto, case.id, partner_id, pid, "POL-1", "test", app.clock.now())
+                    await partners.record_consent(
+                        tx, case.id, partner_id, Kind.URGENT_ALERTS, True, "v1", "in_person", "test", app.clock.now()
+                    )
+                    await tx.commit()
+
+                await app.db.run(link)
+            await handle_inbound(app.core, InboundMessage("simulator", address, CODEWORD, uuid.uuid4().hex))
+            [(alert_id,)] = serve.look(
+                "SELECT a.id FROM alerts a JOIN cases c ON c.id = a.case_id WHERE c.ref = ? AND a.reason = 'codeword'",
+                (ref,),
+            )
+            serve.alerts[key] = int(alert_id)
+
+
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
+    found = _start(tmp_path_factory.mktemp("review11"))
+    try:
+        tokens = asyncio.run(_set_up(found))
+        for key, token in tokens.items():
+            if key.startswith("partner_"):
+                pid, partner_id, token = token.split(":")
+                found.refs[key] = f"{pid}:{partner_id}"
+            found.accept(key, token)
+        asyncio.run(_cases(found))
+        yield found
+    finally:
+        assert found.proc is not None
+        found.proc.send_signal(signal.SIGTERM)
+        try:
+            found.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            found.proc.kill()
+            found.proc.wait()
+
+
+def no_crash(serve: Serve, reply: Reply) -> None:
+    """Never a 5xx, never a traceback in serve's output."""
+    assert reply.status < 500, (reply.status, reply.text[:300])
+    assert "Traceback" not in serve.serve_log(), serve.serve_log()[-3000:]
+
+
+# --- tests ---------------------------------------------------------------------------------------
+
+
+def test_harness_signs_in(serve: Serve) -> None:
+    b = serve.login(serve.people["idva_a"])
+    page = b.get(f"/cases/{serve.refs['case_a']}")
+    assert page.status == 200, page.text[:300]
