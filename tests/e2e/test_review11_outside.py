@@ -36,7 +36,7 @@ from bot.bootstrap import open_app
 from bot.config import load as load_settings
 from bot.pipeline import InboundMessage, handle_inbound
 from safety.sharing import Agreement, Basis, Kind
-from storage import accounts, partners, practitioners, services
+from storage import accounts, partners, practitioners, rota, services
 from storage.cases import by_ref
 from storage.db import Tx
 from storage.practitioners import ChannelAddress
@@ -356,6 +356,24 @@ async def _cases(serve: Serve) -> None:
                 (ref,),
             )
             serve.alerts[key] = int(alert_id)
+        # A case with no alert (duty needs a reason for it), and the duty worker on the rota now.
+        async with app.db.reading() as tx:
+            home = await commands.service_id(tx, None)
+        ref, _ = await commands.enrol(
+            app, home, idva=serve.people["idva_b"].practitioner_id, channel="simulator", address="+447700900999",
+            name=HER_NAME, intake="standard",
+        )
+        serve.refs["case_quiet"] = ref
+        now = app.clock.now()
+
+        async def shift(tx: Tx) -> None:
+            await rota.add_shift(
+                tx, home, serve.people["duty"].practitioner_id, now - timedelta(hours=1), now + timedelta(days=30),
+                "test", now,
+            )
+            await tx.commit()
+
+        await app.db.run(shift)
 
 
 @pytest.fixture(scope="module")
@@ -393,3 +411,84 @@ def test_harness_signs_in(serve: Serve) -> None:
     b = serve.login(serve.people["idva_a"])
     page = b.get(f"/cases/{serve.refs['case_a']}")
     assert page.status == 200, page.text[:300]
+
+
+# --- the routes, with a real value in each path parameter ----------------------------------------------
+
+
+def _routes() -> list[tuple[str, str]]:
+    from bot.web.pages import route_tables
+
+    found = []
+    for table in route_tables():
+        for route in table:
+            found.append((route.method, route.path))  # type: ignore[attr-defined]
+    return found
+
+
+def fill(serve: Serve, pattern: str) -> str:
+    """A route's pattern with a value that exists in each parameter (case A, its alert, a practitioner...)."""
+    partner_pid, partner_id = serve.refs["partner_p"].split(":")
+    values = {
+        "ref": serve.refs["case_a"],
+        "id": str(serve.alerts["case_a"]),
+        "pid": str(serve.people["idva_b"].practitioner_id) if "partners" not in pattern else partner_pid,
+        "person": partner_pid,
+        "partner": partner_id,
+        "token": "no-such-token",
+        "fmt": "csv",
+    }
+
+    def one(match: re.Match[str]) -> str:
+        return values.get(match.group(1), "1")
+
+    return re.sub(PARAMETER, one, pattern)
+
+
+PARAMETER = r"\{(\w+)(?::(?:[^{}]|\{[^{}]*\})*)?\}"  # {name} or {name:regex}, the regex may hold {m,n}
+
+
+POSTS = [path for method, path in _routes() if method == "POST"]
+GETS = [path for method, path in _routes() if method == "GET" and path != "/alerts/events"]
+
+
+def _snapshot(serve: Serve) -> dict[str, int]:
+    """Every table's content (but the audit log and sessions, which reading rightly writes), hashed."""
+    with sqlite3.connect(f"file:{serve.db_path}?mode=ro", uri=True) as db:
+        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {
+            n: hash(tuple(map(tuple, db.execute(f'SELECT * FROM "{n}" ORDER BY rowid').fetchall())))
+            for n in names
+            if n not in ("audit_log", "sessions") and not n.startswith("sqlite_")
+        }
+
+
+def test_every_post_route_refuses_a_missing_or_wrong_csrf_token_and_a_foreign_origin(serve: Serve) -> None:
+    b = serve.login(serve.people["manager"])
+    good = b.csrf
+    before = _snapshot(serve)
+    let_through = []
+    for pattern in POSTS:
+        path = fill(serve, pattern)
+        for label, token, origin in (
+            ("no token", None, None),
+            ("wrong token", "x" * 43, None),
+            ("foreign origin", good, "https://evil.example"),
+        ):
+            b.origin = origin
+            reply = b.post(path, {"note": "csrf probe"}, csrf=token)
+            b.origin = None
+            if reply.status != 403:
+                let_through.append(f"{pattern} ({label}): {reply.status}")
+            no_crash(serve, reply)
+    assert not let_through, "\n".join(let_through)
+    assert _snapshot(serve) == before
+
+
+def test_a_post_with_origin_null_is_refused_as_foreign(serve: Serve) -> None:
+    """A sandboxed iframe or a data: page posts with `Origin: null`: it is not this site, so the origin check
+    must refuse it as it refuses any other site (defence in depth beside the token and SameSite)."""
+    b = serve.login(serve.people["idva_b"])
+    b.origin = "null"
+    reply = b.post("/logout")  # with the right token: only the origin is wrong
+    assert reply.status == 403, (reply.status, reply.header("Location"))
