@@ -449,7 +449,8 @@ PARAMETER = r"\{(\w+)(?::(?:[^{}]|\{[^{}]*\})*)?\}"  # {name} or {name:regex}, t
 
 
 POSTS = [path for method, path in _routes() if method == "POST"]
-GETS = [path for method, path in _routes() if method == "GET" and path != "/alerts/events"]
+# The event stream never ends; the report PDF takes seconds (WeasyPrint) and is a download like the CSV.
+GETS = [path for method, path in _routes() if method == "GET" and path not in ("/alerts/events", "/manage/reports.pdf")]
 
 
 def _snapshot(serve: Serve) -> dict[str, int]:
@@ -492,3 +493,39 @@ def test_a_post_with_origin_null_is_refused_as_foreign(serve: Serve) -> None:
     b.origin = "null"
     reply = b.post("/logout")  # with the right token: only the origin is wrong
     assert reply.status == 403, (reply.status, reply.header("Location"))
+
+
+def _header_problems(path: str, reply: Reply) -> list[str]:
+    problems = []
+    csp = reply.header("Content-Security-Policy") or ""
+    if not csp or "unsafe-inline" in csp or "unsafe-eval" in csp:
+        problems.append(f"{path}: CSP {csp!r}")
+    if "frame-ancestors 'none'" not in csp:
+        problems.append(f"{path}: no frame-ancestors 'none'")
+    if reply.header("Referrer-Policy") != "no-referrer":
+        problems.append(f"{path}: Referrer-Policy {reply.header('Referrer-Policy')!r}")
+    if reply.header("X-Content-Type-Options") != "nosniff":
+        problems.append(f"{path}: X-Content-Type-Options {reply.header('X-Content-Type-Options')!r}")
+    if not path.startswith("/static/") and reply.header("Cache-Control") != "no-store":
+        problems.append(f"{path}: Cache-Control {reply.header('Cache-Control')!r}")
+    return problems
+
+
+def test_every_page_carries_the_security_headers_and_no_get_changes_anything(serve: Serve) -> None:
+    """Every GET route, as a manager and as an IDVA (pages, refusals and redirects alike): strict CSP, no
+    framing, no referrer, nosniff, no-store; and none of them changes a table (views are audited, no more)."""
+    problems: list[str] = []
+    signed_in = [(who, serve.login(serve.people[who])) for who in ("manager", "idva_a")]
+    before = _snapshot(serve)
+    for who, b in signed_in:
+        for pattern in GETS:
+            path = fill(serve, pattern)
+            reply = b.get(path)
+            no_crash(serve, reply)
+            problems += _header_problems(f"{who} {path} {reply.status}", reply)
+    anonymous = serve.browser()
+    for path in ("/login", "/cases", "/no-such-page", "/static/no-such-file.css", "/invite/nothing"):
+        problems += _header_problems(path, anonymous.get(path))
+    assert not problems, "\n".join(problems)
+    after = _snapshot(serve)
+    assert after == before, [name for name in after if after[name] != before.get(name)]
