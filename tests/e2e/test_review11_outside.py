@@ -529,3 +529,65 @@ def test_every_page_carries_the_security_headers_and_no_get_changes_anything(ser
     assert not problems, "\n".join(problems)
     after = _snapshot(serve)
     assert after == before, [name for name in after if after[name] != before.get(name)]
+
+
+# --- sessions --------------------------------------------------------------------------------------------
+
+
+def test_the_session_cookie_is_host_only_secure_httponly_strict(serve: Serve) -> None:
+    b = serve.browser()
+    b.post("/login", {"login": serve.people["idva_a"].login, "password": PASSWORD})
+    reply = b.post("/login/second", {"code": serve.totp(serve.people["idva_a"])})
+    [line] = [c for c in reply.all("Set-Cookie") if c.startswith("__Host-safecheck=")]
+    flags = {part.strip().split("=")[0].lower(): part.strip() for part in line.split(";")[1:]}
+    assert "secure" in flags and "httponly" in flags, line
+    assert flags.get("samesite", "").lower() == "samesite=strict", line
+    assert flags.get("path") == "Path=/" and "domain" not in flags, line
+    assert len(b.cookies["__Host-safecheck"]) >= 22  # 128 bits or more, URL-safe base64
+
+
+def test_login_rotates_the_token_and_a_planted_token_dies(serve: Serve) -> None:
+    """Fixation: a token from before login (the password step's, or one planted) is dead once signed in."""
+    who = serve.people["idva_a"]
+    b = serve.browser()
+    b.post("/login", {"login": who.login, "password": PASSWORD})
+    half = b.cookies["__Host-safecheck"]
+    b.post("/login/second", {"code": serve.totp(who)})
+    full = b.cookies["__Host-safecheck"]
+    assert full != half
+    stale = Browser(serve.port, {"__Host-safecheck": half})
+    assert stale.get("/cases").status == 303
+    # Signing in again in the same browser replaces the full session too.
+    serve.login(who, b)
+    assert b.cookies["__Host-safecheck"] != full
+    assert Browser(serve.port, {"__Host-safecheck": full}).get("/cases").status == 303
+    assert b.get("/cases").status == 200
+
+
+def test_logout_ends_the_session_on_the_server(serve: Serve) -> None:
+    b = serve.login(serve.people["idva_a"])
+    copy = Browser(serve.port, dict(b.cookies))
+    assert copy.get("/cases").status == 200
+    out = b.post("/logout")
+    assert out.status == 303
+    reply = copy.get("/cases")
+    assert reply.status == 303 and reply.header("Location", ) == "/login", reply.header("Location")
+
+
+def test_idle_and_absolute_expiry_with_the_clock_moved(serve: Serve) -> None:
+    idle = serve.login(serve.people["idva_b"])
+    serve.move_clock(timedelta(minutes=14))
+    assert idle.get("/cases").status == 200  # within 15 minutes: and this counts as activity
+    serve.move_clock(timedelta(minutes=15, seconds=5))
+    reply = idle.get("/cases")
+    assert (reply.status, reply.header("Location")) == (303, "/login?ended=idle")
+    # Active every 14 minutes: still signed in until 8 hours after login, then out.
+    busy = serve.login(serve.people["manager"])
+    started = serve.now()
+    while serve.now() + timedelta(minutes=14) < started + timedelta(hours=8):
+        serve.move_clock(timedelta(minutes=14))
+        assert busy.get("/session", ).status == 200
+        assert busy.post("/session").status == 200  # "stay signed in" is activity
+    serve.move_clock(timedelta(minutes=14))
+    reply = busy.get("/cases")
+    assert (reply.status, reply.header("Location")) == (303, "/login?ended=absolute")
