@@ -398,10 +398,22 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
             found.proc.wait()
 
 
+LOG_MARK = [0]  # where serve's log stood when this test began: a test answers for its own tracebacks
+
+
+@pytest.fixture(autouse=True)
+def _log_mark(serve: Serve) -> None:
+    LOG_MARK[0] = len(serve.serve_log())
+
+
+def new_log(serve: Serve) -> str:
+    return serve.serve_log()[LOG_MARK[0] :]
+
+
 def no_crash(serve: Serve, reply: Reply) -> None:
     """Never a 5xx, never a traceback in serve's output."""
     assert reply.status < 500, (reply.status, reply.text[:300])
-    assert "Traceback" not in serve.serve_log(), serve.serve_log()[-3000:]
+    assert "Traceback" not in new_log(serve), new_log(serve)[-3000:]
 
 
 # --- tests ---------------------------------------------------------------------------------------
@@ -719,3 +731,162 @@ def test_an_admin_reset_lets_a_throttled_person_straight_back_in(serve: Serve) -
     wait = re.findall(r"Wait \d+ seconds", reply.text)
     assert reply.status == 303, f"reset, yet still throttled: {reply.status} {wait}"
     serve.move_clock(timedelta(minutes=16))
+
+
+# --- access ---------------------------------------------------------------------------------------------
+
+
+def _denials(serve: Serve, actor: Person) -> int:
+    [(n,)] = serve.look(
+        "SELECT count(*) FROM audit_log WHERE actor = ? AND action IN ('case_view_denied', 'alert_view_denied')",
+        (f"practitioner:{actor.practitioner_id}",),
+    )
+    return int(n)
+
+
+def test_who_reaches_which_case_and_alert(serve: Serve) -> None:
+    a, b_ref, x_ref = serve.people["idva_a"], serve.refs["case_b"], serve.refs["case_x"]
+    idva_a = serve.login(a)
+    before = _denials(serve, a)
+    assert idva_a.get(f"/cases/{b_ref}").status == 403  # a colleague's case
+    assert idva_a.get(f"/cases/{x_ref}").status == 404  # another service's: it does not exist
+    assert idva_a.get(f"/alerts/{serve.alerts['case_b']}").status in (403, 404)
+    assert idva_a.get(f"/alerts/{serve.alerts['case_x']}").status == 404
+    assert idva_a.post(f"/alerts/{serve.alerts['case_x']}/ack").status == 404
+    assert idva_a.post(f"/cases/{b_ref}/notes", {"text": "not mine"}).status == 403
+    assert _denials(serve, a) >= before + 2
+    # Duty on the rota: a case with an open alert yes, a quiet one only with a reason.
+    duty = serve.login(serve.people["duty"])
+    assert duty.get(f"/cases/{serve.refs['case_a']}").status == 200
+    quiet = serve.refs["case_quiet"]
+    assert duty.get(f"/cases/{quiet}").status == 403
+    assert duty.post(f"/cases/{quiet}/reason", {"reason": ""}).status == 400
+    assert duty.post(f"/cases/{quiet}/reason", {"reason": "her sister rang the duty line"}).status == 303
+    assert duty.get(f"/cases/{quiet}").status == 200
+    assert duty.get(f"/cases/{x_ref}").status == 404
+    # Admin alone: configuration, no case content.
+    admin = serve.login(serve.people["admin"])
+    for path in (f"/cases/{serve.refs['case_a']}", f"/alerts/{serve.alerts['case_a']}"):
+        assert admin.get(path).status in (403, 404), path
+    for path in ("/cases", "/alerts"):  # a page that says the role holds no case content is fine
+        reply = admin.get(path)
+        assert reply.status in (200, 403, 404), (path, reply.status)
+        assert HER_NAME not in reply.text and not any(ref in reply.text for ref in serve.refs.values())
+    # Another service's manager: nothing of ours by any id.
+    away = serve.login(serve.people["manager_x"])
+    home_idva = serve.people["idva_a"].practitioner_id
+    for path in (
+        f"/cases/{serve.refs['case_a']}",
+        f"/alerts/{serve.alerts['case_a']}",
+        f"/cases/{serve.refs['case_a']}/marac.csv",
+        f"/cases/{serve.refs['case_a']}/card",
+    ):
+        assert away.get(path).status == 404, path
+    for path in (
+        f"/manage/practitioners/{home_idva}/roles",
+        f"/manage/practitioners/{home_idva}/deactivate",
+        f"/manage/practitioners/{home_idva}/reset",
+        f"/alerts/{serve.alerts['case_a']}/resolve",
+    ):
+        assert away.post(path, {"roles": "manager", "outcome": "false_alarm"}).status == 404, path
+    [(active,)] = serve.look("SELECT active FROM practitioners WHERE id = ?", (home_idva,))
+    assert active == 1
+
+
+def test_a_partner_person_reaches_only_their_shares(serve: Serve) -> None:
+    p = serve.login(serve.people["partner_p"])
+    q = serve.login(serve.people["partner_q"])
+    [(share_id,)] = serve.look("SELECT max(id) FROM shares")
+    assert share_id is not None, "the codeword made no share for partner P"
+    assert p.get(f"/shares/S-{share_id}").status == 200
+    assert q.get(f"/shares/S-{share_id}").status in (403, 404)
+    assert q.post(f"/shares/S-{share_id}/ack").status in (403, 404)
+    for path in ("/cases", "/alerts", f"/cases/{serve.refs['case_a']}", "/manage", "/audit", "/manage/purges/1"):
+        reply = q.get(path)
+        assert reply.status == 403, (path, reply.status)
+        assert HER_NAME not in reply.text
+
+
+# --- hostile input --------------------------------------------------------------------------------------
+
+
+def test_odd_bodies_and_paths_get_a_clear_refusal_never_a_crash(serve: Serve) -> None:
+    b = serve.login(serve.people["idva_a"])
+    token = b.csrf
+    ref = serve.refs["case_a"]
+    form = "application/x-www-form-urlencoded"
+    probes: list[tuple[str, str, bytes | None, dict[str, str]]] = [
+        ("POST", f"/cases/{ref}/notes", b"_csrf=" + token.encode() + b"&text=" + b"a" * 200_000, {"Content-Type": form}),
+        ("POST", f"/cases/{ref}/notes", b"_csrf=" + token.encode() + b"&text=\xff\xfe\xc3", {"Content-Type": form}),
+        ("POST", f"/cases/{ref}/notes", b'{"text": "x"}', {"Content-Type": "application/json"}),
+        ("POST", f"/cases/{ref}/notes", b"text=x", {"Content-Type": "text/plain"}),
+        ("POST", f"/cases/{ref}/notes", b"--zz\r\n", {"Content-Type": "multipart/form-data; boundary=zz"}),
+        ("POST", f"/cases/{ref}/notes", b"text=x", {"Content-Type": "multipart/form-data"}),
+        ("GET", "/static/../../bot/config.py", None, {}),
+        ("GET", "/static/%2e%2e/%2e%2e/pyproject.toml", None, {}),
+        ("GET", "/static/..%2f..%2fpyproject.toml", None, {}),
+        ("GET", "/cases?q=" + "x" * 7000, None, {}),
+        ("GET", "/cases?" + "&".join(f"a{i}=1" for i in range(700)), None, {}),
+        ("GET", "/audit?actor=%ff%fe&action=%00", None, {}),
+        ("GET", "/cases?sort=%00&status=%ff", None, {}),
+        ("GET", f"/cases/{ref}/marac.json?x=%ff", None, {}),
+        ("GET", "/alerts/99999999999999999999999999", None, {}),
+        ("GET", "/manage/purges/99999999999999999999999999", None, {}),
+    ]
+    for method, path, body, headers in probes:
+        reply = b.request(method, path, body, headers)
+        assert reply.status < 500, (path[:80], headers, reply.status, new_log(serve)[-1500:])
+        assert "pyproject" not in reply.text and "ConfigError" not in reply.text
+    assert "Traceback" not in new_log(serve), new_log(serve)[-3000:]
+
+
+def test_a_form_with_an_unknown_charset_is_refused_not_a_500(serve: Serve) -> None:
+    b = serve.login(serve.people["idva_a"])
+    body = f"_csrf={b.csrf}&text=hello".encode()
+    reply = b.request(
+        "POST", f"/cases/{serve.refs['case_a']}/notes", body,
+        {"Content-Type": "application/x-www-form-urlencoded; charset=no-such-charset"},
+    )
+    no_crash(serve, reply)
+
+
+def test_a_huge_number_in_an_id_path_is_a_404_not_a_500(serve: Serve) -> None:
+    b = serve.login(serve.people["manager"])
+    huge = "9" * 30
+    failed = []
+    for path in (
+        f"/manage/practitioners/{huge}/roles",
+        f"/manage/practitioners/{huge}/deactivate",
+        f"/manage/rota/{huge}/remove",
+        f"/account/passkeys/{huge}/name",
+        f"/account/sessions/{huge}/end",
+        f"/manage/partners/{huge}/agreement",
+        f"/manage/partners/people/{huge}/duty",
+    ):
+        reply = b.post(path, {"roles": "idva", "name": "x", "duty": "yes"})
+        if reply.status >= 500:
+            failed.append(f"{path}: {reply.status}")
+    assert not failed, "\n".join(failed)
+    assert "Traceback" not in new_log(serve), new_log(serve)[-3000:]
+
+
+def test_a_tampered_totp_key_on_the_invitation_form_is_refused_not_a_500(serve: Serve) -> None:
+    """The key is a hidden field the browser sends back; one that is 32 letters and digits but not base32
+    (0, 1, 8, 9 or a non-ASCII letter) reaches pyotp, whose base32 decoding raises."""
+
+    async def make() -> str:
+        async with open_app(load_settings(env=serve.environ())) as app:
+            async with app.db.reading() as tx:
+                svc = await commands.service_id(tx, None)
+            return await commands.invite(app, svc, frozenset({"idva"}), "Tampering Tom")
+
+    token = asyncio.run(make())
+    b = serve.browser()
+    b.get(f"/invite/{token}")
+    reply = b.post(
+        f"/invite/{token}",
+        {"login": "tom@example.org", "password": PASSWORD, "password_again": PASSWORD, "secret": "1" * 32,
+         "code": "123456"},
+    )
+    no_crash(serve, reply)
+    assert reply.status == 400
