@@ -305,7 +305,13 @@ async def _set_up(serve: Serve) -> dict[str, str]:
                 agreement = Agreement(f"ISA-{kind}", Basis.CONSENT, frozenset({Kind.URGENT_ALERTS}))
                 partner_id = await partners.create(tx, home, f"Agency {kind}", kind, agreement, now)
                 pid = await practitioners.add(
-                    tx, app.crypto, home, "partner", key.title(), [ChannelAddress("inbox", None)], now,
+                    tx,
+                    app.crypto,
+                    home,
+                    "partner",
+                    key.title(),
+                    [ChannelAddress("inbox", None)],
+                    now,
                     partner_id=partner_id,
                 )
                 token = await accounts.invite_existing(tx, app.crypto, pid, "test", now)
@@ -329,8 +335,13 @@ async def _cases(serve: Serve) -> None:
                 svc = await commands.service_id(tx, slug)
             address = f"+4477009{n:05d}"
             ref, code = await commands.enrol(
-                app, svc, idva=serve.people[owner].practitioner_id, channel="simulator", address=address,
-                name=HER_NAME, intake="high",
+                app,
+                svc,
+                idva=serve.people[owner].practitioner_id,
+                channel="simulator",
+                address=address,
+                name=HER_NAME,
+                intake="high",
             )
             serve.refs[key] = ref
             words = {"exit_word": EXIT_WORD, "codeword": CODEWORD, "pin": "", "duress_pin": ""}
@@ -360,16 +371,26 @@ async def _cases(serve: Serve) -> None:
         async with app.db.reading() as tx:
             home = await commands.service_id(tx, None)
         ref, _ = await commands.enrol(
-            app, home, idva=serve.people["idva_b"].practitioner_id, channel="simulator", address="+447700900999",
-            name=HER_NAME, intake="standard",
+            app,
+            home,
+            idva=serve.people["idva_b"].practitioner_id,
+            channel="simulator",
+            address="+447700900999",
+            name=HER_NAME,
+            intake="standard",
         )
         serve.refs["case_quiet"] = ref
         now = app.clock.now()
 
         async def shift(tx: Tx) -> None:
             await rota.add_shift(
-                tx, home, serve.people["duty"].practitioner_id, now - timedelta(hours=1), now + timedelta(days=30),
-                "test", now,
+                tx,
+                home,
+                serve.people["duty"].practitioner_id,
+                now - timedelta(hours=1),
+                now + timedelta(days=30),
+                "test",
+                now,
             )
             await tx.commit()
 
@@ -583,7 +604,7 @@ def test_logout_ends_the_session_on_the_server(serve: Serve) -> None:
     out = b.post("/logout")
     assert out.status == 303
     reply = copy.get("/cases")
-    assert reply.status == 303 and reply.header("Location", ) == "/login", reply.header("Location")
+    assert reply.status == 303 and reply.header("Location") == "/login", reply.header("Location")
 
 
 def test_idle_and_absolute_expiry_with_the_clock_moved(serve: Serve) -> None:
@@ -598,7 +619,7 @@ def test_idle_and_absolute_expiry_with_the_clock_moved(serve: Serve) -> None:
     started = serve.now()
     while serve.now() + timedelta(minutes=14) < started + timedelta(hours=8):
         serve.move_clock(timedelta(minutes=14))
-        assert busy.get("/session", ).status == 200
+        assert busy.get("/session").status == 200
         assert busy.post("/session").status == 200  # "stay signed in" is activity
     serve.move_clock(timedelta(minutes=14))
     reply = busy.get("/cases")
@@ -691,8 +712,13 @@ def test_an_invitation_link_works_once_and_expires(serve: Serve) -> None:
     assert b.get(f"/invite/{fresh}").status == 404
     reply = b.post(
         f"/invite/{fresh}",
-        {"login": "again@example.org", "password": PASSWORD, "password_again": PASSWORD, "secret": "A" * 32,
-         "code": "000000"},
+        {
+            "login": "again@example.org",
+            "password": PASSWORD,
+            "password_again": PASSWORD,
+            "secret": "A" * 32,
+            "code": "000000",
+        },
     )
     assert reply.status == 404
 
@@ -753,7 +779,7 @@ def test_who_reaches_which_case_and_alert(serve: Serve) -> None:
     assert idva_a.get(f"/alerts/{serve.alerts['case_b']}").status in (403, 404)
     assert idva_a.get(f"/alerts/{serve.alerts['case_x']}").status == 404
     assert idva_a.post(f"/alerts/{serve.alerts['case_x']}/ack").status == 404
-    assert idva_a.post(f"/cases/{b_ref}/notes", {"text": "not mine"}).status == 403
+    assert idva_a.post(f"/cases/{b_ref}/notes", {"body": "not mine"}).status == 403
     assert _denials(serve, a) >= before + 2
     # Duty on the rota: a case with an open alert yes, a quiet one only with a reason.
     duty = serve.login(serve.people["duty"])
@@ -816,7 +842,12 @@ def test_odd_bodies_and_paths_get_a_clear_refusal_never_a_crash(serve: Serve) ->
     ref = serve.refs["case_a"]
     form = "application/x-www-form-urlencoded"
     probes: list[tuple[str, str, bytes | None, dict[str, str]]] = [
-        ("POST", f"/cases/{ref}/notes", b"_csrf=" + token.encode() + b"&text=" + b"a" * 200_000, {"Content-Type": form}),
+        (
+            "POST",
+            f"/cases/{ref}/notes",
+            b"_csrf=" + token.encode() + b"&text=" + b"a" * 200_000,
+            {"Content-Type": form},
+        ),
         ("POST", f"/cases/{ref}/notes", b"_csrf=" + token.encode() + b"&text=\xff\xfe\xc3", {"Content-Type": form}),
         ("POST", f"/cases/{ref}/notes", b'{"text": "x"}', {"Content-Type": "application/json"}),
         ("POST", f"/cases/{ref}/notes", b"text=x", {"Content-Type": "text/plain"}),
@@ -844,7 +875,9 @@ def test_a_form_with_an_unknown_charset_is_refused_not_a_500(serve: Serve) -> No
     b = serve.login(serve.people["idva_a"])
     body = f"_csrf={b.csrf}&text=hello".encode()
     reply = b.request(
-        "POST", f"/cases/{serve.refs['case_a']}/notes", body,
+        "POST",
+        f"/cases/{serve.refs['case_a']}/notes",
+        body,
         {"Content-Type": "application/x-www-form-urlencoded; charset=no-such-charset"},
     )
     no_crash(serve, reply)
@@ -885,8 +918,51 @@ def test_a_tampered_totp_key_on_the_invitation_form_is_refused_not_a_500(serve: 
     b.get(f"/invite/{token}")
     reply = b.post(
         f"/invite/{token}",
-        {"login": "tom@example.org", "password": PASSWORD, "password_again": PASSWORD, "secret": "1" * 32,
-         "code": "123456"},
+        {
+            "login": "tom@example.org",
+            "password": PASSWORD,
+            "password_again": PASSWORD,
+            "secret": "1" * 32,
+            "code": "123456",
+        },
     )
     no_crash(serve, reply)
     assert reply.status == 400
+
+
+# --- privacy: serve's output at DEBUG after a session of use -------------------------------------------------
+
+
+def test_serve_output_at_debug_holds_no_personal_data_or_secrets(serve: Serve) -> None:
+    a = serve.people["idva_a"]
+    b = serve.login(a)
+    ref = serve.refs["case_a"]
+    assert b.post(f"/cases/{ref}/notes", {"body": NOTE_TEXT}).status in (200, 303)
+    assert NOTE_TEXT.split(":")[0] in b.get(f"/cases/{ref}").text
+    b.get(f"/cases?q={HER_NAME.split()[0]}")
+    b.post("/cases", {"q": HER_NAME})
+    b.post("/login", {"login": "typo-" + a.login, "password": "a wrong password here"})
+    log = serve.serve_log()
+    assert "DEBUG" in log, "serve did not log at DEBUG"
+    leaks = [
+        what
+        for what in (
+            HER_NAME,
+            HER_NAME.split()[0],
+            NOTE_TEXT,
+            NOTE_TEXT.split(":")[0],
+            "+4477009",
+            "7700900",
+            PASSWORD,
+            "a wrong password here",
+            CODEWORD,
+            EXIT_WORD,
+            *(p.login for p in serve.people.values()),
+            "typo-",
+            *(p.secret for p in serve.people.values()),
+            *(c for p in serve.people.values() for c in p.codes),
+            *(v for k, v in b.cookies.items()),
+        )
+        if what in log
+    ]
+    assert not leaks, leaks
