@@ -31,7 +31,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             await tx.commit()
         runner = TimerRunner(app.core)
         # Bind first: a port in use must fail before anything is sent.
-        origin = settings.public_url or f"http://{settings.host}:{settings.port}"
+        origin = settings.workspace_base or f"http://{settings.host}:{settings.port}"
         workspace = workspace_settings(origin, settings.session_idle_minutes, settings.session_absolute_hours)
         web_app = make_web_app(app, timers=runner.heartbeat, workspace=workspace)
         for transport in app.transports:
