@@ -9,6 +9,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,10 +95,23 @@ async def cmd_db(settings: Settings, args: argparse.Namespace) -> None:
         raise UserError(f"no database at {settings.db_path}: run `safecheck init` first (or set SAFECHECK_DB)")
     db = await Database.open(settings.db_path, migrate=False)
     try:
+        before = await db.version()
         applied = await db.upgrade()
-        print(f"schema at version {await db.version()}" + (f" (applied {applied})" if applied else " (up to date)"))
+        after = await db.version()
+        await _record_upgrade(db, make_clock(settings, moving=False).now(), before, after)
+        print(f"schema at version {after}" + (f" (applied {applied})" if applied else " (up to date)"))
     finally:
         await db.close()
+
+
+async def _record_upgrade(db: Database, now: datetime, before: int, after: int) -> None:
+    """`db upgrade` opens no keys, but it changes the install: each service's log says who ran it and what
+    it did to the schema (versions only)."""
+    detail = "db upgrade" + (f": schema {before} to {after}" if after != before else "")
+    async with db.transaction() as tx:
+        for service in await services.all_services(tx):
+            await audit.log(tx, now, commands.operator(), "cli_command", None, detail, service.id)
+        await tx.commit()
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:

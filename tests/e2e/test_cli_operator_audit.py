@@ -3,10 +3,14 @@ operating-system user who ran it, and `--as` is recorded as "on behalf of", neve
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import re
 import sqlite3
+from datetime import UTC, datetime
 
+from storage import services
+from storage.db import Database
 from tests.e2e.conftest import Cli
 
 
@@ -62,3 +66,26 @@ def test_audit_verify_says_whether_the_chain_holds_in_one_line(cli: Cli) -> None
     assert proc.returncode == 2
     assert proc.stderr.startswith("safecheck: error: the audit log's chain breaks at row 1: ")
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_db_upgrade_is_on_record_with_the_schema_versions_it_moved(cli: Cli) -> None:
+    """`db upgrade` opens no keys, yet it changes the install: each service's log says who ran it."""
+    me = f"os:{getpass.getuser()}"
+
+    async def older_database() -> int:
+        db = await Database.open(cli.folder / "safecheck.db", create=True, migrate=False)
+        await db.upgrade(to=20)
+        async with db.transaction() as tx:
+            await services.create(tx, "north", "North", datetime(2026, 11, 1, tzinfo=UTC))
+            await tx.commit()
+        version = await db.version()
+        await db.close()
+        return version
+
+    before = asyncio.run(older_database())
+    cli.run("db", "upgrade")
+    cli.run("db", "upgrade")  # nothing left to apply: still on record
+    with sqlite3.connect(cli.folder / "safecheck.db") as conn:
+        latest = conn.execute("PRAGMA user_version").fetchone()[0]
+    commands = [(actor, detail) for actor, action, detail in _audit(cli) if action == "cli_command"]
+    assert commands == [(me, f"db upgrade: schema {before} to {latest}"), (me, "db upgrade")]
