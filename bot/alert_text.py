@@ -108,6 +108,17 @@ def ack_command(alert_id: object, practitioner_id: int | None) -> str:
 ACK_COMMAND = re.compile(r"safecheck alerts ack \d+ --as \d+")
 
 
+def alert_link(workspace_url: str | None, alert_id: object) -> str | None:
+    """The alert's page in the workspace, if its URL is known. The page shows the case reference and has the
+    Acknowledge button; the URL carries only our alert id, so nothing personal reaches a mailbox or a chat."""
+    return f"{workspace_url.rstrip('/')}/alerts/{alert_id}" if workspace_url else None
+
+
+def case_command(case_ref: str) -> str:
+    """Where to read the case without a workspace URL: the CLI command that shows it."""
+    return f"safecheck case show {case_ref} --as <your id>"
+
+
 @dataclass(frozen=True)
 class RenderedAlert:
     """An alert as every practitioner channel tells it; a channel only lays it out for its medium."""
@@ -119,8 +130,8 @@ class RenderedAlert:
     reason_code: str  # e.g. codeword: what a log line may carry
     level: str | None
     at: str | None  # when this practitioner was to be told (ISO), if known
-    acknowledge: str  # the command that acknowledges it, with its recipient's id where known
-    link: str  # where to read the case
+    acknowledge: str  # the alert's workspace page, else the command that acknowledges it (recipient's id where known)
+    link: str  # where to read it: the alert's workspace page, else the command that shows the case
     facts: tuple[str, ...] = ()  # fact codes, most serious first: what happened
 
     @property
@@ -134,10 +145,13 @@ class RenderedAlert:
         return f"{self.title} (level {self.level})" if self.level else self.title
 
 
-def render(data: Mapping[str, object], practitioner_id: int | None = None, text: str = "") -> RenderedAlert | None:
+def render(
+    data: Mapping[str, object], practitioner_id: int | None = None, text: str = "", workspace_url: str | None = None
+) -> RenderedAlert | None:
     """The one rendering of an alert, from its stored message or a channel's meta; None for a digest.
 
     `text`: the line already rendered for the recipient, whose acknowledge command carries their id.
+    The workspace link comes from `workspace_url`, or from the meta's "link" (the dispatcher puts it there).
     """
     alert_id = data.get("alert_id")
     if not alert_id:
@@ -150,6 +164,7 @@ def render(data: Mapping[str, object], practitioner_id: int | None = None, text:
         acknowledge = ack_command(alert_id, practitioner_id)
     else:
         acknowledge = found.group(0) if found else ack_command(alert_id, None)
+    page = alert_link(workspace_url, alert_id) or _link(data.get("link"))
     return RenderedAlert(
         alert_id=str(alert_id),
         severity=str(data.get("severity") or "alert").upper(),
@@ -158,15 +173,21 @@ def render(data: Mapping[str, object], practitioner_id: int | None = None, text:
         reason_code=code,
         level=str(data["level"]) if data.get("level") else None,
         at=str(data["at"]) if data.get("at") else None,
-        acknowledge=acknowledge,
-        link=f"safecheck case show {ref} --as <your id>",
+        acknowledge=page or acknowledge,  # the page has the Acknowledge button
+        link=page or case_command(ref),
         facts=facts,
     )
 
 
-def render_alert(message: dict[str, Any], practitioner_id: int | None = None) -> str:
-    """One line for the practitioner it is sent to (inbox, log), ending with their own acknowledge command."""
-    alert = render(message, practitioner_id)
+def _link(value: object) -> str | None:
+    """A link the dispatcher put in a channel's meta: our own https/http URL, or nothing."""
+    return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
+
+
+def render_alert(message: dict[str, Any], practitioner_id: int | None = None, workspace_url: str | None = None) -> str:
+    """One line for the practitioner it is sent to (inbox, log), ending with where to acknowledge it: the
+    alert's workspace page when the workspace URL is known, else their own acknowledge command."""
+    alert = render(message, practitioner_id, workspace_url=workspace_url)
     assert alert is not None, "an alert message has an alert_id"
     return f"{alert.headline}. Acknowledge: {alert.acknowledge}"
 
@@ -249,7 +270,7 @@ def render_practitioner(
         return render_share_overdue(message)
     if kind == monthly_report.KIND:
         return monthly_report.render_line(message, workspace_url)
-    return render_alert(message, practitioner_id)
+    return render_alert(message, practitioner_id, workspace_url)
 
 
 def render_email(text: str, meta: Mapping[str, str], details: str) -> tuple[str, str]:
@@ -257,7 +278,8 @@ def render_email(text: str, meta: Mapping[str, str], details: str) -> tuple[str,
 
     The subject carries the severity (so a mailbox rule or a glance can triage) and the case
     reference, a pseudonym that means nothing outside Safecheck; the reason stays in the body,
-    away from notification previews. `details` says where to read the case (a link or a command).
+    away from notification previews. `details` says where to read the case (a link or a command); the
+    meta's "link" (the alert's workspace page) is where to acknowledge it, when the workspace URL is known.
     """
     if meta.get("share_id"):  # a share to a partner: the line already says all that may go
         subject = f"[{meta.get('severity', 'alert').upper()}] Safecheck share S-{meta['share_id']}"
@@ -282,7 +304,7 @@ def render_email(text: str, meta: Mapping[str, str], details: str) -> tuple[str,
         "",
         f"Acknowledge in Safecheck: {alert.acknowledge}",
         "Replying to this e-mail does not acknowledge the alert.",
-        f"Details: {details}",
+        *([] if details == alert.acknowledge else [f"Details: {details}"]),  # the alert's page says both
         "",
         "This e-mail holds no personal details on purpose: the case is in Safecheck.",
     ]

@@ -28,7 +28,8 @@ class App:
     survivor_channels: dict[str, Channel]
     practitioner_channels: dict[str, Channel]
     transports: list[Transport] = field(default_factory=list)
-    # The workspace's public base URL (SAFECHECK_PUBLIC_URL): messages to partners link to their shares there.
+    # The workspace's base URL (SAFECHECK_WORKSPACE_URL, else SAFECHECK_PUBLIC_URL): alerts link to their
+    # page there, messages to partners to their shares. None: no link, the CLI's commands instead.
     workspace_url: str | None = None
 
     # The core's parts, for the commands and the tests that reach them through the app.

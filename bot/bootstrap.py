@@ -90,7 +90,7 @@ async def open_app(
             if transport.practitioner_channel is not None:
                 practitioner_channels[transport.name] = transport.practitioner_channel
         core = Core(db=db, crypto=Crypto(keys), clock=clock, catalogs=Catalogs(), rand=random.Random(seed))
-        yield App(core, survivor_channels, practitioner_channels, built, workspace_url=settings.public_url)
+        yield App(core, survivor_channels, practitioner_channels, built, workspace_url=settings.workspace_base)
     finally:
         for transport in built:
             try:

@@ -25,6 +25,9 @@ class Settings:
     # The public base URL providers call (webhooks), e.g. https://safecheck.example.org; behind a
     # proxy it is what signatures are computed over, so it cannot be guessed from the request.
     public_url: str | None = None
+    # Where staff reach the workspace (SAFECHECK_WORKSPACE_URL), if not at the public URL: its origin is
+    # the one the CSRF check and passkeys accept, and the base of invitation, reset and alert links.
+    workspace_url: str | None = None
     # Rehearsals and tests: the clock is real time plus the seconds in this file (`serve --clock-file`).
     clock_file: Path | None = None
     # The workspace's session limits (OWASP: idle and absolute timeouts).
@@ -32,6 +35,11 @@ class Settings:
     session_absolute_hours: int = 8
     # The environment the settings came from: each transport reads its own variables from it.
     env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def workspace_base(self) -> str | None:
+        """The workspace's base URL: its own setting, else the public URL (one host for both)."""
+        return self.workspace_url or self.public_url
 
 
 def parse_instant(text: str, name: str) -> datetime:
@@ -80,6 +88,28 @@ def parse_public_url(text: str) -> str:
     return text.strip().rstrip("/")
 
 
+def parse_workspace_url(text: str) -> str:
+    """An origin (scheme://host[:port]): the workspace's pages, cookies and passkeys live at its root."""
+    parts = urlsplit(text.strip())
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # a port that is not a number, or out of range
+        port_ok = False
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or not port_ok
+        or "@" in parts.netloc
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigError(
+            f"SAFECHECK_WORKSPACE_URL must be an origin like https://workspace.example.org (no path), not {text!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
 def _minutes(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     text = env.get(name, str(default)).strip()
     if not text.isdigit() or not low <= int(text) <= high:
@@ -105,6 +135,7 @@ def load(
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"SAFECHECK_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
     public = env.get("SAFECHECK_PUBLIC_URL")
+    workspace = env.get("SAFECHECK_WORKSPACE_URL", "").strip()
     clock_path = clock_file or env.get("SAFECHECK_CLOCK_FILE")
     return Settings(
         db_path=db_path,
@@ -114,6 +145,7 @@ def load(
         port=int(port_text),
         log_level=level,
         public_url=parse_public_url(public) if public else None,
+        workspace_url=parse_workspace_url(workspace) if workspace else None,
         clock_file=Path(clock_path) if clock_path else None,
         session_idle_minutes=_minutes(env, "SAFECHECK_SESSION_IDLE_MINUTES", 15, 1, 240),
         session_absolute_hours=_minutes(env, "SAFECHECK_SESSION_ABSOLUTE_HOURS", 8, 1, 24),

@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import alerting, monthly_report
-from bot.alert_text import render_practitioner
+from bot.alert_text import alert_link, render_practitioner
 from bot.app import App
 from bot.channels.base import Outgoing, SendError, Silenced
 from flows.delivery import FRESH, REPLY_USEFUL_FOR, Timeliness, backoff, retry, timeliness
@@ -60,6 +60,18 @@ def _busy(recipients: set[Recipient]) -> Busy:
         channels=frozenset(channel for kind, key, channel in recipients if kind == "survivor" and key is None),
         items=frozenset(key for kind, key, _ in recipients if kind == "practitioner" and key is not None),
     )
+
+
+def workspace_link(workspace_url: str | None, message: dict[str, object]) -> str | None:
+    """Where a practitioner acts on this message in the workspace: an alert's page, or the alert queue for a
+    daily summary. None without a workspace URL (channels then name the CLI's commands) or for anything else."""
+    if not workspace_url:
+        return None
+    if message.get("alert_id"):  # an alert (a share carries a share_id)
+        return alert_link(workspace_url, message["alert_id"])
+    if message.get("kind") == "digest":
+        return f"{workspace_url.rstrip('/')}/alerts"
+    return None
 
 
 class Dispatcher:
@@ -180,9 +192,11 @@ class Dispatcher:
                     return Result(
                         item, provider_id=await channel.send(address, await monthly_mail.outgoing(app, item.message))
                     )
+                link = workspace_link(app.workspace_url, item.message)
                 message = Outgoing(
                     render_practitioner(item.message, item.practitioner_id, app.workspace_url),
                     meta={
+                        **({"link": link} if link else {}),
                         **{
                             k: str(item.message[k])
                             for k in ("alert_id", "case_ref", "severity", "reason", "level", "facts", "share_id")

@@ -50,10 +50,13 @@ class EmailChannel:
         self._domain = settings.sender.rpartition("@")[2]
 
     def details(self, meta: dict[str, str]) -> str:
-        """Where the case can be read: the configured link, or the command that shows it."""
+        """Where the case can be read: the configured link (SAFECHECK_ALERT_LINK, an explicit override), the
+        workspace page the dispatcher linked, or the command that shows it."""
         ref = meta.get("case_ref", "")
         if self.settings.alert_link and ref:
             return self.settings.alert_link.format(case_ref=quote(ref, safe=""), alert_id=meta.get("alert_id", ""))
+        if meta.get("link"):
+            return meta["link"]
         return f"safecheck case show {ref} --as <your practitioner id>" if ref else "safecheck alerts list --open"
 
     def compose(self, address: str, message: Outgoing) -> EmailMessage:

@@ -166,7 +166,7 @@ async def _invite(settings: Settings, args: argparse.Namespace) -> int:
             token, what = await commands.invite(app, svc, frozenset(args.role), args.name), "invitation (valid 3 days"
         else:
             token, what = await commands.reset_account(app, svc, args.id), "reset link (valid 24 hours"
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    base = settings.workspace_base or f"http://{settings.host}:{settings.port}"
     print(f"{what}, once): {base}/invite/{token}")
     return 0
 

@@ -15,9 +15,17 @@ from bot.config import ConfigError, Settings
 from bot.dispatcher import Dispatcher
 from bot.scheduler import TimerRunner, Waker
 from bot.web import make_web_app, workspace_settings
+from bot.web.keys import WorkspaceSettings
 from storage import audit
 
 log = logging.getLogger("safecheck.serve")
+
+
+def workspace_for(settings: Settings) -> WorkspaceSettings:
+    """The workspace as staff reach it: SAFECHECK_WORKSPACE_URL, else the public URL, else the bound address.
+    Its origin is what the CSRF check and passkeys accept; the webhooks keep the public URL."""
+    origin = settings.workspace_base or f"http://{settings.host}:{settings.port}"
+    return workspace_settings(origin, settings.session_idle_minutes, settings.session_absolute_hours)
 
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
@@ -31,9 +39,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             await tx.commit()
         runner = TimerRunner(app.core)
         # Bind first: a port in use must fail before anything is sent.
-        origin = settings.public_url or f"http://{settings.host}:{settings.port}"
-        workspace = workspace_settings(origin, settings.session_idle_minutes, settings.session_absolute_hours)
-        web_app = make_web_app(app, timers=runner.heartbeat, workspace=workspace)
+        web_app = make_web_app(app, timers=runner.heartbeat, workspace=workspace_for(settings))
         for transport in app.transports:
             transport.add_routes(web_app)
         site_runner = web.AppRunner(web_app, access_log=None)

@@ -106,6 +106,7 @@ async def telegram_world(
     global_rate: float = 30.0,
     webhook: bool = True,
     fake: FakeTelegram | None = None,
+    workspace_url: str | None = None,
     **env: str,
 ) -> AsyncIterator[TgWorld]:
     """Safecheck with Telegram on a database in tmp_path (made on first use); the fake enforces the
@@ -127,7 +128,9 @@ async def telegram_world(
     }
     if webhook:
         environ |= {"TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}{WEBHOOK_PATH}", "TELEGRAM_WEBHOOK_SECRET": SECRET}
-    settings = Settings(db_path=tmp_path / "safecheck.db", key_file=tmp_path / "safecheck.key", env=environ)
+    settings = Settings(
+        db_path=tmp_path / "safecheck.db", key_file=tmp_path / "safecheck.key", env=environ, workspace_url=workspace_url
+    )
     fresh = not settings.db_path.exists()
     if fresh:
         create_key_file(settings.key_file)

@@ -43,11 +43,15 @@ async def mail_world(
     duty: Sequence[str] = (f"email:{DAN}", "inbox"),
     manager: Sequence[str] = (f"email:{MEG}", "inbox"),
     env: dict[str, str] | None = None,
+    workspace_url: str | None = None,
 ) -> AsyncIterator[World]:
     """The `world` of tests/conftest.py, with e-mail configured and practitioners on the channels given."""
     os.environ.pop("SAFECHECK_KEY", None)
     settings = Settings(
-        db_path=tmp_path / "safecheck.db", key_file=tmp_path / "safecheck.key", env={**smtp.env(), **(env or {})}
+        db_path=tmp_path / "safecheck.db",
+        key_file=tmp_path / "safecheck.key",
+        env={**smtp.env(), **(env or {})},
+        workspace_url=workspace_url,
     )
     create_key_file(settings.key_file)
     db = await Database.open(settings.db_path, create=True)
