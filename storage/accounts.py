@@ -41,6 +41,11 @@ def login_lookup(crypto: Crypto, login: str) -> bytes:
     return crypto.lookup_hash("login", normalise_login(login))
 
 
+def second_factor_key(crypto: Crypto, practitioner_id: int) -> bytes:
+    """The second step's throttle key: one per person, whichever factor they try."""
+    return crypto.lookup_hash("second-factor", str(practitioner_id))
+
+
 # --- roles ---------------------------------------------------------------------------------------
 
 
@@ -411,6 +416,12 @@ async def reset_account(
     )
     await tx.execute("DELETE FROM webauthn_credentials WHERE practitioner_id = ?", (practitioner_id,))
     await end_sessions_of(tx, practitioner_id, "reset", now)
+    # A reset is how an admin lets someone back in: whoever kept failing at their login name is no reason
+    # to keep them waiting now.
+    await tx.execute(
+        "DELETE FROM login_failures WHERE key_hash IN ((SELECT login_hash FROM accounts WHERE practitioner_id = ?), ?)",
+        (practitioner_id, second_factor_key(crypto, practitioner_id)),
+    )
 
 
 async def mark_invitation_used(tx: Tx, invitation_id: int, practitioner_id: int, now: datetime) -> bool:

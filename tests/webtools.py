@@ -27,6 +27,15 @@ from tests.conftest import World
 PASSWORD = "correct horse battery staple"
 CSRF_FIELD = re.compile(r'name="_csrf" value="([^"]+)"')
 TOTP_KEY = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
+OFFER = re.compile(r'name="offer" value="([0-9a-f]+)"')
+
+
+def offered_key(page: str) -> dict[str, str]:
+    """The TOTP key an invitation page offers, with the keyed hash binding it to the invitation: the form's
+    `secret` and `offer` fields."""
+    key, offer = TOTP_KEY.search(page), OFFER.search(page)
+    assert key and offer, f"no TOTP key offered on the page: {page[:200]}"
+    return {"secret": key.group(1), "offer": offer.group(1)}
 
 
 _HASHES: list[str] = []
@@ -126,10 +135,9 @@ async def invitation_form(client: TestClient, world: World, token: str, **fields
     """An invitation (or reset) page's form, filled in: a login name, the password twice, the page's TOTP key
     and the code an authenticator app shows for it now. `fields` change any of them."""
     page = await (await client.get(f"/invite/{token}")).text()
-    key = TOTP_KEY.search(page)
-    assert key, f"no TOTP key on the invitation page: {page[:200]}"
-    code = pyotp.TOTP(key.group(1)).at(world.clock.now())
-    form = {"login": "nia", "password": PASSWORD, "password_again": PASSWORD, "secret": key.group(1), "code": code}
+    key = offered_key(page)
+    code = pyotp.TOTP(key["secret"]).at(world.clock.now())
+    form = {"login": "nia", "password": PASSWORD, "password_again": PASSWORD, **key, "code": code}
     return {**form, **fields}
 
 

@@ -161,7 +161,7 @@ async def new_recovery_codes(request: web.Request) -> web.StreamResponse:
     return render("account_codes.html", request, {"codes": codes})
 
 
-@routes.post("/account/sessions/{session_id:[0-9]+}/end")
+@routes.post("/account/sessions/{session_id:[0-9]{1,12}}/end")
 async def end_session(request: web.Request) -> web.StreamResponse:
     who = viewer(request)
     app = request.app[APP_KEY]

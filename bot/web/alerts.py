@@ -133,7 +133,7 @@ async def _alert_page(
     return render("alert.html", request, page, status=status)
 
 
-@routes.get(r"/alerts/{id:\d+}")
+@routes.get("/alerts/{id:[0-9]{1,12}}")
 async def alert_page(request: web.Request) -> web.Response:
     who = viewer(request)
     alert = await _reachable(request, who, _alert_id(request), "view")
@@ -148,7 +148,7 @@ async def alert_page(request: web.Request) -> web.Response:
     return await _alert_page(request, who, alert)
 
 
-@routes.post(r"/alerts/{id:\d+}/ack")
+@routes.post("/alerts/{id:[0-9]{1,12}}/ack")
 async def acknowledge(request: web.Request) -> web.StreamResponse:
     """One click: the same rule and the same effect as ACK over SMS (bot.alerting.acknowledge)."""
     who = viewer(request)
@@ -192,7 +192,7 @@ def _read_resolution(form: dict[str, str]) -> tuple[dict[str, str], Outcome | No
     return errors, outcome, action
 
 
-@routes.post(r"/alerts/{id:\d+}/resolve")
+@routes.post("/alerts/{id:[0-9]{1,12}}/resolve")
 async def resolve(request: web.Request) -> web.StreamResponse:
     who = viewer(request)
     alert = await _reachable(request, who, _alert_id(request), "resolve")

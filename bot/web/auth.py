@@ -7,7 +7,9 @@ worker is never shut out in an emergency: a recovery code works, and an admin ca
 
 from __future__ import annotations
 
+import hmac
 import logging
+import re
 from datetime import datetime
 
 import segno
@@ -128,7 +130,7 @@ async def second_submit(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     code = forms.text(form, "code", 64).strip()
     now = app.clock.now()
-    key = app.crypto.lookup_hash("second-factor", str(session.practitioner_id))
+    key = accounts.second_factor_key(app.crypto, session.practitioner_id)
     async with app.db.reading() as tx:
         wait = await accounts.wait_before_login(tx, key, now)
         account = await accounts.get_account(tx, app.crypto, session.practitioner_id)
@@ -247,15 +249,29 @@ async def invite_page(request: web.Request) -> web.Response:
     if invitation is None:
         return render("invite_gone.html", request, {}, 404)
     secret = passwords.new_totp_secret()
-    return render("invite.html", request, _invite_context(invitation, secret, "", None))
+    return render("invite.html", request, _invite_context(request, invitation, secret, "", None))
 
 
-def _invite_context(invitation: accounts.Invitation, secret: str, login: str, error: str | None) -> dict[str, object]:
+def _offer(request: web.Request, secret: str) -> str:
+    """A keyed hash binding the TOTP key the page offered to this invitation: the key travels in the form
+    (nothing is stored before the account exists), so without this an invitee could choose their own."""
+    crypto = request.app[APP_KEY].crypto
+    return crypto.lookup_hash("totp_offer", f"{request.match_info['token']}:{secret}").hex()
+
+
+def _offered(request: web.Request, secret: str, offer: str) -> bool:
+    return re.fullmatch("[A-Z2-7]{32}", secret) is not None and hmac.compare_digest(_offer(request, secret), offer)
+
+
+def _invite_context(
+    request: web.Request, invitation: accounts.Invitation, secret: str, login: str, error: str | None
+) -> dict[str, object]:
     uri = passwords.totp_uri(secret, login or invitation.name, "Safecheck")
     return {
         "name": invitation.name,
         "reset": invitation.reset_of is not None,
         "secret": secret,
+        "offer": _offer(request, secret),
         "qr": _qr_svg(uri),
         "login": login,
         "error": error,
@@ -271,6 +287,7 @@ async def invite_submit(request: web.Request) -> web.Response:
     login = forms.text(form, "login", 254).strip()
     password, again = forms.text(form, "password", 300), forms.text(form, "password_again", 300)
     secret, code = forms.text(form, "secret", 64), forms.text(form, "code", 16)
+    offer = forms.text(form, "offer", 64)
     now = app.clock.now()
     async with app.db.reading() as tx:
         invitation = await accounts.open_invitation(tx, app.crypto, token, now)
@@ -279,8 +296,8 @@ async def invite_submit(request: web.Request) -> web.Response:
         return render("invite_gone.html", request, {}, 404)
     if invitation.reset_of is not None:  # a reset keeps the login name
         login, taken = f"practitioner-{invitation.reset_of}", False
-    if len(secret) != 32 or not secret.isalnum():
-        secret = passwords.new_totp_secret()  # tampered with: start the authenticator step again
+    if not _offered(request, secret, offer):
+        secret = passwords.new_totp_secret()  # not the key we offered: start the authenticator step again
     error = (
         _("Choose a login name (your work e-mail address is a good one).")
         if not login
@@ -295,7 +312,7 @@ async def invite_submit(request: web.Request) -> web.Response:
     )
     if error:
         shown = "" if invitation.reset_of is not None else login
-        return render("invite.html", request, _invite_context(invitation, secret, shown, error), 400)
+        return render("invite.html", request, _invite_context(request, invitation, secret, shown, error), 400)
     hashed = await passwords.hash_password(password)
     found = invitation
 

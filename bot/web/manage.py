@@ -197,7 +197,7 @@ async def _target(request: web.Request, who: Viewer) -> int:
     return pid
 
 
-@routes.post("/manage/practitioners/{pid}/roles")
+@routes.post("/manage/practitioners/{pid:[0-9]{1,12}}/roles")
 async def set_roles(request: web.Request) -> web.Response:
     who = configurer(request)
     app = request.app[APP_KEY]
@@ -227,7 +227,7 @@ async def set_roles(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/manage/practitioners?done=roles")
 
 
-@routes.post("/manage/practitioners/{pid}/reset")
+@routes.post("/manage/practitioners/{pid:[0-9]{1,12}}/reset")
 async def reset(request: web.Request) -> web.Response:
     """A one-time link for a locked-out person: new password and second factor (there is no lockout)."""
     who = configurer(request)
@@ -260,7 +260,7 @@ async def reset(request: web.Request) -> web.Response:
     return await _page(request, who, link=link, notice=notice)
 
 
-@routes.post("/manage/practitioners/{pid}/deactivate")
+@routes.post("/manage/practitioners/{pid:[0-9]{1,12}}/deactivate")
 async def deactivate(request: web.Request) -> web.Response:
     who = configurer(request)
     app = request.app[APP_KEY]

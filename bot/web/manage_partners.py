@@ -258,7 +258,7 @@ async def add_person(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"{PAGE}?done=person")
 
 
-@routes.post(PAGE + r"/people/{pid:\d{1,12}}/invite")
+@routes.post(PAGE + r"/people/{pid:[0-9]{1,12}}/invite")
 async def invite_person(request: web.Request) -> web.Response:
     """A one-time link (3 days) with which a partner's person makes their workspace account: the staff
     invitation, keyed by their existing practitioner row, so the same password rules and second factor."""
@@ -300,7 +300,7 @@ def _partner_id(request: web.Request, name: str) -> int:
     return int(text)
 
 
-@routes.post(PAGE + "/{partner:[0-9]+}/agreement")
+@routes.post(PAGE + "/{partner:[0-9]{1,12}}/agreement")
 async def change_agreement(request: web.Request) -> web.Response:
     """A new reference, basis, kinds, personal details or minutes; what was shared before stays as recorded."""
     who = manager(request)
@@ -334,7 +334,7 @@ async def change_agreement(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"{PAGE}?done=agreement#partner-{partner_id}")
 
 
-@routes.post(PAGE + "/{partner:[0-9]+}/end")
+@routes.post(PAGE + "/{partner:[0-9]{1,12}}/end")
 async def end_agreement(request: web.Request) -> web.Response:
     """End the agreement with a partner (it was withdrawn or replaced): nothing more goes to them."""
     who = manager(request)
@@ -357,7 +357,7 @@ async def end_agreement(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"{PAGE}?done=ended")
 
 
-@routes.post(PAGE + "/people/{person:[0-9]+}/duty")
+@routes.post(PAGE + "/people/{person:[0-9]{1,12}}/duty")
 async def change_duty(request: web.Request) -> web.Response:
     """Mark (duty=yes) or unmark (duty=no) one of the service's partner people as the partner's duty contact."""
     who = manager(request)

@@ -77,7 +77,7 @@ async def purges_page(request: web.Request) -> web.Response:
     return render("manage_purges.html", request, context)
 
 
-@routes.get(PAGE + "/{purge_id}")
+@routes.get(PAGE + "/{purge_id:[0-9]{1,12}}")
 async def purge_page(request: web.Request) -> web.Response:
     who = _manager(request)
     app = request.app[APP_KEY]

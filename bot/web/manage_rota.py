@@ -162,7 +162,7 @@ async def add_shift(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(f"{PAGE}?done=added")
 
 
-@routes.post(PAGE + "/{shift_id}/remove")
+@routes.post(PAGE + "/{shift_id:[0-9]{1,12}}/remove")
 async def remove_shift(request: web.Request) -> web.Response:
     who = configurer(request)
     app = request.app[APP_KEY]

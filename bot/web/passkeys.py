@@ -155,7 +155,7 @@ async def register(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "redirect": "/account?done=passkey-added"})
 
 
-@routes.post("/account/passkeys/{key_id:[0-9]+}/name")
+@routes.post("/account/passkeys/{key_id:[0-9]{1,12}}/name")
 async def rename(request: web.Request) -> web.StreamResponse:
     who = viewer(request)
     app = request.app[APP_KEY]
@@ -175,7 +175,7 @@ async def rename(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/account?done=passkey-renamed")
 
 
-@routes.post("/account/passkeys/{key_id:[0-9]+}/remove")
+@routes.post("/account/passkeys/{key_id:[0-9]{1,12}}/remove")
 async def remove(request: web.Request) -> web.StreamResponse:
     who = viewer(request)
     app = request.app[APP_KEY]
@@ -213,7 +213,7 @@ async def login_options(request: web.Request) -> web.Response:
     session = current_session(request)
     assert session is not None  # the middleware let a session with a password through
     now = app.clock.now()
-    key = app.crypto.lookup_hash("second-factor", str(session.practitioner_id))
+    key = accounts.second_factor_key(app.crypto, session.practitioner_id)
     async with app.db.reading() as tx:
         wait = await accounts.wait_before_login(tx, key, now)
         allowed = await webauthn_creds.credential_ids(tx, session.practitioner_id)
@@ -234,7 +234,7 @@ async def login(request: web.Request) -> web.Response:
     assert session is not None
     pid = session.practitioner_id
     now = app.clock.now()
-    key = app.crypto.lookup_hash("second-factor", str(pid))  # the same throttle as TOTP codes
+    key = accounts.second_factor_key(app.crypto, pid)  # the same throttle as TOTP codes
     body = await _body(request)
     stored = await _take_challenge(request, session.id)
     async with app.db.reading() as tx:

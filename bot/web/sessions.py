@@ -200,13 +200,18 @@ async def _check_csrf(request: web.Request) -> None:
     origin = request.headers.get("Origin")
     # Our own origin: the one configured (behind a proxy the Host header may be an inner name) or the Host.
     ours = {request.host, urlsplit(request.app[WORKSPACE_KEY].origin).netloc}
-    if origin and origin != "null" and urlsplit(origin).netloc not in ours:
+    # A browser says where a request comes from (Fetch Metadata). Under `Referrer-Policy: no-referrer` our
+    # own forms post with `Origin: null`, and so does a sandboxed page elsewhere: only this header tells
+    # them apart, and a sibling host ("same-site") is not us either.
+    site = request.headers.get("Sec-Fetch-Site")
+    foreign_origin = origin is not None and origin != "null" and urlsplit(origin).netloc not in ours
+    if foreign_origin or site in ("cross-site", "same-site"):
         raise web.HTTPForbidden(text=_("This request came from another site and was refused."))
     sent = request.headers.get("X-CSRF-Token")
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
             form = await request.post()  # read once here; handlers get the same parsed form
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, LookupError, ValueError):  # LookupError: an unknown charset
             raise web.HTTPBadRequest(text=_("This form could not be read: send it again from the page.")) from None
         value = form.get("_csrf")
         sent = sent if sent is not None else value if isinstance(value, str) else None

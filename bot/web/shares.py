@@ -30,7 +30,7 @@ from storage.db import Tx
 from storage.partners import ShareStatus
 
 routes = web.RouteTableDef()
-ONE = r"/shares/S-{share_id:\d{1,12}}"
+ONE = r"/shares/S-{share_id:[0-9]{1,12}}"
 NOTE_LIMIT = 500
 KIND_LABELS = {
     "risk_changes": N_("Risk-level change"),

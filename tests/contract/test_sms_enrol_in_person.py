@@ -17,7 +17,7 @@ from aiohttp import ClientSession, CookieJar
 
 from tests.contract.test_sms_cli import PUBLIC, free_port, sms_cli, start_serve
 from tests.fakes.twilio_api import FakeTwilio, Sent
-from tests.webtools import PASSWORD, post_form
+from tests.webtools import PASSWORD, offered_key, post_form
 
 OUR_NUMBER = "+447700900000"
 IDVA_PHONE = "+447700900001"  # Ida, practitioner 1 (sms_cli adds her)
@@ -57,7 +57,7 @@ async def test_secrets_set_in_person_stay_out_of_her_sms_thread_and_work_in_it(t
                     "login": "meg",
                     "password": PASSWORD,
                     "password_again": PASSWORD,
-                    "secret": secret.group(1),
+                    **offered_key(page),
                     "code": pyotp.TOTP(secret.group(1)).now(),
                 }
                 done = await (await post_form(web, f"/invite/{token.group(1)}", accept)).text()  # type: ignore[arg-type]

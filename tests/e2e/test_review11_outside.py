@@ -41,6 +41,7 @@ from storage.cases import by_ref
 from storage.db import Tx
 from storage.practitioners import ChannelAddress
 from tests.fakes.telegram_world import free_port
+from tests.webtools import OFFER
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +54,13 @@ NOTE_TEXT = "Xanthorrhoea note: she moved to her sister's flat"
 
 
 # --- the running serve, and a plain HTTP client ---------------------------------------------------
+
+
+def _offer_of(page: str) -> str:
+    """The keyed hash an invitation page binds its TOTP key with (the form's hidden `offer`)."""
+    found = OFFER.search(page)
+    assert found, page[:500]
+    return found.group(1)
 
 
 @dataclass
@@ -224,6 +232,7 @@ class Serve:
                 "password": PASSWORD,
                 "password_again": PASSWORD,
                 "secret": made.secret,
+                "offer": _offer_of(page.text),
                 "code": self.totp(made),
             },
             csrf=csrf.group(1),
@@ -487,7 +496,14 @@ GETS = [path for method, path in _routes() if method == "GET" and path not in ("
 
 
 def _snapshot(serve: Serve) -> dict[str, int]:
-    """Every table's content (but the audit log and sessions, which reading rightly writes), hashed."""
+    """Every table's content (but the audit log and sessions, which reading rightly writes), hashed, once serve
+    has sent what set-up queued (its dispatcher works in the background)."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with sqlite3.connect(f"file:{serve.db_path}?mode=ro", uri=True) as db:
+            if not db.execute("SELECT 1 FROM outbox WHERE status = 'pending'").fetchone():
+                break
+        time.sleep(0.05)
     with sqlite3.connect(f"file:{serve.db_path}?mode=ro", uri=True) as db:
         names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         return {
@@ -519,13 +535,23 @@ def test_every_post_route_refuses_a_missing_or_wrong_csrf_token_and_a_foreign_or
     assert _snapshot(serve) == before
 
 
-def test_a_post_with_origin_null_is_refused_as_foreign(serve: Serve) -> None:
-    """A sandboxed iframe or a data: page posts with `Origin: null`: it is not this site, so the origin check
-    must refuse it as it refuses any other site (defence in depth beside the token and SameSite)."""
+def test_origin_null_passes_only_from_our_own_pages(serve: Serve) -> None:
+    """Under `Referrer-Policy: no-referrer` a browser posts our own forms with `Origin: null`, and so does a
+    sandboxed page on another site: Fetch Metadata (`Sec-Fetch-Site`) tells them apart."""
     b = serve.login(serve.people["idva_b"])
     b.origin = "null"
-    reply = b.post("/logout")  # with the right token: only the origin is wrong
-    assert reply.status == 403, (reply.status, reply.header("Location"))
+    for site in ("cross-site", "same-site"):
+        reply = b.request(
+            "POST", "/logout", urlencode({"_csrf": b.csrf}).encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": site},
+        )
+        assert reply.status == 403, (site, reply.status, reply.header("Location"))
+    assert b.get("/account").status == 200  # still signed in: neither got through
+    reply = b.request(
+        "POST", "/logout", urlencode({"_csrf": b.csrf}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "same-origin"},
+    )
+    assert reply.status == 303, reply.status  # our own form, as Chromium sends it
 
 
 def _header_problems(path: str, reply: Reply) -> list[str]:
@@ -757,7 +783,13 @@ def _throttled_then_reset(serve: Serve) -> None:
     new_password = PASSWORD  # the same words are allowed again; what matters is the throttle
     done = b.post(
         f"/invite/{link.group(1)}",
-        {"password": new_password, "password_again": new_password, "secret": who.secret, "code": serve.totp(who)},
+        {
+            "password": new_password,
+            "password_again": new_password,
+            "secret": who.secret,
+            "offer": _offer_of(form.text),
+            "code": serve.totp(who),
+        },
     )
     assert done.status == 200, done.text[:500]
     reply = serve.browser().post("/login", {"login": who.login, "password": new_password})

@@ -15,7 +15,7 @@ from bot import commands
 from bot.web import make_web_app, workspace_settings
 from storage import accounts
 from tests.conftest import World
-from tests.webtools import PASSWORD, csrf_of, invitation_form, login, person, post_form, workspace
+from tests.webtools import PASSWORD, csrf_of, invitation_form, login, offered_key, person, post_form, workspace
 
 
 async def test_an_invitation_sets_up_password_totp_and_recovery_codes_then_login_works(world: World) -> None:
@@ -30,7 +30,7 @@ async def test_an_invitation_sets_up_password_totp_and_recovery_codes_then_login
             "login": "nia@example.org",
             "password": PASSWORD,
             "password_again": PASSWORD,
-            "secret": secret.group(1),
+            **offered_key(page),
             "code": pyotp.TOTP(secret.group(1)).at(world.clock.now()),
         }
         resp = await post_form(client, f"/invite/{token}", form)
@@ -242,7 +242,7 @@ async def test_a_reset_link_replaces_password_and_totp_ends_sessions_and_old_cod
             form = {
                 "password": new_password,
                 "password_again": new_password,
-                "secret": secret.group(1),
+                **offered_key(page),
                 "code": pyotp.TOTP(secret.group(1)).at(world.clock.now()),
             }
             resp = await post_form(client, f"/invite/{token}", form)
