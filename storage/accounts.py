@@ -130,6 +130,22 @@ async def set_password(tx: Tx, practitioner_id: int, password_hash: str, now: da
     )
 
 
+async def rehash_password(tx: Tx, practitioner_id: int, old_hash: str, new_hash: str) -> bool:
+    """The same password under a stronger hash; not a password change (password_changed_at stays). False if
+    the hash changed meanwhile (a new password set at the same moment is not overwritten)."""
+    changed = await tx.changes(
+        "UPDATE accounts SET password_hash = ? WHERE practitioner_id = ? AND password_hash = ?",
+        (new_hash, practitioner_id, old_hash),
+    )
+    return changed == 1
+
+
+async def login_of(tx: Tx, crypto: Crypto, practitioner_id: int) -> str:
+    """The person's login name (normalised), for checking that a new password does not contain it."""
+    row = await tx.one("SELECT login_enc FROM accounts WHERE practitioner_id = ?", (practitioner_id,))
+    return crypto.decrypt(row["login_enc"], LOGIN.at(practitioner_id)) if row else ""
+
+
 async def use_totp_step(tx: Tx, practitioner_id: int, step: int) -> bool:
     """Record that the code of TOTP time step `step` was used; False if it (or a later one) already was."""
     changed = await tx.changes(

@@ -121,7 +121,12 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     current = forms.text(form, "current_password", passwords.MAX_LENGTH + 1)
     new = forms.text(form, "new_password", passwords.MAX_LENGTH + 1)
     again = forms.text(form, "new_password_again", passwords.MAX_LENGTH + 1)
-    problem = passwords.password_problem(new, again, "")
+    async with app.db.reading() as tx:
+        login = await accounts.login_of(tx, app.crypto, who.practitioner_id)
+        me = await practitioners.get(tx, app.crypto, who.practitioner_id)
+        service = await services.get(tx, who.service_id)
+    known = (me.name if me else "", service.name, service.slug)
+    problem = await passwords.password_problem(new, again, login, known)
     if problem:
         return await account_page(request, {"password": problem}, 400)
     confirmed = await confirm(request, who, current, "password_change", code_too=False)

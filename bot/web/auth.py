@@ -31,7 +31,7 @@ from bot.web.sessions import (
 )
 from bot.web.viewer import viewer
 from bot.web.words import N_, _, maybe
-from storage import accounts, audit, practitioners, webauthn_creds
+from storage import accounts, audit, practitioners, services, webauthn_creds
 from storage.db import Tx
 
 log = logging.getLogger("safecheck.web.auth")
@@ -91,10 +91,15 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return render("login.html", request, {"error": _(NO_MATCH), "notice": None, "login": login}, 401)
     old = current_session(request)
     found = account
+    # Hashing parameters raised since this hash was made: the password is at hand, so store it re-hashed.
+    rehashed = await passwords.hash_password(password) if passwords.needs_rehash(found.password_hash) else None
 
     async def started(tx: Tx) -> str:
         if old is not None:
             await accounts.end_session(tx, old.id, "replaced", now)
+        if rehashed and await accounts.rehash_password(tx, found.practitioner_id, found.password_hash, rehashed):
+            actor = f"practitioner:{found.practitioner_id}"
+            await audit.log(tx, now, actor, "password_rehashed", None, "", found.service_id)
         await accounts.login_succeeded(tx, key)
         token, _session_id = await accounts.new_session(tx, found.practitioner_id, "password", now)
         await tx.commit()
@@ -292,7 +297,8 @@ async def invite_submit(request: web.Request) -> web.Response:
     async with app.db.reading() as tx:
         invitation = await accounts.open_invitation(tx, app.crypto, token, now)
         taken = bool(login) and await accounts.login_taken(tx, app.crypto, login)
-    if invitation is None:
+        service = await services.get(tx, invitation.service_id) if invitation else None
+    if invitation is None or service is None:
         return render("invite_gone.html", request, {}, 404)
     if invitation.reset_of is not None:  # a reset keeps the login name
         login, taken = f"practitioner-{invitation.reset_of}", False
@@ -303,7 +309,7 @@ async def invite_submit(request: web.Request) -> web.Response:
         if not login
         else _("That login name is taken: choose another.")
         if taken
-        else passwords.password_problem(password, again, login)
+        else await passwords.password_problem(password, again, login, (invitation.name, service.name, service.slug))
         or (
             None
             if passwords.totp_step(secret, code, now) is not None
