@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from bot import commands
 from bot.app import App
@@ -19,9 +20,11 @@ from bot.config import Settings
 from bot.dispatcher import Dispatcher
 from bot.pipeline import Handled, InboundMessage, handle_inbound
 from bot.scheduler import TimerRunner
+from bot.web import passwords
 from storage import services
 from storage.db import Database
 from storage.keys import create_key_file
+from tests.databases import fresh_database
 from tests.fakes.smtp_server import SmtpServer, TlsFiles, make_tls_files, smtp_server
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday, 09:00 in London
@@ -101,12 +104,33 @@ def bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         yield
 
 
+PRODUCTION_HASHER = passwords.HASHER
+# argon2id at its lowest cost, for this process only: some 600 workspace sign-ins would otherwise spend
+# minutes of the suite hashing. The production parameters are tested where they matter (`production_hasher`),
+# and serve processes started by the tests hash as production does.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "HASHER", CHEAP_HASHER)
+        yield
+
+
+@pytest.fixture
+def production_hasher(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For a test about the hash itself: argon2id with the parameters production uses."""
+    monkeypatch.setattr(passwords, "HASHER", PRODUCTION_HASHER)
+
+
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     os.environ.pop("SAFECHECK_KEY", None)
     settings = Settings(db_path=tmp_path / "safecheck.db", key_file=tmp_path / "safecheck.key")
     create_key_file(settings.key_file)
-    db = await Database.open(settings.db_path, create=True)
+    fresh_database(settings.db_path)
+    db = await Database.open(settings.db_path)
     async with db.transaction() as tx:
         service_id = await services.create(tx, "test", "Test service", START)
         await tx.commit()

@@ -9,7 +9,6 @@ each usable once.
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -91,16 +90,11 @@ def _verify(stored: str, password: str) -> bool:
         return False
 
 
-@functools.cache
-def _dummy_hash() -> str:
-    return HASHER.hash("an account that does not exist")
-
-
 async def check_password(stored: str | None, password: str) -> bool:
     """Whether the password matches; an unknown account costs the same time, so timing tells nothing."""
     loop = asyncio.get_running_loop()
-    if stored is None:
-        await loop.run_in_executor(None, _verify, _dummy_hash(), password)
+    if stored is None:  # hashing costs what verifying costs (the same parameters), from the first try on
+        await loop.run_in_executor(None, HASHER.hash, password)
         return False
     return await loop.run_in_executor(None, _verify, stored, password)
 

@@ -27,6 +27,7 @@ from storage import services
 from storage.db import Database
 from storage.keys import create_key_file
 from tests.conftest import START
+from tests.databases import fresh_database
 from tests.fakes.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio, Sent
 
 PUBLIC_URL = "https://safecheck.example.org"
@@ -118,7 +119,8 @@ async def sms_world(tmp_path: Path, **overrides: Any) -> AsyncIterator[SmsWorld]
     os.environ.pop("SAFECHECK_KEY", None)
     settings = Settings(db_path=tmp_path / "safecheck.db", key_file=tmp_path / "safecheck.key", public_url=PUBLIC_URL)
     create_key_file(settings.key_file)
-    db = await Database.open(settings.db_path, create=True)
+    fresh_database(settings.db_path)
+    db = await Database.open(settings.db_path)
     async with db.transaction() as tx:
         service_id = await services.create(tx, "test", "Test service", START)
         await tx.commit()

@@ -26,6 +26,7 @@ from storage import services
 from storage.db import Database
 from storage.keys import create_key_file
 from tests.conftest import START
+from tests.databases import fresh_database
 from tests.fakes.telegram_api import BOT_USERNAME, FakeTelegram
 
 SECRET = "test-secret_0123456789abcdef"
@@ -134,7 +135,8 @@ async def telegram_world(
     fresh = not settings.db_path.exists()
     if fresh:
         create_key_file(settings.key_file)
-    db = await Database.open(settings.db_path, create=True)
+    fresh_database(settings.db_path)
+    db = await Database.open(settings.db_path)
     async with db.transaction() as tx:
         service_id = await services.create(tx, "test", "Test service", START) if fresh else 1
         await tx.commit()

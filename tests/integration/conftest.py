@@ -31,6 +31,7 @@ from flows.model import Reply
 from storage import outbox
 from storage.db import Database
 from tests.conftest import World
+from tests.databases import fresh_database
 
 PHONE = "+447700900123"
 PROMPT = "Hi, it's Alex. Is now a good time for a quick chat?\n1 Yes\n2 Not now"
@@ -179,7 +180,8 @@ async def restarted(world: World) -> AsyncIterator[App]:
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     """A fresh database file of its own, for tests of the storage layer itself."""
-    database = await Database.open(tmp_path / "store.db", create=True)
+    fresh_database(tmp_path / "store.db")
+    database = await Database.open(tmp_path / "store.db")
     yield database
     await database.close()
 

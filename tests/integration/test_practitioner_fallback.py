@@ -29,6 +29,7 @@ from storage import services
 from storage.db import Database
 from storage.keys import create_key_file
 from tests.conftest import START, World
+from tests.databases import fresh_database
 from tests.fakes.smtp_server import USERNAME, SmtpServer
 from tests.integration.conftest import PHONE, alerts, inbox, later, rows
 
@@ -54,7 +55,8 @@ async def mail_world(
         workspace_url=workspace_url,
     )
     create_key_file(settings.key_file)
-    db = await Database.open(settings.db_path, create=True)
+    fresh_database(settings.db_path)
+    db = await Database.open(settings.db_path)
     async with db.transaction() as tx:
         service_id = await services.create(tx, "test", "Test service", START)
         await tx.commit()

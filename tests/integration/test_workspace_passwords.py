@@ -102,7 +102,9 @@ async def test_the_old_short_list_and_long_inputs_are_judged_in_one_line() -> No
     assert (refused or "").startswith(TOO_EASY)
 
 
-async def test_a_hash_made_with_weaker_parameters_is_upgraded_when_its_password_signs_in(world: World) -> None:
+async def test_a_hash_made_with_weaker_parameters_is_upgraded_when_its_password_signs_in(
+    world: World, production_hasher: None
+) -> None:
     ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
 
