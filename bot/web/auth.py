@@ -16,7 +16,7 @@ import segno
 from aiohttp import web
 from markupsafe import Markup
 
-from bot.web import forms, passwords
+from bot.web import devices, forms, passwords
 from bot.web.keys import APP_KEY
 from bot.web.render import render
 from bot.web.sessions import (
@@ -64,8 +64,10 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     now = app.clock.now()
     key = accounts.login_lookup(app.crypto, login)
     async with app.db.reading() as tx:
-        wait = await accounts.wait_before_login(tx, key, now)
         account = await accounts.by_login(tx, app.crypto, login) if login else None
+        if account is not None:  # a device she signed in from before has a delay of its own
+            key = devices.throttle_key(request, app.crypto, account.practitioner_id, account.password_hash, key, now)
+        wait = await accounts.wait_before_login(tx, key, now)
     if wait.total_seconds() > 0:
         return render(
             "login.html", request, {"error": _wait_text(wait.total_seconds()), "notice": None, "login": login}, 429
@@ -170,6 +172,7 @@ async def second_submit(request: web.Request) -> web.StreamResponse:
         return render("login_second.html", request, context, 401)
     response = web.HTTPSeeOther("/")
     set_session_cookie(response, token)
+    devices.remember(response, app.crypto, pid, account.password_hash, now)
     raise response
 
 

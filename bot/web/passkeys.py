@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.web import forms, passwords
+from bot.web import devices, forms, passwords
 from bot.web.account import account_page, confirm
 from bot.web.auth import complete_login
 from bot.web.keys import APP_KEY, WORKSPACE_KEY
@@ -286,4 +286,5 @@ async def login(request: web.Request) -> web.Response:
         return _json_error(_(NOT_SIGNED_IN), 401)
     done = web.json_response({"ok": True, "redirect": "/"})
     set_session_cookie(done, token)
+    devices.remember(done, app.crypto, pid, account.password_hash, now)
     return done

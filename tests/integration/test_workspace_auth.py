@@ -12,8 +12,10 @@ from aiohttp import CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot import commands
-from bot.web import make_web_app, workspace_settings
+from bot.web import devices, make_web_app, workspace_settings
+from bot.web.passwords import hash_password
 from storage import accounts
+from storage.db import Tx
 from tests.conftest import World
 from tests.webtools import PASSWORD, csrf_of, invitation_form, login, offered_key, person, post_form, workspace
 
@@ -304,3 +306,55 @@ async def test_behind_a_proxy_the_configured_origin_is_ours_and_any_other_is_ref
         assert refused.status == 403
         accepted = await client.post("/session", headers={**session, "Origin": "https://safecheck.example.org"})
         assert accepted.status == 200
+
+
+async def test_a_stranger_failing_at_her_login_name_does_not_keep_her_out_of_a_device_she_used(world: World) -> None:
+    """OWASP's device cookies: failures from elsewhere share the login name's delay; her own browser, which
+    she signed in from before, has a delay of its own. A cookie of someone else's, or a forged one, does not."""
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    dan = await person(world, "dan", ("duty",), practitioner_id=world.duty)
+    async with workspace(world) as hers, workspace(world) as stranger, workspace(world) as other:
+        await login(hers, world, ida)
+        await post_form(hers, "/logout", {}, token_from="/account")
+        for _ in range(accounts.FREE_FAILURES + 3):
+            await post_form(stranger, "/login", {"login": "ida", "password": "guess"})
+        refused = await post_form(stranger, "/login", {"login": "ida", "password": PASSWORD})
+        assert refused.status == 429
+        # Her browser is not kept waiting.
+        assert (await post_form(hers, "/login", {"login": "ida", "password": PASSWORD})).status == 303
+        # Dan's device cookie is no pass for Ida's login name, nor is a forged one.
+        await login(other, world, dan)
+        dans = other.session.cookie_jar.filter_cookies(other.make_url("/"))[devices.COOKIE].value
+        for forged in (dans, dans.replace(str(dan.practitioner_id), str(ida.practitioner_id), 1), "1.2.3.4"):
+            other.session.cookie_jar.update_cookies({devices.COOKIE: forged})
+            await post_form(other, "/logout", {}, token_from="/account")
+            resp = await post_form(other, "/login", {"login": "ida", "password": PASSWORD})
+            assert resp.status == 429, forged
+    # Her device's own failures slow her device down too: it is a delay of its own, not a free pass.
+    world.clock.advance(accounts.MAX_DELAY)
+    async with workspace(world) as client:
+        await login(client, world, ida)
+        await post_form(client, "/logout", {}, token_from="/account")
+        statuses = [
+            (await post_form(client, "/login", {"login": "ida", "password": "wrong"})).status
+            for _ in range(accounts.FREE_FAILURES + 1)
+        ]
+        assert statuses[-1] == 429
+
+
+async def test_a_new_password_ends_what_her_device_cookies_count_for(world: World) -> None:
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    async with workspace(world) as hers, workspace(world) as stranger:
+        await login(hers, world, ida)
+        await post_form(hers, "/logout", {}, token_from="/account")
+
+        hashed = await hash_password(PASSWORD)  # the same words, a new hash: as a password change makes
+
+        async def new_hash(tx: Tx) -> None:
+            await accounts.set_password(tx, ida.practitioner_id, hashed, world.clock.now())
+            await tx.commit()
+
+        await world.app.db.run(new_hash)
+        for _ in range(accounts.FREE_FAILURES + 3):
+            await post_form(stranger, "/login", {"login": "ida", "password": "guess"})
+        assert (await post_form(hers, "/login", {"login": "ida", "password": PASSWORD})).status == 429
