@@ -19,7 +19,10 @@ from storage.db import Database
 
 
 def fresh_database(path: Path) -> None:
-    """An empty database at the latest schema at `path`, private to its owner as `safecheck init` makes it."""
+    """An empty database at the latest schema at `path`, private to its owner as `safecheck init` makes it,
+    unless one is there already (a test restarting on the same file keeps it, as `create=True` would)."""
+    if path.exists():
+        return
     shutil.copyfile(_template(), path)
     path.chmod(0o600)
 
