@@ -91,6 +91,19 @@ class World:
         return ref
 
 
+BROWSER = Path(__file__).parent / "browser"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (its own modifyitems)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `-n 2` (the README's test command, pytest-xdist with `--dist loadgroup`): each module runs
+    whole on one worker, so a module's set-up (a serve, an onboarded case) is made once; every browser test
+    runs on one worker, last in its queue (tests/browser/conftest.py orders them and says why)."""
+    for item in items:
+        group = "browser" if BROWSER in item.path.parents else item.path.stem
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Let the CLI and serve subprocesses cache their bytecode, once per session and outside the tree.

@@ -51,6 +51,6 @@ def test_ci_runs_exactly_the_readmes_test_command_and_both_commands_install_from
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     first, second = re.search(r"```sh\n(.+)\n(.+)\n```", readme).groups()  # type: ignore[union-attr]
     assert "requirements/main.txt" in first and first.endswith("safecheck demo")
-    assert "requirements/test.txt" in second and second.endswith("pytest -q")
+    assert "requirements/test.txt" in second and second.endswith("pytest -q -n 2")  # both cores: pytest-xdist
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
     assert ci[-1] == second
