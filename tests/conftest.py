@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -91,17 +92,20 @@ class World:
         return ref
 
 
-BROWSER = Path(__file__).parent / "browser"
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under `-n 2` (the README's test command, pytest-xdist): each module runs whole on one worker, so its
+    set-up (a serve, an onboarded case) is made once, and the browser tests all run on one worker, last in
+    its queue (tests/browser/conftest.py orders them and says why; the axe coverage guard counts what they
+    all checked). `--no-loadscope-reorder` keeps the collection's order. (xdist's own `loadgroup` cannot do
+    this with this pytest: it renames nodeids through a private attribute that pytest no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
 
+    class ModulesAndTheBrowser(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "tests/browser" if module.startswith("tests/browser/") else module
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (its own modifyitems)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `-n 2` (the README's test command, pytest-xdist with `--dist loadgroup`): each module runs
-    whole on one worker, so a module's set-up (a serve, an onboarded case) is made once; every browser test
-    runs on one worker, last in its queue (tests/browser/conftest.py orders them and says why)."""
-    for item in items:
-        group = "browser" if BROWSER in item.path.parents else item.path.stem
-        item.add_marker(pytest.mark.xdist_group(group))
+    return ModulesAndTheBrowser(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)
