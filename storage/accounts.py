@@ -106,7 +106,29 @@ def _account(crypto: Crypto, row: Row) -> Account:
     )
 
 
-_ACCOUNT = "SELECT a.*, p.service_id, p.active FROM accounts a JOIN practitioners p ON p.id = a.practitioner_id"
+# Whether a person may work in the workspace now: active, and for a partner's person, their agency's
+# agreement not ended (what it allowed them to see ends with it).
+_MAY_WORK = "p.active = 1 AND NOT EXISTS (SELECT 1 FROM partners x WHERE x.id = p.partner_id AND x.active = 0)"
+_ACCOUNT = (
+    f"SELECT a.*, p.service_id, {_MAY_WORK} AS active FROM accounts a JOIN practitioners p ON p.id = a.practitioner_id"
+)
+
+
+async def workspace_service(tx: Tx, practitioner_id: int) -> int | None:
+    """The service a person may work in now; None once deactivated, or their agency's agreement ended."""
+    found = await tx.scalar(
+        f"SELECT p.service_id FROM practitioners p WHERE p.id = ? AND {_MAY_WORK}", (practitioner_id,)
+    )
+    return int(found) if found is not None else None
+
+
+async def end_partner_sessions(tx: Tx, partner_id: int, now: datetime) -> int:
+    """The agreement with a partner ended: every live session of their people ends with it."""
+    return await tx.changes(
+        "UPDATE sessions SET ended_at = ?, end_reason = 'agreement_ended' WHERE ended_at IS NULL"
+        " AND practitioner_id IN (SELECT id FROM practitioners WHERE partner_id = ?)",
+        (ts(now), partner_id),
+    )
 
 
 async def by_login(tx: Tx, crypto: Crypto, login: str) -> Account | None:

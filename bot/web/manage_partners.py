@@ -348,6 +348,7 @@ async def end_agreement(request: web.Request) -> web.Response:
     async def unit(tx: Tx) -> bool:
         if not await partners.end_agreement(tx, who.service_id, partner_id):
             return False
+        await accounts.end_partner_sessions(tx, partner_id, now)  # their workspace closes with the agreement
         await audit.log(tx, now, who.actor, "partner_agreement_ended", None, f"partner={partner_id}", who.service_id)
         await tx.commit()
         return True

@@ -152,16 +152,14 @@ async def load(request: web.Request) -> tuple[Live | None, str]:
 async def _viewer(request: web.Request, session: accounts.Session) -> Viewer:
     app = request.app[APP_KEY]
     async with app.db.reading() as tx:
-        row = await tx.one(
-            "SELECT service_id FROM practitioners WHERE id = ? AND active = 1", (session.practitioner_id,)
-        )
-        roles = await accounts.roles_of(tx, session.practitioner_id) if row else frozenset()
-        on_duty = row is not None and await rota.is_on_duty(tx, session.practitioner_id, app.clock.now())
-    if row is None:  # deactivated since: their sessions were ended, but be sure
+        service_id = await accounts.workspace_service(tx, session.practitioner_id)
+        roles = await accounts.roles_of(tx, session.practitioner_id) if service_id else frozenset()
+        on_duty = service_id is not None and await rota.is_on_duty(tx, session.practitioner_id, app.clock.now())
+    if service_id is None:  # deactivated, or their agency's agreement ended: sessions were ended, but be sure
         raise web.HTTPSeeOther("/login")
     return Viewer(
         practitioner_id=session.practitioner_id,
-        service_id=int(row["service_id"]),
+        service_id=service_id,
         roles=roles,
         on_duty=on_duty,  # the rota decides
         session_id=session.id,

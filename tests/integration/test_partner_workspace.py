@@ -61,8 +61,11 @@ async def test_only_shares_sent_to_the_person_show_with_their_reference_and_the_
     assert "DRV-889" in one and "strangulation disclosed" in one and 'id="ack-share"' in one
     assert leaks(page, ref) == [] and leaks(one, ref) == []
     assert 'href="/shares"' in page and 'href="/alerts"' not in page  # the partner's navigation
-    audit = await rows(world.app, "SELECT action, case_id, detail FROM audit_log WHERE actor = ? ORDER BY id",
-                       (f"practitioner:{carl}",))
+    audit = await rows(
+        world.app,
+        "SELECT action, case_id, detail FROM audit_log WHERE actor = ? ORDER BY id",
+        (f"practitioner:{carl}",),
+    )
     assert [a["action"] for a in audit if a["action"].startswith("share")] == ["shares_viewed", "share_viewed"]
     assert audit[-1]["detail"] == f"share={share}"
 
@@ -93,8 +96,9 @@ async def test_another_agencys_share_does_not_exist_for_them(world: World) -> No
         none = await client.get("/shares/S-999")
         token = await csrf_of(client, "/shares")
         ack = await client.post(f"/shares/S-{share}/ack", data={"_csrf": token}, allow_redirects=False)
-        act = await client.post(f"/shares/S-{share}/action", data={"_csrf": token, "action": "no_action_needed"},
-                                allow_redirects=False)
+        act = await client.post(
+            f"/shares/S-{share}/action", data={"_csrf": token, "action": "no_action_needed"}, allow_redirects=False
+        )
         assert (theirs.status, none.status, ack.status, act.status) == (404, 404, 404, 404)
         assert await theirs.text() == await none.text()  # no hint that it exists
     assert f"S-{share}" not in listing and leaks(listing, ref) == []
@@ -102,7 +106,10 @@ async def test_another_agencys_share_does_not_exist_for_them(world: World) -> No
     assert row == {"acknowledged_at": None, "action": None}
     denied = await rows(world.app, "SELECT detail FROM audit_log WHERE action = 'share_view_denied'")
     assert [d["detail"] for d in denied] == [
-        f"share={share} tried=view", "share=999 tried=view", f"share={share} tried=ack", f"share={share} tried=action"
+        f"share={share} tried=view",
+        "share=999 tried=view",
+        f"share={share} tried=ack",
+        f"share={share} tried=action",
     ]
 
 
@@ -165,8 +172,19 @@ def test_the_action_list_is_the_one_storage_accepts() -> None:
 
 
 STAFF_PAGES = [
-    "/alerts", "/alerts/fragment", "/alerts/events", "/alerts/{alert}", "/cases", "/cases/new", "/cases/{ref}",
-    "/cases/{ref}/dash", "/cases/{ref}/card", "/manage", "/manage/partners", "/manage/practitioners", "/audit",
+    "/alerts",
+    "/alerts/fragment",
+    "/alerts/events",
+    "/alerts/{alert}",
+    "/cases",
+    "/cases/new",
+    "/cases/{ref}",
+    "/cases/{ref}/dash",
+    "/cases/{ref}/card",
+    "/manage",
+    "/manage/partners",
+    "/manage/practitioners",
+    "/audit",
 ]
 
 
@@ -243,13 +261,13 @@ async def test_only_a_manager_of_the_service_may_invite_a_partners_person(world:
     async with workspace(world) as client:
         await login(client, world, ida)
         token = await csrf_of(client, "/account")
-        resp = await client.post(f"/manage/partners/people/{carl}/invite", data={"_csrf": token},
-                                 allow_redirects=False)
+        resp = await client.post(f"/manage/partners/people/{carl}/invite", data={"_csrf": token}, allow_redirects=False)
         assert resp.status == 403
     async with workspace(world) as client:
         await login(client, world, meg)
-        staff = await post_form(client, f"/manage/partners/people/{world.idva}/invite", {},
-                                token_from="/manage/partners")
+        staff = await post_form(
+            client, f"/manage/partners/people/{world.idva}/invite", {}, token_from="/manage/partners"
+        )
         assert staff.status == 404  # staff are invited from Manage → Practitioners
     assert await rows(world.app, "SELECT id FROM invitations") == []
 
@@ -319,3 +337,31 @@ async def test_her_name_and_number_show_on_the_share_only_while_the_agreement_an
     assert SURVIVOR not in again and PHONE not in again
     viewed = await rows(world.app, "SELECT detail FROM audit_log WHERE action = 'share_viewed' ORDER BY id")
     assert [v["detail"] for v in viewed] == [f"share={share} personal_details=1", f"share={share}"]
+
+
+async def test_once_the_agreement_ends_their_people_are_signed_out_and_cannot_sign_in(world: World) -> None:
+    """Seeing what was shared rests on the agreement: when the service ends it, the partner's people lose the
+    workspace at once (their sessions end) and for good (sign-in refused as for a wrong password). What was
+    shared stays on record."""
+    share, carl, _ref, _case_id, drive = await shared_with_details(world)
+    cm = await partner_account(world, carl, "carl")
+    meg = await person(world, "meg", ("manager",), practitioner_id=world.manager)
+    async with workspace(world) as partner, workspace(world) as manager:
+        await login(partner, world, cm)
+        assert (await partner.get(f"/shares/S-{share}")).status == 200
+        await login(manager, world, meg)
+        ended = await post_form(
+            manager, f"/manage/partners/{drive}/end", {"confirm": "yes"}, token_from="/manage/partners"
+        )
+        assert ended.status == 303
+        gone = await partner.get(f"/shares/S-{share}", allow_redirects=False)
+        assert gone.status == 303 and gone.headers["Location"].startswith("/login")
+        refused = await post_form(partner, "/login", {"login": "carl", "password": PASSWORD})
+        assert refused.status == 401
+    assert await rows(world.app, "SELECT id FROM shares WHERE id = ?", (share,)) == [{"id": share}]
+    live = await rows(
+        world.app,
+        "SELECT end_reason FROM sessions WHERE practitioner_id = ? AND id = (SELECT max(id) FROM sessions WHERE practitioner_id = ?)",
+        (carl, carl),
+    )
+    assert live == [{"end_reason": "agreement_ended"}]
