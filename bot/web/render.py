@@ -9,11 +9,10 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup, escape
 
-from bot.web import words
 from bot.web.keys import APP_KEY
 from bot.web.sessions import SESSION, csrf_token
 from bot.web.viewer import VIEWER
-from bot.web.words import N_
+from bot.web.words import N_, _, ngettext
 
 # (label, path, roles that see it): the navigation, by role.
 NAV = (
@@ -38,7 +37,7 @@ def setup(app: web.Application) -> None:
     # The same gettext as the Python side (bot.web.words), looked up on every call, so installing a
     # catalogue there (words.TRANSLATIONS) translates both: English until one is installed.
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=words._, ngettext=words.ngettext, newstyle=True
+        gettext=_, ngettext=ngettext, newstyle=True
     )
 
 
