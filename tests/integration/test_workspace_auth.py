@@ -325,11 +325,18 @@ async def test_a_stranger_failing_at_her_login_name_does_not_keep_her_out_of_a_d
         # Dan's device cookie is no pass for Ida's login name, nor is a forged one.
         await login(other, world, dan)
         dans = other.session.cookie_jar.filter_cookies(other.make_url("/"))[devices.COOKIE].value
-        for forged in (dans, dans.replace(str(dan.practitioner_id), str(ida.practitioner_id), 1), "1.2.3.4"):
-            other.session.cookie_jar.update_cookies({devices.COOKIE: forged})
+        far_future = f"{ida.practitioner_id}.999999999999.nonce.mac"  # past the year 9999: still just refused
+        as_hers = dans.replace(str(dan.practitioner_id), str(ida.practitioner_id), 1)
+        for forged in (dans, as_hers, "1.2.3.4", far_future):
+            other.session.cookie_jar.update_cookies({devices.COOKIE: forged}, other.make_url("/"))
             await post_form(other, "/logout", {}, token_from="/account")
             resp = await post_form(other, "/login", {"login": "ida", "password": PASSWORD})
             assert resp.status == 429, forged
+        # The control: the same client carrying her own device cookie gets through, so the refusals above
+        # were the cookies' doing.
+        hers_cookie = hers.session.cookie_jar.filter_cookies(hers.make_url("/"))[devices.COOKIE].value
+        other.session.cookie_jar.update_cookies({devices.COOKIE: hers_cookie}, other.make_url("/"))
+        assert (await post_form(other, "/login", {"login": "ida", "password": PASSWORD})).status == 303
     # Her device's own failures slow her device down too: it is a delay of its own, not a free pass.
     world.clock.advance(accounts.MAX_DELAY)
     async with workspace(world) as client:
