@@ -74,6 +74,7 @@ class Account:
     password_hash: str
     totp_secret: str
     totp_last_step: int
+    password_changed_at: str  # as stored: a new password or a reset changes it, a re-hash does not
 
 
 async def create_account(
@@ -103,6 +104,7 @@ def _account(crypto: Crypto, row: Row) -> Account:
         password_hash=row["password_hash"],
         totp_secret=crypto.decrypt(row["totp_secret_enc"], TOTP_SECRET.at(pid)),
         totp_last_step=row["totp_last_step"],
+        password_changed_at=row["password_changed_at"],
     )
 
 

@@ -18,7 +18,7 @@ import pyotp
 from aiohttp import ClientResponse, CookieJar, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.web import make_web_app, workspace_settings
+from bot.web import make_web_app, passwords, workspace_settings
 from bot.web.passwords import hash_password, new_totp_secret
 from storage import accounts, practitioners
 from storage.db import Tx
@@ -38,15 +38,17 @@ def offered_key(page: str) -> dict[str, str]:
     return {"secret": key.group(1), "offer": offer.group(1)}
 
 
-_HASHES: list[str] = []
+_HASHES: dict[int, str] = {}
 
 
 async def _password_hash() -> str:
-    """PASSWORD hashed once per session by the real argon2id hasher (OWASP-strength, ~0.1 s a hash): each
-    account stores the same hash string, and every sign-in still verifies it with argon2 as production does."""
-    if not _HASHES:
-        _HASHES.append(await hash_password(PASSWORD))
-    return _HASHES[0]
+    """PASSWORD hashed once per hasher (tests/conftest.py swaps in a cheap argon2id; `production_hasher` puts
+    the real one back): each account stores the same hash string, every sign-in still verifies it with
+    argon2, and a hash made by one hasher never makes the other re-hash it at sign-in."""
+    hasher = id(passwords.HASHER)
+    if hasher not in _HASHES:
+        _HASHES[hasher] = await hash_password(PASSWORD)
+    return _HASHES[hasher]
 
 
 @dataclass

@@ -66,7 +66,8 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     async with app.db.reading() as tx:
         account = await accounts.by_login(tx, app.crypto, login) if login else None
         if account is not None:  # a device she signed in from before has a delay of its own
-            key = devices.throttle_key(request, app.crypto, account.practitioner_id, account.password_hash, key, now)
+            pid, changed = account.practitioner_id, account.password_changed_at
+            key = devices.throttle_key(request, app.crypto, pid, changed, key, now)
         wait = await accounts.wait_before_login(tx, key, now)
     if wait.total_seconds() > 0:
         return render(
@@ -172,7 +173,7 @@ async def second_submit(request: web.Request) -> web.StreamResponse:
         return render("login_second.html", request, context, 401)
     response = web.HTTPSeeOther("/")
     set_session_cookie(response, token)
-    devices.remember(response, app.crypto, pid, account.password_hash, now)
+    devices.remember(response, app.crypto, pid, account.password_changed_at, now)
     raise response
 
 
@@ -301,10 +302,12 @@ async def invite_submit(request: web.Request) -> web.Response:
         invitation = await accounts.open_invitation(tx, app.crypto, token, now)
         taken = bool(login) and await accounts.login_taken(tx, app.crypto, login)
         service = await services.get(tx, invitation.service_id) if invitation else None
+        reset_of = invitation.reset_of if invitation else None
+        kept = await accounts.login_of(tx, app.crypto, reset_of) if reset_of is not None else ""
     if invitation is None or service is None:
         return render("invite_gone.html", request, {}, 404)
-    if invitation.reset_of is not None:  # a reset keeps the login name
-        login, taken = f"practitioner-{invitation.reset_of}", False
+    if invitation.reset_of is not None:  # a reset keeps the login name: the new password is checked against it
+        login, taken = kept or f"practitioner-{invitation.reset_of}", False
     if not _offered(request, secret, offer):
         secret = passwords.new_totp_secret()  # not the key we offered: start the authenticator step again
     error = (

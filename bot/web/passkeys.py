@@ -286,5 +286,5 @@ async def login(request: web.Request) -> web.Response:
         return _json_error(_(NOT_SIGNED_IN), 401)
     done = web.json_response({"ok": True, "redirect": "/"})
     set_session_cookie(done, token)
-    devices.remember(done, app.crypto, pid, account.password_hash, now)
+    devices.remember(done, app.crypto, pid, account.password_changed_at, now)
     return done

@@ -349,19 +349,49 @@ async def test_a_stranger_failing_at_her_login_name_does_not_keep_her_out_of_a_d
         assert statuses[-1] == 429
 
 
-async def test_a_new_password_ends_what_her_device_cookies_count_for(world: World) -> None:
+async def test_a_new_password_ends_what_her_device_cookies_count_for_and_a_rehash_does_not(world: World) -> None:
+    """A re-hash (stronger argon2 parameters, the same password) is made at the password step, before the
+    second factor: if it ended her device cookies, knowing her password alone could lock her out."""
     ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
     async with workspace(world) as hers, workspace(world) as stranger:
         await login(hers, world, ida)
         await post_form(hers, "/logout", {}, token_from="/account")
+        async with world.app.db.reading() as tx:
+            account = await accounts.get_account(tx, world.app.crypto, ida.practitioner_id)
+        assert account is not None
+        rehashed = await hash_password(PASSWORD)
 
-        hashed = await hash_password(PASSWORD)  # the same words, a new hash: as a password change makes
-
-        async def new_hash(tx: Tx) -> None:
-            await accounts.set_password(tx, ida.practitioner_id, hashed, world.clock.now())
+        async def rehash(tx: Tx) -> None:
+            assert await accounts.rehash_password(tx, ida.practitioner_id, account.password_hash, rehashed)
             await tx.commit()
 
-        await world.app.db.run(new_hash)
+        await world.app.db.run(rehash)
+        for _ in range(accounts.FREE_FAILURES + 3):
+            await post_form(stranger, "/login", {"login": "ida", "password": "guess"})
+        assert (await post_form(hers, "/login", {"login": "ida", "password": PASSWORD})).status == 303
+        await post_form(hers, "/login/second", {"code": ida.code(world)})
+        await post_form(hers, "/logout", {}, token_from="/account")
+        world.clock.advance(timedelta(minutes=1))  # later, she changes her password
+        changed = await hash_password(PASSWORD)
+
+        async def new_password(tx: Tx) -> None:
+            await accounts.set_password(tx, ida.practitioner_id, changed, world.clock.now())
+            await tx.commit()
+
+        await world.app.db.run(new_password)
         for _ in range(accounts.FREE_FAILURES + 3):
             await post_form(stranger, "/login", {"login": "ida", "password": "guess"})
         assert (await post_form(hers, "/login", {"login": "ida", "password": PASSWORD})).status == 429
+
+
+async def test_a_reset_password_may_not_contain_the_login_name_it_keeps(world: World) -> None:
+    await person(world, "zebra.quokka@agency.example", ("idva",), practitioner_id=world.idva)
+    token = await commands.reset_account(world.app, world.service_id, world.idva, actor="os:test")
+    async with workspace(world) as client:
+        page = await (await client.get(f"/invite/{token}")).text()
+        key = offered_key(page)
+        mine = "zebra.quokka@agency.example-Plum"
+        code = pyotp.TOTP(key["secret"]).at(world.clock.now())
+        form = {**key, "password": mine, "password_again": mine, "code": code}
+        resp = await post_form(client, f"/invite/{token}", form)
+        assert resp.status == 400 and "must not contain your login name" in await resp.text()
