@@ -496,6 +496,16 @@ async def wait_before_login(tx: Tx, key: bytes, now: datetime) -> timedelta:
     return max(timedelta(0), ready - now)
 
 
+async def begin_attempt(tx: Tx, key: bytes, now: datetime) -> timedelta:
+    """Check the delay and count this attempt as failed, in one unit on the writer: simultaneous attempts
+    each see the ones before them, so a burst cannot slip past the delay. Success clears the count
+    (login_succeeded). Returns the wait; zero when the attempt may go ahead."""
+    wait = await wait_before_login(tx, key, now)
+    if not wait:
+        await login_failed(tx, key, now)
+    return wait
+
+
 async def login_failed(tx: Tx, key: bytes, now: datetime) -> None:
     await tx.execute(
         "INSERT INTO login_failures (key_hash, failures, last_at) VALUES (?, 1, ?)"

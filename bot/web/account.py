@@ -8,6 +8,7 @@ TOTP code. Wrong answers are slowed down like logins (storage.accounts.delay_aft
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -86,10 +87,16 @@ async def confirm(request: web.Request, who: Viewer, answer: str, action: str, *
     now = app.clock.now()
     key = _reauth_key(request, who)
     async with app.db.reading() as tx:
-        wait = await accounts.wait_before_login(tx, key, now)
         account = await accounts.get_account(tx, app.crypto, who.practitioner_id)
     if account is None:
         return Confirmed(False, _(WRONG_CONFIRM))
+
+    async def begin(tx: Tx) -> timedelta:  # the delay checked and the attempt counted at once (a burst too)
+        wait = await accounts.begin_attempt(tx, key, now)
+        await tx.commit()
+        return wait
+
+    wait = await app.db.run(begin)
     if wait.total_seconds() > 0:
         return Confirmed(
             False,
@@ -104,7 +111,6 @@ async def confirm(request: web.Request, who: Viewer, answer: str, action: str, *
         if ok:
             await accounts.login_succeeded(tx, key)
         else:
-            await accounts.login_failed(tx, key, now)
             await audit.log(tx, now, who.actor, "reauth_failed", None, action, who.service_id)
         await tx.commit()
         return ok

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-from datetime import datetime
+from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
+from typing import Any
 
 import segno
 from aiohttp import web
@@ -68,7 +70,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         if account is not None:  # a device she signed in from before has a delay of its own
             pid, changed = account.practitioner_id, account.password_changed_at
             key = devices.throttle_key(request, app.crypto, pid, changed, key, now)
-        wait = await accounts.wait_before_login(tx, key, now)
+    wait = await app.db.run(_begin_attempt(key, now))
     if wait.total_seconds() > 0:
         return render(
             "login.html", request, {"error": _wait_text(wait.total_seconds()), "notice": None, "login": login}, 429
@@ -76,8 +78,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     ok = await passwords.check_password(account.password_hash if account else None, password)
     if not ok or account is None or not account.active:
 
-        async def failed(tx: Tx) -> None:
-            await accounts.login_failed(tx, key, now)
+        async def failed(tx: Tx) -> None:  # counted already, by _begin_attempt
             if account is not None:
                 await audit.log(
                     tx,
@@ -150,13 +151,15 @@ async def second_submit(request: web.Request) -> web.StreamResponse:
     step = passwords.totp_step(account.totp_secret, code, now)
     pid = account.practitioner_id
 
-    async def attempt(tx: Tx) -> str | None:
+    async def attempt(tx: Tx) -> str | timedelta | None:
+        if wait := await accounts.begin_attempt(tx, key, now):  # a burst of codes meets the delay too
+            await tx.commit()
+            return wait
         if step is not None:
             method = "totp" if await accounts.use_totp_step(tx, pid, step) else None
         else:
             method = "recovery_code" if await accounts.use_recovery_code(tx, pid, code, now) else None
         if method is None:
-            await accounts.login_failed(tx, key, now)
             await audit.log(tx, now, f"practitioner:{pid}", "login_failed", None, "second_factor", account.service_id)
             await tx.commit()
             return None
@@ -165,6 +168,9 @@ async def second_submit(request: web.Request) -> web.StreamResponse:
         return token
 
     token = await app.db.run(attempt)
+    if isinstance(token, timedelta):
+        context = {"error": _wait_text(token.total_seconds()), "has_passkeys": await _has_passkeys(request)}
+        return render("login_second.html", request, context, 429)
     if token is None:
         context = {
             "error": _("That code is not right, or was used already."),
@@ -175,6 +181,15 @@ async def second_submit(request: web.Request) -> web.StreamResponse:
     set_session_cookie(response, token)
     devices.remember(response, app.crypto, pid, account.password_changed_at, now)
     raise response
+
+
+def _begin_attempt(key: bytes, now: datetime) -> Callable[[Tx], Coroutine[Any, Any, timedelta]]:
+    async def unit(tx: Tx) -> timedelta:
+        wait = await accounts.begin_attempt(tx, key, now)
+        await tx.commit()
+        return wait
+
+    return unit
 
 
 async def complete_login(

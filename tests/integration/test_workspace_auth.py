@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from dataclasses import replace
@@ -395,3 +396,27 @@ async def test_a_reset_password_may_not_contain_the_login_name_it_keeps(world: W
         form = {**key, "password": mine, "password_again": mine, "code": code}
         resp = await post_form(client, f"/invite/{token}", form)
         assert resp.status == 400 and "must not contain your login name" in await resp.text()
+
+
+async def test_a_burst_of_simultaneous_guesses_meets_the_delay_like_guesses_one_by_one(world: World) -> None:
+    """The delay is checked and the attempt counted in one step on the writer: requests sent at the same
+    moment each see those before them, so a burst of passwords or codes gets no more tries than a queue."""
+    ida = await person(world, "ida", ("idva",), practitioner_id=world.idva)
+    async with workspace(world) as client:
+        token = await csrf_of(client, "/login")
+
+        async def guess(path: str, field: dict[str, str]) -> int:
+            resp = await client.post(path, data={**field, "_csrf": token}, allow_redirects=False)
+            return resp.status
+
+        passwords_tried = await asyncio.gather(
+            *(guess("/login", {"login": "ida", "password": f"no{n}"}) for n in range(8))
+        )
+        assert sorted(passwords_tried) == [401] * accounts.FREE_FAILURES + [429] * (8 - accounts.FREE_FAILURES)
+    world.clock.advance(accounts.MAX_DELAY)
+    async with workspace(world) as client:
+        await post_form(client, "/login", {"login": "ida", "password": PASSWORD})
+        token = await csrf_of(client, "/login/second")
+        codes = [f"{n:06d}" for n in range(8) if f"{n:06d}" != ida.code(world)]
+        codes_tried = await asyncio.gather(*(guess("/login/second", {"code": code}) for code in codes))
+        assert sorted(codes_tried) == [401] * accounts.FREE_FAILURES + [429] * (len(codes) - accounts.FREE_FAILURES)
