@@ -141,13 +141,9 @@ async def second_submit(request: web.Request) -> web.StreamResponse:
     now = app.clock.now()
     key = accounts.second_factor_key(app.crypto, session.practitioner_id)
     async with app.db.reading() as tx:
-        wait = await accounts.wait_before_login(tx, key, now)
         account = await accounts.get_account(tx, app.crypto, session.practitioner_id)
     if account is None or not account.active:
         raise web.HTTPSeeOther("/login")
-    if wait.total_seconds() > 0:
-        context = {"error": _wait_text(wait.total_seconds()), "has_passkeys": await _has_passkeys(request)}
-        return render("login_second.html", request, context, 429)
     step = passwords.totp_step(account.totp_secret, code, now)
     pid = account.practitioner_id
 
