@@ -44,8 +44,8 @@ def throttle_key(
     pid, issued, nonce, mac = parts
     if pid != str(practitioner_id) or not (issued.isascii() and issued.isdigit()) or len(issued) > 12:
         return shared
-    if not timedelta(0) <= now - datetime.fromtimestamp(0, now.tzinfo) - timedelta(seconds=int(issued)) <= LIFETIME:
-        return shared  # (no fromtimestamp of `issued` itself: a year past 9999 would raise)
+    if not 0 <= now.timestamp() - int(issued) <= LIFETIME.total_seconds():  # seconds: no date past 9999 to raise
+        return shared
     if not hmac.compare_digest(mac, _mac(crypto, practitioner_id, issued, nonce, password_set)):
         return shared
     return crypto.lookup_hash("login-device", f"{practitioner_id}:{nonce}")
